@@ -1,0 +1,141 @@
+# snapkeep: a plain Makefile. Sources are found by wildcard, so adding a
+# file under grammar/, engine/, azure/ or cli/ needs no edit here; every
+# tests/test_*.c is one cmocka binary, every tests/integration/*.sh one
+# integration test, every tests/fuzz/fuzz_*.c one libFuzzer target.
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+CC        ?= cc
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 20
+PKGS       = libcurl libcjson
+
+WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+             -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -Ibuild \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# Generated parser sources may relax only what flex/bison output needs.
+GEN_CFLAGS = $(filter-out -Wmissing-prototypes -Wshadow,$(ALL_CFLAGS)) -Wno-unused-function -Wno-sign-compare
+
+BUILD   ?= build
+# Helpers working side by side each use their own BUILD and BIN.
+BIN     ?= snapkeep
+GEN_SRC  = $(if $(wildcard grammar/parser.y),$(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c)
+GEN_HDR  = $(GEN_SRC:.c=.h)
+LIB_SRC  = $(wildcard grammar/*.c engine/*.c azure/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
+LIB      = $(BUILD)/libsnapkeep.a
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT = $(wildcard tests/support/*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC = $(wildcard tests/bench/bench_*.c)
+BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps check unit integration policies-check fuzz fuzz-build demo \
+        install clean asan valgrind bench lint
+
+all: deps-quiet $(BIN)
+
+# deps: install missing Debian packages (as root), or print the apt-get line.
+deps:
+	@.ci/deps
+deps-quiet:
+	@.ci/deps --quiet
+
+$(BIN): $(BUILD)/cli/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/cli/main.o $(LIB) $(LIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y
+	@mkdir -p $(BUILD)/grammar
+	bison -Wall -Werror --defines=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
+
+$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/grammar/parser.h
+	@mkdir -p $(BUILD)/grammar
+	flex --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
+
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
+	$(CC) $(GEN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c | $(GEN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests $(shell pkg-config --cflags cmocka) \
+	  -o $@ $< $(TEST_SUPPORT) $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests -o $@ $< $(LIB) $(LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# check: set-up, build, then every test. tests/run prints one summary line.
+check: deps-quiet $(BIN) $(TEST_BIN)
+	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run all
+
+unit: $(BIN) $(TEST_BIN)
+	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run unit
+integration: $(BIN) $(TEST_BIN)
+	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run integration
+policies-check: $(BIN)
+	./$(BIN) check policies/*.policy
+
+# asan: the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	  snapkeep-asan
+snapkeep-asan: $(BUILD)/cli/main.o $(LIB) $(TEST_BIN)
+	$(CC) $(ALL_CFLAGS) -o $(BUILD)/snapkeep $(BUILD)/cli/main.o $(LIB) $(LIBS)
+	SNAPKEEP=$(BUILD)/snapkeep TEST_BUILD=$(BUILD) ASAN_OPTIONS=detect_leaks=1 tests/run unit
+
+valgrind: $(BIN) $(TEST_BIN)
+	VALGRIND=1 TEST_BUILD=$(BUILD) tests/run unit
+
+# fuzz: build every libFuzzer target with clang and run each for FUZZ_SECONDS.
+FUZZ_BUILD = build-fuzz
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	  CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+	  $(FUZZ_BUILD)/libsnapkeep.a
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "  FUZZ  $$n"; \
+	  $(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $(FUZZ_BUILD)/$$n $$f $(FUZZ_BUILD)/libsnapkeep.a $(LIBS) || exit 1; done
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: $(BIN) $(BENCH_BIN)
+	@SNAPKEEP=$(CURDIR)/$(BIN) BENCH_BUILD=$(BUILD) tests/bench/run
+
+demo: deps-quiet snapkeep
+	./snapkeep check policies/*.policy
+	./snapkeep explain policies/dss-datadir.policy
+	./snapkeep plan policies/dss-datadir.policy --inventory policies/sample-inventory.json --now 2026-11-26T12:00:00Z
+
+lint: snapkeep
+	mandoc -Tlint -Wstyle man/snapkeep.1 man/snapkeep.policy.5
+	shellcheck .ci/run .ci/deps tests/run tests/fuzz/run tests/bench/run $(wildcard tests/integration/*.sh contrib/*.sh)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -I. -Ibuild grammar engine azure cli
+
+install: snapkeep
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 snapkeep $(DESTDIR)$(PREFIX)/bin/snapkeep
+	install -m 0644 man/snapkeep.1 $(DESTDIR)$(MANDIR)/man1/snapkeep.1
+	install -m 0644 man/snapkeep.policy.5 $(DESTDIR)$(MANDIR)/man5/snapkeep.policy.5
+
+clean:
+	rm -rf build build-asan build-fuzz snapkeep

@@ -1,0 +1,40 @@
+/* The command-line front end: one function per command, sharing helpers. */
+#ifndef SNAPKEEP_CLI_H
+#define SNAPKEEP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/exit.h"
+#include "engine/duration.h"
+#include "engine/sktime.h"
+#include "grammar/parse.h"
+
+int cli_main(int argc, char **argv);
+
+/* Each command gets argv with argv[0] the command name. */
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_inventory(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
+
+/* Prints a command's usage (from the help table) to f. */
+void cli_usage(const char *command, FILE *f);
+
+/* Parses and compiles a policy file, printing every diagnostic to stderr
+ * (warnings too unless quiet). NULL when the file has errors. */
+pol_file *cli_load_policy(const char *path, bool quiet);
+/* --now and friends: RFC 3339; prints "snapkeep: OPTION: ..." on error. */
+int cli_parse_time_opt(const char *option, const char *text, sk_time *out);
+/* --cadence 1h and friends; prints "snapkeep: OPTION: ..." on error. */
+int cli_parse_duration_opt(const char *option, const char *text, pol_duration *out);
+/* The current time, for commands run without --now. */
+sk_time cli_now(void);
+/* Whether colour may be used on f (a TTY and NO_COLOR unset). */
+bool cli_use_colour(FILE *f);
+
+#endif

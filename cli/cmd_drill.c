@@ -1,0 +1,12 @@
+/* Placeholder until the command lands; exits with a usage error. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_drill(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fputs("snapkeep: drill: not built yet\n", stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,60 @@
+/* Helpers every command shares: loading policies, parsing option values. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+pol_file *cli_load_policy(const char *path, bool quiet)
+{
+    pol_diags diags = {0};
+    pol_file *f = pol_parse_file(path, &diags);
+    for (size_t i = 0; i < diags.n; i++) {
+        if (quiet && diags.items[i].level == POL_WARNING)
+            continue;
+        char *text = pol_diag_render(&diags.items[i]);
+        if (text != NULL) {
+            fputs(text, stderr);
+            free(text);
+        }
+    }
+    pol_diags_free(&diags);
+    return f;
+}
+
+int cli_parse_time_opt(const char *option, const char *text, sk_time *out)
+{
+    if (eng_time_parse(text, strlen(text), out) != 0) {
+        fprintf(stderr, "snapkeep: %s: '%s' is not an RFC 3339 time "
+                "(e.g. 2026-11-26T12:00:00Z)\n", option, text);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_duration_opt(const char *option, const char *text, pol_duration *out)
+{
+    char err[128];
+    if (pol_duration_parse(text, strlen(text), out, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: %s: '%s': %s\n", option, text, err);
+        return -1;
+    }
+    return 0;
+}
+
+sk_time cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (sk_time)ts.tv_sec * SK_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+bool cli_use_colour(FILE *f)
+{
+    const char *no = getenv("NO_COLOR");
+    if (no != NULL && no[0] != '\0')
+        return false;
+    return isatty(fileno(f)) != 0;
+}

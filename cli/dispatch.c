@@ -1,0 +1,100 @@
+/* snapkeep's entry: global flags, the command table and help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int, char **);
+    const char *usage;
+    const char *summary;
+} cli_command;
+
+static const cli_command commands[] = {
+    { "check", cmd_check, "check [-q] FILE...",
+      "validate policy files; every error located, with a caret" },
+    { "explain", cmd_explain, "explain [--cadence D] [--format text|json] FILE",
+      "the policy in plain words, steady-state count, worst gaps" },
+    { "plan", cmd_plan,
+      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [AZURE OPTIONS]",
+      "dry run: what would be kept and pruned, and why" },
+    { "simulate", cmd_simulate,
+      "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N] [--format text|json|svg]",
+      "replay creation and pruning on a virtual clock" },
+    { "inventory", cmd_inventory, "inventory FILE [--format json] [AZURE OPTIONS]",
+      "the live snapshot inventory the policies govern (ARM JSON)" },
+    { "run", cmd_run, "run FILE [--dry-run] [--now T] [--state-dir DIR] [AZURE OPTIONS]",
+      "scheduled enforcement: create what is due, prune, safely" },
+    { "restore", cmd_restore,
+      "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK [AZURE OPTIONS]",
+      "create a managed disk from a snapshot" },
+    { "drill", cmd_drill, "drill FILE [--sample N] [AZURE OPTIONS]",
+      "rehearse recovery: restore, time and clean up" },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+void cli_usage(const char *command, FILE *f)
+{
+    const cli_command *c = find_command(command);
+    if (c != NULL)
+        fprintf(f, "usage: snapkeep %s\n", c->usage);
+}
+
+static void print_help(FILE *f)
+{
+    fputs("usage: snapkeep COMMAND [ARGS...]\n"
+          "       snapkeep help COMMAND | --help | --version\n\n"
+          "Keeps the snapshot history of Azure managed disks as a retention policy says.\n\n"
+          "commands:\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nexit codes: 0 ok, 1 invalid policy or input, 2 usage, 3 Azure failure,\n"
+          "            4 partial, 5 stale, 6 refused by a safety rail\n"
+          "See snapkeep(1) and snapkeep.policy(5).\n", f);
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+        print_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+        printf("snapkeep %s\n", SNAPKEEP_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(first, "help") == 0) {
+        if (argc < 3) {
+            print_help(stdout);
+            return EXIT_OK;
+        }
+        const cli_command *c = find_command(argv[2]);
+        if (c == NULL) {
+            fprintf(stderr, "snapkeep: help: unknown command '%s'\n", argv[2]);
+            return EXIT_USAGE;
+        }
+        printf("usage: snapkeep %s\n\n%s.\nSee snapkeep(1) for every option.\n",
+               c->usage, c->summary);
+        return EXIT_OK;
+    }
+    const cli_command *c = find_command(first);
+    if (c == NULL) {
+        fprintf(stderr, "snapkeep: unknown command '%s' (try 'snapkeep --help')\n", first);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

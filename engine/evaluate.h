@@ -1,0 +1,93 @@
+/* The evaluator: (policies, inventory, now) -> plan. Pure: no I/O, no
+ * clock, no globals. Semantics: ../shared/design/policy-language.md and
+ * man/snapkeep.policy.5. */
+#ifndef SNAPKEEP_EVALUATE_H
+#define SNAPKEEP_EVALUATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/inventory.h"
+#include "engine/policy.h"
+#include "engine/sktime.h"
+
+typedef enum eng_action { ENG_KEEP, ENG_PRUNE } eng_action;
+
+typedef enum eng_reason_kind {
+    ENG_R_RULE,         /* a retention rule keeps it (rule, maybe bucket) */
+    ENG_R_NEWEST,       /* newest snapshot of its group */
+    ENG_R_FUTURE,       /* dated in the future: kept, warned about */
+    ENG_R_UNMANAGED,    /* no policy governs it */
+    ENG_R_NOT_OWNED     /* in a policy's scope but without its ownership tag */
+} eng_reason_kind;
+
+typedef struct eng_reason {
+    eng_reason_kind kind;
+    const pol_policy *policy;   /* NULL for ENG_R_UNMANAGED */
+    const pol_rule *rule;       /* ENG_R_RULE only */
+    bool has_bucket;
+    int64_t bucket;             /* eng_bucket / eng_every_bucket key */
+    int64_t ordinal;            /* count rules: 1-based position kept (0: none) */
+    bool oldest;                /* count rules: kept as the walk's last snapshot */
+} eng_reason;
+
+typedef struct eng_decision {
+    const inv_snapshot *snap;
+    eng_action action;
+    bool future, unmanaged, newest;
+    const pol_policy *policy;   /* first policy that keeps it, else first that governs it; NULL if none */
+    size_t group;               /* index into plan->groups, SIZE_MAX when unmanaged */
+    eng_reason *reasons;        /* every reason it is kept; none when pruned */
+    uint32_t nreasons;
+} eng_decision;
+
+/* The snapshots of one source disk under one policy. */
+typedef struct eng_group {
+    const pol_policy *policy;
+    const char *source_id;      /* as first seen; NULL: snapshots with no source */
+    size_t nsnapshots, nkeep, nprune;
+    sk_time newest;             /* newest non-future snapshot, SK_TIME_MIN if none */
+} eng_group;
+
+typedef struct eng_note {       /* a warning for the report */
+    const pol_policy *policy;   /* may be NULL */
+    const inv_snapshot *snap;   /* may be NULL */
+    char *message;
+} eng_note;
+
+typedef struct eng_plan {
+    sk_time now;
+    eng_decision *decisions;    /* one per inventory snapshot, same order */
+    size_t ndecisions;
+    eng_group *groups;
+    size_t ngroups;
+    eng_note *notes;
+    size_t nnotes;
+    size_t nkeep, nprune, nunmanaged, nfuture;
+    void *priv;                 /* evaluator-owned storage */
+} eng_plan;
+
+/* Evaluates every policy over the inventory at `now`. Returns 0, or -1 with
+ * a message in err (out of memory). The plan borrows the policies and the
+ * inventory: free the plan first. */
+int eng_evaluate(const pol_policy *const *policies, size_t npolicies,
+                 const inv_inventory *inv, sk_time now, eng_plan **out,
+                 char *err, size_t errlen);
+void eng_plan_free(eng_plan *plan);     /* NULL is a no-op */
+
+/* Whether a policy governs a snapshot (scope; ownership not considered). */
+bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
+                       const inv_inventory *inv);
+/* Whether a policy owns a snapshot: in scope and (bare body, ownership tag
+ * naming this policy, or `adopt untagged` and no ownership tag at all). */
+bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,
+                     const inv_inventory *inv);
+
+/* One reason as report text, e.g.
+ * "every 12h to 7d: bucket 2026-11-20T12:00Z (policies/dss-datadir.policy:6)",
+ * "newest", "future: dated after now", "unmanaged: no policy governs it". */
+size_t eng_reason_format(const eng_reason *r, char *buf, size_t n);
+#define ENG_REASON_BUFSZ 512
+
+#endif

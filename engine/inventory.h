@@ -1,0 +1,65 @@
+/* Snapshot and disk records, however they were read (an ARM list response,
+ * `az snapshot list` output, or a live listing). Strings live in the
+ * inventory's arena and are freed with it. */
+#ifndef SNAPKEEP_INVENTORY_H
+#define SNAPKEEP_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/sktime.h"
+
+typedef struct inv_tag {
+    const char *key;
+    const char *value;
+} inv_tag;
+
+typedef struct inv_snapshot {
+    const char *name;
+    const char *id;                 /* ARM resource ID ("" when absent) */
+    const char *source_id;          /* creationData.sourceResourceId, NULL when absent */
+    const char *location;           /* NULL when absent */
+    const char *provisioning_state; /* NULL when absent */
+    const char *sku;                /* NULL when absent */
+    sk_time created;                /* properties.timeCreated */
+    inv_tag *tags;
+    uint32_t ntags;
+    bool incremental;
+} inv_snapshot;
+
+typedef struct inv_disk {
+    const char *name;
+    const char *id;
+    const char *location;
+    const char *sku;
+    const char *zone;               /* first of "zones", NULL when none */
+    inv_tag *tags;
+    uint32_t ntags;
+} inv_disk;
+
+typedef struct inv_arena inv_arena;
+
+typedef struct inv_inventory {
+    inv_snapshot *snapshots;
+    size_t nsnapshots, capsnapshots;
+    inv_disk *disks;
+    size_t ndisks, capdisks;
+    bool disks_known;               /* false offline: disk-tag selectors match nothing */
+    inv_arena *arena;
+} inv_inventory;
+
+/* Arena-backed construction, used by the readers and by tests. */
+inv_inventory *inv_new(void);
+void inv_free(inv_inventory *inv);  /* NULL is a no-op */
+char *inv_strdup(inv_inventory *inv, const char *s, size_t len);
+void *inv_alloc(inv_inventory *inv, size_t size);   /* zeroed, aligned */
+/* Appends a zeroed record and returns it (NULL when out of memory). */
+inv_snapshot *inv_add_snapshot(inv_inventory *inv);
+inv_disk *inv_add_disk(inv_inventory *inv);
+
+/* The value of tag `key`, or NULL. Keys compare case-insensitively, as ARM
+ * treats tag names; values are compared exactly by callers. */
+const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key);
+
+#endif

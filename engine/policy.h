@@ -1,0 +1,112 @@
+/* The rule tree: what grammar/ compiles a policy file into and what the
+ * evaluator, explain and the Azure commands read. Every node remembers where
+ * it was written, so reasons and messages can point at it. */
+#ifndef SNAPKEEP_POLICY_H
+#define SNAPKEEP_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/calendar.h"
+#include "engine/duration.h"
+#include "engine/tz.h"
+
+/* The ownership tag written on snapshots snapkeep creates. */
+#define POL_OWNER_TAG "snapkeep-policy"
+/* `last all`, `daily all`: no limit. */
+#define POL_COUNT_ALL INT64_C(-1)
+
+typedef struct pol_loc {
+    const char *file;       /* owned by the pol_file */
+    int line, col;          /* 1-based */
+} pol_loc;
+
+typedef struct pol_tag_match {
+    char *key;
+    char *value;            /* NULL: any value matches */
+} pol_tag_match;
+
+typedef enum pol_rule_kind {
+    /* tiers: one chain per policy, in the order written */
+    POL_KEEP_ALL,           /* keep-all D                 end                */
+    POL_EVERY,              /* every I to D               width, end         */
+    POL_CALENDAR_TIER,      /* hourly|daily|... to D      period, end        */
+    /* the restic family: one shared newest-first walk */
+    POL_LAST,               /* last N                     count              */
+    POL_COUNT,              /* hourly|daily|... N         period, count      */
+    POL_WITHIN,             /* within D                   window             */
+    POL_PERIOD_WITHIN,      /* hourly|daily|... within D  period, window     */
+    /* others */
+    POL_TAGGED              /* tagged "K" [= "V"] [and ...]  tags            */
+} pol_rule_kind;
+
+typedef struct pol_rule {
+    pol_rule_kind kind;
+    pol_loc loc;
+    char *text;             /* normalised rule text: "every 12h to 7d" */
+    eng_period period;      /* CALENDAR_TIER, COUNT, PERIOD_WITHIN */
+    pol_duration end;       /* tiers: the end of the tier's age window */
+    pol_duration width;     /* EVERY: bucket width (no mo/y) */
+    int64_t width_usec;     /* EVERY: width in microseconds */
+    pol_duration window;    /* WITHIN, PERIOD_WITHIN */
+    int64_t count;          /* LAST, COUNT: > 0, or POL_COUNT_ALL */
+    pol_tag_match *tags;    /* TAGGED: all must match */
+    size_t ntags;
+} pol_rule;
+
+static inline bool pol_rule_is_tier(const pol_rule *r)
+{
+    return r->kind == POL_KEEP_ALL || r->kind == POL_EVERY ||
+           r->kind == POL_CALENDAR_TIER;
+}
+
+/* A setting's value and where it was written (line 0: not set). */
+typedef struct pol_setting_loc { pol_loc loc; } pol_setting_loc;
+
+typedef struct pol_policy {
+    char *name;             /* block name, or the file's base name */
+    bool anonymous;         /* a bare-body file */
+    pol_loc loc;
+
+    /* settings, inherited from top level unless the block sets them */
+    char *timezone;         /* IANA name, default "UTC" */
+    eng_tz *tz;             /* loaded zone; owned by the policy */
+    char *subscription;     /* NULL: any / from the environment */
+    char *resource_group;   /* NULL: any */
+    char **disks;           /* disk names or resource IDs */
+    size_t ndisks;
+    pol_tag_match *disk_tags;   /* disks tagged "K" = "V": any selector */
+    size_t ndisk_tags;
+    bool has_snapshot_every;
+    pol_duration snapshot_every;
+    bool has_stale_after;
+    pol_duration stale_after;
+    int64_t max_delete;     /* -1: not set (commands apply their default) */
+    bool adopt_untagged;
+    bool incremental;       /* default true */
+    char *sku;              /* NULL: ARM's default */
+    pol_tag_match *extra_tags;  /* tag "K" = "V" on created snapshots */
+    size_t nextra_tags;
+
+    /* retention rules in the order written */
+    pol_rule *rules;
+    size_t nrules;
+} pol_policy;
+
+typedef struct pol_file {
+    char *path;             /* as given; pol_loc.file points here */
+    bool bare;              /* one anonymous policy */
+    pol_policy **policies;
+    size_t npolicies;
+} pol_file;
+
+void pol_file_free(pol_file *f);        /* NULL is a no-op */
+void pol_policy_free(pol_policy *p);    /* NULL is a no-op */
+
+/* True when the snapshot tags include every match of the list. */
+struct inv_tag;
+bool pol_tags_match(const pol_tag_match *want, size_t nwant,
+                    const struct inv_tag *have, size_t nhave);
+
+#endif

@@ -1,0 +1,45 @@
+/* Policy files: text in, rule tree (engine/policy.h) and diagnostics out. */
+#ifndef SNAPKEEP_PARSE_H
+#define SNAPKEEP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine/policy.h"
+
+typedef enum pol_diag_level { POL_ERROR, POL_WARNING } pol_diag_level;
+
+typedef struct pol_diag {
+    pol_diag_level level;
+    char *file;
+    int line, col;          /* 1-based; col counts bytes */
+    char *message;
+    char *source_line;      /* the text of that line, without newline; may be NULL */
+} pol_diag;
+
+typedef struct pol_diags {
+    pol_diag *items;
+    size_t n, cap;
+    size_t nerrors, nwarnings;
+} pol_diags;
+
+/* Parses and compiles a policy file. Every error and warning found is
+ * appended to diags (when not NULL). Returns the compiled file, or NULL
+ * when there was any error (nothing half-built escapes). */
+pol_file *pol_parse_file(const char *path, pol_diags *diags);
+/* The same from memory; `name` is used in locations and as the anonymous
+ * policy's name. The fuzzer enters here. */
+pol_file *pol_parse_string(const char *name, const char *text, size_t len,
+                           pol_diags *diags);
+
+/* "FILE:LINE:COL: error: MESSAGE\n  source line\n  ^\n" into a string
+ * the caller frees. */
+char *pol_diag_render(const pol_diag *d);
+void pol_diags_free(pol_diags *diags);
+
+/* Loads an IANA zone from $TZDIR or /usr/share/zoneinfo ("UTC" is built
+ * in). NULL with a message naming the zone when it is not found. */
+eng_tz *pol_zone_load(const char *name, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,131 @@
+/* The Azure adapter: HTTP (libcurl), credentials, and ARM operations on
+ * snapshots and disks. It turns ARM JSON into inventory records and back;
+ * it never decides what to delete. One HTTP entry point (azure/http.c) so
+ * tests can observe it. Secrets and tokens never reach any log or error. */
+#ifndef SNAPKEEP_AZURE_H
+#define SNAPKEEP_AZURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/inventory.h"
+
+typedef enum az_auth_kind {
+    AZ_AUTH_AUTO,       /* secret, then workload, then msi, then cli */
+    AZ_AUTH_SECRET,     /* AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET */
+    AZ_AUTH_WORKLOAD,   /* AZURE_FEDERATED_TOKEN_FILE (re-read per request) */
+    AZ_AUTH_MSI,        /* IMDS or IDENTITY_ENDPOINT/IDENTITY_HEADER */
+    AZ_AUTH_CLI         /* az account get-access-token */
+} az_auth_kind;
+
+typedef enum az_log_level { AZ_LOG_DEBUG, AZ_LOG_INFO, AZ_LOG_WARN, AZ_LOG_ERROR } az_log_level;
+
+typedef struct az_options {
+    const char *cloud;          /* "AzureCloud" (default), "AzureUSGovernment", "AzureChinaCloud" */
+    const char *arm_endpoint;   /* overrides the cloud's ARM URL (env SNAPKEEP_ARM_ENDPOINT) */
+    const char *arm_audience;   /* overrides the token audience (default: the cloud's) */
+    const char *authority_host; /* env AZURE_AUTHORITY_HOST */
+    az_auth_kind auth;
+    const char *ca_file;        /* extra CA bundle; also SSL_CERT_FILE / CURL_CA_BUNDLE */
+    int parallel;               /* operations in flight at once; 0: default (8) */
+    int connect_timeout_s;      /* 0: default */
+    int request_timeout_s;      /* per attempt; 0: default */
+    int retry_budget_s;         /* overall retry time budget per client; 0: default */
+    int max_attempts;           /* per request; 0: default (10) */
+    int lro_deadline_s;         /* per long-running operation; 0: default */
+    bool verbose;               /* request lines (never headers with secrets) */
+    void (*log)(void *ctx, az_log_level level, const char *msg);
+    void *log_ctx;
+} az_options;
+
+typedef struct az_error {
+    int http_status;            /* 0: no HTTP answer (transport failure) */
+    bool transport;             /* connection failed, dropped, timed out, TLS refused */
+    bool retries_exhausted;
+    char code[96];              /* ARM error code ("ScopeLocked") or curl/auth code */
+    char message[1024];
+    char request_id[80];        /* x-ms-request-id of the answer, when any */
+    char correlation_id[80];
+} az_error;
+
+typedef struct az_client az_client;
+
+/* Reads the environment (credentials, endpoints) once. Returns 0, or -1
+ * with err filled (e.g. unknown cloud, no credential found for --auth). */
+int az_client_new(const az_options *opts, az_client **out, az_error *err);
+void az_client_free(az_client *c);  /* NULL is a no-op */
+
+/* Seconds ARM's Date header was ahead of the local clock on the latest
+ * answer (negative: behind). *known false before any answer. */
+int64_t az_clock_skew(const az_client *c, bool *known);
+
+/* Lists every snapshot (all pages) of a resource group, or of the whole
+ * subscription when resource_group is NULL, appending to inv. Any page
+ * failing after retries fails the whole listing (-1): never a shorter
+ * inventory. */
+int az_list_snapshots(az_client *c, const char *subscription,
+                      const char *resource_group, inv_inventory *inv, az_error *err);
+int az_list_disks(az_client *c, const char *subscription,
+                  const char *resource_group, inv_inventory *inv, az_error *err);
+
+/* GET one resource by ID. Returns 1 and appends it to inv (*out points to
+ * it) when found, 0 when ARM says 404, -1 on error. */
+int az_get_snapshot(az_client *c, const char *id, inv_inventory *inv,
+                    inv_snapshot **out, az_error *err);
+int az_get_disk(az_client *c, const char *id, inv_inventory *inv,
+                inv_disk **out, az_error *err);
+
+/* Builds ".../resourceGroups/RG/providers/Microsoft.Compute/snapshots/NAME"
+ * (kind "snapshots" or "disks"), percent-encoding each segment. */
+int az_resource_id(char *buf, size_t n, const char *subscription,
+                   const char *resource_group, const char *kind, const char *name);
+
+/* Batch operations, run at most opts.parallel at once over the curl multi
+ * interface, each to a terminal state (long-running operations polled as
+ * azure-arm.md says, within lro_deadline_s). Slows down on 429. */
+typedef enum az_op_kind {
+    AZ_OP_CREATE_SNAPSHOT,  /* PUT snapshot from a disk */
+    AZ_OP_DELETE_SNAPSHOT,  /* DELETE snapshot; 404 counts as done (already gone) */
+    AZ_OP_CREATE_DISK,      /* PUT disk from a snapshot (createOption Copy) */
+    AZ_OP_DELETE_DISK       /* DELETE disk; 404 counts as done */
+} az_op_kind;
+
+typedef enum az_op_status {
+    AZ_OP_PENDING,          /* not started */
+    AZ_OP_DONE,             /* succeeded (or already gone, for deletes) */
+    AZ_OP_SKIPPED,          /* confirm() said no: nothing was sent */
+    AZ_OP_FAILED            /* err says why */
+} az_op_status;
+
+typedef struct az_op {
+    az_op_kind kind;
+    const char *id;             /* the resource to create or delete (full ARM ID) */
+    /* creates */
+    const char *location;       /* required: the source disk's / snapshot's region */
+    const char *source_id;      /* the disk (snapshot create) or snapshot (disk create) */
+    const char *sku;            /* NULL: ARM's default */
+    const char *zone;           /* disk create only; NULL: none */
+    bool incremental;           /* snapshot create */
+    const inv_tag *tags;
+    uint32_t ntags;
+    /* deletes: just before the DELETE, the resource is re-read through ARM
+     * and confirm() decides whether it still matches what was planned
+     * (NULL: no check). A 404 at that read means already gone (DONE). */
+    bool (*confirm)(void *ctx, const struct az_op *op, const inv_snapshot *current);
+    void *confirm_ctx;
+    /* results */
+    az_op_status status;
+    bool already_gone;          /* delete found nothing to delete */
+    az_error err;
+    double seconds;             /* wall time from first request to terminal state */
+    char provisioning_state[32];/* creates: final state read back from ARM */
+} az_op;
+
+/* Runs every op; returns the number that FAILED (0: all done or skipped).
+ * on_done, when set, is called as each op reaches its terminal state (for
+ * journals and progress), from the calling thread. */
+size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
+                  void (*on_done)(void *ctx, az_op *op), void *ctx);
+
+#endif

@@ -1,0 +1,60 @@
+/* Command-line options shared by every command that talks to Azure, and
+ * the live inventory those commands read. */
+#ifndef SNAPKEEP_AZURE_OPTS_H
+#define SNAPKEEP_AZURE_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "azure/azure.h"
+#include "engine/policy.h"
+
+enum {
+    CLI_OPT_CLOUD = 1000, CLI_OPT_ARM_ENDPOINT, CLI_OPT_ARM_AUDIENCE,
+    CLI_OPT_AUTHORITY_HOST, CLI_OPT_AUTH, CLI_OPT_CA_FILE, CLI_OPT_SUBSCRIPTION,
+    CLI_OPT_PARALLEL, CLI_OPT_VERBOSE, CLI_OPT_TIMEOUT,
+    CLI_OPT_AZURE_LAST      /* commands number their own long options after this */
+};
+
+/* Spliced into a command's getopt_long table. */
+#define CLI_AZURE_LONG_OPTIONS \
+    { "cloud", required_argument, NULL, CLI_OPT_CLOUD }, \
+    { "arm-endpoint", required_argument, NULL, CLI_OPT_ARM_ENDPOINT }, \
+    { "arm-audience", required_argument, NULL, CLI_OPT_ARM_AUDIENCE }, \
+    { "authority-host", required_argument, NULL, CLI_OPT_AUTHORITY_HOST }, \
+    { "auth", required_argument, NULL, CLI_OPT_AUTH }, \
+    { "ca-file", required_argument, NULL, CLI_OPT_CA_FILE }, \
+    { "subscription", required_argument, NULL, CLI_OPT_SUBSCRIPTION }, \
+    { "parallel", required_argument, NULL, CLI_OPT_PARALLEL }, \
+    { "verbose", no_argument, NULL, CLI_OPT_VERBOSE }, \
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }
+
+typedef struct cli_azure {
+    az_options opts;
+    const char *subscription;   /* --subscription, else AZURE_SUBSCRIPTION_ID */
+} cli_azure;
+
+/* Fills defaults from the environment (SNAPKEEP_ARM_ENDPOINT,
+ * AZURE_AUTHORITY_HOST, AZURE_SUBSCRIPTION_ID). */
+void cli_azure_init(cli_azure *a);
+/* Handles one getopt_long result: 1 handled, 0 not an Azure option,
+ * -1 bad value (message printed). */
+int cli_azure_option(cli_azure *a, int opt, const char *arg);
+
+/* The subscription a policy works in: the policy's setting, else the
+ * command line / environment. NULL with a message when none. */
+const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p);
+
+/* Lists, for every policy of the file, the snapshots (and disks) of its
+ * scope, de-duplicated by ID, into one inventory. Returns an exit code
+ * (EXIT_OK, EXIT_AZURE on any failed page, EXIT_INVALID for a policy with
+ * no subscription) with the reason printed on stderr; *out is NULL unless
+ * EXIT_OK. */
+int cli_live_inventory(az_client *client, const cli_azure *a, const pol_file *f,
+                       inv_inventory **out);
+
+/* Prints an az_error as one line on stderr: "snapkeep: WHAT: CODE: MESSAGE
+ * (HTTP 409, request id ...)". */
+void cli_print_az_error(const char *what, const az_error *err);
+
+#endif

@@ -1,0 +1,118 @@
+/* Pure decisions of scheduled enforcement (`snapkeep run`): when a disk is
+ * due for a snapshot, when its history looks stalled, what a new snapshot
+ * is called, which pruned snapshots a policy may delete, the max-delete
+ * cut, and whether a snapshot re-read just before its delete still matches
+ * the plan. No I/O, no clock: `now` is a parameter. Every function here
+ * fails closed: when in doubt, nothing is deleted. */
+#ifndef SNAPKEEP_ENFORCE_H
+#define SNAPKEEP_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/evaluate.h"
+#include "engine/inventory.h"
+#include "engine/policy.h"
+#include "engine/sktime.h"
+
+/* max-delete when the policy does not set it. */
+#define ENF_DEFAULT_MAX_DELETE 50
+/* Largest |ARM Date - local clock| a run accepts before refusing deletes. */
+#define ENF_SKEW_LIMIT_SEC 300
+/* ARM's limit on resource names. */
+#define ENF_NAME_MAX 80
+/* "-20261126T120000Z": what enf_snapshot_name appends to the disk name. */
+#define ENF_NAME_SUFFIX_LEN 17
+/* Largest timer jitter tolerated by the due check (and the slack within
+ * which a snapshot dated slightly after `now` still counts as taken). */
+#define ENF_JITTER_MAX_USEC (INT64_C(300) * SK_USEC_PER_SEC)
+
+/* ARM IDs compare case-insensitively; a missing leading '/' is ignored. */
+bool enf_same_id(const char *a, const char *b);
+/* The last path segment of an ARM ID (the resource's name). */
+const char *enf_id_name(const char *id);
+
+/* A snapshot that holds data: provisioning state Succeeded (or not given,
+ * as in offline inventories). Only these are evaluated and deleted. */
+bool enf_snapshot_usable(const inv_snapshot *s);
+/* A snapshot that counts as taken for the due check: anything but a
+ * Failed or Canceled creation (one still Updating will finish). */
+bool enf_snapshot_taken(const inv_snapshot *s);
+
+/* The newest snapshot of source disk `disk_id` (NULL: snapshots with no
+ * source) that policy p owns and that counts as taken, ignoring ones dated
+ * more than ENF_JITTER_MAX_USEC after now. SK_TIME_MIN when none. */
+sk_time enf_newest_owned(const pol_policy *p, const inv_inventory *inv,
+                         const char *disk_id, sk_time now);
+
+/* Tolerance for timer jitter: min(5 min, cadence / 10), the cadence
+ * measured back from now. 0 when the policy has no `snapshot every`. */
+int64_t enf_jitter_usec(const pol_policy *p, sk_time now);
+
+/* Whether a disk whose newest owned snapshot is `newest` (SK_TIME_MIN:
+ * none) is due for a new one at `now`: its age is at least the cadence
+ * minus the jitter tolerance. Never due without `snapshot every`. */
+bool enf_is_due(const pol_policy *p, sk_time newest, sk_time now);
+
+typedef enum enf_staleness {
+    ENF_FRESH,          /* newest owned snapshot young enough */
+    ENF_STALE,          /* older than stale-after, or 3x the cadence */
+    ENF_UNJUDGED        /* no cadence and no stale-after, or no snapshot */
+} enf_staleness;
+
+/* Judged on the inventory before this run's creations. *limit (may be
+ * NULL) receives the instant a newest snapshot must be newer than. */
+enf_staleness enf_staleness_of(const pol_policy *p, sk_time newest, sk_time now,
+                               sk_time *limit);
+
+/* "<disk>-<UTC yyyymmddThhmmssZ>" for a snapshot taken at t. Characters
+ * ARM does not allow in names become '-', and the disk part is cut so the
+ * whole fits ENF_NAME_MAX. Returns the length, or -1 when buf is too small
+ * (ENF_NAME_MAX + 1 always suffices) or t cannot be written. */
+int enf_snapshot_name(const char *disk_name, sk_time t, char *buf, size_t n);
+
+/* max-delete of a policy: its setting, else ENF_DEFAULT_MAX_DELETE. */
+int64_t enf_max_delete(const pol_policy *p);
+
+/* Whether policy p may delete the snapshot of decision d: pruned by the
+ * plan (so no policy of the file keeps it), not future, not unmanaged,
+ * holding data, and owned by p (its ownership tag names p, or it is
+ * untagged under `adopt untagged`). Bare-body policies own everything in
+ * offline plans but never delete in a run: callers refuse them earlier. */
+bool enf_may_delete(const pol_policy *p, const eng_decision *d,
+                    const inv_inventory *inv);
+
+/* A delete candidate; enf_cut orders them and marks the deferred ones. */
+typedef struct enf_candidate {
+    const inv_snapshot *snap;
+    size_t index;           /* caller's reference (e.g. decision index) */
+    bool deferred;          /* over max-delete: left for a later run */
+} enf_candidate;
+
+/* Sorts oldest first (equal times: smaller name first), keeps the first
+ * max_delete (negative: the default) and marks the rest deferred. Returns
+ * how many may be deleted now. */
+size_t enf_cut(enf_candidate *c, size_t n, int64_t max_delete);
+
+typedef enum enf_confirm {
+    ENF_CONFIRM_OK,         /* still the snapshot that was planned */
+    ENF_CONFIRM_ID,         /* a different resource under that name */
+    ENF_CONFIRM_TIME,       /* timeCreated changed */
+    ENF_CONFIRM_SOURCE,     /* source disk changed */
+    ENF_CONFIRM_OWNER,      /* ownership tag added, removed or changed */
+    ENF_CONFIRM_HOLD,       /* now matches a `tagged` rule (legal hold) */
+    ENF_CONFIRM_STATE       /* no longer a Succeeded snapshot */
+} enf_confirm;
+
+/* The last check before a DELETE: `current` is the snapshot as ARM shows
+ * it now, `planned` as it was when the plan pruned it. Any difference that
+ * could change the decision says no. `all` are every policy of the file:
+ * a `tagged` rule of any of them holds the snapshot. */
+enf_confirm enf_confirm_delete(const pol_policy *owner,
+                               const pol_policy *const *all, size_t nall,
+                               const inv_snapshot *planned,
+                               const inv_snapshot *current);
+const char *enf_confirm_text(enf_confirm c);
+
+#endif

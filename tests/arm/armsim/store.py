@@ -1,0 +1,211 @@
+"""Resources, resource groups and long-running operations, kept in memory
+and saved to STATE.json after every change (temp file, fsync, rename).
+
+Keys are lower-cased resource IDs; every resource keeps its JSON text
+cached so a list page or a save is a join of strings, not a re-encode of
+thousands of objects. Callers hold `lock` while they read or change
+anything, call commit() after a change, and save_through() after they
+release the lock and before they answer, so a test that sees the answer
+also sees the change on disk."""
+import bisect
+import json
+import os
+import threading
+
+FORMAT = "snapkeep-arm-state/1"
+TYPES = {"snapshots": "Microsoft.Compute/snapshots", "disks": "Microsoft.Compute/disks"}
+
+
+def norm_id(rid):
+    """Resource IDs compare case-insensitively and may lack the leading /."""
+    s = rid.strip().rstrip("/").lower()
+    return s if s.startswith("/") else "/" + s
+
+
+def split_id(rid):
+    """(sub, rg, type, name) of a disk/snapshot ID in its given casing, or None."""
+    p = rid.strip().strip("/").split("/")
+    if (len(p) == 8 and p[0].lower() == "subscriptions" and p[2].lower() == "resourcegroups"
+            and p[4].lower() == "providers" and p[5].lower() == "microsoft.compute"
+            and p[6].lower() in TYPES and all(p)):
+        return p[1], p[3], p[6].lower(), p[7]
+    return None
+
+
+def group_key(sub, rg):
+    return "/subscriptions/%s/resourcegroups/%s" % (sub.lower(), rg.lower())
+
+
+def norm_location(loc):
+    return "".join(str(loc).split()).lower()
+
+
+def dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    def __init__(self, path, fsync=True):
+        self.path = path
+        self.fsync = fsync
+        self.lock = threading.RLock()
+        self.res = {}                 # key -> [obj, text]
+        self.sorted = {t: [] for t in TYPES}
+        self.groups = {}              # group key -> {"id", "location"}
+        self.subs = {}                # lower sub -> sub as first seen
+        self.ops = {}                 # operation id -> dict
+        self.creations = {}           # disk key -> [virtual epochs of snapshot PUTs]
+        self.families = {}            # disk key -> incrementalSnapshotFamilyId
+        self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
+        self.gen = 0
+        self._saved_gen = 0
+        self._save_lock = threading.Lock()
+
+    # ---- loading --------------------------------------------------------
+    def load_file(self, path, is_state):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict):
+            raise ValueError("%s: top level must be an object" % path)
+        for g in doc.get("resourceGroups", []):
+            gid = g["id"] if isinstance(g, dict) else g
+            p = gid.strip("/").split("/")
+            if len(p) != 4 or p[0].lower() != "subscriptions" or p[2].lower() != "resourcegroups":
+                raise ValueError("%s: bad resource group id %r" % (path, gid))
+            self.add_group(p[1], p[3], g.get("location") if isinstance(g, dict) else None)
+        for kind in ("disks", "snapshots"):
+            for obj in doc.get(kind, []):
+                self._load_resource(path, kind, obj)
+        if is_state:
+            for op in doc.get("operations", []):
+                self.ops[op["id"]] = op
+            self.creations = {k: list(v) for k, v in doc.get("snapshotCreations", {}).items()}
+            self.families = dict(doc.get("families", {}))
+            self.last_ticks = int(doc.get("lastTicks", 0))
+
+    def _load_resource(self, path, kind, obj):
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            raise ValueError("%s: every %s entry needs an \"id\"" % (path, kind))
+        parts = split_id(obj["id"])
+        if not parts or parts[2] != kind:
+            raise ValueError("%s: %r is not a %s id" % (path, obj["id"], kind))
+        sub, rg, _, name = parts
+        obj.setdefault("name", name)
+        obj.setdefault("type", TYPES[kind])
+        props = obj.setdefault("properties", {})
+        props.setdefault("provisioningState", "Succeeded")
+        g = self.add_group(sub, rg, obj.get("location"))
+        if g.get("location") is None and obj.get("location"):
+            g["location"] = obj["location"]
+        self.put(norm_id(obj["id"]), obj)
+
+    def add_group(self, sub, rg, location=None):
+        self.subs.setdefault(sub.lower(), sub)
+        gk = group_key(sub, rg)
+        if gk not in self.groups:
+            self.groups[gk] = {"id": "/subscriptions/%s/resourceGroups/%s" % (sub, rg),
+                               "location": location}
+        return self.groups[gk]
+
+    # ---- resources ------------------------------------------------------
+    @staticmethod
+    def kind_of(key):
+        return key.split("/")[7]
+
+    def get(self, key):
+        e = self.res.get(key)
+        return e[0] if e else None
+
+    def text(self, key):
+        return self.res[key][1]
+
+    def put(self, key, obj):
+        if key not in self.res:
+            bisect.insort(self.sorted[self.kind_of(key)], key)
+        self.res[key] = [obj, dumps(obj)]
+
+    def touch(self, key):
+        """Re-encodes a resource after its object was changed in place."""
+        e = self.res[key]
+        e[1] = dumps(e[0])
+
+    def remove(self, key):
+        if self.res.pop(key, None) is not None:
+            lst = self.sorted[self.kind_of(key)]
+            i = bisect.bisect_left(lst, key)
+            if i < len(lst) and lst[i] == key:
+                del lst[i]
+
+    def page(self, kind, prefix, after, size):
+        """Up to size keys of kind starting with prefix and sorting after
+        `after`, and whether more follow. Sorted keys make a continuation
+        token stable under concurrent creates and deletes."""
+        lst = self.sorted[kind]
+        i = bisect.bisect_right(lst, after) if after else bisect.bisect_left(lst, prefix)
+        out = []
+        while i < len(lst) and len(out) < size:
+            k = lst[i]
+            if not k.startswith(prefix):
+                break
+            out.append(k)
+            i += 1
+        more = i < len(lst) and lst[i].startswith(prefix)
+        return out, more
+
+    def next_ticks(self, now):
+        """timeCreated ticks: the virtual clock, but strictly increasing, so
+        snapshots made under a frozen test clock still have an order."""
+        t = max(int(now * 10_000_000), self.last_ticks + 1)
+        self.last_ticks = t
+        return t
+
+    # ---- persistence ----------------------------------------------------
+    def commit(self):
+        """Marks a change; returns the generation to pass to save_through."""
+        self.gen += 1
+        return self.gen
+
+    def _serialize(self):
+        parts = ['{"format":', dumps(FORMAT), ',"resourceGroups":',
+                 dumps(sorted(self.groups.values(), key=lambda g: g["id"].lower()))]
+        for kind in ("disks", "snapshots"):
+            parts.append(',"%s":[\n' % kind)
+            parts.append(",\n".join(self.res[k][1] for k in self.sorted[kind]))
+            parts.append("]")
+        parts += [',"operations":[\n',
+                  ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),
+                  '],"snapshotCreations":', dumps(self.creations),
+                  ',"families":', dumps(self.families),
+                  ',"lastTicks":', str(self.last_ticks), "}\n"]
+        return "".join(parts)
+
+    def save_through(self, gen):
+        """Makes sure generation gen is on disk. Group commit: one writer
+        at a time, and a write covers every change made before it began."""
+        if self._saved_gen >= gen:
+            return
+        with self._save_lock:
+            if self._saved_gen >= gen:
+                return
+            with self.lock:
+                target = self.gen
+                data = self._serialize().encode("utf-8")
+            tmp = "%s.tmp.%d" % (self.path, os.getpid())
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                if self.fsync:
+                    os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+            if self.fsync:
+                dfd = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+            self._saved_gen = target
+
+    def save_now(self):
+        with self.lock:
+            gen = self.commit()
+        self.save_through(gen)

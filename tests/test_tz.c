@@ -1,0 +1,403 @@
+/* TZif zones (engine/tz.c, engine/tz_posix.c) against glibc's own reading
+ * of the same files. TZ and localtime_r are used here, in the test only,
+ * as the oracle. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "engine/calendar.h"
+#include "engine/tz.h"
+
+#define ZONEDIR "/usr/share/zoneinfo"
+
+static unsigned char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ZONEDIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+static eng_tz *load(const char *name)
+{
+    size_t len;
+    char err[128] = "";
+    unsigned char *data = slurp(name, &len);
+    eng_tz *tz = eng_tz_parse(name, data, len, err, sizeof err);
+    free(data);
+    if (!tz)
+        fail_msg("%s: %s", name, err);
+    return tz;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static long oracle_offset(const char *tzenv, int64_t t)
+{
+    static char current[256];
+    if (strcmp(current, tzenv) != 0) {
+        setenv("TZ", tzenv, 1);
+        tzset();
+        snprintf(current, sizeof current, "%s", tzenv);
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    assert_non_null(localtime_r(&tt, &tm));
+    return tm.tm_gmtoff;
+}
+
+static int64_t utc(int y, int m, int d, int hh, int mm)
+{
+    return eng_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60;
+}
+
+/* Random instants 1900..2100 and every transition +-1 s, for zones with
+ * odd offsets, southern DST, 30-minute DST and footer-only rules. */
+static void test_oracle(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {
+        "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+        "America/Sao_Paulo", "America/Nuuk", "Asia/Jerusalem", "Europe/Dublin",
+        "Pacific/Chatham", "America/Santiago", "Asia/Tehran", "Africa/Casablanca",
+        "Pacific/Apia", "America/St_Johns", "Australia/Sydney", "UTC",
+    };
+    int64_t lo = utc(1900, 1, 1, 0, 0), hi = utc(2100, 12, 31, 0, 0);
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        char env[128];
+        snprintf(env, sizeof env, ":%s/%s", ZONEDIR, zones[z]);
+        eng_tz *tz = load(zones[z]);
+        for (int i = 0; i < 20000; i++) {
+            int64_t t = lo + (int64_t)(rng() % (uint64_t)(hi - lo));
+            long want = oracle_offset(env, t);
+            if (eng_tz_offset(tz, t) != want)
+                fail_msg("%s at %lld: %d, glibc %ld", zones[z], (long long)t,
+                         eng_tz_offset(tz, t), want);
+        }
+        /* around every change of offset glibc sees, hour by hour */
+        long prev = oracle_offset(env, lo);
+        for (int64_t t = lo; t < hi; t += 3600) {
+            long now = oracle_offset(env, t);
+            if (now == prev)
+                continue;
+            prev = now;
+            for (int64_t u = t - 3600; u <= t; u += 60)
+                if (eng_tz_offset(tz, u) != oracle_offset(env, u))
+                    fail_msg("%s near %lld: %d, glibc %ld", zones[z], (long long)u,
+                             eng_tz_offset(tz, u), oracle_offset(env, u));
+        }
+        eng_tz_free(tz);
+    }
+}
+
+typedef struct l2u_case {
+    const char *zone;
+    int y, m, d, hh, mm;        /* local wall clock */
+    int uy, um, ud, uhh, umm;   /* expected UTC */
+} l2u_case;
+
+static const l2u_case l2u_cases[] = {
+    /* Paris: clocks go forward 2026-03-29 02:00 -> 03:00 (01:00Z) */
+    { "Europe/Paris", 2026, 3, 29, 1, 59, 2026, 3, 29, 0, 59 },
+    { "Europe/Paris", 2026, 3, 29, 2, 0, 2026, 3, 29, 1, 0 },
+    { "Europe/Paris", 2026, 3, 29, 2, 30, 2026, 3, 29, 1, 30 },
+    { "Europe/Paris", 2026, 3, 29, 3, 0, 2026, 3, 29, 1, 0 },
+    { "Europe/Paris", 2026, 3, 29, 3, 30, 2026, 3, 29, 1, 30 },
+    /* Paris: clocks go back 2026-10-25 03:00 -> 02:00 (01:00Z) */
+    { "Europe/Paris", 2026, 10, 25, 1, 59, 2026, 10, 24, 23, 59 },
+    { "Europe/Paris", 2026, 10, 25, 2, 0, 2026, 10, 25, 0, 0 },
+    { "Europe/Paris", 2026, 10, 25, 2, 30, 2026, 10, 25, 0, 30 },
+    { "Europe/Paris", 2026, 10, 25, 2, 59, 2026, 10, 25, 0, 59 },
+    { "Europe/Paris", 2026, 10, 25, 3, 0, 2026, 10, 25, 2, 0 },
+    /* New York: forward 2026-03-08 02:00 EST -> 03:00 EDT (07:00Z) */
+    { "America/New_York", 2026, 3, 8, 1, 59, 2026, 3, 8, 6, 59 },
+    { "America/New_York", 2026, 3, 8, 2, 30, 2026, 3, 8, 7, 30 },
+    { "America/New_York", 2026, 3, 8, 3, 30, 2026, 3, 8, 7, 30 },
+    /* New York: back 2026-11-01 02:00 EDT -> 01:00 EST (06:00Z) */
+    { "America/New_York", 2026, 11, 1, 0, 59, 2026, 11, 1, 4, 59 },
+    { "America/New_York", 2026, 11, 1, 1, 0, 2026, 11, 1, 5, 0 },
+    { "America/New_York", 2026, 11, 1, 1, 30, 2026, 11, 1, 5, 30 },
+    { "America/New_York", 2026, 11, 1, 2, 0, 2026, 11, 1, 7, 0 },
+    /* Lord Howe: back 2026-04-05 02:00 (+11) -> 01:30 (+10:30) */
+    { "Australia/Lord_Howe", 2026, 4, 5, 1, 45, 2026, 4, 4, 14, 45 },
+    { "Australia/Lord_Howe", 2026, 4, 5, 2, 0, 2026, 4, 4, 15, 30 },
+    /* Lord Howe: forward 2026-10-04 02:00 (+10:30) -> 02:30 (+11) */
+    { "Australia/Lord_Howe", 2026, 10, 4, 2, 15, 2026, 10, 3, 15, 45 },
+    { "Australia/Lord_Howe", 2026, 10, 4, 2, 30, 2026, 10, 3, 15, 30 },
+    /* Paris after the table's last year: the footer rule */
+    { "Europe/Paris", 2090, 3, 26, 2, 30, 2090, 3, 26, 1, 30 },
+    { "Europe/Paris", 2090, 10, 29, 2, 30, 2090, 10, 29, 0, 30 },
+    { "Europe/Paris", 2390, 10, 28, 2, 30, 2390, 10, 28, 0, 30 },
+    { "Europe/Paris", 2390, 10, 28, 3, 0, 2390, 10, 28, 2, 0 },
+    /* Sao Paulo, DST abolished in 2019: a plain -03 */
+    { "America/Sao_Paulo", 2026, 1, 15, 12, 0, 2026, 1, 15, 15, 0 },
+    { "Asia/Kathmandu", 2026, 6, 1, 0, 0, 2026, 5, 31, 18, 15 },
+    { "UTC", 2026, 6, 1, 0, 0, 2026, 6, 1, 0, 0 },
+};
+
+static void test_local_to_utc(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof l2u_cases / sizeof l2u_cases[0]; i++) {
+        const l2u_case *c = &l2u_cases[i];
+        eng_tz *tz = strcmp(c->zone, "UTC") ? load(c->zone) : eng_tz_utc();
+        int64_t got = eng_tz_local_to_utc(tz, utc(c->y, c->m, c->d, c->hh, c->mm));
+        int64_t want = utc(c->uy, c->um, c->ud, c->uhh, c->umm);
+        if (got != want)
+            fail_msg("%s %04d-%02d-%02dT%02d:%02d: got %+lld s from expected", c->zone, c->y,
+                     c->m, c->d, c->hh, c->mm, (long long)(got - want));
+        eng_tz_free(tz);
+    }
+}
+
+/* For random instants: the local time reads back to an instant showing
+ * the same wall clock, and never to a later one. */
+static void test_local_roundtrip(void **state)
+{
+    (void)state;
+    static const char *const zones[] = { "Europe/Paris", "America/New_York",
+                                         "Australia/Lord_Howe", "Pacific/Apia" };
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        eng_tz *tz = load(zones[z]);
+        for (int i = 0; i < 50000; i++) {
+            int64_t t = utc(1900, 1, 1, 0, 0) + (int64_t)(rng() % (UINT64_C(250) * 366 * 86400));
+            int64_t local = t + eng_tz_offset(tz, t);
+            int64_t back = eng_tz_local_to_utc(tz, local);
+            if (back + eng_tz_offset(tz, back) != local || back > t)
+                fail_msg("%s: %lld -> local %lld -> %lld", zones[z], (long long)t,
+                         (long long)local, (long long)back);
+        }
+        eng_tz_free(tz);
+    }
+}
+
+static void test_max_shift(void **state)
+{
+    (void)state;
+    static const struct { const char *zone; int32_t shift; } cases[] = {
+        { "Europe/Paris", 3600 }, { "America/New_York", 3600 },
+        { "Australia/Lord_Howe", 1800 }, { "Asia/Kathmandu", 0 },
+        { "Asia/Tokyo", 0 }, { "Etc/UTC", 0 },
+        /* DST until 2019: still inside the window check looks at */
+        { "America/Sao_Paulo", 3600 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        eng_tz *tz = load(cases[i].zone);
+        if (eng_tz_max_shift(tz) != cases[i].shift)
+            fail_msg("%s: max shift %d, want %d", cases[i].zone, eng_tz_max_shift(tz),
+                     cases[i].shift);
+        eng_tz_free(tz);
+    }
+    eng_tz *u = eng_tz_utc();
+    assert_int_equal(eng_tz_max_shift(u), 0);
+    assert_int_equal(eng_tz_offset(u, 0), 0);
+    assert_int_equal(eng_tz_offset(u, INT64_MAX), 0);
+    assert_int_equal(eng_tz_local_to_utc(u, 12345), 12345);
+    assert_string_equal(eng_tz_name(u), "UTC");
+    eng_tz_free(u);
+}
+
+/* ---- hand-made TZif -------------------------------------------------- */
+
+static size_t put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+    return 4;
+}
+
+/* A v2 file with no transitions, one type (offset `off`) and a footer. */
+static size_t make_footer_only(unsigned char *buf, int32_t off, const char *footer)
+{
+    size_t n = 0;
+    for (int part = 0; part < 2; part++) {
+        memcpy(buf + n, "TZif2", 5);
+        memset(buf + n + 5, 0, 15);
+        n += 20;
+        n += put32(buf + n, 0);     /* isutcnt */
+        n += put32(buf + n, 0);     /* isstdcnt */
+        n += put32(buf + n, 0);     /* leapcnt */
+        n += put32(buf + n, 0);     /* timecnt */
+        n += put32(buf + n, 1);     /* typecnt */
+        n += put32(buf + n, 4);     /* charcnt */
+        n += put32(buf + n, (uint32_t)off);
+        buf[n++] = 0;
+        buf[n++] = 0;
+        memcpy(buf + n, "XXX", 4);
+        n += 4;
+    }
+    buf[n++] = '\n';
+    memcpy(buf + n, footer, strlen(footer));
+    n += strlen(footer);
+    buf[n++] = '\n';
+    return n;
+}
+
+/* POSIX TZ strings through the footer, against glibc reading the same
+ * string from TZ: quoted names, Jn, n, negative and >24 h times. */
+static void test_footer_rules(void **state)
+{
+    (void)state;
+    static const char *const rules[] = {
+        "CET-1CEST,M3.5.0,M10.5.0/3",
+        "<+03>-3",
+        "<-03>3<-02>,M3.5.0/-2,M10.5.0/-1",
+        "IST-2IDT,M3.4.4/26,M10.5.0",
+        "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+        "XXX3YYY,J60/2,J300/2",
+        "XXX-5:45YYY-6:15,59/1:30,300/-3:15:30",
+        "AAA-9BBB,M4.1.0/167,M9.5.6/-167",
+        "IST-1GMT0,M10.5.0,M3.5.0/1",
+        "<-04>4<-03>,M9.1.6/24,M4.1.6/24",
+    };
+    unsigned char buf[512];
+    int64_t lo = utc(1971, 1, 1, 0, 0), hi = utc(2400, 1, 1, 0, 0);
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        char err[128];
+        size_t n = make_footer_only(buf, 0, rules[r]);
+        eng_tz *tz = eng_tz_parse("test", buf, n, err, sizeof err);
+        if (!tz)
+            fail_msg("%s: %s", rules[r], err);
+        for (int i = 0; i < 20000; i++) {
+            int64_t t = lo + (int64_t)(rng() % (uint64_t)(hi - lo));
+            if (eng_tz_offset(tz, t) != oracle_offset(rules[r], t))
+                fail_msg("%s at %lld: %d, glibc %ld", rules[r], (long long)t,
+                         eng_tz_offset(tz, t), oracle_offset(rules[r], t));
+        }
+        eng_tz_free(tz);
+    }
+}
+
+/* RFC 8536's way of writing DST all year: the end (Dec 31 25:00 DST) meets
+ * the next start (Jan 1 00:00 standard). glibc gets the hours around New
+ * Year wrong, so this one is checked on its own. */
+static void test_footer_dst_all_year(void **state)
+{
+    (void)state;
+    unsigned char buf[512];
+    char err[128];
+    size_t n = make_footer_only(buf, 0, "EST5EDT,0/0,J365/25");
+    eng_tz *tz = eng_tz_parse("test", buf, n, err, sizeof err);
+    assert_non_null(tz);
+    for (int y = 1971; y < 2400; y += 7) {
+        int64_t ny = utc(y, 1, 1, 5, 0);
+        for (int64_t t = ny - 7200; t < ny + 7200; t += 600)
+            assert_int_equal(eng_tz_offset(tz, t), -4 * 3600);
+        assert_int_equal(eng_tz_offset(tz, utc(y, 7, 1, 0, 0)), -4 * 3600);
+        assert_int_equal(eng_tz_local_to_utc(tz, utc(y, 1, 1, 0, 30)), utc(y, 1, 1, 4, 30));
+    }
+    assert_int_equal(eng_tz_max_shift(tz), 3600);
+    eng_tz_free(tz);
+
+    /* DST without a rule: today's US rules (glibc would read posixrules). */
+    n = make_footer_only(buf, 0, "XST5XDT");
+    tz = eng_tz_parse("test", buf, n, err, sizeof err);
+    assert_non_null(tz);
+    assert_int_equal(eng_tz_offset(tz, utc(2026, 3, 8, 6, 59)), -5 * 3600);
+    assert_int_equal(eng_tz_offset(tz, utc(2026, 3, 8, 7, 0)), -4 * 3600);
+    assert_int_equal(eng_tz_offset(tz, utc(2026, 11, 1, 5, 59)), -4 * 3600);
+    assert_int_equal(eng_tz_offset(tz, utc(2026, 11, 1, 6, 0)), -5 * 3600);
+    eng_tz_free(tz);
+}
+
+static void test_bad_footers(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "CE-1", "CET", "CET-1CEST,M3.5.0", "CET-1CEST,M13.5.0,M10.5.0",
+        "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0", "CET-1CEST,J0,J100",
+        "CET-1CEST,J366,J100", "CET-1CEST,M3.5.0/168,M10.5.0", "CET-25", "<+03-3",
+        "<+0>-3", "CET-1CEST,M3.5.0,M10.5.0x", "CET-1:60",
+    };
+    unsigned char buf[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[128] = "";
+        size_t n = make_footer_only(buf, 0, bad[i]);
+        eng_tz *tz = eng_tz_parse("test", buf, n, err, sizeof err);
+        if (tz)
+            fail_msg("accepted footer \"%s\"", bad[i]);
+        assert_true(err[0] != '\0');
+    }
+}
+
+/* Truncated at every length, and with bytes flipped: always a clean
+ * refusal or a zone, never a crash (run under ASan/valgrind). */
+static void test_truncated_and_corrupt(void **state)
+{
+    (void)state;
+    static const char *const zones[] = { "Europe/Paris", "Australia/Lord_Howe", "UTC",
+                                         "Asia/Kathmandu" };
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        size_t len;
+        unsigned char *data = slurp(zones[z], &len);
+        for (size_t cut = 0; cut < len; cut++) {
+            char err[128] = "";
+            unsigned char *copy = malloc(cut ? cut : 1);
+            memcpy(copy, data, cut);
+            eng_tz *tz = eng_tz_parse(zones[z], copy, cut, err, sizeof err);
+            if (tz)
+                fail_msg("%s truncated to %zu bytes accepted", zones[z], cut);
+            assert_true(err[0] != '\0');
+            free(copy);
+        }
+        for (int i = 0; i < 3000; i++) {
+            unsigned char *copy = malloc(len);
+            memcpy(copy, data, len);
+            for (int k = 0; k < 1 + (int)(rng() % 4); k++)
+                copy[rng() % len] = (unsigned char)rng();
+            char err[128];
+            eng_tz *tz = eng_tz_parse(zones[z], copy, len, err, sizeof err);
+            if (tz) {
+                for (int k = 0; k < 100; k++) {
+                    int64_t t = (int64_t)rng();
+                    (void)eng_tz_offset(tz, t);
+                    (void)eng_tz_local_to_utc(tz, t >> 2);
+                }
+                eng_tz_free(tz);
+            }
+            free(copy);
+        }
+        free(data);
+    }
+    char err[64];
+    assert_null(eng_tz_parse("x", NULL, 0, err, sizeof err));
+    assert_null(eng_tz_parse("x", (const unsigned char *)"TZif", 4, err, sizeof err));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oracle),
+        cmocka_unit_test(test_local_to_utc),
+        cmocka_unit_test(test_local_roundtrip),
+        cmocka_unit_test(test_max_shift),
+        cmocka_unit_test(test_footer_rules),
+        cmocka_unit_test(test_footer_dst_all_year),
+        cmocka_unit_test(test_bad_footers),
+        cmocka_unit_test(test_truncated_and_corrupt),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

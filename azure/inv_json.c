@@ -1,0 +1,321 @@
+/* The JSON cursor: grammar, UTF-8 and escape validation, skipping. Strings
+ * are scanned eight bytes at a time, since inventories are mostly long
+ * ASCII strings (resource IDs) that nobody needs decoded. */
+#include "azure/inv_json.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+void ij_init(ij_cur *c, const char *name, const char *buf, size_t len,
+             int max_depth, char *err, size_t errlen)
+{
+    c->start = c->p = (const unsigned char *)buf;
+    c->end = c->start + len;
+    c->name = name;
+    c->err = err;
+    c->errlen = errlen;
+    c->depth = 0;
+    /* ij_skip keeps its containers in a 64-bit stack */
+    c->max_depth = max_depth > 64 ? 64 : max_depth;
+    if (errlen)
+        err[0] = '\0';
+}
+
+/* Line and column (1-based; columns count characters, not bytes). */
+static void position(const ij_cur *c, const unsigned char *at, int *line, int *col)
+{
+    int l = 1, k = 1;
+    for (const unsigned char *q = c->start; q < at && q < c->end; q++) {
+        if (*q == '\n') {
+            l++;
+            k = 1;
+        } else if ((*q & 0xC0) != 0x80) {
+            k++;
+        }
+    }
+    *line = l;
+    *col = k;
+}
+
+int ij_fail(ij_cur *c, const unsigned char *at, const char *fmt, ...)
+{
+    if (!c->errlen)
+        return -1;
+    int line, col;
+    position(c, at, &line, &col);
+    int n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->name, line, col);
+    if (n >= 0 && (size_t)n < c->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char b = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        if (b == 0xE0)
+            lo = 0xA0;
+        else if (b == 0xED)
+            hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        if (b == 0xF0)
+            lo = 0x90;
+        else if (b == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+static int fail_utf8(ij_cur *c, const unsigned char *at, const char *where)
+{
+    return ij_fail(c, at, "not UTF-8: invalid byte 0x%02x%s", *at, where);
+}
+
+int ij_fail_expected(ij_cur *c, const char *what)
+{
+    const unsigned char *p = c->p;
+    if (p >= c->end)
+        return ij_fail(c, p, "malformed JSON: expected %s, found the end of the file", what);
+    size_t n = utf8_len(p, c->end);
+    if (n == 0)
+        return fail_utf8(c, p, "");
+    if (*p < 0x20 || *p == 0x7F)
+        return ij_fail(c, p, "malformed JSON: expected %s, found byte 0x%02x", what, *p);
+    return ij_fail(c, p, "malformed JSON: expected %s, found '%.*s'", what, (int)n,
+                   (const char *)p);
+}
+
+const char *ij_kind(const ij_cur *c)
+{
+    switch (ij_peek(c)) {
+    case '"': return "a string";
+    case '{': return "an object";
+    case '[': return "an array";
+    case 't': case 'f': return "a boolean";
+    case 'n': return "null";
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': return "a number";
+    default: return "something else";
+    }
+}
+
+static int hexval(unsigned char h)
+{
+    if (h >= '0' && h <= '9')
+        return h - '0';
+    if (h >= 'a' && h <= 'f')
+        return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F')
+        return h - 'A' + 10;
+    return -1;
+}
+
+/* At 'u' of "\uXXXX": the code unit, or -1 when the four hex digits are not there. */
+static long hex4(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p < 5)
+        return -1;
+    long v = 0;
+    for (int i = 1; i <= 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* At the backslash: validates one escape (a surrogate pair counts as one)
+ * and returns the bytes it spans, or 0 after reporting the error. */
+static size_t check_escape(ij_cur *c, const unsigned char *p)
+{
+    const unsigned char *end = c->end;
+    if (end - p < 2) {
+        ij_fail(c, p, "malformed JSON: unterminated string");
+        return 0;
+    }
+    switch (p[1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return 2;
+    case 'u':
+        break;
+    default: {
+        size_t n = utf8_len(p + 1, end);
+        if (n == 0 || p[1] < 0x20)
+            ij_fail(c, p, "malformed JSON: invalid escape in a string");
+        else
+            ij_fail(c, p, "malformed JSON: invalid escape '\\%.*s' in a string",
+                    (int)n, (const char *)p + 1);
+        return 0;
+    }
+    }
+    long u = hex4(p + 1, end);
+    if (u < 0) {
+        ij_fail(c, p, "malformed JSON: \\u must be followed by four hex digits");
+        return 0;
+    }
+    if (u >= 0xDC00 && u <= 0xDFFF) {
+        ij_fail(c, p, "malformed JSON: lone low surrogate \\u%04lx in a string", u);
+        return 0;
+    }
+    if (u < 0xD800 || u > 0xDBFF)
+        return 6;
+    long lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 7, end) : -1;
+    if (lo < 0xDC00 || lo > 0xDFFF) {
+        ij_fail(c, p, "malformed JSON: high surrogate \\u%04lx not followed by a low surrogate", u);
+        return 0;
+    }
+    return 12;
+}
+
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether any of the eight bytes is '"', '\\', a control character or
+ * non-ASCII: those need the byte-by-byte path. */
+static inline bool word_special(uint64_t w)
+{
+    uint64_t q = w ^ (ONES * '"');
+    uint64_t b = w ^ (ONES * '\\');
+    uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) | w;
+    return (t & HIGHS) != 0;
+}
+
+int ij_string(ij_cur *c, ij_str *out)
+{
+    const unsigned char *open = c->p, *p = c->p + 1, *end = c->end;
+    bool escaped = false;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (word_special(w))
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            return ij_fail(c, open, "malformed JSON: unterminated string");
+        unsigned char b = *p;
+        if (b == '"')
+            break;
+        if (b == '\\') {
+            size_t n = check_escape(c, p);
+            if (!n)
+                return -1;
+            escaped = true;
+            p += n;
+        } else if (b < 0x20) {
+            return ij_fail(c, p, "malformed JSON: unescaped control character 0x%02x in a string", b);
+        } else if (b >= 0x80) {
+            size_t n = utf8_len(p, end);
+            if (!n)
+                return fail_utf8(c, p, " in a string");
+            p += n;
+        } else {
+            p++;
+        }
+    }
+    out->raw = open + 1;
+    out->len = (size_t)(p - (open + 1));
+    out->escaped = escaped;
+    c->p = p + 1;
+    return 0;
+}
+
+static size_t put_utf8(char *d, unsigned long u)
+{
+    unsigned char *o = (unsigned char *)d;
+    if (u < 0x80) {
+        o[0] = (unsigned char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (u >> 6));
+        o[1] = (unsigned char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    if (u < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (u >> 12));
+        o[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (u & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (u >> 18));
+    o[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (u & 0x3F));
+    return 4;
+}
+
+/* The string was validated by ij_string: every escape here is well formed. */
+size_t ij_decode(const ij_str *s, char *dst)
+{
+    if (!s->escaped) {
+        memcpy(dst, s->raw, s->len);
+        return s->len;
+    }
+    const unsigned char *p = s->raw, *end = s->raw + s->len;
+    char *d = dst;
+    while (p < end) {
+        const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = (size_t)((bs ? bs : end) - p);
+        memcpy(d, p, run);
+        d += run;
+        p += run;
+        if (!bs)
+            break;
+        unsigned char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'b': *d++ = '\b'; continue;
+        case 'f': *d++ = '\f'; continue;
+        case 'n': *d++ = '\n'; continue;
+        case 'r': *d++ = '\r'; continue;
+        case 't': *d++ = '\t'; continue;
+        case 'u': break;
+        default: *d++ = (char)e; continue;
+        }
+        unsigned long u = (unsigned long)hex4(p - 1, end);
+        p += 4;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            unsigned long lo = (unsigned long)hex4(p + 1, end);
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        }
+        d += put_utf8(d, u);
+    }
+    return (size_t)(d - dst);
+}
+
+bool ij_str_is(const ij_str *s, const char *lit, size_t litlen)
+{
+    if (!s->escaped)
+        return s->len == litlen && memcmp(s->raw, lit, litlen) == 0;
+    char buf[64];
+    if (s->len > sizeof buf)
+        return false;
+    size_t n = ij_decode(s, buf);
+    return n == litlen && memcmp(buf, lit, litlen) == 0;
+}

@@ -1,0 +1,274 @@
+/* One snapshot or disk object. ARM nests timeCreated, creationData,
+ * provisioningState and incremental under "properties"; `az snapshot list`
+ * lifts them to the top level. Both are read by the same code, so both give
+ * identical records. */
+#include "azure/inv_read_priv.h"
+
+#include <string.h>
+
+enum {
+    F_NAME = 1u << 0, F_ID = 1u << 1, F_LOC = 1u << 2, F_TAGS = 1u << 3,
+    F_SKU = 1u << 4, F_PROPS = 1u << 5, F_TIME = 1u << 6, F_CD = 1u << 7,
+    F_STATE = 1u << 8, F_INC = 1u << 9, F_SRC = 1u << 10, F_SKUNAME = 1u << 11,
+    F_ZONES = 1u << 12
+};
+
+/* Field names as messages show them, flattened (az) or under properties. */
+typedef struct names {
+    const char *time, *cd, *src, *state, *inc;
+} names;
+
+static const names FLAT = {
+    "timeCreated", "creationData", "creationData.sourceResourceId",
+    "provisioningState", "incremental"
+};
+static const names NESTED = {
+    "properties.timeCreated", "properties.creationData",
+    "properties.creationData.sourceResourceId", "properties.provisioningState",
+    "properties.incremental"
+};
+
+#define IS(k, lit) ij_str_is((k), (lit), sizeof(lit) - 1)
+
+typedef struct snap_ctx {
+    rd *r;
+    inv_snapshot *s;
+    unsigned seen;
+    bool time_ok;       /* set by rd_time; a bad time is pending already */
+} snap_ctx;
+
+static int snap_creation_data(snap_ctx *x, const names *nm)
+{
+    rd *r = x->r;
+    int open = rd_object(r, nm->cd);
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
+        int rc;
+        if (IS(&k, "sourceResourceId")) {
+            rd_once(r, &x->seen, F_SRC, nm->src);
+            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, &x->s->source_id);
+        } else {
+            rc = ij_skip(&r->c);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return more;
+}
+
+/* The members ARM keeps under "properties" and az lifts to the top.
+ * Returns 1 when the key was one of them. */
+static int snap_prop(snap_ctx *x, const ij_str *k, const names *nm)
+{
+    rd *r = x->r;
+    inv_snapshot *s = x->s;
+    if (IS(k, "timeCreated")) {
+        rd_once(r, &x->seen, F_TIME, nm->time);
+        return rd_time(r, nm->time, &s->created, &x->time_ok) < 0 ? -1 : 1;
+    }
+    if (IS(k, "creationData")) {
+        rd_once(r, &x->seen, F_CD, nm->cd);
+        return snap_creation_data(x, nm) < 0 ? -1 : 1;
+    }
+    if (IS(k, "provisioningState")) {
+        rd_once(r, &x->seen, F_STATE, nm->state);
+        return rd_string(r, nm->state, RD_STR_OPTIONAL, &s->provisioning_state) < 0 ? -1 : 1;
+    }
+    if (IS(k, "incremental")) {
+        rd_once(r, &x->seen, F_INC, nm->inc);
+        return rd_bool(r, nm->inc, &s->incremental) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+static int snap_properties(snap_ctx *x)
+{
+    rd *r = x->r;
+    int open = rd_object(r, "properties");
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
+        int rc = snap_prop(x, &k, &NESTED);
+        if (rc == 0)
+            rc = ij_skip(&r->c);
+        if (rc < 0)
+            return -1;
+    }
+    return more;
+}
+
+/* "sku": {"name": ...}, for snapshots and disks alike. */
+static int read_sku(rd *r, unsigned *seen, const char **dst)
+{
+    int open = rd_object(r, "sku");
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
+        int rc;
+        if (IS(&k, "name")) {
+            rd_once(r, seen, F_SKUNAME, "sku.name");
+            rc = rd_string(r, "sku.name", RD_STR_OPTIONAL, dst);
+        } else {
+            rc = ij_skip(&r->c);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return more;
+}
+
+/* The members every resource has at the top level: name, id, location,
+ * tags, sku. Returns 1 when the key was one of them. */
+static int common_member(rd *r, unsigned *seen, const ij_str *k, const char **name,
+                         const char **id, const char **loc, const char **sku,
+                         inv_tag **tags, uint32_t *ntags)
+{
+    if (IS(k, "name")) {
+        rd_once(r, seen, F_NAME, "name");
+        return rd_string(r, "name", RD_STR_REQUIRED, name) < 0 ? -1 : 1;
+    }
+    if (IS(k, "id")) {
+        rd_once(r, seen, F_ID, "id");
+        return rd_string(r, "id", RD_STR_OPTIONAL, id) < 0 ? -1 : 1;
+    }
+    if (IS(k, "location")) {
+        rd_once(r, seen, F_LOC, "location");
+        return rd_string(r, "location", RD_STR_OPTIONAL, loc) < 0 ? -1 : 1;
+    }
+    if (IS(k, "tags")) {
+        rd_once(r, seen, F_TAGS, "tags");
+        return rd_tags(r, tags, ntags) < 0 ? -1 : 1;
+    }
+    if (IS(k, "sku")) {
+        rd_once(r, seen, F_SKU, "sku");
+        return read_sku(r, seen, sku) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+static int snap_member(snap_ctx *x, const ij_str *k)
+{
+    rd *r = x->r;
+    inv_snapshot *s = x->s;
+    int rc = common_member(r, &x->seen, k, &s->name, &s->id, &s->location, &s->sku,
+                           &s->tags, &s->ntags);
+    if (rc != 0)
+        return rc;
+    if (IS(k, "properties")) {
+        rd_once(r, &x->seen, F_PROPS, "properties");
+        return snap_properties(x) < 0 ? -1 : 1;
+    }
+    if (r->shape == RD_AZ && (IS(k, "value") || IS(k, "nextLink")))
+        rd_pend(r, k->raw - 1, "an ARM list page among snapshots: the array must "
+                "hold either snapshots or pages");
+    rc = snap_prop(x, k, &FLAT);
+    if (rc == 0)
+        rc = ij_skip(&r->c);
+    return rc;
+}
+
+/* The element must be an object; anything else is reported at once. */
+static int elem_begin(rd *r, const char *kind)
+{
+    if (ij_peek(&r->c) == '{')
+        return ij_obj_begin(&r->c);
+    rd_pend(r, r->c.p, "expected an object, found %s", ij_kind(&r->c));
+    return rd_fail_elem(r, kind, NULL);
+}
+
+int rd_snapshot(rd *r)
+{
+    const unsigned char *at = r->c.p;
+    if (elem_begin(r, "snapshot") < 0)
+        return -1;
+    inv_snapshot *s = inv_add_snapshot(r->inv);
+    if (!s)
+        return ij_fail(&r->c, at, "out of memory");
+    snap_ctx x = { r, s, 0, false };
+    s->id = "";
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0)
+        if (snap_member(&x, &k) < 0)
+            return -1;
+    if (more < 0)
+        return -1;
+    if (!(x.seen & F_NAME))
+        rd_pend(r, at, "name: missing");
+    if (!(x.seen & F_TIME))
+        rd_pend(r, at, "%s: missing", r->shape == RD_AZ ? FLAT.time : NESTED.time);
+    if (r->pending)
+        return rd_fail_elem(r, "snapshot", s->name);
+    return 0;
+}
+
+/* "zones": ["1"]: the first zone, the only one a managed disk can have. */
+static int disk_zones(rd *r, inv_disk *d)
+{
+    ij_cur *c = &r->c;
+    if (ij_peek(c) != '[') {
+        if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
+            c->p += 4;
+            return 0;
+        }
+        rd_pend(r, c->p, "zones: expected an array, found %s", ij_kind(c));
+        return ij_skip(c);
+    }
+    if (ij_arr_begin(c) < 0)
+        return -1;
+    size_t n = 0;
+    int more;
+    while ((more = ij_arr_next(c, &n)) > 0) {
+        const char *zone = NULL;
+        if (rd_string(r, "zones", RD_STR_OPTIONAL, &zone) < 0)
+            return -1;
+        if (n == 1)
+            d->zone = zone;
+    }
+    return more;
+}
+
+int rd_disk(rd *r)
+{
+    const unsigned char *at = r->c.p;
+    if (elem_begin(r, "disk") < 0)
+        return -1;
+    inv_disk *d = inv_add_disk(r->inv);
+    if (!d)
+        return ij_fail(&r->c, at, "out of memory");
+    d->id = "";
+    unsigned seen = 0;
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
+        int rc = common_member(r, &seen, &k, &d->name, &d->id, &d->location, &d->sku,
+                               &d->tags, &d->ntags);
+        if (rc == 0 && IS(&k, "zones")) {
+            rd_once(r, &seen, F_ZONES, "zones");
+            rc = disk_zones(r, d);
+        } else if (rc == 0) {
+            rc = ij_skip(&r->c);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (more < 0)
+        return -1;
+    if (!(seen & F_NAME))
+        rd_pend(r, at, "name: missing");
+    if (r->pending)
+        return rd_fail_elem(r, "disk", d->name);
+    return 0;
+}

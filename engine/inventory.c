@@ -1,0 +1,163 @@
+/* Inventory records and the arena their strings live in. The readers make
+ * hundreds of thousands of small strings; a bump allocator makes that one
+ * malloc per megabyte and one free per block. */
+#include "engine/inventory.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_BLOCK (1024 * 1024)
+
+typedef struct inv_block {
+    struct inv_block *next;
+    size_t used, size;
+    alignas(max_align_t) unsigned char data[];
+} inv_block;
+
+struct inv_arena {
+    inv_block *head;        /* the block being filled; older ones follow */
+};
+
+inv_inventory *inv_new(void)
+{
+    inv_inventory *inv = calloc(1, sizeof *inv);
+    if (!inv)
+        return NULL;
+    inv->arena = calloc(1, sizeof *inv->arena);
+    if (!inv->arena) {
+        free(inv);
+        return NULL;
+    }
+    return inv;
+}
+
+void inv_free(inv_inventory *inv)
+{
+    if (!inv)
+        return;
+    if (inv->arena) {
+        inv_block *b = inv->arena->head;
+        while (b) {
+            inv_block *next = b->next;
+            free(b);
+            b = next;
+        }
+        free(inv->arena);
+    }
+    free(inv->snapshots);
+    free(inv->disks);
+    free(inv);
+}
+
+/* A large request gets a block of its own, linked behind the current one so
+ * the current block's free space is not wasted. */
+static void *arena_raw(inv_arena *a, size_t size, size_t align)
+{
+    inv_block *b = a->head;
+    if (b) {
+        size_t at = (b->used + align - 1) & ~(align - 1);
+        if (at <= b->size && size <= b->size - at) {
+            b->used = at + size;
+            return b->data + at;
+        }
+    }
+    size_t bsize = size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK;
+    if (bsize > SIZE_MAX - sizeof(inv_block))
+        return NULL;
+    inv_block *nb = malloc(sizeof(inv_block) + bsize);
+    if (!nb)
+        return NULL;
+    nb->size = bsize;
+    nb->used = size;
+    if (b && bsize != ARENA_BLOCK) {
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    return nb->data;
+}
+
+void *inv_alloc(inv_inventory *inv, size_t size)
+{
+    void *p = arena_raw(inv->arena, size ? size : 1, alignof(max_align_t));
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+char *inv_strdup(inv_inventory *inv, const char *s, size_t len)
+{
+    if (len == SIZE_MAX)
+        return NULL;
+    char *p = arena_raw(inv->arena, len + 1, 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+/* Grows *arr (of *cap elements of `size` bytes) so one more fits. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    if (ncap > SIZE_MAX / size)
+        return -1;
+    void *p = realloc(*arr, ncap * size);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+inv_snapshot *inv_add_snapshot(inv_inventory *inv)
+{
+    void *arr = inv->snapshots;
+    if (grow(&arr, &inv->capsnapshots, inv->nsnapshots, sizeof(inv_snapshot)) < 0)
+        return NULL;
+    inv->snapshots = arr;
+    inv_snapshot *s = &inv->snapshots[inv->nsnapshots++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+inv_disk *inv_add_disk(inv_inventory *inv)
+{
+    void *arr = inv->disks;
+    if (grow(&arr, &inv->capdisks, inv->ndisks, sizeof(inv_disk)) < 0)
+        return NULL;
+    inv->disks = arr;
+    inv_disk *d = &inv->disks[inv->ndisks++];
+    memset(d, 0, sizeof *d);
+    return d;
+}
+
+/* ASCII case folding only: ARM tag names are compared that way, and a
+ * locale must not change which snapshots a policy keeps. */
+static int ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int key_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
+{
+    for (uint32_t i = 0; i < ntags; i++)
+        if (key_equal(tags[i].key, key))
+            return tags[i].value;
+    return NULL;
+}

@@ -1,12 +1,599 @@
-/* Placeholder until the command lands; exits with a usage error. */
-#include <stdio.h>
+/* snapkeep explain: the policy in plain words, one line per rule with the
+ * age window and bucket of each tier, and, given a creation cadence, the
+ * steady-state count per disk and the worst gap between kept snapshots in
+ * each tier, measured by replaying the policy (engine/simulate.c). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
+#include "cli/report.h"
+#include "engine/simulate.h"
+
+/* A fixed Monday start keeps explain's numbers the same on every run. */
+#define EXPLAIN_START INT64_C(1767571200000000)    /* 2026-01-05T00:00:00Z */
+/* Snapshot evaluations explain may spend per policy (about a second). */
+#define EXPLAIN_WORK_LIMIT UINT64_C(20000000)
+#define DAY_USEC (INT64_C(86400) * SK_USEC_PER_SEC)
+
+enum { OPT_CADENCE = 1, OPT_FORMAT };
+
+typedef struct explain_args {
+    const char *path;
+    bool have_cadence, json;
+    pol_duration cadence;
+} explain_args;
+
+typedef struct explain_result {     /* one policy */
+    const pol_policy *p;
+    bool have_cadence;
+    const char *cadence_from;       /* "option" or "policy" */
+    int64_t cadence_usec;
+    const char *no_numbers;         /* why there are none, or NULL */
+    eng_sim *sim;
+} explain_result;
+
+/* ---- rules in words ---- */
+
+static void describe_every_alignment(int64_t w_usec, char *buf, size_t n)
+{
+    int64_t w = w_usec / SK_USEC_PER_SEC;
+    if (w % 86400 == 0 && w == 7 * 86400) {
+        snprintf(buf, n, "weeks start on Thursday 00:00 UTC, as 1970-01-01 did");
+    } else if (w % 86400 == 0) {
+        snprintf(buf, n, w == 86400 ? "aligned to 00:00 UTC"
+                                    : "aligned to the Unix epoch, 1970-01-01 00:00 UTC");
+    } else if (86400 % w == 0 && w >= 3600 && 86400 / w <= 6) {
+        size_t len = (size_t)snprintf(buf, n, "aligned to ");
+        for (int64_t t = 0; t < 86400 && len < n; t += w)
+            len += (size_t)snprintf(buf + len, n - len, "%s%02d:%02d", t == 0 ? "" : "/",
+                                    (int)(t / 3600), (int)(t % 3600 / 60));
+        if (len < n)
+            snprintf(buf + len, n - len, " UTC");
+    } else if (86400 % w == 0 && w >= 3600) {
+        snprintf(buf, n, "aligned to 00:00 UTC and every %lldh after", (long long)(w / 3600));
+    } else if (3600 % w == 0 && 3600 / w <= 6) {
+        size_t len = (size_t)snprintf(buf, n, "aligned to ");
+        for (int64_t t = 0; t < 3600 && len < n; t += w)
+            len += (size_t)snprintf(buf + len, n - len, "%s:%02d", t == 0 ? "" : "/", (int)(t / 60));
+        if (len < n)
+            snprintf(buf + len, n - len, " past each hour");
+    } else if (3600 % w == 0) {
+        snprintf(buf, n, "aligned to every %lldm past each hour", (long long)(w / 60));
+    } else {
+        snprintf(buf, n, "aligned to the Unix epoch, 1970-01-01 00:00 UTC");
+    }
+}
+
+static void describe_width(const pol_rule *r, char *buf, size_t n)
+{
+    static const struct { int64_t s; const char *word; } units[] = {
+        { 7 * 86400, "week" }, { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }
+    };
+    int64_t w = r->width_usec / SK_USEC_PER_SEC;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (w % units[i].s == 0) {
+            snprintf(buf, n, "%lld-%s", (long long)(w / units[i].s), units[i].word);
+            return;
+        }
+    pol_duration_format(&r->width, buf, n);
+}
+
+static const char *calendar_bucket(eng_period p)
+{
+    switch (p) {
+    case ENG_HOUR: return "clock hour";
+    case ENG_DAY: return "calendar day";
+    case ENG_WEEK: return "ISO week (Monday to Sunday)";
+    case ENG_MONTH: return "calendar month";
+    case ENG_YEAR: return "calendar year";
+    }
+    return "period";
+}
+
+static void describe_tier(const pol_policy *p, const pol_rule *r, const pol_rule *prev,
+                          char *buf, size_t n)
+{
+    char from[64], to[64], extra[160];
+    pol_duration_format(&r->end, to, sizeof to);
+    size_t len;
+    if (prev == NULL)
+        len = (size_t)snprintf(buf, n, "under %s old, ", to);
+    else {
+        pol_duration_format(&prev->end, from, sizeof from);
+        len = (size_t)snprintf(buf, n, "from %s to %s old, ", from, to);
+    }
+    if (len >= n)
+        return;
+    if (r->kind == POL_KEEP_ALL) {
+        snprintf(buf + len, n - len, "keep every snapshot");
+    } else if (r->kind == POL_EVERY) {
+        char width[64];
+        describe_width(r, width, sizeof width);
+        describe_every_alignment(r->width_usec, extra, sizeof extra);
+        snprintf(buf + len, n - len, "keep the oldest snapshot of each %s bucket (%s)", width,
+                 extra);
+    } else {
+        snprintf(buf + len, n - len, "keep the oldest snapshot of each %s (%s)",
+                 calendar_bucket(r->period), p->timezone != NULL ? p->timezone : "UTC");
+    }
+}
+
+static void describe_tags(const pol_rule *r, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "keep every snapshot tagged ");
+    for (size_t i = 0; i < r->ntags && len < n; i++) {
+        const pol_tag_match *t = &r->tags[i];
+        len += (size_t)(t->value != NULL
+            ? snprintf(buf + len, n - len, "%s%s=%s", i > 0 ? " and " : "", t->key, t->value)
+            : snprintf(buf + len, n - len, "%s%s (any value)", i > 0 ? " and " : "", t->key));
+    }
+}
+
+static void describe_rule(const pol_policy *p, const pol_rule *r, const pol_rule *prev_tier,
+                          char *buf, size_t n)
+{
+    char d[64];
+    const char *noun = eng_period_noun(r->period);
+    switch (r->kind) {
+    case POL_KEEP_ALL:
+    case POL_EVERY:
+    case POL_CALENDAR_TIER:
+        describe_tier(p, r, prev_tier, buf, n);
+        return;
+    case POL_LAST:
+        if (r->count == POL_COUNT_ALL)
+            snprintf(buf, n, "keep every snapshot");
+        else
+            snprintf(buf, n, "keep the %lld newest snapshots", (long long)r->count);
+        return;
+    case POL_COUNT:
+        if (r->count == POL_COUNT_ALL)
+            snprintf(buf, n, "keep the newest snapshot of every %s", noun);
+        else
+            snprintf(buf, n, "keep the newest snapshot of each of the %lld latest %ss that have "
+                     "one (and the oldest snapshot while fewer exist)", (long long)r->count, noun);
+        return;
+    case POL_WITHIN:
+        pol_duration_format(&r->window, d, sizeof d);
+        snprintf(buf, n, "keep every snapshot taken less than %s before the disk's newest", d);
+        return;
+    case POL_PERIOD_WITHIN:
+        pol_duration_format(&r->window, d, sizeof d);
+        snprintf(buf, n, "keep the newest snapshot of each %s within %s of the disk's newest",
+                 noun, d);
+        return;
+    case POL_TAGGED:
+        describe_tags(r, buf, n);
+        return;
+    }
+    snprintf(buf, n, "?");
+}
+
+/* The rule lines of a policy, each "TEXT: DESCRIPTION", through a callback
+ * so text and JSON share them. */
+typedef void (*rule_sink)(void *ctx, const pol_rule *r, const char *description);
+
+static void each_rule(const pol_policy *p, rule_sink sink, void *ctx)
+{
+    const pol_rule *prev = NULL;
+    char buf[512];
+    for (size_t i = 0; i < p->nrules; i++) {
+        const pol_rule *r = &p->rules[i];
+        describe_rule(p, r, prev, buf, sizeof buf);
+        if (pol_rule_is_tier(r))
+            prev = r;
+        sink(ctx, r, buf);
+    }
+}
+
+static const pol_rule *last_tier(const pol_policy *p)
+{
+    const pol_rule *last = NULL;
+    for (size_t i = 0; i < p->nrules; i++)
+        if (pol_rule_is_tier(&p->rules[i]))
+            last = &p->rules[i];
+    return last;
+}
+
+/* ---- the numbers ---- */
+
+static int64_t sweep_usec(const pol_policy *p)
+{
+    int64_t sweep = 7 * DAY_USEC;   /* covers daily and weekly phases */
+    for (size_t i = 0; i < p->nrules; i++) {
+        const pol_rule *r = &p->rules[i];
+        bool calendar = r->kind == POL_CALENDAR_TIER || r->kind == POL_COUNT ||
+                        r->kind == POL_PERIOD_WITHIN;
+        if (calendar && r->period == ENG_MONTH && sweep < 62 * DAY_USEC)
+            sweep = 62 * DAY_USEC;
+        if (calendar && r->period == ENG_YEAR && sweep < 366 * DAY_USEC)
+            sweep = 366 * DAY_USEC;
+        if (r->kind == POL_EVERY && sweep < 2 * r->width_usec)
+            sweep = 2 * r->width_usec;
+    }
+    return sweep;
+}
+
+static void compute(const explain_args *a, const pol_policy *p, explain_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->p = p;
+    if (a->have_cadence) {
+        res->have_cadence = true;
+        res->cadence_from = "option";
+        res->cadence_usec = pol_duration_fixed_usec(&a->cadence);
+    } else if (p->has_snapshot_every && !pol_duration_is_calendar(&p->snapshot_every)) {
+        res->have_cadence = true;
+        res->cadence_from = "policy";
+        res->cadence_usec = pol_duration_fixed_usec(&p->snapshot_every);
+    } else if (p->has_snapshot_every) {
+        res->no_numbers = "`snapshot every` uses calendar units; pass --cadence to see numbers";
+        return;
+    } else {
+        res->no_numbers = "no cadence: set `snapshot every` or pass --cadence to see the "
+                          "steady state and gaps";
+        return;
+    }
+    bool growing = false;
+    int64_t warmup = eng_sim_warmup(p, res->cadence_usec, &growing);
+    if (growing) {
+        res->no_numbers = "no steady state: a count of `all` keeps a snapshot per period forever";
+        return;
+    }
+    eng_sim_params prm = {
+        .start = EXPLAIN_START, .cadence_usec = res->cadence_usec,
+        .duration_usec = warmup + sweep_usec(p), .warmup_usec = warmup,
+        .work_limit = EXPLAIN_WORK_LIMIT,
+    };
+    char err[256];
+    if (eng_simulate(p, &prm, &res->sim, err, sizeof err) != 0) {
+        res->no_numbers = "the replay failed (out of memory or too many runs)";
+        return;
+    }
+    if (res->sim->truncated || res->sim->first_steady >= res->sim->nruns) {
+        eng_sim_free(res->sim);
+        res->sim = NULL;
+        res->no_numbers = "the replay to steady state would take too long at this cadence; "
+                          "try `snapkeep simulate` with a longer --for";
+    }
+}
+
+/* ---- text ---- */
+
+static void print_scope(FILE *f, const pol_policy *p)
+{
+    if (p->anonymous) {
+        fputs("  governs: every snapshot it is given (a bare-body policy)\n", f);
+        return;
+    }
+    fputs("  governs: snapshots", f);
+    if (!p->adopt_untagged)
+        fprintf(f, " tagged %s=%s", POL_OWNER_TAG, p->name);
+    else
+        fprintf(f, " tagged %s=%s or with no such tag (adopt untagged)", POL_OWNER_TAG, p->name);
+    for (size_t i = 0; i < p->ndisks; i++)
+        fprintf(f, "%s%s", i == 0 ? " of disk " : ", ", p->disks[i]);
+    for (size_t i = 0; i < p->ndisk_tags; i++)
+        fprintf(f, "%s%s%s%s", i == 0 ? (p->ndisks > 0 ? " or of disks tagged " : " of disks tagged ")
+                                      : " or ",
+                p->disk_tags[i].key, p->disk_tags[i].value != NULL ? "=" : "",
+                p->disk_tags[i].value != NULL ? p->disk_tags[i].value : "");
+    if (p->ndisks == 0 && p->ndisk_tags == 0)
+        fputs(" of any disk", f);
+    fprintf(f, " in resource group %s, subscription %s\n",
+            p->resource_group != NULL ? p->resource_group : "(any)",
+            p->subscription != NULL ? p->subscription : "(from --subscription or AZURE_SUBSCRIPTION_ID)");
+    if (p->ndisk_tags > 0)
+        fputs("  note: disk-tag selectors need the live disk list; offline (plan --inventory) "
+              "they match nothing\n", f);
+}
+
+static void text_rule(void *ctx, const pol_rule *r, const char *description)
+{
+    FILE *f = ctx;
+    fprintf(f, "    %s: %s\n", r->text, description);
+}
+
+static void print_settings(FILE *f, const pol_policy *p)
+{
+    char d[64];
+    fprintf(f, "  time zone: %s\n", p->timezone != NULL ? p->timezone : "UTC");
+    if (p->has_snapshot_every) {
+        pol_duration_format(&p->snapshot_every, d, sizeof d);
+        fprintf(f, "  snapshot every: %s\n", d);
+    } else {
+        fputs("  snapshot every: not set (scheduled runs create nothing)\n", f);
+    }
+    if (p->max_delete >= 0)
+        fprintf(f, "  max-delete: at most %lld deletions per run\n", (long long)p->max_delete);
+}
+
+static void print_numbers(FILE *f, const explain_result *res)
+{
+    if (res->sim == NULL) {
+        fprintf(f, "  %s\n", res->no_numbers);
+        return;
+    }
+    const eng_sim *s = res->sim;
+    char cad[RPT_AGE_BUFSZ], warm[RPT_AGE_BUFSZ], gap[RPT_AGE_BUFSZ];
+    rpt_format_age(res->cadence_usec, cad, sizeof cad);
+    rpt_format_age(s->warmup_usec, warm, sizeof warm);
+    fprintf(f, "  at one snapshot every %s (from %s), once %s have passed:\n", cad,
+            strcmp(res->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`", warm);
+    fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
+            s->count_min, s->count_max, s->count_avg);
+    fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
+            s->del_avg);
+    if (s->ngaps > 0)
+        fputs("    largest gap between kept snapshots in each tier:\n", f);
+    for (size_t k = 0; k < s->ngaps; k++) {
+        if (s->gaps[k].max_gap_usec < 0)
+            snprintf(gap, sizeof gap, "-");
+        else
+            rpt_format_age(s->gaps[k].max_gap_usec, gap, sizeof gap);
+        fprintf(f, "      %-28s %s\n", s->gaps[k].rule->text, gap);
+    }
+}
+
+static void print_policy(FILE *f, const explain_result *res)
+{
+    const pol_policy *p = res->p;
+    if (p->anonymous)
+        fprintf(f, "policy %s (the whole file %s)\n", p->name, p->loc.file);
+    else
+        fprintf(f, "policy %s (%s:%d)\n", p->name, p->loc.file, p->loc.line);
+    print_scope(f, p);
+    print_settings(f, p);
+    fputs("  rules (a snapshot is kept when any rule keeps it):\n", f);
+    each_rule(p, text_rule, f);
+    const pol_rule *last = last_tier(p);
+    if (last != NULL) {
+        char d[64];
+        pol_duration_format(&last->end, d, sizeof d);
+        fprintf(f, "    older than %s: no tier keeps it\n", d);
+    }
+    fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
+    print_numbers(f, res);
+}
+
+/* ---- JSON ---- */
+
+static const char *kind_name(pol_rule_kind k)
+{
+    switch (k) {
+    case POL_KEEP_ALL: return "keep-all";
+    case POL_EVERY: return "every";
+    case POL_CALENDAR_TIER: return "calendar-tier";
+    case POL_LAST: return "last";
+    case POL_COUNT: return "count";
+    case POL_WITHIN: return "within";
+    case POL_PERIOD_WITHIN: return "period-within";
+    case POL_TAGGED: return "tagged";
+    }
+    return "?";
+}
+
+static void json_span(json_out *j, const char *key, int64_t usec)
+{
+    char buf[RPT_AGE_BUFSZ];
+    rpt_format_age(usec, buf, sizeof buf);
+    json_key(j, key);
+    json_begin_object(j);
+    json_kv_int(j, "seconds", usec / SK_USEC_PER_SEC);
+    json_kv_string(j, "text", buf);
+    json_end_object(j);
+}
+
+static void json_rule(void *ctx, const pol_rule *r, const char *description)
+{
+    json_out *j = ctx;
+    json_begin_object(j);
+    json_kv_string(j, "text", r->text);
+    json_kv_string(j, "kind", kind_name(r->kind));
+    json_kv_int(j, "line", r->loc.line);
+    json_kv_string(j, "description", description);
+    json_end_object(j);
+}
+
+static void json_scope(json_out *j, const pol_policy *p)
+{
+    json_kv_string(j, "subscription", p->subscription);
+    json_kv_string(j, "resource_group", p->resource_group);
+    json_key(j, "disks");
+    json_begin_array(j);
+    for (size_t i = 0; i < p->ndisks; i++)
+        json_string(j, p->disks[i]);
+    json_end_array(j);
+    json_key(j, "disks_tagged");
+    json_begin_array(j);
+    for (size_t i = 0; i < p->ndisk_tags; i++) {
+        json_begin_object(j);
+        json_kv_string(j, "key", p->disk_tags[i].key);
+        json_kv_string(j, "value", p->disk_tags[i].value);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void json_numbers(json_out *j, const explain_result *res)
+{
+    json_key(j, "cadence");
+    if (res->have_cadence) {
+        json_begin_object(j);
+        char buf[RPT_AGE_BUFSZ];
+        rpt_format_age(res->cadence_usec, buf, sizeof buf);
+        json_kv_int(j, "seconds", res->cadence_usec / SK_USEC_PER_SEC);
+        json_kv_string(j, "text", buf);
+        json_kv_string(j, "from", res->cadence_from);
+        json_end_object(j);
+    } else {
+        json_null(j);
+    }
+    json_kv_string(j, "note", res->no_numbers);
+    json_key(j, "steady_state");
+    const eng_sim *s = res->sim;
+    if (s == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_span(j, "warmup", s->warmup_usec);
+    json_kv_int(j, "count_min", s->count_min);
+    json_kv_double(j, "count_avg", s->count_avg, 3);
+    json_kv_int(j, "count_max", s->count_max);
+    json_kv_int(j, "deleted_min", s->del_min);
+    json_kv_double(j, "deleted_avg", s->del_avg, 3);
+    json_kv_int(j, "deleted_max", s->del_max);
+    json_key(j, "gaps");
+    json_begin_array(j);
+    for (size_t k = 0; k < s->ngaps; k++) {
+        json_begin_object(j);
+        json_kv_string(j, "rule", s->gaps[k].rule->text);
+        if (s->gaps[k].max_gap_usec >= 0)
+            json_span(j, "max_gap", s->gaps[k].max_gap_usec);
+        else
+            json_kv_string(j, "max_gap", NULL);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
+static void json_policy(json_out *j, const explain_result *res)
+{
+    const pol_policy *p = res->p;
+    char d[64];
+    json_begin_object(j);
+    json_kv_string(j, "name", p->name);
+    json_kv_bool(j, "anonymous", p->anonymous);
+    json_kv_string(j, "file", p->loc.file);
+    json_kv_int(j, "line", p->loc.line);
+    json_kv_string(j, "timezone", p->timezone != NULL ? p->timezone : "UTC");
+    json_scope(j, p);
+    json_kv_bool(j, "adopt_untagged", p->adopt_untagged);
+    json_key(j, "snapshot_every");
+    if (p->has_snapshot_every) {
+        pol_duration_format(&p->snapshot_every, d, sizeof d);
+        json_string(j, d);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "max_delete");
+    if (p->max_delete >= 0)
+        json_int(j, p->max_delete);
+    else
+        json_null(j);
+    json_key(j, "rules");
+    json_begin_array(j);
+    each_rule(p, json_rule, j);
+    json_end_array(j);
+    json_numbers(j, res);
+    json_end_object(j);
+}
+
+/* ---- command ---- */
+
+static int parse_args(int argc, char **argv, explain_args *a)
+{
+    static const struct option opts[] = {
+        { "cadence", required_argument, NULL, OPT_CADENCE },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            cli_usage("explain", stdout);
+            return -1;
+        case OPT_CADENCE:
+            if (cli_parse_duration_opt("--cadence", optarg, &a->cadence) != 0)
+                return EXIT_USAGE;
+            if (pol_duration_is_calendar(&a->cadence) &&
+                (a->cadence.months > 0 || a->cadence.years > 0)) {
+                fprintf(stderr, "snapkeep: --cadence: '%s': months and years are not a "
+                        "fixed cadence\n", optarg);
+                return EXIT_USAGE;
+            }
+            a->have_cadence = true;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") == 0 || strcmp(optarg, "json") == 0) {
+                a->json = strcmp(optarg, "json") == 0;
+                break;
+            }
+            fprintf(stderr, "snapkeep: explain: --format: unknown value '%s' (one of text, json)\n",
+                    optarg);
+            cli_usage("explain", stderr);
+            return EXIT_USAGE;
+        default:
+            cli_usage("explain", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: explain: %s\n",
+                argc == optind ? "no policy file given" : "only one policy file, please");
+        cli_usage("explain", stderr);
+        return EXIT_USAGE;
+    }
+    a->path = argv[optind];
+    return 0;
+}
+
+static int render(FILE *f, const explain_args *a, const explain_result *res, size_t n)
+{
+    if (!a->json) {
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0)
+                fputc('\n', f);
+            print_policy(f, &res[i]);
+        }
+        return fflush(f) != 0 || ferror(f) ? -1 : 0;
+    }
+    json_out j;
+    if (json_init(&j, f, 3) != 0)
+        return -1;
+    json_begin_object(&j);
+    json_kv_int(&j, "version", RPT_SCHEMA_VERSION);
+    json_kv_string(&j, "file", a->path);
+    json_key(&j, "policies");
+    json_begin_array(&j);
+    for (size_t i = 0; i < n; i++)
+        json_policy(&j, &res[i]);
+    json_end_array(&j);
+    json_end_object(&j);
+    return json_finish(&j);
+}
 
 int cmd_explain(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: explain: not built yet\n", stderr);
-    return EXIT_USAGE;
+    explain_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    pol_file *pf = cli_load_policy(a.path, false);
+    if (pf == NULL)
+        return EXIT_INVALID;
+    explain_result *res = calloc(pf->npolicies + 1, sizeof *res);
+    if (res == NULL) {
+        pol_file_free(pf);
+        fputs("snapkeep: explain: out of memory\n", stderr);
+        return EXIT_INVALID;
+    }
+    for (size_t i = 0; i < pf->npolicies; i++)
+        compute(&a, pf->policies[i], &res[i]);
+    rc = render(stdout, &a, res, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
+    if (rc != EXIT_OK)
+        fputs("snapkeep: explain: writing the output failed\n", stderr);
+    for (size_t i = 0; i < pf->npolicies; i++)
+        eng_sim_free(res[i].sim);
+    free(res);
+    pol_file_free(pf);
+    return rc;
 }

@@ -1,12 +1,215 @@
-/* Placeholder until the command lands; exits with a usage error. */
-#include <stdio.h>
+/* snapkeep plan: the dry run. Reads the policies and an inventory (a file,
+ * or a live listing that only reads), evaluates at --now, and reports what
+ * would be kept and pruned, and why. Never changes anything. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "azure/inventory_read.h"
+#include "cli/azure_opts.h"
 #include "cli/cli.h"
+#include "cli/report.h"
+#include "engine/evaluate.h"
+
+enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR };
+
+typedef enum plan_format { FMT_TABLE, FMT_JSON, FMT_SVG } plan_format;
+typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mode;
+
+typedef struct plan_args {
+    const char *policy_path;
+    const char *inventory_path;
+    const char *output_path;
+    bool have_now;
+    sk_time now;
+    plan_format format;
+    colour_mode colour;
+    cli_azure azure;
+} plan_args;
+
+static const struct option plan_options[] = {
+    { "inventory", required_argument, NULL, OPT_INVENTORY },
+    { "now", required_argument, NULL, OPT_NOW },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "output", required_argument, NULL, OPT_OUTPUT },
+    { "colour", required_argument, NULL, OPT_COLOUR },
+    { "color", required_argument, NULL, OPT_COLOUR },
+    { "help", no_argument, NULL, 'h' },
+    CLI_AZURE_LONG_OPTIONS,
+    { NULL, 0, NULL, 0 }
+};
+
+/* Matches `text` against a NULL-terminated list; -1 with a message if none. */
+static int pick(const char *option, const char *text, const char *const *names)
+{
+    for (int i = 0; names[i] != NULL; i++)
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    fprintf(stderr, "snapkeep: plan: %s: unknown value '%s' (one of", option, text);
+    for (int i = 0; names[i] != NULL; i++)
+        fprintf(stderr, "%s %s", i > 0 ? "," : "", names[i]);
+    fputs(")\n", stderr);
+    return -1;
+}
+
+static int plan_option(plan_args *a, int opt, const char *arg)
+{
+    static const char *const formats[] = { "table", "json", "svg", NULL };
+    static const char *const colours[] = { "auto", "always", "never", NULL };
+    int v;
+    switch (opt) {
+    case OPT_INVENTORY: a->inventory_path = arg; return 0;
+    case OPT_OUTPUT: a->output_path = arg; return 0;
+    case OPT_NOW:
+        a->have_now = true;
+        return cli_parse_time_opt("--now", arg, &a->now);
+    case OPT_FORMAT:
+        if ((v = pick("--format", arg, formats)) < 0)
+            return -1;
+        a->format = (plan_format)v;
+        return 0;
+    case OPT_COLOUR:
+        if ((v = pick("--colour", arg, colours)) < 0)
+            return -1;
+        a->colour = (colour_mode)v;
+        return 0;
+    default:
+#ifdef SNAPKEEP_HAVE_AZURE_OPTS
+        return cli_azure_option(&a->azure, opt, arg) == 1 ? 0 : -1;
+#else
+        return -1;
+#endif
+    }
+}
+
+#define PLAN_HELPED (-1)   /* --help was answered: exit 0 */
+
+/* 0: parsed; PLAN_HELPED; otherwise the exit code. */
+static int parse_args(int argc, char **argv, plan_args *a)
+{
+    memset(a, 0, sizeof *a);
+#ifdef SNAPKEEP_HAVE_AZURE_OPTS
+    cli_azure_init(&a->azure);
+#endif
+    optind = 1;
+    opterr = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", plan_options, NULL)) != -1) {
+        if (opt == 'h') {
+            cli_usage("plan", stdout);
+            return PLAN_HELPED;
+        }
+        if (opt == '?' || plan_option(a, opt, optarg) != 0) {
+            cli_usage("plan", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: plan: %s\n", argc - optind == 0 ? "no policy file given"
+                                                                   : "only one policy file, please");
+        cli_usage("plan", stderr);
+        return EXIT_USAGE;
+    }
+    a->policy_path = argv[optind];
+    return 0;
+}
+
+static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
+{
+    if (a->inventory_path != NULL) {
+        char err[1024];
+        if (inv_read_file(a->inventory_path, inv, err, sizeof err) != 0) {
+            fprintf(stderr, "snapkeep: plan: %s\n", err);
+            return EXIT_INVALID;
+        }
+        return EXIT_OK;
+    }
+#ifdef SNAPKEEP_HAVE_AZURE_OPTS   /* until cli/azure_opts.c lands */
+    az_client *client = NULL;
+    az_error aerr;
+    memset(&aerr, 0, sizeof aerr);
+    if (az_client_new(&a->azure.opts, &client, &aerr) != 0) {
+        cli_print_az_error("plan", &aerr);
+        return EXIT_AZURE;
+    }
+    int rc = cli_live_inventory(client, &a->azure, pf, inv);
+    az_client_free(client);
+    return rc;
+#else
+    (void)pf;
+    fputs("snapkeep: plan: live listing not built yet: give --inventory FILE\n", stderr);
+    return EXIT_USAGE;
+#endif
+}
+
+static int render(const plan_args *a, const rpt_plan *r, FILE *out)
+{
+    switch (a->format) {
+    case FMT_JSON: return rpt_plan_json(out, r);
+    case FMT_SVG: return rpt_plan_svg(out, r);
+    case FMT_TABLE: break;
+    }
+    return rpt_plan_table(out, r);
+}
+
+/* Writes the report to stdout or --output; the file is only created once
+ * the plan exists, so a refused plan leaves nothing behind. */
+static int emit(const plan_args *a, rpt_plan *r)
+{
+    FILE *out = stdout;
+    if (a->output_path != NULL && strcmp(a->output_path, "-") != 0) {
+        out = fopen(a->output_path, "w");
+        if (out == NULL) {
+            fprintf(stderr, "snapkeep: plan: %s: %s\n", a->output_path, strerror(errno));
+            return EXIT_INVALID;
+        }
+    }
+    r->colour = a->colour == COLOUR_ALWAYS ||
+                (a->colour == COLOUR_AUTO && out == stdout && cli_use_colour(stdout));
+    int rc = render(a, r, out);
+    if (out != stdout) {
+        if (fclose(out) != 0)
+            rc = -1;
+    } else if (fflush(out) != 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "snapkeep: plan: writing %s failed: %s\n",
+                out == stdout ? "standard output" : a->output_path, strerror(errno));
+        return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
 
 int cmd_plan(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: plan: not built yet\n", stderr);
-    return EXIT_USAGE;
+    plan_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc == PLAN_HELPED ? EXIT_OK : rc;
+    pol_file *pf = cli_load_policy(a.policy_path, false);
+    if (pf == NULL)
+        return EXIT_INVALID;
+    inv_inventory *inv = NULL;
+    rc = load_inventory(&a, pf, &inv);
+    if (rc != EXIT_OK) {
+        pol_file_free(pf);
+        return rc;
+    }
+    sk_time now = a.have_now ? a.now : cli_now();
+    eng_plan *plan = NULL;
+    char err[256];
+    if (eng_evaluate((const pol_policy *const *)pf->policies, pf->npolicies, inv, now,
+                     &plan, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: plan: %s\n", err);
+        rc = EXIT_INVALID;
+    } else {
+        rpt_plan r = { plan, pf, inv, a.policy_path, a.inventory_path, false };
+        rc = emit(&a, &r);
+    }
+    eng_plan_free(plan);
+    inv_free(inv);
+    pol_file_free(pf);
+    return rc;
 }

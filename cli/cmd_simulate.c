@@ -1,12 +1,347 @@
-/* Placeholder until the command lands; exits with a usage error. */
-#include <stdio.h>
+/* snapkeep simulate: replays snapshot creation and enforcement on a
+ * virtual clock with the real evaluator (engine/simulate.c) and reports
+ * the count over time, the steady state, deletions per run and the
+ * largest gap between kept snapshots in each tier. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
+#include "engine/simulate.h"
+
+#define DAY_USEC (INT64_C(86400) * SK_USEC_PER_SEC)
+
+enum { OPT_CADENCE = 1, OPT_FOR, OPT_JITTER, OPT_MISS, OPT_SEED, OPT_START, OPT_FORMAT,
+       OPT_POLICY };
+
+typedef enum sim_format { SIM_TEXT, SIM_JSON, SIM_SVG } sim_format;
+
+typedef struct sim_args {
+    const char *path;
+    const char *policy_name;        /* --policy NAME: which block of the file */
+    bool have_cadence, have_start;
+    int64_t cadence_usec, for_usec, jitter_usec;
+    uint32_t miss_ppm;
+    uint64_t seed;
+    sk_time start;
+    sim_format format;
+} sim_args;
+
+/* A fixed duration (no months or years) in microseconds, or -1. */
+static int64_t fixed_opt(const char *option, const char *text)
+{
+    pol_duration d;
+    if (cli_parse_duration_opt(option, text, &d) != 0)
+        return -1;
+    if (d.months > 0 || d.years > 0) {
+        fprintf(stderr, "snapkeep: %s: '%s': months and years have no fixed length here; "
+                "use d or w\n", option, text);
+        return -1;
+    }
+    return pol_duration_fixed_usec(&d);
+}
+
+static int parse_miss(const char *text, uint32_t *ppm)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end == '%')
+        end++;
+    if (end == text || *end != '\0' || errno != 0 || !(v >= 0 && v <= 100)) {
+        fprintf(stderr, "snapkeep: --miss: '%s' is not a percentage from 0 to 100 "
+                "(e.g. 3%%)\n", text);
+        return -1;
+    }
+    *ppm = (uint32_t)lround(v * 10000.0);
+    return 0;
+}
+
+static int parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || text[0] == '-') {
+        fprintf(stderr, "snapkeep: --seed: '%s' is not a non-negative integer\n", text);
+        return -1;
+    }
+    *seed = v;
+    return 0;
+}
+
+static int sim_option(sim_args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_CADENCE:
+        a->have_cadence = true;
+        return (a->cadence_usec = fixed_opt("--cadence", arg)) < 0 ? -1 : 0;
+    case OPT_FOR:
+        return (a->for_usec = fixed_opt("--for", arg)) < 0 ? -1 : 0;
+    case OPT_JITTER:
+        return (a->jitter_usec = fixed_opt("--jitter", arg)) < 0 ? -1 : 0;
+    case OPT_MISS: return parse_miss(arg, &a->miss_ppm);
+    case OPT_SEED: return parse_seed(arg, &a->seed);
+    case OPT_POLICY: a->policy_name = arg; return 0;
+    case OPT_START:
+        a->have_start = true;
+        return cli_parse_time_opt("--start", arg, &a->start);
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") == 0) a->format = SIM_TEXT;
+        else if (strcmp(arg, "json") == 0) a->format = SIM_JSON;
+        else if (strcmp(arg, "svg") == 0) a->format = SIM_SVG;
+        else {
+            fprintf(stderr, "snapkeep: simulate: --format: unknown value '%s' "
+                    "(one of text, json, svg)\n", arg);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* 0, -1 after --help, or an exit code. */
+static int parse_args(int argc, char **argv, sim_args *a)
+{
+    static const struct option opts[] = {
+        { "cadence", required_argument, NULL, OPT_CADENCE },
+        { "for", required_argument, NULL, OPT_FOR },
+        { "jitter", required_argument, NULL, OPT_JITTER },
+        { "miss", required_argument, NULL, OPT_MISS },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "start", required_argument, NULL, OPT_START },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    memset(a, 0, sizeof *a);
+    a->for_usec = 30 * DAY_USEC;
+    a->seed = 1;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            cli_usage("simulate", stdout);
+            return -1;
+        }
+        if (opt == '?' || sim_option(a, opt, optarg) != 0) {
+            cli_usage("simulate", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: simulate: %s\n",
+                argc == optind ? "no policy file given" : "only one policy file, please");
+        cli_usage("simulate", stderr);
+        return EXIT_USAGE;
+    }
+    a->path = argv[optind];
+    return 0;
+}
+
+/* The policy to replay: --policy NAME, or the file's only one. */
+static const pol_policy *choose_policy(const pol_file *pf, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < pf->npolicies; i++)
+        if (strcmp(pf->policies[i]->name, name) == 0)
+            return pf->policies[i];
+    if (name != NULL) {
+        fprintf(stderr, "snapkeep: simulate: no policy named '%s' in the file\n", name);
+        return NULL;
+    }
+    if (pf->npolicies == 1)
+        return pf->policies[0];
+    fprintf(stderr, "snapkeep: simulate: the file has %zu policies; choose one with "
+            "--policy NAME (", pf->npolicies);
+    for (size_t i = 0; i < pf->npolicies; i++)
+        fprintf(stderr, "%s%s", i > 0 ? ", " : "", pf->policies[i]->name);
+    fputs(")\n", stderr);
+    return NULL;
+}
+
+/* ---- text ---- */
+
+static void print_header(FILE *f, const rpt_sim *r)
+{
+    const eng_sim_params *p = r->params;
+    const eng_sim *s = r->sim;
+    char cad[RPT_AGE_BUFSZ], dur[RPT_AGE_BUFSZ], jit[RPT_AGE_BUFSZ], start[ENG_TIME_BUFSZ];
+    rpt_format_age(p->cadence_usec, cad, sizeof cad);
+    rpt_format_age(p->duration_usec, dur, sizeof dur);
+    rpt_format_age(p->jitter_usec, jit, sizeof jit);
+    eng_time_format(p->start, start, sizeof start);
+    fprintf(f, "simulate %s (%s): a snapshot every %s (from %s) for %s from %s\n",
+            r->policy->name, r->policy_path, cad,
+            strcmp(r->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`",
+            dur, start);
+    fprintf(f, "jitter up to %s, %.4g%% of creations missed (seed %llu): %zu runs, "
+            "%zu snapshots created, %zu missed%s\n\n", jit, p->miss_ppm / 10000.0,
+            (unsigned long long)r->seed, s->nruns, s->created, s->missed,
+            s->truncated ? " (stopped early: too much work)" : "");
+}
+
+/* One line per `span` of the replay: min, average and max count after each
+ * run in it, with a bar for the average. */
+static void print_series(FILE *f, const rpt_sim *r)
+{
+    const eng_sim *s = r->sim;
+    int64_t days = (r->params->duration_usec + DAY_USEC - 1) / DAY_USEC;
+    int64_t span_days = days <= 62 ? 1 : days <= 434 ? 7 : 30;
+    int64_t span = span_days * DAY_USEC;
+    uint32_t top = 1;
+    for (size_t i = 0; i < s->nruns; i++)
+        if (s->runs[i].count > top)
+            top = s->runs[i].count;
+    fprintf(f, "snapshots per disk after each run, per %s:\n  %5s  %-10s  %5s  %6s  %5s\n",
+            span_days == 1 ? "day" : span_days == 7 ? "week" : "30 days",
+            span_days == 1 ? "day" : "from", "date", "min", "avg", "max");
+    for (size_t i = 0; i < s->nruns;) {
+        int64_t idx = (s->runs[i].at - r->params->start) / span;
+        uint32_t lo = s->runs[i].count, hi = lo;
+        double sum = 0;
+        size_t n = 0;
+        for (; i < s->nruns && (s->runs[i].at - r->params->start) / span == idx; i++, n++) {
+            uint32_t c = s->runs[i].count;
+            lo = c < lo ? c : lo;
+            hi = c > hi ? c : hi;
+            sum += c;
+        }
+        char date[ENG_TIME_BUFSZ];
+        eng_time_format(r->params->start + idx * span, date, sizeof date);
+        date[10] = '\0';
+        double avg = sum / (double)n;
+        int bar = (int)lround(avg * 30.0 / top);
+        fprintf(f, "  %5lld  %-10s  %5u  %6.1f  %5u  %.*s\n", (long long)(idx * span_days + 1),
+                date, lo, avg, hi, bar, "##############################");
+    }
+    fputc('\n', f);
+}
+
+static void print_steady(FILE *f, const rpt_sim *r)
+{
+    const eng_sim *s = r->sim;
+    char warm[RPT_AGE_BUFSZ], at[ENG_TIME_BUFSZ], gap[RPT_AGE_BUFSZ];
+    rpt_format_age(s->warmup_usec, warm, sizeof warm);
+    if (s->growing)
+        fputs("note: a count of `all` never lets snapshots go: the count grows without bound\n", f);
+    if (s->first_steady >= s->nruns) {
+        fprintf(f, "no steady state: the replay ends before the %s warm-up (the policy's "
+                "longest reach); use a longer --for\n", warm);
+        return;
+    }
+    eng_time_format(s->runs[s->first_steady].at, at, sizeof at);
+    fprintf(f, "steady state after the %s warm-up (%zu runs from %s):\n", warm,
+            s->nruns - s->first_steady, at);
+    fprintf(f, "  snapshots per disk: min %u, avg %.1f, max %u\n", s->count_min, s->count_avg,
+            s->count_max);
+    fprintf(f, "  deletions per run: min %u, avg %.2f, max %u\n", s->del_min, s->del_avg,
+            s->del_max);
+    size_t runs = s->nruns - s->first_steady;
+    for (size_t k = 0; k < s->ndel_hist; k++) {
+        if (s->del_hist[k] == 0)
+            continue;
+        int bar = (int)((s->del_hist[k] * 40 + runs - 1) / runs);
+        fprintf(f, "    %3zu deleted: %7u runs  %.*s\n", k, s->del_hist[k], bar,
+                "########################################");
+    }
+    if (s->ngaps > 0)
+        fputs("largest gap between kept snapshots in each tier (after warm-up):\n", f);
+    for (size_t k = 0; k < s->ngaps; k++) {
+        if (s->gaps[k].max_gap_usec < 0) {
+            fprintf(f, "  %-28s -\n", s->gaps[k].rule->text);
+            continue;
+        }
+        rpt_format_age(s->gaps[k].max_gap_usec, gap, sizeof gap);
+        eng_time_format(s->gaps[k].max_gap_at, at, sizeof at);
+        fprintf(f, "  %-28s %-8s (first seen in the run at %s)\n", s->gaps[k].rule->text,
+                gap, at);
+    }
+}
+
+/* ---- command ---- */
+
+static int render(FILE *f, sim_format format, const rpt_sim *r)
+{
+    if (format == SIM_JSON)
+        return rpt_sim_json(f, r);
+    if (format == SIM_SVG)
+        return rpt_sim_svg(f, r);
+    print_header(f, r);
+    print_series(f, r);
+    print_steady(f, r);
+    return fflush(f) != 0 || ferror(f) ? -1 : 0;
+}
+
+/* Fills the parameters; an exit code on a problem. */
+static int make_params(const sim_args *a, const pol_policy *p, eng_sim_params *prm,
+                       const char **from)
+{
+    memset(prm, 0, sizeof *prm);
+    prm->cadence_usec = a->cadence_usec;
+    *from = "option";
+    if (!a->have_cadence) {
+        if (!p->has_snapshot_every ||
+            p->snapshot_every.months > 0 || p->snapshot_every.years > 0) {
+            fprintf(stderr, "snapkeep: simulate: policy %s has no fixed `snapshot every`: "
+                    "give --cadence\n", p->name);
+            return EXIT_USAGE;
+        }
+        prm->cadence_usec = pol_duration_fixed_usec(&p->snapshot_every);
+        *from = "policy";
+    }
+    prm->duration_usec = a->for_usec;
+    prm->jitter_usec = a->jitter_usec;
+    prm->miss_ppm = a->miss_ppm;
+    prm->warmup_usec = -1;
+    /* default start: now, rounded down to the cadence, like a real schedule */
+    sk_time now = cli_now();
+    prm->start = a->have_start ? a->start : now - (now % prm->cadence_usec);
+    if (prm->jitter_usec >= prm->cadence_usec) {
+        fputs("snapkeep: simulate: --jitter must be shorter than the cadence\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (prm->duration_usec < prm->cadence_usec) {
+        fputs("snapkeep: simulate: --for must be at least one cadence\n", stderr);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
 
 int cmd_simulate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: simulate: not built yet\n", stderr);
-    return EXIT_USAGE;
+    sim_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    pol_file *pf = cli_load_policy(a.path, false);
+    if (pf == NULL)
+        return EXIT_INVALID;
+    const pol_policy *p = choose_policy(pf, a.policy_name);
+    eng_sim_params prm;
+    const char *from = NULL;
+    rc = p == NULL ? EXIT_USAGE : make_params(&a, p, &prm, &from);
+    eng_rng rng;
+    eng_rng_seed(&rng, a.seed);
+    prm.rng = &rng;
+    eng_sim *sim = NULL;
+    char err[256];
+    if (rc == EXIT_OK && eng_simulate(p, &prm, &sim, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: simulate: %s\n", err);
+        rc = EXIT_USAGE;
+    }
+    if (rc == EXIT_OK) {
+        rpt_sim r = { a.path, p, &prm, sim, a.seed, from };
+        if (render(stdout, a.format, &r) != 0) {
+            fprintf(stderr, "snapkeep: simulate: writing the output failed: %s\n",
+                    strerror(errno));
+            rc = EXIT_INVALID;
+        }
+    }
+    eng_sim_free(sim);
+    pol_file_free(pf);
+    return rc;
 }

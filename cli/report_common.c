@@ -1,0 +1,108 @@
+/* Helpers the plan and simulation reports share: ages, disk names, the
+ * per-disk ordering of a plan and the tier windows at a given `now`. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report.h"
+#include "engine/duration.h"
+
+size_t rpt_format_age(int64_t usec, char *buf, size_t n)
+{
+    const char *sign = "";
+    uint64_t s = usec < 0 ? (uint64_t)0 - (uint64_t)usec : (uint64_t)usec;
+    if (usec < 0)
+        sign = "-";
+    s /= (uint64_t)SK_USEC_PER_SEC;
+    uint64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+    int len;
+    if (d > 0)
+        len = h > 0 ? snprintf(buf, n, "%s%llud%lluh", sign, (unsigned long long)d,
+                               (unsigned long long)h)
+                    : snprintf(buf, n, "%s%llud", sign, (unsigned long long)d);
+    else if (h > 0)
+        len = m > 0 ? snprintf(buf, n, "%s%lluh%llum", sign, (unsigned long long)h,
+                               (unsigned long long)m)
+                    : snprintf(buf, n, "%s%lluh", sign, (unsigned long long)h);
+    else if (m > 0)
+        len = snprintf(buf, n, "%s%llum", sign, (unsigned long long)m);
+    else
+        len = snprintf(buf, n, "%s%llus", sign, (unsigned long long)(s % 60));
+    return len < 0 ? 0 : (size_t)len;
+}
+
+const char *rpt_disk_name(const char *source_id)
+{
+    if (source_id == NULL)
+        return "(no source disk)";
+    const char *slash = strrchr(source_id, '/');
+    return slash != NULL && slash[1] != '\0' ? slash + 1 : source_id;
+}
+
+/* Newest first; equal times: smaller name first (the evaluator's walk order). */
+static int newest_first(const void *a, const void *b)
+{
+    const eng_decision *x = *(const eng_decision *const *)a;
+    const eng_decision *y = *(const eng_decision *const *)b;
+    if (x->snap->created != y->snap->created)
+        return x->snap->created > y->snap->created ? -1 : 1;
+    return strcmp(x->snap->name, y->snap->name);
+}
+
+static size_t slice_of(const eng_plan *plan, const eng_decision *d)
+{
+    return d->group < plan->ngroups ? d->group : plan->ngroups;
+}
+
+int rpt_groups_build(const eng_plan *plan, rpt_groups *out)
+{
+    memset(out, 0, sizeof *out);
+    out->nslices = plan->ngroups + 1;
+    out->start = calloc(out->nslices + 1, sizeof *out->start);
+    out->order = malloc((plan->ndecisions + 1) * sizeof *out->order);
+    size_t *fill = calloc(out->nslices, sizeof *fill);
+    if (out->start == NULL || out->order == NULL || fill == NULL) {
+        free(fill);
+        rpt_groups_free(out);
+        return -1;
+    }
+    for (size_t i = 0; i < plan->ndecisions; i++)
+        out->start[slice_of(plan, &plan->decisions[i]) + 1]++;
+    for (size_t g = 0; g < out->nslices; g++)
+        out->start[g + 1] += out->start[g];
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        size_t g = slice_of(plan, &plan->decisions[i]);
+        out->order[out->start[g] + fill[g]++] = &plan->decisions[i];
+    }
+    free(fill);
+    for (size_t g = 0; g < out->nslices; g++)
+        qsort(out->order + out->start[g], out->start[g + 1] - out->start[g],
+              sizeof *out->order, newest_first);
+    return 0;
+}
+
+void rpt_groups_free(rpt_groups *g)
+{
+    free(g->order);
+    free(g->start);
+    memset(g, 0, sizeof *g);
+}
+
+size_t rpt_tier_windows(const pol_policy *p, sk_time now, const pol_rule **rules,
+                        sk_time *lo, sk_time *hi, size_t max)
+{
+    size_t k = 0;
+    sk_time upper = now;
+    for (size_t i = 0; i < p->nrules && k < max; i++) {
+        const pol_rule *r = &p->rules[i];
+        if (!pol_rule_is_tier(r))
+            continue;
+        sk_time lower = eng_time_sub(p->tz, now, &r->end);
+        rules[k] = r;
+        lo[k] = lower;
+        hi[k] = upper;
+        upper = lower;
+        k++;
+    }
+    return k;
+}

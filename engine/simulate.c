@@ -1,0 +1,385 @@
+/* The replay behind `explain` and `simulate`; see simulate.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/duration.h"
+#include "engine/evaluate.h"
+#include "engine/inventory.h"
+#include "engine/simulate.h"
+#include "engine/tz.h"
+
+#define SIM_MAX_RUNS 5000000u
+#define SIM_SOURCE "/subscriptions/00000000-0000-0000-0000-000000000000" \
+    "/resourceGroups/simulated/providers/Microsoft.Compute/disks/simulated"
+
+void eng_rng_seed(eng_rng *r, uint64_t seed)
+{
+    r->state = seed;
+}
+
+uint64_t eng_rng_next(eng_rng *r)
+{
+    uint64_t z = (r->state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+uint64_t eng_rng_below(eng_rng *r, uint64_t bound)
+{
+    uint64_t threshold = (0 - bound) % bound;  /* rejects the biased tail */
+    for (;;) {
+        uint64_t v = eng_rng_next(r);
+        if (v >= threshold)
+            return v % bound;
+    }
+}
+
+/* The longest real length of one calendar period, DST included. */
+static int64_t period_max_seconds(eng_period period, int32_t shift)
+{
+    switch (period) {
+    case ENG_HOUR: return 3600 + (shift > 0 ? 1800 : 0);
+    case ENG_DAY: return 86400 + shift;
+    case ENG_WEEK: return 7 * 86400 + shift;
+    case ENG_MONTH: return 31 * 86400 + shift;
+    case ENG_YEAR: return 366 * 86400 + shift;
+    }
+    return 366 * 86400;
+}
+
+static int64_t duration_max_usec(const pol_duration *d, int32_t shift)
+{
+    int64_t lo, hi;
+    pol_duration_range(d, shift, &lo, &hi);
+    return hi * SK_USEC_PER_SEC;
+}
+
+/* One rule's reach in microseconds: how long until it keeps all it ever will. */
+static int64_t rule_reach(const pol_rule *r, int64_t cadence, int32_t shift, bool *growing)
+{
+    switch (r->kind) {
+    case POL_KEEP_ALL:
+    case POL_EVERY:
+    case POL_CALENDAR_TIER:
+        return duration_max_usec(&r->end, shift);
+    case POL_WITHIN:
+    case POL_PERIOD_WITHIN:
+        return duration_max_usec(&r->window, shift);
+    case POL_LAST:
+        if (r->count == POL_COUNT_ALL) {
+            *growing = true;
+            return 0;
+        }
+        return r->count * cadence;
+    case POL_COUNT:
+        if (r->count == POL_COUNT_ALL) {
+            *growing = true;
+            return 0;
+        }
+        return r->count * period_max_seconds(r->period, shift) * SK_USEC_PER_SEC;
+    case POL_TAGGED:
+        return 0;
+    }
+    return 0;
+}
+
+int64_t eng_sim_warmup(const pol_policy *p, int64_t cadence_usec, bool *growing)
+{
+    int32_t shift = p->tz != NULL ? eng_tz_max_shift(p->tz) : 0;
+    int64_t reach = 0;
+    bool grow = false;
+    for (size_t i = 0; i < p->nrules; i++) {
+        int64_t r = rule_reach(&p->rules[i], cadence_usec, shift, &grow);
+        if (r > reach)
+            reach = r;
+    }
+    if (growing != NULL)
+        *growing = grow;
+    return reach;
+}
+
+/* Replay state shared by the helpers below. */
+typedef struct sim_ctx {
+    pol_policy policy;          /* shallow copy without scope */
+    const pol_policy *const *policies;
+    const eng_tz *tz;
+    inv_inventory *inv;
+    inv_tag *owner_tag;
+    const pol_rule **tiers;     /* the tier chain, in order */
+    sk_time *tier_lo;           /* per run: a snapshot is in tier k when t > tier_lo[k] */
+    size_t ntiers;
+    bool *keep;
+    size_t capkeep;
+    eng_sim *out;
+} sim_ctx;
+
+static int add_snapshot(sim_ctx *c, size_t index, sk_time at)
+{
+    char name[40];
+    int n = snprintf(name, sizeof name, "sim-%08zu", index);
+    inv_snapshot *s = inv_add_snapshot(c->inv);
+    if (s == NULL || n < 0)
+        return -1;
+    s->name = inv_strdup(c->inv, name, (size_t)n);
+    s->id = s->name;
+    s->source_id = SIM_SOURCE;
+    s->created = at;
+    s->tags = c->owner_tag;
+    s->ntags = 1;
+    s->incremental = true;
+    return s->name == NULL ? -1 : 0;
+}
+
+/* Largest gap between consecutive kept snapshots, counted for the tier
+ * holding the older one of the pair. Snapshots stay in time order. */
+static void note_gaps(sim_ctx *c, sk_time now)
+{
+    for (size_t k = 0; k < c->ntiers; k++)
+        c->tier_lo[k] = eng_time_sub(c->tz, now, &c->tiers[k]->end);
+    const inv_snapshot *s = c->inv->snapshots;
+    for (size_t i = 0; i + 1 < c->inv->nsnapshots; i++) {
+        sk_time t = s[i].created;
+        size_t k = 0;   /* tier k holds ages in [end(k-1), end(k)) */
+        while (k < c->ntiers && t <= c->tier_lo[k])
+            k++;
+        if (k == c->ntiers)
+            continue;   /* older than every tier (kept by another rule) */
+        int64_t gap = s[i + 1].created - t;
+        eng_sim_gap *g = &c->out->gaps[k];
+        if (gap > g->max_gap_usec) {
+            g->max_gap_usec = gap;
+            g->max_gap_at = now;
+        }
+    }
+}
+
+/* One enforcement run at `now`: evaluate, drop what is pruned. */
+static int enforce(sim_ctx *c, sk_time now, uint32_t *deleted, char *err, size_t errlen)
+{
+    eng_plan *plan = NULL;
+    const pol_policy *pp = &c->policy;
+    if (eng_evaluate(&pp, 1, c->inv, now, &plan, err, errlen) != 0)
+        return -1;
+    size_t n = c->inv->nsnapshots, kept = 0;
+    if (n > c->capkeep) {
+        size_t cap = n * 2;
+        bool *k = realloc(c->keep, cap * sizeof *k);
+        if (k == NULL) {
+            eng_plan_free(plan);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        c->keep = k;
+        c->capkeep = cap;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->keep[i] = plan->decisions[i].action == ENG_KEEP;
+    eng_plan_free(plan);
+    for (size_t i = 0; i < n; i++)
+        if (c->keep[i])
+            c->inv->snapshots[kept++] = c->inv->snapshots[i];
+    c->inv->nsnapshots = kept;
+    *deleted = (uint32_t)(n - kept);
+    return 0;
+}
+
+static void summarise(eng_sim *s)
+{
+    size_t n = s->nruns - s->first_steady;
+    if (n == 0)
+        return;
+    const eng_sim_run *r = s->runs + s->first_steady;
+    s->count_min = s->count_max = r[0].count;
+    s->del_min = s->del_max = r[0].deleted;
+    double csum = 0, dsum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].count < s->count_min) s->count_min = r[i].count;
+        if (r[i].count > s->count_max) s->count_max = r[i].count;
+        if (r[i].deleted < s->del_min) s->del_min = r[i].deleted;
+        if (r[i].deleted > s->del_max) s->del_max = r[i].deleted;
+        csum += r[i].count;
+        dsum += r[i].deleted;
+    }
+    s->count_avg = csum / (double)n;
+    s->del_avg = dsum / (double)n;
+    s->del_hist = calloc((size_t)s->del_max + 1, sizeof *s->del_hist);
+    if (s->del_hist == NULL)
+        return;
+    s->ndel_hist = (size_t)s->del_max + 1;
+    for (size_t i = 0; i < n; i++)
+        s->del_hist[r[i].deleted]++;
+}
+
+static int check_params(const eng_sim_params *p, char *err, size_t errlen)
+{
+    if (p->cadence_usec <= 0 || p->duration_usec <= 0) {
+        snprintf(err, errlen, "cadence and duration must be positive");
+        return -1;
+    }
+    if (p->jitter_usec < 0 || p->jitter_usec >= p->cadence_usec) {
+        snprintf(err, errlen, "jitter must be shorter than the cadence");
+        return -1;
+    }
+    if (p->miss_ppm > 1000000) {
+        snprintf(err, errlen, "miss rate above 100%%");
+        return -1;
+    }
+    if ((p->jitter_usec > 0 || p->miss_ppm > 0) && p->rng == NULL) {
+        snprintf(err, errlen, "jitter and misses need a random generator");
+        return -1;
+    }
+    if (p->duration_usec / p->cadence_usec > (int64_t)SIM_MAX_RUNS) {
+        snprintf(err, errlen, "more than %u runs: use a longer cadence or a shorter duration",
+                 SIM_MAX_RUNS);
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(sim_ctx *c, const pol_policy *p, eng_sim *s, eng_tz **own_tz)
+{
+    c->policy = *p;
+    /* the replay is about retention: every simulated snapshot is the policy's own */
+    c->policy.anonymous = true;
+    c->policy.subscription = NULL;
+    c->policy.resource_group = NULL;
+    c->policy.disks = NULL;
+    c->policy.ndisks = 0;
+    c->policy.disk_tags = NULL;
+    c->policy.ndisk_tags = 0;
+    if (p->tz == NULL) {
+        *own_tz = eng_tz_utc();
+        c->policy.tz = *own_tz;
+    }
+    c->tz = c->policy.tz;
+    c->out = s;
+    c->inv = inv_new();
+    if (c->inv == NULL || c->tz == NULL)
+        return -1;
+    c->owner_tag = inv_alloc(c->inv, sizeof *c->owner_tag);
+    if (c->owner_tag == NULL)
+        return -1;
+    c->owner_tag->key = POL_OWNER_TAG;
+    c->owner_tag->value = p->name;
+    for (size_t i = 0; i < p->nrules; i++)
+        if (pol_rule_is_tier(&p->rules[i]))
+            c->ntiers++;
+    c->tiers = calloc(c->ntiers + 1, sizeof *c->tiers);
+    c->tier_lo = calloc(c->ntiers + 1, sizeof *c->tier_lo);
+    s->gaps = calloc(c->ntiers + 1, sizeof *s->gaps);
+    if (c->tiers == NULL || c->tier_lo == NULL || s->gaps == NULL)
+        return -1;
+    for (size_t i = 0, k = 0; i < p->nrules; i++)
+        if (pol_rule_is_tier(&p->rules[i])) {
+            c->tiers[k] = &p->rules[i];
+            s->gaps[k].rule = &p->rules[i];
+            s->gaps[k].max_gap_usec = -1;
+            k++;
+        }
+    s->ngaps = c->ntiers;
+    return 0;
+}
+
+static void teardown(sim_ctx *c)
+{
+    inv_free(c->inv);
+    free(c->tiers);
+    free(c->tier_lo);
+    free(c->keep);
+}
+
+static int replay(sim_ctx *c, const eng_sim_params *prm, char *err, size_t errlen)
+{
+    eng_sim *s = c->out;
+    size_t nruns = (size_t)(prm->duration_usec / prm->cadence_usec);
+    if (nruns == 0)
+        nruns = 1;
+    s->runs = calloc(nruns, sizeof *s->runs);
+    if (s->runs == NULL)
+        goto oom;
+    sk_time steady_from = prm->start + s->warmup_usec;
+    s->first_steady = nruns;
+    uint64_t work = 0;
+    for (size_t k = 0; k < nruns; k++) {
+        sk_time at = prm->start + (int64_t)k * prm->cadence_usec;
+        if (prm->jitter_usec >= SK_USEC_PER_SEC)   /* whole seconds read better */
+            at += SK_USEC_PER_SEC * (int64_t)eng_rng_below(
+                      prm->rng, (uint64_t)(prm->jitter_usec / SK_USEC_PER_SEC) + 1);
+        bool missed = prm->miss_ppm > 0 && eng_rng_below(prm->rng, 1000000) < prm->miss_ppm;
+        eng_sim_run *run = &s->runs[s->nruns];
+        run->at = at;
+        run->created = !missed;
+        if (!missed && add_snapshot(c, k, at) != 0)
+            goto oom;
+        if (missed)
+            s->missed++;
+        else
+            s->created++;
+        if (enforce(c, at, &run->deleted, err, errlen) != 0)
+            return -1;
+        run->count = (uint32_t)c->inv->nsnapshots;
+        s->nruns++;
+        if (at >= steady_from) {
+            if (s->first_steady == nruns)
+                s->first_steady = k;
+            note_gaps(c, at);
+        }
+        work += c->inv->nsnapshots;
+        if (prm->work_limit != 0 && work > prm->work_limit && k + 1 < nruns) {
+            s->truncated = true;
+            break;
+        }
+    }
+    if (s->first_steady > s->nruns)
+        s->first_steady = s->nruns;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+int eng_simulate(const pol_policy *p, const eng_sim_params *prm,
+                 eng_sim **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (check_params(prm, err, errlen) != 0)
+        return -1;
+    eng_sim *s = calloc(1, sizeof *s);
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    eng_tz *own_tz = NULL;
+    if (s == NULL || setup(&c, p, s, &own_tz) != 0) {
+        snprintf(err, errlen, "out of memory");
+        teardown(&c);
+        eng_tz_free(own_tz);
+        eng_sim_free(s);
+        return -1;
+    }
+    s->warmup_usec = prm->warmup_usec >= 0 ? prm->warmup_usec
+                     : eng_sim_warmup(p, prm->cadence_usec, &s->growing);
+    if (prm->warmup_usec >= 0)
+        (void)eng_sim_warmup(p, prm->cadence_usec, &s->growing);
+    int rc = replay(&c, prm, err, errlen);
+    teardown(&c);
+    eng_tz_free(own_tz);
+    if (rc != 0) {
+        eng_sim_free(s);
+        return -1;
+    }
+    summarise(s);
+    *out = s;
+    return 0;
+}
+
+void eng_sim_free(eng_sim *s)
+{
+    if (s == NULL)
+        return;
+    free(s->runs);
+    free(s->del_hist);
+    free(s->gaps);
+    free(s);
+}

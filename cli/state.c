@@ -1,0 +1,219 @@
+/* The state directory, its lock, and atomic small-file writes. */
+#include "cli/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+const char *cli_state_dir_for(const char *option)
+{
+    if (option != NULL && option[0] != '\0')
+        return option;
+    static char first[4096];
+    const char *env = getenv("STATE_DIRECTORY");
+    if (env != NULL && env[0] != '\0') {
+        /* systemd joins several StateDirectory= entries with ':' */
+        size_t n = strcspn(env, ":");
+        if (n > 0 && n < sizeof first) {
+            memcpy(first, env, n);
+            first[n] = '\0';
+            return first;
+        }
+    }
+    return CLI_STATE_DEFAULT_DIR;
+}
+
+/* mkdir -p, each created level 0700 (state may name disks and runs). */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path) {
+        snprintf(err, errlen, "state directory path is empty or too long");
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+            return -1;
+        }
+        path[i] = saved;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n)
+{
+    int w = snprintf(buf, n, "%s/%s", st->dir, name);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static void describe_holder(int fd, const char *path, char *err, size_t errlen)
+{
+    char who[256] = "";
+    ssize_t r = pread(fd, who, sizeof who - 1, 0);
+    if (r > 0) {
+        who[r] = '\0';
+        who[strcspn(who, "\n")] = '\0';
+    }
+    snprintf(err, errlen, "another snapkeep command holds the lock %s (%s); "
+             "one run at a time per state directory", path,
+             who[0] != '\0' ? who : "holder unknown");
+}
+
+int cli_state_open(cli_state *st, const char *dir, const char *command,
+                   char *err, size_t errlen)
+{
+    char path[4200];
+    st->lock_fd = -1;
+    st->dir = strdup(dir);
+    if (st->dir == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (make_dirs(dir, err, errlen) != 0 ||
+        cli_state_path(st, CLI_STATE_LOCK, path, sizeof path) != 0)
+        goto fail;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lock %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK)
+            describe_holder(fd, path, err, errlen);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        close(fd);
+        free(st->dir);
+        st->dir = NULL;
+        return e == EWOULDBLOCK ? 1 : -1;
+    }
+    char who[256], at[ENG_TIME_BUFSZ];
+    eng_time_format(cli_now() - cli_now() % SK_USEC_PER_SEC, at, sizeof at);
+    int n = snprintf(who, sizeof who, "pid %ld, snapkeep %s, started %s\n",
+                     (long)getpid(), command, at);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, who, (size_t)n, 0) != n) {
+        /* the lock is held; the note for others is only a courtesy */
+    }
+    st->lock_fd = fd;
+    return 0;
+fail:
+    free(st->dir);
+    st->dir = NULL;
+    return -1;
+}
+
+void cli_state_close(cli_state *st)
+{
+    if (st->lock_fd >= 0) {
+        if (ftruncate(st->lock_fd, 0) != 0) {
+            /* a stale note is harmless: the flock is what counts */
+        }
+        flock(st->lock_fd, LOCK_UN);
+        close(st->lock_fd);
+    }
+    st->lock_fd = -1;
+    free(st->dir);
+    st->dir = NULL;
+}
+
+int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
+                  char *err, size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return 1;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *b = malloc(max + 1);
+    if (b == NULL) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = fread(b, 1, max + 1, f);
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (bad || n > max) {
+        snprintf(err, errlen, bad ? "cannot read %s" : "%s is too large", path);
+        free(b);
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int cli_write_file_atomic(const char *path, const char *data, size_t len,
+                          int mode, char *err, size_t errlen)
+{
+    char tmp[4200], dcopy[4200];
+    int w = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    if (w < 0 || (size_t)w >= sizeof tmp || strlen(path) >= sizeof dcopy) {
+        snprintf(err, errlen, "path too long: %s", path);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    strcpy(dcopy, path);
+    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);         /* makes the rename durable; best effort */
+        close(dfd);
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* The state directory of the commands that change Azure (run, restore,
+ * drill): where their lock, journal and small state files live.
+ *
+ *   dir = --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=;
+ *         the first entry when it lists several), else /var/lib/snapkeep
+ *
+ * The directory is created (mode 0700) when missing. One command at a time
+ * per directory: cli_state_open takes an exclusive flock(2) on DIR/lock and
+ * holds it until cli_state_close (or the process dies: the kernel drops
+ * it, so a kill -9 never leaves a stale lock behind). */
+#ifndef SNAPKEEP_STATE_H
+#define SNAPKEEP_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLI_STATE_DEFAULT_DIR "/var/lib/snapkeep"
+#define CLI_STATE_LOCK "lock"
+
+typedef struct cli_state {
+    char *dir;
+    int lock_fd;                /* -1 when not held */
+} cli_state;
+
+/* The directory to use for an optional --state-dir value (not copied). */
+const char *cli_state_dir_for(const char *option);
+
+/* Creates the directory when missing and takes the lock for `command`
+ * ("run", "drill"...). Returns 0 with the lock held; 1 when another
+ * process holds it (err says which: pid, command and start time as that
+ * process wrote them); -1 on any other error (err says what). */
+int cli_state_open(cli_state *st, const char *dir, const char *command,
+                   char *err, size_t errlen);
+/* Releases the lock and frees st's memory. Safe on a zeroed state. */
+void cli_state_close(cli_state *st);
+
+/* DIR/name into buf; -1 when it does not fit. */
+int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n);
+
+/* Reads a whole small file (NUL-terminated, at most max bytes). Returns 0
+ * and a malloc'd *buf; 1 when it does not exist; -1 on error (err). */
+int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
+                  char *err, size_t errlen);
+
+/* Writes a file atomically: a temporary file in the same directory,
+ * fsync, rename over `path`, fsync of the directory. Readers see the old
+ * content or the new, never a mix. Returns 0, or -1 with err. */
+int cli_write_file_atomic(const char *path, const char *data, size_t len,
+                          int mode, char *err, size_t errlen);
+
+#endif

@@ -359,7 +359,7 @@ static void sim_series(FILE *f, const eng_sim *s, sk_time start, double days, do
             continue;
         double x = SIM_L + SIM_PW * (double)(s->runs[i].at - start) / span;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, SIM_T + SIM_PH,
-                x, SIM_T + SIM_PH - 4.0 * s->runs[i].deleted);
+                x, SIM_T + SIM_PH - 6.0 * s->runs[i].deleted);
     }
     fputs("</g>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\"", f);
     for (size_t i = 0; i < s->nruns; i++) {
@@ -423,7 +423,7 @@ int rpt_sim_svg(FILE *f, const rpt_sim *r)
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#2e8b57\" stroke-dasharray=\"5,3\"/>"
             "<text x=\"%d\" y=\"%d\">steady-state min and max</text>"
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#c0392b\"/>"
-            "<text x=\"%d\" y=\"%d\">deletions in a run (4 px each)</text></g>\n",
+            "<text x=\"%d\" y=\"%d\">deletions in a run (6 px each)</text></g>\n",
             SIM_L, SIM_H - 22, SIM_L + 24, SIM_H - 22, SIM_L + 30, SIM_H - 18,
             SIM_L + 160, SIM_H - 22, SIM_L + 184, SIM_H - 22, SIM_L + 190, SIM_H - 18,
             SIM_L + 370, SIM_H - 14, SIM_L + 370, SIM_H - 26, SIM_L + 378, SIM_H - 18);

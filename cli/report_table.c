@@ -44,7 +44,10 @@ static void print_row(FILE *f, const table_style *st, sk_time now,
                       const eng_decision *d, int width)
 {
     char when[ENG_TIME_BUFSZ], age[RPT_AGE_BUFSZ];
-    eng_time_format(d->snap->created, when, sizeof when);
+    /* whole seconds keep the column straight; JSON has the exact time */
+    sk_time t = d->snap->created;
+    eng_time_format(t - ((t % SK_USEC_PER_SEC) + SK_USEC_PER_SEC) % SK_USEC_PER_SEC, when,
+                    sizeof when);
     rpt_format_age(now - d->snap->created, age, sizeof age);
     bool keep = d->action == ENG_KEEP;
     fprintf(f, "  %-*s  %-20s  %7s  %s%-5s%s  ", width, d->snap->name, when, age,

@@ -66,6 +66,14 @@ int64_t az_clock_skew(const az_client *c, bool *known);
  * inventory. */
 int az_list_snapshots(az_client *c, const char *subscription,
                       const char *resource_group, inv_inventory *inv, az_error *err);
+/* The same, also handing each page's body to on_page with the index and
+ * number of the records it added (for a caller that keeps ARM's own JSON
+ * of every snapshot). */
+typedef void (*az_page_fn)(void *ctx, const char *body, size_t len,
+                           size_t first, size_t count);
+int az_list_snapshots_pages(az_client *c, const char *subscription,
+                            const char *resource_group, inv_inventory *inv,
+                            az_page_fn on_page, void *ctx, az_error *err);
 int az_list_disks(az_client *c, const char *subscription,
                   const char *resource_group, inv_inventory *inv, az_error *err);
 

@@ -53,6 +53,13 @@ const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p);
 int cli_live_inventory(az_client *client, const cli_azure *a, const pol_file *f,
                        inv_inventory **out);
 
+/* As cli_live_inventory, also keeping ARM's own JSON of each snapshot:
+ * (*raw)[i] belongs to (*out)->snapshots[i] (NULL where it could not be
+ * kept). Free with cli_raw_free(raw, (*out)->nsnapshots). */
+int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file *f,
+                           inv_inventory **out, char ***raw);
+void cli_raw_free(char **raw, size_t n);
+
 /* Prints an az_error as one line on stderr: "snapkeep: WHAT: CODE: MESSAGE
  * (HTTP 409, request id ...)". */
 void cli_print_az_error(const char *what, const az_error *err);

@@ -1,0 +1,258 @@
+/* ARM reads: resource IDs and URLs, listings that follow nextLink exactly
+ * as given, and single GETs. Pages are turned into inventory records by
+ * the shared inventory reader (azure/inventory_read.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "azure/az_internal.h"
+#include "azure/inventory_read.h"
+
+#define ARM_MAX_PAGES 100000
+
+int az_path_escape(char *buf, size_t n, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        bool keep = isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+        if (j + (keep ? 1 : 3) >= n)
+            return -1;
+        if (keep)
+            buf[j++] = (char)ch;
+        else {
+            buf[j++] = '%';
+            buf[j++] = hex[ch >> 4];
+            buf[j++] = hex[ch & 15];
+        }
+    }
+    if (j >= n)
+        return -1;
+    buf[j] = '\0';
+    return 0;
+}
+
+int az_resource_id(char *buf, size_t n, const char *subscription,
+                   const char *resource_group, const char *kind, const char *name)
+{
+    char s[256], g[512], k[64], nm[512];
+    if (subscription == NULL || resource_group == NULL || kind == NULL || name == NULL ||
+        !*subscription || !*resource_group || !*name ||
+        az_path_escape(s, sizeof s, subscription) != 0 ||
+        az_path_escape(g, sizeof g, resource_group) != 0 ||
+        az_path_escape(k, sizeof k, kind) != 0 || az_path_escape(nm, sizeof nm, name) != 0)
+        return -1;
+    int w = snprintf(buf, n, "/subscriptions/%s/resourceGroups/%s/providers/"
+                     "Microsoft.Compute/%s/%s", s, g, k, nm);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+char *az_arm_url(const az_client *c, const char *id)
+{
+    const char *base = az_arm_base(c);
+    size_t n = strlen(base) + strlen(id) + 64;
+    char *url = malloc(n);
+    if (url != NULL)
+        snprintf(url, n, "%s%s%s?api-version=%s", base, id[0] == '/' ? "" : "/", id,
+                 AZ_API_VERSION);
+    return url;
+}
+
+bool az_id_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    while (*a == '/')
+        a++;
+    while (*b == '/')
+        b++;
+    return strcasecmp(a, b) == 0;
+}
+
+static char *arm_list_url(const az_client *c, const char *sub, const char *rg,
+                          const char *kind, az_error *err)
+{
+    char s[256], g[512], path[1024];
+    if (sub == NULL || *sub == '\0' || az_path_escape(s, sizeof s, sub) != 0 ||
+        (rg != NULL && az_path_escape(g, sizeof g, rg) != 0)) {
+        az_error_set(err, "InvalidScope", "subscription or resource group name not usable");
+        return NULL;
+    }
+    if (rg != NULL)
+        snprintf(path, sizeof path, "/subscriptions/%s/resourceGroups/%s/providers/"
+                 "Microsoft.Compute/%s", s, g, kind);
+    else
+        snprintf(path, sizeof path, "/subscriptions/%s/providers/Microsoft.Compute/%s", s, kind);
+    char *url = az_arm_url(c, path);
+    if (url == NULL)
+        az_error_set(err, "OutOfMemory", "out of memory");
+    return url;
+}
+
+/* One GET to its end; 0 with the answer in call (status 200), else -1
+ * with err describing the failure. */
+static int arm_get(az_client *c, az_call *call, char *url, az_error *err)
+{
+    memset(call, 0, sizeof *call);
+    call->method = "GET";
+    call->url = url;
+    call->idempotent = true;
+    if (az_exec_one(c, call) != 0) {
+        *err = call->err;
+        return -1;
+    }
+    if (call->resp.status != 200) {
+        az_error_from_resp(err, &call->resp);
+        az_client_redact(c, err->message, sizeof err->message);
+        return -1;
+    }
+    return 0;
+}
+
+static int arm_list(az_client *c, const char *kind, const char *sub, const char *rg,
+                    inv_inventory *inv, az_page_fn on_page, void *ctx, az_error *err)
+{
+    char msg[1024];
+    memset(err, 0, sizeof *err);
+    char *url = arm_list_url(c, sub, rg, kind, err);
+    bool disks = strcmp(kind, "disks") == 0;
+    size_t start = disks ? inv->ndisks : inv->nsnapshots;
+    for (int page = 0; url != NULL; page++) {
+        az_call call;
+        if (page >= ARM_MAX_PAGES) {
+            az_error_set(err, "TooManyPages", "listing %s: more than %d pages", kind, page);
+            break;
+        }
+        if (arm_get(c, &call, url, err) != 0) {
+            az_call_reset(&call);
+            url = NULL;
+            break;
+        }
+        char *next = NULL;
+        size_t before = disks ? inv->ndisks : inv->nsnapshots;
+        int rc = disks ? inv_read_arm_disk_page(inv, "ARM page", call.resp.body,
+                                                call.resp.body_len, &next, msg, sizeof msg)
+                       : inv_read_arm_page(inv, "ARM page", call.resp.body, call.resp.body_len,
+                                           &next, msg, sizeof msg);
+        if (rc != 0) {
+            az_error_set(err, "InvalidResponse", "listing %s: page %d: %s", kind, page + 1, msg);
+            snprintf(err->request_id, sizeof err->request_id, "%s", call.resp.request_id);
+            err->http_status = call.resp.status;
+            az_call_reset(&call);
+            url = NULL;
+            break;
+        }
+        if (on_page != NULL)
+            on_page(ctx, call.resp.body, call.resp.body_len, before,
+                    (disks ? inv->ndisks : inv->nsnapshots) - before);
+        /* the same link again would never end */
+        if (next != NULL && strcmp(next, call.url) == 0) {
+            free(next);
+            az_error_set(err, "InvalidResponse", "listing %s: nextLink points at itself", kind);
+            az_call_reset(&call);
+            url = NULL;
+            break;
+        }
+        az_call_reset(&call);   /* frees url */
+        url = next;             /* followed exactly as given */
+    }
+    if (err->code[0] != '\0') {
+        /* never a shorter inventory: drop what this listing added */
+        if (disks)
+            inv->ndisks = start;
+        else
+            inv->nsnapshots = start;
+        return -1;
+    }
+    return 0;
+}
+
+int az_list_snapshots_pages(az_client *c, const char *subscription,
+                            const char *resource_group, inv_inventory *inv,
+                            az_page_fn on_page, void *ctx, az_error *err)
+{
+    return arm_list(c, "snapshots", subscription, resource_group, inv, on_page, ctx, err);
+}
+
+int az_list_snapshots(az_client *c, const char *subscription,
+                      const char *resource_group, inv_inventory *inv, az_error *err)
+{
+    return arm_list(c, "snapshots", subscription, resource_group, inv, NULL, NULL, err);
+}
+
+int az_list_disks(az_client *c, const char *subscription,
+                  const char *resource_group, inv_inventory *inv, az_error *err)
+{
+    return arm_list(c, "disks", subscription, resource_group, inv, NULL, NULL, err);
+}
+
+/* One resource read as a one-element page, so the same reader checks it. */
+int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
+                      az_error *err)
+{
+    char msg[1024], *next = NULL;
+    size_t n = len + 16;
+    char *page = malloc(n);
+    if (page == NULL) {
+        az_error_set(err, "OutOfMemory", "out of memory");
+        return -1;
+    }
+    memcpy(page, "{\"value\":[", 10);
+    memcpy(page + 10, body, len);
+    memcpy(page + 10 + len, "]}", 2);
+    bool known = inv->disks_known;
+    int rc = disk ? inv_read_arm_disk_page(inv, "ARM resource", page, len + 12, &next, msg,
+                                           sizeof msg)
+                  : inv_read_arm_page(inv, "ARM resource", page, len + 12, &next, msg,
+                                      sizeof msg);
+    if (disk)
+        inv->disks_known = known;   /* one disk is not the disk inventory */
+    free(page);
+    free(next);
+    if (rc != 0)
+        az_error_set(err, "InvalidResponse", "%s", msg);
+    return rc;
+}
+
+static int arm_get_one(az_client *c, const char *id, bool disk, inv_inventory *inv,
+                       az_error *err)
+{
+    memset(err, 0, sizeof *err);
+    az_call call;
+    char *url = az_arm_url(c, id);
+    if (url == NULL) {
+        az_error_set(err, "OutOfMemory", "out of memory");
+        return -1;
+    }
+    int rc = arm_get(c, &call, url, err);
+    if (rc != 0 && call.ok && call.resp.status == 404) {
+        memset(err, 0, sizeof *err);
+        az_call_reset(&call);
+        return 0;
+    }
+    if (rc == 0)
+        rc = az_parse_resource(inv, disk, call.resp.body, call.resp.body_len, err) == 0 ? 1 : -1;
+    az_call_reset(&call);
+    return rc;
+}
+
+int az_get_snapshot(az_client *c, const char *id, inv_inventory *inv,
+                    inv_snapshot **out, az_error *err)
+{
+    int rc = arm_get_one(c, id, false, inv, err);
+    if (out != NULL)
+        *out = rc == 1 ? &inv->snapshots[inv->nsnapshots - 1] : NULL;
+    return rc;
+}
+
+int az_get_disk(az_client *c, const char *id, inv_inventory *inv,
+                inv_disk **out, az_error *err)
+{
+    int rc = arm_get_one(c, id, true, inv, err);
+    if (out != NULL)
+        *out = rc == 1 ? &inv->disks[inv->ndisks - 1] : NULL;
+    return rc;
+}

@@ -1,0 +1,272 @@
+/* Private to azure/: the HTTP entry point, retry decisions, clouds, token
+ * and error parsing, the request executor. Unit tests include it to replace
+ * the transport and the clock; nothing outside azure/ and tests/ should. */
+#ifndef SNAPKEEP_AZ_INTERNAL_H
+#define SNAPKEEP_AZ_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "azure/azure.h"
+
+#define AZ_API_VERSION "2025-01-02"
+#define AZ_DEFAULT_PARALLEL 8
+#define AZ_MAX_PARALLEL 256
+#define AZ_DEFAULT_ATTEMPTS 10
+#define AZ_DEFAULT_BUDGET_S 300
+#define AZ_DEFAULT_CONNECT_S 10
+#define AZ_DEFAULT_REQUEST_S 60
+#define AZ_DEFAULT_LRO_S 1800
+
+/* ---- HTTP (azure/http.c): the one way out to the network ---------- */
+
+#define AZ_HTTP_MAX_HEADERS 8
+
+typedef struct az_http_req {
+    const char *method;             /* "GET", "PUT", "DELETE", "POST" */
+    const char *url;
+    const char *body;               /* NULL: none */
+    size_t body_len;
+    const char *content_type;       /* with a body; NULL: application/json */
+    /* Full header lines ("Metadata: true"). Never logged: Authorization
+     * travels here. */
+    const char *headers[AZ_HTTP_MAX_HEADERS];
+    size_t nheaders;
+    bool no_proxy;                  /* IMDS must not go through a proxy */
+    int timeout_s;                  /* 0: the client's per-attempt default */
+} az_http_req;
+
+typedef struct az_http_resp {
+    int status;                     /* 0: no HTTP answer */
+    int transport_code;             /* CURLcode; 0 when an answer came */
+    bool maybe_sent;                /* the request may have reached the server */
+    char transport_msg[256];
+    char *body;                     /* NUL-terminated, malloc'd; may be NULL */
+    size_t body_len;
+    char *async_op;                 /* Azure-AsyncOperation, malloc'd or NULL */
+    char *location;                 /* Location, malloc'd or NULL */
+    char retry_after[64];
+    char date[64];
+    char request_id[80];
+    char correlation_id[80];
+    char ratelimit[160];            /* "name=value ..." of x-ms-ratelimit-remaining-* */
+} az_http_resp;
+
+void az_http_resp_clear(az_http_resp *r);   /* frees and zeroes */
+
+/* A replacement transport for tests: answers one request synchronously. */
+typedef int (*az_transport_fn)(void *ctx, const az_http_req *req, az_http_resp *resp);
+
+typedef struct az_http az_http;
+typedef void (*az_http_done_fn)(void *ctx);
+
+az_http *az_http_new(const char *ca_file, int connect_timeout_s,
+                     int request_timeout_s, char *err, size_t errlen);
+void az_http_free(az_http *h);
+void az_http_set_transport(az_http *h, az_transport_fn fn, void *ctx);
+/* Starts a transfer; resp is filled and done(ctx) called from a later
+ * az_http_wait (or at once with a replaced transport). 0, or -1 (out of
+ * memory: resp says so, done is still called). */
+int az_http_start(az_http *h, const az_http_req *req, az_http_resp *resp,
+                  az_http_done_fn done, void *ctx);
+/* Drives transfers for up to timeout_ms; returns the number in flight. */
+int az_http_wait(az_http *h, int timeout_ms);
+/* One request to its end (other transfers progress meanwhile). */
+int az_http_do(az_http *h, const az_http_req *req, az_http_resp *resp);
+
+/* ---- retries (azure/retry.c): pure decisions ---------------------- */
+
+typedef struct az_retry_policy {
+    int max_attempts;               /* attempts per request, <= 10 */
+    int64_t base_ms;                /* first backoff */
+    int64_t cap_ms;                 /* largest backoff */
+    int64_t budget_ms;              /* a request gives up past this since its first attempt */
+} az_retry_policy;
+
+/* Whether an answer (or its absence) is worth another attempt at all. */
+bool az_retry_retryable(int status, bool transport);
+/* Parses Retry-After: delta seconds or an HTTP date (relative to now_s).
+ * Returns the delay in ms (>= 0), or -1 when absent or unreadable. */
+int64_t az_retry_after_ms(const char *value, int64_t now_s);
+/* An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT") as epoch seconds. */
+int az_http_date(const char *s, int64_t *out);
+/* Delay before attempt `attempt + 1` after `attempt` failed (1-based):
+ * Retry-After when given (never less), else capped exponential backoff
+ * with jitter drawn from rnd. */
+int64_t az_retry_delay_ms(const az_retry_policy *p, int attempt,
+                          int64_t retry_after_ms, uint64_t rnd);
+/* The whole decision: true with *delay_ms when another attempt fits in
+ * max_attempts and the budget (elapsed_ms since the first attempt). */
+bool az_retry_decide(const az_retry_policy *p, int attempt, int status,
+                     bool transport, int64_t retry_after_ms,
+                     int64_t elapsed_ms, uint64_t rnd, int64_t *delay_ms);
+
+/* ---- clouds (azure/cloud.c) --------------------------------------- */
+
+typedef struct az_cloud {
+    const char *name;
+    const char *arm_endpoint;       /* "https://management.azure.com" */
+    const char *audience;           /* "https://management.azure.com/" */
+    const char *authority_host;     /* "https://login.microsoftonline.com" */
+} az_cloud;
+
+const az_cloud *az_cloud_find(const char *name);    /* NULL: unknown */
+/* "AUDIENCE/.default" with one slash, into buf. */
+int az_scope_from_audience(char *buf, size_t n, const char *audience);
+
+/* ---- tokens (azure/token.c): parsing only ------------------------- */
+
+typedef struct az_token {
+    char *access_token;             /* malloc'd; NULL: none */
+    int64_t expires_at;             /* epoch seconds */
+    int64_t obtained_at;
+} az_token;
+
+void az_token_clear(az_token *t);
+/* Token replies of Entra ID, managed identity and `az account
+ * get-access-token` (all shapes: numeric or string expires_in/expires_on,
+ * expiresOn local time). An error reply fills err (code = "error"). */
+int az_token_parse(const char *body, size_t len, int64_t now_s,
+                   az_token *out, az_error *err);
+
+/* ---- errors (azure/errors.c) -------------------------------------- */
+
+void az_error_set(az_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fills err from an HTTP answer: the ARM envelope's code, message and
+ * target, or the body text, plus status and request ids. */
+void az_error_from_resp(az_error *err, const az_http_resp *resp);
+/* Parses {"error":{"code","message","target"}}; 0 when found. */
+int az_error_parse_envelope(const char *body, size_t len, char *code, size_t ncode,
+                            char *message, size_t nmessage);
+/* Replaces every occurrence of each secret (length >= 4) in s by
+ * "[REDACTED]", in place (s has room for n bytes). */
+void az_redact(char *s, size_t n, const char *const *secrets, size_t nsecrets);
+
+/* ---- the client (azure/client.c, auth.c) ---------------------------- */
+
+typedef struct az_hooks {
+    int64_t (*now_ms)(void *ctx);           /* monotonic-ish clock */
+    int64_t (*wall_s)(void *ctx);           /* epoch seconds */
+    void (*sleep_ms)(void *ctx, int64_t ms);/* only used with a replaced transport */
+    uint64_t (*random)(void *ctx);
+    void *ctx;
+} az_hooks;
+
+/* Tests: replace the transport, clock and randomness. */
+void az_client_set_transport(az_client *c, az_transport_fn fn, void *ctx);
+void az_client_set_hooks(az_client *c, const az_hooks *hooks);
+
+int64_t az_now_ms(const az_client *c);
+int64_t az_wall_s(const az_client *c);
+uint64_t az_random(az_client *c);
+void az_log(const az_client *c, az_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Redacts the client's secrets and current token from a message. */
+void az_client_redact(const az_client *c, char *s, size_t n);
+const char *az_arm_base(const az_client *c);      /* no trailing slash */
+/* Whether url is on the ARM endpoint's origin (tokens go nowhere else). */
+bool az_same_origin(const char *base, const char *url);
+void az_note_date(az_client *c, const char *date);
+
+/* A bearer token for ARM (cached; refetched when close to expiry or when
+ * force). Returns a borrowed string, or NULL with err filled. */
+const char *az_auth_token(az_client *c, bool force, az_error *err);
+
+/* ---- the executor (azure/exec.c) ---------------------------------- */
+
+typedef struct az_call az_call;
+typedef void (*az_call_done_fn)(void *ctx, az_call *call);
+
+struct az_call {
+    /* request: set by the caller; url and body are owned (freed by
+     * az_call_reset) */
+    const char *method;
+    char *url;
+    char *body;
+    bool idempotent;        /* GET; PUT/DELETE come back on ambiguous failures */
+    az_call_done_fn done;
+    void *ctx;
+    /* outcome */
+    az_http_resp resp;
+    az_error err;
+    bool ok;                /* an HTTP answer that is not a retryable failure */
+    bool ambiguous;         /* non-idempotent: may have reached ARM, not retried */
+    /* executor state */
+    int attempts;
+    bool refreshed;         /* the one 401 refresh was used */
+    int64_t first_ms, not_before_ms;
+    char client_request_id[40];
+    bool in_flight, finished;
+    az_client *owner;
+    az_call *next;
+};
+
+void az_call_reset(az_call *call);  /* frees url, body and the answer */
+/* Queues a call (after delay_ms); done runs from az_exec_run. */
+void az_exec_submit(az_client *c, az_call *call, int64_t delay_ms);
+/* Runs queued calls until none is left or stop(ctx) says so. */
+void az_exec_run(az_client *c, bool (*stop)(void *ctx), void *ctx);
+/* One call to its end: 0 with call->resp holding the answer (any
+ * status), -1 with call->err. */
+int az_exec_one(az_client *c, az_call *call);
+const az_retry_policy *az_client_retry(const az_client *c);
+int az_client_parallel(const az_client *c);
+int az_client_lro_deadline_s(const az_client *c);
+
+/* ---- ARM helpers (azure/arm.c) ------------------------------------ */
+
+/* Percent-encodes one path segment (unreserved characters kept). */
+int az_path_escape(char *buf, size_t n, const char *s);
+/* base + id + "?api-version=..." into a malloc'd string. */
+char *az_arm_url(const az_client *c, const char *id);
+bool az_id_equal(const char *a, const char *b);     /* case, leading '/' */
+/* One resource's JSON appended to inv through the inventory reader. */
+int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
+                      az_error *err);
+/* An LRO status body: 1 succeeded, 0 still running, -1 failed or
+ * canceled (err filled from its "error"), -2 unreadable. */
+int az_lro_status(const char *body, size_t len, az_error *err);
+
+#endif
+
+/* ---- the client's state, shared by client.c, auth.c, exec.c -------- */
+
+#ifndef AZ_CLIENT_STRUCT
+#define AZ_CLIENT_STRUCT
+struct az_client {
+    az_options opts;
+    char *arm_base;             /* no trailing slash */
+    char *audience;             /* what tokens are for (MSI/CLI "resource") */
+    char *scope;                /* audience + "/.default" */
+    char *authority;            /* no trailing slash */
+    az_http *http;
+    az_retry_policy retry;
+    int parallel;
+    int lro_deadline_s;
+    /* credentials, read from the environment once */
+    az_auth_kind auth;          /* AUTO here means: try IMDS, then the Azure CLI */
+    bool msi_app_service;
+    char *tenant, *client_id, *client_secret, *federated_file;
+    char *identity_endpoint, *identity_header, *imds_endpoint;
+    char *last_assertion;       /* kept only to redact it */
+    az_token token;
+    /* executor */
+    az_call *queue;             /* waiting to be sent, in order */
+    az_call *completed;         /* answered, not yet handled */
+    int in_flight;
+    double limit;               /* concurrency now allowed (lowered on 429) */
+    int64_t pause_until_ms;
+    /* Date header vs our clock */
+    bool skew_known;
+    int64_t skew_s;
+    az_hooks hooks;
+    bool has_hooks;
+    uint64_t rng;
+};
+#endif
+
+int az_auth_setup(az_client *c, az_error *err);
+void az_sleep_ms(az_client *c, int64_t ms);
+void az_auth_free(az_client *c);

@@ -1,0 +1,398 @@
+/* Batches of writes (create/delete snapshot, create/delete disk), each
+ * driven to a terminal state by a small state machine:
+ *
+ *   [confirm GET] -> PUT/DELETE -> [poll Azure-AsyncOperation or Location]
+ *                                -> [GET the created resource]
+ *
+ * A PUT/DELETE that may have reached ARM without an answer is reconciled by
+ * reading the resource before anything is sent again. At most `parallel`
+ * operations are under way at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "azure/az_internal.h"
+#include "azure/ops_priv.h"
+
+#define OPS_POLL_DEFAULT_MS 2000
+
+typedef enum op_state {
+    ST_CONFIRM, ST_WRITE, ST_RECONCILE, ST_POLL, ST_FINAL, ST_END
+} op_state;
+
+typedef struct ops_batch ops_batch;
+
+typedef struct op_run {
+    az_op *op;
+    ops_batch *batch;
+    op_state state;
+    az_call call;
+    int writes;                 /* PUT/DELETE attempts, reconciled ones included */
+    int64_t start_ms, deadline_ms;
+    char *poll_url;
+    bool poll_async;            /* Azure-AsyncOperation (else Location) */
+} op_run;
+
+struct ops_batch {
+    az_client *c;
+    op_run *runs;
+    size_t n, next, active, finished, failed;
+    void (*on_done)(void *ctx, az_op *op);
+    void *ctx;
+};
+
+static bool ops_is_delete(const az_op *op)
+{
+    return op->kind == AZ_OP_DELETE_SNAPSHOT || op->kind == AZ_OP_DELETE_DISK;
+}
+
+static void ops_end(op_run *r, az_op_status status)
+{
+    ops_batch *b = r->batch;
+    az_op *op = r->op;
+    op->status = status;
+    op->seconds = (double)(az_now_ms(b->c) - r->start_ms) / 1000.0;
+    if (status == AZ_OP_FAILED) {
+        b->failed++;
+        az_log(b->c, AZ_LOG_INFO, "%s: failed: %s: %s", op->id, op->err.code, op->err.message);
+    }
+    r->state = ST_END;
+    free(r->poll_url);
+    r->poll_url = NULL;
+    b->active--;
+    b->finished++;
+    if (b->on_done != NULL)
+        b->on_done(b->ctx, op);
+}
+
+static void ops_fail(op_run *r, const az_error *err)
+{
+    r->op->err = *err;
+    ops_end(r, AZ_OP_FAILED);
+}
+
+static void ops_fail_resp(op_run *r)
+{
+    az_error e;
+    az_error_from_resp(&e, &r->call.resp);
+    az_client_redact(r->batch->c, e.message, sizeof e.message);
+    ops_fail(r, &e);
+}
+
+static void ops_on_answer(void *ctx, az_call *call);
+
+static void ops_send(op_run *r, op_state st, const char *method, char *url, char *body,
+                     int64_t delay_ms)
+{
+    az_call_reset(&r->call);
+    r->state = st;
+    r->call.method = method;
+    r->call.url = url;
+    r->call.body = body;
+    r->call.idempotent = strcmp(method, "GET") == 0;
+    r->call.done = ops_on_answer;
+    r->call.ctx = r;
+    if (url == NULL || (body == NULL && strcmp(method, "PUT") == 0)) {
+        az_error e;
+        az_error_set(&e, "OutOfMemory", "out of memory");
+        ops_fail(r, &e);
+        return;
+    }
+    az_exec_submit(r->batch->c, &r->call, delay_ms);
+}
+
+static void ops_read(op_run *r, op_state st, int64_t delay_ms)
+{
+    ops_send(r, st, "GET", az_arm_url(r->batch->c, r->op->id), NULL, delay_ms);
+}
+
+static void ops_write(op_run *r, int64_t delay_ms)
+{
+    az_op *op = r->op;
+    bool del = ops_is_delete(op);
+    r->writes++;
+    ops_send(r, ST_WRITE, del ? "DELETE" : "PUT", az_arm_url(r->batch->c, op->id),
+             del ? NULL : az_op_body(op), delay_ms);
+}
+
+static void ops_start(op_run *r)
+{
+    az_op *op = r->op;
+    az_client *c = r->batch->c;
+    r->start_ms = az_now_ms(c);
+    r->deadline_ms = r->start_ms + (int64_t)az_client_lro_deadline_s(c) * 1000;
+    memset(&op->err, 0, sizeof op->err);
+    op->already_gone = false;
+    op->provisioning_state[0] = '\0';
+    if (op->id == NULL || op->id[0] == '\0' ||
+        (!ops_is_delete(op) && (op->location == NULL || op->source_id == NULL))) {
+        az_error e;
+        az_error_set(&e, "InvalidOperation", "operation without %s",
+                     op->id == NULL || !op->id[0] ? "a resource ID" : "a location or source");
+        ops_fail(r, &e);
+        return;
+    }
+    if (ops_is_delete(op) && op->confirm != NULL)
+        ops_read(r, ST_CONFIRM, 0);
+    else
+        ops_write(r, 0);
+}
+
+/* After a PUT/DELETE answered nothing usable: read, then decide. */
+static void ops_ambiguous(op_run *r)
+{
+    int64_t delay;
+    az_client *c = r->batch->c;
+    az_http_resp *resp = &r->call.resp;
+    if (az_retry_decide(az_client_retry(c), r->writes, resp->status, resp->status == 0,
+                        az_retry_after_ms(resp->retry_after, az_wall_s(c)),
+                        az_now_ms(c) - r->start_ms, az_random(c), &delay)) {
+        az_log(c, AZ_LOG_INFO, "%s %s: %s; reading the resource before trying again",
+               r->call.method, r->op->id, r->call.err.code);
+        ops_read(r, ST_RECONCILE, delay);
+        return;
+    }
+    az_error e = r->call.err;
+    e.retries_exhausted = true;
+    ops_fail(r, &e);
+}
+
+static void ops_confirmed(op_run *r)
+{
+    az_op *op = r->op;
+    az_error e = {0};
+    if (op->kind != AZ_OP_DELETE_SNAPSHOT) {
+        if (!op->confirm(op->confirm_ctx, op, NULL)) {
+            ops_end(r, AZ_OP_SKIPPED);
+            return;
+        }
+        ops_write(r, 0);
+        return;
+    }
+    inv_inventory *inv = inv_new();
+    if (inv == NULL) {
+        az_error_set(&e, "OutOfMemory", "out of memory");
+        ops_fail(r, &e);
+        return;
+    }
+    int rc = az_parse_resource(inv, false, r->call.resp.body, r->call.resp.body_len, &e);
+    bool go = rc == 0 && op->confirm(op->confirm_ctx, op, &inv->snapshots[0]);
+    inv_free(inv);
+    if (rc != 0)
+        ops_fail(r, &e);
+    else if (!go)
+        ops_end(r, AZ_OP_SKIPPED);
+    else
+        ops_write(r, 0);
+}
+
+static void ops_after_write(op_run *r)
+{
+    az_http_resp *resp = &r->call.resp;
+    int st = resp->status;
+    bool del = ops_is_delete(r->op);
+    if (del && (st == 404 || st == 204 || st == 200)) {
+        r->op->already_gone = st == 404;
+        ops_end(r, AZ_OP_DONE);
+        return;
+    }
+    if (st < 200 || st > 202) {
+        ops_fail_resp(r);
+        return;
+    }
+    const char *url = resp->async_op ? resp->async_op : resp->location;
+    if (st == 201 || st == 202 || url != NULL) {
+        if (url == NULL) {
+            /* accepted without a monitor URL: watch the resource itself */
+            if (del)
+                ops_read(r, ST_RECONCILE, OPS_POLL_DEFAULT_MS);
+            else
+                ops_read(r, ST_FINAL, OPS_POLL_DEFAULT_MS);
+            return;
+        }
+        free(r->poll_url);
+        r->poll_url = strdup(url);      /* followed exactly as given */
+        r->poll_async = resp->async_op != NULL;
+        int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(r->batch->c));
+        ops_send(r, ST_POLL, "GET", r->poll_url ? strdup(r->poll_url) : NULL, NULL,
+                 ra >= 0 ? ra : OPS_POLL_DEFAULT_MS);
+        return;
+    }
+    ops_read(r, ST_FINAL, 0);   /* 200 to a PUT: read its final state */
+}
+
+static bool ops_past_deadline(op_run *r)
+{
+    if (az_now_ms(r->batch->c) < r->deadline_ms)
+        return false;
+    az_error e;
+    az_error_set(&e, "OperationTimedOut", "%s did not finish within %d s", r->op->id,
+                 az_client_lro_deadline_s(r->batch->c));
+    ops_fail(r, &e);
+    return true;
+}
+
+static void ops_after_poll(op_run *r)
+{
+    az_http_resp *resp = &r->call.resp;
+    az_client *c = r->batch->c;
+    int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(c));
+    int64_t delay = ra >= 0 ? ra : OPS_POLL_DEFAULT_MS;
+    int done = 0;
+    az_error e = {0};
+    if (r->poll_async) {
+        if (resp->status != 200) {
+            ops_fail_resp(r);
+            return;
+        }
+        done = az_lro_status(resp->body, resp->body_len, &e);
+    } else if (resp->status == 202)
+        done = 0;
+    else if (resp->status == 200 || resp->status == 204)
+        done = 1;
+    else {
+        ops_fail_resp(r);
+        return;
+    }
+    if (done < 0) {
+        ops_fail(r, &e);
+    } else if (done == 0) {
+        if (!ops_past_deadline(r))
+            ops_send(r, ST_POLL, "GET", strdup(r->poll_url), NULL, delay);
+    } else if (ops_is_delete(r->op)) {
+        ops_end(r, AZ_OP_DONE);
+    } else {
+        ops_read(r, ST_FINAL, 0);
+    }
+}
+
+/* A resource read back: after a create, or to reconcile a lost write. */
+static void ops_after_read(op_run *r)
+{
+    az_http_resp *resp = &r->call.resp;
+    az_op *op = r->op;
+    char state[64], source[2048];
+    bool del = ops_is_delete(op);
+    if (resp->status == 404) {
+        if (del)
+            ops_end(r, AZ_OP_DONE);         /* our DELETE (or someone's) took effect */
+        else if (r->state == ST_RECONCILE)
+            ops_write(r, 0);                /* the PUT never landed: send it */
+        else
+            ops_fail_resp(r);
+        return;
+    }
+    if (resp->status != 200 ||
+        az_resource_state(resp->body, resp->body_len, state, sizeof state, source,
+                          sizeof source) != 0) {
+        ops_fail_resp(r);
+        return;
+    }
+    if (del) {
+        ops_write(r, 0);    /* still there: delete it (again) */
+        return;
+    }
+    if (r->state == ST_RECONCILE && source[0] != '\0' && !az_id_equal(source, op->source_id)) {
+        az_error e;
+        az_error_set(&e, "Conflict", "%s already exists, made from %s", op->id, source);
+        ops_fail(r, &e);
+        return;
+    }
+    snprintf(op->provisioning_state, sizeof op->provisioning_state, "%.31s", state);
+    if (strcasecmp(state, "Succeeded") == 0)
+        ops_end(r, AZ_OP_DONE);
+    else if (strcasecmp(state, "Failed") == 0 || strcasecmp(state, "Canceled") == 0) {
+        az_error e;
+        az_error_set(&e, "ProvisioningFailed", "%s: provisioningState %s", op->id, state);
+        e.http_status = resp->status;
+        ops_fail(r, &e);
+    } else if (!ops_past_deadline(r)) {
+        int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(r->batch->c));
+        ops_read(r, ST_FINAL, ra >= 0 ? ra : OPS_POLL_DEFAULT_MS);
+    }
+}
+
+static void ops_on_answer(void *ctx, az_call *call)
+{
+    op_run *r = ctx;
+    if (!call->ok) {
+        if (r->state == ST_WRITE && call->ambiguous) {
+            ops_ambiguous(r);
+        } else if ((r->state == ST_POLL || r->state == ST_FINAL) &&
+                   call->err.retries_exhausted && !ops_past_deadline(r)) {
+            /* reading the outcome is harmless to repeat until the deadline */
+            az_client *c = r->batch->c;
+            int64_t delay = az_retry_delay_ms(az_client_retry(c), 4, -1, az_random(c));
+            ops_send(r, r->state, "GET", strdup(call->url), NULL, delay);
+        } else if (r->state != ST_END) {
+            az_error e = call->err;
+            ops_fail(r, &e);
+        }
+        return;
+    }
+    switch (r->state) {
+    case ST_CONFIRM:
+        if (call->resp.status == 404) {
+            r->op->already_gone = true;
+            ops_end(r, AZ_OP_DONE);
+        } else if (call->resp.status != 200)
+            ops_fail_resp(r);
+        else
+            ops_confirmed(r);
+        break;
+    case ST_WRITE:
+        ops_after_write(r);
+        break;
+    case ST_POLL:
+        ops_after_poll(r);
+        break;
+    case ST_RECONCILE:
+    case ST_FINAL:
+        ops_after_read(r);
+        break;
+    case ST_END:
+        break;
+    }
+}
+
+static bool ops_room(void *ctx)
+{
+    ops_batch *b = ctx;
+    return b->finished == b->n ||
+           (b->next < b->n && b->active < (size_t)az_client_parallel(b->c));
+}
+
+size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
+                  void (*on_done)(void *ctx, az_op *op), void *ctx)
+{
+    ops_batch b = { .c = c, .n = nops, .on_done = on_done, .ctx = ctx };
+    if (nops == 0)
+        return 0;
+    b.runs = calloc(nops, sizeof *b.runs);
+    if (b.runs == NULL) {
+        for (size_t i = 0; i < nops; i++) {
+            az_error_set(&ops[i].err, "OutOfMemory", "out of memory");
+            ops[i].status = AZ_OP_FAILED;
+        }
+        return nops;
+    }
+    while (b.finished < nops) {
+        while (b.next < nops && b.active < (size_t)az_client_parallel(c)) {
+            op_run *r = &b.runs[b.next];
+            r->op = &ops[b.next++];
+            r->batch = &b;
+            r->op->status = AZ_OP_PENDING;
+            b.active++;
+            ops_start(r);
+        }
+        if (b.finished < nops)
+            az_exec_run(c, ops_room, &b);
+    }
+    for (size_t i = 0; i < nops; i++) {
+        az_call_reset(&b.runs[i].call);
+        free(b.runs[i].poll_url);
+    }
+    free(b.runs);
+    return b.failed;
+}

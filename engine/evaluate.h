@@ -30,6 +30,8 @@ typedef struct eng_reason {
     int64_t bucket;             /* eng_bucket / eng_every_bucket key */
     int64_t ordinal;            /* count rules: 1-based position kept (0: none) */
     bool oldest;                /* count rules: kept as the walk's last snapshot */
+    const char *owner_tag;      /* ENG_R_NOT_OWNED: the snapshot's POL_OWNER_TAG
+                                   value, NULL when it has none */
 } eng_reason;
 
 typedef struct eng_decision {

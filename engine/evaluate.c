@@ -1,0 +1,499 @@
+/* The evaluator: (policies, inventory, now) -> plan, as
+ * ../shared/design/policy-language.md defines it. Pure: no I/O, no clock,
+ * no globals.
+ *
+ * Outline: number the source disks; decide for each snapshot and policy
+ * whether the policy governs and owns it; lay the owned snapshots out by
+ * group (policy, source disk); evaluate each group (future, newest, tiers,
+ * counts, tags), every keep appending a reason to one pool; finally give
+ * each snapshot its reasons, sorted by policy then rule. A snapshot is kept
+ * exactly when it has a reason: nothing is pruned by default of a check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/evsort.h"
+
+typedef struct ev_priv {
+    eng_reason *reasons;
+} ev_priv;
+
+typedef struct ev_member {
+    uint32_t snap, group;
+} ev_member;
+
+/* Everything one evaluation allocates besides the plan itself. */
+typedef struct ev_run {
+    const pol_policy *const *pol;
+    size_t npol;
+    const inv_inventory *inv;
+    sk_time now;
+    eng_plan *plan;
+    ev_sources src;
+    uint32_t *gidx;         /* (source slot, policy) -> group, EV_NONE */
+    ev_member *mem;         /* (snapshot, group) for every owner */
+    size_t nmem, capmem, capgroups;
+    uint32_t *first_owner;  /* per snapshot: policy index, EV_NONE */
+    sk_time **cuts;         /* per policy: tier cuts */
+    ev_pool pool;
+} ev_run;
+
+void ev_emit(ev_pool *pool, uint32_t snap, uint64_t order, const eng_reason *r)
+{
+    if (pool->n == pool->cap) {
+        size_t cap = pool->cap ? pool->cap * 2 : 1024;
+        ev_rec *recs = realloc(pool->recs, cap * sizeof *recs);
+        if (recs == NULL) {
+            pool->oom = true;
+            return;
+        }
+        pool->recs = recs;
+        pool->cap = cap;
+    }
+    pool->recs[pool->n++] = (ev_rec){ snap, order, *r };
+}
+
+static int ev_note(eng_plan *plan, const pol_policy *p, const inv_snapshot *s,
+                   const char *msg)
+{
+    eng_note *notes = realloc(plan->notes, (plan->nnotes + 1) * sizeof *notes);
+    if (notes == NULL)
+        return -1;
+    plan->notes = notes;
+    char *m = strdup(msg);
+    if (m == NULL)
+        return -1;
+    notes[plan->nnotes++] = (eng_note){ p, s, m };
+    return 0;
+}
+
+static size_t ev_slot(const ev_run *run, uint32_t snap)
+{
+    uint32_t s = run->src.of[snap];
+    return s == EV_NONE ? run->src.n : s;
+}
+
+static uint32_t ev_group_of(ev_run *run, uint32_t snap, size_t pidx)
+{
+    size_t slot = ev_slot(run, snap);
+    uint32_t *g = &run->gidx[slot * run->npol + pidx];
+    if (*g != EV_NONE)
+        return *g;
+    eng_plan *plan = run->plan;
+    if (plan->ngroups == run->capgroups) {
+        size_t cap = run->capgroups ? run->capgroups * 2 : 64;
+        eng_group *groups = realloc(plan->groups, cap * sizeof *groups);
+        if (groups == NULL)
+            return EV_NONE;
+        plan->groups = groups;
+        run->capgroups = cap;
+    }
+    const char *sid = run->src.of[snap] == EV_NONE ? NULL
+                    : run->inv->snapshots[run->src.rep[run->src.of[snap]]].source_id;
+    plan->groups[plan->ngroups] = (eng_group){ .policy = run->pol[pidx],
+                                               .source_id = sid,
+                                               .newest = SK_TIME_MIN };
+    *g = (uint32_t)plan->ngroups++;
+    return *g;
+}
+
+static int ev_add_member(ev_run *run, uint32_t snap, uint32_t group)
+{
+    if (run->nmem == run->capmem) {
+        size_t cap = run->capmem ? run->capmem * 2 : 1024;
+        ev_member *mem = realloc(run->mem, cap * sizeof *mem);
+        if (mem == NULL)
+            return -1;
+        run->mem = mem;
+        run->capmem = cap;
+    }
+    run->mem[run->nmem++] = (ev_member){ snap, group };
+    return 0;
+}
+
+/* The snapshot is governed by some policies but owned by none: each of
+ * them reports it as not owned; governed by none: unmanaged. */
+static void ev_unowned(ev_run *run, uint32_t i, const char *owner, const int8_t *gov)
+{
+    bool any = false;
+    for (size_t p = 0; p < run->npol; p++) {
+        if (!gov[p])
+            continue;
+        eng_reason r = { .kind = ENG_R_NOT_OWNED, .policy = run->pol[p], .owner_tag = owner };
+        ev_emit(&run->pool, i, ev_order(p, 0), &r);
+        any = true;
+    }
+    if (!any) {
+        eng_reason r = { .kind = ENG_R_UNMANAGED };
+        ev_emit(&run->pool, i, ev_order(run->npol, 0), &r);
+    }
+}
+
+/* Scope depends only on the source disk: computed once per (disk, policy). */
+static bool ev_scoped(ev_run *run, int8_t *cache, uint32_t snap, size_t pidx)
+{
+    int8_t *c = &cache[ev_slot(run, snap) * run->npol + pidx];
+    if (*c < 0)
+        *c = ev_scope_match(run->pol[pidx], run->inv->snapshots[snap].source_id, run->inv);
+    return *c != 0;
+}
+
+static int ev_memberships(ev_run *run)
+{
+    size_t nslots = (run->src.n + 1) * run->npol;
+    int8_t *cache = malloc(nslots ? nslots : 1);
+    int8_t *gov = malloc(run->npol ? run->npol : 1);
+    int rc = -1;
+    if (cache == NULL || gov == NULL)
+        goto out;
+    memset(cache, -1, nslots);
+    for (uint32_t i = 0; i < run->inv->nsnapshots; i++) {
+        const inv_snapshot *s = &run->inv->snapshots[i];
+        const char *owner = inv_tag_get(s->tags, s->ntags, POL_OWNER_TAG);
+        run->first_owner[i] = EV_NONE;
+        for (size_t p = 0; p < run->npol; p++) {
+            gov[p] = (int8_t)ev_scoped(run, cache, i, p);
+            if (!gov[p] || !ev_owner_ok(run->pol[p], owner))
+                continue;
+            uint32_t g = ev_group_of(run, i, p);
+            if (g == EV_NONE || ev_add_member(run, i, g) != 0)
+                goto out;
+            if (run->first_owner[i] == EV_NONE)
+                run->first_owner[i] = (uint32_t)p;
+        }
+        if (run->first_owner[i] == EV_NONE)
+            ev_unowned(run, i, owner, gov);
+    }
+    rc = 0;
+out:
+    free(cache);
+    free(gov);
+    return rc;
+}
+
+static int ev_cuts(ev_run *run)
+{
+    run->cuts = calloc(run->npol ? run->npol : 1, sizeof *run->cuts);
+    if (run->cuts == NULL)
+        return -1;
+    for (size_t p = 0; p < run->npol; p++) {
+        const pol_policy *pol = run->pol[p];
+        run->cuts[p] = malloc((pol->nrules ? pol->nrules : 1) * sizeof **run->cuts);
+        if (run->cuts[p] == NULL)
+            return -1;
+        size_t k = 0;
+        for (size_t r = 0; r < pol->nrules; r++)
+            if (pol_rule_is_tier(&pol->rules[r]))
+                run->cuts[p][k++] = eng_time_sub(pol->tz, run->now, &pol->rules[r].end);
+    }
+    return 0;
+}
+
+static void ev_tagged(const ev_group_ctx *g)
+{
+    const pol_policy *p = g->p;
+    for (size_t ridx = 0; ridx < p->nrules; ridx++) {
+        const pol_rule *r = &p->rules[ridx];
+        if (r->kind != POL_TAGGED)
+            continue;
+        eng_reason why = { .kind = ENG_R_RULE, .policy = p, .rule = r };
+        for (size_t i = 0; i < g->m; i++) {
+            const inv_snapshot *s = &g->inv->snapshots[g->items[i].snap];
+            if (pol_tags_match(r->tags, r->ntags, s->tags, s->ntags))
+                ev_emit(g->pool, g->items[i].snap, ev_order(g->pidx, ridx), &why);
+        }
+    }
+}
+
+/* Scratch sized for the largest group, reused by every group. */
+typedef struct ev_scratch {
+    ev_item *items, *tmp;
+    int64_t *keys;
+    void *states;
+} ev_scratch;
+
+static void ev_one_group(ev_run *run, size_t gi, const uint32_t *snaps, size_t n,
+                         ev_scratch *sc)
+{
+    eng_group *grp = &run->plan->groups[gi];
+    size_t pidx = 0;
+    while (run->pol[pidx] != grp->policy)
+        pidx++;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        sk_time t = run->inv->snapshots[snaps[i]].created;
+        if (t > run->now) {
+            eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };
+            ev_emit(&run->pool, snaps[i], ev_order(pidx, 0), &r);
+        } else {
+            sc->items[m++] = (ev_item){ t, snaps[i] };
+        }
+    }
+    grp->nsnapshots = n;
+    if (m == 0)
+        return;
+    ev_group_ctx g = { .p = grp->policy, .pidx = pidx, .inv = run->inv, .now = run->now,
+                       .cuts = run->cuts[pidx], .m = m, .keys = sc->keys,
+                       .states = sc->states, .pool = &run->pool };
+    g.items = ev_sort_items(sc->items, sc->tmp, m, run->inv->snapshots);
+    grp->newest = g.items[0].t;
+    eng_reason newest = { .kind = ENG_R_NEWEST, .policy = grp->policy };
+    ev_emit(&run->pool, g.items[0].snap, ev_order(pidx, grp->policy->nrules), &newest);
+    run->plan->decisions[g.items[0].snap].newest = true;
+    ev_tiers(&g);
+    ev_counts(&g);
+    ev_tagged(&g);
+}
+
+static int ev_groups(ev_run *run)
+{
+    size_t ng = run->plan->ngroups, maxg = 0, maxr = 1;
+    size_t *off = calloc(ng + 1, sizeof *off);
+    uint32_t *by = malloc((run->nmem ? run->nmem : 1) * sizeof *by);
+    ev_scratch sc = { 0 };
+    int rc = -1;
+    if (off == NULL || by == NULL)
+        goto out;
+    for (size_t i = 0; i < run->nmem; i++)
+        off[run->mem[i].group + 1]++;
+    for (size_t g = 0; g < ng; g++) {
+        maxg = off[g + 1] > maxg ? off[g + 1] : maxg;
+        off[g + 1] += off[g];
+    }
+    for (size_t i = 0; i < run->nmem; i++)      /* stable: inventory order */
+        by[off[run->mem[i].group]++] = run->mem[i].snap;
+    for (size_t g = ng; g > 0; g--)
+        off[g] = off[g - 1];
+    off[0] = 0;
+    for (size_t p = 0; p < run->npol; p++)
+        maxr = run->pol[p]->nrules > maxr ? run->pol[p]->nrules : maxr;
+    maxg = maxg ? maxg : 1;
+    sc.items = malloc(maxg * sizeof *sc.items);
+    sc.tmp = malloc(maxg * sizeof *sc.tmp);
+    sc.keys = malloc(maxg * sizeof *sc.keys);
+    sc.states = malloc(maxr * ev_count_state_size());
+    if (sc.items == NULL || sc.tmp == NULL || sc.keys == NULL || sc.states == NULL)
+        goto out;
+    for (size_t g = 0; g < ng; g++)
+        ev_one_group(run, g, by + off[g], off[g + 1] - off[g], &sc);
+    rc = run->pool.oom ? -1 : 0;
+out:
+    free(off);
+    free(by);
+    free(sc.items);
+    free(sc.tmp);
+    free(sc.keys);
+    free(sc.states);
+    return rc;
+}
+
+/* Gives every snapshot its reasons, contiguous and sorted by (policy,
+ * rule); a snapshot with none is pruned. */
+static int ev_assemble(ev_run *run)
+{
+    eng_plan *plan = run->plan;
+    size_t n = plan->ndecisions, total = run->pool.n;
+    size_t *off = calloc(n + 1, sizeof *off);
+    uint64_t *ord = malloc((total ? total : 1) * sizeof *ord);
+    ev_priv *priv = calloc(1, sizeof *priv);
+    eng_reason *rs = malloc((total ? total : 1) * sizeof *rs);
+    plan->priv = priv;
+    if (off == NULL || ord == NULL || priv == NULL || rs == NULL) {
+        free(off);
+        free(ord);
+        free(rs);
+        return -1;
+    }
+    priv->reasons = rs;
+    for (size_t i = 0; i < total; i++)
+        off[run->pool.recs[i].snap + 1]++;
+    for (size_t i = 0; i < n; i++)
+        off[i + 1] += off[i];
+    for (size_t i = 0; i < total; i++) {
+        const ev_rec *rec = &run->pool.recs[i];
+        size_t k = off[rec->snap]++;
+        rs[k] = rec->r;
+        ord[k] = rec->order;
+    }
+    for (size_t i = n; i > 0; i--)
+        off[i] = off[i - 1];
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        eng_decision *d = &plan->decisions[i];
+        size_t a = off[i], b = off[i + 1];
+        for (size_t j = a + 1; j < b; j++) {     /* few per snapshot: insertion */
+            eng_reason x = rs[j];
+            uint64_t kx = ord[j];
+            size_t k = j;
+            for (; k > a && ord[k - 1] > kx; k--) {
+                rs[k] = rs[k - 1];
+                ord[k] = ord[k - 1];
+            }
+            rs[k] = x;
+            ord[k] = kx;
+        }
+        d->reasons = b > a ? rs + a : NULL;
+        d->nreasons = (uint32_t)(b - a);
+    }
+    free(off);
+    free(ord);
+    return 0;
+}
+
+static void ev_decide(ev_run *run)
+{
+    eng_plan *plan = run->plan;
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        eng_decision *d = &plan->decisions[i];
+        uint32_t owner = run->first_owner[i];
+        d->action = d->nreasons > 0 ? ENG_KEEP : ENG_PRUNE;
+        d->unmanaged = owner == EV_NONE;
+        d->group = SIZE_MAX;
+        if (d->nreasons > 0)
+            d->policy = d->reasons[0].policy;
+        else
+            d->policy = run->pol[owner];
+        if (!d->unmanaged) {
+            size_t pidx = owner;
+            if (d->policy != NULL)      /* the keeping policy owns it too */
+                while (run->pol[pidx] != d->policy)
+                    pidx++;
+            d->group = run->gidx[ev_slot(run, (uint32_t)i) * run->npol + pidx];
+        }
+        plan->nkeep += d->action == ENG_KEEP;
+        plan->nprune += d->action == ENG_PRUNE;
+        plan->nunmanaged += d->unmanaged;
+        plan->nfuture += d->future;
+    }
+    for (size_t i = 0; i < run->nmem; i++) {
+        eng_group *g = &plan->groups[run->mem[i].group];
+        if (plan->decisions[run->mem[i].snap].action == ENG_KEEP)
+            g->nkeep++;
+        else
+            g->nprune++;
+    }
+}
+
+static int ev_notes(ev_run *run)
+{
+    eng_plan *plan = run->plan;
+    char msg[512], when[ENG_TIME_BUFSZ];
+    for (size_t p = 0; p < run->npol; p++) {
+        const pol_policy *pol = run->pol[p];
+        if (pol->anonymous || pol->ndisk_tags == 0 || run->inv->disks_known)
+            continue;
+        snprintf(msg, sizeof msg, "policy \"%s\": \"disks tagged\" selects no disk "
+                 "without the disk inventory (offline); snapshots of such disks "
+                 "are left unmanaged", pol->name ? pol->name : "?");
+        if (ev_note(plan, pol, NULL, msg) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        const eng_decision *d = &plan->decisions[i];
+        if (!d->future)
+            continue;
+        eng_time_format(d->snap->created, when, sizeof when);
+        snprintf(msg, sizeof msg, "snapshot \"%s\" is dated %s, after now: kept, "
+                 "and ignored by every rule", d->snap->name ? d->snap->name : "?", when);
+        if (ev_note(plan, d->policy, d->snap, msg) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int ev_check_policies(const pol_policy *const *pol, size_t npol, char *err, size_t errlen)
+{
+    for (size_t p = 0; p < npol; p++) {
+        /* The parser refuses these; a hand-built tree must not get through
+         * either: no rule would mean "delete everything". */
+        if (pol[p]->nrules == 0 || pol[p]->tz == NULL) {
+            snprintf(err, errlen, "policy \"%s\": %s", pol[p]->name ? pol[p]->name : "?",
+                     pol[p]->nrules == 0 ? "no retention rule" : "time zone not loaded");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void ev_run_free(ev_run *run)
+{
+    ev_sources_free(&run->src);
+    free(run->gidx);
+    free(run->mem);
+    free(run->first_owner);
+    if (run->cuts != NULL)
+        for (size_t p = 0; p < run->npol; p++)
+            free(run->cuts[p]);
+    free(run->cuts);
+    free(run->pool.recs);
+}
+
+static int ev_setup(ev_run *run)
+{
+    eng_plan *plan = run->plan;
+    size_t n = run->inv->nsnapshots;
+    plan->decisions = calloc(n ? n : 1, sizeof *plan->decisions);
+    run->first_owner = malloc((n ? n : 1) * sizeof *run->first_owner);
+    if (plan->decisions == NULL || run->first_owner == NULL ||
+        ev_sources_build(&run->src, run->inv) != 0 || ev_cuts(run) != 0)
+        return -1;
+    size_t nslots = (run->src.n + 1) * run->npol;
+    run->gidx = malloc((nslots ? nslots : 1) * sizeof *run->gidx);
+    if (run->gidx == NULL)
+        return -1;
+    memset(run->gidx, 0xff, nslots * sizeof *run->gidx);     /* EV_NONE */
+    plan->ndecisions = n;
+    for (size_t i = 0; i < n; i++) {
+        plan->decisions[i].snap = &run->inv->snapshots[i];
+        plan->decisions[i].future = run->inv->snapshots[i].created > run->now;
+    }
+    return 0;
+}
+
+int eng_evaluate(const pol_policy *const *policies, size_t npolicies,
+                 const inv_inventory *inv, sk_time now, eng_plan **out,
+                 char *err, size_t errlen)
+{
+    *out = NULL;
+    if (ev_check_policies(policies, npolicies, err, errlen) != 0)
+        return -1;
+    if (inv->nsnapshots >= EV_NONE) {
+        snprintf(err, errlen, "too many snapshots (%zu)", inv->nsnapshots);
+        return -1;
+    }
+    eng_plan *plan = calloc(1, sizeof *plan);
+    ev_run run = { .pol = policies, .npol = npolicies, .inv = inv, .now = now, .plan = plan };
+    if (plan == NULL)
+        goto oom;
+    plan->now = now;
+    if (ev_setup(&run) != 0 || ev_memberships(&run) != 0 || ev_groups(&run) != 0 ||
+        ev_assemble(&run) != 0)
+        goto oom;
+    ev_decide(&run);
+    if (ev_notes(&run) != 0)
+        goto oom;
+    ev_run_free(&run);
+    *out = plan;
+    return 0;
+oom:
+    ev_run_free(&run);
+    eng_plan_free(plan);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void eng_plan_free(eng_plan *plan)
+{
+    if (plan == NULL)
+        return;
+    ev_priv *priv = plan->priv;
+    if (priv != NULL)
+        free(priv->reasons);
+    free(priv);
+    for (size_t i = 0; i < plan->nnotes; i++)
+        free(plan->notes[i].message);
+    free(plan->notes);
+    free(plan->groups);
+    free(plan->decisions);
+    free(plan);
+}

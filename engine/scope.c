@@ -1,0 +1,184 @@
+/* Which snapshots a policy governs and owns: its Azure scope matched
+ * against the snapshot's source disk ID, and the ownership tag. IDs compare
+ * case-insensitively (ARM does), and a missing leading '/' is tolerated. */
+#include <string.h>
+
+#include "engine/eval_priv.h"
+
+typedef struct ev_span {
+    const char *p;
+    size_t n;
+} ev_span;
+
+/* The parts of a managed-disk ID; a part is empty when the ID lacks it. */
+typedef struct ev_disk_id {
+    ev_span sub, rg, name;
+} ev_disk_id;
+
+static unsigned char ev_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static const char *ev_skip_slash(const char *s)
+{
+    return *s == '/' ? s + 1 : s;
+}
+
+static bool ev_span_eq(ev_span a, const char *b)
+{
+    size_t n = strlen(b);
+    if (a.n != n || a.p == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (ev_lower((unsigned char)a.p[i]) != ev_lower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+bool ev_id_equal(const char *a, const char *b)
+{
+    a = ev_skip_slash(a);
+    b = ev_skip_slash(b);
+    if (strcmp(a, b) == 0)      /* the usual case: same spelling */
+        return true;
+    for (;; a++, b++) {
+        if (ev_lower((unsigned char)*a) != ev_lower((unsigned char)*b))
+            return false;
+        if (*a == '\0')
+            return true;
+    }
+}
+
+/* Eight bytes at a time; OR-ing 0x20 folds ASCII case (and merges a few
+ * punctuation pairs, harmless for a hash: equality is checked exactly). */
+uint64_t ev_id_hash(const char *s)
+{
+    s = ev_skip_slash(s);
+    size_t n = strlen(s);
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        w |= UINT64_C(0x2020202020202020);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 31;
+    }
+    for (; n > 0; n--, s++)
+        h = (h ^ (unsigned char)(*s | 0x20)) * UINT64_C(0x100000001b3);
+    h ^= h >> 29;
+    return h * UINT64_C(0xc4ceb9fe1a85ec53);
+}
+
+/* Up to 9 '/'-separated segments of an ID (leading '/' optional). */
+static size_t ev_segments(const char *id, ev_span seg[9])
+{
+    const char *s = ev_skip_slash(id);
+    size_t n = 0;
+    while (n < 9) {
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        seg[n++] = (ev_span){ s, len };
+        if (e == NULL)
+            break;
+        s = e + 1;
+    }
+    return n;
+}
+
+static ev_disk_id ev_parse_disk_id(const char *id)
+{
+    ev_span seg[9];
+    ev_disk_id d = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+    size_t n = ev_segments(id, seg);
+    if (n >= 2 && ev_span_eq(seg[0], "subscriptions"))
+        d.sub = seg[1];
+    if (n >= 4 && d.sub.p != NULL && ev_span_eq(seg[2], "resourceGroups"))
+        d.rg = seg[3];
+    if (n == 8 && d.rg.p != NULL && ev_span_eq(seg[4], "providers") &&
+        ev_span_eq(seg[5], "Microsoft.Compute") && ev_span_eq(seg[6], "disks"))
+        d.name = seg[7];
+    return d;
+}
+
+static const inv_disk *ev_find_disk(const inv_inventory *inv, const char *id)
+{
+    for (size_t i = 0; i < inv->ndisks; i++)
+        if (inv->disks[i].id != NULL && ev_id_equal(inv->disks[i].id, id))
+            return &inv->disks[i];
+    return NULL;
+}
+
+static bool ev_disk_tags_match(const pol_policy *p, const char *source_id,
+                               const inv_inventory *inv)
+{
+    /* Offline (no disk inventory) a disk-tag selector matches nothing:
+     * guessing would widen what the policy may delete. */
+    if (p->ndisk_tags == 0 || inv == NULL || !inv->disks_known)
+        return false;
+    const inv_disk *d = ev_find_disk(inv, source_id);
+    if (d == NULL)
+        return false;
+    for (size_t i = 0; i < p->ndisk_tags; i++) {
+        const char *v = inv_tag_get(d->tags, d->ntags, p->disk_tags[i].key);
+        if (v != NULL && (p->disk_tags[i].value == NULL ||
+                          strcmp(v, p->disk_tags[i].value) == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool ev_disk_entry_match(const char *entry, const char *source_id,
+                                const ev_disk_id *d)
+{
+    if (strchr(entry, '/') != NULL)         /* a resource ID: exactly that disk */
+        return ev_id_equal(entry, source_id);
+    return d->name.p != NULL && ev_span_eq(d->name, entry);
+}
+
+/* Subscription and resource group filter; disk entries and disk-tag
+ * selectors both select disks, so a disk matching either is in scope. */
+bool ev_scope_match(const pol_policy *p, const char *source_id,
+                    const inv_inventory *inv)
+{
+    if (p->anonymous)
+        return true;
+    if (p->subscription == NULL && p->resource_group == NULL &&
+        p->ndisks == 0 && p->ndisk_tags == 0)
+        return true;
+    if (source_id == NULL || source_id[0] == '\0')
+        return false;
+    ev_disk_id d = ev_parse_disk_id(source_id);
+    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription))
+        return false;
+    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))
+        return false;
+    if (p->ndisks == 0 && p->ndisk_tags == 0)
+        return true;
+    for (size_t i = 0; i < p->ndisks; i++)
+        if (p->disks[i] != NULL && ev_disk_entry_match(p->disks[i], source_id, &d))
+            return true;
+    return ev_disk_tags_match(p, source_id, inv);
+}
+
+bool ev_owner_ok(const pol_policy *p, const char *owner_tag)
+{
+    if (p->anonymous)
+        return true;
+    if (owner_tag != NULL)
+        return p->name != NULL && strcmp(owner_tag, p->name) == 0;
+    return p->adopt_untagged;
+}
+
+bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
+                       const inv_inventory *inv)
+{
+    return ev_scope_match(p, s->source_id, inv);
+}
+
+bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,
+                     const inv_inventory *inv)
+{
+    return ev_scope_match(p, s->source_id, inv) &&
+           ev_owner_ok(p, inv_tag_get(s->tags, s->ntags, POL_OWNER_TAG));
+}

@@ -18,7 +18,10 @@ typedef struct ev_priv {
     eng_reason *reasons;
 } ev_priv;
 
+/* Carries the time so a group's items are built without going back to
+ * the snapshots, which would be a cache miss each in a shuffled listing. */
 typedef struct ev_member {
+    sk_time t;
     uint32_t snap, group;
 } ev_member;
 
@@ -97,7 +100,7 @@ static uint32_t ev_group_of(ev_run *run, uint32_t snap, size_t pidx)
     return *g;
 }
 
-static int ev_add_member(ev_run *run, uint32_t snap, uint32_t group)
+static int ev_add_member(ev_run *run, uint32_t snap, uint32_t group, sk_time t)
 {
     if (run->nmem == run->capmem) {
         size_t cap = run->capmem ? run->capmem * 2 : 1024;
@@ -107,7 +110,7 @@ static int ev_add_member(ev_run *run, uint32_t snap, uint32_t group)
         run->mem = mem;
         run->capmem = cap;
     }
-    run->mem[run->nmem++] = (ev_member){ snap, group };
+    run->mem[run->nmem++] = (ev_member){ t, snap, group };
     return 0;
 }
 
@@ -156,7 +159,7 @@ static int ev_memberships(ev_run *run)
             if (!gov[p] || !ev_owner_ok(run->pol[p], owner))
                 continue;
             uint32_t g = ev_group_of(run, i, p);
-            if (g == EV_NONE || ev_add_member(run, i, g) != 0)
+            if (g == EV_NONE || ev_add_member(run, i, g, s->created) != 0)
                 goto out;
             if (run->first_owner[i] == EV_NONE)
                 run->first_owner[i] = (uint32_t)p;
@@ -212,7 +215,7 @@ typedef struct ev_scratch {
     void *states;
 } ev_scratch;
 
-static void ev_one_group(ev_run *run, size_t gi, const uint32_t *snaps, size_t n,
+static void ev_one_group(ev_run *run, size_t gi, const ev_item *all, size_t n,
                          ev_scratch *sc)
 {
     eng_group *grp = &run->plan->groups[gi];
@@ -221,12 +224,11 @@ static void ev_one_group(ev_run *run, size_t gi, const uint32_t *snaps, size_t n
         pidx++;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        sk_time t = run->inv->snapshots[snaps[i]].created;
-        if (t > run->now) {
+        if (all[i].t > run->now) {
             eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };
-            ev_emit(&run->pool, snaps[i], ev_order(pidx, 0), &r);
+            ev_emit(&run->pool, all[i].snap, ev_order(pidx, 0), &r);
         } else {
-            sc->items[m++] = (ev_item){ t, snaps[i] };
+            sc->items[m++] = all[i];
         }
     }
     grp->nsnapshots = n;
@@ -249,7 +251,7 @@ static int ev_groups(ev_run *run)
 {
     size_t ng = run->plan->ngroups, maxg = 0, maxr = 1;
     size_t *off = calloc(ng + 1, sizeof *off);
-    uint32_t *by = malloc((run->nmem ? run->nmem : 1) * sizeof *by);
+    ev_item *by = malloc((run->nmem ? run->nmem : 1) * sizeof *by);
     ev_scratch sc = { 0 };
     int rc = -1;
     if (off == NULL || by == NULL)
@@ -261,7 +263,7 @@ static int ev_groups(ev_run *run)
         off[g + 1] += off[g];
     }
     for (size_t i = 0; i < run->nmem; i++)      /* stable: inventory order */
-        by[off[run->mem[i].group]++] = run->mem[i].snap;
+        by[off[run->mem[i].group]++] = (ev_item){ run->mem[i].t, run->mem[i].snap };
     for (size_t g = ng; g > 0; g--)
         off[g] = off[g - 1];
     off[0] = 0;

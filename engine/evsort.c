@@ -163,6 +163,50 @@ static ev_item *ev_merge_sort(ev_item *it, ev_item *tmp, size_t m, const inv_sna
     return from;
 }
 
+/* Ascending key = descending time. */
+static uint64_t ev_radix_key(sk_time t)
+{
+    return ~((uint64_t)t ^ (UINT64_C(1) << 63));
+}
+
+/* LSD radix sort on the time, 11 bits a pass, passes where every item has
+ * the same digit skipped (a group's times share their high bits). Stable,
+ * so equal times stay in inventory order; the runs of equal times are then
+ * put in name order. Returns the array holding the result. */
+static ev_item *ev_radix_sort(ev_item *it, ev_item *tmp, size_t m, const inv_snapshot *s)
+{
+    enum { BITS = 11, SIZE = 1 << BITS };
+    size_t count[SIZE];
+    ev_item *from = it, *to = tmp;
+    for (unsigned shift = 0; shift < 64; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < m; i++)
+            count[(ev_radix_key(from[i].t) >> shift) & (SIZE - 1)]++;
+        if (count[(ev_radix_key(from[0].t) >> shift) & (SIZE - 1)] == m)
+            continue;
+        size_t sum = 0;
+        for (size_t d = 0; d < SIZE; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < m; i++)
+            to[count[(ev_radix_key(from[i].t) >> shift) & (SIZE - 1)]++] = from[i];
+        ev_item *x = from;
+        from = to;
+        to = x;
+    }
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && from[b].t == from[a].t)
+            b++;
+        if (b - a > 1)
+            ev_insertion_sort(from + a, b - a, s);
+        a = b;
+    }
+    return from;
+}
+
 ev_item *ev_sort_items(ev_item *it, ev_item *tmp, size_t m, const inv_snapshot *s)
 {
     bool fwd = true, rev = true;
@@ -182,5 +226,7 @@ ev_item *ev_sort_items(ev_item *it, ev_item *tmp, size_t m, const inv_snapshot *
         }
         return it;
     }
+    if (m >= 256)
+        return ev_radix_sort(it, tmp, m, s);
     return ev_merge_sort(it, tmp, m, s);
 }

@@ -117,8 +117,16 @@ const char *ij_kind(const ij_cur *c)
     case 'n': return "null";
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': return "a number";
-    default: return "something else";
+    default: return NULL;
     }
+}
+
+int ij_fail_type(ij_cur *c, const char *prefix, const char *want)
+{
+    const char *kind = ij_kind(c);
+    if (!kind)
+        return ij_fail_expected(c, "a value");
+    return ij_fail(c, c->p, "%s: expected %s, found %s", prefix, want, kind);
 }
 
 static int hexval(unsigned char h)

@@ -38,8 +38,12 @@ int ij_fail(ij_cur *c, const unsigned char *at, const char *fmt, ...) IJ_PRINTF(
 /* "malformed JSON: expected WHAT, found X" at c->p (or the UTF-8 error
  * there, when the byte found is not UTF-8); returns -1. */
 int ij_fail_expected(ij_cur *c, const char *what);
-/* "a string", "an object", ... for the value starting at c->p. */
+/* "a string", "an object", ... for the value starting at c->p; NULL when
+ * no JSON value can start there. */
 const char *ij_kind(const ij_cur *c);
+/* For a wrong type: "PREFIX: expected WANT, found KIND" at c->p, or the
+ * JSON error when no value starts there; returns -1. */
+int ij_fail_type(ij_cur *c, const char *prefix, const char *want);
 
 static inline void ij_ws(ij_cur *c)
 {

@@ -182,6 +182,8 @@ static int elem_begin(rd *r, const char *kind)
 {
     if (ij_peek(&r->c) == '{')
         return ij_obj_begin(&r->c);
+    if (!ij_kind(&r->c))
+        return ij_fail_expected(&r->c, "a value");
     rd_pend(r, r->c.p, "expected an object, found %s", ij_kind(&r->c));
     return rd_fail_elem(r, kind, NULL);
 }
@@ -222,6 +224,8 @@ static int disk_zones(rd *r, inv_disk *d)
             c->p += 4;
             return 0;
         }
+        if (!ij_kind(c))
+            return ij_fail_expected(c, "a value");
         rd_pend(r, c->p, "zones: expected an array, found %s", ij_kind(c));
         return ij_skip(c);
     }

@@ -68,7 +68,10 @@ static bool is_null(rd *r)
 /* A wrong type: recorded, then the value is skipped. */
 static int wrong_type(rd *r, const char *field, const char *want)
 {
-    rd_pend(r, r->c.p, "%s: expected %s, found %s", field, want, ij_kind(&r->c));
+    const char *kind = ij_kind(&r->c);
+    if (!kind)
+        return ij_fail_expected(&r->c, "a value");
+    rd_pend(r, r->c.p, "%s: expected %s, found %s", field, want, kind);
     return ij_skip(&r->c);
 }
 
@@ -230,6 +233,8 @@ static int tag_member(rd *r, const ij_str *k, const unsigned char *at, size_t n)
     t->key = key;
     t->value = "";
     if (ij_peek(c) != '"') {
+        if (!ij_kind(c))
+            return ij_fail_expected(c, "a value");
         tag_field(field, sizeof field, key);
         rd_pend(r, c->p, "%s: expected a string, found %s", field, ij_kind(c));
         return ij_skip(c);

@@ -12,12 +12,23 @@
 
 typedef int (*elem_fn)(rd *r);
 
+/* "page .[3]: " inside an array of pages, for messages about the page. */
+static const char *page_label(const rd *r, char *buf, size_t n)
+{
+    if (r->shape != RD_PAGES)
+        return "";
+    snprintf(buf, n, "page .[%zu]: ", r->page);
+    return buf;
+}
+
 /* One list page, {"value":[...],"nextLink":...}, at c->p. The page's
  * nextLink is left in *next (len 0 when absent, null or ""). */
 static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **next_at)
 {
     ij_cur *c = &r->c;
     const unsigned char *at = c->p;
+    char lb[48], field[64];
+    const char *label = page_label(r, lb, sizeof lb);
     unsigned seen = 0;
     size_t n = 0;
     ij_str k;
@@ -28,10 +39,12 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
     while ((more = ij_obj_next(c, &n, &k)) > 0) {
         if (IS(&k, "value")) {
             if (seen & 1)
-                return ij_fail(c, k.raw - 1, "value: given more than once");
+                return ij_fail(c, k.raw - 1, "%svalue: given more than once", label);
             seen |= 1;
-            if (ij_peek(c) != '[')
-                return ij_fail(c, c->p, "value: expected an array, found %s", ij_kind(c));
+            if (ij_peek(c) != '[') {
+                snprintf(field, sizeof field, "%svalue", label);
+                return ij_fail_type(c, field, "an array");
+            }
             if (ij_arr_begin(c) < 0)
                 return -1;
             size_t i = 0;
@@ -45,7 +58,7 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
                 return -1;
         } else if (IS(&k, "nextLink")) {
             if (seen & 2)
-                return ij_fail(c, k.raw - 1, "nextLink: given more than once");
+                return ij_fail(c, k.raw - 1, "%snextLink: given more than once", label);
             seen |= 2;
             *next_at = c->p;
             if (ij_peek(c) == '"') {
@@ -54,8 +67,8 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
             } else if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
                 c->p += 4;
             } else {
-                return ij_fail(c, c->p, "nextLink: expected a string or null, found %s",
-                               ij_kind(c));
+                snprintf(field, sizeof field, "%snextLink", label);
+                return ij_fail_type(c, field, "a string or null");
             }
         } else if (ij_skip(c) < 0) {
             return -1;
@@ -64,7 +77,7 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
     if (more < 0)
         return -1;
     if (!(seen & 1))
-        return ij_fail(c, at, "not an ARM list response: no \"value\" array");
+        return ij_fail(c, at, "%snot an ARM list response: no \"value\" array", label);
     return 0;
 }
 
@@ -113,9 +126,11 @@ static int read_pages_array(rd *r)
         return -1;
     while ((more = ij_arr_next(c, &i)) > 0) {
         r->page = i - 1;
-        if (ij_peek(c) != '{')
-            return ij_fail(c, c->p, "page .[%zu]: expected an ARM list page, found %s",
-                           r->page, ij_kind(c));
+        if (ij_peek(c) != '{') {
+            char lb[48];
+            snprintf(lb, sizeof lb, "page .[%zu]", r->page);
+            return ij_fail_type(c, lb, "an ARM list page");
+        }
         if (read_page(r, rd_snapshot, &next, &next_at) < 0)
             return -1;
     }
@@ -191,8 +206,7 @@ static int read_document(rd *r)
         else
             rc = read_az_array(r);
     } else {
-        return ij_fail(c, c->p, "not an inventory: expected a JSON object or array, found %s",
-                       ij_kind(c));
+        return ij_fail_type(c, "not an inventory", "a JSON object or array");
     }
     return rc < 0 ? -1 : read_end(r);
 }

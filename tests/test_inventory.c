@@ -1,0 +1,938 @@
+/* Inventory records (engine/inventory.c) and the inventory JSON reader
+ * (azure/inventory_read.c and its azure/inv_*.c helpers). Run from the
+ * repository's top directory (tests/run does): fixtures are read from
+ * tests/fixtures/ and policies/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "azure/inventory_read.h"
+#include "engine/inventory.h"
+#include "engine/sktime.h"
+
+#define ERRLEN 512
+
+/* ---- helpers ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open fixture %s (run from the top directory)", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static inv_inventory *read_ok(const char *json)
+{
+    char err[ERRLEN];
+    inv_inventory *inv = NULL;
+    if (inv_read_buffer("inv.json", json, strlen(json), &inv, err, sizeof err) != 0)
+        fail_msg("refused %s\n  with: %s", json, err);
+    assert_non_null(inv);
+    return inv;
+}
+
+/* The message for a refused input (static buffer). */
+static const char *read_err(const char *json, size_t len)
+{
+    static char err[ERRLEN];
+    inv_inventory *inv = (inv_inventory *)&err;    /* must be reset to NULL */
+    if (inv_read_buffer("inv.json", json, len, &inv, err, sizeof err) == 0) {
+        inv_free(inv);
+        fail_msg("accepted %.*s", (int)len, json);
+    }
+    assert_null(inv);
+    return err;
+}
+
+/* The body of a response in an ARM example file, printed compactly. */
+static char *example_body(const char *path, bool as_list)
+{
+    char *text = slurp(path, NULL);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    cJSON *body = cJSON_DetachItemFromObject(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "responses"), "200"), "body");
+    assert_non_null(body);
+    if (as_list) {
+        cJSON *list = cJSON_CreateObject(), *value = cJSON_CreateArray();
+        cJSON_AddItemToArray(value, body);
+        cJSON_AddItemToObject(list, "value", value);
+        body = list;
+    }
+    char *out = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    cJSON_Delete(root);
+    free(text);
+    return out;
+}
+
+static char *fmt_time(sk_time t)
+{
+    static char buf[ENG_TIME_BUFSZ];
+    eng_time_format(t, buf, sizeof buf);
+    return buf;
+}
+
+static void assert_str_or_null(const char *got, const char *want)
+{
+    if (!want)
+        assert_null(got);
+    else {
+        assert_non_null(got);
+        assert_string_equal(got, want);
+    }
+}
+
+static void assert_same_snapshot(const inv_snapshot *a, const inv_snapshot *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_string_equal(a->id, b->id);
+    assert_str_or_null(a->source_id, b->source_id);
+    assert_str_or_null(a->location, b->location);
+    assert_str_or_null(a->provisioning_state, b->provisioning_state);
+    assert_str_or_null(a->sku, b->sku);
+    assert_true(a->created == b->created);
+    assert_int_equal(a->incremental, b->incremental);
+    assert_int_equal(a->ntags, b->ntags);
+    for (uint32_t i = 0; i < a->ntags; i++) {
+        assert_string_equal(a->tags[i].key, b->tags[i].key);
+        assert_string_equal(a->tags[i].value, b->tags[i].value);
+    }
+}
+
+static void assert_same_inventory(const inv_inventory *a, const inv_inventory *b)
+{
+    assert_int_equal(a->nsnapshots, b->nsnapshots);
+    for (size_t i = 0; i < a->nsnapshots; i++)
+        assert_same_snapshot(&a->snapshots[i], &b->snapshots[i]);
+}
+
+/* ---- records and arena ---- */
+
+static void test_arena(void **state)
+{
+    (void)state;
+    inv_inventory *inv = inv_new();
+    assert_non_null(inv);
+    char *s = inv_strdup(inv, "abc\0def", 7);
+    assert_memory_equal(s, "abc\0def", 8);
+    assert_string_equal(inv_strdup(inv, "xyz", 0), "");
+    for (size_t size = 1; size < 5000; size = size * 3 + 1) {
+        unsigned char *p = inv_alloc(inv, size);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        for (size_t i = 0; i < size; i++)
+            assert_int_equal(p[i], 0);
+        memset(p, 0xAB, size);
+    }
+    /* larger than a block, then small ones again */
+    unsigned char *big = inv_alloc(inv, 3 * 1024 * 1024);
+    assert_non_null(big);
+    assert_int_equal(big[3 * 1024 * 1024 - 1], 0);
+    char *after = inv_strdup(inv, "still fine", 10);
+    assert_string_equal(after, "still fine");
+    assert_string_equal(s, "abc");     /* earlier strings untouched */
+    for (int i = 0; i < 1000; i++) {
+        inv_snapshot *snap = inv_add_snapshot(inv);
+        assert_non_null(snap);
+        assert_null(snap->name);
+        snap->name = inv_strdup(inv, "n", 1);
+    }
+    assert_int_equal(inv->nsnapshots, 1000);
+    inv_disk *d = inv_add_disk(inv);
+    assert_non_null(d);
+    assert_null(d->name);
+    assert_int_equal(inv->ndisks, 1);
+    inv_free(inv);
+    inv_free(NULL);
+}
+
+static void test_tag_get(void **state)
+{
+    (void)state;
+    const inv_tag tags[] = {
+        { "snapkeep-policy", "dss-datadir" }, { "Legal-Hold", "INC-1" }, { "Env", "Prod" },
+    };
+    assert_string_equal(inv_tag_get(tags, 3, "snapkeep-policy"), "dss-datadir");
+    assert_string_equal(inv_tag_get(tags, 3, "SNAPKEEP-POLICY"), "dss-datadir");
+    assert_string_equal(inv_tag_get(tags, 3, "legal-hold"), "INC-1");
+    assert_string_equal(inv_tag_get(tags, 3, "env"), "Prod");
+    assert_null(inv_tag_get(tags, 3, "legal"));
+    assert_null(inv_tag_get(tags, 3, "legal-hold-x"));
+    assert_null(inv_tag_get(tags, 2, "env"));
+    assert_null(inv_tag_get(NULL, 0, "env"));
+}
+
+/* ---- accepted shapes ---- */
+
+static void test_arm_list_example(void **state)
+{
+    (void)state;
+    char *json = example_body("tests/fixtures/arm/Snapshot_ListByResourceGroup.json", false);
+    inv_inventory *inv = read_ok(json);
+    assert_int_equal(inv->nsnapshots, 1);
+    const inv_snapshot *s = &inv->snapshots[0];
+    assert_string_equal(s->name, "mySnapshot");
+    assert_string_equal(s->id, "/subscriptions/{subscriptionId}/resourceGroups/myResourceGroup"
+                        "/providers/Microsoft.Compute/snapshots/mySnapshot");
+    /* the example's sourceResourceId lacks its leading '/' */
+    assert_string_equal(s->source_id, "/subscriptions/{subscriptionId}/resourceGroups/"
+                        "myResourceGroup/providers/Microsoft.Compute/snapshots/mySnapshot");
+    assert_string_equal(s->location, "westus");
+    assert_string_equal(s->provisioning_state, "Succeeded");
+    assert_null(s->sku);
+    assert_false(s->incremental);
+    assert_string_equal(fmt_time(s->created), "2016-12-28T04:41:35.927872Z");
+    assert_int_equal(s->ntags, 2);
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "department"), "Development");
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "project"), "Snapshots");
+    assert_false(inv->disks_known);
+    inv_free(inv);
+    cJSON_free(json);
+}
+
+static void test_arm_incremental_example(void **state)
+{
+    (void)state;
+    char *json = example_body("tests/fixtures/arm/Snapshot_GetIncrementalSnapshot.json", true);
+    inv_inventory *inv = read_ok(json);
+    assert_int_equal(inv->nsnapshots, 1);
+    const inv_snapshot *s = &inv->snapshots[0];
+    assert_string_equal(s->name, "myIncrementalSnapshot");
+    assert_true(s->incremental);
+    assert_string_equal(s->source_id, "/subscriptions/{subscription-id}/resourceGroups/"
+                        "myResourceGroup/providers/Microsoft.Compute/disks/myDisk");
+    assert_string_equal(fmt_time(s->created), "2016-12-28T04:41:35.079872Z");
+    inv_free(inv);
+    cJSON_free(json);
+}
+
+static inv_inventory *read_fixture(const char *path)
+{
+    char err[ERRLEN];
+    inv_inventory *inv = NULL;
+    if (inv_read_file(path, &inv, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return inv;
+}
+
+/* The generator writes the same snapshots as one ARM page, as pages of 5
+ * and as `az snapshot list` would print them (tests/gen-inventory --disks 3
+ * --per-disk 4 --cadence 6h --end 2026-11-26T12:00:00Z --seed 7 --page-size 5). */
+static void test_shapes_identical(void **state)
+{
+    (void)state;
+    inv_inventory *arm = read_fixture("tests/fixtures/inventory/small-arm.json");
+    inv_inventory *az = read_fixture("tests/fixtures/inventory/small-az.json");
+    inv_inventory *pages = read_fixture("tests/fixtures/inventory/small-pages.json");
+    assert_int_equal(arm->nsnapshots, 12);
+    assert_same_inventory(arm, az);
+    assert_same_inventory(arm, pages);
+    const inv_snapshot *s = &arm->snapshots[11];
+    assert_string_equal(s->name, "disk-0002-20261126T1200");
+    assert_string_equal(s->sku, "Standard_ZRS");
+    assert_string_equal(s->location, "westeurope");
+    assert_true(s->incremental);
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "snapkeep-policy"), "bench");
+    inv_free(arm);
+    inv_free(az);
+    inv_free(pages);
+}
+
+/* The same snapshot written the ARM way and the az way. */
+static void test_az_flattened_equals_arm(void **state)
+{
+    (void)state;
+    inv_inventory *arm = read_ok(
+        "{\"value\":[{\"name\":\"s1\",\"id\":\"/x/s1\",\"location\":\"westeurope\","
+        "\"tags\":{\"snapkeep-policy\":\"p\",\"legal-hold\":\"\"},\"sku\":{\"name\":\"Standard_LRS\","
+        "\"tier\":\"Standard\"},\"properties\":{\"creationData\":{\"createOption\":\"Copy\","
+        "\"sourceResourceId\":\"/d/disk1\"},\"incremental\":true,"
+        "\"timeCreated\":\"2026-11-20T10:00:03.1234567+00:00\",\"provisioningState\":\"Succeeded\"}}],"
+        "\"nextLink\":null}");
+    inv_inventory *az = read_ok(
+        "[{\"creationData\":{\"createOption\":\"Copy\",\"sourceResourceId\":\"d/disk1\"},"
+        "\"diskSizeGb\":1024,\"extendedLocation\":null,\"id\":\"/x/s1\",\"incremental\":true,"
+        "\"location\":\"westeurope\",\"managedBy\":null,\"name\":\"s1\",\"provisioningState\":"
+        "\"Succeeded\",\"resourceGroup\":\"rg\",\"sku\":{\"name\":\"Standard_LRS\",\"tier\":"
+        "\"Standard\"},\"tags\":{\"snapkeep-policy\":\"p\",\"legal-hold\":\"\"},"
+        "\"timeCreated\":\"2026-11-20T10:00:03.1234567+00:00\",\"zones\":null}]");
+    assert_same_inventory(arm, az);
+    assert_string_equal(az->snapshots[0].source_id, "/d/disk1");
+    assert_string_equal(inv_tag_get(az->snapshots[0].tags, 2, "legal-hold"), "");
+    inv_free(arm);
+    inv_free(az);
+}
+
+/* An independent reading of the demo sample with cJSON. */
+static void test_sample_inventory(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = slurp("policies/sample-inventory.json", &len);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    cJSON *value = cJSON_GetObjectItem(root, "value");
+    inv_inventory *inv = read_fixture("policies/sample-inventory.json");
+    assert_int_equal(inv->nsnapshots, (size_t)cJSON_GetArraySize(value));
+    assert_in_range(inv->nsnapshots, 450, 500);
+    size_t i = 0, held = 0, unowned = 0;
+    cJSON *o;
+    cJSON_ArrayForEach(o, value) {
+        const inv_snapshot *s = &inv->snapshots[i++];
+        cJSON *props = cJSON_GetObjectItem(o, "properties");
+        const char *tc = cJSON_GetObjectItem(props, "timeCreated")->valuestring;
+        sk_time t;
+        assert_int_equal(eng_time_parse(tc, strlen(tc), &t), 0);
+        assert_true(s->created == t);
+        assert_string_equal(s->name, cJSON_GetObjectItem(o, "name")->valuestring);
+        assert_string_equal(s->id, cJSON_GetObjectItem(o, "id")->valuestring);
+        assert_string_equal(s->source_id, cJSON_GetObjectItem(
+            cJSON_GetObjectItem(props, "creationData"), "sourceResourceId")->valuestring);
+        assert_int_equal(s->ntags, cJSON_GetArraySize(cJSON_GetObjectItem(o, "tags")));
+        held += inv_tag_get(s->tags, s->ntags, "legal-hold") != NULL;
+        unowned += inv_tag_get(s->tags, s->ntags, "snapkeep-policy") == NULL;
+    }
+    assert_int_equal(held, 1);
+    assert_int_equal(unowned, 3);
+    /* the newest of the policy's disk: the hour before --end, plus seconds */
+    assert_string_equal(inv->snapshots[479].name, "dss-data-20261126T1100");
+    assert_memory_equal(fmt_time(inv->snapshots[479].created), "2026-11-26T11:00:0", 18);
+    inv_free(inv);
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void test_pages_array(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "[{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\"}}],"
+        "\"nextLink\":\"https://management.azure.com/x?$skiptoken=1\"},"
+        " {\"nextLink\":\"https://management.azure.com/x?$skiptoken=2\",\"value\":[]},"
+        " {\"@odata.count\":2,\"value\":[{\"name\":\"b\",\"properties\":"
+        "{\"timeCreated\":\"2026-11-20T11:00:00Z\"}}]}]");
+    assert_int_equal(inv->nsnapshots, 2);
+    assert_string_equal(inv->snapshots[0].name, "a");
+    assert_string_equal(inv->snapshots[1].name, "b");
+    assert_string_equal(fmt_time(inv->snapshots[1].created), "2026-11-20T11:00:00Z");
+    inv_free(inv);
+    /* empty listings in every shape */
+    const char *empty[] = { "{\"value\":[]}", "[]", "[{\"value\":[]}]", " \n[ ]\n",
+                            "\xEF\xBB\xBF{\"value\":[],\"nextLink\":\"\"}" };
+    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
+        inv = read_ok(empty[i]);
+        assert_int_equal(inv->nsnapshots, 0);
+        inv_free(inv);
+    }
+}
+
+/* Fields that may be missing or null, and the defaults they leave. */
+static void test_optional_fields(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "{\"value\":[{\"name\":\"bare\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\"}},"
+        "{\"name\":\"nulls\",\"id\":null,\"location\":null,\"tags\":null,\"sku\":null,"
+        "\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"creationData\":{"
+        "\"createOption\":\"Import\",\"sourceResourceId\":null},\"incremental\":null,"
+        "\"provisioningState\":null}},"
+        "{\"name\":\"empty-source\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\","
+        "\"creationData\":{\"sourceResourceId\":\"\"},\"incremental\":false},\"sku\":{}}]}");
+    assert_int_equal(inv->nsnapshots, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        assert_string_equal(s->id, "");
+        assert_null(s->source_id);
+        assert_null(s->location);
+        assert_null(s->provisioning_state);
+        assert_null(s->sku);
+        assert_false(s->incremental);
+        assert_int_equal(s->ntags, 0);
+    }
+    inv_free(inv);
+}
+
+/* ---- times ---- */
+
+typedef struct time_case {
+    const char *text;       /* the timeCreated string, JSON-escaped */
+    const char *utc;        /* eng_time_format of the record */
+} time_case;
+
+static const time_case time_cases[] = {
+    { "2026-11-20T10:00:03Z", "2026-11-20T10:00:03Z" },
+    { "2026-11-20T10:00:03.1Z", "2026-11-20T10:00:03.100000Z" },
+    { "2026-11-20T10:00:03.12Z", "2026-11-20T10:00:03.120000Z" },
+    { "2026-11-20T10:00:03.123Z", "2026-11-20T10:00:03.123000Z" },
+    { "2026-11-20T10:00:03.1234Z", "2026-11-20T10:00:03.123400Z" },
+    { "2026-11-20T10:00:03.12345Z", "2026-11-20T10:00:03.123450Z" },
+    { "2026-11-20T10:00:03.123456Z", "2026-11-20T10:00:03.123456Z" },
+    { "2026-11-20T10:00:03.1234567+00:00", "2026-11-20T10:00:03.123456Z" },
+    { "2026-11-20T10:00:03.12345678Z", "2026-11-20T10:00:03.123456Z" },
+    { "2026-11-20T10:00:03.123456789Z", "2026-11-20T10:00:03.123456Z" },
+    { "2026-11-20T10:00:03.9999999-00:00", "2026-11-20T10:00:03.999999Z" },
+    { "2026-11-20T10:00:03+05:30", "2026-11-20T04:30:03Z" },
+    { "2026-11-20T01:00:03.5+05:45", "2026-11-19T19:15:03.500000Z" },
+    { "2026-11-20T22:00:00-08:00", "2026-11-21T06:00:00Z" },
+    { "2026-11-20t10:00:03z", "2026-11-20T10:00:03Z" },
+    { "2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z" },
+    /* escapes inside the time are decoded before parsing */
+    { "2026-11-20T10:00:03\\u002B01:00", "2026-11-20T09:00:03Z" },
+};
+
+static void test_times(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof time_cases / sizeof *time_cases; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"value\":[{\"name\":\"s\",\"properties\":{\"timeCreated\":\"%s\"}}]}",
+                 time_cases[i].text);
+        inv_inventory *inv = read_ok(json);
+        if (strcmp(fmt_time(inv->snapshots[0].created), time_cases[i].utc) != 0)
+            fail_msg("%s: got %s, want %s", time_cases[i].text,
+                     fmt_time(inv->snapshots[0].created), time_cases[i].utc);
+        inv_free(inv);
+    }
+}
+
+/* ---- refusals: every message exactly ---- */
+
+typedef struct refusal {
+    const char *json;
+    const char *message;
+} refusal;
+
+#define T0 "\"timeCreated\":\"2026-11-20T10:00:00Z\""
+#define P0 "\"properties\":{" T0 "}"
+
+static const refusal refusals[] = {
+    /* names */
+    { "{\"value\":[{" P0 "}]}",
+      "inv.json:1:11: snapshot .value[0]: name: missing" },
+    { "{\"value\":[{\"name\":7," P0 "}]}",
+      "inv.json:1:19: snapshot .value[0]: name: expected a string, found a number" },
+    { "{\"value\":[{\"name\":null," P0 "}]}",
+      "inv.json:1:19: snapshot .value[0]: name: expected a string, found null" },
+    { "{\"value\":[{\"name\":\"\"," P0 "}]}",
+      "inv.json:1:19: snapshot .value[0]: name: empty" },
+    { "{\"value\":[{\"name\":\"a\",\"name\":\"b\"," P0 "}]}",
+      "inv.json:1:30: snapshot .value[0] (\"b\"): name: given more than once" },
+    { "{\"value\":[{\"name\":\"a\\u0000b\"," P0 "}]}",
+      "inv.json:1:19: snapshot .value[0] (\"a\"): name: contains a NUL character (\\u0000)" },
+    /* times; the name comes last, as ARM writes it, and is still named */
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{}}]}",
+      "inv.json:1:11: snapshot .value[0] (\"a\"): properties.timeCreated: missing" },
+    { "[{\"name\":\"a\"}]",
+      "inv.json:1:2: snapshot .[0] (\"a\"): timeCreated: missing" },
+    { "{\"value\":[{\"properties\":{\"timeCreated\":\"2026-02-30T10:00:00Z\"},\"name\":\"snap-x\"}]}",
+      "inv.json:1:40: snapshot .value[0] (\"snap-x\"): properties.timeCreated: not an RFC 3339 "
+      "time: \"2026-02-30T10:00:00Z\"" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"yesterday\\n\"}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: not an RFC 3339 "
+      "time: \"yesterday\\u000a\"" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00\"}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: not an RFC 3339 "
+      "time: \"2026-11-20T10:00:00\"" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00.1234567890Z\"}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: not an RFC 3339 "
+      "time: \"2026-11-20T10:00:00.1234567890Z\"" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":1700000000}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: expected an RFC 3339 "
+      "time string, found a number" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":null}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: expected an RFC 3339 "
+      "time string, found null" },
+    { "[{\"name\":\"a\"," T0 "," P0 "}]",
+      "inv.json:1:79: snapshot .[0] (\"a\"): properties.timeCreated: given more than once" },
+    /* other fields of the wrong type */
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":[]}]}",
+      "inv.json:1:82: snapshot .value[0] (\"a\"): tags: expected an object, found an array" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":{\"owner\":1}}]}",
+      "inv.json:1:91: snapshot .value[0] (\"a\"): tags.\"owner\": expected a string, found a number" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":{\"owner\":null}}]}",
+      "inv.json:1:91: snapshot .value[0] (\"a\"): tags.\"owner\": expected a string, found null" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":{\"Owner\":\"x\",\"OWNER\":\"y\"}}]}",
+      "inv.json:1:95: snapshot .value[0] (\"a\"): tags.\"OWNER\": given more than once "
+      "(tag names are case-insensitive)" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"id\":{}}]}",
+      "inv.json:1:80: snapshot .value[0] (\"a\"): id: expected a string, found an object" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"location\":true}]}",
+      "inv.json:1:86: snapshot .value[0] (\"a\"): location: expected a string, found a boolean" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"sku\":\"Standard_LRS\"}]}",
+      "inv.json:1:81: snapshot .value[0] (\"a\"): sku: expected an object, found a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"sku\":{\"name\":1}}]}",
+      "inv.json:1:89: snapshot .value[0] (\"a\"): sku.name: expected a string, found a number" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":[]}]}",
+      "inv.json:1:36: snapshot .value[0] (\"a\"): properties: expected an object, found an array" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{" T0 ",\"incremental\":\"true\"}}]}",
+      "inv.json:1:88: snapshot .value[0] (\"a\"): properties.incremental: expected true or false, "
+      "found a string" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{" T0 ",\"creationData\":{\"sourceResourceId\":5}}}]}",
+      "inv.json:1:109: snapshot .value[0] (\"a\"): properties.creationData.sourceResourceId: "
+      "expected a string, found a number" },
+    { "[{\"name\":\"a\"," T0 ",\"creationData\":\"x\"}]",
+      "inv.json:1:66: snapshot .[0] (\"a\"): creationData: expected an object, found a string" },
+    { "[{\"name\":\"a\"," T0 ",\"provisioningState\":[1]}]",
+      "inv.json:1:71: snapshot .[0] (\"a\"): provisioningState: expected a string, found an array" },
+    /* elements and shapes */
+    { "{\"value\":[\"a\"]}",
+      "inv.json:1:11: snapshot .value[0]: expected an object, found a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 "},null]}",
+      "inv.json:1:76: snapshot .value[1]: expected an object, found null" },
+    { "{\"value\":{}}", "inv.json:1:10: value: expected an array, found an object" },
+    { "{\"value\":null}", "inv.json:1:10: value: expected an array, found null" },
+    { "{\"value\":[],\"value\":[]}", "inv.json:1:13: value: given more than once" },
+    { "{\"values\":[]}", "inv.json:1:1: not an ARM list response: no \"value\" array" },
+    { "{\"name\":\"a\"," P0 "}", "inv.json:1:1: not an ARM list response: no \"value\" array" },
+    { "{\"value\":[],\"nextLink\":5}", "inv.json:1:24: nextLink: expected a string or null, found a number" },
+    { "{\"value\":[],\"nextLink\":\"https://management.azure.com/next\"}",
+      "inv.json:1:24: nextLink: the listing goes on in another page, which this file does not "
+      "hold (save every page, as a JSON array of pages)" },
+    { "[{\"value\":[],\"nextLink\":\"https://a\"},{\"value\":[],\"nextLink\":\"https://b\"}]",
+      "inv.json:1:61: nextLink: the listing goes on in another page, which this file does not "
+      "hold (save every page, as a JSON array of pages)" },
+    { "[{\"value\":[]},{\"name\":\"a\"," P0 "}]",
+      "inv.json:1:15: page .[1]: not an ARM list response: no \"value\" array" },
+    { "[{\"value\":[]},[]]", "inv.json:1:15: page .[1]: expected an ARM list page, found an array" },
+    { "[{\"value\":[{\"name\":\"a\"}]}]",
+      "inv.json:1:12: snapshot .[0].value[0] (\"a\"): properties.timeCreated: missing" },
+    { "[{\"value\":[]},{\"value\":7}]", "inv.json:1:24: page .[1]: value: expected an array, found a number" },
+    { "[{\"name\":\"a\"," T0 "},{\"value\":[]}]",
+      "inv.json:1:53: snapshot .[1]: an ARM list page among snapshots: the array must hold "
+      "either snapshots or pages" },
+    { "[1]", "inv.json:1:2: snapshot .[0]: expected an object, found a number" },
+    { "\"inventory\"", "inv.json:1:1: not an inventory: expected a JSON object or array, found a string" },
+    { "42", "inv.json:1:1: not an inventory: expected a JSON object or array, found a number" },
+    { "", "inv.json: empty file: expected a JSON object or array" },
+    { " \n\t\r\n", "inv.json: empty file: expected a JSON object or array" },
+    { "\xEF\xBB\xBF", "inv.json: empty file: expected a JSON object or array" },
+    /* malformed JSON: where, and what was expected */
+    { "{\"value\":[]", "inv.json:1:12: malformed JSON: expected ',' or '}' after an object "
+      "member, found the end of the file" },
+    { "{\"value\":[}", "inv.json:1:11: malformed JSON: expected a value, found '}'" },
+    { "{\"value\":[],}", "inv.json:1:13: malformed JSON: expected a string key, found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 "},]}",
+      "inv.json:1:76: malformed JSON: expected a value, found ']'" },
+    { "{\"value\":[]}x", "inv.json:1:13: malformed JSON: expected the end of the file after the "
+      "JSON value, found 'x'" },
+    { "{\"value\":[]}{}", "inv.json:1:13: malformed JSON: expected the end of the file after the "
+      "JSON value, found '{'" },
+    { "{\"value\" []}", "inv.json:1:10: malformed JSON: expected ':' after an object key, found '['" },
+    { "{value:[]}", "inv.json:1:2: malformed JSON: expected a string key or '}', found 'v'" },
+    { "{'value':[]}", "inv.json:1:2: malformed JSON: expected a string key or '}', found '''" },
+    { "{\"value\":[{\"name\":\"a\" " P0 "}]}",
+      "inv.json:1:23: malformed JSON: expected ',' or '}' after an object member, found '\"'" },
+    { "{\"value\":[{\"name\":}]}", "inv.json:1:19: malformed JSON: expected a value, found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":{\"k\":]}}]}",
+      "inv.json:1:87: malformed JSON: expected a value, found ']'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":tru}]}",
+      "inv.json:1:79: malformed JSON: expected a value, found 't'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":01}]}",
+      "inv.json:1:79: malformed JSON: a number may not start with 0" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":1.}]}",
+      "inv.json:1:81: malformed JSON: expected a digit after '.', found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":-}]}",
+      "inv.json:1:80: malformed JSON: expected a digit, found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":1e+}]}",
+      "inv.json:1:82: malformed JSON: expected a digit in the exponent, found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":+1}]}",
+      "inv.json:1:79: malformed JSON: expected a value, found '+'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":[1,]}]}",
+      "inv.json:1:82: malformed JSON: expected a value, found ']'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":{\"y\":1,}}]}",
+      "inv.json:1:86: malformed JSON: expected a string key, found '}'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":NaN}]}",
+      "inv.json:1:79: malformed JSON: expected a value, found 'N'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"abc}]}",
+      "inv.json:1:79: malformed JSON: unterminated string" },
+    { "{\"value\":[{\"name\":\"a\tb\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: unescaped control character 0x09 in a string" },
+    { "{\"value\":[{\"name\":\"a\\q\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: invalid escape '\\q' in a string" },
+    { "{\"value\":[{\"name\":\"a\\u12\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: \\u must be followed by four hex digits" },
+    { "{\"value\":[{\"name\":\"a\\ud800\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: high surrogate \\ud800 not followed by a low surrogate" },
+    { "{\"value\":[{\"name\":\"a\\ud800\\u0041\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: high surrogate \\ud800 not followed by a low surrogate" },
+    { "{\"value\":[{\"name\":\"a\\uDFFF\"," P0 "}]}",
+      "inv.json:1:21: malformed JSON: lone low surrogate \\udfff in a string" },
+    { "{\n  \"value\": [\n    {\"name\": \"a\",\n     \"x\": }\n  ]\n}",
+      "inv.json:4:11: malformed JSON: expected a value, found '}'" },
+    /* columns count characters, not bytes */
+    { "{\"value\":[{\"name\":\"\xC3\xA9t\xC3\xA9\"," P0 ",]}",
+      "inv.json:1:77: malformed JSON: expected a string key, found ']'" },
+    /* not UTF-8 */
+    { "{\"value\":[{\"name\":\"a\xFF\"," P0 "}]}",
+      "inv.json:1:21: not UTF-8: invalid byte 0xff in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xC0\xAF\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xc0 in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xE0\x80\xAF\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xe0 in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xED\xA0\x80\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xed in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xF4\x90\x80\x80\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xf4 in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xE2\x82\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xe2 in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\x80\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0x80 in a string" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"\xF8\x88\x80\x80\x80\"}]}",
+      "inv.json:1:80: not UTF-8: invalid byte 0xf8 in a string" },
+    { "{\"value\":[]}\xFF", "inv.json:1:13: not UTF-8: invalid byte 0xff" },
+    { "{\"value\":[]} \xC3\xA9", "inv.json:1:14: malformed JSON: expected the end of the file "
+      "after the JSON value, found '\xC3\xA9'" },
+    { "\xFF\xFE{\0\"\0", "inv.json:1:1: not UTF-8: the file is UTF-16 text (convert it to UTF-8)" },
+};
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
+        const refusal *r = &refusals[i];
+        size_t len = strlen(r->json);
+        if (len >= 2 && (unsigned char)r->json[0] == 0xFF)
+            len = 6;        /* the UTF-16 case holds NULs */
+        const char *got = read_err(r->json, len);
+        if (strcmp(got, r->message) != 0) {
+            print_error("case %zu: %s\n  got:  %s\n  want: %s\n", i, r->json, got, r->message);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* A NUL byte in the text itself is a control character. */
+static void test_raw_nul(void **state)
+{
+    (void)state;
+    static const char json[] = "{\"value\":[{\"name\":\"a\0b\"}]}";
+    assert_string_equal(read_err(json, sizeof json - 1),
+                        "inv.json:1:21: malformed JSON: unescaped control character 0x00 in a string");
+    static const char outside[] = "{\"value\":[]\0}";
+    assert_string_equal(read_err(outside, sizeof outside - 1),
+                        "inv.json:1:12: malformed JSON: expected ',' or '}' after an object member, "
+                        "found byte 0x00");
+}
+
+/* ---- strings: escapes and UTF-8 that must be accepted ---- */
+
+typedef struct name_case {
+    const char *json;       /* the name as written in JSON */
+    const char *decoded;
+} name_case;
+
+static const name_case names[] = {
+    { "plain-name_1.2", "plain-name_1.2" },
+    { "a\\\"b\\\\c\\/d", "a\"b\\c/d" },
+    { "\\b\\f\\n\\r\\t", "\b\f\n\r\t" },
+    { "caf\\u00e9 caf\xC3\xA9", "caf\xC3\xA9 caf\xC3\xA9" },
+    { "\\u20AC\\u20ac", "\xE2\x82\xAC\xE2\x82\xAC" },
+    { "\\ud83d\\ude00 \xF0\x9F\x98\x80", "\xF0\x9F\x98\x80 \xF0\x9F\x98\x80" },
+    { "\\uDBFF\\uDFFF", "\xF4\x8F\xBF\xBF" },
+    { "\\u007f\\u0080\\u07ff\\u0800\\uffff", "\x7F\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF" },
+    { "\xEF\xBB\xBF\xE4\xB8\xAD\xE6\x96\x87", "\xEF\xBB\xBF\xE4\xB8\xAD\xE6\x96\x87" },
+    /* long enough to take the eight-bytes-at-a-time path, with escapes late */
+    { "0123456789abcdef0123456789abcdef\\u0041\xC3\xA9z",
+      "0123456789abcdef0123456789abcdefA\xC3\xA9z" },
+};
+
+static void test_names_decoded(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"value\":[{\"name\":\"%s\"," P0 ",\"tags\":{\"%s\":\"%s\"}}]}",
+                 names[i].json, names[i].json, names[i].json);
+        inv_inventory *inv = read_ok(json);
+        const inv_snapshot *s = &inv->snapshots[0];
+        if (strcmp(s->name, names[i].decoded) != 0)
+            fail_msg("case %zu: %s decoded as %s", i, names[i].json, s->name);
+        assert_string_equal(s->tags[0].key, names[i].decoded);
+        assert_string_equal(s->tags[0].value, names[i].decoded);
+        inv_free(inv);
+    }
+}
+
+/* Keys are compared once decoded: "na\u006de" is "name". */
+static void test_escaped_keys(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "{\"v\\u0061lue\":[{\"na\\u006de\":\"x\",\"\\u0070roperties\":{\"timeCreated\":"
+        "\"2026-11-20T10:00:00Z\",\"creationData\":{\"sourceResourceId\":\"\\/d\"}}}]}");
+    assert_int_equal(inv->nsnapshots, 1);
+    assert_string_equal(inv->snapshots[0].name, "x");
+    assert_string_equal(inv->snapshots[0].source_id, "/d");
+    inv_free(inv);
+    /* a key that only looks like "name" once escapes are ignored is another key */
+    const char *json = "{\"value\":[{\"name\\n\":\"x\"," P0 "}]}";
+    assert_string_equal(read_err(json, strlen(json)),
+                        "inv.json:1:11: snapshot .value[0]: name: missing");
+}
+
+/* Unknown fields are skipped, whatever they hold. */
+static void test_unknown_fields_skipped(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "{\"@odata\":{\"a\":[1,-2.5e+3,0.0,1E9,true,false,null,\"s\",{},[]]},\"value\":[{"
+        "\"name\":\"a\",\"purchasePlan\":{\"name\":\"not the snapshot's\"},\"properties\":{"
+        "\"name\":\"nor this\",\"timeCreated\":\"2026-11-20T10:00:00Z\",\"encryptionSettings\":"
+        "[{\"diskEncryptionKey\":{\"sourceVault\":{\"id\":\"/v\"}}}],\"tags\":5,\"sku\":6},"
+        "\"zones\":[\"1\"],\"value\":1,\"extra\":[[[[[]]]]]}],\"nextLink\":null,\"z\":\"\\u00e9\"}");
+    assert_int_equal(inv->nsnapshots, 1);
+    assert_string_equal(inv->snapshots[0].name, "a");
+    assert_int_equal(inv->snapshots[0].ntags, 0);
+    assert_null(inv->snapshots[0].sku);
+    inv_free(inv);
+}
+
+/* ---- nesting ---- */
+
+/* {"value":[{"x": [ ... ] }]}: the object, the array and the snapshot are
+ * three levels, so 61 arrays inside reach the limit of 64 exactly. */
+#define NEST_PREFIX "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":"
+
+static char *nested(int arrays)
+{
+    size_t cap = (size_t)arrays * 2 + 128;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    size_t o = (size_t)sprintf(s, NEST_PREFIX);
+    for (int i = 0; i < arrays; i++)
+        s[o++] = '[';
+    for (int i = 0; i < arrays; i++)
+        s[o++] = ']';
+    strcpy(s + o, "}]}");
+    return s;
+}
+
+static void test_nesting(void **state)
+{
+    (void)state;
+    char *ok = nested(61);
+    inv_free(read_ok(ok));
+    free(ok);
+    /* the 62nd '[' is the 65th level */
+    char want[64];
+    snprintf(want, sizeof want, "inv.json:1:%zu: nesting deeper than 64 levels",
+             strlen(NEST_PREFIX) + 62);
+    char *deep = nested(62);
+    assert_string_equal(read_err(deep, strlen(deep)), want);
+    free(deep);
+    /* very deep input is refused without recursion */
+    char *abyss = nested(1000000);
+    assert_string_equal(read_err(abyss, strlen(abyss)), want);
+    free(abyss);
+    /* objects count too */
+    assert_string_equal(read_err("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 130),
+                        "inv.json:1:2: snapshot .[0]: expected an object, found an array");
+}
+
+/* ---- counts and sizes ---- */
+
+static void test_large_counts(void **state)
+{
+    (void)state;
+    const size_t n = 100000;
+    size_t cap = n * 200 + 64, o = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    o += (size_t)sprintf(s + o, "{\"value\":[");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(s + o, "%s{\"name\":\"s%zu\",\"tags\":{\"i\":\"%zu\"},\"properties\":"
+                             "{\"timeCreated\":\"2026-11-20T%02zu:%02zu:%02zuZ\"}}",
+                             i ? "," : "", i, i, i / 3600 % 24, i / 60 % 60, i % 60);
+    o += (size_t)sprintf(s + o, "]}");
+    char err[ERRLEN];
+    inv_inventory *inv = NULL;
+    assert_int_equal(inv_read_buffer("big.json", s, o, &inv, err, sizeof err), 0);
+    assert_int_equal(inv->nsnapshots, n);
+    for (size_t i = 0; i < n; i += 9973) {
+        char want[32];
+        sprintf(want, "s%zu", i);
+        assert_string_equal(inv->snapshots[i].name, want);
+        sprintf(want, "%zu", i);
+        assert_string_equal(inv_tag_get(inv->snapshots[i].tags, 1, "I"), want);
+        assert_true(inv->snapshots[i].created ==
+                    inv->snapshots[0].created + (sk_time)(i % 86400) * SK_USEC_PER_SEC);
+    }
+    inv_free(inv);
+    /* an error in the last element still names it: "...T03:46:39@" */
+    char *z = s + o - strlen("Z\"}}]}");
+    assert_memory_equal(z, "Z\"}}]}", 6);
+    *z = '@';
+    assert_int_equal(inv_read_buffer("big.json", s, o, &inv, err, sizeof err), -1);
+    char want[160];
+    size_t col = (size_t)(z - s) - strlen("\"2026-11-20T03:46:39") + 1;
+    snprintf(want, sizeof want, "big.json:1:%zu: snapshot .value[%zu] (\"s%zu\"): "
+             "properties.timeCreated: not an RFC 3339 time: \"2026-11-20T03:46:39@\"",
+             col, n - 1, n - 1);
+    assert_string_equal(err, want);
+    free(s);
+}
+
+/* A huge string and a huge name: kept whole, quoted cut short. */
+static void test_long_strings(void **state)
+{
+    (void)state;
+    const size_t big = 5 * 1000 * 1000;
+    char *s = malloc(big + 256);
+    assert_non_null(s);
+    size_t o = (size_t)sprintf(s, "{\"value\":[{\"name\":\"");
+    memset(s + o, 'n', big);
+    o += big;
+    o += (size_t)sprintf(s + o, "\",\"properties\":{\"timeCreated\":\"");
+    size_t col = o;     /* 1-based column of the opening quote */
+    memset(s + o, '9', 200);
+    o += 200;
+    o += (size_t)sprintf(s + o, "\"}}]}");
+    char err[ERRLEN];
+    inv_inventory *inv = NULL;
+    assert_int_equal(inv_read_buffer("long.json", s, o, &inv, err, sizeof err), -1);
+    char want[ERRLEN];
+    snprintf(want, sizeof want, "long.json:1:%zu: snapshot .value[0] (\"%.*s...\"): "
+             "properties.timeCreated: not an RFC 3339 time: \"%.*s...\"",
+             col, 80, s + 19, 100, s + o - 205);
+    assert_string_equal(err, want);
+    memcpy(s + o - 205, "2026-11-20T10:00:00Z\"}}]}", 25);
+    assert_int_equal(inv_read_buffer("long.json", s, o - 180, &inv, err, sizeof err), 0);
+    assert_int_equal(strlen(inv->snapshots[0].name), big);
+    inv_free(inv);
+    free(s);
+}
+
+/* ---- files ---- */
+
+static void test_files(void **state)
+{
+    (void)state;
+    char err[ERRLEN];
+    inv_inventory *inv = (inv_inventory *)err;
+    assert_int_equal(inv_read_file("tests/fixtures/no-such-inventory.json", &inv, err,
+                                   sizeof err), -1);
+    assert_null(inv);
+    assert_string_equal(err, "tests/fixtures/no-such-inventory.json: cannot open: "
+                        "No such file or directory");
+    assert_int_equal(inv_read_file("tests/fixtures", &inv, err, sizeof err), -1);
+    assert_string_equal(err, "tests/fixtures: cannot read: Is a directory");
+    /* a pipe works like a file */
+    assert_int_equal(inv_read_file("/dev/null", &inv, err, sizeof err), -1);
+    assert_string_equal(err, "/dev/null: empty file: expected a JSON object or array");
+    /* a tiny error buffer is not overrun */
+    char tiny[8];
+    assert_int_equal(inv_read_buffer("inv.json", "[1]", 3, &inv, tiny, sizeof tiny), -1);
+    assert_string_equal(tiny, "inv.jso");
+}
+
+/* ---- live pages ---- */
+
+static void test_arm_pages_api(void **state)
+{
+    (void)state;
+    char err[ERRLEN], *next = (char *)err;
+    inv_inventory *inv = inv_new();
+    assert_non_null(inv);
+    const char *p1 = "{\"value\":[{\"name\":\"a\"," P0 "}],\"nextLink\":"
+                     "\"https:\\/\\/management.azure.com\\/x?api-version=2025-01-02\\u0026$skiptoken=A\"}";
+    assert_int_equal(inv_read_arm_page(inv, "page 1", p1, strlen(p1), &next, err, sizeof err), 0);
+    assert_string_equal(next, "https://management.azure.com/x?api-version=2025-01-02&$skiptoken=A");
+    free(next);
+    const char *bad = "{\"value\":[{\"name\":\"b\"," P0 "},{\"name\":\"c\"}],\"nextLink\":\"x\"}";
+    next = (char *)err;
+    assert_int_equal(inv_read_arm_page(inv, "page 2", bad, strlen(bad), &next, err, sizeof err), -1);
+    assert_null(next);
+    assert_string_equal(err, "page 2:1:76: snapshot .value[1] (\"c\"): properties.timeCreated: missing");
+    assert_int_equal(inv->nsnapshots, 1);   /* the failed page added nothing */
+    const char *p2 = "{\"value\":[{\"name\":\"b\"," P0 "}],\"nextLink\":null}";
+    assert_int_equal(inv_read_arm_page(inv, "page 2", p2, strlen(p2), &next, err, sizeof err), 0);
+    assert_null(next);
+    const char *p3 = "{\"value\":[]}";
+    assert_int_equal(inv_read_arm_page(inv, "page 3", p3, strlen(p3), &next, err, sizeof err), 0);
+    assert_null(next);
+    assert_int_equal(inv->nsnapshots, 2);
+    assert_string_equal(inv->snapshots[1].name, "b");
+    /* a page is one object, never the az array */
+    assert_int_equal(inv_read_arm_page(inv, "p", "[]", 2, &next, err, sizeof err), -1);
+    assert_string_equal(err, "p:1:1: malformed JSON: expected '{', found '['");
+    assert_int_equal(inv_read_arm_page(inv, "p", "{\"value\":[]} ,", 14, &next, err, sizeof err), -1);
+    assert_string_equal(err, "p:1:14: malformed JSON: expected the end of the file after the JSON "
+                        "value, found ','");
+    assert_false(inv->disks_known);
+
+    const char *d1 = "{\"value\":[{\"name\":\"dss-data\",\"id\":\"/s/disks/dss-data\",\"location\":"
+                     "\"westeurope\",\"sku\":{\"name\":\"Premium_ZRS\",\"tier\":\"Premium\"},\"zones\":"
+                     "[\"2\"],\"tags\":{\"Backup\":\"hourly\"},\"properties\":{\"diskSizeGB\":1024}},"
+                     "{\"name\":\"other\",\"zones\":null}]}";
+    assert_int_equal(inv_read_arm_disk_page(inv, "disks", d1, strlen(d1), &next, err, sizeof err), 0);
+    assert_null(next);
+    assert_true(inv->disks_known);
+    assert_int_equal(inv->ndisks, 2);
+    const inv_disk *d = &inv->disks[0];
+    assert_string_equal(d->name, "dss-data");
+    assert_string_equal(d->id, "/s/disks/dss-data");
+    assert_string_equal(d->location, "westeurope");
+    assert_string_equal(d->sku, "Premium_ZRS");
+    assert_string_equal(d->zone, "2");
+    assert_string_equal(inv_tag_get(d->tags, d->ntags, "backup"), "hourly");
+    assert_null(inv->disks[1].zone);
+    assert_string_equal(inv->disks[1].id, "");
+    const char *d2 = "{\"value\":[{\"name\":\"x\",\"zones\":\"1\"}]}";
+    assert_int_equal(inv_read_arm_disk_page(inv, "disks", d2, strlen(d2), &next, err, sizeof err), -1);
+    assert_string_equal(err, "disks:1:31: disk .value[0] (\"x\"): zones: expected an array, found a string");
+    const char *d3 = "{\"value\":[{\"id\":\"/d\"}]}";
+    assert_int_equal(inv_read_arm_disk_page(inv, "disks", d3, strlen(d3), &next, err, sizeof err), -1);
+    assert_string_equal(err, "disks:1:11: disk .value[0]: name: missing");
+    assert_int_equal(inv->ndisks, 2);
+    inv_free(inv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_tag_get),
+        cmocka_unit_test(test_arm_list_example),
+        cmocka_unit_test(test_arm_incremental_example),
+        cmocka_unit_test(test_shapes_identical),
+        cmocka_unit_test(test_az_flattened_equals_arm),
+        cmocka_unit_test(test_sample_inventory),
+        cmocka_unit_test(test_pages_array),
+        cmocka_unit_test(test_optional_fields),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_raw_nul),
+        cmocka_unit_test(test_names_decoded),
+        cmocka_unit_test(test_escaped_keys),
+        cmocka_unit_test(test_unknown_fields_skipped),
+        cmocka_unit_test(test_nesting),
+        cmocka_unit_test(test_large_counts),
+        cmocka_unit_test(test_long_strings),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_arm_pages_api),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -223,7 +223,7 @@ static void draw_row(FILE *f, const age_axis *ax, const rpt_plan *r,
         draw_tiers(f, ax, p, plan->now, top);
     fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#2e8b57\" text-anchor=\"end\">kept</text>\n"
             "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#c0392b\" text-anchor=\"end\">pruned</text>\n",
-            SVG_LEFT - 16, top + 46, SVG_LEFT - 16, top + 76);
+            SVG_LEFT - 22, top + 46, SVG_LEFT - 22, top + 76);
     for (size_t i = from; i < to; i++)
         draw_marker(f, ax, plan, gs->order[i], top);
 }
@@ -295,6 +295,8 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
             plan->ndecisions, plan->nkeep, plan->nprune, plan->nunmanaged, plan->nfuture);
     draw_legend(f, 72);
     age_axis ax = plan_axis(r);
+    /* grid first, so the markers stay on top of it */
+    draw_age_axis(f, &ax, SVG_TOP, SVG_TOP + (int)rows * SVG_ROW + 4);
     int top = SVG_TOP;
     for (size_t g = 0; g < gs.nslices; g++) {
         if (gs.start[g + 1] == gs.start[g])
@@ -302,7 +304,6 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
         draw_row(f, &ax, r, &gs, g, top);
         top += SVG_ROW;
     }
-    draw_age_axis(f, &ax, SVG_TOP, top + 4);
     fputs("</svg>\n", f);
     rpt_groups_free(&gs);
     return ferror(f) ? -1 : 0;

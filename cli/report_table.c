@@ -14,11 +14,37 @@ static const table_style colour_style = {
     "\033[1m", "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 };
 
+/* Terminal columns of a UTF-8 string: continuation bytes take none. */
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* Names and messages come from the inventory: control characters (an
+ * escape sequence could rewrite the terminal) are shown as '?'. */
+static void put_safe(FILE *f, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+    }
+}
+
+static void put_padded(FILE *f, const char *s, size_t width)
+{
+    put_safe(f, s);
+    for (size_t n = columns(s); n < width; n++)
+        fputc(' ', f);
+}
+
 static size_t name_width(const rpt_groups *gs, size_t g)
 {
     size_t w = 4;   /* "NAME" */
     for (size_t i = gs->start[g]; i < gs->start[g + 1]; i++) {
-        size_t n = strlen(gs->order[i]->snap->name);
+        size_t n = columns(gs->order[i]->snap->name);
         if (n > w)
             w = n;
     }
@@ -36,7 +62,7 @@ static void print_reasons(FILE *f, const eng_decision *d)
         eng_reason_format(&d->reasons[k], buf, sizeof buf);
         if (k > 0)
             fputs("; ", f);
-        fputs(buf, f);
+        put_safe(f, buf);
     }
 }
 
@@ -50,7 +76,9 @@ static void print_row(FILE *f, const table_style *st, sk_time now,
                     sizeof when);
     rpt_format_age(now - d->snap->created, age, sizeof age);
     bool keep = d->action == ENG_KEEP;
-    fprintf(f, "  %-*s  %-20s  %7s  %s%-5s%s  ", width, d->snap->name, when, age,
+    fputs("  ", f);
+    put_padded(f, d->snap->name, (size_t)width);
+    fprintf(f, "  %-20s  %7s  %s%-5s%s   ", when, age,
             keep ? st->keep : st->prune, keep ? "KEEP" : "PRUNE", st->reset);
     print_reasons(f, d);
     fputc('\n', f);
@@ -67,11 +95,16 @@ static void print_slice(FILE *f, const table_style *st, const rpt_plan *r,
         keep += gs->order[i]->action == ENG_KEEP;
     if (g < plan->ngroups) {
         const eng_group *gr = &plan->groups[g];
-        fprintf(f, "%spolicy %s, disk %s%s\n", st->bold,
-                gr->policy != NULL ? gr->policy->name : "?",
-                rpt_disk_name(gr->source_id), st->reset);
-        if (gr->source_id != NULL)
-            fprintf(f, "  %s%s%s\n", st->dim, gr->source_id, st->reset);
+        fprintf(f, "%spolicy ", st->bold);
+        put_safe(f, gr->policy != NULL ? gr->policy->name : "?");
+        fputs(", disk ", f);
+        put_safe(f, rpt_disk_name(gr->source_id));
+        fprintf(f, "%s\n", st->reset);
+        if (gr->source_id != NULL) {
+            fprintf(f, "  %s", st->dim);
+            put_safe(f, gr->source_id);
+            fprintf(f, "%s\n", st->reset);
+        }
     } else {
         fprintf(f, "%sunmanaged: no policy owns these; they are never pruned%s\n",
                 st->bold, st->reset);
@@ -81,9 +114,11 @@ static void print_slice(FILE *f, const table_style *st, const rpt_plan *r,
             "ACTION", "REASONS");
     for (size_t i = from; i < to; i++)
         print_row(f, st, plan->now, gs->order[i], width);
-    if (g < plan->ngroups)
-        fprintf(f, "  %s: %zu snapshots, keep %zu, prune %zu\n\n",
-                rpt_disk_name(plan->groups[g].source_id), to - from, keep, to - from - keep);
+    if (g < plan->ngroups) {
+        fputs("  ", f);
+        put_safe(f, rpt_disk_name(plan->groups[g].source_id));
+        fprintf(f, ": %zu snapshots, keep %zu, prune %zu\n\n", to - from, keep, to - from - keep);
+    }
     else
         fprintf(f, "  unmanaged: %zu snapshots, all kept\n\n", to - from);
 }
@@ -93,11 +128,8 @@ static void print_warnings(FILE *f, const table_style *st, const eng_plan *plan)
     for (size_t i = 0; i < plan->nnotes; i++) {
         const eng_note *n = &plan->notes[i];
         fprintf(f, "%swarning:%s ", st->warn, st->reset);
-        if (n->policy != NULL)
-            fprintf(f, "policy %s: ", n->policy->name);
-        if (n->snap != NULL)
-            fprintf(f, "snapshot %s: ", n->snap->name);
-        fprintf(f, "%s\n", n->message);
+        put_safe(f, n->message);    /* self-contained: names policy and snapshot */
+        fputc('\n', f);
     }
     if (plan->nunmanaged > 0)
         fprintf(f, "%swarning:%s %zu snapshot%s governed by no policy (unmanaged, never pruned)\n",
@@ -115,8 +147,11 @@ int rpt_plan_table(FILE *f, const rpt_plan *r)
         return -1;
     char now[ENG_TIME_BUFSZ];
     eng_time_format(plan->now, now, sizeof now);
-    fprintf(f, "%splan for %s at %s%s (inventory: %s)\n\n", st->bold, r->policy_path, now,
-            st->reset, r->inventory_path != NULL ? r->inventory_path : "live from Azure");
+    fprintf(f, "%splan for ", st->bold);
+    put_safe(f, r->policy_path);
+    fprintf(f, " at %s%s (inventory: ", now, st->reset);
+    put_safe(f, r->inventory_path != NULL ? r->inventory_path : "live from Azure");
+    fputs(")\n\n", f);
     print_warnings(f, st, plan);
     for (size_t g = 0; g < gs.nslices; g++)
         print_slice(f, st, r, &gs, g);

@@ -1,0 +1,51 @@
+// Microsoft's own SDK clients (@azure/identity, @azure/arm-compute), unchanged,
+// against the local ARM test server. Run by tests/integration/arm_sdk.sh from
+// a directory where both are installed.
+// env: ARM_URL, ARM_SUB, ARM_RG, ARM_DISK, EXPECT_SNAPSHOTS, AZURE_TENANT_ID,
+// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET; NODE_EXTRA_CA_CERTS = the server's ca.pem
+import { ClientSecretCredential } from "@azure/identity";
+import { ComputeManagementClient } from "@azure/arm-compute";
+
+const url = process.env.ARM_URL, sub = process.env.ARM_SUB, rg = process.env.ARM_RG;
+const diskName = process.env.ARM_DISK, want = Number(process.env.EXPECT_SNAPSHOTS);
+let failed = 0;
+const ok = (name, cond, extra = "") => {
+  console.log(`${cond ? "ok" : "not ok"} ${name}${extra ? " " + extra : ""}`);
+  if (!cond) failed = 1;
+};
+const cred = new ClientSecretCredential(process.env.AZURE_TENANT_ID, process.env.AZURE_CLIENT_ID,
+  process.env.AZURE_CLIENT_SECRET, { authorityHost: url, disableInstanceDiscovery: true });
+const client = new ComputeManagementClient(cred, sub, {
+  endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
+  updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } });
+try {
+  let n = 0;
+  for await (const s of client.snapshots.listByResourceGroup(rg)) n++;
+  ok("sdk list snapshots by resource group (all pages)", n === want, `(${n} of ${want})`);
+  let m = 0;
+  for await (const s of client.snapshots.list()) m++;
+  ok("sdk list snapshots by subscription (all pages)", m === want, `(${m} of ${want})`);
+  const disk = await client.disks.get(rg, diskName);
+  ok("sdk get disk", disk.name === diskName && !!disk.location);
+  const created = await client.snapshots.beginCreateOrUpdateAndWait(rg, "sdk-snap-1", {
+    location: disk.location, tags: { "snapkeep-policy": "sdk" }, sku: { name: "Standard_ZRS" },
+    incremental: true, creationData: { createOption: "Copy", sourceResourceId: disk.id } });
+  ok("sdk create snapshot (poller)", created.provisioningState === "Succeeded"
+     && created.incremental === true && created.timeCreated instanceof Date,
+     `(${created.provisioningState})`);
+  const got = await client.snapshots.get(rg, "sdk-snap-1");
+  ok("sdk get snapshot", got.id.toLowerCase() === created.id.toLowerCase()
+     && got.tags["snapkeep-policy"] === "sdk");
+  const restored = await client.disks.beginCreateOrUpdateAndWait(rg, "sdk-restored", {
+    location: disk.location, creationData: { createOption: "Copy", sourceResourceId: got.id } });
+  ok("sdk create disk from snapshot (poller)", restored.provisioningState === "Succeeded");
+  await client.snapshots.beginDeleteAndWait(rg, "sdk-snap-1");
+  let gone = false;
+  try { await client.snapshots.get(rg, "sdk-snap-1"); } catch (e) { gone = e.statusCode === 404; }
+  ok("sdk delete snapshot (poller), then 404", gone);
+  await client.disks.beginDeleteAndWait(rg, "sdk-restored");
+  ok("sdk delete disk (poller)", true);
+} catch (e) {
+  ok("sdk run without exception", false, `${e.name}: ${e.code || ""} ${e.statusCode || ""} ${e.message}`);
+}
+process.exit(failed);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Microsoft's own SDK clients work against tests/arm/serve unchanged:
+# @azure/identity's ClientSecretCredential (authorityHost = the server) and
+# @azure/arm-compute's ComputeManagementClient (endpoint = the server) list
+# snapshots over several pages, create a snapshot and a disk through their
+# pollers, get, and delete. The packages are installed with npm into a cache
+# ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without npm or the
+# registry this test FAILS (it does not skip).
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0)
+CACHE=${ARM_SDK_CACHE:-${TMPDIR:-/tmp}/snapkeep-arm-sdk}
+D=$T_TMP/sdk
+mkdir -p "$D" "$CACHE"
+
+installed() {
+    [ -f "$CACHE/node_modules/@azure/identity/package.json" ] &&
+    [ -f "$CACHE/node_modules/@azure/arm-compute/package.json" ] &&
+    [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ]
+}
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    t_fail "sdk: node and npm are needed for this test (apt-get install nodejs npm)"
+    t_done
+fi
+if ! installed; then
+    ( cd "$CACHE" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+      npm install --no-audit --no-fund --loglevel=error "${PKGS[@]}" ) >"$D/npm.log" 2>&1 &&
+        printf '%s' "${PKGS[*]}" >"$CACHE/.pkgs"
+fi
+if ! installed; then
+    t_fail "sdk: npm install ${PKGS[*]} into $CACHE failed (registry unreachable?)"
+    sed 's/^/    /' "$D/npm.log" | tail -20
+    t_done
+fi
+t_ok "sdk: @azure/identity and @azure/arm-compute installed in $CACHE"
+
+SUB=00000000-0000-4000-8000-0000000000bb
+python3 - "$D/seed.json" "$SUB" <<'PY'
+import json, sys
+sub = sys.argv[2]
+base = "/subscriptions/%s/resourceGroups/rg-sdk/providers/Microsoft.Compute/" % sub
+disk = {"id": base + "disks/disk-sdk", "location": "westeurope",
+        "properties": {"diskSizeGB": 16, "uniqueId": "uid-sdk"}}
+snaps = [{"id": base + "snapshots/seed-%04d" % i, "location": "westeurope",
+          "properties": {"incremental": True, "timeCreated": "2026-11-20T10:00:03.1234567+00:00",
+                         "creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]}}}
+         for i in range(230)]
+json.dump({"disks": [disk], "snapshots": snaps}, open(sys.argv[1], "w"))
+PY
+# One throttled list page and one 503 on a poll: the SDK's own retry policy rides them.
+cat >"$D/faults.json" <<'EOF2'
+{"rules":[{"name":"throttle-page-2","kind":"list","page":2,"times":1,"action":"throttle","retry_after":1},
+          {"name":"poll-503","kind":"operation","nth":[2],"action":"error","status":503}]}
+EOF2
+mkfifo "$D/out"
+"$TOP/tests/arm/serve" --port 0 --state "$D/state.json" --tls-dir "$D/tls" --seed "$D/seed.json" \
+    --faults "$D/faults.json" --log "$D/log.jsonl" --lro-seconds 1 --page-size 50 \
+    >"$D/out" 2>"$D/err" &
+PID=$!
+t_cleanup_hooks+=("kill $PID 2>/dev/null")
+URL=
+read -r -t 20 line <"$D/out" && URL=${line#ready }
+t_check "sdk: test server ready" test -n "$URL"
+
+cp "$TOP/tests/arm/sdk_check.mjs" "$CACHE/sdk_check.mjs"
+( cd "$CACHE" && NODE_EXTRA_CA_CERTS="$D/tls/ca.pem" ARM_URL="$URL" ARM_SUB="$SUB" ARM_RG=rg-sdk \
+    ARM_DISK=disk-sdk EXPECT_SNAPSHOTS=230 AZURE_TENANT_ID=11111111-1111-4111-8111-111111111111 \
+    AZURE_CLIENT_ID=22222222-2222-4222-8222-222222222222 AZURE_CLIENT_SECRET=snapkeep-test-secret \
+    timeout 120 node sdk_check.mjs ) >"$D/node.out" 2>&1
+rc=$?
+grep -E '^(ok|not ok) ' "$D/node.out"
+if [ "$rc" != 0 ]; then
+    t_fail "sdk: node check exited $rc"
+    grep -vE '^(ok|not ok) ' "$D/node.out" | sed 's/^/    /' | tail -20
+fi
+[ "$(grep -c '^not ok ' "$D/node.out")" = 0 ] || T_FAILED=1
+t_check "sdk: the SDK asked for https://management.azure.com/.default with a secret" \
+    grep -q '"scope":"https://management.azure.com/.default".*"credential":"secret"' "$D/log.jsonl"
+t_check "sdk: the injected 429 and 503 were met and ridden" \
+    bash -c 'grep -q "\"faults\":\[\"throttle-page-2\"\]" "$1" && grep -q "\"faults\":\[\"poll-503\"\]" "$1"' _ "$D/log.jsonl"
+t_done

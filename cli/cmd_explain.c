@@ -30,6 +30,7 @@ typedef struct explain_result {     /* one policy */
     bool have_cadence;
     const char *cadence_from;       /* "option" or "policy" */
     int64_t cadence_usec;
+    int64_t jitter_usec;            /* how late the swept runs may start */
     const char *no_numbers;         /* why there are none, or NULL */
     eng_sim *sim;
 } explain_result;
@@ -242,10 +243,16 @@ static void compute(const explain_args *a, const pol_policy *p, explain_result *
         res->no_numbers = "no steady state: a count of `all` keeps a snapshot per period forever";
         return;
     }
+    /* Real schedules drift (timer delays, slow creations): the sweep lets
+     * each run start up to a twelfth of the cadence late, with a fixed seed
+     * so explain prints the same numbers every time. */
+    eng_rng rng;
+    eng_rng_seed(&rng, 1);
+    res->jitter_usec = res->cadence_usec / 12 / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
     eng_sim_params prm = {
         .start = EXPLAIN_START, .cadence_usec = res->cadence_usec,
         .duration_usec = warmup + sweep_usec(p), .warmup_usec = warmup,
-        .work_limit = EXPLAIN_WORK_LIMIT,
+        .jitter_usec = res->jitter_usec, .rng = &rng, .work_limit = EXPLAIN_WORK_LIMIT,
     };
     char err[256];
     if (eng_simulate(p, &prm, &res->sim, err, sizeof err) != 0) {
@@ -290,10 +297,17 @@ static void print_scope(FILE *f, const pol_policy *p)
               "they match nothing\n", f);
 }
 
+typedef struct text_ctx { FILE *f; const pol_rule *last_tier; } text_ctx;
+
 static void text_rule(void *ctx, const pol_rule *r, const char *description)
 {
-    FILE *f = ctx;
-    fprintf(f, "    %s: %s\n", r->text, description);
+    text_ctx *t = ctx;
+    fprintf(t->f, "    %s: %s\n", r->text, description);
+    if (r == t->last_tier) {
+        char d[64];
+        pol_duration_format(&r->end, d, sizeof d);
+        fprintf(t->f, "    older than %s: no tier keeps it\n", d);
+    }
 }
 
 static void print_settings(FILE *f, const pol_policy *p)
@@ -317,15 +331,24 @@ static void print_numbers(FILE *f, const explain_result *res)
         return;
     }
     const eng_sim *s = res->sim;
-    char cad[RPT_AGE_BUFSZ], warm[RPT_AGE_BUFSZ], gap[RPT_AGE_BUFSZ];
+    char cad[RPT_AGE_BUFSZ], warm[RPT_AGE_BUFSZ], gap[RPT_AGE_BUFSZ], late[RPT_AGE_BUFSZ];
     rpt_format_age(res->cadence_usec, cad, sizeof cad);
     rpt_format_age(s->warmup_usec, warm, sizeof warm);
-    fprintf(f, "  at one snapshot every %s (from %s), once %s have passed:\n", cad,
-            strcmp(res->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`", warm);
-    fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
-            s->count_min, s->count_max, s->count_avg);
-    fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
-            s->del_avg);
+    rpt_format_age(res->jitter_usec, late, sizeof late);
+    fprintf(f, "  at one snapshot every %s (from %s), each run up to %s late, once %s have "
+            "passed:\n", cad,
+            strcmp(res->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`", late,
+            warm);
+    if (s->count_min == s->count_max)
+        fprintf(f, "    steady state: %u snapshots per disk\n", s->count_min);
+    else
+        fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
+                s->count_min, s->count_max, s->count_avg);
+    if (s->del_min == s->del_max)
+        fprintf(f, "    deletions per run: %u\n", s->del_min);
+    else
+        fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
+                s->del_avg);
     if (s->ngaps > 0)
         fputs("    largest gap between kept snapshots in each tier:\n", f);
     for (size_t k = 0; k < s->ngaps; k++) {
@@ -347,13 +370,8 @@ static void print_policy(FILE *f, const explain_result *res)
     print_scope(f, p);
     print_settings(f, p);
     fputs("  rules (a snapshot is kept when any rule keeps it):\n", f);
-    each_rule(p, text_rule, f);
-    const pol_rule *last = last_tier(p);
-    if (last != NULL) {
-        char d[64];
-        pol_duration_format(&last->end, d, sizeof d);
-        fprintf(f, "    older than %s: no tier keeps it\n", d);
-    }
+    text_ctx t = { f, last_tier(p) };
+    each_rule(p, text_rule, &t);
     fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
     print_numbers(f, res);
 }
@@ -427,6 +445,7 @@ static void json_numbers(json_out *j, const explain_result *res)
         json_kv_int(j, "seconds", res->cadence_usec / SK_USEC_PER_SEC);
         json_kv_string(j, "text", buf);
         json_kv_string(j, "from", res->cadence_from);
+        json_kv_int(j, "jitter_seconds", res->jitter_usec / SK_USEC_PER_SEC);
         json_end_object(j);
     } else {
         json_null(j);

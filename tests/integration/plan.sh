@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# snapkeep plan from the built binary: every format over the demo inventory,
+# the JSON contract checked with jq, the same plan from both inventory
+# shapes, and the exit codes of bad input (no plan output on refusal).
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+cd "$TOP" || exit 1
+POL=policies/dss-datadir.policy
+INV=policies/sample-inventory.json
+NOW=2026-11-26T12:00:00Z
+D=$T_TMP
+plan() { "$SNAPKEEP" plan "$@"; }
+jqt() { jq -e "$@" >/dev/null; }
+
+# --- JSON: the contract and what scripts rely on ---
+t_exit "plan json exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json
+cp "$T_TMP/out" "$D/plan.json"
+t_check "plan json parses" jqt . "$D/plan.json"
+t_check "json version 1, now echoed" \
+    jqt '.version == 1 and .now == "2026-11-26T12:00:00Z"' "$D/plan.json"
+t_check "one element per input snapshot" \
+    jqt --argjson n "$(jq '.value|length' "$INV")" \
+    '(.snapshots|length) == $n and .summary.total == $n' "$D/plan.json"
+t_check "summary adds up" jqt '.summary.keep + .summary.prune == .summary.total
+    and .summary.keep == ([.snapshots[]|select(.action=="keep")]|length)
+    and .summary.unmanaged == ([.snapshots[]|select(.unmanaged)]|length)' "$D/plan.json"
+t_check "every element has the contract's fields" jqt 'all(.snapshots[];
+    (.name|type)=="string" and (.id|type)=="string" and (.time|test("Z$"))
+    and (.policy==null or (.policy|type)=="string")
+    and (.action=="keep" or .action=="prune") and (.reasons|type)=="array")' \
+    "$D/plan.json"
+t_check "kept ones have reasons, pruned ones none" jqt 'all(.snapshots[];
+    (.action=="keep") == ((.reasons|length) > 0))' "$D/plan.json"
+t_check "unmanaged never pruned, policy null or named" jqt 'all(.snapshots[]|select(.unmanaged);
+    .action=="keep" and .group==null)' "$D/plan.json"
+t_check "20 days hourly: 44-46 kept on dss-data" jqt '.groups[]|select(.disk=="dss-data")
+    | .keep >= 44 and .keep <= 46 and .total == 480' "$D/plan.json"
+t_check "the newest is kept with reason newest" jqt '[.snapshots[]|select(.newest)]
+    | length == 1 and .[0].action=="keep" and (.[0].reasons|index("newest") != null)' \
+    "$D/plan.json"
+ids=$(jq -r '.snapshots[]|select(.action=="prune").id' "$D/plan.json")
+t_check "the man page's jq line lists the prunes as IDs" \
+    test "$(printf '%s\n' "$ids" | grep -c '^/subscriptions/.*/snapshots/')" = \
+         "$(jq .summary.prune "$D/plan.json")"
+
+# --- the az snapshot list shape gives the same plan ---
+python3 tests/gen-inventory --sample --end "$NOW" --format az >"$D/az.json" 2>/dev/null
+python3 tests/gen-inventory --sample --end "$NOW" --format arm >"$D/arm.json" 2>/dev/null
+plan "$POL" --inventory "$D/az.json" --now "$NOW" --format json | jq 'del(.inventory)' >"$D/p-az.json"
+plan "$POL" --inventory "$D/arm.json" --now "$NOW" --format json | jq 'del(.inventory)' >"$D/p-arm.json"
+t_check "az and ARM shapes, same plan" cmp -s "$D/p-az.json" "$D/p-arm.json"
+t_check "same plan is not empty" jqt '.summary.total > 400' "$D/p-az.json"
+
+# --- table ---
+t_exit "plan table exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW"
+cp "$T_TMP/out" "$D/plan.txt"
+t_check "table: heading per policy and disk" grep -q '^policy dss-datadir, disk dss-data$' "$D/plan.txt"
+t_check "table: KEEP and PRUNE rows with reasons" \
+    grep -Eq '^  dss-data-[0-9T]+ +2026-[-0-9T:]+Z +[0-9dhms]+ +KEEP +keep-all 24h' "$D/plan.txt"
+t_check "table: summary per disk and overall" grep -Eq '^  dss-data: 480 snapshots, keep 4[4-6], prune' "$D/plan.txt"
+t_check "table: total line" grep -q '^total: ' "$D/plan.txt"
+t_check "table: unmanaged warned about" grep -q 'governed by no policy' "$D/plan.txt"
+t_check "table: no colour into a pipe" bash -c "! grep -q $'\033' '$D/plan.txt'"
+plan "$POL" --inventory "$INV" --now "$NOW" --colour always >"$D/colour.txt"
+t_check "table: --colour always colours" grep -q $'\033\\[32mKEEP' "$D/colour.txt"
+t_check "table: newest first" bash -c "grep -E '^  dss-data-2' '$D/plan.txt' | awk '{print \$2}' | sort -rc"
+
+# --- SVG ---
+t_exit "plan svg exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format svg
+cp "$T_TMP/out" "$D/plan.svg"
+t_check "svg is well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/plan.svg"
+t_check "svg: one marker per snapshot" test "$(grep -c '<title>dss-\|<title>unm' "$D/plan.svg")" -ge 483
+t_check "svg: legend and tier labels" bash -c "grep -q '>pruned</text>' '$D/plan.svg' && grep -q '>every 12h to 7d</text>' '$D/plan.svg'"
+
+# --- --output ---
+t_exit "--output writes the file" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --output "$D/o.json"
+t_check "--output: nothing on stdout" test ! -s "$T_TMP/out"
+t_check "--output: same as stdout" bash -c "cmp -s '$D/o.json' '$D/plan.json'"
+
+# --- refusals: exit code, a message naming the problem, no plan ---
+printf '{"value":[{"name":"s1","properties":{"timeCreated":"yesterday"}}]}' >"$D/bad-time.json"
+printf '{"value":[{"name":"s1","properties":{"timeCreated":"2026-11-20T10:00:00Z"}},' >"$D/truncated.json"
+t_exit "bad time: exit 1" 1 plan "$POL" --inventory "$D/bad-time.json" --now "$NOW" --format json
+t_check "bad time: names file, snapshot and field" bash -c \
+    "grep -q 'bad-time.json' '$T_TMP/err' && grep -q 's1' '$T_TMP/err' && grep -q 'timeCreated' '$T_TMP/err'"
+t_check "bad time: no plan output" test ! -s "$T_TMP/out"
+t_exit "malformed JSON: exit 1" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW"
+t_check "malformed JSON: no plan output" test ! -s "$T_TMP/out"
+t_exit "refused plan leaves no --output file" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW" --output "$D/none.json"
+t_check "no --output file after refusal" test ! -e "$D/none.json"
+t_exit "missing inventory: exit 1" 1 plan "$POL" --inventory "$D/nope.json" --now "$NOW"
+t_check "missing inventory: its path is named" grep -q "$D/nope.json" "$T_TMP/err"
+t_exit "missing policy file: exit 1" 1 plan "$D/nope.policy" --inventory "$INV" --now "$NOW"
+printf 'keep-all 24h, every 0h to 7d\n' >"$D/bad.policy"
+t_exit "policy with errors: exit 1" 1 plan "$D/bad.policy" --inventory "$INV" --now "$NOW"
+t_check "policy with errors: located message" grep -q 'bad.policy:1:' "$T_TMP/err"
+t_exit "bad --now: exit 2" 2 plan "$POL" --inventory "$INV" --now 2026-13-01T00:00:00Z
+t_check "bad --now: says so" grep -q -- '--now' "$T_TMP/err"
+t_exit "bad --format: exit 2" 2 plan "$POL" --inventory "$INV" --format yaml
+t_exit "bad --colour: exit 2" 2 plan "$POL" --inventory "$INV" --colour sometimes
+t_exit "no policy file: exit 2" 2 plan --inventory "$INV"
+t_exit "two policy files: exit 2" 2 plan "$POL" "$POL" --inventory "$INV"
+t_exit "unknown option: exit 2" 2 plan "$POL" --inventory "$INV" --bogus
+t_exit "--help: exit 0" 0 plan --help
+t_check "--help: usage on stdout" grep -q '^usage: snapkeep plan' "$T_TMP/out"
+
+t_done

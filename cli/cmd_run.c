@@ -1,12 +1,428 @@
-/* Placeholder until the command lands; exits with a usage error. */
+/* snapkeep run: scheduled enforcement. Per policy: list, create what is
+ * due, re-read, evaluate, delete what the plan prunes, behind the rails of
+ * operations.md: one run per state directory, a journal of every change,
+ * fail closed on listing errors and clock skew, stale disks left alone,
+ * max-delete, ownership, and a re-read before every delete. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
+#include "cli/run.h"
+
+enum {
+    OPT_DRY_RUN = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_STATE_DIR, OPT_MAX_DELETE,
+    OPT_ALLOW_STALE, OPT_LOG_FORMAT, OPT_METRICS_FILE
+};
+
+#define RUN_HELPED (-100)
+
+sk_time run_clock(const run_ctx *r)
+{
+    return r->now + (cli_now() - r->real_start);
+}
+
+int run_journal(run_ctx *r, const cli_journal_entry *e)
+{
+    if (r->dry_run)
+        return 0;
+    char err[512];
+    if (!r->journaling || cli_journal_write(&r->journal, e, err, sizeof err) != 0) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s; the change it "
+                     "announces is not made", r->journaling ? err : "journal not open");
+        r->azure_failed = true;     /* stop deleting: the audit trail is gone */
+        return -1;
+    }
+    return 0;
+}
+
+bool run_err_is_client(const az_error *err)
+{
+    return err->http_status >= 400 && err->http_status < 500 && err->http_status != 408 &&
+           err->http_status != 429 && !err->transport && !err->retries_exhausted;
+}
+
+void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_policy *rp,
+                const char *resource, const az_error *err, const char *what)
+{
+    char status[16] = "";
+    if (err->http_status != 0)
+        snprintf(status, sizeof status, "%d", err->http_status);
+    cli_log_field f[] = { { "policy", rp != NULL ? rp->p->name : NULL },
+                          { "resource", resource }, { "code", err->code },
+                          { "http_status", status }, { "request_id", err->request_id },
+                          { "retries_exhausted", err->retries_exhausted ? "true" : NULL } };
+    cli_log_emit(&r->log, level, event, f, 6, "%s: %s: %s", what,
+                 err->code[0] != '\0' ? err->code : (err->transport ? "no answer" : "Error"),
+                 err->message);
+}
+
+/* ---- options ---- */
+
+static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
+{
+    char *end;
+    switch (opt) {
+    case OPT_DRY_RUN: r->dry_run = true; return 0;
+    case OPT_ALLOW_STALE: r->allow_stale = true; return 0;
+    case OPT_STATE_DIR: r->state_dir = arg; return 0;
+    case OPT_METRICS_FILE: r->metrics_file = arg; return 0;
+    case OPT_NOW: return cli_parse_time_opt("--now", arg, &r->now);
+    case OPT_LOG_FORMAT:
+        if (cli_log_parse_format(arg, fmt) == 0)
+            return 0;
+        fprintf(stderr, "snapkeep: --log-format: '%s': use text or json\n", arg);
+        return -1;
+    case OPT_MAX_DELETE:
+        r->max_delete = strtoll(arg, &end, 10);
+        if (*arg != '\0' && *end == '\0' && r->max_delete >= 0 && r->max_delete <= 1000000)
+            return 0;
+        fprintf(stderr, "snapkeep: --max-delete: '%s' is not a count from 0 to 1000000\n", arg);
+        return -1;
+    default:
+        return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
+    }
+}
+
+static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bool *have_now)
+{
+    static const struct option longopts[] = {
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "now", required_argument, NULL, OPT_NOW },
+        { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+        { "max-delete", required_argument, NULL, OPT_MAX_DELETE },
+        { "allow-stale", no_argument, NULL, OPT_ALLOW_STALE },
+        { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+        { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+        { "help", no_argument, NULL, 'h' },
+        CLI_AZURE_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    optind = 1;
+    opterr = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            cli_usage("run", stdout);
+            return RUN_HELPED;
+        }
+        if (opt == OPT_NOW)
+            *have_now = true;
+        if (opt == '?' || run_option(r, opt, optarg, fmt) != 0) {
+            cli_usage("run", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: run: %s\n", argc == optind ? "no policy file given"
+                                                              : "only one policy file, please");
+        cli_usage("run", stderr);
+        return EXIT_USAGE;
+    }
+    r->policy_path = argv[optind];
+    return 0;
+}
+
+/* ---- set-up ---- */
+
+static int check_policies(run_ctx *r)
+{
+    if (r->file->bare || r->file->npolicies == 0) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "policy", NULL, 0,
+                     "%s is a bare policy body: it has no Azure scope, so run would not know "
+                     "which disks it governs; write it as `policy NAME { ... }` with "
+                     "`resource-group`, `disk` or `disks tagged`", r->policy_path);
+        return EXIT_INVALID;
+    }
+    r->pols = calloc(r->file->npolicies, sizeof *r->pols);
+    if (r->pols == NULL)
+        return EXIT_AZURE;
+    r->npols = r->file->npolicies;
+    for (size_t i = 0; i < r->npols; i++) {
+        r->pols[i].p = r->file->policies[i];
+        r->pols[i].subscription = cli_policy_subscription(&r->az, r->pols[i].p);
+        if (r->pols[i].subscription == NULL)
+            return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
+
+/* Reports the runs before this one that never finished, and marks them
+ * reported in the journal. */
+static void report_interrupted(run_ctx *r)
+{
+    cli_journal_scan scan;
+    char err[512];
+    if (cli_journal_scan_file(r->journal.path, &scan, err, sizeof err) != 0) {
+        cli_log_emit(&r->log, CLI_LOG_WARN, "journal", NULL, 0, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < scan.nruns; i++) {
+        int64_t pending = 0;
+        for (size_t k = 0; k < scan.npending; k++) {
+            const cli_journal_pending *p = &scan.pending[k];
+            if (strcmp(p->run, scan.runs[i]) != 0)
+                continue;
+            pending++;
+            cli_log_field f[] = { { "prev_run", p->run }, { "op", p->op },
+                                  { "policy", p->policy }, { "resource", p->resource } };
+            cli_log_emit(&r->log, CLI_LOG_WARN, "interrupted", f, 4,
+                         "interrupted %s of %s (intended %s) has no outcome; this run's "
+                         "listing shows how it ended", p->op, enf_id_name(p->resource), p->time);
+        }
+        cli_log_field f[] = { { "prev_run", scan.runs[i] } };
+        cli_log_emit(&r->log, CLI_LOG_WARN, "interrupted", f, 1,
+                     "run %s did not finish (%lld action(s) without outcome)", scan.runs[i],
+                     (long long)pending);
+        cli_journal_entry e = cli_journal_entry_init(run_clock(r), "interrupted");
+        e.prev_run = scan.runs[i];
+        e.pending = pending;
+        run_journal(r, &e);
+    }
+    cli_journal_scan_free(&scan);
+}
+
+static int open_state(run_ctx *r)
+{
+    char err[1024];
+    const char *dir = cli_state_dir_for(r->state_dir);
+    int rc = cli_state_open(&r->state, dir, "run", err, sizeof err);
+    if (rc != 0) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, rc == 1 ? "locked" : "state", NULL, 0, "%s%s", err,
+                     rc == 1 ? "; exiting" : "");
+        return rc == 1 ? EXIT_REFUSED : EXIT_INVALID;
+    }
+    if (cli_journal_open(&r->journal, &r->state, "run", r->now, err, sizeof err) != 0) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
+        return EXIT_INVALID;
+    }
+    r->journaling = true;
+    report_interrupted(r);
+    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "start");
+    e.message = r->policy_path;
+    return run_journal(r, &e) == 0 ? EXIT_OK : EXIT_INVALID;
+}
+
+/* ---- the run ---- */
+
+static void check_skew(run_ctx *r)
+{
+    bool known = false;
+    int64_t skew = r->client != NULL ? az_clock_skew(r->client, &known) : 0;
+    /* ARM's Date against the run's clock (--now advances with real time) */
+    int64_t eff = skew + (r->real_start - r->now) / SK_USEC_PER_SEC;
+    if (known && eff <= ENF_SKEW_LIMIT_SEC && eff >= -ENF_SKEW_LIMIT_SEC)
+        return;
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)eff);
+    cli_log_field f[] = { { "skew_seconds", known ? s : NULL } };
+    if (known)
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "clock-skew", f, 1,
+                     "the local clock and ARM's differ by %llds (limit %ds): nothing is deleted",
+                     (long long)eff, ENF_SKEW_LIMIT_SEC);
+    else
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "clock-skew", f, 0,
+                     "ARM's clock is unknown (no Date header): nothing is deleted");
+    r->refused = true;
+}
+
+/* A copy holding only snapshots with data (provisioning Succeeded): a
+ * failed or unfinished creation must not take a tier's place and get a
+ * good snapshot pruned. The records point into `src`. */
+static inv_inventory *usable_copy(const inv_inventory *src)
+{
+    inv_inventory *dst = inv_new();
+    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
+        if (!enf_snapshot_usable(&src->snapshots[i]))
+            continue;
+        inv_snapshot *s = inv_add_snapshot(dst);
+        if (s == NULL) {
+            inv_free(dst);
+            return NULL;
+        }
+        *s = src->snapshots[i];
+    }
+    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
+        inv_disk *d = inv_add_disk(dst);
+        if (d == NULL) {
+            inv_free(dst);
+            return NULL;
+        }
+        *d = src->disks[i];
+    }
+    if (dst != NULL)
+        dst->disks_known = src->disks_known;
+    return dst;
+}
+
+static size_t created_or_failed(const run_ctx *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->npols; i++)
+        n += r->pols[i].n.created + r->pols[i].n.failed;
+    return n;
+}
+
+static void print_dry_plan(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
+{
+    rpt_plan rp = { .plan = plan, .file = r->file, .inv = inv, .policy_path = r->policy_path,
+                    .inventory_path = NULL, .colour = cli_use_colour(stdout) };
+    if (rpt_plan_table(stdout, &rp) != 0 || fflush(stdout) != 0)
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "output", NULL, 0, "writing the plan failed");
+}
+
+/* Evaluates and prunes; returns the inventory the plan was made on. */
+static inv_inventory *evaluate_and_prune(run_ctx *r, inv_inventory *evalinv)
+{
+    eng_plan *plan = NULL;
+    char err[512];
+    if (eng_evaluate((const pol_policy *const *)r->file->policies, r->file->npolicies, evalinv,
+                     r->dry_run ? r->now : run_clock(r), &plan, err, sizeof err) != 0) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "evaluate", NULL, 0, "%s: nothing deleted", err);
+        r->azure_failed = true;
+        return evalinv;
+    }
+    run_count_kept(r, plan, evalinv);
+    if (r->dry_run)
+        print_dry_plan(r, plan, evalinv);
+    run_prune(r, plan, evalinv);
+    eng_plan_free(plan);
+    return evalinv;
+}
+
+static inv_inventory *enforce(run_ctx *r)
+{
+    az_error err;
+    memset(&err, 0, sizeof err);
+    if (az_client_new(&r->az.opts, &r->client, &err) != 0) {
+        run_log_az(r, CLI_LOG_ERROR, "azure", NULL, NULL, &err, "cannot talk to Azure");
+        r->azure_failed = true;
+        return NULL;
+    }
+    if (cli_live_inventory(r->client, &r->az, r->file, &r->before) != EXIT_OK) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
+                     "the snapshot listing failed: nothing is created or deleted");
+        r->azure_failed = true;
+        return NULL;
+    }
+    check_skew(r);
+    run_judge(r);
+    inv_inventory *evalinv = NULL;
+    if (r->dry_run) {
+        evalinv = usable_copy(r->before);
+        if (evalinv != NULL)
+            run_create(r, evalinv);
+    } else {
+        run_create(r, NULL);
+        r->after = r->before;
+        if (created_or_failed(r) > 0 &&
+            cli_live_inventory(r->client, &r->az, r->file, &r->after) != EXIT_OK) {
+            cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
+                         "re-reading the snapshots after creation failed: nothing is deleted");
+            r->after = NULL;
+            r->azure_failed = true;
+            return NULL;
+        }
+        check_skew(r);
+        evalinv = usable_copy(r->after);
+    }
+    if (evalinv == NULL) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
+        r->azure_failed = true;
+        return NULL;
+    }
+    return evaluate_and_prune(r, evalinv);
+}
+
+static int exit_code(const run_ctx *r)
+{
+    if (r->azure_failed)
+        return EXIT_AZURE;
+    if (r->refused)
+        return EXIT_REFUSED;
+    if (r->stale)
+        return EXIT_STALE;
+    return r->partial ? EXIT_PARTIAL : EXIT_OK;
+}
+
+static void finish(run_ctx *r, const inv_inventory *inv, int rc)
+{
+    if (!r->dry_run && r->journaling) {
+        run_counts t = { 0 };
+        for (size_t i = 0; i < r->npols; i++) {
+            t.created += r->pols[i].n.created;
+            t.pruned += r->pols[i].n.pruned;
+            t.failed += r->pols[i].n.failed;
+            t.deferred += r->pols[i].n.deferred;
+        }
+        cli_journal_entry e = cli_journal_entry_init(run_clock(r), "end");
+        e.exit_code = rc;
+        e.created = (int64_t)t.created;
+        e.deleted = (int64_t)t.pruned;
+        e.failed = (int64_t)t.failed;
+        e.deferred = (int64_t)t.deferred;
+        run_journal(r, &e);
+    }
+    if (r->journaling || r->dry_run)
+        run_metrics(r, inv, rc);
+    run_summary(r, rc);
+}
+
+static void cleanup(run_ctx *r, inv_inventory *evalinv)
+{
+    for (size_t i = 0; i < r->npols; i++) {
+        run_policy *rp = &r->pols[i];
+        for (size_t k = 0; k < rp->ndisks; k++) {
+            free(rp->disks[k].id);
+            free(rp->disks[k].location);
+        }
+        for (size_t k = 0; k < rp->ngroups; k++)
+            free(rp->groups[k].source);
+        free(rp->disks);
+        free(rp->groups);
+    }
+    free(r->pols);
+    inv_free(evalinv);
+    if (r->after != r->before)
+        inv_free(r->after);
+    inv_free(r->before);
+    az_client_free(r->client);
+    cli_journal_close(&r->journal);
+    cli_state_close(&r->state);
+    pol_file_free(r->file);
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: run: not built yet\n", stderr);
-    return EXIT_USAGE;
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    r.max_delete = -1;
+    r.journal.fd = -1;
+    r.state.lock_fd = -1;
+    cli_azure_init(&r.az);
+    cli_log_format fmt = CLI_LOG_TEXT;
+    bool have_now = false;
+    int rc = parse_args(argc, argv, &r, &fmt, &have_now);
+    if (rc != 0)
+        return rc == RUN_HELPED ? EXIT_OK : rc;
+    r.real_start = cli_now();
+    if (!have_now)
+        r.now = r.real_start;
+    cli_log_init(&r.log, "run", fmt, stderr);
+    r.file = cli_load_policy(r.policy_path, false);
+    if (r.file == NULL)
+        return EXIT_INVALID;
+    rc = check_policies(&r);
+    if (rc == EXIT_OK && !r.dry_run)
+        rc = open_state(&r);
+    inv_inventory *evalinv = NULL;
+    if (rc == EXIT_OK) {
+        evalinv = enforce(&r);
+        rc = exit_code(&r);
+        finish(&r, evalinv != NULL ? evalinv : r.before, rc);
+    }
+    cleanup(&r, evalinv);
+    return rc;
 }

@@ -1,0 +1,105 @@
+/* Internal to `snapkeep run`: the state one run carries between its steps
+ * (cmd_run.c drives; run_create.c creates what is due; run_prune.c deletes
+ * what the plan prunes; run_report.c writes the summary and metrics). */
+#ifndef SNAPKEEP_RUN_H
+#define SNAPKEEP_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "azure/azure.h"
+#include "cli/azure_opts.h"
+#include "cli/journal.h"
+#include "cli/log.h"
+#include "cli/state.h"
+#include "engine/enforce.h"
+#include "engine/evaluate.h"
+
+/* A disk the policy takes snapshots of. */
+typedef struct run_disk {
+    char *id;                   /* ARM ID */
+    char *location;             /* NULL until known */
+    sk_time newest;             /* newest owned snapshot before creation */
+    bool due;
+} run_disk;
+
+/* Staleness of one source disk's owned snapshots, judged before creation. */
+typedef struct run_group {
+    char *source;               /* NULL: snapshots without a source disk */
+    sk_time newest;
+    sk_time limit;
+    enf_staleness stale;
+} run_group;
+
+typedef struct run_counts {
+    size_t kept, created, pruned, failed, deferred;
+} run_counts;
+
+typedef struct run_policy {
+    const pol_policy *p;
+    const char *subscription;
+    run_disk *disks;
+    size_t ndisks;
+    run_group *groups;
+    size_t ngroups;
+    bool no_deletes;            /* a rail closed deletion for this policy */
+    bool failed;                /* an action or step failed for this policy */
+    bool stale;                 /* some disk looked stalled */
+    run_counts n;
+} run_policy;
+
+typedef struct run_ctx {
+    /* options */
+    const char *policy_path;
+    bool dry_run, allow_stale;
+    sk_time now;                /* --now, else the clock at start */
+    sk_time real_start;
+    int64_t max_delete;         /* --max-delete; -1: not given */
+    const char *state_dir, *metrics_file;
+    cli_azure az;
+    cli_log log;
+    /* resources */
+    cli_state state;
+    cli_journal journal;
+    bool journaling;
+    az_client *client;
+    pol_file *file;
+    run_policy *pols;
+    size_t npols;
+    inv_inventory *before;      /* listing before creation */
+    inv_inventory *after;       /* re-read after creation (may be `before`) */
+    /* what happened, for the exit code */
+    bool azure_failed, partial, stale, refused;
+} run_ctx;
+
+/* The run's clock: --now (or the start time) plus the real time elapsed. */
+sk_time run_clock(const run_ctx *r);
+/* Journals a line (a no-op in a dry run). -1 when it could not be written:
+ * the caller must not send the change it announces. */
+int run_journal(run_ctx *r, const cli_journal_entry *e);
+/* Logs an ARM error with its code, status and request id. */
+void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_policy *rp,
+                const char *resource, const az_error *err, const char *what);
+/* Whether an ARM failure is the caller's (4xx other than 429: counted as a
+ * partial run) rather than Azure's or the network's. */
+bool run_err_is_client(const az_error *err);
+
+/* run_create.c: resolves each policy's disks, judges due and staleness on
+ * r->before, and creates what is due (in a dry run, adds a stand-in for
+ * each to *would so the plan shows what the run would do). */
+void run_judge(run_ctx *r);
+void run_create(run_ctx *r, inv_inventory *would);
+
+/* run_prune.c: deletes what the plan prunes that each policy may delete,
+ * within max-delete, each confirmed against ARM just before its delete. */
+void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
+
+/* run_report.c */
+void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
+void run_summary(run_ctx *r, int exit_code);
+/* Remembers the last success per policy (not in a dry run) and writes
+ * --metrics-file; inv (may be NULL) gives the newest snapshot ages. */
+void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code);
+
+#endif

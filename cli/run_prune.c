@@ -1,0 +1,224 @@
+/* `snapkeep run`: deleting what the plan prunes. Only snapshots a policy
+ * owns and no policy keeps are candidates; a stalled disk, a listing
+ * failure or clock skew holds them all back; max-delete lets the oldest go
+ * first and defers the rest; and each one is re-read through ARM just
+ * before its DELETE and left alone if anything about it changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/run.h"
+
+typedef struct del_op {
+    run_ctx *r;
+    run_policy *rp;
+    const inv_snapshot *planned;
+    enf_confirm why;
+} del_op;
+
+typedef struct del_batch {
+    run_ctx *r;
+    az_op *ops;
+    del_op *ctx;
+    size_t n, done;
+} del_batch;
+
+static const run_group *find_group(const run_policy *rp, const char *source)
+{
+    bool none = source == NULL || source[0] == '\0';
+    for (size_t i = 0; i < rp->ngroups; i++) {
+        const run_group *g = &rp->groups[i];
+        if (none ? g->source == NULL : (g->source != NULL && enf_same_id(g->source, source)))
+            return g;
+    }
+    return NULL;
+}
+
+/* Why a candidate may not be deleted in this run at all (NULL: it may). */
+static const char *held_back(const run_ctx *r, const run_policy *rp, const inv_snapshot *s)
+{
+    if (r->refused)
+        return "the local clock and ARM's disagree";
+    if (r->azure_failed || rp->no_deletes)
+        return "an Azure failure earlier in the run";
+    const run_group *g = find_group(rp, s->source_id);
+    if (g == NULL)
+        return "its disk was not judged before creation";
+    if (g->stale == ENF_STALE && !r->allow_stale)
+        return "snapshot creation for its disk looks stalled";
+    return NULL;
+}
+
+/* "VERB NAME" or "VERB NAME: WHY", with the snapshot's fields. */
+static void log_snap(run_ctx *r, cli_log_level lvl, const char *event, const run_policy *rp,
+                     const inv_snapshot *s, const char *verb, const char *why)
+{
+    char taken[ENG_TIME_BUFSZ];
+    eng_time_format(s->created, taken, sizeof taken);
+    cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(s->source_id) },
+                          { "snapshot", s->name }, { "taken", taken } };
+    cli_log_emit(&r->log, lvl, event, f, 4, "%s %s%s%s", verb, s->name,
+                 why != NULL ? ": " : "", why != NULL ? why : "");
+}
+
+static bool confirm_delete(void *ctx, const az_op *op, const inv_snapshot *current)
+{
+    (void)op;
+    del_op *d = ctx;
+    const pol_file *f = d->r->file;
+    if (current == NULL) {
+        d->why = ENF_CONFIRM_ID;
+        return false;
+    }
+    d->why = enf_confirm_delete(d->rp->p, (const pol_policy *const *)f->policies,
+                                f->npolicies, d->planned, current);
+    return d->why == ENF_CONFIRM_OK;
+}
+
+static void on_deleted(void *ctx, az_op *op)
+{
+    del_batch *b = ctx;
+    run_ctx *r = b->r;
+    del_op *d = &b->ctx[op - b->ops];
+    const char *outcome = op->status == AZ_OP_DONE ? (op->already_gone ? "already-gone" : "done")
+                        : op->status == AZ_OP_SKIPPED ? "skipped" : "failed";
+    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
+    e.op = "delete";
+    e.policy = d->rp->p->name;
+    e.disk = d->planned->source_id;
+    e.resource = d->planned->id;
+    e.outcome = outcome;
+    e.request_id = op->err.request_id;
+    if (op->status == AZ_OP_FAILED) {
+        e.error_code = op->err.code;
+        e.error = op->err.message;
+    } else if (op->status == AZ_OP_SKIPPED) {
+        e.error = enf_confirm_text(d->why);
+    }
+    run_journal(r, &e);
+    cli_log_progress(&r->log, "deleting", ++b->done, b->n);
+    if (op->status == AZ_OP_DONE) {
+        d->rp->n.pruned++;
+        log_snap(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",
+                 op->already_gone ? "it was already gone" : NULL);
+    } else if (op->status == AZ_OP_SKIPPED) {
+        d->rp->n.deferred++;
+        char why[160];
+        snprintf(why, sizeof why, "changed since the plan: %s", enf_confirm_text(d->why));
+        log_snap(r, CLI_LOG_WARN, "skip", d->rp, d->planned, "kept", why);
+    } else {
+        d->rp->n.failed++;
+        d->rp->failed = true;
+        if (run_err_is_client(&op->err))
+            r->partial = true;
+        else
+            r->azure_failed = true;
+        char what[200];
+        snprintf(what, sizeof what, "deleting %s failed", d->planned->name);
+        run_log_az(r, CLI_LOG_ERROR, "delete", d->rp, d->planned->name, &op->err, what);
+    }
+}
+
+/* Candidates of one policy, held-back ones counted as deferred. */
+static size_t collect(run_ctx *r, run_policy *rp, const eng_plan *plan,
+                      const inv_inventory *inv, bool *claimed, enf_candidate *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        const eng_decision *d = &plan->decisions[i];
+        if (claimed[i] || !enf_may_delete(rp->p, d, inv))
+            continue;
+        claimed[i] = true;      /* an adopted snapshot goes to one policy only */
+        const char *why = held_back(r, rp, d->snap);
+        if (why != NULL) {
+            rp->n.deferred++;
+            log_snap(r, CLI_LOG_WARN, "hold", rp, d->snap, "not deleting", why);
+            continue;
+        }
+        out[n++] = (enf_candidate){ .snap = d->snap, .index = i };
+    }
+    return n;
+}
+
+static int64_t effective_max(const run_ctx *r, const run_policy *rp)
+{
+    int64_t m = enf_max_delete(rp->p);
+    return r->max_delete >= 0 && r->max_delete < m ? r->max_delete : m;
+}
+
+/* Fills dels with what this policy deletes now; logs the deferred. */
+static size_t choose(run_ctx *r, run_policy *rp, const eng_plan *plan, const inv_inventory *inv,
+                     bool *claimed, enf_candidate *cand, del_op *dels)
+{
+    size_t n = collect(r, rp, plan, inv, claimed, cand);
+    int64_t max = effective_max(r, rp);
+    enf_cut(cand, n, max);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cand[i].deferred) {
+            char why[64];
+            snprintf(why, sizeof why, "over max-delete %lld for this run", (long long)max);
+            rp->n.deferred++;
+            log_snap(r, CLI_LOG_WARN, "defer", rp, cand[i].snap, "deferred", why);
+        } else if (r->dry_run) {
+            rp->n.pruned++;
+            log_snap(r, CLI_LOG_INFO, "would-delete", rp, cand[i].snap, "would delete",
+                     "dry run");
+        } else {
+            dels[k++] = (del_op){ .r = r, .rp = rp, .planned = cand[i].snap };
+        }
+    }
+    return k;
+}
+
+static void send_deletes(run_ctx *r, del_op *dels, size_t n)
+{
+    az_op *ops = calloc(n ? n : 1, sizeof *ops);
+    del_op *sent = calloc(n ? n : 1, sizeof *sent);
+    size_t k = 0;
+    for (size_t i = 0; ops != NULL && sent != NULL && i < n; i++) {
+        cli_journal_entry e = cli_journal_entry_init(run_clock(r), "intent");
+        e.op = "delete";
+        e.policy = dels[i].rp->p->name;
+        e.disk = dels[i].planned->source_id;
+        e.resource = dels[i].planned->id;
+        if (run_journal(r, &e) != 0) {
+            dels[i].rp->failed = true;
+            continue;       /* not journaled: not sent */
+        }
+        sent[k++] = dels[i];
+    }
+    for (size_t i = 0; i < k; i++) {
+        ops[i].kind = AZ_OP_DELETE_SNAPSHOT;
+        ops[i].id = sent[i].planned->id;
+        ops[i].confirm = confirm_delete;
+        ops[i].confirm_ctx = &sent[i];
+    }
+    del_batch b = { r, ops, sent, k, 0 };
+    if (k > 0)
+        az_run_ops(r->client, ops, k, on_deleted, &b);
+    cli_log_progress_end(&r->log);
+    free(ops);
+    free(sent);
+}
+
+void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
+{
+    size_t n = plan->ndecisions;
+    bool *claimed = calloc(n ? n : 1, sizeof *claimed);
+    enf_candidate *cand = calloc(n ? n : 1, sizeof *cand);
+    del_op *dels = calloc(n ? n : 1, sizeof *dels);
+    if (claimed == NULL || cand == NULL || dels == NULL) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
+        r->azure_failed = true;
+    } else {
+        size_t k = 0;
+        for (size_t i = 0; i < r->npols; i++)
+            k += choose(r, &r->pols[i], plan, inv, claimed, cand, dels + k);
+        if (!r->dry_run)
+            send_deletes(r, dels, k);
+    }
+    free(claimed);
+    free(cand);
+    free(dels);
+}

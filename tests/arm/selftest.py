@@ -580,12 +580,41 @@ def test_validation(a, tok):
     check("after 5 virtual minutes the disk accepts snapshots again", st == 202, b)
 
 
+def test_fake_az(a):
+    az = os.path.join(HERE, "fake-az", "az")
+    env = dict(os.environ, ARM_TEST_URL=a.url, ARM_TEST_CA=os.path.join(a.tls, "ca.pem"))
+    r = subprocess.run([az, "account", "get-access-token", "--resource", "https://management.azure.com/",
+                        "-o", "json"], env=env, capture_output=True, text=True)
+    out = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("fake az: get-access-token prints accessToken, expiresOn, expires_on, tokenType",
+          r.returncode == 0 and out.get("accessToken") and re.match(
+              r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$", out.get("expiresOn", ""))
+          and isinstance(out.get("expires_on"), int) and out.get("tokenType") == "Bearer", (r.stderr, out))
+    st, _, _ = a.request("GET", "/subscriptions/%s?%s" % (SUB1, API), token=out.get("accessToken"))
+    check("fake az token accepted by ARM (token kind cli)", st == 200)
+    r = subprocess.run([az, "account", "get-access-token"], capture_output=True, text=True,
+                       env=dict(env, ARM_TEST_AZ_LOGGED_OUT="1"))
+    check("fake az logged out: exit 1, 'az login' on stderr",
+          r.returncode == 1 and "az login" in r.stderr and not r.stdout, r)
+    r = subprocess.run([az, "account", "get-access-token"], capture_output=True, text=True,
+                       env=dict(env, ARM_TEST_REFRESH_TOKEN="stale"))
+    check("fake az with a refresh token the server does not know: exit 1, AADSTS70008",
+          r.returncode == 1 and "AADSTS70008" in r.stderr, r.stderr)
+
+
 def test_incremental_limit(work, seed):
-    b = Server(work, "inclimit", ["--incremental-limit", "3", "--lro-seconds", "0"], seed=seed)
+    b = Server(work, "inclimit", ["--incremental-limit", "3", "--lro-seconds", "0",
+                                  "--operation-url-bytes", "4096"], seed=seed)
     try:
         tok = b.bearer()
         sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
         disk = rid(SUB1, "rg-two", "disks", "disk-inc")
+        st, h, _ = b.request("PUT", sp + "long-url?" + API, snapshot_body(
+            rid(SUB1, "rg-two", "disks", "disk-two"), incremental=False), token=tok)
+        op, loc = h.get("azure-asyncoperation", ""), h.get("location", "")
+        check("--operation-url-bytes 4096: operation URLs of 4 KB that poll fine",
+              len(op) == 4096 and len(loc) == 4096 and b.request("GET", op, token=tok)[2]["status"]
+              == "Succeeded" and b.request("GET", loc, token=tok)[0] == 200, (len(op), len(loc)))
         codes = [b.request("PUT", sp + "inc-%d?%s" % (i, API), snapshot_body(disk), token=tok)[0]
                  for i in range(4)]
         st, _, body = b.request("PUT", sp + "full-1?" + API, snapshot_body(disk, incremental=False), token=tok)
@@ -769,15 +798,16 @@ def test_log(a):
     text = open(a.log).read()
     kinds = {r.get("token") for r in recs if r["kind"] != "token"}
     toks = [r for r in recs if r["kind"] == "token"]
-    check("log: token kinds of ARM requests (secret, assertion, imds, appservice)",
-          {"secret", "assertion", "imds", "appservice"} <= kinds, kinds)
+    check("log: token kinds of ARM requests (secret, assertion, imds, appservice, cli)",
+          {"secret", "assertion", "imds", "appservice", "cli"} <= kinds, kinds)
     check("log: token requests record scope and credential kind",
           any(r.get("scope") == "https://management.azure.com/.default" and r.get("credential") == "secret"
               for r in toks))
     check("log: method, path, status on every line",
           all("method" in r and "path" in r and "status" in r for r in recs))
-    check("log: no client secret and no assertion in the log",
-          SECRET not in text and "configured-assertion-value" not in text)
+    check("log: no client secret, assertion or refresh token in the log",
+          SECRET not in text and "configured-assertion-value" not in text
+          and "snapkeep-test-refresh-token" not in text)
     check("log: no issued access token in the log", "sktest." not in text)
     n = sum(1 for r in recs if r["method"] == "DELETE")
     check("log: DELETEs countable", n >= 10, n)
@@ -862,6 +892,7 @@ def main():
         test_paging(a, tok)
         test_lro(a, tok)
         test_validation(a, tok)
+        test_fake_az(a)
         test_clock_and_expiry(a, tok)
         test_faults(a)
         test_rate(a, a.bearer())

@@ -447,9 +447,16 @@ class Arm:
 
     def _op_url(self, req, op, monitor):
         sub = self.store.subs.get(op["sub"], op["sub"])
-        return "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/DiskOperations/%s?p=%s%s&api-version=%s" % (
-            req.base, sub, op["location"], op["id"], op["p"], "&monitor=true" if monitor else "",
-            op["apiVersion"])
+        fmt = "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/DiskOperations/%s?p=%s%s&api-version=%s"
+        args = [req.base, sub, op["location"], op["id"], op["p"], "&monitor=true" if monitor else "",
+                op["apiVersion"]]
+        url = fmt % tuple(args)
+        pad = self.cfg.operation_url_bytes - len(url)
+        if pad > 0:
+            # Real operation URLs carry long opaque tokens; clients must keep 4 KB ones whole.
+            args[4] += ("-" + "A" * pad)[:pad]
+            url = fmt % tuple(args)
+        return url
 
     def _lro_headers(self, req, op):
         return [("Azure-AsyncOperation", self._op_url(req, op, False)),

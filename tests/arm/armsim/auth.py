@@ -12,6 +12,7 @@ import uuid
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+AZ_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"   # the Azure CLI's public client
 # Audiences Entra issues ARM tokens for (public, US Gov, China clouds).
 KNOWN_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net",
                    "https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net",
@@ -67,6 +68,8 @@ class Auth:
             return self._aad_error(400, "invalid_request", 90002,
                                    "Tenant '%s' not found. Check to make sure you have the correct "
                                    "tenant ID and are signing into the correct cloud." % tenant, corr)
+        if get("grant_type") == "refresh_token":
+            return self._refresh(tenant, form, corr, info)
         if get("grant_type") != "client_credentials":
             return self._aad_error(400, "unsupported_grant_type", 70003,
                                    "The app requested an unsupported grant type '%s'." % get("grant_type"), corr)
@@ -95,21 +98,53 @@ class Auth:
             return self._aad_error(400, "invalid_client", 7000218,
                                    "The request body must contain the following parameter: "
                                    "'client_assertion' or 'client_secret'.", corr)
-        scope = get("scope").strip()
-        if not scope.endswith("/.default") or " " in scope:
-            return self._aad_error(400, "invalid_scope", 1002012,
-                                   "The provided value for scope %s is not valid. Client credential "
-                                   "flows must have a scope value with /.default suffixed to the "
-                                   "resource identifier (application ID URI)." % scope, corr)
-        aud = norm_audience(scope[:-len("/.default")])
-        if aud not in self.issuable:
-            return self._aad_error(400, "invalid_resource", 500011,
-                                   "The resource principal named %s was not found in the tenant "
-                                   "named %s." % (scope[:-len("/.default")], tenant), corr)
+        aud, problem = self._scope(get("scope"), tenant, corr, ())
+        if problem:
+            return problem
         tok, now, exp = self._issue(kind, c.client_id, aud)
         lifetime = int(exp - now)
         return 200, {"token_type": "Bearer", "expires_in": lifetime,
                      "ext_expires_in": lifetime, "access_token": tok}
+
+    def _scope(self, scope, tenant, corr, extra_ok):
+        """(audience, None) for "<known ARM audience>/.default" (plus, for
+        user flows, openid/profile/offline_access), else (None, error)."""
+        words = scope.split()
+        main = [w for w in words if w not in extra_ok]
+        if len(main) != 1 or not main[0].endswith("/.default"):
+            return None, self._aad_error(400, "invalid_scope", 1002012,
+                                         "The provided value for scope %s is not valid. Client "
+                                         "credential flows must have a scope value with /.default "
+                                         "suffixed to the resource identifier (application ID "
+                                         "URI)." % scope, corr)
+        res = main[0][:-len("/.default")]
+        aud = norm_audience(res)
+        if aud not in self.issuable:
+            return None, self._aad_error(400, "invalid_resource", 500011,
+                                         "The resource principal named %s was not found in the "
+                                         "tenant named %s." % (res, tenant), corr)
+        return aud, None
+
+    def _refresh(self, tenant, form, corr, info):
+        """The Azure CLI's user session, as fake-az/az presents it."""
+        get = lambda k: form.get(k, [""])[0]
+        info["credential"] = "cli"
+        if get("client_id").lower() != AZ_CLI_CLIENT_ID:
+            return self._aad_error(400, "unauthorized_client", 700016,
+                                   "Application with identifier '%s' was not found in the "
+                                   "directory '%s'." % (get("client_id"), tenant), corr)
+        if get("refresh_token") != self.cfg.cli_refresh_token:
+            return self._aad_error(400, "invalid_grant", 70008,
+                                   "The provided authorization code or refresh token has expired "
+                                   "due to inactivity.", corr)
+        aud, problem = self._scope(get("scope"), tenant, corr, ("openid", "profile", "offline_access"))
+        if problem:
+            return problem
+        tok, now, exp = self._issue("cli", AZ_CLI_CLIENT_ID, aud)
+        lifetime = int(exp - now)
+        return 200, {"token_type": "Bearer", "scope": get("scope"), "expires_in": lifetime,
+                     "ext_expires_in": lifetime, "access_token": tok,
+                     "refresh_token": self.cfg.cli_refresh_token}
 
     def _assertion_problem(self, a):
         """None when the assertion is accepted: the configured value, or any

@@ -21,6 +21,7 @@ DEFAULT_SECRET = "snapkeep-test-secret"
 DEFAULT_MSI_CLIENT_ID = "33333333-3333-4333-8333-333333333333"
 DEFAULT_MSI_SYSTEM_ID = "44444444-4444-4444-8444-444444444444"
 DEFAULT_IDENTITY_HEADER = "snapkeep-test-identity-header"
+DEFAULT_CLI_REFRESH_TOKEN = "snapkeep-test-refresh-token"
 
 
 def parse_args(argv):
@@ -44,6 +45,8 @@ def parse_args(argv):
     a("--msi-system-client-id", default=DEFAULT_MSI_SYSTEM_ID)
     a("--identity-header", default=DEFAULT_IDENTITY_HEADER,
       help="the X-IDENTITY-HEADER value of the App Service shape")
+    a("--cli-refresh-token", default=DEFAULT_CLI_REFRESH_TOKEN,
+      help="refresh token the fake az (tests/arm/fake-az/az) presents")
     a("--imds-port", type=int, help="also serve the managed-identity endpoint over plain "
       "HTTP on this port (0: pick one; prints 'imds http://127.0.0.1:PORT')")
     a("--audience", action="append", help="ARM token audience accepted (repeatable; default "
@@ -51,6 +54,8 @@ def parse_args(argv):
     a("--token-lifetime", type=float, default=3600.0, help="seconds (default 3600)")
     a("--lro-seconds", type=float, default=0.0, help="how long operations stay InProgress")
     a("--retry-after", type=int, default=1, help="Retry-After on 202s and polls (default 1)")
+    a("--operation-url-bytes", type=int, default=0,
+      help="pad Azure-AsyncOperation/Location URLs to this many bytes (e.g. 4096)")
     a("--page-size", type=int, default=100, help="list page size (default 100)")
     a("--snapshot-burst", type=int, default=7, help="snapshots per disk per window (7)")
     a("--snapshot-window", type=float, default=300.0, help="seconds of that window (300)")

@@ -75,11 +75,7 @@ static int plan_option(plan_args *a, int opt, const char *arg)
         a->colour = (colour_mode)v;
         return 0;
     default:
-#ifdef SNAPKEEP_HAVE_AZURE_OPTS
         return cli_azure_option(&a->azure, opt, arg) == 1 ? 0 : -1;
-#else
-        return -1;
-#endif
     }
 }
 
@@ -89,9 +85,7 @@ static int plan_option(plan_args *a, int opt, const char *arg)
 static int parse_args(int argc, char **argv, plan_args *a)
 {
     memset(a, 0, sizeof *a);
-#ifdef SNAPKEEP_HAVE_AZURE_OPTS
     cli_azure_init(&a->azure);
-#endif
     optind = 1;
     opterr = 1;
     int opt;
@@ -125,7 +119,6 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
         }
         return EXIT_OK;
     }
-#ifdef SNAPKEEP_HAVE_AZURE_OPTS   /* until cli/azure_opts.c lands */
     az_client *client = NULL;
     az_error aerr;
     memset(&aerr, 0, sizeof aerr);
@@ -136,11 +129,6 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
     int rc = cli_live_inventory(client, &a->azure, pf, inv);
     az_client_free(client);
     return rc;
-#else
-    (void)pf;
-    fputs("snapkeep: plan: live listing not built yet: give --inventory FILE\n", stderr);
-    return EXIT_USAGE;
-#endif
 }
 
 static int render(const plan_args *a, const rpt_plan *r, FILE *out)

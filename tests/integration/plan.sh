@@ -4,6 +4,8 @@
 # shapes, and the exit codes of bad input (no plan output on refusal).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=azure_lib.sh
+. "$(dirname "$0")/azure_lib.sh"
 
 cd "$TOP" || exit 1
 POL=policies/dss-datadir.policy
@@ -102,6 +104,39 @@ t_exit "bad --colour: exit 2" 2 plan "$POL" --inventory "$INV" --colour sometime
 t_exit "no policy file: exit 2" 2 plan --inventory "$INV"
 t_exit "two policy files: exit 2" 2 plan "$POL" "$POL" --inventory "$INV"
 t_exit "unknown option: exit 2" 2 plan "$POL" --inventory "$INV" --bogus
+# --- without --inventory: a live listing from ARM (tests/arm/serve), read only ---
+az_seed "$D/seed.json" rg-a:data1:60 rg-a:data2:5
+if az_start "$D/srv" --seed "$D/seed.json" --page-size 25; then
+    az_env_secret
+    az_policy "$D/live.policy" rg-a data1
+    LNOW=2026-11-26T00:00:00Z
+    t_exit "live plan: exit 0" 0 plan "$D/live.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json
+    cp "$T_TMP/out" "$D/live-full.json"
+    # the listing covers the resource group: data2's snapshots come back unmanaged
+    t_check "live plan: the group's 65 snapshots, data2's 5 unmanaged" jqt \
+        '.summary.total == 65 and .summary.unmanaged == 5 and .summary.prune > 0' "$D/live-full.json"
+    managed='{groups, snapshots: [.snapshots[]|select(.unmanaged|not)]}'
+    jq "$managed" "$D/live-full.json" >"$D/live.json"
+    "$SNAPKEEP" inventory "$D/live.policy" --ca-file "$AZ_CA" >"$D/live-inv.json"
+    plan "$D/live.policy" --inventory "$D/live-inv.json" --now "$LNOW" --format json |
+        jq "$managed" >"$D/file.json"
+    t_check "live plan: same decisions as over the listed inventory" cmp -s "$D/live.json" "$D/file.json"
+    t_check "live plan: decisions for data1's 60" jqt '(.snapshots|length) == 60' "$D/live.json"
+    t_check "live plan: inventory null in JSON" jqt '.inventory == null' "$D/live-full.json"
+    t_check "live plan: only reads (no PUT, PATCH or DELETE sent)" python3 -c '
+import json, sys
+bad = [r for r in map(json.loads, open(sys.argv[1])) if r.get("method") in ("PUT", "PATCH", "DELETE")]
+sys.exit(1 if bad else 0)' "$AZ_LOG"
+    t_check "live plan: nothing deleted on the server" test "$(az_state_ids rg-a data1 | wc -l)" = 60
+    az_faults '{"rules":[{"action":"status","status":503,"kind":"list","page":2,"retry_after":0}]}'
+    t_exit "live plan: failing listing -> exit 3" 3 plan "$D/live.policy" --ca-file "$AZ_CA" --now "$LNOW" --timeout 5
+    t_check "live plan: no plan output on failure" test ! -s "$T_TMP/out"
+    az_faults '{"rules":[]}'
+    az_env_clear
+else
+    t_fail "live plan: ARM test server starts"
+fi
+
 t_exit "--help: exit 0" 0 plan --help
 t_check "--help: usage on stdout" grep -q '^usage: snapkeep plan' "$T_TMP/out"
 

@@ -25,6 +25,14 @@ typedef struct explain_args {
     pol_duration cadence;
 } explain_args;
 
+#define EXPLAIN_MAX_TIERS 32
+
+typedef struct explain_estimate {
+    const pol_rule *rule;
+    double count;
+    int64_t gap_usec;
+} explain_estimate;
+
 typedef struct explain_result {     /* one policy */
     const pol_policy *p;
     bool have_cadence;
@@ -33,6 +41,9 @@ typedef struct explain_result {     /* one policy */
     int64_t jitter_usec;            /* how late the swept runs may start */
     const char *no_numbers;         /* why there are none, or NULL */
     eng_sim *sim;
+    explain_estimate estimates[EXPLAIN_MAX_TIERS];  /* when the replay was too long */
+    size_t nestimates;
+    double estimate_total;
 } explain_result;
 
 /* ---- rules in words ---- */
@@ -217,6 +228,52 @@ static int64_t sweep_usec(const pol_policy *p)
     return sweep;
 }
 
+/* When a replay would take too long (years of 15-minute snapshots), a
+ * rough count from the tier windows: each keeps one snapshot per bucket (or
+ * per creation, whichever is rarer) across its window. */
+static int64_t nominal_period_s(eng_period p)
+{
+    switch (p) {
+    case ENG_HOUR: return 3600;
+    case ENG_DAY: return 86400;
+    case ENG_WEEK: return 7 * 86400;
+    case ENG_MONTH: return 2629746;     /* 365.2425 / 12 days */
+    case ENG_YEAR: return 31556952;
+    }
+    return 86400;
+}
+
+static double mid_seconds(const pol_duration *d)
+{
+    int64_t lo, hi;
+    pol_duration_range(d, 0, &lo, &hi);
+    return ((double)lo + (double)hi) / 2;
+}
+
+static void estimate_tiers(const pol_policy *p, explain_result *res)
+{
+    double prev = 0, cadence = (double)res->cadence_usec / SK_USEC_PER_SEC, total = 0;
+    for (size_t i = 0; i < p->nrules && res->nestimates < EXPLAIN_MAX_TIERS; i++) {
+        const pol_rule *r = &p->rules[i];
+        if (!pol_rule_is_tier(r))
+            continue;
+        double end = mid_seconds(&r->end), bucket = cadence;
+        if (r->kind == POL_EVERY)
+            bucket = (double)(r->width_usec / SK_USEC_PER_SEC);
+        else if (r->kind == POL_CALENDAR_TIER)
+            bucket = (double)nominal_period_s(r->period);
+        if (bucket < cadence)
+            bucket = cadence;
+        explain_estimate *e = &res->estimates[res->nestimates++];
+        e->rule = r;
+        e->count = (end - prev) / bucket;
+        e->gap_usec = (int64_t)bucket * SK_USEC_PER_SEC;
+        total += e->count;
+        prev = end;
+    }
+    res->estimate_total = total;
+}
+
 static void compute(const explain_args *a, const pol_policy *p, explain_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -254,6 +311,15 @@ static void compute(const explain_args *a, const pol_policy *p, explain_result *
         .duration_usec = warmup + sweep_usec(p), .warmup_usec = warmup,
         .jitter_usec = res->jitter_usec, .rng = &rng, .work_limit = EXPLAIN_WORK_LIMIT,
     };
+    /* skip a replay that would surely hit the work limit */
+    estimate_tiers(p, res);
+    double runs = (double)prm.duration_usec / (double)prm.cadence_usec;
+    if (runs * res->estimate_total > (double)EXPLAIN_WORK_LIMIT) {
+        res->no_numbers = "the replay to steady state would take too long at this cadence: "
+                          "estimated from the tier windows instead";
+        return;
+    }
+    res->nestimates = 0;
     char err[256];
     if (eng_simulate(p, &prm, &res->sim, err, sizeof err) != 0) {
         res->no_numbers = "the replay failed (out of memory or too many runs)";
@@ -262,8 +328,10 @@ static void compute(const explain_args *a, const pol_policy *p, explain_result *
     if (res->sim->truncated || res->sim->first_steady >= res->sim->nruns) {
         eng_sim_free(res->sim);
         res->sim = NULL;
-        res->no_numbers = "the replay to steady state would take too long at this cadence; "
-                          "try `snapkeep simulate` with a longer --for";
+        res->no_numbers = "the replay to steady state would take too long at this cadence: "
+                          "estimated from the tier windows instead";
+        res->nestimates = 0;
+        estimate_tiers(p, res);
     }
 }
 
@@ -328,6 +396,14 @@ static void print_numbers(FILE *f, const explain_result *res)
 {
     if (res->sim == NULL) {
         fprintf(f, "  %s\n", res->no_numbers);
+        if (res->nestimates > 0)
+            fprintf(f, "    the tiers keep about %.0f snapshots per disk:\n", res->estimate_total);
+        for (size_t k = 0; k < res->nestimates; k++) {
+            char gap[RPT_AGE_BUFSZ];
+            rpt_format_age(res->estimates[k].gap_usec, gap, sizeof gap);
+            fprintf(f, "      %-28s about %.0f, one every %s\n", res->estimates[k].rule->text,
+                    res->estimates[k].count, gap);
+        }
         return;
     }
     const eng_sim *s = res->sim;
@@ -451,6 +527,24 @@ static void json_numbers(json_out *j, const explain_result *res)
         json_null(j);
     }
     json_kv_string(j, "note", res->no_numbers);
+    json_key(j, "estimate");
+    if (res->nestimates == 0) {
+        json_null(j);
+    } else {
+        json_begin_object(j);
+        json_kv_double(j, "count", res->estimate_total, 0);
+        json_key(j, "tiers");
+        json_begin_array(j);
+        for (size_t k = 0; k < res->nestimates; k++) {
+            json_begin_object(j);
+            json_kv_string(j, "rule", res->estimates[k].rule->text);
+            json_kv_double(j, "count", res->estimates[k].count, 1);
+            json_span(j, "gap", res->estimates[k].gap_usec);
+            json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+    }
     json_key(j, "steady_state");
     const eng_sim *s = res->sim;
     if (s == NULL) {

@@ -59,6 +59,18 @@ printf 'daily all\n' >"$T_TMP/grow.policy"
 "$SNAPKEEP" explain --cadence 1h "$T_TMP/grow.policy" >"$T_TMP/grow.txt"
 t_check "a count of all: no steady state" grep -q 'no steady state' "$T_TMP/grow.txt"
 
+# ten years of 15-minute snapshots: too long to replay, estimated instead, quickly
+printf 'snapshot every 15m\nkeep-all 1d, daily to 30d, weekly to 6mo, monthly to 2y, yearly to 10y\n' >"$T_TMP/long.policy"
+start=$(date +%s%N)
+"$SNAPKEEP" explain --format json "$T_TMP/long.policy" >"$T_TMP/long.json"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+t_check "long horizon: answered in under 2 s (${ms} ms)" test "$ms" -lt 2000
+t_check "long horizon: estimate per tier, no steady state" jqt '.policies[0]
+    | .steady_state == null and (.estimate.count >= 160 and .estimate.count <= 185)
+    and (.estimate.tiers|length) == 5 and .estimate.tiers[0].count == 96' "$T_TMP/long.json"
+"$SNAPKEEP" explain "$T_TMP/long.policy" >"$T_TMP/long.txt"
+t_check "long horizon: says it estimated" grep -q 'estimated from the tier windows' "$T_TMP/long.txt"
+
 t_exit "bad --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1x "$G/seed.policy"
 t_exit "monthly --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1mo "$G/seed.policy"
 t_exit "bad --format: exit 2" 2 "$SNAPKEEP" explain --format yaml "$G/seed.policy"

@@ -271,6 +271,10 @@ def test_entra(a):
     check("assertion: well-formed JWT with the exchange audience accepted", st == 200, b)
     st, _, _ = a.request("GET", "/subscriptions/%s?%s" % (SUB1, API), token=b.get("access_token"))
     check("assertion token accepted by ARM", st == 200)
+    made = subprocess.run([os.path.join(HERE, "make-jwt"), "sa", "600", str(now)],
+                          capture_output=True, text=True).stdout.strip()
+    st, _, b = a.token(client_assertion_type=at, client_assertion=made)
+    check("assertion: make-jwt's output (at the virtual now) accepted", st == 200, b)
     st, _, b = a.token(client_assertion_type=at, client_assertion="configured-assertion-value")
     check("assertion: the configured --client-assertion value accepted", st == 200, b)
     for why, claims in (("wrong audience", {"aud": "api://other", "iss": "i", "sub": "s", "exp": now + 600}),
@@ -727,6 +731,12 @@ def test_faults(a):
     check("fault fail-lro: Location poll answers the error, resource is Failed",
           st2 == 500 and error_code(lb) == "InternalDiskManagementError"
           and g["properties"]["provisioningState"] == "Failed", (st2, lb, g))
+    a.set_faults({"rules": [{"action": "fail-lro", "method": "PUT", "state": "Canceled", "times": 1}]})
+    st, h, b = a.request("PUT", sp + "cancel-1?" + API, snapshot_body(disk), token=tok)
+    wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] != "InProgress")
+    ob = a.request("GET", h["azure-asyncoperation"], token=tok)[2]
+    check("fault fail-lro with state Canceled: operation ends Canceled with the error",
+          ob["status"] == "Canceled" and ob.get("error", {}).get("code"), ob)
     a.set_faults({"rules": [{"action": "fail-lro", "method": "DELETE", "times": 1}]})
     st, h, b = a.request("DELETE", sp + "disk-two-00150?" + API, token=tok)
     wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] != "InProgress")
@@ -772,6 +782,73 @@ def test_faults(a):
     a.clear_faults()
     seq = [a.request("GET", sp + "disk-two-00104?" + API, token=tok)[0] for _ in range(3)]
     check("faults file removed: no faults", seq == [200, 200, 200], seq)
+
+
+def retrying(srv, method, path, body=None, tok=None, ok=(200, 201, 202, 204, 404, 409)):
+    """A client that rides faults: retries 429/5xx and dropped connections."""
+    for _ in range(60):
+        try:
+            st, h, b = srv.request(method, path, body, token=tok)
+        except (OSError, http.client.HTTPException):
+            continue
+        if st in ok:
+            return st, h, b
+        time.sleep(0.01)
+    raise RuntimeError("%s %s kept failing" % (method, path))
+
+
+def test_concurrency(work, seed):
+    c = Server(work, "concurrent", ["--lro-seconds", "0.2", "--retry-after", "0",
+                                    "--snapshot-burst", "1000"], seed=seed)
+    c.set_faults({"seed": 3, "rules": [
+        {"name": "t", "kind": "arm", "every": 3, "action": "throttle", "retry_after": 0},
+        {"name": "e", "kind": "arm", "probability": 0.2, "action": "error", "status": 503},
+        {"name": "d", "kind": "arm", "every": 7, "action": "drop-after"}]})
+    sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
+    disks = [rid(SUB1, "rg-two", "disks", "disk-two"), rid(SUB1, "rg-two", "disks", "disk-rate"),
+             rid(SUB1, "rg-two", "disks", "disk-inc")]
+    errors, kept = [], set()
+    lock = threading.Lock()
+    tok = c.bearer()
+
+    def worker(k):
+        try:
+            for i in range(10):
+                name = "cc-%d-%d" % (k, i)
+                st, _, b = retrying(c, "PUT", sp + name + "?" + API,
+                                    snapshot_body(disks[(k + i) % 3], incremental=False), tok)
+                g = wait_for(lambda: (retrying(c, "GET", sp + name + "?" + API, tok=tok)[2] or {})
+                             .get("properties", {}).get("provisioningState") in ("Succeeded", None))
+                exists = retrying(c, "GET", sp + name + "?" + API, tok=tok)[0] == 200
+                if exists and i % 2:
+                    retrying(c, "DELETE", sp + name + "?" + API, tok=tok)
+                    wait_for(lambda: retrying(c, "GET", sp + name + "?" + API, tok=tok)[0] == 404)
+                elif exists:
+                    with lock:
+                        kept.add(name)
+        except Exception as e:
+            errors.append(repr(e))
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    t = time.time()
+    for x in ts:
+        x.start()
+    for x in ts:
+        x.join()
+    c.clear_faults()
+    dt = time.time() - t
+    try:
+        names, _, probs = list_all(c, tok, sp.rstrip("/"), 100)
+        listed = {n for n in names if n.startswith("cc-")}
+        in_state = {s["name"] for s in c.read_state()["snapshots"] if s["name"].startswith("cc-")}
+        print("# 8 clients x 10 create/poll/delete under 1/3 throttled, 1/5 503, 1/7 dropped: %.1f s"
+              % dt, flush=True)
+        check("concurrent clients under dense faults: every client finished", not errors, errors[:3])
+        check("concurrent clients under dense faults: list and state file hold exactly the kept "
+              "snapshots", listed == kept == in_state and len(kept) == 40 and not probs,
+              (len(listed), len(kept), len(in_state), probs))
+    finally:
+        rc = c.stop()
+    check("SIGTERM with clients' keep-alive connections open: exit 0", rc == 0, rc)
 
 
 def test_throttle(work, seed):
@@ -899,6 +976,7 @@ def main():
         test_log(a)
         test_incremental_limit(work, seed)
         test_throttle(work, seed)
+        test_concurrency(work, seed)
         test_restart_and_sigterm(work, seed)
     finally:
         rc = a.stop()

@@ -484,7 +484,7 @@ class Arm:
         obj = self.store.get(op["target"])
         fail = op.get("fail")
         op["endTime"] = iso_z(vnow)
-        op["status"] = "Failed" if fail else "Succeeded"
+        op["status"] = fail.get("state", "Failed") if fail else "Succeeded"
         if obj is None:
             return
         props = obj["properties"]
@@ -495,7 +495,7 @@ class Arm:
             else:
                 self.store.remove(op["target"])
         else:
-            props["provisioningState"] = "Failed" if fail else "Succeeded"
+            props["provisioningState"] = fail.get("state", "Failed") if fail else "Succeeded"
             self.store.touch(op["target"])
 
     def _operation(self, req, op_id):
@@ -520,7 +520,7 @@ class Arm:
         body = {"startTime": op["startTime"], "status": op["status"], "name": op["id"]}
         if op["status"] != "InProgress":
             body["endTime"] = op["endTime"]
-        if fail and op["status"] == "Failed":
+        if fail and op["status"] != "InProgress":
             body["error"] = {"code": fail["code"], "message": fail["message"]}
         parts = json.dumps(body)
         if op["status"] == "Succeeded" and op["kind"] == "put" and out is not None:

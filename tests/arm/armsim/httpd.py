@@ -191,7 +191,8 @@ class Handler(BaseHTTPRequestHandler):
             elif a in ("drop-after", "drop-mid"):
                 flags.setdefault("drop", a[5:])
             elif a == "fail-lro":
-                flags["fail-lro"] = {"code": r.get("code") or "InternalOperationError",
+                flags["fail-lro"] = {"state": r.get("state") or "Failed",
+                                     "code": r.get("code") or "InternalOperationError",
                                      "message": r.get("message") or "The operation failed "
                                      "(injected by the test server's faults file).",
                                      "status": r.get("status") or 500}

@@ -752,6 +752,70 @@ static void test_empty_and_refused(void **state)
     tb_policy_free(p);
 }
 
+/* A zone whose clock steps back across midnight: +01:00 until
+ * 2026-06-15T23:30Z, then +00:00, so local time goes from 06-16T00:30 back
+ * to 06-15T23:30. The day key falls back, and the tier must still keep one
+ * snapshot per day: the oldest. Made as TZif v1 bytes here, since no real
+ * zone in the tzdata of today does this. */
+static eng_tz *backward_zone(void)
+{
+    unsigned char d[44 + 4 + 1 + 12 + 8] = { 'T', 'Z', 'i', 'f' };
+    const int64_t x = tb_time("2026-06-15T23:30Z") / SK_USEC_PER_SEC;
+    unsigned char *p = d + 32;
+    const uint32_t counts[] = { 1, 2, 8 };  /* timecnt, typecnt, charcnt */
+    for (int i = 0; i < 3; i++, p += 4)
+        p[0] = 0, p[1] = 0, p[2] = 0, p[3] = (unsigned char)counts[i];
+    p[0] = (unsigned char)(x >> 24), p[1] = (unsigned char)(x >> 16);
+    p[2] = (unsigned char)(x >> 8), p[3] = (unsigned char)x;
+    p[4] = 1;                                   /* after x: type 1 */
+    p += 5;
+    const unsigned char types[12] = { 0, 0, 0x0e, 0x10, 0, 0,   /* +3600 "ONE" */
+                                      0, 0, 0, 0, 0, 4 };       /* 0 "ZRO" */
+    memcpy(p, types, 12);
+    memcpy(p + 12, "ONE\0ZRO\0", 8);
+    char err[128];
+    eng_tz *tz = eng_tz_parse("Test/Back", d, sizeof d, err, sizeof err);
+    if (tz == NULL)
+        fail_msg("crafted zone: %s", err);
+    return tz;
+}
+
+static void test_backward_clock(void **state)
+{
+    (void)state;
+    /* local: a 06-15 21:30, b 06-16 00:20, c 06-15 23:40, d 06-16 00:20,
+     * e 06-16 02:30 */
+    static const char *const when[] = { "2026-06-15T20:30Z", "2026-06-15T23:20Z",
+                                        "2026-06-15T23:40Z", "2026-06-16T00:20Z",
+                                        "2026-06-16T02:30Z" };
+    static const char *const names[] = { "a", "b", "c", "d", "e" };
+    static const struct { const char *rules, *kept; } cases[] = {
+        { "daily to 3d", "a b e" },
+        /* restic compares with the last kept value only: the day that comes
+         * back is kept again. */
+        { "daily all", "a b c e" },
+    };
+    inv_inventory *inv = tb_inv();
+    for (int i = 0; i < 5; i++)
+        tb_snap(inv, names[i], D1, tb_time(when[i]));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pol_policy *p = tb_policy("back", true, NULL);
+        eng_tz_free(p->tz);
+        p->tz = backward_zone();
+        assert_int_equal(eng_bucket(ENG_DAY, p->tz, tb_time(when[2])),
+                         eng_bucket(ENG_DAY, p->tz, tb_time(when[0])));
+        tb_rules(p, cases[c].rules);
+        eng_plan *plan = tb_eval(&p, 1, inv, tb_time("2026-06-16T12:00Z"));
+        char *kept = tb_kept(plan);
+        if (strcmp(kept, cases[c].kept) != 0)
+            fail_msg("%s: kept '%s', want '%s'", cases[c].rules, kept, cases[c].kept);
+        free(kept);
+        eng_plan_free(plan);
+        tb_policy_free(p);
+    }
+    inv_free(inv);
+}
+
 static void test_reason_format(void **state)
 {
     (void)state;
@@ -794,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_future_counts_and_notes),
         cmocka_unit_test(test_empty_and_refused),
+        cmocka_unit_test(test_backward_clock),
         cmocka_unit_test(test_reason_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,15 +57,29 @@ static int fail(char *err, size_t errlen, const char *msg, const char *arg, size
     return -1;
 }
 
+/* Bytes that would garble a terminal are shown escaped. */
+static int unexpected(char *err, size_t errlen, char c)
+{
+    if (err && errlen) {
+        if (c > ' ' && c < 127)
+            snprintf(err, errlen, "unexpected character '%c'", c);
+        else if (c == ' ')
+            snprintf(err, errlen, "unexpected character ' '");
+        else
+            snprintf(err, errlen, "unexpected byte 0x%02x", (unsigned char)c);
+    }
+    return -1;
+}
+
 /* One <integer><unit> pair at s[*i]. */
 static int parse_pair(const char *s, size_t len, size_t *i, pol_duration *out, bool seen[],
-                      char *err, size_t errlen)
+                      int64_t *value, char *err, size_t errlen)
 {
     size_t start = *i;
     int64_t v = 0;
     if (!is_digit(s[*i]))
         return is_letter(s[*i]) ? fail(err, errlen, "expected a number before", s + *i, 1)
-                                : fail(err, errlen, "unexpected character", s + *i, 1);
+                                : unexpected(err, errlen, s[*i]);
     while (*i < len && is_digit(s[*i])) {
         int digit = s[(*i)++] - '0';
         if (v > (INT64_MAX - digit) / 10)
@@ -77,7 +91,7 @@ static int parse_pair(const char *s, size_t len, size_t *i, pol_duration *out, b
         (*i)++;
     if (*i == ustart)
         return *i == len ? fail(err, errlen, "missing unit after", s + start, *i - start)
-                         : fail(err, errlen, "unexpected character", s + *i, 1);
+                         : unexpected(err, errlen, s[*i]);
     int u = unit_of(s + ustart, *i - ustart);
     if (u < 0)
         return fail(err, errlen, "unknown unit", s + ustart, *i - ustart);
@@ -86,10 +100,9 @@ static int parse_pair(const char *s, size_t len, size_t *i, pol_duration *out, b
         snprintf(msg, sizeof msg, "unit '%s' given twice", unit_names[u]);
         return fail(err, errlen, msg, NULL, 0);
     }
-    if (v == 0)
-        return fail(err, errlen, "count must be positive in", s + start, *i - start);
     seen[u] = true;
     *field(out, u) = v;
+    *value = v;
     return 0;
 }
 
@@ -102,9 +115,22 @@ int pol_duration_parse(const char *s, size_t len, pol_duration *out, char *err,
 
     if (!s || len == 0)
         return fail(err, errlen, "empty duration", NULL, 0);
-    while (i < len)
-        if (parse_pair(s, len, &i, &d, seen, err, errlen) != 0)
+    size_t zero_at = len, zero_len = 0;
+    while (i < len) {
+        size_t start = i;
+        int64_t v = 0;
+        if (parse_pair(s, len, &i, &d, seen, &v, err, errlen) != 0)
             return -1;
+        if (v == 0 && zero_at == len) {
+            zero_at = start;
+            zero_len = i - start;
+        }
+    }
+    /* "0h" alone is a zero duration; "1d0h" names the bad pair */
+    if (pol_duration_is_zero(&d))
+        return fail(err, errlen, "zero duration", NULL, 0);
+    if (zero_at != len)
+        return fail(err, errlen, "count must be positive in", s + zero_at, zero_len);
     /* Each part alone within the bound keeps the sum below 6 x bound. */
     for (int u = 0; u < U_COUNT; u++)
         if (get(&d, u) > POL_DURATION_MAX_SECONDS / unit_max_seconds[u])

@@ -212,10 +212,10 @@ static int64_t be64(const unsigned char *p)
 
 static const char *read_hdr(const unsigned char *d, size_t len, size_t pos, tzif_hdr *h)
 {
-    if (len < 44 || pos > len - 44)
-        return "truncated TZif header";
-    if (memcmp(d + pos, "TZif", 4) != 0)
+    if (pos > len || (len - pos >= 4 && memcmp(d + pos, "TZif", 4) != 0))
         return "not TZif data (bad magic)";
+    if (len - pos < 44)
+        return "truncated TZif header";
     h->version = (char)d[pos + 4];
     if (h->version != 0 && h->version < '2')
         return "unknown TZif version";

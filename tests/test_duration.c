@@ -45,8 +45,11 @@ static const dur_case dur_cases[] = {
     { "1min", NULL, "unknown unit 'min'" },
     { "1H", NULL, "unknown unit 'H'" },
     { "1s", NULL, "unknown unit 's'" },
-    { "0h", NULL, "count must be positive" },
-    { "1d0h", NULL, "count must be positive" },
+    { "0h", NULL, "zero duration" },
+    { "0d0h", NULL, "zero duration" },
+    { "00m", NULL, "zero duration" },
+    { "1d0h", NULL, "count must be positive in '0h'" },
+    { "0y1d", NULL, "count must be positive in '0y'" },
     { "99999999999999999999h", NULL, "number too large" },
     { "9223372036854775807m", NULL, "duration longer than 10000 years" },
     { "10001y", NULL, "duration longer than 10000 years" },
@@ -59,6 +62,8 @@ static const dur_case dur_cases[] = {
     { "1.5h", NULL, "unexpected character '.'" },
     { "-1h", NULL, "unexpected character '-'" },
     { "+1h", NULL, "unexpected character '+'" },
+    { "1d\n", NULL, "unexpected byte 0x0a" },
+    { "1d\xc3\xa9", NULL, "unexpected byte 0xc3" },
 };
 
 static void test_parse_table(void **state)

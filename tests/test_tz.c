@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "engine/calendar.h"
 #include "engine/tz.h"
+#include "grammar/parse.h"
 
 #define ZONEDIR "/usr/share/zoneinfo"
 
@@ -387,6 +389,116 @@ static void test_truncated_and_corrupt(void **state)
     assert_null(eng_tz_parse("x", (const unsigned char *)"TZif", 4, err, sizeof err));
 }
 
+/* ---- pol_zone_load ---------------------------------------------------- */
+
+static void test_zone_load(void **state)
+{
+    (void)state;
+    char err[256];
+    unsetenv("TZDIR");
+    eng_tz *tz = pol_zone_load("UTC", err, sizeof err);
+    assert_non_null(tz);
+    assert_int_equal(eng_tz_offset(tz, 1795694400), 0);
+    eng_tz_free(tz);
+    tz = pol_zone_load("Etc/UTC", err, sizeof err);
+    assert_non_null(tz);
+    eng_tz_free(tz);
+    tz = pol_zone_load("Europe/Paris", err, sizeof err);
+    assert_non_null(tz);
+    assert_string_equal(eng_tz_name(tz), "Europe/Paris");
+    assert_int_equal(eng_tz_offset(tz, 1795694400), 3600);
+    eng_tz_free(tz);
+    tz = pol_zone_load("America/Port-au-Prince", err, sizeof err);
+    assert_non_null(tz);
+    eng_tz_free(tz);
+    tz = pol_zone_load("Etc/GMT+5", err, sizeof err);
+    assert_non_null(tz);
+    assert_int_equal(eng_tz_offset(tz, 0), -5 * 3600);
+    eng_tz_free(tz);
+
+    assert_null(pol_zone_load("Europe/Pariss", err, sizeof err));
+    assert_string_equal(err,
+        "unknown time zone \"Europe/Pariss\" (not found in /usr/share/zoneinfo)");
+    assert_null(pol_zone_load("Europe", err, sizeof err));
+    assert_non_null(strstr(err, "unknown time zone \"Europe\""));
+    assert_null(pol_zone_load("Europe/Paris/x", err, sizeof err));
+    assert_non_null(strstr(err, "unknown time zone"));
+}
+
+static void test_zone_bad_names(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "/etc/passwd", "../etc/passwd", "Europe/../../etc/passwd", "Europe/..",
+        "Europe Paris", "Europe/Paris\n", "Europe/Paris/", "Europe//Paris", "Europe/Par*s",
+        "Europe/Paris.bak", "\xc3\xa9t\xc3\xa9",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        if (pol_zone_load(bad[i], err, sizeof err))
+            fail_msg("accepted zone name \"%s\"", bad[i]);
+        assert_non_null(strstr(err, "time zone"));
+    }
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* $TZDIR is honoured; bad files in it are refused with the path named. */
+static void test_zone_tzdir(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-tzdir-XXXXXX", path[256], err[256];
+    unsigned char buf[512];
+    assert_non_null(mkdtemp(dir));
+    setenv("TZDIR", dir, 1);
+
+    snprintf(path, sizeof path, "%s/My_Zone", dir);
+    size_t n = make_footer_only(buf, 0, "<+0545>-5:45");
+    write_file(path, buf, n);
+    eng_tz *tz = pol_zone_load("My_Zone", err, sizeof err);
+    if (!tz)
+        fail_msg("%s", err);
+    assert_int_equal(eng_tz_offset(tz, 1795694400), 5 * 3600 + 45 * 60);
+    eng_tz_free(tz);
+
+    snprintf(path, sizeof path, "%s/Junk", dir);
+    write_file(path, "not a zone\n", 11);
+    assert_null(pol_zone_load("Junk", err, sizeof err));
+    assert_non_null(strstr(err, "time zone \"Junk\""));
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "not TZif"));
+    remove(path);
+
+    /* leap-second ("right/") data is refused rather than misread */
+    n = make_footer_only(buf, 0, "UTC0");
+    buf[28 + 3] = 1;                    /* first header: leapcnt = 1 */
+    snprintf(path, sizeof path, "%s/Leapy", dir);
+    write_file(path, buf, n);
+    assert_null(pol_zone_load("Leapy", err, sizeof err));
+    assert_non_null(strstr(err, "leap seconds"));
+    remove(path);
+
+    assert_null(pol_zone_load("Europe/Paris", err, sizeof err));
+    char want[256];
+    snprintf(want, sizeof want, "unknown time zone \"Europe/Paris\" (not found in %s)", dir);
+    assert_string_equal(err, want);
+    /* UTC needs no file */
+    tz = pol_zone_load("UTC", err, sizeof err);
+    assert_non_null(tz);
+    eng_tz_free(tz);
+
+    snprintf(path, sizeof path, "%s/My_Zone", dir);
+    remove(path);
+    rmdir(dir);
+    unsetenv("TZDIR");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +510,9 @@ int main(void)
         cmocka_unit_test(test_footer_dst_all_year),
         cmocka_unit_test(test_bad_footers),
         cmocka_unit_test(test_truncated_and_corrupt),
+        cmocka_unit_test(test_zone_load),
+        cmocka_unit_test(test_zone_bad_names),
+        cmocka_unit_test(test_zone_tzdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,14 +201,33 @@ static size_t check_escape(ij_cur *c, const unsigned char *p)
 #define ONES  UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-/* Whether any of the eight bytes is '"', '\\', a control character or
- * non-ASCII: those need the byte-by-byte path. */
-static inline bool word_special(uint64_t w)
+/* The high bit of every byte that is '"', '\\', a control character or
+ * non-ASCII: those need the byte-by-byte path. A borrow can only flag a
+ * byte above a truly special one, so the lowest flag is exact. */
+static inline uint64_t word_special(uint64_t w)
 {
     uint64_t q = w ^ (ONES * '"');
     uint64_t b = w ^ (ONES * '\\');
     uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) | w;
-    return (t & HIGHS) != 0;
+    return t & HIGHS;
+}
+
+/* Advances p over the plain bytes of a string, eight at a time. */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t m = word_special(w);
+        if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            p += (unsigned)__builtin_ctzll(m) >> 3;
+#endif
+            return p;
+        }
+        p += 8;
+    }
+    return p;
 }
 
 int ij_string(ij_cur *c, ij_str *out)
@@ -216,13 +235,7 @@ int ij_string(ij_cur *c, ij_str *out)
     const unsigned char *open = c->p, *p = c->p + 1, *end = c->end;
     bool escaped = false;
     for (;;) {
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            if (word_special(w))
-                break;
-            p += 8;
-        }
+        p = skip_plain(p, end);
         if (p >= end)
             return ij_fail(c, open, "malformed JSON: unterminated string");
         unsigned char b = *p;
@@ -315,15 +328,4 @@ size_t ij_decode(const ij_str *s, char *dst)
         d += put_utf8(d, u);
     }
     return (size_t)(d - dst);
-}
-
-bool ij_str_is(const ij_str *s, const char *lit, size_t litlen)
-{
-    if (!s->escaped)
-        return s->len == litlen && memcmp(s->raw, lit, litlen) == 0;
-    char buf[64];
-    if (s->len > sizeof buf)
-        return false;
-    size_t n = ij_decode(s, buf);
-    return n == litlen && memcmp(buf, lit, litlen) == 0;
 }

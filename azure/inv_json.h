@@ -64,8 +64,6 @@ int ij_string(ij_cur *c, ij_str *out);
 /* Decodes a scanned string into dst (room for s->len bytes suffices);
  * returns the decoded length. "\u0000" decodes to a NUL byte. */
 size_t ij_decode(const ij_str *s, char *dst);
-/* Whether the string equals the ASCII text `lit` once decoded. */
-bool ij_str_is(const ij_str *s, const char *lit, size_t litlen);
 
 /* Skips any value at c->p (whitespace already skipped), validating it. */
 int ij_skip(ij_cur *c);

@@ -28,8 +28,6 @@ static const names NESTED = {
     "properties.incremental"
 };
 
-#define IS(k, lit) ij_str_is((k), (lit), sizeof(lit) - 1)
-
 typedef struct snap_ctx {
     rd *r;
     inv_snapshot *s;
@@ -48,9 +46,9 @@ static int snap_creation_data(snap_ctx *x, const names *nm)
     int more;
     while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
         int rc;
-        if (IS(&k, "sourceResourceId")) {
+        if (rd_key(&k) == K_SOURCE) {
             rd_once(r, &x->seen, F_SRC, nm->src);
-            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, &x->s->source_id);
+            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE, &x->s->source_id);
         } else {
             rc = ij_skip(&r->c);
         }
@@ -62,27 +60,27 @@ static int snap_creation_data(snap_ctx *x, const names *nm)
 
 /* The members ARM keeps under "properties" and az lifts to the top.
  * Returns 1 when the key was one of them. */
-static int snap_prop(snap_ctx *x, const ij_str *k, const names *nm)
+static int snap_prop(snap_ctx *x, rd_key_id key, const names *nm)
 {
     rd *r = x->r;
     inv_snapshot *s = x->s;
-    if (IS(k, "timeCreated")) {
+    switch (key) {
+    case K_TIME:
         rd_once(r, &x->seen, F_TIME, nm->time);
         return rd_time(r, nm->time, &s->created, &x->time_ok) < 0 ? -1 : 1;
-    }
-    if (IS(k, "creationData")) {
+    case K_CREATION:
         rd_once(r, &x->seen, F_CD, nm->cd);
         return snap_creation_data(x, nm) < 0 ? -1 : 1;
-    }
-    if (IS(k, "provisioningState")) {
+    case K_STATE:
         rd_once(r, &x->seen, F_STATE, nm->state);
-        return rd_string(r, nm->state, RD_STR_OPTIONAL, &s->provisioning_state) < 0 ? -1 : 1;
-    }
-    if (IS(k, "incremental")) {
+        return rd_string(r, nm->state, RD_STR_OPTIONAL, RD_MEMO_STATE,
+                         &s->provisioning_state) < 0 ? -1 : 1;
+    case K_INCREMENTAL:
         rd_once(r, &x->seen, F_INC, nm->inc);
         return rd_bool(r, nm->inc, &s->incremental) < 0 ? -1 : 1;
+    default:
+        return 0;
     }
-    return 0;
 }
 
 static int snap_properties(snap_ctx *x)
@@ -95,7 +93,7 @@ static int snap_properties(snap_ctx *x)
     ij_str k;
     int more;
     while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
-        int rc = snap_prop(x, &k, &NESTED);
+        int rc = snap_prop(x, rd_key(&k), &NESTED);
         if (rc == 0)
             rc = ij_skip(&r->c);
         if (rc < 0)
@@ -115,9 +113,9 @@ static int read_sku(rd *r, unsigned *seen, const char **dst)
     int more;
     while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
         int rc;
-        if (IS(&k, "name")) {
+        if (rd_key(&k) == K_NAME) {
             rd_once(r, seen, F_SKUNAME, "sku.name");
-            rc = rd_string(r, "sku.name", RD_STR_OPTIONAL, dst);
+            rc = rd_string(r, "sku.name", RD_STR_OPTIONAL, RD_MEMO_SKU, dst);
         } else {
             rc = ij_skip(&r->c);
         }
@@ -129,49 +127,48 @@ static int read_sku(rd *r, unsigned *seen, const char **dst)
 
 /* The members every resource has at the top level: name, id, location,
  * tags, sku. Returns 1 when the key was one of them. */
-static int common_member(rd *r, unsigned *seen, const ij_str *k, const char **name,
+static int common_member(rd *r, unsigned *seen, rd_key_id key, const char **name,
                          const char **id, const char **loc, const char **sku,
                          inv_tag **tags, uint32_t *ntags)
 {
-    if (IS(k, "name")) {
+    switch (key) {
+    case K_NAME:
         rd_once(r, seen, F_NAME, "name");
-        return rd_string(r, "name", RD_STR_REQUIRED, name) < 0 ? -1 : 1;
-    }
-    if (IS(k, "id")) {
+        return rd_string(r, "name", RD_STR_REQUIRED, RD_MEMO_NONE, name) < 0 ? -1 : 1;
+    case K_ID:
         rd_once(r, seen, F_ID, "id");
-        return rd_string(r, "id", RD_STR_OPTIONAL, id) < 0 ? -1 : 1;
-    }
-    if (IS(k, "location")) {
+        return rd_string(r, "id", RD_STR_OPTIONAL, RD_MEMO_NONE, id) < 0 ? -1 : 1;
+    case K_LOCATION:
         rd_once(r, seen, F_LOC, "location");
-        return rd_string(r, "location", RD_STR_OPTIONAL, loc) < 0 ? -1 : 1;
-    }
-    if (IS(k, "tags")) {
+        return rd_string(r, "location", RD_STR_OPTIONAL, RD_MEMO_LOCATION, loc) < 0 ? -1 : 1;
+    case K_TAGS:
         rd_once(r, seen, F_TAGS, "tags");
         return rd_tags(r, tags, ntags) < 0 ? -1 : 1;
-    }
-    if (IS(k, "sku")) {
+    case K_SKU:
         rd_once(r, seen, F_SKU, "sku");
         return read_sku(r, seen, sku) < 0 ? -1 : 1;
+    default:
+        return 0;
     }
-    return 0;
 }
 
 static int snap_member(snap_ctx *x, const ij_str *k)
 {
     rd *r = x->r;
     inv_snapshot *s = x->s;
-    int rc = common_member(r, &x->seen, k, &s->name, &s->id, &s->location, &s->sku,
+    rd_key_id key = rd_key(k);
+    int rc = common_member(r, &x->seen, key, &s->name, &s->id, &s->location, &s->sku,
                            &s->tags, &s->ntags);
     if (rc != 0)
         return rc;
-    if (IS(k, "properties")) {
+    if (key == K_PROPERTIES) {
         rd_once(r, &x->seen, F_PROPS, "properties");
         return snap_properties(x) < 0 ? -1 : 1;
     }
-    if (r->shape == RD_AZ && (IS(k, "value") || IS(k, "nextLink")))
+    if (r->shape == RD_AZ && (key == K_VALUE || key == K_NEXTLINK))
         rd_pend(r, k->raw - 1, "an ARM list page among snapshots: the array must "
                 "hold either snapshots or pages");
-    rc = snap_prop(x, k, &FLAT);
+    rc = snap_prop(x, key, &FLAT);
     if (rc == 0)
         rc = ij_skip(&r->c);
     return rc;
@@ -235,7 +232,7 @@ static int disk_zones(rd *r, inv_disk *d)
     int more;
     while ((more = ij_arr_next(c, &n)) > 0) {
         const char *zone = NULL;
-        if (rd_string(r, "zones", RD_STR_OPTIONAL, &zone) < 0)
+        if (rd_string(r, "zones", RD_STR_OPTIONAL, RD_MEMO_NONE, &zone) < 0)
             return -1;
         if (n == 1)
             d->zone = zone;
@@ -257,9 +254,10 @@ int rd_disk(rd *r)
     ij_str k;
     int more;
     while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
-        int rc = common_member(r, &seen, &k, &d->name, &d->id, &d->location, &d->sku,
+        rd_key_id key = rd_key(&k);
+        int rc = common_member(r, &seen, key, &d->name, &d->id, &d->location, &d->sku,
                                &d->tags, &d->ntags);
-        if (rc == 0 && IS(&k, "zones")) {
+        if (rc == 0 && key == K_ZONES) {
             rd_once(r, &seen, F_ZONES, "zones");
             rc = disk_zones(r, d);
         } else if (rc == 0) {

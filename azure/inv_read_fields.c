@@ -93,7 +93,27 @@ static int arena_string(rd *r, const ij_str *s, const unsigned char *at,
     return 0;
 }
 
-int rd_string(rd *r, const char *field, rd_strmode mode, const char **dst)
+static const char *memo_get(const rd *r, int slot, const ij_str *s)
+{
+    if (slot < 0 || s->escaped)
+        return NULL;
+    const rd_memo *m = &r->memo[slot];
+    if (m->val && m->len == s->len && memcmp(m->raw, s->raw, s->len) == 0)
+        return m->val;
+    return NULL;
+}
+
+/* Escaped strings are not remembered: their raw bytes are not their value. */
+static void memo_put(rd *r, int slot, const ij_str *s, const char *val)
+{
+    if (slot < 0 || s->escaped)
+        return;
+    r->memo[slot].raw = s->raw;
+    r->memo[slot].len = s->len;
+    r->memo[slot].val = val;
+}
+
+int rd_string(rd *r, const char *field, rd_strmode mode, int memo, const char **dst)
 {
     ij_cur *c = &r->c;
     const unsigned char *at = c->p;
@@ -112,6 +132,11 @@ int rd_string(rd *r, const char *field, rd_strmode mode, const char **dst)
             *dst = "";
         return 0;       /* an empty source ID: no source, like null */
     }
+    const char *known = memo_get(r, memo, &s);
+    if (known) {
+        *dst = known;
+        return 0;
+    }
     char *d;
     if (arena_string(r, &s, at, field, &d) < 0)
         return -1;
@@ -125,6 +150,7 @@ int rd_string(rd *r, const char *field, rd_strmode mode, const char **dst)
         memcpy(p + 1, d, n);
         d = p;
     }
+    memo_put(r, memo, &s, d);
     *dst = d;
     return 0;
 }
@@ -223,9 +249,15 @@ static int tag_member(rd *r, const ij_str *k, const unsigned char *at, size_t n)
         r->tagcap = ncap;
     }
     inv_tag *t = &r->tagbuf[n];
-    char *key;
-    if (arena_string(r, k, at, "tags", &key) < 0)
-        return -1;
+    int slot = n < RD_MEMO_NTAGS ? RD_MEMO_TAGS + 2 * (int)n : RD_MEMO_NONE;
+    const char *key = memo_get(r, slot, k);
+    if (!key) {
+        char *d;
+        if (arena_string(r, k, at, "tags", &d) < 0)
+            return -1;
+        memo_put(r, slot, k, d);
+        key = d;
+    }
     if (tag_seen(r->tagbuf, n, key)) {
         tag_field(field, sizeof field, key);
         rd_pend(r, at, "%s: given more than once (tag names are case-insensitive)", field);
@@ -243,10 +275,16 @@ static int tag_member(rd *r, const ij_str *k, const unsigned char *at, size_t n)
     const unsigned char *vat = c->p;
     if (ij_string(c, &v) < 0)
         return -1;
-    char *value;
-    if (arena_string(r, &v, vat, "tags", &value) < 0)
-        return -1;
-    t->value = value;
+    if (slot >= 0)
+        slot++;
+    t->value = memo_get(r, slot, &v);
+    if (!t->value) {
+        char *d;
+        if (arena_string(r, &v, vat, "tags", &d) < 0)
+            return -1;
+        memo_put(r, slot, &v, d);
+        t->value = d;
+    }
     return 0;
 }
 

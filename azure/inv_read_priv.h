@@ -1,5 +1,6 @@
 /* Shared by the inventory reader's files (azure/inventory_read.c,
- * azure/inv_read_elem.c, azure/inv_read_fields.c). Internal to azure/. */
+ * azure/inv_read_elem.c, azure/inv_read_fields.c, azure/inv_read_keys.c).
+ * Internal to azure/. */
 #ifndef SNAPKEEP_INV_READ_PRIV_H
 #define SNAPKEEP_INV_READ_PRIV_H
 
@@ -16,6 +17,21 @@ typedef enum rd_shape {
     RD_AZ           /* [SNAPSHOT, ...]           .[i]           */
 } rd_shape;
 
+/* Values that repeat from one snapshot to the next (the disk's ID, the
+ * location, tag names and values) are stored once: the last value of each
+ * field is remembered, with its raw bytes in the input. */
+enum {
+    RD_MEMO_NONE = -1, RD_MEMO_SOURCE, RD_MEMO_LOCATION, RD_MEMO_STATE, RD_MEMO_SKU,
+    RD_MEMO_TAGS, RD_MEMO_NTAGS = 8,        /* key and value of the first 8 tags */
+    RD_MEMO_SLOTS = RD_MEMO_TAGS + 2 * RD_MEMO_NTAGS
+};
+
+typedef struct rd_memo {
+    const unsigned char *raw;
+    size_t len;
+    const char *val;
+} rd_memo;
+
 typedef struct rd {
     ij_cur c;
     inv_inventory *inv;
@@ -28,6 +44,7 @@ typedef struct rd {
     char pend[384];
     inv_tag *tagbuf;            /* scratch for one "tags" object */
     size_t tagcap;
+    rd_memo memo[RD_MEMO_SLOTS];
 } rd;
 
 /* Records the element's first problem (printf-style, "FIELD: what"). */
@@ -41,7 +58,7 @@ void rd_path(const rd *r, char *buf, size_t n);
 /* Field readers at c->p. A wrong type is recorded with rd_pend and the
  * value skipped; -1 only for malformed JSON or no memory. */
 typedef enum rd_strmode { RD_STR_OPTIONAL, RD_STR_REQUIRED, RD_STR_RESOURCE_ID } rd_strmode;
-int rd_string(rd *r, const char *field, rd_strmode mode, const char **dst);
+int rd_string(rd *r, const char *field, rd_strmode mode, int memo, const char **dst);
 int rd_bool(rd *r, const char *field, bool *dst);
 int rd_time(rd *r, const char *field, sk_time *dst, bool *ok);
 int rd_tags(rd *r, inv_tag **tags, uint32_t *ntags);
@@ -50,6 +67,14 @@ int rd_tags(rd *r, inv_tag **tags, uint32_t *ntags);
 int rd_object(rd *r, const char *field);
 /* Records "FIELD: given more than once" when `bit` is already in *seen. */
 void rd_once(rd *r, unsigned *seen, unsigned bit, const char *field);
+
+/* The object keys the readers know, compared once decoded. */
+typedef enum rd_key_id {
+    K_OTHER, K_NAME, K_ID, K_LOCATION, K_TAGS, K_SKU, K_PROPERTIES, K_TIME,
+    K_CREATION, K_STATE, K_INCREMENTAL, K_SOURCE, K_ZONES, K_VALUE, K_NEXTLINK,
+    K_TYPE
+} rd_key_id;
+rd_key_id rd_key(const ij_str *k);
 
 /* One element of a "value" array, at c->p. */
 int rd_snapshot(rd *r);

@@ -8,8 +8,6 @@
 
 #include "azure/inv_read_priv.h"
 
-#define IS(k, lit) ij_str_is((k), (lit), sizeof(lit) - 1)
-
 typedef int (*elem_fn)(rd *r);
 
 /* "page .[3]: " inside an array of pages, for messages about the page. */
@@ -37,7 +35,8 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
     if (ij_obj_begin(c) < 0)
         return -1;
     while ((more = ij_obj_next(c, &n, &k)) > 0) {
-        if (IS(&k, "value")) {
+        rd_key_id key = rd_key(&k);
+        if (key == K_VALUE) {
             if (seen & 1)
                 return ij_fail(c, k.raw - 1, "%svalue: given more than once", label);
             seen |= 1;
@@ -56,7 +55,7 @@ static int read_page(rd *r, elem_fn elem, ij_str *next, const unsigned char **ne
             }
             if (el < 0)
                 return -1;
-        } else if (IS(&k, "nextLink")) {
+        } else if (key == K_NEXTLINK) {
             if (seen & 2)
                 return ij_fail(c, k.raw - 1, "%snextLink: given more than once", label);
             seen |= 2;
@@ -95,11 +94,14 @@ static bool looks_like_page(const rd *r)
     if (ij_peek(&c) != '{' || ij_obj_begin(&c) < 0)
         return false;
     while (ij_obj_next(&c, &n, &k) > 0) {
-        if (IS(&k, "value") || IS(&k, "nextLink"))
+        switch (rd_key(&k)) {
+        case K_VALUE: case K_NEXTLINK:
             return true;
-        if (IS(&k, "name") || IS(&k, "id") || IS(&k, "properties") || IS(&k, "type") ||
-            IS(&k, "timeCreated") || IS(&k, "location") || IS(&k, "tags"))
-            return false;
+        case K_OTHER:
+            break;
+        default:
+            return false;   /* one of a snapshot's own */
+        }
         if (ij_skip(&c) < 0)
             return false;
     }

@@ -18,6 +18,9 @@
 #include "engine/sktime.h"
 
 #define ERRLEN 512
+/* A valid time, flattened (az) and under properties (ARM). */
+#define T0 "\"timeCreated\":\"2026-11-20T10:00:00Z\""
+#define P0 "\"properties\":{" T0 "}"
 
 /* ---- helpers ---- */
 
@@ -371,6 +374,42 @@ static void test_optional_fields(void **state)
     inv_free(inv);
 }
 
+/* Values repeated from one snapshot to the next are stored once; changes,
+ * escapes and tag order must still give each snapshot its own values. */
+static void test_repeated_values(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "[{\"name\":\"1\"," T0 ",\"location\":\"westeurope\",\"creationData\":"
+        "{\"sourceResourceId\":\"subscriptions/s/disks/a\"},\"tags\":{\"k\":\"v\",\"x\":\"1\"}},"
+        "{\"name\":\"2\"," T0 ",\"location\":\"westeurope\",\"creationData\":"
+        "{\"sourceResourceId\":\"subscriptions/s/disks/a\"},\"tags\":{\"x\":\"1\",\"k\":\"v\"}},"
+        "{\"name\":\"3\"," T0 ",\"location\":\"westeurop\\u0065\",\"creationData\":"
+        "{\"sourceResourceId\":\"/subscriptions/s/disks/b\"},\"tags\":{\"k\":\"w\"}},"
+        "{\"name\":\"4\"," T0 ",\"location\":\"northeurope\",\"creationData\":"
+        "{\"sourceResourceId\":\"subscriptions/s/disks/a\"},\"tags\":{\"\\u006b\":\"v\"}},"
+        "{\"name\":\"5\"," T0 ",\"location\":\"westeurope\"}]");
+    const inv_snapshot *s = inv->snapshots;
+    assert_int_equal(inv->nsnapshots, 5);
+    const char *loc[] = { "westeurope", "westeurope", "westeurope", "northeurope", "westeurope" };
+    const char *src[] = { "/subscriptions/s/disks/a", "/subscriptions/s/disks/a",
+                          "/subscriptions/s/disks/b", "/subscriptions/s/disks/a", NULL };
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(s[i].location, loc[i]);
+        assert_str_or_null(s[i].source_id, src[i]);
+    }
+    assert_string_equal(s[0].tags[0].key, "k");
+    assert_string_equal(s[0].tags[1].key, "x");
+    assert_string_equal(s[1].tags[0].key, "x");
+    assert_string_equal(s[1].tags[0].value, "1");
+    assert_string_equal(s[1].tags[1].key, "k");
+    assert_string_equal(s[1].tags[1].value, "v");
+    assert_string_equal(inv_tag_get(s[2].tags, s[2].ntags, "k"), "w");
+    assert_string_equal(inv_tag_get(s[3].tags, s[3].ntags, "k"), "v");
+    assert_int_equal(s[4].ntags, 0);
+    inv_free(inv);
+}
+
 /* ---- times ---- */
 
 typedef struct time_case {
@@ -421,9 +460,6 @@ typedef struct refusal {
     const char *json;
     const char *message;
 } refusal;
-
-#define T0 "\"timeCreated\":\"2026-11-20T10:00:00Z\""
-#define P0 "\"properties\":{" T0 "}"
 
 static const refusal refusals[] = {
     /* names */
@@ -922,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_sample_inventory),
         cmocka_unit_test(test_pages_array),
         cmocka_unit_test(test_optional_fields),
+        cmocka_unit_test(test_repeated_values),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_raw_nul),

@@ -62,6 +62,7 @@ def make_seed(path):
                           "location": "westeurope", "tags": {"snapkeep-policy": "p"},
                           "properties": {"incremental": True, "creationData": {
                               "createOption": "Copy", "sourceResourceId": d["id"]},
+                              "incrementalSnapshotFamilyId": "fam-" + disk,
                               "timeCreated": "2026-11-20T10:00:03.1234567+00:00"}})
     # Spare disks in other regions and for the per-disk limits.
     for name, loc in (("disk-rate", "westeurope"), ("disk-north", "northeurope"),
@@ -503,8 +504,9 @@ def test_lro(a, tok):
     check("sourceResourceId without leading / and in other case is accepted", st == 202, b)
     wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] == "Succeeded")
     st, _, g2 = a.request("GET", sp + "lro-2?" + API, token=tok)
-    check("incrementalSnapshotFamilyId is the same for snapshots of one disk",
-          g2["properties"]["incrementalSnapshotFamilyId"] == p["incrementalSnapshotFamilyId"])
+    check("incrementalSnapshotFamilyId: the disk's (from its seeded snapshots) on every new one",
+          g2["properties"]["incrementalSnapshotFamilyId"] == p["incrementalSnapshotFamilyId"]
+          == "fam-disk-two", (p["incrementalSnapshotFamilyId"], g2["properties"]["incrementalSnapshotFamilyId"]))
     check("timeCreated strictly increases under a frozen clock",
           g2["properties"]["timeCreated"] > p["timeCreated"], (g2["properties"]["timeCreated"], p["timeCreated"]))
     wait_for(lambda: (state_has(a, "snapshots", "lro-2") or {}).get("properties", {}).get(
@@ -871,6 +873,10 @@ def test_throttle(work, seed):
 
 
 def test_log(a):
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": CLIENT,
+                                   "scope": "https://management.azure.com/.default"})
+    a.request("POST", "/%s/oauth2/v2.0/token?client_secret=leak-me-123" % TENANT, form,
+              {"Content-Type": "application/x-www-form-urlencoded"})
     recs = a.log_records()
     text = open(a.log).read()
     kinds = {r.get("token") for r in recs if r["kind"] != "token"}
@@ -884,7 +890,7 @@ def test_log(a):
           all("method" in r and "path" in r and "status" in r for r in recs))
     check("log: no client secret, assertion or refresh token in the log",
           SECRET not in text and "configured-assertion-value" not in text
-          and "snapkeep-test-refresh-token" not in text)
+          and "snapkeep-test-refresh-token" not in text and "leak-me-123" not in text)
     check("log: no issued access token in the log", "sktest." not in text)
     n = sum(1 for r in recs if r["method"] == "DELETE")
     check("log: DELETEs countable", n >= 10, n)

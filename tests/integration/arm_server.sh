@@ -100,6 +100,14 @@ t_check "state file is valid JSON after SIGTERM" \
 t_check "a missing seed file is an error (exit 1, message)" \
     bash -c '[ "$1" = 1 ] && [ -s "$2" ]' _ "$?" "$D/b.err"
 
+printf '{"disks":[{"id":"/subscriptions/%s/resourceGroups/r/providers/Microsoft.Compute/disks/x"}]}' \
+    "$SUB" >"$D/noloc.json"
+"$SERVE" --port 0 --state "$D/c.json" --tls-dir "$D/b.tls" --seed "$D/noloc.json" >/dev/null 2>"$D/c.err"
+t_check "a seed resource without location is an error naming it" \
+    bash -c '[ "$1" = 1 ] && grep -q "has no \"location\"" "$2"' _ "$?" "$D/c.err"
+"$SERVE" --port 0 --state "$D/d.json" --tls-dir "$D/b.tls" --bogus >/dev/null 2>"$D/d.err"
+t_check "an unknown option is a usage error (exit 2)" test "$?" = 2
+
 # Everything else, feature by feature.
 python3 "$TOP/tests/arm/selftest.py" || T_FAILED=1
 t_done

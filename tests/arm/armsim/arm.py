@@ -155,7 +155,7 @@ class Arm:
         parts = ['{"value":[', ",".join(items), "]"]
         if more and keys:
             nxt = "%s%s?api-version=%s&$skiptoken=%s" % (
-                req.base, quote(req.path), quote(req.api_version, safe=""),
+                req.base, req.path, quote(req.api_version, safe=""),
                 quote(self.encode_skiptoken(keys[-1], page + 1), safe=""))
             parts.append(',"nextLink":' + json.dumps(nxt))
         parts.append("}")
@@ -357,10 +357,8 @@ class Arm:
             if k in sp:
                 p[k] = sp[k]
         if incremental:
-            fam_src = skey if skind == "disks" else None
-            if fam_src:
-                p["incrementalSnapshotFamilyId"] = self.store.families.setdefault(
-                    fam_src, str(uuid.uuid4()))
+            if skind == "disks":
+                p["incrementalSnapshotFamilyId"] = self._family(skey)
             else:
                 p["incrementalSnapshotFamilyId"] = sp.get("incrementalSnapshotFamilyId") or str(uuid.uuid4())
             p["completionPercent"] = 100.0
@@ -370,6 +368,20 @@ class Arm:
         if body.get("tags"):
             obj["tags"] = body["tags"]
         return obj
+
+    def _family(self, disk_key):
+        """One incrementalSnapshotFamilyId per disk; seeded snapshots of the
+        disk that carry one define it."""
+        fam = self.store.families.get(disk_key)
+        if fam is None:
+            for k in self.store.sorted["snapshots"]:
+                p = self.store.res[k][0].get("properties") or {}
+                src = (p.get("creationData") or {}).get("sourceResourceId")
+                if p.get("incrementalSnapshotFamilyId") and src and st.norm_id(src) == disk_key:
+                    fam = p["incrementalSnapshotFamilyId"]
+                    break
+            fam = self.store.families[disk_key] = fam or str(uuid.uuid4())
+        return fam
 
     def _new_disk(self, rid, name, body, props, cd, now):
         if cd.get("createOption") == "Empty":

@@ -109,9 +109,13 @@ def main(argv=None):
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["http/1.1"])     # clients offering h2 settle on HTTP/1.1
-    servers = [Server(("127.0.0.1", cfg.port), app, ctx)]
-    if cfg.imds_port is not None:
-        servers.append(Server(("127.0.0.1", cfg.imds_port), app, None, plain=True))
+    try:
+        servers = [Server(("127.0.0.1", cfg.port), app, ctx)]
+        if cfg.imds_port is not None:
+            servers.append(Server(("127.0.0.1", cfg.imds_port), app, None, plain=True))
+    except OSError as e:
+        print("serve: cannot listen: %s" % e, file=sys.stderr)
+        return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -43,6 +43,15 @@ class Log:
             self.f.write(line)
 
 
+SECRET_PARAMS = re.compile(r"(^|&)(client_secret|client_assertion|refresh_token|access_token|"
+                           r"code|password)=[^&]*", re.I)
+
+
+def redact(query):
+    """The log never holds a secret, even one a client wrongly put in a URL."""
+    return SECRET_PARAMS.sub(lambda m: "%s%s=REDACTED" % (m.group(1), m.group(2)), query)
+
+
 def classify(method, path, lsegs):
     if method == "POST" and TOKEN_RE.match(path):
         return "token"
@@ -140,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         kind = classify(method, path, lsegs)
         rec = {"ts": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-               "method": method, "path": path, "query": url.query, "kind": kind}
+               "method": method, "path": path, "query": redact(url.query), "kind": kind}
         cid = self.headers.get("x-ms-client-request-id") or self.headers.get("client-request-id")
         if cid:
             rec["client_request_id"] = cid
@@ -220,7 +229,8 @@ class Handler(BaseHTTPRequestHandler):
             st, obj = app.auth.token_endpoint(tenant, form, cid or str(uuid.uuid4()), rec)
             return st, common, json.dumps(obj).encode(), flags.get("drop")
         if kind == "meta":
-            return self._meta(app, path, base, host) + (None,)
+            st, h, out = self._meta(app, path, base, host)
+            return st, common + h, out, flags.get("drop")
         if kind == "msi":
             st, obj = app.auth.managed_identity(query, self.headers, rec)
             return st, common, json.dumps(obj).encode(), flags.get("drop")

@@ -89,6 +89,10 @@ class Store:
         parts = split_id(obj["id"])
         if not parts or parts[2] != kind:
             raise ValueError("%s: %r is not a %s id" % (path, obj["id"], kind))
+        if not isinstance(obj.get("location"), str) or not obj["location"]:
+            raise ValueError("%s: %s has no \"location\"" % (path, obj["id"]))
+        if norm_id(obj["id"]) in self.res:
+            raise ValueError("%s: duplicate id %s (ids compare case-insensitively)" % (path, obj["id"]))
         sub, rg, _, name = parts
         obj.setdefault("name", name)
         obj.setdefault("type", TYPES[kind])

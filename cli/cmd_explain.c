@@ -211,9 +211,11 @@ static const pol_rule *last_tier(const pol_policy *p)
 
 /* ---- the numbers ---- */
 
-static int64_t sweep_usec(const pol_policy *p)
+static int64_t sweep_usec(const pol_policy *p, int64_t cadence_usec)
 {
     int64_t sweep = 7 * DAY_USEC;   /* covers daily and weekly phases */
+    if (sweep < 168 * cadence_usec)
+        sweep = 168 * cadence_usec;     /* enough runs for the averages to mean something */
     for (size_t i = 0; i < p->nrules; i++) {
         const pol_rule *r = &p->rules[i];
         bool calendar = r->kind == POL_CALENDAR_TIER || r->kind == POL_COUNT ||
@@ -282,12 +284,14 @@ static void compute(const explain_args *a, const pol_policy *p, explain_result *
         res->have_cadence = true;
         res->cadence_from = "option";
         res->cadence_usec = pol_duration_fixed_usec(&a->cadence);
-    } else if (p->has_snapshot_every && !pol_duration_is_calendar(&p->snapshot_every)) {
+    } else if (p->has_snapshot_every && p->snapshot_every.months == 0 &&
+               p->snapshot_every.years == 0) {
         res->have_cadence = true;
         res->cadence_from = "policy";
         res->cadence_usec = pol_duration_fixed_usec(&p->snapshot_every);
     } else if (p->has_snapshot_every) {
-        res->no_numbers = "`snapshot every` uses calendar units; pass --cadence to see numbers";
+        res->no_numbers = "`snapshot every` is in months or years, not a fixed cadence; "
+                          "pass --cadence to see numbers";
         return;
     } else {
         res->no_numbers = "no cadence: set `snapshot every` or pass --cadence to see the "
@@ -308,7 +312,7 @@ static void compute(const explain_args *a, const pol_policy *p, explain_result *
     res->jitter_usec = res->cadence_usec / 12 / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
     eng_sim_params prm = {
         .start = EXPLAIN_START, .cadence_usec = res->cadence_usec,
-        .duration_usec = warmup + sweep_usec(p), .warmup_usec = warmup,
+        .duration_usec = warmup + sweep_usec(p, res->cadence_usec), .warmup_usec = warmup,
         .jitter_usec = res->jitter_usec, .rng = &rng, .work_limit = EXPLAIN_WORK_LIMIT,
     };
     /* skip a replay that would surely hit the work limit */
@@ -627,8 +631,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
         case OPT_CADENCE:
             if (cli_parse_duration_opt("--cadence", optarg, &a->cadence) != 0)
                 return EXIT_USAGE;
-            if (pol_duration_is_calendar(&a->cadence) &&
-                (a->cadence.months > 0 || a->cadence.years > 0)) {
+            if (a->cadence.months > 0 || a->cadence.years > 0) {
                 fprintf(stderr, "snapkeep: --cadence: '%s': months and years are not a "
                         "fixed cadence\n", optarg);
                 return EXIT_USAGE;

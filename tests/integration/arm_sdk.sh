@@ -6,7 +6,9 @@
 # pollers, get, and delete. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without npm or the
 # registry this test FAILS (it does not skip).
-# shellcheck source=../lib.sh
+# Checks run as bash -c '...' _ ARGS: single quotes are meant (SC2016).
+# shellcheck disable=SC2016
+# shellcheck source=tests/lib.sh disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 
 PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0)
@@ -74,7 +76,7 @@ if [ "$rc" != 0 ]; then
     t_fail "sdk: node check exited $rc"
     grep -vE '^(ok|not ok) ' "$D/node.out" | sed 's/^/    /' | tail -20
 fi
-[ "$(grep -c '^not ok ' "$D/node.out")" = 0 ] || T_FAILED=1
+[ "$(grep -c '^not ok ' "$D/node.out")" = 0 ] || t_fail "sdk: some SDK checks failed"
 t_check "sdk: the SDK asked for https://management.azure.com/.default with a secret" \
     grep -q '"scope":"https://management.azure.com/.default".*"credential":"secret"' "$D/log.jsonl"
 t_check "sdk: the injected 429 and 503 were met and ridden" \

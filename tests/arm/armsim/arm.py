@@ -7,7 +7,6 @@ import base64
 import binascii
 import json
 import re
-import secrets
 import time
 import uuid
 from urllib.parse import quote

@@ -162,6 +162,48 @@ def cmd_days(snapkeep, policy, state, clock, statedir, ca, t0, runs):
     return 0 if 44 <= count <= 46 else 1
 
 
+def cmd_promcheck(path):
+    """The Prometheus text format as node_exporter's parser wants it: HELP
+    and TYPE once per family, before its samples; valid names, labels and
+    values; no series twice; a final newline."""
+    import re
+    text = open(path).read()
+    if not text.endswith("\n"):
+        return "no final newline"
+    name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+    label_re = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+    sample = re.compile(r"^(%s)(\{(%s(,%s)*)?\})? (\S+)$" % (name_re, label_re, label_re))
+    helped, typed, seen, done = set(), {}, set(), set()
+    current = None
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            n = line.split(" ", 3)[2]
+            if n in helped or n in done:
+                return "HELP twice for " + n
+            helped.add(n)
+            continue
+        if line.startswith("# TYPE "):
+            _, _, n, t = line.split(" ", 3)
+            if t not in ("gauge", "counter", "untyped", "summary", "histogram") or n in typed:
+                return "bad TYPE line: " + line
+            typed[n] = t
+            if current is not None and current != n:
+                done.add(current)
+            current = n
+            continue
+        m = sample.match(line)
+        if not m:
+            return "bad line: " + line
+        if m.group(1) != current or m.group(1) not in helped:
+            return "sample outside its family: " + line
+        float(m.group(5).replace("+Inf", "inf").replace("-Inf", "-inf"))
+        key = (m.group(1), m.group(2))
+        if key in seen:
+            return "series twice: " + line
+        seen.add(key)
+    return None
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "seed":
@@ -174,6 +216,11 @@ def main(argv):
             print(name)
     elif cmd == "journal":
         cmd_journal(*args)
+    elif cmd == "promcheck":
+        problem = cmd_promcheck(args[0])
+        if problem:
+            print(problem)
+            return 1
     elif cmd == "days":
         return cmd_days(*args)
     return 0

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# snapkeep run's safety rails, each under its fault, against tests/arm/serve:
+# listing failures and throttling fail closed, max-delete defers the newest,
+# a stalled disk is not pruned (unless --allow-stale), clock skew refuses
+# deletes, ScopeLocked fails one delete and the rest go on, legal holds and
+# unmanaged/foreign snapshots are never touched, one run per state dir,
+# and --dry-run changes nothing.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/run_lib.sh"
+
+NOW=2026-11-21T00:00:00Z
+NEW=dss-data-20261121T000000Z
+# 30 hourly snapshots up to an hour ago: at NOW the 12h tier prunes
+# 2026-11-19T19:00..23:00 (5); plus a held, an untagged, a foreign and an
+# out-of-scope snapshot the policy must never delete.
+EXTRAS=(hold-1@2026-11-19T21:30:00Z@snapkeep-policy=dss-datadir,legal-hold=case-42
+        untagged-old@2026-11-19T19:30:00Z@-
+        foreign-old@2026-11-19T19:40:00Z@snapkeep-policy=other
+        other-disk-old@2026-11-10T00:00:00Z@snapkeep-policy=dss-datadir,disk=dss-other)
+PRUNED="dss-data-20261119T190000Z dss-data-20261119T200000Z dss-data-20261119T210000Z dss-data-20261119T220000Z dss-data-20261119T230000Z"
+run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30 "${EXTRAS[@]}"
+run_seed "$T_TMP/stale.json" 2026-11-20T20:00:00Z 30 "${EXTRAS[@]}"
+P=$T_TMP/p.policy
+run_policy "$P"
+
+# scenario NAME [SEED [SERVE OPTIONS]]: a fresh server and state dir; saves
+# what the policy keeps before the run in $S/want and the names in $S/before.
+scenario() {
+    S=$T_TMP/$1
+    local seed=${2:-$T_TMP/seed.json}
+    shift; shift || true
+    run_start "$S" "$seed" "$@" || { t_fail "$S: server starts"; return 1; }
+    run_clock "$NOW"
+    run_expect "$NOW" >"$S/want"
+    run_names >"$S/before"
+}
+# after: names now, without this run's new snapshot
+after() { run_names >"$S/all" && grep -vx "$NEW" "$S/all" >"$S/after"; }
+gone() { comm -23 "$S/before" "$S/after"; }
+has() { grep -qx "$1" "$S/after"; }
+created() { grep -qx "$NEW" "$S/all"; }
+run() { sk_run "$P" "$NOW" "$@"; }
+
+# 1. the plain run: exactly the 5 pruned, the rest untouched
+scenario plain
+t_exit "plain run: exit 0" 0 run --metrics-file "$S/m.prom"
+after
+t_check "plain run: the disk holds exactly what the policy keeps, plus the new snapshot" \
+    cmp -s "$S/want" "$S/after"
+t_check "plain run: the 5 pruned ones are gone" test "$(gone | tr '\n' ' ')" = "$PRUNED "
+t_check "plain run: a snapshot was created" created
+t_check "plain run: legal hold kept" has hold-1
+t_check "plain run: untagged (unmanaged) snapshot never touched" has untagged-old
+t_check "plain run: foreign snapshot never touched" has foreign-old
+t_check "plain run: out-of-scope disk's snapshot never touched" \
+    test "$(run_names dss-other)" = other-disk-old
+t_check "plain run: journal: 5 delete intents, 5 done" \
+    test "$(run_journal_count intent delete)/$(run_journal_count outcome delete done)" = 5/5
+t_check "plain run: metrics count 5 pruned, 1 created" \
+    bash -c 'grep -qx "snapkeep_snapshots{policy=\"dss-datadir\",state=\"pruned\"} 5" "$1" &&
+             grep -qx "snapkeep_snapshots{policy=\"dss-datadir\",state=\"created\"} 1" "$1"' _ "$S/m.prom"
+t_check "plain run: metrics file is valid exposition text" \
+    python3 "$RUN_MODEL" promcheck "$S/m.prom"
+t_exit "plain run again: nothing more to do, exit 0" 0 run
+cp "$S/all" "$S/all.1"
+after
+t_check "plain run again: nothing deleted, nothing created" cmp -s "$S/all.1" "$S/all"
+
+# 2. adopt untagged: the untagged one becomes the policy's; foreign stays
+scenario adopt
+run_policy "$S/adopt.policy" "    adopt untagged"
+t_exit "adopt untagged: exit 0" 0 sk_run "$S/adopt.policy" "$NOW"
+after
+t_check "adopt untagged: the untagged old snapshot is pruned" bash -c '! grep -qx untagged-old "$1"' _ "$S/after"
+t_check "adopt untagged: the foreign snapshot still never touched" has foreign-old
+
+# 3. a list page that keeps failing: exit 3, nothing created or deleted
+scenario page "$T_TMP/seed.json" --page-size 10
+az_faults '{"rules":[{"action":"error","status":500,"kind":"list","page":2,"retry_after":0}]}'
+t_exit "failing list page: exit 3" 3 run
+after
+t_check "failing list page: nothing deleted" cmp -s "$S/before" "$S/after"
+t_check "failing list page: nothing created" cmp -s "$S/before" "$S/all"
+t_check "failing list page: no delete was even intended" test "$(run_journal_count intent delete)" = 0
+
+# 4. the re-read after creation fails: created, but nothing deleted
+scenario reread
+az_faults '{"rules":[{"action":"error","status":503,"kind":"list","after":1,"retry_after":0}]}'
+t_exit "failing re-read: exit 3" 3 run
+after
+t_check "failing re-read: the snapshot was created" created
+t_check "failing re-read: nothing deleted" cmp -s "$S/before" "$S/after"
+
+# 5. a throttled listing that runs out of retries
+scenario throttled
+az_faults '{"rules":[{"action":"throttle","kind":"list","retry_after":0}]}'
+t_exit "throttled listing: exit 3" 3 run
+after
+t_check "throttled listing: nothing deleted or created" cmp -s "$S/before" "$S/all"
+t_check "throttled listing: says retries ran out" grep -q "retries" "$T_TMP/err"
+
+# 6. max-delete: the oldest go first, the rest are deferred
+scenario maxdel
+t_exit "--max-delete 2: exit 0" 0 run --max-delete 2 --metrics-file "$S/m.prom"
+after
+t_check "--max-delete 2: the two oldest pruned" \
+    test "$(gone | tr '\n' ' ')" = "dss-data-20261119T190000Z dss-data-20261119T200000Z "
+t_check "--max-delete 2: three deferred, said so" test "$(grep -c 'deferred dss-data' "$T_TMP/err")" = 3
+t_check "--max-delete 2: metrics count 3 deferred" \
+    grep -qx 'snapkeep_snapshots{policy="dss-datadir",state="deferred"} 3' "$S/m.prom"
+t_exit "next run: the deferred ones go" 0 run
+after
+t_check "next run: exact keep set" cmp -s "$S/want" "$S/after"
+
+# 7. stale: the newest is 4h old (3x the 1h cadence is 3h): created, nothing pruned, exit 5
+scenario stale "$T_TMP/stale.json"
+t_exit "stale disk: exit 5" 5 run
+after
+t_check "stale disk: nothing pruned" cmp -s "$S/before" "$S/after"
+t_check "stale disk: a snapshot was still created" created
+t_check "stale disk: said loudly" grep -q "STALE" "$T_TMP/err"
+scenario stale-fail "$T_TMP/stale.json"
+az_faults '{"rules":[{"action":"snapshot-limit","method":"PUT"}]}'
+t_exit "stale disk, creation failing too: exit 5" 5 run
+after
+t_check "stale disk, creation failing: nothing pruned" cmp -s "$S/before" "$S/after"
+t_check "stale disk, creation failing: nothing created" test "$(wc -l <"$S/all")" = "$(wc -l <"$S/before")"
+t_check "stale disk, creation failing: SnapshotsLimitReached reported" grep -q SnapshotsLimitReached "$T_TMP/err"
+scenario allow-stale "$T_TMP/stale.json"
+t_exit "--allow-stale: exit 0" 0 run --allow-stale
+after
+t_check "--allow-stale: pruned as the policy says" cmp -s "$S/want" "$S/after"
+
+# 8. clock skew: ARM's Date 15 minutes ahead: nothing deleted, exit 6
+scenario skew
+az_faults '{"clock_offset": 900, "rules":[]}'
+t_exit "clock skew: exit 6" 6 run
+after
+t_check "clock skew: nothing deleted" cmp -s "$S/before" "$S/after"
+t_check "clock skew: says why" grep -q "clock" "$T_TMP/err"
+
+# 9. ScopeLocked on one snapshot: the others deleted, exit 4, not retried
+scenario locked
+az_faults '{"rules":[{"action":"lock","method":"DELETE","path":"/snapshots/dss-data-20261119T200000Z$"}]}'
+t_exit "ScopeLocked: exit 4" 4 run --log-format json
+after
+t_check "ScopeLocked: the other four deleted" \
+    test "$(gone | tr '\n' ' ')" = "dss-data-20261119T190000Z dss-data-20261119T210000Z dss-data-20261119T220000Z dss-data-20261119T230000Z "
+t_check "ScopeLocked: the locked one is still there" has dss-data-20261119T200000Z
+t_check "ScopeLocked: reported with ARM's code" grep -q '"code":"ScopeLocked"' "$T_TMP/err"
+t_check "ScopeLocked: journaled as failed with the code" \
+    grep -q '"outcome":"failed".*"error_code":"ScopeLocked"' "$RUN_STATE_DIR/journal.jsonl"
+t_check "ScopeLocked: one DELETE sent for it, not retried" \
+    test "$(grep -c '"method": *"DELETE".*dss-data-20261119T200000Z' "$AZ_LOG")" = 1
+t_check "json log: every line is a JSON object with an event" \
+    python3 -c 'import json,sys; [json.loads(l)["event"] for l in open(sys.argv[1])]' "$T_TMP/err"
+
+# 10. one run per state directory
+scenario lock
+mkdir -p "$RUN_STATE_DIR"
+flock -n "$RUN_STATE_DIR/lock" sleep 4 &
+HOLDER=$!
+sleep 0.3
+start=$(date +%s%N)
+t_exit "lock held: second run exits 6" 6 run
+t_check "lock held: at once (under 2 s)" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000
+t_check "lock held: says the lock is held" grep -q "holds the lock" "$T_TMP/err"
+after
+t_check "lock held: nothing done" bash -c 'cmp -s "$1" "$2" && ! grep -q PUT "$3"' _ \
+    "$S/before" "$S/after" "$AZ_LOG"
+kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+
+# 11. --dry-run: the plan and what it would do, nothing changed, no state dir
+scenario dry
+t_exit "--dry-run: exit 0" 0 run --dry-run
+after
+t_check "--dry-run: nothing created or deleted" \
+    bash -c 'cmp -s "$1" "$2" && ! grep -Eq "\"method\": *\"(PUT|DELETE)\"" "$3"' _ \
+    "$S/before" "$S/after" "$AZ_LOG"
+t_check "--dry-run: the plan names the snapshot it would create" grep -q "$NEW" "$T_TMP/out"
+t_check "--dry-run: says what it would delete (5)" test "$(grep -c 'would delete' "$T_TMP/err")" = 5
+t_check "--dry-run: no state directory" test ! -e "$RUN_STATE_DIR"
+
+# 12. a bare policy body has no Azure scope
+printf 'keep-all 24h\n' >"$T_TMP/bare.policy"
+t_exit "bare policy: exit 1" 1 sk_run "$T_TMP/bare.policy" "$NOW"
+t_check "bare policy: says why" grep -q "no Azure scope" "$T_TMP/err"
+t_done

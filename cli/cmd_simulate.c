@@ -311,6 +311,32 @@ static int make_params(const sim_args *a, const pol_policy *p, eng_sim_params *p
     return EXIT_OK;
 }
 
+/* Replays and reports one policy; an exit code. */
+static int simulate_one(const sim_args *a, const pol_policy *p)
+{
+    eng_sim_params prm;
+    const char *from = NULL;
+    int rc = make_params(a, p, &prm, &from);
+    if (rc != EXIT_OK)
+        return rc;
+    eng_rng rng;
+    eng_rng_seed(&rng, a->seed);
+    prm.rng = &rng;
+    eng_sim *sim = NULL;
+    char err[256];
+    if (eng_simulate(p, &prm, &sim, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: simulate: %s\n", err);
+        return EXIT_USAGE;
+    }
+    rpt_sim r = { a->path, p, &prm, sim, a->seed, from };
+    if (render(stdout, a->format, &r) != 0) {
+        fprintf(stderr, "snapkeep: simulate: writing the output failed: %s\n", strerror(errno));
+        rc = EXIT_INVALID;
+    }
+    eng_sim_free(sim);
+    return rc;
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     sim_args a;
@@ -321,27 +347,7 @@ int cmd_simulate(int argc, char **argv)
     if (pf == NULL)
         return EXIT_INVALID;
     const pol_policy *p = choose_policy(pf, a.policy_name);
-    eng_sim_params prm;
-    const char *from = NULL;
-    rc = p == NULL ? EXIT_USAGE : make_params(&a, p, &prm, &from);
-    eng_rng rng;
-    eng_rng_seed(&rng, a.seed);
-    prm.rng = &rng;
-    eng_sim *sim = NULL;
-    char err[256];
-    if (rc == EXIT_OK && eng_simulate(p, &prm, &sim, err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: simulate: %s\n", err);
-        rc = EXIT_USAGE;
-    }
-    if (rc == EXIT_OK) {
-        rpt_sim r = { a.path, p, &prm, sim, a.seed, from };
-        if (render(stdout, a.format, &r) != 0) {
-            fprintf(stderr, "snapkeep: simulate: writing the output failed: %s\n",
-                    strerror(errno));
-            rc = EXIT_INVALID;
-        }
-    }
-    eng_sim_free(sim);
+    rc = p == NULL ? EXIT_USAGE : simulate_one(&a, p);
     pol_file_free(pf);
     return rc;
 }

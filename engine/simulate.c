@@ -104,7 +104,6 @@ int64_t eng_sim_warmup(const pol_policy *p, int64_t cadence_usec, bool *growing)
 /* Replay state shared by the helpers below. */
 typedef struct sim_ctx {
     pol_policy policy;          /* shallow copy without scope */
-    const pol_policy *const *policies;
     const eng_tz *tz;
     inv_inventory *inv;
     inv_tag *owner_tag;
@@ -186,11 +185,11 @@ static int enforce(sim_ctx *c, sk_time now, uint32_t *deleted, char *err, size_t
     return 0;
 }
 
-static void summarise(eng_sim *s)
+static int summarise(eng_sim *s)
 {
     size_t n = s->nruns - s->first_steady;
     if (n == 0)
-        return;
+        return 0;
     const eng_sim_run *r = s->runs + s->first_steady;
     s->count_min = s->count_max = r[0].count;
     s->del_min = s->del_max = r[0].deleted;
@@ -207,10 +206,11 @@ static void summarise(eng_sim *s)
     s->del_avg = dsum / (double)n;
     s->del_hist = calloc((size_t)s->del_max + 1, sizeof *s->del_hist);
     if (s->del_hist == NULL)
-        return;
+        return -1;
     s->ndel_hist = (size_t)s->del_max + 1;
     for (size_t i = 0; i < n; i++)
         s->del_hist[r[i].deleted]++;
+    return 0;
 }
 
 static int check_params(const eng_sim_params *p, char *err, size_t errlen)
@@ -358,18 +358,19 @@ int eng_simulate(const pol_policy *p, const eng_sim_params *prm,
         eng_sim_free(s);
         return -1;
     }
-    s->warmup_usec = prm->warmup_usec >= 0 ? prm->warmup_usec
-                     : eng_sim_warmup(p, prm->cadence_usec, &s->growing);
-    if (prm->warmup_usec >= 0)
-        (void)eng_sim_warmup(p, prm->cadence_usec, &s->growing);
+    int64_t reach = eng_sim_warmup(p, prm->cadence_usec, &s->growing);
+    s->warmup_usec = prm->warmup_usec >= 0 ? prm->warmup_usec : reach;
     int rc = replay(&c, prm, err, errlen);
     teardown(&c);
     eng_tz_free(own_tz);
+    if (rc == 0 && summarise(s) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     if (rc != 0) {
         eng_sim_free(s);
         return -1;
     }
-    summarise(s);
     *out = s;
     return 0;
 }

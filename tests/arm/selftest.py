@@ -457,6 +457,13 @@ def state_has(a, kind, name):
 
 
 def test_lro(a, tok):
+    got = test_lro_create(a, tok)
+    if got:
+        test_lro_more(a, tok, *got)
+        test_delete(a, tok)
+
+
+def test_lro_create(a, tok):
     disk = rid(SUB1, "rg-two", "disks", "disk-two")
     sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
     st, h, b = a.request("PUT", sp + "lro-1?" + API, snapshot_body(disk), token=tok)
@@ -499,6 +506,12 @@ def test_lro(a, tok):
           and g["sku"]["name"] == "Standard_ZRS" and g["tags"] == {"snapkeep-policy": "dss-datadir"}, g)
     check("timeCreated: seven fractional digits and +00:00, from the virtual clock",
           re.match(r"^2026-11-26T09:00:00\.\d{7}\+00:00$", p["timeCreated"]), p["timeCreated"])
+    return g, p
+
+
+def test_lro_more(a, tok, g, p):
+    disk = rid(SUB1, "rg-two", "disks", "disk-two")
+    sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
     # A second incremental snapshot of the same disk, with an ID written differently.
     st, h, b = a.request("PUT", sp + "lro-2?" + API, snapshot_body(disk.upper().lstrip("/")), token=tok)
     check("sourceResourceId without leading / and in other case is accepted", st == 202, b)
@@ -529,7 +542,11 @@ def test_lro(a, tok):
     body["properties"]["creationData"]["sourceResourceId"] = sp + "nope"
     st, _, b = a.request("PUT", dp + "restored-2?" + API, body, token=tok)
     check("create disk from a missing snapshot: 404 NotFound", st == 404 and error_code(b) == "NotFound", b)
-    # Delete lifecycle.
+
+
+def test_delete(a, tok):
+    sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
+    dp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/disks/" % SUB1
     st, h, b = a.request("DELETE", sp + "lro-1?" + API, token=tok)
     check("delete: 202 with Azure-AsyncOperation, Location and Retry-After",
           st == 202 and h.get("azure-asyncoperation") and h.get("location") and h.get("retry-after"), (st, h))
@@ -650,6 +667,14 @@ def test_faults(a):
     tok = a.bearer()
     sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
     get = sp + "disk-two-00100?" + API
+    test_faults_errors(a, tok, sp, get)
+    test_faults_drops(a, tok, sp, get)
+    test_faults_resources(a, tok, sp, get)
+    tok = test_faults_clock_and_tokens(a, tok, sp, get)
+    test_faults_counters(a, tok, sp, get)
+
+
+def test_faults_errors(a, tok, sp, get):
     a.set_faults({"rules": [{"name": "t3", "method": "GET", "path": "/snapshots/disk-two-00100$",
                              "every": 3, "action": "throttle", "retry_after": 2}]})
     sts = [a.request("GET", get, token=tok) for _ in range(6)]
@@ -669,7 +694,9 @@ def test_faults(a):
     st2, _, _ = a.token()
     check("fault on the token endpoint: Entra-shaped 503, then fine", st == 503
           and b.get("error") == "temporarily_unavailable" and st2 == 200, (st, b, st2))
-    # Dropped connections.
+
+
+def test_faults_drops(a, tok, sp, get):
     a.set_faults({"rules": [{"action": "drop", "method": "DELETE", "times": 1}]})
     raised = None
     try:
@@ -701,6 +728,9 @@ def test_faults(a):
     t = time.time()
     st, _, _ = a.request("GET", get, token=tok)
     check("fault delay: answer after the latency", st == 200 and time.time() - t >= 0.4)
+
+
+def test_faults_resources(a, tok, sp, get):
     # A failing list page: page 3 fails every time, others do not.
     a.set_faults({"rules": [{"action": "error", "status": 500, "kind": "list", "page": 3}]})
     lp = "/subscriptions/%s/resourceGroups/rg-big/providers/Microsoft.Compute/snapshots" % SUB1
@@ -745,6 +775,9 @@ def test_faults(a):
     st, _, g = a.request("GET", sp + "disk-two-00150?" + API, token=tok)
     check("fault fail-lro on DELETE: the snapshot stays, Succeeded",
           st == 200 and g["properties"]["provisioningState"] == "Succeeded", (st, g))
+
+
+def test_faults_clock_and_tokens(a, tok, sp, get):
     a.set_faults({"clock_offset": -600, "rules": [{"action": "clock-offset", "seconds": 30,
                                                    "method": "GET", "path": "disk-two-00100"}]})
     st, h, _ = a.request("GET", get, token=tok)
@@ -765,6 +798,10 @@ def test_faults(a):
                              "method": "DELETE", "times": 1}]})
     st, _, b = a.request("DELETE", sp + "disk-two-00103?" + API, token=tok)
     check("fault status: any answer (404 on DELETE)", st == 404 and error_code(b) == "ResourceNotFound", b)
+    return tok
+
+
+def test_faults_counters(a, tok, sp, get):
     # Counters: probability with a seed is reproducible; after/times bound it.
     pattern = []
     for _ in range(2):

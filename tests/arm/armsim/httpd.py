@@ -68,6 +68,34 @@ def classify(method, path, lsegs):
     return "arm"
 
 
+def fold_faults(rules, offset):
+    """(flags for the handlers, the answering rule or None, delay, Date
+    offset) from the rules that fired, in file order."""
+    flags, terminal, delay = {}, None, 0.0
+    for r in rules:
+        a = r["action"]
+        if a == "delay":
+            delay += float(r.get("seconds", 1))
+        elif a == "clock-offset":
+            offset += float(r.get("seconds", 0))
+        elif a in ("throttle", "error", "status", "drop"):
+            terminal = terminal or r
+        elif a in ("drop-after", "drop-mid"):
+            flags.setdefault("drop", a[5:])
+        elif a == "fail-lro":
+            flags["fail-lro"] = {"state": r.get("state") or "Failed",
+                                 "code": r.get("code") or "InternalOperationError",
+                                 "message": r.get("message") or "The operation failed "
+                                 "(injected by the test server's faults file).",
+                                 "status": r.get("status") or 500}
+        elif a == "snapshot-limit":
+            flags["snapshot-limit"] = True
+            flags["snapshot-limit-message"] = r.get("message")
+        else:
+            flags[a] = True
+    return flags, terminal, delay, offset
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120            # idle keep-alive connections end after this
@@ -188,28 +216,7 @@ class Handler(BaseHTTPRequestHandler):
                 except armmod.ArmError:
                     page = None
         rules, offset = app.faults.select(method, path, urlsplit(self.path).query, kind, page)
-        flags, terminal, delay = {}, None, 0.0
-        for r in rules:
-            a = r["action"]
-            if a == "delay":
-                delay += float(r.get("seconds", 1))
-            elif a == "clock-offset":
-                offset += float(r.get("seconds", 0))
-            elif a in ("throttle", "error", "status", "drop") and terminal is None:
-                terminal = r
-            elif a in ("drop-after", "drop-mid"):
-                flags.setdefault("drop", a[5:])
-            elif a == "fail-lro":
-                flags["fail-lro"] = {"state": r.get("state") or "Failed",
-                                     "code": r.get("code") or "InternalOperationError",
-                                     "message": r.get("message") or "The operation failed "
-                                     "(injected by the test server's faults file).",
-                                     "status": r.get("status") or 500}
-            elif a == "snapshot-limit":
-                flags["snapshot-limit"] = True
-                flags["snapshot-limit-message"] = r.get("message")
-            else:
-                flags[a] = True
+        flags, terminal, delay, offset = fold_faults(rules, offset)
         if rules:
             rec["faults"] = [r["name"] for r in rules]
         if delay:
@@ -284,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
             obj = {"keys": []}
         else:
             obj = app.auth.instance_discovery(base, host)
-        return 200, [("Cache-Control", "max-age=86400, private")], json.dumps(obj).encode()
+        return 200, [], json.dumps(obj).encode()
 
     @staticmethod
     def _fault_answer(r, kind):

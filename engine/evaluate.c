@@ -18,8 +18,9 @@ typedef struct ev_priv {
     eng_reason *reasons;
 } ev_priv;
 
-/* Carries the time so a group's items are built without going back to
- * the snapshots, which would be a cache miss each in a shuffled listing. */
+/* A second (third...) owner of a snapshot: rare, kept aside so the common
+ * case costs one uint32 per snapshot. Carries the time so a group's items
+ * are built without going back to the snapshot. */
 typedef struct ev_member {
     sk_time t;
     uint32_t snap, group;
@@ -34,9 +35,10 @@ typedef struct ev_run {
     eng_plan *plan;
     ev_sources src;
     uint32_t *gidx;         /* (source slot, policy) -> group, EV_NONE */
-    ev_member *mem;         /* (snapshot, group) for every owner */
+    uint32_t *gof;          /* per snapshot: group of its first owner, EV_NONE */
+    ev_member *mem;         /* memberships beyond the first */
     size_t nmem, capmem, capgroups;
-    uint32_t *first_owner;  /* per snapshot: policy index, EV_NONE */
+    uint32_t *gpidx;        /* per group: policy index */
     sk_time **cuts;         /* per policy: tier cuts */
     ev_pool pool;
 } ev_run;
@@ -89,6 +91,10 @@ static uint32_t ev_group_of(ev_run *run, uint32_t snap, size_t pidx)
         if (groups == NULL)
             return EV_NONE;
         plan->groups = groups;
+        uint32_t *gpidx = realloc(run->gpidx, cap * sizeof *gpidx);
+        if (gpidx == NULL)
+            return EV_NONE;
+        run->gpidx = gpidx;
         run->capgroups = cap;
     }
     const char *sid = run->src.of[snap] == EV_NONE ? NULL
@@ -96,6 +102,7 @@ static uint32_t ev_group_of(ev_run *run, uint32_t snap, size_t pidx)
     plan->groups[plan->ngroups] = (eng_group){ .policy = run->pol[pidx],
                                                .source_id = sid,
                                                .newest = SK_TIME_MIN };
+    run->gpidx[plan->ngroups] = (uint32_t)pidx;
     *g = (uint32_t)plan->ngroups++;
     return *g;
 }
@@ -153,18 +160,20 @@ static int ev_memberships(ev_run *run)
     for (uint32_t i = 0; i < run->inv->nsnapshots; i++) {
         const inv_snapshot *s = &run->inv->snapshots[i];
         const char *owner = inv_tag_get(s->tags, s->ntags, POL_OWNER_TAG);
-        run->first_owner[i] = EV_NONE;
+        run->gof[i] = EV_NONE;
         for (size_t p = 0; p < run->npol; p++) {
             gov[p] = (int8_t)ev_scoped(run, cache, i, p);
             if (!gov[p] || !ev_owner_ok(run->pol[p], owner))
                 continue;
             uint32_t g = ev_group_of(run, i, p);
-            if (g == EV_NONE || ev_add_member(run, i, g, s->created) != 0)
+            if (g == EV_NONE)
                 goto out;
-            if (run->first_owner[i] == EV_NONE)
-                run->first_owner[i] = (uint32_t)p;
+            if (run->gof[i] == EV_NONE)
+                run->gof[i] = g;
+            else if (ev_add_member(run, i, g, s->created) != 0)
+                goto out;
         }
-        if (run->first_owner[i] == EV_NONE)
+        if (run->gof[i] == EV_NONE)
             ev_unowned(run, i, owner, gov);
     }
     rc = 0;
@@ -249,20 +258,26 @@ static void ev_one_group(ev_run *run, size_t gi, const ev_item *all, size_t n,
 
 static int ev_groups(ev_run *run)
 {
-    size_t ng = run->plan->ngroups, maxg = 0, maxr = 1;
+    size_t ng = run->plan->ngroups, maxg = 0, maxr = 1, n = run->inv->nsnapshots;
     size_t *off = calloc(ng + 1, sizeof *off);
-    ev_item *by = malloc((run->nmem ? run->nmem : 1) * sizeof *by);
+    ev_item *by = malloc((n + run->nmem ? n + run->nmem : 1) * sizeof *by);
     ev_scratch sc = { 0 };
     int rc = -1;
     if (off == NULL || by == NULL)
         goto out;
+    for (size_t i = 0; i < n; i++)
+        if (run->gof[i] != EV_NONE)
+            off[run->gof[i] + 1]++;
     for (size_t i = 0; i < run->nmem; i++)
         off[run->mem[i].group + 1]++;
     for (size_t g = 0; g < ng; g++) {
         maxg = off[g + 1] > maxg ? off[g + 1] : maxg;
         off[g + 1] += off[g];
     }
-    for (size_t i = 0; i < run->nmem; i++)      /* stable: inventory order */
+    for (size_t i = 0; i < n; i++)
+        if (run->gof[i] != EV_NONE)
+            by[off[run->gof[i]]++] = (ev_item){ run->inv->snapshots[i].created, (uint32_t)i };
+    for (size_t i = 0; i < run->nmem; i++)
         by[off[run->mem[i].group]++] = (ev_item){ run->mem[i].t, run->mem[i].snap };
     for (size_t g = ng; g > 0; g--)
         off[g] = off[g - 1];
@@ -347,7 +362,7 @@ static void ev_decide(ev_run *run)
     eng_plan *plan = run->plan;
     for (size_t i = 0; i < plan->ndecisions; i++) {
         eng_decision *d = &plan->decisions[i];
-        uint32_t owner = run->first_owner[i];
+        uint32_t owner = run->gof[i] == EV_NONE ? EV_NONE : run->gpidx[run->gof[i]];
         d->action = d->nreasons > 0 ? ENG_KEEP : ENG_PRUNE;
         d->unmanaged = owner == EV_NONE;
         d->group = SIZE_MAX;
@@ -366,6 +381,15 @@ static void ev_decide(ev_run *run)
         plan->nprune += d->action == ENG_PRUNE;
         plan->nunmanaged += d->unmanaged;
         plan->nfuture += d->future;
+    }
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        if (run->gof[i] == EV_NONE)
+            continue;
+        eng_group *g = &plan->groups[run->gof[i]];
+        if (plan->decisions[i].action == ENG_KEEP)
+            g->nkeep++;
+        else
+            g->nprune++;
     }
     for (size_t i = 0; i < run->nmem; i++) {
         eng_group *g = &plan->groups[run->mem[i].group];
@@ -422,7 +446,8 @@ static void ev_run_free(ev_run *run)
     ev_sources_free(&run->src);
     free(run->gidx);
     free(run->mem);
-    free(run->first_owner);
+    free(run->gof);
+    free(run->gpidx);
     if (run->cuts != NULL)
         for (size_t p = 0; p < run->npol; p++)
             free(run->cuts[p]);
@@ -435,8 +460,8 @@ static int ev_setup(ev_run *run)
     eng_plan *plan = run->plan;
     size_t n = run->inv->nsnapshots;
     plan->decisions = calloc(n ? n : 1, sizeof *plan->decisions);
-    run->first_owner = malloc((n ? n : 1) * sizeof *run->first_owner);
-    if (plan->decisions == NULL || run->first_owner == NULL ||
+    run->gof = malloc((n ? n : 1) * sizeof *run->gof);
+    if (plan->decisions == NULL || run->gof == NULL ||
         ev_sources_build(&run->src, run->inv) != 0 || ev_cuts(run) != 0)
         return -1;
     size_t nslots = (run->src.n + 1) * run->npol;

@@ -38,13 +38,20 @@ typedef struct eng_decision {
     const inv_snapshot *snap;
     eng_action action;
     bool future, unmanaged, newest;
-    const pol_policy *policy;   /* first policy that keeps it, else first that governs it; NULL if none */
-    size_t group;               /* index into plan->groups, SIZE_MAX when unmanaged */
-    eng_reason *reasons;        /* every reason it is kept; none when pruned */
+    const pol_policy *policy;   /* first policy that keeps it; pruned: the first
+                                   that owns it; unmanaged: the first that
+                                   governs it; NULL if none */
+    size_t group;               /* index into plan->groups (of `policy`),
+                                   SIZE_MAX when unmanaged */
+    eng_reason *reasons;        /* every reason it is kept, by policy then rule
+                                   order, `newest` after the rules; none when
+                                   pruned: KEEP exactly when nreasons > 0 */
     uint32_t nreasons;
 } eng_decision;
 
-/* The snapshots of one source disk under one policy. */
+/* The snapshots of one source disk that one policy owns (future ones
+ * included). nkeep/nprune count their final actions, so a snapshot owned by
+ * two policies counts in both groups. */
 typedef struct eng_group {
     const pol_policy *policy;
     const char *source_id;      /* as first seen; NULL: snapshots with no source */
@@ -71,8 +78,14 @@ typedef struct eng_plan {
 } eng_plan;
 
 /* Evaluates every policy over the inventory at `now`. Returns 0, or -1 with
- * a message in err (out of memory). The plan borrows the policies and the
- * inventory: free the plan first. */
+ * a message in err (out of memory; a policy without any rule or without a
+ * loaded zone, which the parser never produces). The plan borrows the
+ * policies and the inventory: free the plan first. A snapshot owned by some
+ * policy is decided by its owners alone (kept if any keeps it); one that is
+ * governed but owned by none is ENG_R_NOT_OWNED (one reason per governing
+ * policy); one governed by none is ENG_R_UNMANAGED. Notes: one per
+ * future-dated snapshot, one per policy whose `disks tagged` selectors
+ * cannot match offline. */
 int eng_evaluate(const pol_policy *const *policies, size_t npolicies,
                  const inv_inventory *inv, sk_time now, eng_plan **out,
                  char *err, size_t errlen);
@@ -86,7 +99,8 @@ bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
 bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,
                      const inv_inventory *inv);
 
-/* One reason as report text, e.g.
+/* One reason as report text (truncated to fit, always terminated when
+ * n > 0; returns the length written), e.g.
  * "every 12h to 7d: bucket 2026-11-20T12:00Z (policies/dss-datadir.policy:6)",
  * "newest", "future: dated after now", "unmanaged: no policy governs it". */
 size_t eng_reason_format(const eng_reason *r, char *buf, size_t n);

@@ -1,12 +1,75 @@
-/* Placeholder until the command lands; exits with a usage error. */
+/* snapkeep check [-q] FILE...: every file parsed and compiled, every
+ * diagnostic printed; exit 0 only when all are valid. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
+static size_t count_rules(const pol_file *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->npolicies; i++)
+        n += f->policies[i]->nrules;
+    return n;
+}
+
+/* One file: diagnostics to stderr, "FILE: ok (...)" to stdout. */
+static bool check_one(const char *path, bool quiet)
+{
+    pol_diags diags = { 0 };
+    pol_file *f = pol_parse_file(path, &diags);
+    for (size_t i = 0; i < diags.n; i++) {
+        if (quiet && diags.items[i].level == POL_WARNING)
+            continue;
+        char *text = pol_diag_render(&diags.items[i]);
+        if (text != NULL) {
+            fputs(text, stderr);
+            free(text);
+        }
+    }
+    if (f != NULL && !quiet) {
+        size_t np = f->npolicies, nr = count_rules(f);
+        printf("%s: ok (%zu polic%s, %zu rule%s", path, np, np == 1 ? "y" : "ies",
+               nr, nr == 1 ? "" : "s");
+        if (diags.nwarnings > 0)
+            printf(", %zu warning%s", diags.nwarnings, diags.nwarnings == 1 ? "" : "s");
+        puts(")");
+    }
+    pol_diags_free(&diags);
+    bool ok = f != NULL;
+    pol_file_free(f);
+    return ok;
+}
+
 int cmd_check(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: check: not built yet\n", stderr);
-    return EXIT_USAGE;
+    bool quiet = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            cli_usage("check", stdout);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "snapkeep: check: unknown option '%s'\n", argv[i]);
+            cli_usage("check", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fputs("snapkeep: check: no policy file given\n", stderr);
+        cli_usage("check", stderr);
+        return EXIT_USAGE;
+    }
+    bool all_ok = true;
+    for (; i < argc; i++)
+        all_ok &= check_one(argv[i], quiet);
+    fflush(stdout);
+    return all_ok ? EXIT_OK : EXIT_INVALID;
 }

@@ -1,0 +1,69 @@
+/* Freeing the rule tree, and the tag matching every selector shares. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/inventory.h"
+#include "engine/policy.h"
+
+static void tags_free(pol_tag_match *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].key);
+        free(t[i].value);
+    }
+    free(t);
+}
+
+void pol_policy_free(pol_policy *p)
+{
+    if (p == NULL)
+        return;
+    free(p->name);
+    free(p->timezone);
+    eng_tz_free(p->tz);
+    free(p->subscription);
+    free(p->resource_group);
+    for (size_t i = 0; i < p->ndisks; i++)
+        free(p->disks[i]);
+    free(p->disks);
+    tags_free(p->disk_tags, p->ndisk_tags);
+    free(p->sku);
+    tags_free(p->extra_tags, p->nextra_tags);
+    for (size_t i = 0; i < p->nrules; i++) {
+        free(p->rules[i].text);
+        tags_free(p->rules[i].tags, p->rules[i].ntags);
+    }
+    free(p->rules);
+    free(p);
+}
+
+void pol_file_free(pol_file *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->npolicies; i++)
+        pol_policy_free(f->policies[i]);
+    free(f->policies);
+    free(f->path);
+    free(f);
+}
+
+/* Tag names compare case-insensitively, as ARM treats them; values
+ * exactly. A wanted tag without a value matches any value. */
+bool pol_tags_match(const pol_tag_match *want, size_t nwant,
+                    const struct inv_tag *have, size_t nhave)
+{
+    for (size_t i = 0; i < nwant; i++) {
+        bool found = false;
+        for (size_t j = 0; j < nhave && !found; j++) {
+            if (have[j].key == NULL || strcasecmp(want[i].key, have[j].key) != 0)
+                continue;
+            found = want[i].value == NULL ||
+                    (have[j].value != NULL && strcmp(want[i].value, have[j].value) == 0);
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}

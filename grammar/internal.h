@@ -1,0 +1,129 @@
+/* What the scanner, the parser and the compiler share while one policy file
+ * is read. Nothing here outlives pol_parse_string(): the result is the
+ * pol_file of engine/policy.h. Generated code (parser.c, lexer.c) includes
+ * this header; hand-written files never include the generated headers. */
+#ifndef SNAPKEEP_GRAMMAR_INTERNAL_H
+#define SNAPKEEP_GRAMMAR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grammar/parse.h"
+
+/* Token values that may be wrong: the scanner has already reported why,
+ * so the parser keeps going but the compiler ignores the value. */
+typedef struct pg_num { int64_t v; bool ok; } pg_num;
+typedef struct pg_dur { pol_duration d; bool ok; } pg_dur;
+
+/* One `"KEY" [= "VALUE"]`, and a list of them joined by `and`. */
+typedef struct pg_tag { char *key; char *value; pol_loc loc; } pg_tag;
+typedef struct pg_tags { pol_tag_match *items; pol_loc *locs; size_t n; } pg_tags;
+
+/* Settings, in the order the man page lists them. */
+typedef enum pg_setting {
+    PG_TIMEZONE, PG_SUBSCRIPTION, PG_RESOURCE_GROUP, PG_DISK, PG_DISKS_TAGGED,
+    PG_SNAPSHOT_EVERY, PG_STALE_AFTER, PG_MAX_DELETE, PG_ADOPT, PG_INCREMENTAL,
+    PG_SKU, PG_TAG, PG_NSETTINGS
+} pg_setting;
+
+/* Where the parts of a rule were written, beside pol_rule (whose loc is the
+ * first token): checks point at the token that is wrong. */
+typedef struct pg_rule_aux { pol_loc end_loc, width_loc; } pg_rule_aux;
+
+/* The top level (defaults, or the whole bare body) or one policy block. */
+typedef struct pg_scope {
+    pol_policy *pol;            /* settings and rules as written here */
+    bool is_block;
+    pol_loc name_loc, brace_loc;
+    pol_loc set[PG_NSETTINGS];  /* first place each setting was written */
+    pol_loc val[PG_NSETTINGS];  /* ... and its value */
+    bool inherited[PG_NSETTINGS];   /* copied from the top level */
+    pol_loc *extra_tag_locs;    /* one per pol->extra_tags */
+    pg_rule_aux *aux;           /* one per pol->rules */
+    bool had_error;             /* a syntax error inside: skip whole-policy checks */
+    struct pg_scope *next;
+} pg_scope;
+
+typedef struct pg_ctx {
+    const char *path;           /* owned by the caller of the parse */
+    const char *text;
+    size_t len;
+    size_t *line_starts;        /* built on the first diagnostic */
+    size_t nlines;
+    pol_diags diags;            /* this parse's diagnostics only */
+    bool oom;
+
+    pg_scope *top;              /* top-level statements */
+    pg_scope *blocks, **blocks_tail;
+    size_t nblocks;
+    pg_scope *cur;              /* where statements go now */
+    pol_loc first_block;        /* line 0: no block yet */
+
+    /* scanner state */
+    int line, col;              /* position of the next byte */
+    pol_loc str_start;          /* the opening quote of the string being read */
+    char *sbuf;
+    size_t slen, scap;
+    /* the parser's view of the token stream, for better messages */
+    int last_tok, prev_tok;
+    char *last_word;            /* text of the last unknown word */
+    pol_loc reported;           /* a token the scanner already reported */
+    bool eof;
+} pg_ctx;
+
+/* diag.c */
+void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define pg_error(ctx, loc, ...) pg_diag((ctx), POL_ERROR, (loc), __VA_ARGS__)
+#define pg_warning(ctx, loc, ...) pg_diag((ctx), POL_WARNING, (loc), __VA_ARGS__)
+void pg_oom(pg_ctx *ctx);
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if none. */
+size_t pg_utf8_len(const unsigned char *s, size_t n);
+void pg_diags_sort(pol_diags *d, size_t from);
+
+/* build.c: what the grammar's actions call. Each takes ownership of the
+ * strings it is given, whatever happens. */
+pg_scope *pg_scope_new(pg_ctx *ctx, bool is_block);
+void pg_scope_free(pg_scope *s);
+void pg_block_begin(pg_ctx *ctx, char *name, const pol_loc *kw,
+                    const pol_loc *name_loc, const pol_loc *brace);
+void pg_block_end(pg_ctx *ctx);
+void pg_set_string(pg_ctx *ctx, pg_setting which, char *value,
+                   const pol_loc *kw, const pol_loc *vloc);
+void pg_set_duration(pg_ctx *ctx, pg_setting which, pg_dur d,
+                     const pol_loc *kw, const pol_loc *vloc);
+void pg_set_number(pg_ctx *ctx, pg_setting which, pg_num n,
+                   const pol_loc *kw, const pol_loc *vloc);
+void pg_set_flag(pg_ctx *ctx, pg_setting which, bool value,
+                 const pol_loc *kw, const pol_loc *vloc);
+void pg_set_tag(pg_ctx *ctx, pg_setting which, pg_tag tag, const pol_loc *kw);
+void pg_rule_duration(pg_ctx *ctx, pol_rule_kind kind, eng_period period,
+                      pg_dur d, const pol_loc *first, const pol_loc *dloc);
+void pg_rule_every(pg_ctx *ctx, pg_dur width, pg_dur end, const pol_loc *first,
+                   const pol_loc *wloc, const pol_loc *eloc);
+void pg_rule_count(pg_ctx *ctx, pol_rule_kind kind, eng_period period,
+                   pg_num count, const pol_loc *first, const pol_loc *cloc);
+void pg_rule_tagged(pg_ctx *ctx, pg_tags *tags, const pol_loc *first);
+pg_tags *pg_tags_add(pg_ctx *ctx, pg_tags *list, pg_tag tag);
+void pg_tags_free(pg_tags *t);
+void pg_tag_free(pg_tag *t);
+const char *pg_setting_name(pg_setting s);
+
+/* text.c: the normalised text of rules and settings. */
+char *pg_rule_text(const pol_rule *r);
+size_t pg_quote(const char *s, char *buf, size_t n);
+
+/* compile.c: scopes to pol_file (inheritance, checks); NULL on errors. */
+pol_file *pg_compile(pg_ctx *ctx);
+/* checks.c: the checks that need a whole compiled policy. */
+void pg_check_policy(pg_ctx *ctx, const pg_scope *s);
+
+/* suggest.c: the keyword an unknown word was probably meant to be. */
+const char *pg_suggest_keyword(const char *word);
+extern const char *const pg_keywords[];
+
+/* lexer.l: runs the scanner and the parser over ctx->text. */
+int pg_scan_parse(pg_ctx *ctx);
+
+#endif

@@ -603,7 +603,7 @@ def test_validation(a, tok):
     check("after 5 virtual minutes the disk accepts snapshots again", st == 202, b)
 
 
-def test_fake_az(a):
+def test_fake_az(a, _tok=None):
     az = os.path.join(HERE, "fake-az", "az")
     env = dict(os.environ, ARM_TEST_URL=a.url, ARM_TEST_CA=os.path.join(a.tls, "ca.pem"))
     r = subprocess.run([az, "account", "get-access-token", "--resource", "https://management.azure.com/",
@@ -991,6 +991,16 @@ def test_restart_and_sigterm(work, seed):
         r2.stop()
 
 
+def section(fn, *args):
+    """Runs one group of checks; a crash is one failure, and the rest still run."""
+    try:
+        fn(*args)
+    except Exception as e:
+        import traceback
+        check("%s ran to its end" % fn.__name__, False, "%s: %s\n%s" % (
+            type(e).__name__, e, traceback.format_exc(limit=3)))
+
+
 def main():
     work = tempfile.mkdtemp(prefix="arm-selftest-")
     seed = os.path.join(work, "seed.json")
@@ -1003,24 +1013,18 @@ def main():
                               "--client-assertion", "configured-assertion-value"], seed=seed)
     a.now = lambda: parse_time(open(clock).read())
     try:
-        test_tls_and_state(a, seed)
-        test_entra(a)
-        test_msi(a)
+        section(test_tls_and_state, a, seed)
+        section(test_entra, a)
+        section(test_msi, a)
         tok = a.bearer()
-        test_arm_auth(a, tok)
-        test_arm_basics(a, tok)
-        test_paging(a, tok)
-        test_lro(a, tok)
-        test_validation(a, tok)
-        test_fake_az(a)
-        test_clock_and_expiry(a, tok)
-        test_faults(a)
-        test_rate(a, a.bearer())
-        test_log(a)
-        test_incremental_limit(work, seed)
-        test_throttle(work, seed)
-        test_concurrency(work, seed)
-        test_restart_and_sigterm(work, seed)
+        for fn in (test_arm_auth, test_arm_basics, test_paging, test_lro, test_validation,
+                   test_fake_az, test_clock_and_expiry):
+            section(fn, a, tok)
+        section(test_faults, a)
+        section(test_rate, a, a.bearer())
+        section(test_log, a)
+        for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm):
+            section(fn, work, seed)
     finally:
         rc = a.stop()
     check("SIGTERM after a busy run: exit 0", rc == 0, rc)

@@ -185,39 +185,69 @@ static void print_header(FILE *f, const rpt_sim *r)
 }
 
 /* One line per `span` of the replay: min, average and max count after each
- * run in it, with a bar for the average. */
+ * run in it, with a bar for the average; then the averages as a sparkline. */
+typedef struct span_stat { int64_t idx; uint32_t lo, hi; double avg; } span_stat;
+
+static size_t span_stats(const rpt_sim *r, int64_t span, span_stat *out, size_t max)
+{
+    const eng_sim *s = r->sim;
+    size_t n = 0;
+    for (size_t i = 0; i < s->nruns && n < max;) {
+        span_stat *st = &out[n++];
+        st->idx = (s->runs[i].at - r->params->start) / span;
+        st->lo = st->hi = s->runs[i].count;
+        double sum = 0;
+        size_t runs = 0;
+        for (; i < s->nruns && (s->runs[i].at - r->params->start) / span == st->idx; i++, runs++) {
+            uint32_t c = s->runs[i].count;
+            st->lo = c < st->lo ? c : st->lo;
+            st->hi = c > st->hi ? c : st->hi;
+            sum += c;
+        }
+        st->avg = sum / (double)runs;
+    }
+    return n;
+}
+
+static void print_sparkline(FILE *f, const span_stat *st, size_t n, uint32_t top)
+{
+    static const char *const blocks[] = { "\u2581", "\u2582", "\u2583", "\u2584",
+                                          "\u2585", "\u2586", "\u2587", "\u2588" };
+    fputs("  trend: ", f);
+    for (size_t i = 0; i < n; i++)
+        fputs(blocks[(int)lround(st[i].avg * 7.0 / top)], f);
+    fputc('\n', f);
+}
+
 static void print_series(FILE *f, const rpt_sim *r)
 {
     const eng_sim *s = r->sim;
     int64_t days = (r->params->duration_usec + DAY_USEC - 1) / DAY_USEC;
-    int64_t span_days = days <= 62 ? 1 : days <= 434 ? 7 : 30;
-    int64_t span = span_days * DAY_USEC;
+    /* at most about 62 lines whatever the length */
+    int64_t span_days = days <= 62 ? 1 : days <= 434 ? 7 : ((days + 59) / 60 + 29) / 30 * 30;
     uint32_t top = 1;
     for (size_t i = 0; i < s->nruns; i++)
         if (s->runs[i].count > top)
             top = s->runs[i].count;
-    fprintf(f, "snapshots per disk after each run, per %s:\n  %5s  %-10s  %5s  %6s  %5s\n",
-            span_days == 1 ? "day" : span_days == 7 ? "week" : "30 days",
-            span_days == 1 ? "day" : "from", "date", "min", "avg", "max");
-    for (size_t i = 0; i < s->nruns;) {
-        int64_t idx = (s->runs[i].at - r->params->start) / span;
-        uint32_t lo = s->runs[i].count, hi = lo;
-        double sum = 0;
-        size_t n = 0;
-        for (; i < s->nruns && (s->runs[i].at - r->params->start) / span == idx; i++, n++) {
-            uint32_t c = s->runs[i].count;
-            lo = c < lo ? c : lo;
-            hi = c > hi ? c : hi;
-            sum += c;
-        }
+    span_stat st[256];
+    size_t n = span_stats(r, span_days * DAY_USEC, st, sizeof st / sizeof st[0]);
+    if (span_days == 1 || span_days == 7)
+        fprintf(f, "snapshots per disk after each run, per %s:\n",
+                span_days == 1 ? "day" : "week");
+    else
+        fprintf(f, "snapshots per disk after each run, per %lld days:\n", (long long)span_days);
+    fprintf(f, "  %5s  %-10s  %5s  %6s  %5s\n", "day", "date",
+            "min", "avg", "max");
+    for (size_t i = 0; i < n; i++) {
         char date[ENG_TIME_BUFSZ];
-        eng_time_format(r->params->start + idx * span, date, sizeof date);
+        eng_time_format(r->params->start + st[i].idx * span_days * DAY_USEC, date, sizeof date);
         date[10] = '\0';
-        double avg = sum / (double)n;
-        int bar = (int)lround(avg * 30.0 / top);
-        fprintf(f, "  %5lld  %-10s  %5u  %6.1f  %5u  %.*s\n", (long long)(idx * span_days + 1),
-                date, lo, avg, hi, bar, "##############################");
+        int bar = (int)lround(st[i].avg * 30.0 / top);
+        fprintf(f, "  %5lld  %-10s  %5u  %6.1f  %5u  %.*s\n",
+                (long long)(st[i].idx * span_days + 1), date, st[i].lo, st[i].avg, st[i].hi,
+                bar, "##############################");
     }
+    print_sparkline(f, st, n, top);
     fputc('\n', f);
 }
 

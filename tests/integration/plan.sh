@@ -2,6 +2,7 @@
 # snapkeep plan from the built binary: every format over the demo inventory,
 # the JSON contract checked with jq, the same plan from both inventory
 # shapes, and the exit codes of bad input (no plan output on refusal).
+# shellcheck disable=SC2016 # jq programs use $names of their own
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=azure_lib.sh

@@ -227,13 +227,15 @@ static int auth_http(az_client *c, az_http_req *req, bool probe, az_token *tok, 
             return rc;
         }
         int64_t delay;
-        bool again = !probe && az_retry_decide(&c->retry, attempt, resp.status, resp.status == 0,
+        bool again = !probe && !resp.permanent && az_retry_decide(&c->retry, attempt, resp.status, resp.status == 0,
                                                az_retry_after_ms(resp.retry_after, az_wall_s(c)),
                                                az_now_ms(c) - start, az_random(c), &delay);
         if (!again) {
             az_error_from_resp(err, &resp);
-            if (resp.status == 0)
-                snprintf(err->code, sizeof err->code, "CredentialUnavailable");
+            char msg[600], where[300];
+            snprintf(msg, sizeof msg, "%.599s", err->message);
+            snprintf(where, sizeof where, "%.*s", (int)strcspn(req->url, "?"), req->url);
+            snprintf(err->message, sizeof err->message, "%s (token endpoint %s)", msg, where);
             err->retries_exhausted = attempt > 1;
             az_http_resp_clear(&resp);
             return -1;
@@ -354,18 +356,17 @@ static int auth_fetch(az_client *c, az_token *tok, az_error *err)
         c->auth = AZ_AUTH_MSI;
         return 0;
     }
-    if (msi_err.http_status != 0) {     /* IMDS exists but refused */
-        *err = msi_err;
-        return -1;
-    }
-    if (auth_cli(c, tok, err) == 0) {
+    /* as in the SDKs' chain, any managed-identity failure (no IMDS here,
+     * a proxy answering for it, no identity assigned) moves on */
+    az_error cli_err = {0};
+    if (auth_cli(c, tok, &cli_err) == 0) {
         c->auth = AZ_AUTH_CLI;
         return 0;
     }
-    az_error_set(err, "CredentialUnavailable", "no Azure credential found: set "
-                 "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or "
-                 "AZURE_FEDERATED_TOKEN_FILE), run on an Azure host with a managed "
-                 "identity, or log in with 'az login'");
+    az_error_set(err, "CredentialUnavailable", "no Azure credential found (managed "
+                 "identity: %.200s; Azure CLI: %.200s): set AZURE_TENANT_ID, AZURE_CLIENT_ID "
+                 "and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), use a managed "
+                 "identity, or log in with 'az login'", msi_err.message, cli_err.message);
     return -1;
 }
 

@@ -41,6 +41,7 @@ typedef struct az_http_resp {
     int status;                     /* 0: no HTTP answer */
     int transport_code;             /* CURLcode; 0 when an answer came */
     bool maybe_sent;                /* the request may have reached the server */
+    bool permanent;                 /* a failure retrying cannot fix (TLS refused) */
     char transport_msg[256];
     char *body;                     /* NUL-terminated, malloc'd; may be NULL */
     size_t body_len;

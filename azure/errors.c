@@ -9,6 +9,28 @@
 
 #include "azure/az_internal.h"
 
+/* Messages go on one line: control characters (Entra puts CR LF in its
+ * descriptions) become single spaces. */
+static void error_one_line(char *s)
+{
+    char *w = s;
+    bool space = false;
+    for (const char *r = s; *r; r++) {
+        bool ctl = (unsigned char)*r < 0x20 || *r == 0x7f;
+        if (ctl || *r == ' ') {
+            if (!space && w != s)
+                *w++ = ' ';
+            space = true;
+            continue;
+        }
+        space = false;
+        *w++ = *r;
+    }
+    while (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
 void az_error_set(az_error *err, const char *code, const char *fmt, ...)
 {
     if (err == NULL)
@@ -18,6 +40,7 @@ void az_error_set(az_error *err, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    error_one_line(err->message);
 }
 
 int az_error_parse_envelope(const char *body, size_t len, char *code, size_t ncode,
@@ -74,8 +97,11 @@ void az_error_from_resp(az_error *err, const az_http_resp *resp)
     }
     if (az_error_parse_envelope(resp->body, resp->body_len, err->code, sizeof err->code,
                                 err->message, sizeof err->message) == 0
-        && err->code[0] != '\0')
+        && err->code[0] != '\0') {
+        error_one_line(err->message);
+        error_one_line(err->code);
         return;
+    }
     snprintf(err->code, sizeof err->code, "HTTP%d", resp->status);
     if (resp->body_len > 0)
         error_body_text(err->message, sizeof err->message, resp->body, resp->body_len);

@@ -153,6 +153,10 @@ static void exec_handle(az_client *c, az_call *call)
         exec_fail(c, call);
         return;
     }
+    if (r->permanent) {
+        exec_fail(c, call);
+        return;
+    }
     if (az_retry_decide(&c->retry, call->attempts, r->status, r->status == 0, ra,
                         az_now_ms(c) - call->first_ms, az_random(c), &delay)) {
         az_log(c, AZ_LOG_INFO, "%s %s: %s (HTTP %d); retrying in %lld ms", call->method,

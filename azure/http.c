@@ -322,6 +322,16 @@ static bool http_never_sent(CURLcode rc)
            rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
 }
 
+/* The server's certificate was refused, or the request cannot be made:
+ * the same again would fail the same way. */
+static bool http_permanent(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+           rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
+           rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+           rc == CURLE_URL_MALFORMAT || rc == CURLE_OUT_OF_MEMORY;
+}
+
 static void http_finish(az_http *h, http_xfer *x, CURLcode rc)
 {
     az_http_resp *r = x->resp;
@@ -332,6 +342,7 @@ static void http_finish(az_http *h, http_xfer *x, CURLcode rc)
         r->status = 0;
         r->transport_code = rc == CURLE_OK ? CURLE_GOT_NOTHING : (int)rc;
         r->maybe_sent = !http_never_sent(rc);
+        r->permanent = http_permanent(rc);
         snprintf(r->transport_msg, sizeof r->transport_msg, "%s",
                  x->too_big ? "answer too large" : curl_easy_strerror(rc));
     } else {

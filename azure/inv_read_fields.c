@@ -137,7 +137,7 @@ int rd_string(rd *r, const char *field, rd_strmode mode, int memo, const char **
         *dst = known;
         return 0;
     }
-    char *d;
+    char *d = NULL;
     if (arena_string(r, &s, at, field, &d) < 0)
         return -1;
     if (mode == RD_STR_RESOURCE_ID && d[0] != '/') {
@@ -201,7 +201,7 @@ int rd_time(rd *r, const char *field, sk_time *dst, bool *ok)
         n = ij_decode(&s, buf);
         text = buf;
     } else if (s.escaped) {
-        char *d;        /* only to quote it in the message */
+        char *d = NULL;        /* only to quote it in the message */
         if (arena_string(r, &s, at, field, &d) < 0)
             return -1;
         text = d;
@@ -252,7 +252,7 @@ static int tag_member(rd *r, const ij_str *k, const unsigned char *at, size_t n)
     int slot = n < RD_MEMO_NTAGS ? RD_MEMO_TAGS + 2 * (int)n : RD_MEMO_NONE;
     const char *key = memo_get(r, slot, k);
     if (!key) {
-        char *d;
+        char *d = NULL;
         if (arena_string(r, k, at, "tags", &d) < 0)
             return -1;
         memo_put(r, slot, k, d);
@@ -279,7 +279,7 @@ static int tag_member(rd *r, const ij_str *k, const unsigned char *at, size_t n)
         slot++;
     t->value = memo_get(r, slot, &v);
     if (!t->value) {
-        char *d;
+        char *d = NULL;
         if (arena_string(r, &v, vat, "tags", &d) < 0)
             return -1;
         memo_put(r, slot, &v, d);

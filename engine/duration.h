@@ -21,7 +21,9 @@ typedef struct pol_duration {
 /* Parses "30m", "1y2mo3d3h" (any order, each unit at most once, no
  * spaces). Returns 0, or -1 with a message in err ("unit 'h' given twice",
  * "number too large", "unknown unit 'x'", "zero duration", "duration longer
- * than 10000 years"). Used by the lexer and by command-line options. */
+ * than 10000 years"; also "empty duration", "missing unit after '12'",
+ * "expected a number before 'h'", "unexpected character '.'", "count must
+ * be positive in '0h'"). Used by the lexer and by command-line options. */
 int pol_duration_parse(const char *s, size_t len, pol_duration *out,
                        char *err, size_t errlen);
 bool pol_duration_is_zero(const pol_duration *d);

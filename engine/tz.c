@@ -29,6 +29,7 @@ struct eng_tz {
 /* Footer transitions are precomputed into the table up to this year, so
  * eng_tz_offset stays a binary search for any date anyone will use. */
 #define TZ_EXTEND_YEAR 2200
+#define TZ_EXTEND_FROM_YEAR 1800
 /* DST shifts before this instant (2000-01-01) do not count towards
  * eng_tz_max_shift: `check` bounds day lengths for a `now` that is today or
  * later, not for Lord Howe's 1981 rules. */
@@ -355,9 +356,12 @@ static void compute_max_shift(eng_tz *tz)
  * TZ_EXTEND_YEAR, so lookups there are a binary search too. */
 static bool extend(eng_tz *tz)
 {
-    if (!tz->has_rule || !tz->rule.has_dst || tz->n == 0)
-        return true;
     int64_t limit = eng_days_from_civil(TZ_EXTEND_YEAR, 1, 1) * 86400;
+    /* A table ending long ago (a crafted file, say) would take billions of
+     * steps: leave it to the rule, computed per lookup. */
+    if (!tz->has_rule || !tz->rule.has_dst || tz->n == 0 ||
+        tz->at[tz->n - 1] < eng_days_from_civil(TZ_EXTEND_FROM_YEAR, 1, 1) * 86400)
+        return true;
     int64_t t = tz->at[tz->n - 1];
     tz_period p;
     while (t < limit) {

@@ -27,7 +27,9 @@ int32_t eng_tz_offset(const eng_tz *tz, int64_t utc_seconds);
 int64_t eng_tz_local_to_utc(const eng_tz *tz, int64_t local_seconds);
 /* Largest change of UTC offset at any daylight-saving transition of the
  * zone, in seconds (3600 for Europe/Paris, 0 for UTC). Used by `check` to
- * bound how long a calendar day can be. */
+ * bound how long a calendar day can be. Counted over the zone's current
+ * rule (the TZif footer) and its transitions since 2000: `now` is today or
+ * later, so Lord Howe's 1-hour DST of 1981-85 does not count (1800). */
 int32_t eng_tz_max_shift(const eng_tz *tz);
 
 #endif

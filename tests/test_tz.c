@@ -97,6 +97,13 @@ static void test_oracle(void **state)
                 fail_msg("%s at %lld: %d, glibc %ld", zones[z], (long long)t,
                          eng_tz_offset(tz, t), want);
         }
+        /* far future: the footer rule, computed rather than tabulated */
+        for (int i = 0; i < 2000; i++) {
+            int64_t t = hi + (int64_t)(rng() % (uint64_t)(utc(2500, 1, 1, 0, 0) - hi));
+            if (eng_tz_offset(tz, t) != oracle_offset(env, t))
+                fail_msg("%s at %lld: %d, glibc %ld", zones[z], (long long)t,
+                         eng_tz_offset(tz, t), oracle_offset(env, t));
+        }
         /* around every change of offset glibc sees, hour by hour */
         long prev = oracle_offset(env, lo);
         for (int64_t t = lo; t < hi; t += 3600) {
@@ -256,6 +263,96 @@ static size_t make_footer_only(unsigned char *buf, int32_t off, const char *foot
     n += strlen(footer);
     buf[n++] = '\n';
     return n;
+}
+
+/* A v2 file with transitions at[i] to type ty[i] (types: 0 = +1 h std,
+ * 1 = +2 h DST) and a footer. */
+static size_t make_tzif(unsigned char *buf, size_t nt, const int64_t *at, const unsigned char *ty,
+                        const char *footer)
+{
+    size_t n = 0;
+    for (int part = 0; part < 2; part++) {
+        uint32_t tc = part ? (uint32_t)nt : 0;
+        memcpy(buf + n, "TZif2", 5);
+        memset(buf + n + 5, 0, 15);
+        n += 20;
+        n += put32(buf + n, 0);
+        n += put32(buf + n, 0);
+        n += put32(buf + n, 0);
+        n += put32(buf + n, tc);
+        n += put32(buf + n, 2);
+        n += put32(buf + n, 10);
+        for (uint32_t i = 0; i < tc; i++) {
+            n += put32(buf + n, (uint32_t)((uint64_t)at[i] >> 32));
+            n += put32(buf + n, (uint32_t)at[i]);
+        }
+        for (uint32_t i = 0; i < tc; i++)
+            buf[n++] = ty[i];
+        n += put32(buf + n, 3600);
+        buf[n++] = 0;
+        buf[n++] = 0;
+        n += put32(buf + n, 7200);
+        buf[n++] = 1;
+        buf[n++] = 5;
+        memcpy(buf + n, "CET\0CEST\0", 10);
+        n += 10;
+    }
+    buf[n++] = '\n';
+    memcpy(buf + n, footer, strlen(footer));
+    n += strlen(footer);
+    buf[n++] = '\n';
+    return n;
+}
+
+/* A table that ends in the distant past leaves the rule to do the work,
+ * quickly; one that ends recently is extended from the rule. */
+static void test_table_then_rule(void **state)
+{
+    (void)state;
+    static const int64_t ends[] = { -(INT64_C(1) << 59), -INT64_C(30000000000), 0,
+                                    INT64_C(2000000000), INT64_C(7000000000) };
+    unsigned char buf[512];
+    char err[128];
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        int64_t at[2] = { ends[i] - 1000, ends[i] };
+        unsigned char ty[2] = { 1, 0 };
+        size_t n = make_tzif(buf, 2, at, ty, "CET-1CEST,M3.5.0,M10.5.0/3");
+        eng_tz *tz = eng_tz_parse("test", buf, n, err, sizeof err);
+        if (!tz)
+            fail_msg("%s", err);
+        assert_int_equal(eng_tz_offset(tz, ends[i] - 1), 7200);
+        int64_t probes[] = { utc(2026, 1, 15, 0, 0), utc(2026, 7, 15, 0, 0),
+                             utc(2150, 7, 15, 0, 0), utc(2300, 1, 15, 0, 0) };
+        for (size_t k = 0; k < 4; k++) {
+            if (probes[k] < ends[i])
+                continue;
+            assert_int_equal(eng_tz_offset(tz, probes[k]),
+                             oracle_offset("CET-1CEST,M3.5.0,M10.5.0/3", probes[k]));
+        }
+        assert_int_equal(eng_tz_local_to_utc(tz, utc(2026, 3, 29, 2, 30)),
+                         utc(2026, 3, 29, 1, 30));
+        eng_tz_free(tz);
+    }
+    /* a transition index past the type table is refused */
+    int64_t at[1] = { 0 };
+    unsigned char ty[1] = { 2 };
+    size_t n = make_tzif(buf, 1, at, ty, "");
+    assert_null(eng_tz_parse("test", buf, n, err, sizeof err));
+    assert_non_null(strstr(err, "index"));
+    /* transitions out of order are refused */
+    int64_t at2[2] = { 10, 10 };
+    unsigned char ty2[2] = { 0, 1 };
+    n = make_tzif(buf, 2, at2, ty2, "");
+    assert_null(eng_tz_parse("test", buf, n, err, sizeof err));
+    assert_non_null(strstr(err, "order"));
+    /* an empty footer: the last type holds for ever */
+    n = make_tzif(buf, 2, (int64_t[]){ 0, 100 }, (unsigned char[]){ 0, 1 }, "");
+    eng_tz *tz = eng_tz_parse("test", buf, n, err, sizeof err);
+    assert_non_null(tz);
+    assert_int_equal(eng_tz_offset(tz, -1), 3600);
+    assert_int_equal(eng_tz_offset(tz, 50), 3600);
+    assert_int_equal(eng_tz_offset(tz, INT64_MAX), 7200);
+    eng_tz_free(tz);
 }
 
 /* POSIX TZ strings through the footer, against glibc reading the same
@@ -508,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_max_shift),
         cmocka_unit_test(test_footer_rules),
         cmocka_unit_test(test_footer_dst_all_year),
+        cmocka_unit_test(test_table_then_rule),
         cmocka_unit_test(test_bad_footers),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_zone_load),

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "grammar/parse.h"
 #include "support/builders.h"
 
 #define D1 TB_DISK_ID("d1")
@@ -417,6 +418,111 @@ static void test_seed(void **state)
         inv_free(inv);
     }
     tb_policy_free(p);
+}
+
+/* Replaying the seed hourly (apply each plan, one new snapshot an hour with
+ * up to 5 minutes of delay): after 15 days of warm-up every run deletes 0
+ * to 2 snapshots, one on average, and 44 to 46 stay. */
+static void test_seed_steady_state(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("seed", true, NULL);
+    tb_rules(p, "keep-all 24h, every 12h to 7d, daily to 15d");
+    enum { HOURS = 30 * 24, WARM = 16 * 24 };
+    sk_time *have = calloc(HOURS, sizeof *have);
+    assert_non_null(have);
+    size_t nhave = 0, deleted = 0, runs = 0;
+    sk_time start = tb_time("2026-10-01T00:00Z");
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int h = 0; h < HOURS; h++) {
+        sk_time now = start + h * TB_HOUR;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        have[nhave++] = now - (sk_time)(x % 300) * SK_USEC_PER_SEC;
+        inv_inventory *inv = tb_inv();
+        for (size_t i = 0; i < nhave; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "s%zu", i);
+            tb_snap(inv, name, D1, have[i]);
+        }
+        eng_plan *plan = tb_eval(&p, 1, inv, now + 10 * TB_MIN);
+        size_t kept = 0;
+        for (size_t i = 0; i < nhave; i++)
+            if (plan->decisions[i].action == ENG_KEEP)
+                have[kept++] = have[i];
+        if (h >= WARM) {
+            if (plan->nprune > 2 || kept < 44 || kept > 46)
+                fail_msg("hour %d: %zu deleted, %zu kept", h, plan->nprune, kept);
+            deleted += plan->nprune;
+            runs++;
+        }
+        nhave = kept;
+        eng_plan_free(plan);
+        inv_free(inv);
+    }
+    /* one a run on average: what comes in goes out */
+    assert_true(deleted * 10 >= runs * 9 && deleted * 10 <= runs * 11);
+    free(have);
+    tb_policy_free(p);
+}
+
+/* The example of policy-language.md through the real parser: rule text and
+ * locations in reasons come from the parsed tree. */
+static void test_parsed_example(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "# policies/dss-datadir.policy\n"
+        "timezone \"UTC\"\n"
+        "\n"
+        "policy \"dss-datadir\" {\n"
+        "    resource-group \"dss-prod\"\n"
+        "    disk \"dss-data\"\n"
+        "    snapshot every 1h\n"
+        "    keep-all 24h, every 12h to 7d, daily to 15d\n"
+        "    last 3                  # floor if hourly snapshots ever stop\n"
+        "    tagged \"legal-hold\"     # a hand-marked snapshot is never pruned\n"
+        "    max-delete 24\n"
+        "}\n";
+    pol_diags diags = { 0 };
+    pol_file *f = pol_parse_string("policies/dss-datadir.policy", text, strlen(text), &diags);
+    if (f == NULL && diags.n > 0)
+        fail_msg("parse: %s", diags.items[0].message);
+    assert_non_null(f);
+    pol_diags_free(&diags);
+    const char *disk = "/subscriptions/" TB_SUB "/resourceGroups/dss-prod/providers/"
+                       "Microsoft.Compute/disks/dss-data";
+    inv_inventory *inv = tb_inv();
+    sk_time now = tb_time("2026-11-26T12:00Z");
+    for (sk_time t = now - 20 * TB_DAY + TB_HOUR; t <= now; t += TB_HOUR) {
+        char name[32];
+        tb_snap_tag(inv, tb_snap(inv, tb_time_str(t, name, sizeof name), disk, t),
+                    POL_OWNER_TAG, "dss-datadir");
+    }
+    inv_snapshot *hold = tb_snap(inv, "hold", disk, tb_time("2026-09-01T00:00Z"));
+    tb_snap_tag(inv, hold, POL_OWNER_TAG, "dss-datadir");
+    tb_snap_tag(inv, &inv->snapshots[inv->nsnapshots - 1], "legal-hold", "case 42");
+    tb_snap(inv, "by-hand", disk, tb_time("2026-09-01T00:00Z"));
+    tb_snap(inv, "logs", "/subscriptions/" TB_SUB "/resourceGroups/dss-prod/providers/"
+            "Microsoft.Compute/disks/dss-logs", tb_time("2026-09-01T00:00Z"));
+    eng_plan *plan = tb_eval(f->policies, f->npolicies, inv, now);
+    assert_int_equal(plan->ngroups, 1);
+    assert_int_equal(plan->groups[0].nkeep, 46 + 1);
+    assert_int_equal(plan->nunmanaged, 2);
+    static const char *const why[] = {
+        "2026-11-26T12:00 => keep-all 24h (policies/dss-datadir.policy:8); "
+        "last 3: #1 (policies/dss-datadir.policy:9); newest",
+        "2026-11-25T00:00 => every 12h to 7d: bucket 2026-11-25T00:00Z "
+        "(policies/dss-datadir.policy:8)",
+        "2026-11-19T00:00 => daily to 15d: bucket 2026-11-19 (policies/dss-datadir.policy:8)",
+        "hold => tagged \"legal-hold\" (policies/dss-datadir.policy:10)",
+        "by-hand => unmanaged: not owned by policy \"dss-datadir\" (no snapkeep-policy tag)",
+        "logs => unmanaged: no policy governs it",
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
+        check_why(plan, why[i]);
+    eng_plan_free(plan);
+    inv_free(inv);
+    pol_file_free(f);
 }
 
 /* ---- scope, ownership, several policies ---- */
@@ -851,6 +957,8 @@ int main(void)
         cmocka_unit_test(test_other_rules),
         cmocka_unit_test(test_zones),
         cmocka_unit_test(test_seed),
+        cmocka_unit_test(test_seed_steady_state),
+        cmocka_unit_test(test_parsed_example),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_ownership),
         cmocka_unit_test(test_several_policies),

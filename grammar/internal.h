@@ -125,5 +125,8 @@ extern const char *const pg_keywords[];
 
 /* lexer.l: runs the scanner and the parser over ctx->text. */
 int pg_scan_parse(pg_ctx *ctx);
+/* lexer.l: the token stream as text ("keep-all@1:1 dur:24h@1:10 ..."),
+ * for tests; scanner diagnostics into diags (replaced, not appended). */
+char *pg_lex_dump(const char *name, const char *text, size_t len, pol_diags *diags);
 
 #endif

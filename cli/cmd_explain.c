@@ -56,6 +56,8 @@ static void describe_every_alignment(int64_t w_usec, char *buf, size_t n)
     } else if (w % 86400 == 0) {
         snprintf(buf, n, w == 86400 ? "aligned to 00:00 UTC"
                                     : "aligned to the Unix epoch, 1970-01-01 00:00 UTC");
+    } else if (w == 3600) {
+        snprintf(buf, n, "aligned to the full hour, UTC");
     } else if (86400 % w == 0 && w >= 3600 && 86400 / w <= 6) {
         size_t len = (size_t)snprintf(buf, n, "aligned to ");
         for (int64_t t = 0; t < 86400 && len < n; t += w)
@@ -64,7 +66,9 @@ static void describe_every_alignment(int64_t w_usec, char *buf, size_t n)
         if (len < n)
             snprintf(buf + len, n - len, " UTC");
     } else if (86400 % w == 0 && w >= 3600) {
-        snprintf(buf, n, "aligned to 00:00 UTC and every %lldh after", (long long)(w / 3600));
+        char step[RPT_AGE_BUFSZ];
+        rpt_format_age(w_usec, step, sizeof step);
+        snprintf(buf, n, "aligned to 00:00 UTC and every %s after", step);
     } else if (3600 % w == 0 && 3600 / w <= 6) {
         size_t len = (size_t)snprintf(buf, n, "aligned to ");
         for (int64_t t = 0; t < 3600 && len < n; t += w)
@@ -72,7 +76,7 @@ static void describe_every_alignment(int64_t w_usec, char *buf, size_t n)
         if (len < n)
             snprintf(buf + len, n - len, " past each hour");
     } else if (3600 % w == 0) {
-        snprintf(buf, n, "aligned to every %lldm past each hour", (long long)(w / 60));
+        snprintf(buf, n, "aligned to the hour and every %lldm after", (long long)(w / 60));
     } else {
         snprintf(buf, n, "aligned to the Unix epoch, 1970-01-01 00:00 UTC");
     }
@@ -97,7 +101,7 @@ static const char *calendar_bucket(eng_period p)
     switch (p) {
     case ENG_HOUR: return "clock hour";
     case ENG_DAY: return "calendar day";
-    case ENG_WEEK: return "ISO week (Monday to Sunday)";
+    case ENG_WEEK: return "ISO week, Monday to Sunday";
     case ENG_MONTH: return "calendar month";
     case ENG_YEAR: return "calendar year";
     }
@@ -353,7 +357,8 @@ static void print_scope(FILE *f, const pol_policy *p)
     else
         fprintf(f, " tagged %s=%s or with no such tag (adopt untagged)", POL_OWNER_TAG, p->name);
     for (size_t i = 0; i < p->ndisks; i++)
-        fprintf(f, "%s%s", i == 0 ? " of disk " : ", ", p->disks[i]);
+        fprintf(f, "%s%s", i > 0 ? ", " : p->ndisks > 1 ? " of disks " : " of disk ",
+                p->disks[i]);
     for (size_t i = 0; i < p->ndisk_tags; i++)
         fprintf(f, "%s%s%s%s", i == 0 ? (p->ndisks > 0 ? " or of disks tagged " : " of disks tagged ")
                                       : " or ",

@@ -16,7 +16,7 @@ golden() {   # NAME FILE
         t_fail "explain golden $1"; diff -u "$G/$1" "$2" | head -20 | sed 's/^/    /'; fi
 }
 
-for f in policies/*.policy "$G/seed.policy"; do
+for f in policies/*.policy "$G"/*.policy; do
     n=$(basename "$f" .policy)
     t_exit "explain $n exits 0" 0 "$SNAPKEEP" explain "$f"
     golden "$n.txt" "$T_TMP/out"
@@ -27,14 +27,14 @@ for f in policies/*.policy "$G/seed.policy"; do
 done
 
 # the seed policy: the three tiers in words and about 45 per disk at 1h
-"$SNAPKEEP" explain --cadence 1h "$G/seed.policy" >"$T_TMP/seed.txt"
-golden "seed-1h.txt" "$T_TMP/seed.txt"
+"$SNAPKEEP" explain --cadence 1h "$G/oneline.policy" >"$T_TMP/seed.txt"
+golden "oneline-1h.txt" "$T_TMP/seed.txt"
 t_check "seed: keep-all tier in words" grep -q '^    keep-all 24h: under 24h old, keep every snapshot$' "$T_TMP/seed.txt"
 t_check "seed: 12h tier with window and bucket" grep -q \
     '^    every 12h to 7d: from 24h to 7d old, keep the oldest snapshot of each 12-hour bucket (aligned to 00:00/12:00 UTC)$' "$T_TMP/seed.txt"
 t_check "seed: daily tier" grep -q '^    daily to 15d: from 7d to 15d old, keep the oldest snapshot of each calendar day (UTC)$' "$T_TMP/seed.txt"
 t_check "seed: steady state printed" grep -Eq 'steady state: 4[4-6]( to 4[4-6])? snapshots per disk' "$T_TMP/seed.txt"
-"$SNAPKEEP" explain --cadence 1h --format json "$G/seed.policy" >"$T_TMP/seed.json"
+"$SNAPKEEP" explain --cadence 1h --format json "$G/oneline.policy" >"$T_TMP/seed.json"
 t_check "seed json: 44-46 snapshots, one deletion per run" jqt '.policies[0].steady_state
     | .count_min >= 44 and .count_max <= 46 and .count_avg >= 44 and .count_avg <= 46
     and .deleted_avg > 0.95 and .deleted_avg < 1.05' "$T_TMP/seed.json"
@@ -44,15 +44,15 @@ t_check "seed json: worst gaps per tier" jqt '[.policies[0].steady_state.gaps[].
 t_check "seed json: runs drift up to 5m" jqt '.policies[0].cadence.jitter_seconds == 300' "$T_TMP/seed.json"
 t_check "seed json: cadence from the option" jqt '.policies[0].cadence.from == "option"
     and .policies[0].cadence.seconds == 3600' "$T_TMP/seed.json"
-"$SNAPKEEP" explain --cadence 15m --format json "$G/seed.policy" >"$T_TMP/seed15.json"
+"$SNAPKEEP" explain --cadence 15m --format json "$G/oneline.policy" >"$T_TMP/seed15.json"
 t_check "seed at 15m: more kept in the keep-all tier" jqt '.policies[0].steady_state
     | .count_min >= 116 and .count_max <= 118' "$T_TMP/seed15.json"
 
 # without a cadence it says so and skips the numbers
-t_exit "seed without cadence exits 0" 0 "$SNAPKEEP" explain "$G/seed.policy"
+t_exit "seed without cadence exits 0" 0 "$SNAPKEEP" explain "$G/oneline.policy"
 t_check "seed without cadence: says so" grep -q 'no cadence' "$T_TMP/out"
 t_check "seed without cadence: no numbers" bash -c "! grep -q 'steady state:' '$T_TMP/out'"
-"$SNAPKEEP" explain --format json "$G/seed.policy" >"$T_TMP/nocad.json"
+"$SNAPKEEP" explain --format json "$G/oneline.policy" >"$T_TMP/nocad.json"
 t_check "seed json without cadence: nulls" jqt '.policies[0].cadence == null
     and .policies[0].steady_state == null' "$T_TMP/nocad.json"
 printf 'daily all\n' >"$T_TMP/grow.policy"
@@ -71,9 +71,9 @@ t_check "long horizon: estimate per tier, no steady state" jqt '.policies[0]
 "$SNAPKEEP" explain "$T_TMP/long.policy" >"$T_TMP/long.txt"
 t_check "long horizon: says it estimated" grep -q 'estimated from the tier windows' "$T_TMP/long.txt"
 
-t_exit "bad --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1x "$G/seed.policy"
-t_exit "monthly --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1mo "$G/seed.policy"
-t_exit "bad --format: exit 2" 2 "$SNAPKEEP" explain --format yaml "$G/seed.policy"
+t_exit "bad --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1x "$G/oneline.policy"
+t_exit "monthly --cadence: exit 2" 2 "$SNAPKEEP" explain --cadence 1mo "$G/oneline.policy"
+t_exit "bad --format: exit 2" 2 "$SNAPKEEP" explain --format yaml "$G/oneline.policy"
 t_exit "no file: exit 2" 2 "$SNAPKEEP" explain
 t_exit "missing file: exit 1" 1 "$SNAPKEEP" explain "$T_TMP/nope.policy"
 printf 'keep-all 24h, every 12h to 12h\n' >"$T_TMP/bad.policy"

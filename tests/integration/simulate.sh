@@ -7,7 +7,7 @@
 
 cd "$TOP" || exit 1
 POL=policies/dss-datadir.policy
-SEED=tests/golden/explain/seed.policy
+SEED=tests/golden/explain/oneline.policy
 START=2026-11-01T00:00:00Z
 jqt() { jq -e "$@" >/dev/null; }
 sim() { "$SNAPKEEP" simulate "$@"; }

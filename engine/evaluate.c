@@ -228,10 +228,7 @@ static void ev_one_group(ev_run *run, size_t gi, const ev_item *all, size_t n,
                          ev_scratch *sc)
 {
     eng_group *grp = &run->plan->groups[gi];
-    size_t pidx = 0;
-    while (run->pol[pidx] != grp->policy)
-        pidx++;
-    size_t m = 0;
+    size_t pidx = run->gpidx[gi], m = 0;
     for (size_t i = 0; i < n; i++) {
         if (all[i].t > run->now) {
             eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };

@@ -136,7 +136,7 @@ static char *anonymous_name(const char *path)
     const char *base = strrchr(path, '/');
     base = base != NULL ? base + 1 : path;
     size_t len = strlen(base);
-    if (len > 7 && strcmp(base + len - 7, ".policy") == 0)
+    if (len >= 7 && strcmp(base + len - 7, ".policy") == 0)
         len -= 7;
     if (len == 0)
         return strdup("policy");

@@ -368,10 +368,11 @@ static void ev_decide(ev_run *run)
         else
             d->policy = run->pol[owner];
         if (!d->unmanaged) {
-            size_t pidx = owner;
-            if (d->policy != NULL)      /* the keeping policy owns it too */
-                while (run->pol[pidx] != d->policy)
-                    pidx++;
+            size_t pidx = owner;     /* the keeping policy owns it too: find it */
+            while (pidx + 1 < run->npol && run->pol[pidx] != d->policy)
+                pidx++;
+            if (run->pol[pidx] != d->policy)
+                pidx = owner;
             d->group = run->gidx[ev_slot(run, (uint32_t)i) * run->npol + pidx];
         }
         plan->nkeep += d->action == ENG_KEEP;

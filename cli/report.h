@@ -57,9 +57,12 @@ typedef struct rpt_groups {
     const eng_decision **order;     /* every decision, grouped and sorted */
     size_t *start;                  /* slice g: order[start[g] .. start[g+1]) */
     size_t nslices;                 /* plan->ngroups + 1 */
+    size_t *show;                   /* slices in display order: by the policy's
+                                       place in the file, then disk ID; the
+                                       unmanaged slice last */
 } rpt_groups;
 
-int rpt_groups_build(const eng_plan *plan, rpt_groups *out);
+int rpt_groups_build(const eng_plan *plan, const pol_file *file, rpt_groups *out);
 void rpt_groups_free(rpt_groups *g);
 
 /* The tier windows of a policy at `now`: tier k holds snapshots taken in

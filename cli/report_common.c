@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/report.h"
 #include "engine/duration.h"
@@ -54,14 +55,56 @@ static size_t slice_of(const eng_plan *plan, const eng_decision *d)
     return d->group < plan->ngroups ? d->group : plan->ngroups;
 }
 
-int rpt_groups_build(const eng_plan *plan, rpt_groups *out)
+typedef struct slice_key {
+    size_t slice, policy;
+    const char *source;
+} slice_key;
+
+static int by_policy_then_disk(const void *a, const void *b)
+{
+    const slice_key *x = a, *y = b;
+    if (x->policy != y->policy)
+        return x->policy < y->policy ? -1 : 1;
+    if (x->source == NULL || y->source == NULL)
+        return (x->source == NULL) - (y->source == NULL);
+    int c = strcasecmp(x->source, y->source);   /* ARM IDs ignore case */
+    return c != 0 ? c : (x->slice < y->slice ? -1 : x->slice > y->slice);
+}
+
+static size_t policy_index(const pol_file *file, const pol_policy *p)
+{
+    for (size_t i = 0; file != NULL && i < file->npolicies; i++)
+        if (file->policies[i] == p)
+            return i;
+    return SIZE_MAX;
+}
+
+static int display_order(const eng_plan *plan, const pol_file *file, rpt_groups *out)
+{
+    slice_key *keys = malloc((plan->ngroups + 1) * sizeof *keys);
+    if (keys == NULL)
+        return -1;
+    for (size_t g = 0; g < plan->ngroups; g++)
+        keys[g] = (slice_key){ g, policy_index(file, plan->groups[g].policy),
+                               plan->groups[g].source_id };
+    qsort(keys, plan->ngroups, sizeof *keys, by_policy_then_disk);
+    for (size_t g = 0; g < plan->ngroups; g++)
+        out->show[g] = keys[g].slice;
+    out->show[plan->ngroups] = plan->ngroups;
+    free(keys);
+    return 0;
+}
+
+int rpt_groups_build(const eng_plan *plan, const pol_file *file, rpt_groups *out)
 {
     memset(out, 0, sizeof *out);
     out->nslices = plan->ngroups + 1;
     out->start = calloc(out->nslices + 1, sizeof *out->start);
     out->order = malloc((plan->ndecisions + 1) * sizeof *out->order);
+    out->show = malloc(out->nslices * sizeof *out->show);
     size_t *fill = calloc(out->nslices, sizeof *fill);
-    if (out->start == NULL || out->order == NULL || fill == NULL) {
+    if (out->start == NULL || out->order == NULL || out->show == NULL || fill == NULL ||
+        display_order(plan, file, out) != 0) {
         free(fill);
         rpt_groups_free(out);
         return -1;
@@ -83,6 +126,7 @@ int rpt_groups_build(const eng_plan *plan, rpt_groups *out)
 
 void rpt_groups_free(rpt_groups *g)
 {
+    free(g->show);
     free(g->order);
     free(g->start);
     memset(g, 0, sizeof *g);

@@ -278,7 +278,7 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
 {
     const eng_plan *plan = r->plan;
     rpt_groups gs;
-    if (rpt_groups_build(plan, &gs) != 0)
+    if (rpt_groups_build(plan, r->file, &gs) != 0)
         return -1;
     size_t rows = 0;
     for (size_t g = 0; g < gs.nslices; g++)
@@ -298,7 +298,8 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     /* grid first, so the markers stay on top of it */
     draw_age_axis(f, &ax, SVG_TOP, SVG_TOP + (int)rows * SVG_ROW + 4);
     int top = SVG_TOP;
-    for (size_t g = 0; g < gs.nslices; g++) {
+    for (size_t i = 0; i < gs.nslices; i++) {
+        size_t g = gs.show[i];
         if (gs.start[g + 1] == gs.start[g])
             continue;
         draw_row(f, &ax, r, &gs, g, top);

@@ -143,7 +143,7 @@ int rpt_plan_table(FILE *f, const rpt_plan *r)
     const table_style *st = r->colour ? &colour_style : &plain_style;
     const eng_plan *plan = r->plan;
     rpt_groups gs;
-    if (rpt_groups_build(plan, &gs) != 0)
+    if (rpt_groups_build(plan, r->file, &gs) != 0)
         return -1;
     char now[ENG_TIME_BUFSZ];
     eng_time_format(plan->now, now, sizeof now);
@@ -153,8 +153,8 @@ int rpt_plan_table(FILE *f, const rpt_plan *r)
     put_safe(f, r->inventory_path != NULL ? r->inventory_path : "live from Azure");
     fputs(")\n\n", f);
     print_warnings(f, st, plan);
-    for (size_t g = 0; g < gs.nslices; g++)
-        print_slice(f, st, r, &gs, g);
+    for (size_t i = 0; i < gs.nslices; i++)
+        print_slice(f, st, r, &gs, gs.show[i]);
     fprintf(f, "%stotal: %zu snapshots: keep %zu, prune %zu%s (%zu unmanaged, %zu dated in the future)\n",
             st->bold, plan->ndecisions, plan->nkeep, plan->nprune, st->reset,
             plan->nunmanaged, plan->nfuture);

@@ -328,7 +328,7 @@ static void test_groups_order(void **state)
 {
     fixture *fx = *state;
     rpt_groups gs;
-    assert_int_equal(rpt_groups_build(fx->plan, &gs), 0);
+    assert_int_equal(rpt_groups_build(fx->plan, &fx->file, &gs), 0);
     assert_int_equal(gs.nslices, fx->plan->ngroups + 1);
     assert_int_equal(gs.start[gs.nslices], fx->plan->ndecisions);
     for (size_t g = 0; g < gs.nslices; g++)
@@ -342,6 +342,46 @@ static void test_groups_order(void **state)
     assert_int_equal(un, fx->plan->nunmanaged);
     assert_string_equal(gs.order[gs.start[gs.nslices - 1]]->snap->name, "d2-x");
     rpt_groups_free(&gs);
+}
+
+/* Headings come by the policy's place in the file, then by disk ID,
+ * whatever order the evaluator met them in. */
+static void test_groups_display_order(void **state)
+{
+    (void)state;
+    pol_policy *pa = tb_policy("a", true, NULL), *pb = tb_policy("b", false, NULL);
+    tb_rules(pa, "keep-all 1d");
+    tb_rules(pb, "keep-all 1d");
+    tb_disk(pb, TB_DISK_ID("b-disk"));
+    inv_inventory *inv = tb_inv();
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    inv_snapshot *s = tb_snap(inv, "b1", TB_DISK_ID("b-disk"), now - TB_HOUR);
+    tb_snap_tag(inv, s, POL_OWNER_TAG, "b");
+    tb_snap(inv, "z1", TB_DISK_ID("Zed"), now - TB_HOUR);
+    tb_snap(inv, "y1", TB_DISK_ID("yak"), now - TB_HOUR);
+    tb_snap(inv, "n1", NULL, now - TB_HOUR);
+    pol_policy *pols[] = { pb, pa };     /* the evaluator sees b first */
+    eng_plan *plan = tb_eval(pols, 2, inv, now);
+    pol_policy *in_file[] = { pa, pb };  /* the file lists a first */
+    pol_file file = { .path = (char *)"t.policy", .policies = in_file, .npolicies = 2 };
+    rpt_groups gs;
+    assert_int_equal(rpt_groups_build(plan, &file, &gs), 0);
+    char got[256] = "";
+    for (size_t i = 0; i < gs.nslices; i++) {
+        size_t g = gs.show[i];
+        if (gs.start[g] == gs.start[g + 1])
+            continue;
+        strcat(got, gs.order[gs.start[g]]->snap->name);
+        strcat(got, " ");
+    }
+    /* a: disks yak, Zed (case-insensitive), then no source; then b's disk.
+     * b1 is shown once, under b, the first policy that keeps it */
+    assert_string_equal(got, "y1 z1 n1 b1 ");
+    rpt_groups_free(&gs);
+    eng_plan_free(plan);
+    inv_free(inv);
+    tb_policy_free(pa);
+    tb_policy_free(pb);
 }
 
 static void test_plan_json(void **state)
@@ -467,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_format_age),
         cmocka_unit_test(test_disk_name),
         cmocka_unit_test_setup_teardown(test_groups_order, setup_plan, teardown_plan),
+        cmocka_unit_test(test_groups_display_order),
         cmocka_unit_test_setup_teardown(test_plan_json, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_table, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_svg, setup_plan, teardown_plan),

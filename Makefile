@@ -16,7 +16,7 @@ WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
-             -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -Ibuild \
+             -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -I$(BUILD) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Generated parser sources may relax only what flex/bison output needs.

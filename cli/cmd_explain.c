@@ -397,8 +397,28 @@ static void print_settings(FILE *f, const pol_policy *p)
     } else {
         fputs("  snapshot every: not set (scheduled runs create nothing)\n", f);
     }
+    if (p->has_stale_after) {
+        pol_duration_format(&p->stale_after, d, sizeof d);
+        fprintf(f, "  stale after: %s without a new snapshot, a run prunes nothing\n", d);
+    } else if (p->has_snapshot_every && p->snapshot_every.months == 0 &&
+               p->snapshot_every.years == 0) {
+        char three[RPT_AGE_BUFSZ];
+        rpt_format_age(3 * pol_duration_fixed_usec(&p->snapshot_every), three, sizeof three);
+        fprintf(f, "  stale after: %s (three snapshot intervals, the default) without a new "
+                "snapshot, a run prunes nothing\n", three);
+    }
     if (p->max_delete >= 0)
         fprintf(f, "  max-delete: at most %lld deletions per run\n", (long long)p->max_delete);
+    if (!p->has_snapshot_every)
+        return;
+    fprintf(f, "  creates: %s snapshots", p->incremental ? "incremental" : "full");
+    if (p->sku != NULL)
+        fprintf(f, ", sku %s", p->sku);
+    fprintf(f, ", tagged %s=%s", POL_OWNER_TAG, p->name);
+    for (size_t i = 0; i < p->nextra_tags; i++)
+        fprintf(f, ", %s=%s", p->extra_tags[i].key,
+                p->extra_tags[i].value != NULL ? p->extra_tags[i].value : "");
+    fputc('\n', f);
 }
 
 static void print_numbers(FILE *f, const explain_result *res)
@@ -602,11 +622,26 @@ static void json_policy(json_out *j, const explain_result *res)
     } else {
         json_null(j);
     }
+    json_key(j, "stale_after");
+    if (p->has_stale_after) {
+        pol_duration_format(&p->stale_after, d, sizeof d);
+        json_string(j, d);
+    } else {
+        json_null(j);
+    }
     json_key(j, "max_delete");
     if (p->max_delete >= 0)
         json_int(j, p->max_delete);
     else
         json_null(j);
+    json_kv_bool(j, "incremental", p->incremental);
+    json_kv_string(j, "sku", p->sku);
+    json_key(j, "tags");
+    json_begin_object(j);
+    for (size_t i = 0; i < p->nextra_tags; i++)
+        json_kv_string(j, p->extra_tags[i].key,
+                       p->extra_tags[i].value != NULL ? p->extra_tags[i].value : "");
+    json_end_object(j);
     json_key(j, "rules");
     json_begin_array(j);
     each_rule(p, json_rule, j);

@@ -61,7 +61,10 @@ static void tier_order(pg_ctx *ctx, const pg_scope *s, const pol_rule *r,
     dur_text(&r->end, a, sizeof a);
     dur_text(&prev->end, b, sizeof b);
     (void)s;
-    if (end.max < prev_end.min)
+    if (strcmp(a, b) == 0)
+        pg_error(ctx, &aux->end_loc, "tier \"%s\" must end after \"%s\" (line %d), "
+                 "but both end at %s", r->text, prev->text, prev->loc.line, a);
+    else if (end.max < prev_end.min)
         pg_error(ctx, &aux->end_loc, "tier \"%s\" must end after \"%s\" (line %d), "
                  "but %s is shorter than %s", r->text, prev->text, prev->loc.line, a, b);
     else

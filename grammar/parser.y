@@ -248,7 +248,8 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
     } else if (ctx->last_tok == WORD && (hint = pg_suggest_keyword(w)) != NULL) {
         pg_error(ctx, L(*loc), "unknown keyword '%s'; did you mean '%s'?", w, hint);
     } else if (ctx->last_tok == WORD) {
-        pg_error(ctx, L(*loc), "unknown keyword '%s'", w);
+        const char *expecting = strstr(msg, ", expecting ");
+        pg_error(ctx, L(*loc), "unknown keyword '%s'%s", w, expecting ? expecting : "");
     } else if (ctx->last_tok == NUMBER && strstr(msg, "expecting duration") != NULL) {
         pg_error(ctx, L(*loc), "a duration needs a unit, as in 24h or 7d");
     } else if (ctx->last_tok == '}' && (ctx->cur == NULL || !ctx->cur->is_block)) {

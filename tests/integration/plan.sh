@@ -81,6 +81,17 @@ t_exit "--output writes the file" 0 plan "$POL" --inventory "$INV" --now "$NOW" 
 t_check "--output: nothing on stdout" test ! -s "$T_TMP/out"
 t_check "--output: same as stdout" bash -c "cmp -s '$D/o.json' '$D/plan.json'"
 
+# --- an empty inventory is a valid, empty plan in every format ---
+printf '{"value":[]}' >"$D/empty.json"
+for f in table json svg; do
+    t_exit "empty inventory, $f: exit 0" 0 plan "$POL" --inventory "$D/empty.json" --now "$NOW" --format "$f"
+    cp "$T_TMP/out" "$D/empty.$f"
+done
+t_check "empty inventory: JSON with empty arrays" jqt '.summary.total == 0 and .snapshots == []
+    and .groups == []' "$D/empty.json"
+t_check "empty inventory: SVG well-formed" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/empty.svg"
+t_check "empty inventory: table total line" grep -q '^total: 0 snapshots' "$D/empty.table"
+
 # --- refusals: exit code, a message naming the problem, no plan ---
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"yesterday"}}]}' >"$D/bad-time.json"
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"2026-11-20T10:00:00Z"}},' >"$D/truncated.json"

@@ -35,6 +35,7 @@ static bool check_one(const char *path, bool quiet)
         if (diags.nwarnings > 0)
             printf(", %zu warning%s", diags.nwarnings, diags.nwarnings == 1 ? "" : "s");
         puts(")");
+        fflush(stdout);     /* keep it in order with stderr on a terminal */
     }
     pol_diags_free(&diags);
     bool ok = f != NULL;

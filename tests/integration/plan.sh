@@ -82,9 +82,9 @@ t_check "--output: nothing on stdout" test ! -s "$T_TMP/out"
 t_check "--output: same as stdout" bash -c "cmp -s '$D/o.json' '$D/plan.json'"
 
 # --- an empty inventory is a valid, empty plan in every format ---
-printf '{"value":[]}' >"$D/empty.json"
+printf '{"value":[]}' >"$D/empty-inv.json"
 for f in table json svg; do
-    t_exit "empty inventory, $f: exit 0" 0 plan "$POL" --inventory "$D/empty.json" --now "$NOW" --format "$f"
+    t_exit "empty inventory, $f: exit 0" 0 plan "$POL" --inventory "$D/empty-inv.json" --now "$NOW" --format "$f"
     cp "$T_TMP/out" "$D/empty.$f"
 done
 t_check "empty inventory: JSON with empty arrays" jqt '.summary.total == 0 and .snapshots == []

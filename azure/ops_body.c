@@ -55,8 +55,10 @@ static void lro_error(const cJSON *root, const char *status, az_error *err)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-    az_error_set(err, cJSON_IsString(code) ? code->valuestring : status, "%s",
-                 cJSON_IsString(msg) ? msg->valuestring : "the operation did not succeed");
+    /* an empty code still has to say something */
+    az_error_set(err, cJSON_IsString(code) && code->valuestring[0] ? code->valuestring : status,
+                 "%s", cJSON_IsString(msg) && msg->valuestring[0] ? msg->valuestring
+                                                                  : "the operation did not succeed");
 }
 
 int az_lro_status(const char *body, size_t len, az_error *err)

@@ -88,11 +88,12 @@ static void token_error(const cJSON *root, az_error *err)
     if (cJSON_IsObject(e)) {        /* an ARM-style envelope */
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-        az_error_set(err, cJSON_IsString(code) ? code->valuestring : "TokenError", "%s",
+        az_error_set(err, cJSON_IsString(code) && code->valuestring[0] ? code->valuestring
+                                                                         : "TokenError", "%s",
                      cJSON_IsString(msg) ? msg->valuestring : "token request refused");
         return;
     }
-    az_error_set(err, cJSON_IsString(e) ? e->valuestring : "TokenError", "%s",
+    az_error_set(err, cJSON_IsString(e) && e->valuestring[0] ? e->valuestring : "TokenError", "%s",
                  cJSON_IsString(d) ? d->valuestring : "token request refused");
 }
 

@@ -210,6 +210,35 @@ static void test_redact(void **state)
     assert_null(strstr(small, "xyzw"));
 }
 
+static void test_lro_status(void **state)
+{
+    (void)state;
+    static const struct { const char *body; int rc; const char *code, *message; } cases[] = {
+        { "{\"status\":\"InProgress\"}", 0, "", "" },
+        { "{\"status\":\"Accepted\"}", 0, "", "" },
+        { "{\"status\":\"Succeeded\",\"name\":\"x\"}", 1, "", "" },
+        { "{\"status\":\"succeeded\"}", 1, "", "" },
+        { "{\"status\":\"Failed\",\"error\":{\"code\":\"InternalOperationError\","
+          "\"message\":\"boom\"}}", -1, "InternalOperationError", "boom" },
+        { "{\"status\":\"Canceled\"}", -1, "Canceled", "the operation did not succeed" },
+        /* found by fuzz_arm: an empty code must not leave the reason blank */
+        { "{\"status\":\"Failed\",\"error\":{\"code\":\"\",\"message\":\"\"}}", -1,
+          "Failed", "the operation did not succeed" },
+        { "{\"status\":5}", -2, "InvalidResponse", "" },
+        { "[]", -2, "InvalidResponse", "" },
+        { "", -2, "InvalidResponse", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        az_error err = {0};
+        int rc = az_lro_status(cases[i].body, strlen(cases[i].body), &err);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu: rc %d, want %d", i, rc, cases[i].rc);
+        assert_string_equal(err.code, cases[i].code);
+        if (cases[i].message[0] != '\0')
+            assert_string_equal(err.message, cases[i].message);
+    }
+}
+
 static void test_clouds(void **state)
 {
     (void)state;
@@ -251,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_error_envelope),
         cmocka_unit_test(test_error_from_resp),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_lro_status),
         cmocka_unit_test(test_clouds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,8 +140,19 @@ static pol_policy *gen_policy(rng *r, const char *name)
     }
     if (rules[0] == '\0')
         snprintf(rules, sizeof rules, "last 1");
-    pol_policy *p = tb_policy(name, true, zones[rnd_in(r, 0, 2)]);
+    /* Sometimes a block: a few disks by name, ownership by tag. */
+    bool block = chance(r, 35);
+    pol_policy *p = tb_policy(name, !block, zones[rnd_in(r, 0, 2)]);
     tb_rules(p, rules);
+    if (block) {
+        int ndisks = (int)rnd_in(r, 0, 2);
+        for (int i = 0; i < ndisks; i++) {
+            char disk[16];
+            snprintf(disk, sizeof disk, "disk%d", (int)rnd_in(r, 0, 3));
+            tb_disk(p, disk);
+        }
+        p->adopt_untagged = chance(r, 50);
+    }
     return p;
 }
 
@@ -175,6 +186,7 @@ typedef struct gen_snap {
     bool has_source;
     sk_time t;
     bool hold;
+    int owner;          /* snapkeep-policy tag: 0 none, 1 "p0", 2 "p1", 3 "other" */
 } gen_snap;
 
 /* Cadence, jitter, gaps, equal times, future snapshots, shuffled order;
@@ -207,6 +219,7 @@ static size_t gen_snaps(rng *r, gen_snap *out, size_t cap, sk_time *now)
                 s->t = t + (jitter ? rnd_in(r, -jitter, jitter) : 0) +
                        (chance(r, 3) ? rnd_in(r, 1, 10) * cadence : 0);
             s->hold = chance(r, 5);
+            s->owner = chance(r, 60) ? 1 + (int)rnd_in(r, 0, 1) : (int)(rnd_in(r, 0, 1) * 3);
             t += cadence;
         }
     }
@@ -229,6 +242,9 @@ static inv_inventory *make_inv(const gen_snap *g, size_t n, const bool *drop)
         inv_snapshot *s = tb_snap(inv, g[i].name, g[i].has_source ? g[i].source : NULL, g[i].t);
         if (g[i].hold)
             tb_snap_tag(inv, s, "hold", "yes");
+        static const char *const owners[] = { NULL, "p0", "p1", "other" };
+        if (g[i].owner != 0)
+            tb_snap_tag(inv, s, POL_OWNER_TAG, owners[g[i].owner]);
     }
     return inv;
 }
@@ -368,6 +384,37 @@ static int ref_cmp(const void *a, const void *b)
     return ref_before(sort_inv, x, y) ? -1 : ref_before(sort_inv, y, x) ? 1 : 0;
 }
 
+/* Scope as the generated policies use it: none, or disk names. */
+static bool ref_governs(const pol_policy *p, const inv_snapshot *s)
+{
+    if (p->anonymous || p->ndisks == 0)
+        return true;
+    char key[256];
+    ref_key(s, key, sizeof key);
+    const char *slash = strrchr(key, '/');
+    for (size_t i = 0; i < p->ndisks; i++)
+        if (slash != NULL && strstr(key, "/providers/microsoft.compute/disks/") != NULL &&
+            strcmp(slash + 1, p->disks[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *ref_owner_tag(const inv_snapshot *s)
+{
+    for (uint32_t i = 0; i < s->ntags; i++)
+        if (strcmp(s->tags[i].key, POL_OWNER_TAG) == 0)
+            return s->tags[i].value;
+    return NULL;
+}
+
+static bool ref_owns(const pol_policy *p, const inv_snapshot *s)
+{
+    if (!ref_governs(p, s))
+        return false;
+    const char *tag = ref_owner_tag(s);
+    return p->anonymous || (tag ? strcmp(tag, p->name) == 0 : p->adopt_untagged);
+}
+
 static void ref_policy(const pol_policy *p, size_t pidx, const inv_inventory *inv, sk_time now,
                        ref_plan *rp)
 {
@@ -388,6 +435,8 @@ static void ref_policy(const pol_policy *p, size_t pidx, const inv_inventory *in
             if (done[j] || strcmp(keys[i], keys[j]) != 0)
                 continue;
             done[j] = true;
+            if (!ref_owns(p, &inv->snapshots[j]))
+                continue;
             if (inv->snapshots[j].created > now)
                 ref_add(rp, j, (ref_reason){ ENG_R_FUTURE, pidx, -1, false, 0, 0, false });
             else
@@ -420,7 +469,7 @@ static void ref_policy(const pol_policy *p, size_t pidx, const inv_inventory *in
 /* Sorts each snapshot's reasons by (policy, rule; newest last). */
 static long ref_rank(const ref_reason *r, const pol_policy *const *pols)
 {
-    long rule = r->kind == ENG_R_NEWEST ? (long)pols[r->pidx]->nrules
+    long rule = r->kind == ENG_R_NEWEST ? (long)pols[r->pidx]->nrules + 1
               : r->rule < 0 ? 0 : r->rule;
     return (long)r->pidx * 1000 + rule;
 }
@@ -435,6 +484,20 @@ static void ref_evaluate(pol_policy *const *pols, size_t npols, const inv_invent
     assert_non_null(rp->n);
     for (size_t p = 0; p < npols; p++)
         ref_policy(pols[p], p, inv, now, rp);
+    /* Owned by none: "not owned" for each policy that governs it, else
+     * unmanaged. */
+    for (size_t s = 0; s < n; s++) {
+        bool owned = false, governed = false;
+        for (size_t p = 0; p < npols; p++)
+            owned |= ref_owns(pols[p], &inv->snapshots[s]);
+        for (size_t p = 0; p < npols && !owned; p++)
+            if (ref_governs(pols[p], &inv->snapshots[s])) {
+                ref_add(rp, s, (ref_reason){ ENG_R_NOT_OWNED, p, -1, false, 0, 0, false });
+                governed = true;
+            }
+        if (!owned && !governed)
+            ref_add(rp, s, (ref_reason){ ENG_R_UNMANAGED, npols, -1, false, 0, 0, false });
+    }
     for (size_t s = 0; s < n; s++) {
         ref_reason *r = &rp->r[s * RMAX];
         for (size_t i = 1; i < rp->n[s]; i++)
@@ -465,10 +528,20 @@ static void dump_case(pol_policy *const *pols, size_t npols, const inv_inventory
                 inv->snapshots[i].source_id ? inv->snapshots[i].source_id : "-");
 }
 
-static bool same_reason(const eng_reason *a, const ref_reason *b, pol_policy *const *pols)
+static bool same_reason(const eng_reason *a, const ref_reason *b, pol_policy *const *pols,
+                        const inv_snapshot *snap)
 {
-    if (a->kind != b->kind || a->policy != pols[b->pidx])
+    if (a->kind != b->kind)
         return false;
+    if (a->kind == ENG_R_UNMANAGED)
+        return a->policy == NULL;
+    if (a->policy != pols[b->pidx])
+        return false;
+    if (a->kind == ENG_R_NOT_OWNED) {
+        const char *tag = ref_owner_tag(snap);
+        return tag == NULL ? a->owner_tag == NULL
+                           : a->owner_tag != NULL && strcmp(a->owner_tag, tag) == 0;
+    }
     if (a->kind != ENG_R_RULE)
         return true;
     return a->rule == &pols[b->pidx]->rules[b->rule] && a->has_bucket == b->has_bucket &&
@@ -485,7 +558,7 @@ static void check_against_reference(pol_policy *const *pols, size_t npols,
         const eng_decision *d = &plan->decisions[i];
         bool ok = d->nreasons == rp.n[i];
         for (size_t k = 0; ok && k < rp.n[i]; k++)
-            ok = same_reason(&d->reasons[k], &rp.r[i * RMAX + k], pols);
+            ok = same_reason(&d->reasons[k], &rp.r[i * RMAX + k], pols, d->snap);
         if (!ok) {
             dump_case(pols, npols, inv, now);
             char *got = tb_reasons(d);
@@ -510,8 +583,7 @@ static void check_against_reference(pol_policy *const *pols, size_t npols,
  * non-future snapshot (smaller name on ties) is kept with reason newest. */
 static void check_newest(const eng_plan *plan)
 {
-    /* Generated policies are bare bodies: a group is every snapshot of its
-     * source disk. */
+    /* A group is every snapshot of its source disk its policy owns. */
     for (size_t gi = 0; gi < plan->ngroups; gi++) {
         const eng_decision *best = NULL;
         char gkey[256], key[256];
@@ -520,7 +592,7 @@ static void check_newest(const eng_plan *plan)
         for (size_t i = 0; i < plan->ndecisions; i++) {
             const eng_decision *d = &plan->decisions[i];
             ref_key(d->snap, key, sizeof key);
-            if (strcmp(key, gkey) != 0 || d->future)
+            if (strcmp(key, gkey) != 0 || d->future || !ref_owns(plan->groups[gi].policy, d->snap))
                 continue;
             if (best == NULL || d->snap->created > best->snap->created ||
                 (d->snap->created == best->snap->created &&
@@ -564,7 +636,7 @@ static void test_generated(void **state)
     rng r = { 0x5eed5eed12345678u };
     gen_snap *g = calloc(CAP, sizeof *g);
     assert_non_null(g);
-    size_t total = 0, kept = 0;
+    size_t total = 0, kept = 0, unmanaged = 0, future = 0, twice = 0;
     for (int c = 0; c < CASES; c++) {
         pol_policy *pols[2] = { gen_policy(&r, "p0"), NULL };
         size_t npols = chance(&r, 15) ? 2 : 1;
@@ -579,6 +651,9 @@ static void test_generated(void **state)
         check_idempotent(pols, npols, g, n, plan, now);
         total += n;
         kept += plan->nkeep;
+        unmanaged += plan->nunmanaged;
+        future += plan->nfuture;
+        twice += npols == 2 && plan->ngroups > 0;
         eng_plan_free(plan);
         inv_free(inv);
         tb_policy_free(pols[0]);
@@ -587,6 +662,9 @@ static void test_generated(void **state)
     /* The generator must produce both outcomes, or the checks prove little. */
     assert_true(kept > total / 20);
     assert_true(kept < total - total / 20);
+    assert_true(unmanaged > total / 50);
+    assert_true(future > 100);
+    assert_true(twice > 100);
     free(g);
 }
 

@@ -24,9 +24,9 @@ void ij_init(ij_cur *c, const char *name, const char *buf, size_t len,
 }
 
 /* Line and column (1-based; columns count characters, not bytes). */
-static void position(const ij_cur *c, const unsigned char *at, int *line, int *col)
+static void position(const ij_cur *c, const unsigned char *at, size_t *line, size_t *col)
 {
-    int l = 1, k = 1;
+    size_t l = 1, k = 1;        /* one-line files of gigabytes exist */
     for (const unsigned char *q = c->start; q < at && q < c->end; q++) {
         if (*q == '\n') {
             l++;
@@ -43,9 +43,9 @@ int ij_fail(ij_cur *c, const unsigned char *at, const char *fmt, ...)
 {
     if (!c->errlen)
         return -1;
-    int line, col;
+    size_t line, col;
     position(c, at, &line, &col);
-    int n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->name, line, col);
+    int n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name, line, col);
     if (n >= 0 && (size_t)n < c->errlen) {
         va_list ap;
         va_start(ap, fmt);

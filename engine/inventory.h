@@ -18,7 +18,8 @@ typedef struct inv_tag {
 typedef struct inv_snapshot {
     const char *name;
     const char *id;                 /* ARM resource ID ("" when absent) */
-    const char *source_id;          /* creationData.sourceResourceId, NULL when absent */
+    const char *source_id;          /* creationData.sourceResourceId, NULL when absent
+                                     * (the readers add a missing leading '/') */
     const char *location;           /* NULL when absent */
     const char *provisioning_state; /* NULL when absent */
     const char *sku;                /* NULL when absent */
@@ -54,7 +55,8 @@ inv_inventory *inv_new(void);
 void inv_free(inv_inventory *inv);  /* NULL is a no-op */
 char *inv_strdup(inv_inventory *inv, const char *s, size_t len);
 void *inv_alloc(inv_inventory *inv, size_t size);   /* zeroed, aligned */
-/* Appends a zeroed record and returns it (NULL when out of memory). */
+/* Appends a zeroed record and returns it (NULL when out of memory). The
+ * array may move: pointers to earlier records are valid until the next add. */
 inv_snapshot *inv_add_snapshot(inv_inventory *inv);
 inv_disk *inv_add_disk(inv_inventory *inv);
 

@@ -65,10 +65,13 @@ static int ev_note(eng_plan *plan, const pol_policy *p, const inv_snapshot *s,
     if (notes == NULL)
         return -1;
     plan->notes = notes;
-    char *m = strdup(msg);
-    if (m == NULL)
+    eng_note *note = &notes[plan->nnotes];
+    note->policy = p;
+    note->snap = s;
+    note->message = strdup(msg);
+    if (note->message == NULL)
         return -1;
-    notes[plan->nnotes++] = (eng_note){ p, s, m };
+    plan->nnotes++;
     return 0;
 }
 

@@ -32,7 +32,6 @@ typedef struct snap_ctx {
     rd *r;
     inv_snapshot *s;
     unsigned seen;
-    bool time_ok;       /* set by rd_time; a bad time is pending already */
 } snap_ctx;
 
 static int snap_creation_data(snap_ctx *x, const names *nm)
@@ -67,7 +66,7 @@ static int snap_prop(snap_ctx *x, rd_key_id key, const names *nm)
     switch (key) {
     case K_TIME:
         rd_once(r, &x->seen, F_TIME, nm->time);
-        return rd_time(r, nm->time, &s->created, &x->time_ok) < 0 ? -1 : 1;
+        return rd_time(r, nm->time, &s->created) < 0 ? -1 : 1;
     case K_CREATION:
         rd_once(r, &x->seen, F_CD, nm->cd);
         return snap_creation_data(x, nm) < 0 ? -1 : 1;
@@ -193,7 +192,7 @@ int rd_snapshot(rd *r)
     inv_snapshot *s = inv_add_snapshot(r->inv);
     if (!s)
         return ij_fail(&r->c, at, "out of memory");
-    snap_ctx x = { r, s, 0, false };
+    snap_ctx x = { r, s, 0 };
     s->id = "";
     size_t n = 0;
     ij_str k;

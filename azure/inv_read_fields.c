@@ -185,7 +185,7 @@ int rd_object(rd *r, const char *field)
 /* Times longer than this are not RFC 3339, whatever they hold. */
 #define TIME_MAX_LEN 64
 
-int rd_time(rd *r, const char *field, sk_time *dst, bool *ok)
+int rd_time(rd *r, const char *field, sk_time *dst)
 {
     ij_cur *c = &r->c;
     const unsigned char *at = c->p;
@@ -207,10 +207,8 @@ int rd_time(rd *r, const char *field, sk_time *dst, bool *ok)
         text = d;
         n = strlen(d);
     }
-    if (n <= TIME_MAX_LEN && eng_time_parse(text, n, dst) == 0) {
-        *ok = true;
+    if (n <= TIME_MAX_LEN && eng_time_parse(text, n, dst) == 0)
         return 0;
-    }
     char q[160];
     ij_quote(q, sizeof q, text, n, 100);
     rd_pend(r, at, "%s: not an RFC 3339 time: %s", field, q);

@@ -60,7 +60,8 @@ void rd_path(const rd *r, char *buf, size_t n);
 typedef enum rd_strmode { RD_STR_OPTIONAL, RD_STR_REQUIRED, RD_STR_RESOURCE_ID } rd_strmode;
 int rd_string(rd *r, const char *field, rd_strmode mode, int memo, const char **dst);
 int rd_bool(rd *r, const char *field, bool *dst);
-int rd_time(rd *r, const char *field, sk_time *dst, bool *ok);
+/* A bad time is recorded (the element fails when it ends). */
+int rd_time(rd *r, const char *field, sk_time *dst);
 int rd_tags(rd *r, inv_tag **tags, uint32_t *ntags);
 /* An object field whose members the caller walks: 1 when it is an object
  * (opened), 0 when it is null or of the wrong type (recorded, skipped). */

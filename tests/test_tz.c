@@ -265,6 +265,57 @@ static size_t make_footer_only(unsigned char *buf, int32_t off, const char *foot
     return n;
 }
 
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The 32-bit block of a real file alone, as a v1 file, reads the same as
+ * the whole file over the 32-bit range; versions 3 and 4 read like 2. */
+static void test_versions(void **state)
+{
+    (void)state;
+    size_t len;
+    char err[128];
+    unsigned char *data = slurp("Europe/Paris", &len);
+    eng_tz *full = eng_tz_parse("full", data, len, err, sizeof err);
+    assert_non_null(full);
+    uint32_t c[6];
+    for (int i = 0; i < 6; i++)
+        c[i] = get32(data + 20 + 4 * i);
+    size_t v1len = 44 + (size_t)c[3] * 5 + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * 8 + c[1] + c[0];
+    assert_true(v1len < len);
+    unsigned char *v1 = malloc(v1len);
+    memcpy(v1, data, v1len);
+    v1[4] = 0;
+    eng_tz *old = eng_tz_parse("v1", v1, v1len, err, sizeof err);
+    if (!old)
+        fail_msg("v1: %s", err);
+    for (int i = 0; i < 20000; i++) {
+        int64_t t = (int64_t)(int32_t)(uint32_t)rng();
+        if (t == INT32_MIN)
+            continue;
+        assert_int_equal(eng_tz_offset(old, t), eng_tz_offset(full, t));
+    }
+    eng_tz_free(old);
+    free(v1);
+    for (char v = '3'; v <= '4'; v++) {
+        data[4] = (unsigned char)v;
+        data[v1len + 4] = (unsigned char)v;
+        eng_tz *tz = eng_tz_parse("v", data, len, err, sizeof err);
+        assert_non_null(tz);
+        for (int i = 0; i < 2000; i++) {
+            int64_t t = (int64_t)(rng() % UINT64_C(20000000000)) - INT64_C(5000000000);
+            assert_int_equal(eng_tz_offset(tz, t), eng_tz_offset(full, t));
+        }
+        eng_tz_free(tz);
+    }
+    data[4] = '1';  /* there is no version 1 byte: refused */
+    assert_null(eng_tz_parse("v", data, len, err, sizeof err));
+    eng_tz_free(full);
+    free(data);
+}
+
 /* A v2 file with transitions at[i] to type ty[i] (types: 0 = +1 h std,
  * 1 = +2 h DST) and a footer. */
 static size_t make_tzif(unsigned char *buf, size_t nt, const int64_t *at, const unsigned char *ty,
@@ -606,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_footer_rules),
         cmocka_unit_test(test_footer_dst_all_year),
         cmocka_unit_test(test_table_then_rule),
+        cmocka_unit_test(test_versions),
         cmocka_unit_test(test_bad_footers),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_zone_load),

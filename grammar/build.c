@@ -427,7 +427,7 @@ void pg_rule_tagged(pg_ctx *ctx, pg_tags *tags, const pol_loc *first)
     if (tags == NULL)
         return;
     for (size_t i = 0; i < tags->n; i++)
-        if (tags->items[i].key[0] == '\0') {
+        if (tags->items[i].key == NULL || tags->items[i].key[0] == '\0') {
             pg_error(ctx, &tags->locs[i], "empty tag name");
             ctx->cur->had_error = true;
             pg_tags_free(tags);

@@ -63,8 +63,10 @@ static const lex_case cases[] = {
     { "disk \"a\\nb\"", "disk@1:1 \"ab\"@1:6 EOF@1:12",
       "1:8: unknown escape '\\n' in string (only \\\" and \\\\ are escapes)" },
     { "last @3", "last@1:1 num:3@1:7 EOF@1:8", "1:6: unexpected character '@'" },
-    { "disk 'x'", "disk@1:1 word:x@1:7 EOF@1:9",
-      "1:6: unexpected character \"'\": strings are written in double quotes" },
+    { "disk 'x'", "disk@1:1 \"x\"@1:6 EOF@1:9",
+      "1:6: strings are written in double quotes: \"x\"" },
+    { "last 3 '", "last@1:1 num:3@1:6 EOF@1:9",
+      "1:8: unexpected character \"'\": strings are written in double quotes" },
 };
 
 static void test_table(void **state)

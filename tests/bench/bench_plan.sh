@@ -74,14 +74,16 @@ plan=("$snapkeep" plan tests/bench/bench.policy --inventory "$inv" --now "$now" 
 
 # What is timed must be real work: jq counts every snapshot, the plan covers them.
 count=$(jq '.value|length' "$inv")
-total=$("${plan[@]}" | jq '.summary.total')
+total=$("${plan[@]}" | jq '.summary.total') || { echo "bench_plan: failed: ${plan[*]}" >&2; exit 1; }
 if [ "$count" != 200000 ] || [ "$total" != 200000 ]; then
     echo "bench_plan: expected 200000 snapshots, jq counted $count, plan $total" >&2
     exit 1
 fi
 
-read -r jq_s jq_kb jq_cpu <<<"$(best jq '.value|length' "$inv")"
-read -r plan_s plan_kb plan_cpu <<<"$(best "${plan[@]}")"
+jq_best=$(best jq '.value|length' "$inv")
+plan_best=$(best "${plan[@]}")
+read -r jq_s jq_kb jq_cpu <<<"$jq_best"
+read -r plan_s plan_kb plan_cpu <<<"$plan_best"
 
 ratio=$(awk -v p="$plan_s" -v j="$jq_s" 'BEGIN { printf "%.2f", p / j }')
 mem=$(awk -v k="$plan_kb" -v s="$size" 'BEGIN { printf "%.2f", k * 1024 / s }')

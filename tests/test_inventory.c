@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
@@ -884,6 +887,38 @@ static void test_files(void **state)
     assert_string_equal(tiny, "inv.jso");
 }
 
+/* A pipe has no size to read ahead: `--inventory <(az snapshot list)`. */
+static void test_pipe(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        FILE *w = fdopen(fds[1], "w");
+        fputs("[", w);
+        for (int i = 0; i < 3000; i++)      /* well past one 64 KiB read */
+            fprintf(w, "%s{\"name\":\"s%d\"," T0 ",\"pad\":\"%0100d\"}", i ? "," : "", i, i);
+        fputs("]", w);
+        fclose(w);
+        _exit(0);
+    }
+    close(fds[1]);
+    char path[32], err[ERRLEN];
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    inv_inventory *inv = NULL;
+    int rc = inv_read_file(path, &inv, err, sizeof err);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(inv->nsnapshots, 3000);
+    assert_string_equal(inv->snapshots[2999].name, "s2999");
+    inv_free(inv);
+}
+
 /* ---- live pages ---- */
 
 static void test_arm_pages_api(void **state)
@@ -969,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_large_counts),
         cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_arm_pages_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

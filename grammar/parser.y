@@ -77,15 +77,27 @@ top_list:
 top_item:
     %empty
   | stmt
-  | block
+  | blocks
   | error
+  ;
+
+/* A block needs no separator before the next one: "} policy ...". */
+blocks:
+    block
+  | blocks block
   ;
 
 /* A file that ends inside a block is reported at its '{'. */
 block:
-    POLICY name '{'
-      { pg_block_begin(ctx, $2, L(@1), L(@2), L(@3)); $2 = NULL; }
+    POLICY name newlines '{'
+      { pg_block_begin(ctx, $2, L(@1), L(@2), L(@4)); $2 = NULL; }
     block_list block_end
+  ;
+
+/* The brace may go on the next line. */
+newlines:
+    %empty
+  | newlines NEWLINE
   ;
 
 block_end:

@@ -174,6 +174,34 @@ static void test_separators(void **state)
     }
 }
 
+/* Block layout: one line, several blocks on a line, the brace on the next
+ * line (Allman style), settings and rules separated by commas. */
+static void test_block_layout(void **state)
+{
+    (void)state;
+    const char *forms[] = {
+        "policy \"a\" { last 1, last 2 } policy b { daily 3 }",
+        "policy \"a\"\n{\n  last 1\n  last 2\n}\n\npolicy b\n\n{ daily 3 }\n",
+        "# two blocks\npolicy \"a\" {\n  last 1; last 2\n}\npolicy b {\n  daily 3\n}",
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        pol_diags d = { 0 };
+        pol_file *f = pol_parse_string("b", forms[i], strlen(forms[i]), &d);
+        assert_non_null(f);
+        assert_int_equal(d.nerrors, 0);
+        assert_false(f->bare);
+        assert_int_equal(f->npolicies, 2);
+        assert_string_equal(f->policies[0]->name, "a");
+        assert_false(f->policies[0]->anonymous);
+        assert_int_equal(f->policies[0]->nrules, 2);
+        assert_string_equal(f->policies[1]->name, "b");
+        assert_int_equal(f->policies[1]->nrules, 1);
+        assert_string_equal(f->policies[1]->rules[0].text, "daily 3");
+        pol_file_free(f);
+        pol_diags_free(&d);
+    }
+}
+
 static void test_defaults_and_naming(void **state)
 {
     (void)state;
@@ -458,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_fields),
         cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_block_layout),
         cmocka_unit_test(test_defaults_and_naming),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_inheritance),

@@ -34,6 +34,22 @@ static void *grown(pg_ctx *ctx, void *arr, size_t n, size_t size)
 #define GROW(ctx, arr, n) \
     ((tmp = grown((ctx), (arr), (n), sizeof *(arr))) != NULL && ((arr) = tmp, true))
 
+/* More statements than this is not a policy an admin wrote; the bound
+ * also keeps the duplicate checks (quadratic) cheap on hostile input. */
+#define PG_MAX_STATEMENTS 5000
+
+static bool too_many(pg_ctx *ctx, const pol_loc *loc)
+{
+    if (++ctx->nstatements <= PG_MAX_STATEMENTS)
+        return false;
+    if (ctx->nstatements == PG_MAX_STATEMENTS + 1)
+        pg_error(ctx, loc, "more than %d statements: the rest of the file is ignored",
+                 PG_MAX_STATEMENTS);
+    if (ctx->cur != NULL)
+        ctx->cur->had_error = true;
+    return true;
+}
+
 pg_scope *pg_scope_new(pg_ctx *ctx, bool is_block)
 {
     pg_scope *s = calloc(1, sizeof *s);
@@ -63,7 +79,7 @@ void pg_scope_free(pg_scope *s)
 void pg_block_begin(pg_ctx *ctx, char *name, const pol_loc *kw,
                     const pol_loc *name_loc, const pol_loc *brace)
 {
-    pg_scope *s = pg_scope_new(ctx, true);
+    pg_scope *s = too_many(ctx, kw) ? NULL : pg_scope_new(ctx, true);
     if (s == NULL) {
         free(name);
         return;
@@ -108,7 +124,7 @@ static bool setting_begin(pg_ctx *ctx, pg_setting which, const pol_loc *kw,
                           const pol_loc *vloc)
 {
     pg_scope *s = ctx->cur;
-    if (s == NULL)
+    if (s == NULL || too_many(ctx, kw))
         return false;
     if (s == ctx->top && ctx->first_block.line != 0) {
         pg_error(ctx, kw, "'%s' after a policy block: top-level settings are "
@@ -339,6 +355,8 @@ static pol_rule *rule_new(pg_ctx *ctx, pol_rule_kind kind, const pol_loc *first)
     pg_scope *s = ctx->cur;
     pol_policy *p = s->pol;
     void *tmp;
+    if (too_many(ctx, first))
+        return NULL;
     if (!GROW(ctx, p->rules, p->nrules) || !GROW(ctx, s->aux, p->nrules))
         return NULL;
     pol_rule *r = &p->rules[p->nrules];

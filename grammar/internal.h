@@ -58,6 +58,7 @@ typedef struct pg_ctx {
     pg_scope *blocks, **blocks_tail;
     size_t nblocks;
     pg_scope *cur;              /* where statements go now */
+    size_t nstatements;         /* settings and rules so far */
     pol_loc first_block;        /* line 0: no block yet */
 
     /* scanner state */

@@ -298,6 +298,31 @@ static void test_binary_gives_up(void **state)
     pol_diags_free(&d);
 }
 
+/* More than 5000 statements is not a policy: one error where the limit
+ * is crossed, and the (quadratic) repeat checks stay cheap. */
+static void test_statement_limit(void **state)
+{
+    (void)state;
+    size_t n = 6000, len = n * 7;
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + i * 7, "last 3\n", 7);
+    text[len] = '\0';
+    pol_diags d = { 0 };
+    assert_null(pol_parse_string("big", text, len, &d));
+    assert_int_equal(d.nerrors, 1);
+    assert_int_equal(d.nwarnings, 4999);    /* rule "last 3" repeats line 1 */
+    for (size_t i = 0; i < d.n; i++)
+        if (d.items[i].level == POL_ERROR) {
+            assert_int_equal(d.items[i].line, 5001);
+            assert_string_equal(d.items[i].message,
+                                "more than 5000 statements: the rest of the file is ignored");
+        }
+    pol_diags_free(&d);
+    free(text);
+}
+
 /* The rendered form: location, level, message, source line, caret under
  * the column (tabs copied, one space per character before it). */
 static void test_render(void **state)
@@ -398,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_binary_gives_up),
+        cmocka_unit_test(test_statement_limit),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_golden),
     };

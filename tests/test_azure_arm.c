@@ -289,6 +289,33 @@ static void test_list_rides_through_faults(void **state)
     az_client_free(c);
 }
 
+/* 429s lower the concurrency allowed and pause new requests for the
+ * Retry-After; successes raise it back slowly. */
+static void test_throttling_slows_down(void **state)
+{
+    (void)state;
+    az_client *c = fake_client(NULL, 0);      /* parallel 4 */
+    char page[2048];
+    snprintf(page, sizeof page, "{\"value\":[%s]}", snap_json("a"));
+    fake_answer_add((fake_answer){ 429, "{}", NULL, NULL, "5", NULL });
+    fake_answer_add((fake_answer){ 429, "{}", NULL, NULL, "5", NULL });
+    fake_answer_add((fake_answer){ 200, page, NULL, NULL, NULL, NULL });
+    inv_inventory *inv = inv_new();
+    az_error err;
+    assert_true(c->limit == 4);
+    assert_int_equal(az_list_snapshots(c, "sub1", "rg1", inv, &err), 0);
+    assert_true(c->limit == 2);     /* 4, halved twice to 1, then 1 + 1/1 */
+    assert_true(c->pause_until_ms >= 10000);
+    for (int i = 0; i < 20; i++) {
+        fake_answer_add((fake_answer){ 204, NULL, NULL, NULL, NULL, NULL });
+        az_op op = { .kind = AZ_OP_DELETE_SNAPSHOT, .id = SNAP_ID };
+        assert_int_equal(az_run_ops(c, &op, 1, NULL, NULL), 0);
+    }
+    assert_true(c->limit == 4);                     /* back to --parallel, no higher */
+    inv_free(inv);
+    az_client_free(c);
+}
+
 static void test_401_refreshes_once(void **state)
 {
     (void)state;
@@ -657,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_list_subscription_and_disks),
         cmocka_unit_test(test_list_failing_page),
         cmocka_unit_test(test_list_rides_through_faults),
+        cmocka_unit_test(test_throttling_slows_down),
         cmocka_unit_test(test_401_refreshes_once),
         cmocka_unit_test(test_get),
         cmocka_unit_test(test_delete_malformed_location),

@@ -1,0 +1,241 @@
+/* Recovery helpers shared by restore, drill and run: IDs, journal lines
+ * of disk operations, removal of interrupted drills' disks. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/recover.h"
+#include "engine/enforce.h"
+
+bool cli_id_segment(const char *id, size_t k, char *buf, size_t n)
+{
+    if (id == NULL)
+        return false;
+    if (*id == '/')
+        id++;
+    for (size_t i = 0; i < k; i++) {
+        id = strchr(id, '/');
+        if (id == NULL)
+            return false;
+        id++;
+    }
+    size_t len = strcspn(id, "/");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    return true;
+}
+
+static bool alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool cli_disk_name_ok(const char *name)
+{
+    size_t len = name != NULL ? strlen(name) : 0;
+    if (len == 0 || len > 80 || !alnum(name[0]) ||
+        !(alnum(name[len - 1]) || name[len - 1] == '_'))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!alnum(name[i]) && name[i] != '_' && name[i] != '-' && name[i] != '.')
+            return false;
+    return true;
+}
+
+static const char *outcome_word(const az_op *op)
+{
+    switch (op->status) {
+    case AZ_OP_DONE: return op->already_gone ? "already-gone" : "done";
+    case AZ_OP_SKIPPED: return "skipped";
+    case AZ_OP_FAILED: return "failed";
+    case AZ_OP_PENDING: break;
+    }
+    return "pending";
+}
+
+int cli_recover_journal(cli_journal *j, cli_log *log, sk_time t, const char *opname,
+                        const char *policy, const char *source, const char *resource,
+                        const az_op *done)
+{
+    if (j == NULL)
+        return 0;
+    cli_journal_entry e = cli_journal_entry_init(t, done == NULL ? "intent" : "outcome");
+    e.op = opname;
+    e.policy = policy;
+    e.disk = source;
+    e.resource = resource;
+    if (done != NULL) {
+        e.outcome = outcome_word(done);
+        e.request_id = done->err.request_id;
+        if (done->status == AZ_OP_FAILED) {
+            e.error_code = done->err.code;
+            e.error = done->err.message;
+        }
+    }
+    char err[512];
+    if (cli_journal_write(j, &e, err, sizeof err) == 0)
+        return 0;
+    cli_log_emit(log, CLI_LOG_ERROR, "journal", NULL, 0, "%s%s", err,
+                 done == NULL ? "; the change it announces is not made" : "");
+    return -1;
+}
+
+void cli_leftovers_free(cli_leftovers *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->ids[i]);
+    for (size_t i = 0; i < l->nfailed; i++)
+        free(l->failed_ids[i]);
+    free(l->ids);
+    free(l->failed_ids);
+    memset(l, 0, sizeof *l);
+}
+
+static int push_id(char ***v, size_t *n, const char *id)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (nv == NULL)
+        return -1;
+    *v = nv;
+    if ((nv[*n] = strdup(id)) == NULL)
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static bool is_leftover(const inv_disk *d)
+{
+    return d->id != NULL && d->id[0] != '\0' &&
+           inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL) != NULL &&
+           inv_tag_get(d->tags, d->ntags, CLI_TAG_RESTORED_FROM) != NULL;
+}
+
+typedef struct cleanup_ctx {
+    cli_log *log;
+    cli_journal *j;
+    const pol_policy *p;
+    sk_time now;
+    cli_leftovers *out;
+    bool failed, oom;
+} cleanup_ctx;
+
+static void cleanup_done(void *vctx, az_op *op)
+{
+    cleanup_ctx *x = vctx;
+    cli_recover_journal(x->j, x->log, x->now, "delete-disk", x->p->name, NULL, op->id, op);
+    cli_log_field f[] = { { "policy", x->p->name }, { "disk", op->id },
+                          { "code", op->status == AZ_OP_FAILED ? op->err.code : NULL } };
+    if (op->status == AZ_OP_DONE) {
+        cli_log_emit(x->log, CLI_LOG_WARN, "leftover", f, 3,
+                     "removed leftover drill disk %s of an interrupted drill",
+                     enf_id_name(op->id));
+        if (push_id(&x->out->ids, &x->out->n, op->id) != 0)
+            x->oom = true;
+    } else {
+        cli_log_emit(x->log, CLI_LOG_ERROR, "leftover", f, 3,
+                     "leftover drill disk %s could not be removed: %s: %s",
+                     enf_id_name(op->id), op->err.code, op->err.message);
+        if (push_id(&x->out->failed_ids, &x->out->nfailed, op->id) != 0)
+            x->oom = true;
+        x->failed = true;
+    }
+}
+
+static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < inv->ndisks; i++)
+        n += is_leftover(&inv->disks[i]);
+    if (n == 0)
+        return 0;
+    az_op *ops = calloc(n, sizeof *ops);
+    if (ops == NULL)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < inv->ndisks; i++) {
+        if (!is_leftover(&inv->disks[i]))
+            continue;
+        ops[k].kind = AZ_OP_DELETE_DISK;
+        ops[k].id = inv->disks[i].id;
+        /* an intent that cannot be journaled is not sent */
+        if (cli_recover_journal(x->j, x->log, x->now, "delete-disk", x->p->name, NULL,
+                                ops[k].id, NULL) == 0)
+            k++;
+        else
+            x->failed = true;
+    }
+    az_run_ops(c, ops, k, cleanup_done, x);
+    free(ops);
+    return x->failed || x->oom ? 1 : 0;
+}
+
+int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
+                                cli_log *log, cli_journal *j, sk_time now,
+                                cli_leftovers *out)
+{
+    cli_leftovers local = { 0 };
+    cleanup_ctx x = { .log = log, .j = j, .p = p, .now = now,
+                      .out = out != NULL ? out : &local };
+    const char *sub = cli_policy_subscription(a, p);
+    if (sub == NULL)
+        return -1;
+    inv_inventory *inv = inv_new();
+    az_error err;
+    memset(&err, 0, sizeof err);
+    if (inv == NULL || az_list_disks(c, sub, p->resource_group, inv, &err) != 0) {
+        cli_log_field f[] = { { "policy", p->name }, { "code", err.code },
+                              { "request_id", err.request_id } };
+        cli_log_emit(log, CLI_LOG_ERROR, "leftover", f, 3,
+                     "listing disks to find drill leftovers failed: %s: %s",
+                     inv != NULL ? err.code : "OutOfMemory",
+                     inv != NULL ? err.message : "out of memory");
+        inv_free(inv);
+        return -1;
+    }
+    int rc = cleanup_run(c, inv, &x);
+    inv_free(inv);
+    cli_leftovers_free(&local);
+    return rc;
+}
+
+void cli_restore_next_steps(FILE *f, const char *new_id, const char *source_disk_id)
+{
+    char rg[256] = "RG", name[256] = "DISK", old[256] = "OLD_DISK";
+    cli_id_segment(new_id, 3, rg, sizeof rg);
+    snprintf(name, sizeof name, "%s", enf_id_name(new_id));
+    if (source_disk_id != NULL)
+        snprintf(old, sizeof old, "%s", enf_id_name(source_disk_id));
+    const char *slash = new_id[0] == '/' ? "" : "/";
+    fprintf(f,
+        "\nNext steps (set VM to the virtual machine's name and VM_RG to its resource group):\n"
+        "\nComplete restore: replace the data disk with the restored one.\n"
+        "  az vm deallocate --resource-group \"$VM_RG\" --name \"$VM\"\n"
+        "  az vm show --resource-group \"$VM_RG\" --name \"$VM\" "
+        "--query \"storageProfile.dataDisks[?name=='%s'].lun\"   # note the LUN\n"
+        "  az vm disk detach --resource-group \"$VM_RG\" --vm-name \"$VM\" --name %s\n"
+        "  az vm disk attach --resource-group \"$VM_RG\" --vm-name \"$VM\" "
+        "--name %s%s --lun LUN\n"
+        "  az vm start --resource-group \"$VM_RG\" --name \"$VM\"\n"
+        "  # if the service now runs on another VM, move its public IP or DNS entry:\n"
+        "  az network nic ip-config update --resource-group \"$VM_RG\" --nic-name NIC "
+        "--name ipconfig1 --public-ip-address PUBLIC_IP\n"
+        "  az network dns record-set a add-record --resource-group DNS_RG "
+        "--zone-name ZONE --record-set-name HOST --ipv4-address NEW_IP\n"
+        "  # keep %s until the service is verified, then delete it\n",
+        old, old, slash, new_id, old);
+    fprintf(f,
+        "\nPartial restore: copy files from the restored disk, then remove it.\n"
+        "  az vm disk attach --resource-group \"$VM_RG\" --vm-name \"$VM\" "
+        "--name %s%s --lun FREE_LUN\n"
+        "  # on the VM: mount it read-only and copy what is needed\n"
+        "  sudo mkdir -p /mnt/restore && sudo mount -o ro "
+        "/dev/disk/azure/scsi1/lunFREE_LUN-part1 /mnt/restore\n"
+        "  sudo cp -a /mnt/restore/PATH /DESTINATION && sudo umount /mnt/restore\n"
+        "  az vm disk detach --resource-group \"$VM_RG\" --vm-name \"$VM\" --name %s\n"
+        "  az disk delete --resource-group %s --name %s --yes\n",
+        slash, new_id, name, rg, name);
+}

@@ -1,0 +1,67 @@
+/* Shared by `snapkeep restore` and `snapkeep drill` (and `run`, which may
+ * remove drill leftovers): the recovery tags, IDs of new disks, journal
+ * lines of disk operations, the removal of interrupted drills' disks and
+ * the next steps a restore prints. */
+#ifndef SNAPKEEP_RECOVER_H
+#define SNAPKEEP_RECOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "azure/azure.h"
+#include "cli/azure_opts.h"
+#include "cli/journal.h"
+#include "cli/log.h"
+#include "engine/policy.h"
+#include "engine/sktime.h"
+
+/* The source snapshot's resource ID, on every disk restore and drill make. */
+#define CLI_TAG_RESTORED_FROM "snapkeep-restored-from"
+/* On drill disks only: the drill's start time (RFC 3339). */
+#define CLI_TAG_DRILL "snapkeep-drill"
+
+/* Segment k (0-based) of an ARM ID ("/subscriptions/S/resourceGroups/RG/
+ * ..." : 1 is S, 3 is RG). false when missing or longer than n - 1. */
+bool cli_id_segment(const char *id, size_t k, char *buf, size_t n);
+
+/* Whether a disk name is one ARM accepts (letters, digits, '_', '-', '.';
+ * starting with a letter or digit, ending with one or '_'; at most 80). */
+bool cli_disk_name_ok(const char *name);
+
+/* Journals the intent (op == NULL results) or outcome of a disk operation
+ * ("create-disk" / "delete-disk"). j may be NULL (nothing written).
+ * Returns 0, or -1 with the reason logged: an intent that could not be
+ * written means the change must not be sent. */
+int cli_recover_journal(cli_journal *j, cli_log *log, sk_time t, const char *opname,
+                        const char *policy, const char *source, const char *resource,
+                        const az_op *done);
+
+/* The drill disks an interrupted drill left in a policy's scope. */
+typedef struct cli_leftovers {
+    char **ids;             /* removed (or already gone) */
+    size_t n;
+    char **failed_ids;      /* still there: the delete failed */
+    size_t nfailed;
+} cli_leftovers;
+void cli_leftovers_free(cli_leftovers *l);  /* zeroes it; NULL is a no-op */
+
+/* Finds the disks in policy p's resource group (else its subscription)
+ * tagged both snapkeep-drill and snapkeep-restored-from, deletes them,
+ * waits for each delete, and names each one on the log ("removed
+ * leftover drill disk NAME ..."). Only a drill makes such disks, so any
+ * found while no drill holds the state directory's lock is a leftover:
+ * call it with the lock held. j may be NULL; out may be NULL. Returns 0
+ * (none found, or all removed), 1 when some delete failed (named in
+ * out->failed_ids and on the log), -1 when the disk listing failed
+ * (nothing deleted; logged). */
+int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
+                                cli_log *log, cli_journal *j, sk_time now,
+                                cli_leftovers *out);
+
+/* The guide's two procedures with `az` command lines filled in for a
+ * restored disk `new_id` made from snapshots of `source_disk_id` (either
+ * may lack a leading '/'). */
+void cli_restore_next_steps(FILE *f, const char *new_id, const char *source_disk_id);
+
+#endif

@@ -1,0 +1,151 @@
+/* Recovery choices: the snapshot a restore uses, a drill's sample, and a
+ * drill disk's name. Pure. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/enforce.h"
+#include "engine/pick.h"
+
+/* Newer first; equal times: the greater name first (any fixed order will
+ * do, as long as it never depends on the listing). */
+static bool newer(const inv_snapshot *a, const inv_snapshot *b)
+{
+    if (a->created != b->created)
+        return a->created > b->created;
+    return strcmp(a->name ? a->name : "", b->name ? b->name : "") > 0;
+}
+
+static pick_result pick_by_name(const inv_snapshot *const *snaps, size_t n,
+                                const char *name, size_t *out)
+{
+    size_t hits = 0;
+    bool unusable = false;
+    for (size_t i = 0; i < n; i++) {
+        if (snaps[i]->name == NULL || name == NULL || strcasecmp(snaps[i]->name, name) != 0)
+            continue;
+        if (!enf_snapshot_usable(snaps[i])) {
+            unusable = true;
+            continue;
+        }
+        *out = i;
+        hits++;
+    }
+    if (hits > 1)
+        return PICK_AMBIGUOUS;
+    if (hits == 1)
+        return PICK_FOUND;
+    return unusable ? PICK_UNUSABLE : PICK_NONE;
+}
+
+pick_result pick_snapshot(const inv_snapshot *const *snaps, size_t n, pick_mode mode,
+                          const char *name, sk_time at, size_t *out)
+{
+    if (mode == PICK_NAME)
+        return pick_by_name(snaps, n, name, out);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!enf_snapshot_usable(snaps[i]) || (mode == PICK_AT && snaps[i]->created > at))
+            continue;
+        if (!found || newer(snaps[i], snaps[*out])) {
+            *out = i;
+            found = true;
+        }
+    }
+    return found ? PICK_FOUND : PICK_NONE;
+}
+
+uint64_t pick_rand(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Indexes of the usable snapshots taken at or before now, newest first
+ * (insertion sort: one disk's history is small). */
+static size_t usable_sorted(const inv_snapshot *const *snaps, size_t n, sk_time now,
+                            size_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!enf_snapshot_usable(snaps[i]) || snaps[i]->created > now)
+            continue;
+        size_t k = m++;
+        while (k > 0 && newer(snaps[i], snaps[idx[k - 1]])) {
+            idx[k] = idx[k - 1];
+            k--;
+        }
+        idx[k] = i;
+    }
+    return m;
+}
+
+size_t pick_drill_sample(const inv_snapshot *const *snaps, size_t n, size_t sample,
+                         uint64_t seed, sk_time now, size_t *out, size_t cap)
+{
+    if (n == 0 || cap == 0)
+        return 0;
+    size_t *idx = malloc(n * sizeof *idx);
+    if (idx == NULL)
+        return 0;
+    size_t m = usable_sorted(snaps, n, now, idx);
+    size_t got = 0;
+    if (m > 0)
+        out[got++] = idx[0];
+    /* partial Fisher-Yates over the older ones: distinct by construction */
+    uint64_t st = seed;
+    size_t older = m > 0 ? m - 1 : 0;
+    size_t *pool = idx + 1;
+    for (size_t k = 0; k < sample && k < older && got < cap; k++) {
+        size_t j = k + (size_t)(pick_rand(&st) % (uint64_t)(older - k));
+        size_t t = pool[k];
+        pool[k] = pool[j];
+        pool[j] = t;
+        out[got++] = pool[k];
+    }
+    /* newest first after the newest, so reports read in time order */
+    for (size_t a = 2; a < got; a++)
+        for (size_t b = a; b > 1 && newer(snaps[out[b]], snaps[out[b - 1]]); b--) {
+            size_t t = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = t;
+        }
+    free(idx);
+    return got;
+}
+
+static bool name_char_ok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+int pick_drill_disk_name(const char *disk, sk_time t, unsigned k, char *buf, size_t n)
+{
+    char iso[ENG_TIME_BUFSZ], tail[48];
+    if (t < 0)
+        return -1;
+    eng_time_format(t - t % SK_USEC_PER_SEC, iso, sizeof iso);
+    /* "2026-11-26T12:00:00Z" -> "-drill-20261126T120000Z-k" */
+    size_t tl = (size_t)snprintf(tail, sizeof tail, "-drill-");
+    for (const char *c = iso; *c != '\0' && tl < sizeof tail - 1; c++)
+        if (*c != '-' && *c != ':')
+            tail[tl++] = *c;
+    tail[tl] = '\0';
+    tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "-%u", k);
+    if (tl >= sizeof tail || tl >= PICK_NAME_MAX || n < PICK_NAME_MAX + 1)
+        return -1;
+    const char *d = disk != NULL && disk[0] != '\0' ? disk : "disk";
+    size_t len = 0, room = PICK_NAME_MAX - tl;
+    for (; d[len] != '\0' && len < room; len++)
+        buf[len] = name_char_ok((unsigned char)d[len]) ? d[len] : '-';
+    /* ARM wants a name to start with a letter or digit */
+    if (buf[0] == '-' || buf[0] == '_' || buf[0] == '.')
+        buf[0] = 'd';
+    memcpy(buf + len, tail, tl + 1);
+    return (int)(len + tl);
+}

@@ -121,45 +121,61 @@ def cmd_journal(path, event, op=None, outcome=None):
     print(n)
 
 
-def cmd_days(snapkeep, policy, state, clock, statedir, ca, t0, runs):
+def one_run(snapkeep, policy, state, clock, statedir, ca, now, extra=()):
+    """One run at `now`; returns (exit code, stderr, before, after) by name."""
+    before = {s["name"]: s for s in snapshots(state)}
+    with open(clock + ".tmp", "w") as f:
+        f.write(fmt(now) + "\n")
+    os.replace(clock + ".tmp", clock)
+    p = subprocess.run([snapkeep, "run", policy, "--now", fmt(now), "--state-dir", statedir,
+                        "--ca-file", ca, "--log-format", "json", *extra],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    after = {s["name"]: s for s in snapshots(state)}
+    return p.returncode, p.stderr, before, after
+
+
+def check_run(rc, before, after, now, faulty):
+    """Problems with one run: the one new snapshot, nothing the policy keeps
+    lost, and (when it exited 0) nothing it prunes left over. A faulty run
+    may instead fail closed: exit non-zero having lost nothing kept."""
+    new = set(after) - set(before)
+    want_new = "dss-data-" + fmt(now).replace("-", "").replace(":", "")
+    problems = []
+    if rc != 0 and not faulty:
+        problems.append("exit %d" % rc)
+    if new != {want_new} and not (faulty and rc != 0 and not new):
+        problems.append("created %s, wanted %s" % (sorted(new), want_new))
+    # evaluated a moment after `now` (the run's clock moves on)
+    want = keep(list(before.values()) + [after[x] for x in new], now + SEC // 2)
+    lost = sorted(want - set(after))
+    extra = sorted(set(after) - want)
+    if lost:
+        problems.append("WRONGFUL DELETION of %s" % lost)
+    if extra and rc == 0:
+        problems.append("not pruned: %s" % extra)
+    return problems, len(set(before) - set(after))
+
+
+def cmd_days(snapkeep, policy, state, clock, statedir, ca, t0, runs, mode="steady"):
     """Hourly runs on the virtual clock; after each, the server must hold
     exactly what the model keeps of (before + the one new snapshot)."""
-    t0, runs = parse_time(t0), int(runs)
-    deletions = []
+    t0, runs, faulty = parse_time(t0), int(runs), mode == "faulty"
+    deletions, exits = [], []
     for n in range(runs):
         now = t0 + n * H
-        before = {s["name"]: s for s in snapshots(state)}
-        with open(clock + ".tmp", "w") as f:
-            f.write(fmt(now) + "\n")
-        os.replace(clock + ".tmp", clock)
-        p = subprocess.run([snapkeep, "run", policy, "--now", fmt(now), "--state-dir", statedir,
-                            "--ca-file", ca, "--log-format", "json"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        after = {s["name"]: s for s in snapshots(state)}
-        new = set(after) - set(before)
-        want_new = "dss-data-" + fmt(now).replace("-", "").replace(":", "")
-        problems = []
-        if p.returncode != 0:
-            problems.append("exit %d" % p.returncode)
-        if new != {want_new}:
-            problems.append("created %s, wanted %s" % (sorted(new), want_new))
-        # evaluated a moment after `now` (the run's clock moves on)
-        want = keep(list(before.values()) + [after[x] for x in new], now + SEC // 2)
-        lost = sorted(want - set(after))
-        extra = sorted(set(after) - want)
-        if lost:
-            problems.append("WRONGFUL DELETION of %s" % lost)
-        if extra:
-            problems.append("not pruned: %s" % extra)
+        rc, err, before, after = one_run(snapkeep, policy, state, clock, statedir, ca, now)
+        problems, deleted = check_run(rc, before, after, now, faulty)
         if problems:
-            print("run %d at %s: %s\n%s" % (n, fmt(now), "; ".join(problems), p.stderr[-3000:]))
+            print("run %d at %s: %s\n%s" % (n, fmt(now), "; ".join(problems), err[-3000:]))
             return 1
-        deletions.append(len(set(before) - set(after)))
+        deletions.append(deleted)
+        exits.append(rc)
     count = len(snapshots(state))
     late = deletions[len(deletions) // 2:]
-    print("runs %d, final count %d, deletions per run in the second half: max %d, mean %.2f"
-          % (runs, count, max(late), sum(late) / len(late)))
-    return 0 if 44 <= count <= 46 else 1
+    print("runs %d, exits %s, final count %d, deletions per run in the second half: "
+          "max %d, mean %.2f" % (runs, sorted(set(exits)), count, max(late),
+                                 sum(late) / len(late)))
+    return 0 if faulty or 44 <= count <= 46 else 1
 
 
 def cmd_promcheck(path):

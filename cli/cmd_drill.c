@@ -1,12 +1,873 @@
-/* Placeholder until the command lands; exits with a usage error. */
+/* snapkeep drill POLICY [--sample N] [--seed S] [--now T]: rehearses
+ * recovery. It first removes what interrupted drills left (disks tagged
+ * snapkeep-drill), then for every disk a policy governs restores the
+ * newest owned snapshot and N older ones picked at random (seeded) into
+ * temporary disks, times each to a usable disk, and deletes them, also
+ * after a failure or a SIGINT/SIGTERM. Exit codes: 0 every restore
+ * succeeded and every drill disk is gone (also when leftovers were
+ * removed); 1 invalid policy or input; 2 usage; 3 Azure failure stopped
+ * the drill; 4 some restore or cleanup failed, a disk had no restorable
+ * snapshot, or the drill was interrupted; 6 the lock is held. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/metrics.h"
+#include "cli/recover.h"
+#include "cli/state.h"
+#include "engine/enforce.h"
+#include "engine/evaluate.h"
+#include "engine/pick.h"
+
+#define DRL_MAX_SAMPLE 100
+#define DRL_LAST_SUCCESS_FILE "drill-last-success.json"
+
+/* One restore: a snapshot into a temporary disk, and that disk's delete. */
+typedef struct drl_restore {
+    const inv_snapshot *snap;
+    char disk_id[1024];
+    char stamp[ENG_TIME_BUFSZ];
+    inv_tag tags[2];
+    az_op create, del;
+    bool sent;              /* the create was sent (so the disk may exist) */
+    bool ok;                /* created, and its delete done */
+    const char *why;        /* a failure found before anything was sent */
+} drl_restore;
+
+typedef struct drl_disk {
+    char *source;           /* the disk's ID */
+    const inv_snapshot **snaps;     /* its snapshots the policy owns */
+    size_t nsnaps;
+    drl_restore *restores;
+    size_t nrestores;
+    bool drilled;           /* not skipped by an interruption */
+    bool restorable;
+} drl_disk;
+
+typedef struct drl_policy {
+    const pol_policy *p;
+    const char *subscription;
+    drl_disk *disks;
+    size_t ndisks;
+    cli_leftovers left;
+    bool all_ok;
+} drl_policy;
+
+typedef struct drl_ctx {
+    /* options */
+    const char *policy_path, *policy_name, *state_dir, *metrics_file;
+    size_t sample;
+    uint64_t seed;
+    bool have_seed, have_now, json;
+    sk_time now, real_start;
+    cli_azure az;
+    /* resources */
+    cli_log log;
+    cli_state state;
+    cli_journal journal;
+    bool journaling;
+    az_client *client;
+    pol_file *file;
+    inv_inventory *inv;
+    drl_policy *pols;
+    size_t npols;
+    /* outcome */
+    bool azure_failed, failed;
+} drl_ctx;
+
+static sk_time drl_clock(const drl_ctx *d);
+static bool drl_interrupted(void);
+static void drl_run(drl_ctx *d);
+static void drl_report(drl_ctx *d, int rc);
+static void drl_metrics(drl_ctx *d);
+static void drl_free(drl_ctx *d);
+
+enum {
+    OPT_SAMPLE = CLI_OPT_AZURE_LAST + 1, OPT_SEED, OPT_NOW, OPT_STATE_DIR, OPT_METRICS,
+    OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT
+};
+
+#define DRILL_HELPED (-100)
+
+static volatile sig_atomic_t drl_signal;
+
+static void drl_on_signal(int sig)
+{
+    drl_signal = sig;
+}
+
+/* The first SIGINT/SIGTERM lets the drill clean up (restores under way
+ * finish first: a disk being created cannot be deleted); the handler is
+ * then reset, so a second one ends the process at once and leaves the
+ * disks for the next drill or run. */
+static void drl_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = drl_on_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool drl_interrupted(void)
+{
+    return drl_signal != 0;
+}
+
+static int parse_u64(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (*arg == '\0' || *arg == '-' || *end != '\0' || v > max) {
+        fprintf(stderr, "snapkeep: drill: %s: '%s' is not a whole number from 0 to %llu\n",
+                opt, arg, (unsigned long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fmt)
+{
+    uint64_t v;
+    switch (opt) {
+    case OPT_SAMPLE:
+        if (parse_u64("--sample", arg, DRL_MAX_SAMPLE, &v) != 0)
+            return -1;
+        d->sample = (size_t)v;
+        return 0;
+    case OPT_SEED:
+        d->have_seed = true;
+        return parse_u64("--seed", arg, UINT64_MAX, &d->seed);
+    case OPT_NOW:
+        d->have_now = true;
+        return cli_parse_time_opt("--now", arg, &d->now);
+    case OPT_STATE_DIR: d->state_dir = arg; return 0;
+    case OPT_METRICS: d->metrics_file = arg; return 0;
+    case OPT_POLICY: d->policy_name = arg; return 0;
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
+            d->json = strcmp(arg, "json") == 0;
+            return 0;
+        }
+        fprintf(stderr, "snapkeep: drill: --format: '%s': use text or json\n", arg);
+        return -1;
+    case OPT_LOG_FORMAT:
+        if (cli_log_parse_format(arg, fmt) == 0)
+            return 0;
+        fprintf(stderr, "snapkeep: drill: --log-format: '%s': use text or json\n", arg);
+        return -1;
+    default:
+        return cli_azure_option(&d->az, opt, arg) == 1 ? 0 : -1;
+    }
+}
+
+static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
+{
+    static const struct option longopts[] = {
+        { "sample", required_argument, NULL, OPT_SAMPLE },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "now", required_argument, NULL, OPT_NOW },
+        { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+        { "metrics-file", required_argument, NULL, OPT_METRICS },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+        { "help", no_argument, NULL, 'h' },
+        CLI_AZURE_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    optind = 1;
+    opterr = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            cli_usage("drill", stdout);
+            return DRILL_HELPED;
+        }
+        if (opt == '?' || drill_option(d, opt, optarg, fmt) != 0) {
+            cli_usage("drill", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: drill: %s\n", argc == optind ? "no policy file given"
+                                                                : "only one policy file, please");
+        cli_usage("drill", stderr);
+        return EXIT_USAGE;
+    }
+    d->policy_path = argv[optind];
+    return 0;
+}
+
+/* Which policies of the file drill: --policy NAME, else all of them. A
+ * bare body has no Azure scope to drill. */
+static int choose_policies(drl_ctx *d)
+{
+    const pol_file *f = d->file;
+    if (f->bare || f->npolicies == 0) {
+        fprintf(stderr, "snapkeep: drill: %s is a bare policy body: it has no Azure scope, "
+                "so drill would not know which disks it governs\n", d->policy_path);
+        return EXIT_INVALID;
+    }
+    d->pols = calloc(f->npolicies, sizeof *d->pols);
+    if (d->pols == NULL)
+        return EXIT_AZURE;
+    for (size_t i = 0; i < f->npolicies; i++) {
+        if (d->policy_name != NULL && strcmp(f->policies[i]->name, d->policy_name) != 0)
+            continue;
+        drl_policy *dp = &d->pols[d->npols++];
+        dp->p = f->policies[i];
+        dp->subscription = cli_policy_subscription(&d->az, dp->p);
+        if (dp->subscription == NULL)
+            return EXIT_INVALID;
+    }
+    if (d->npols == 0) {
+        fprintf(stderr, "snapkeep: drill: %s has no policy \"%s\"\n", d->policy_path,
+                d->policy_name);
+        return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
+
+static int open_state(drl_ctx *d)
+{
+    char err[1024];
+    int rc = cli_state_open(&d->state, cli_state_dir_for(d->state_dir), "drill", err,
+                            sizeof err);
+    if (rc != 0) {
+        cli_log_emit(&d->log, CLI_LOG_ERROR, rc == 1 ? "locked" : "state", NULL, 0, "%s%s",
+                     err, rc == 1 ? "; exiting" : "");
+        return rc == 1 ? EXIT_REFUSED : EXIT_INVALID;
+    }
+    if (cli_journal_open(&d->journal, &d->state, "drill", d->now, err, sizeof err) != 0) {
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
+        return EXIT_INVALID;
+    }
+    d->journaling = true;
+    cli_journal_entry e = cli_journal_entry_init(drl_clock(d), "start");
+    e.message = d->policy_path;
+    if (cli_journal_write(&d->journal, &e, err, sizeof err) != 0) {
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
+        return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
+
+static sk_time drl_clock(const drl_ctx *d)
+{
+    return d->now + (cli_now() - d->real_start);
+}
+
+/* ---- which disks ---- */
+
+static drl_disk *find_or_add_disk(drl_policy *dp, const char *id)
+{
+    for (size_t i = 0; i < dp->ndisks; i++)
+        if (enf_same_id(dp->disks[i].source, id))
+            return &dp->disks[i];
+    drl_disk *n = realloc(dp->disks, (dp->ndisks + 1) * sizeof *n);
+    if (n == NULL)
+        return NULL;
+    dp->disks = n;
+    drl_disk *dd = &n[dp->ndisks];
+    memset(dd, 0, sizeof *dd);
+    size_t len = strlen(id) + 2;
+    if ((dd->source = malloc(len)) == NULL)
+        return NULL;
+    snprintf(dd->source, len, "%s%s", id[0] == '/' ? "" : "/", id);
+    dp->ndisks++;
+    return dd;
+}
+
+static int add_snap(drl_disk *dd, const inv_snapshot *s)
+{
+    const inv_snapshot **n = realloc(dd->snaps, (dd->nsnaps + 1) * sizeof *n);
+    if (n == NULL)
+        return -1;
+    dd->snaps = n;
+    n[dd->nsnaps++] = s;
+    return 0;
+}
+
+static int disk_cmp(const void *a, const void *b)
+{
+    return strcasecmp(((const drl_disk *)a)->source, ((const drl_disk *)b)->source);
+}
+
+/* The disks a policy governs: the sources of the snapshots it owns, and
+ * the disks it names by ID (or by name with its resource group), which
+ * count as not restorable when they have no snapshot at all. */
+static int group_disks(drl_ctx *d, drl_policy *dp)
+{
+    const inv_inventory *inv = d->inv;
+    for (size_t i = 0; i < inv->nsnapshots; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        if (s->source_id == NULL || !eng_policy_owns(dp->p, s, inv))
+            continue;
+        drl_disk *dd = find_or_add_disk(dp, s->source_id);
+        if (dd == NULL || add_snap(dd, s) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < dp->p->ndisks; i++) {
+        const char *entry = dp->p->disks[i];
+        char id[1024];
+        if (strchr(entry, '/') != NULL)
+            snprintf(id, sizeof id, "%s", entry);
+        else if (dp->p->resource_group == NULL ||
+                 az_resource_id(id, sizeof id, dp->subscription, dp->p->resource_group,
+                                "disks", entry) != 0)
+            continue;
+        if (find_or_add_disk(dp, id) == NULL)
+            return -1;
+    }
+    if (dp->ndisks > 1)
+        qsort(dp->disks, dp->ndisks, sizeof *dp->disks, disk_cmp);
+    return 0;
+}
+
+/* ---- one disk's restores ---- */
+
+/* Each disk gets its own stream of draws, so adding a disk to the policy
+ * does not change what another disk's drill samples. */
+static uint64_t disk_seed(uint64_t seed, const char *id)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const char *c = id[0] == '/' ? id + 1 : id; *c != '\0'; c++) {
+        unsigned char ch = (unsigned char)*c;
+        h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * UINT64_C(0x100000001b3);
+    }
+    return seed ^ h;
+}
+
+static void prepare(drl_ctx *d, drl_policy *dp, drl_disk *dd, drl_restore *x, unsigned k)
+{
+    char name[PICK_NAME_MAX + 1], rg[256];
+    const char *use_rg = dp->p->resource_group;
+    if (use_rg == NULL && cli_id_segment(dd->source, 3, rg, sizeof rg))
+        use_rg = rg;
+    eng_time_format(d->now - d->now % SK_USEC_PER_SEC, x->stamp, sizeof x->stamp);
+    if (pick_drill_disk_name(enf_id_name(dd->source), d->now, k, name, sizeof name) < 0 ||
+        use_rg == NULL ||
+        az_resource_id(x->disk_id, sizeof x->disk_id, dp->subscription, use_rg, "disks",
+                       name) != 0) {
+        x->why = "cannot make a name for the drill disk";
+        return;
+    }
+    x->tags[0] = (inv_tag){ CLI_TAG_DRILL, x->stamp };
+    x->tags[1] = (inv_tag){ CLI_TAG_RESTORED_FROM, x->snap->id };
+    x->create = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = x->disk_id,
+                         .location = x->snap->location, .source_id = x->snap->id,
+                         .tags = x->tags, .ntags = 2 };
+    /* a drill never overwrites: whatever holds the name is not ours */
+    inv_inventory *scratch = inv_new();
+    inv_disk *found = NULL;
+    int got = scratch != NULL ? az_get_disk(d->client, x->disk_id, scratch, &found,
+                                            &x->create.err) : -1;
+    inv_free(scratch);
+    if (got != 0)
+        x->why = got > 0 ? "a disk of that name already exists" : "cannot check the name";
+    else if (x->snap->location == NULL)
+        x->why = "the snapshot has no location";
+}
+
+/* Runs one disk's creates (or deletes) as one batch, each journaled. */
+static void run_batch(drl_ctx *d, const drl_policy *dp, drl_disk *dd, bool del)
+{
+    az_op *ops = calloc(dd->nrestores, sizeof *ops);
+    size_t *at = calloc(dd->nrestores, sizeof *at);
+    size_t n = 0;
+    for (size_t i = 0; ops != NULL && at != NULL && i < dd->nrestores; i++) {
+        drl_restore *x = &dd->restores[i];
+        if (x->why != NULL || (del && !x->sent))
+            continue;
+        az_op *op = del ? &x->del : &x->create;
+        if (cli_recover_journal(&d->journal, &d->log, drl_clock(d),
+                                del ? "delete-disk" : "create-disk", dp->p->name, dd->source,
+                                x->disk_id, NULL) != 0) {
+            if (!del)
+                x->why = "the journal could not be written";
+            continue;
+        }
+        x->sent = true;
+        ops[n] = *op;
+        at[n++] = i;
+    }
+    if (del)
+        cli_delete_disks(d->client, ops, n, NULL, NULL);
+    else
+        az_run_ops(d->client, ops, n, NULL, NULL);
+    for (size_t k = 0; k < n; k++) {
+        drl_restore *x = &dd->restores[at[k]];
+        *(del ? &x->del : &x->create) = ops[k];
+        cli_recover_journal(&d->journal, &d->log, drl_clock(d),
+                            del ? "delete-disk" : "create-disk", dp->p->name, dd->source,
+                            x->disk_id, &ops[k]);
+    }
+    free(ops);
+    free(at);
+}
+
+static void log_restore(drl_ctx *d, const drl_policy *dp, const drl_restore *x)
+{
+    cli_log_field f[] = { { "policy", dp->p->name }, { "snapshot", x->snap->id },
+                          { "disk", x->disk_id },
+                          { "code", x->create.status == AZ_OP_FAILED ? x->create.err.code
+                                                                      : NULL } };
+    if (x->why != NULL)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "restore", f, 4, "%s: not restored: %s",
+                     x->snap->name, x->why);
+    else if (x->create.status == AZ_OP_DONE)
+        cli_log_emit(&d->log, CLI_LOG_INFO, "restore", f, 4, "%s: restored into %s in %.1f s",
+                     x->snap->name, enf_id_name(x->disk_id), x->create.seconds);
+    else
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "restore", f, 4, "%s: restore failed: %s: %s",
+                     x->snap->name, x->create.err.code, x->create.err.message);
+    if (x->sent && x->del.status != AZ_OP_DONE)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "cleanup", f, 3,
+                     "drill disk %s could not be deleted: %s: %s (the next drill retries)",
+                     enf_id_name(x->disk_id), x->del.err.code, x->del.err.message);
+}
+
+static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
+{
+    size_t idx[DRL_MAX_SAMPLE + 1];
+    size_t n = pick_drill_sample(dd->snaps, dd->nsnaps, d->sample,
+                                 disk_seed(d->seed, dd->source), d->now, idx, d->sample + 1);
+    dd->drilled = true;
+    if (n == 0 || (dd->restores = calloc(n, sizeof *dd->restores)) == NULL) {
+        cli_log_field f[] = { { "policy", dp->p->name }, { "disk", dd->source } };
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "restore", f, 2,
+                     "disk %s: no successfully provisioned snapshot of the policy to restore",
+                     enf_id_name(dd->source));
+        d->failed = true;
+        return;
+    }
+    dd->nrestores = n;
+    for (size_t i = 0; i < n; i++) {
+        dd->restores[i].snap = dd->snaps[idx[i]];
+        prepare(d, dp, dd, &dd->restores[i], (unsigned)i + 1);
+    }
+    run_batch(d, dp, dd, false);
+    for (size_t i = 0; i < n; i++)
+        dd->restores[i].del = (az_op){ .kind = AZ_OP_DELETE_DISK,
+                                       .id = dd->restores[i].disk_id };
+    run_batch(d, dp, dd, true);
+    dd->restorable = true;
+    for (size_t i = 0; i < n; i++) {
+        drl_restore *x = &dd->restores[i];
+        bool made = x->why == NULL && x->create.status == AZ_OP_DONE;
+        x->ok = made && (!x->sent || x->del.status == AZ_OP_DONE);
+        dd->restorable = dd->restorable && made;
+        d->failed = d->failed || !x->ok;
+        log_restore(d, dp, x);
+    }
+}
+
+static void drl_run(drl_ctx *d)
+{
+    az_error err;
+    memset(&err, 0, sizeof err);
+    if (az_client_new(&d->az.opts, &d->client, &err) != 0) {
+        cli_print_az_error("drill: azure", &err);
+        d->azure_failed = true;
+        return;
+    }
+    for (size_t i = 0; i < d->npols; i++) {
+        int rc = cli_drill_cleanup_leftovers(d->client, &d->az, d->pols[i].p, &d->log,
+                                             &d->journal, drl_clock(d), &d->pols[i].left);
+        if (rc < 0) {
+            d->azure_failed = true;
+            return;
+        }
+        d->failed = d->failed || rc > 0;
+    }
+    if (cli_live_inventory(d->client, &d->az, d->file, &d->inv) != EXIT_OK) {
+        d->azure_failed = true;
+        return;
+    }
+    for (size_t i = 0; i < d->npols; i++) {
+        drl_policy *dp = &d->pols[i];
+        if (group_disks(d, dp) != 0) {
+            cli_log_emit(&d->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory");
+            d->azure_failed = true;
+            return;
+        }
+        for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++)
+            drill_disk(d, dp, &dp->disks[k]);
+    }
+    if (drl_interrupted())
+        cli_log_emit(&d->log, CLI_LOG_WARN, "interrupted", NULL, 0,
+                     "interrupted (signal %d): the drill disks made so far were deleted; "
+                     "the remaining disks were not drilled", (int)drl_signal);
+}
+/* ---- report ---- */
+
+static void fmt_age(int64_t sec, char *buf, size_t n)
+{
+    if (sec < 0)
+        snprintf(buf, n, "%llds in the future", (long long)-sec);
+    else if (sec < 3600)
+        snprintf(buf, n, "%lldm%02llds", (long long)(sec / 60), (long long)(sec % 60));
+    else if (sec < 86400)
+        snprintf(buf, n, "%lldh%02lldm", (long long)(sec / 3600), (long long)(sec % 3600 / 60));
+    else
+        snprintf(buf, n, "%lldd%02lldh", (long long)(sec / 86400), (long long)(sec % 86400 / 3600));
+}
+
+static int64_t age_of(const drl_ctx *d, const inv_snapshot *s)
+{
+    return (d->now - s->created) / SK_USEC_PER_SEC;
+}
+
+static void text_restore(const drl_restore *x)
+{
+    char when[ENG_TIME_BUFSZ];
+    eng_time_format(x->snap->created, when, sizeof when);
+    printf("    %-6s %s (taken %s)", x->create.status == AZ_OP_DONE && x->why == NULL
+           ? "ok" : "FAILED", x->snap->name, when);
+    if (x->why != NULL)
+        printf(": %s\n", x->why);
+    else if (x->create.status == AZ_OP_DONE)
+        printf(" usable in %.1f s\n", x->create.seconds);
+    else
+        printf(": %s: %s\n", x->create.err.code, x->create.err.message);
+    if (x->sent)
+        printf("           drill disk %s %s\n", enf_id_name(x->disk_id),
+               x->del.status == AZ_OP_DONE ? "deleted" : "NOT DELETED (the next drill retries)");
+}
+
+static void text_disk(const drl_ctx *d, const drl_disk *dd)
+{
+    printf("  disk %s: ", enf_id_name(dd->source));
+    if (!dd->drilled) {
+        printf("not drilled (interrupted)\n");
+        return;
+    }
+    printf("restorable %s", dd->restorable ? "yes" : "NO");
+    if (dd->nrestores > 0) {
+        char age[48];
+        fmt_age(age_of(d, dd->restores[0].snap), age, sizeof age);
+        printf("; newest snapshot %s old", age);
+        if (dd->restores[0].create.status == AZ_OP_DONE)
+            printf("; usable disk in %.1f s", dd->restores[0].create.seconds);
+    } else
+        printf("; no usable snapshot");
+    printf("\n");
+    for (size_t i = 0; i < dd->nrestores; i++)
+        text_restore(&dd->restores[i]);
+}
+
+static void text_report(const drl_ctx *d, int rc)
+{
+    char when[ENG_TIME_BUFSZ];
+    eng_time_format(d->now, when, sizeof when);
+    size_t ndisks = 0, nok = 0, nrest = 0, nfail = 0, nleft = 0;
+    for (size_t i = 0; i < d->npols; i++) {
+        const drl_policy *dp = &d->pols[i];
+        printf("drill of policy \"%s\" at %s (seed %llu, sample %zu)\n", dp->p->name, when,
+               (unsigned long long)d->seed, d->sample);
+        for (size_t k = 0; k < dp->left.n; k++)
+            printf("  removed leftover drill disk %s\n", enf_id_name(dp->left.ids[k]));
+        for (size_t k = 0; k < dp->left.nfailed; k++)
+            printf("  leftover drill disk %s could NOT be removed\n",
+                   enf_id_name(dp->left.failed_ids[k]));
+        nleft += dp->left.n;
+        if (dp->ndisks == 0)
+            printf("  no disk with snapshots of this policy\n");
+        for (size_t k = 0; k < dp->ndisks; k++) {
+            const drl_disk *dd = &dp->disks[k];
+            text_disk(d, dd);
+            ndisks += dd->drilled;
+            nok += dd->restorable;
+            nrest += dd->nrestores;
+            for (size_t r = 0; r < dd->nrestores; r++)
+                nfail += !dd->restores[r].ok;
+        }
+    }
+    printf("summary: %zu disk(s) drilled, %zu restorable; %zu restore(s), %zu failed; "
+           "%zu leftover(s) removed%s; exit %d\n", ndisks, nok, nrest, nfail, nleft,
+           drl_interrupted() ? "; interrupted" : "", rc);
+}
+
+static cJSON *json_restore(const drl_restore *x)
+{
+    char when[ENG_TIME_BUFSZ];
+    cJSON *o = cJSON_CreateObject();
+    eng_time_format(x->snap->created, when, sizeof when);
+    cJSON_AddStringToObject(o, "snapshot", x->snap->id);
+    cJSON_AddStringToObject(o, "name", x->snap->name);
+    cJSON_AddStringToObject(o, "taken", when);
+    cJSON_AddStringToObject(o, "drill_disk", x->disk_id);
+    cJSON_AddBoolToObject(o, "restored", x->why == NULL && x->create.status == AZ_OP_DONE);
+    if (x->create.status == AZ_OP_DONE)
+        cJSON_AddNumberToObject(o, "seconds", x->create.seconds);
+    cJSON_AddBoolToObject(o, "deleted", x->sent && x->del.status == AZ_OP_DONE);
+    if (x->why != NULL || x->create.status == AZ_OP_FAILED) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddStringToObject(e, "code", x->why != NULL ? "NotAttempted" : x->create.err.code);
+        cJSON_AddStringToObject(e, "message", x->why != NULL ? x->why : x->create.err.message);
+    }
+    return o;
+}
+
+static cJSON *json_disk(const drl_ctx *d, const drl_disk *dd)
+{
+    cJSON *o = cJSON_CreateObject(), *rs;
+    cJSON_AddStringToObject(o, "disk", dd->source);
+    cJSON_AddBoolToObject(o, "drilled", dd->drilled);
+    cJSON_AddBoolToObject(o, "restorable", dd->restorable);
+    if (dd->nrestores > 0) {
+        cJSON_AddNumberToObject(o, "snapshot_age_seconds", (double)age_of(d, dd->restores[0].snap));
+        if (dd->restores[0].create.status == AZ_OP_DONE)
+            cJSON_AddNumberToObject(o, "seconds", dd->restores[0].create.seconds);
+    }
+    rs = cJSON_AddArrayToObject(o, "restores");
+    for (size_t i = 0; i < dd->nrestores; i++)
+        cJSON_AddItemToArray(rs, json_restore(&dd->restores[i]));
+    return o;
+}
+
+static void json_report(const drl_ctx *d, int rc)
+{
+    char when[ENG_TIME_BUFSZ];
+    cJSON *o = cJSON_CreateObject(), *ps;
+    eng_time_format(d->now, when, sizeof when);
+    cJSON_AddStringToObject(o, "started", when);
+    /* a string: JSON numbers lose 64-bit seeds */
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)d->seed);
+    cJSON_AddStringToObject(o, "seed", seed);
+    cJSON_AddNumberToObject(o, "sample", (double)d->sample);
+    cJSON_AddBoolToObject(o, "interrupted", drl_interrupted());
+    cJSON_AddNumberToObject(o, "exit", rc);
+    ps = cJSON_AddArrayToObject(o, "policies");
+    for (size_t i = 0; i < d->npols; i++) {
+        const drl_policy *dp = &d->pols[i];
+        cJSON *p = cJSON_CreateObject(), *l, *ds;
+        cJSON_AddStringToObject(p, "policy", dp->p->name);
+        l = cJSON_AddArrayToObject(p, "leftovers_removed");
+        for (size_t k = 0; k < dp->left.n; k++)
+            cJSON_AddItemToArray(l, cJSON_CreateString(dp->left.ids[k]));
+        l = cJSON_AddArrayToObject(p, "leftovers_failed");
+        for (size_t k = 0; k < dp->left.nfailed; k++)
+            cJSON_AddItemToArray(l, cJSON_CreateString(dp->left.failed_ids[k]));
+        ds = cJSON_AddArrayToObject(p, "disks");
+        for (size_t k = 0; k < dp->ndisks; k++)
+            cJSON_AddItemToArray(ds, json_disk(d, &dp->disks[k]));
+        cJSON_AddItemToArray(ps, p);
+    }
+    char *text = cJSON_Print(o);
+    if (text != NULL)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+static void drl_report(drl_ctx *d, int rc)
+{
+    if (d->json)
+        json_report(d, rc);
+    else
+        text_report(d, rc);
+    fflush(stdout);
+}
+
+/* ---- metrics ---- */
+
+static bool policy_ok(const drl_policy *dp)
+{
+    if (dp->left.nfailed > 0)
+        return false;
+    for (size_t k = 0; k < dp->ndisks; k++) {
+        if (!dp->disks[k].drilled || !dp->disks[k].restorable)
+            return false;
+        for (size_t r = 0; r < dp->disks[k].nrestores; r++)
+            if (!dp->disks[k].restores[r].ok)
+                return false;
+    }
+    return true;
+}
+
+/* The last fully successful drill per policy, kept in the state directory
+ * so the metric survives a failed drill (that is when it matters). */
+static cJSON *last_success(drl_ctx *d, bool update)
+{
+    char path[4200], err[512], *text = NULL;
+    size_t len;
+    cJSON *o = NULL;
+    if (cli_state_path(&d->state, DRL_LAST_SUCCESS_FILE, path, sizeof path) != 0)
+        return NULL;
+    if (cli_read_file(path, 1 << 20, &text, &len, err, sizeof err) == 0)
+        o = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        o = cJSON_CreateObject();
+    }
+    bool changed = false;
+    double now = (double)(drl_clock(d) / SK_USEC_PER_SEC);
+    for (size_t i = 0; update && o != NULL && i < d->npols; i++) {
+        if (!policy_ok(&d->pols[i]) || d->azure_failed || drl_interrupted())
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, d->pols[i].p->name);
+        cJSON_AddNumberToObject(o, d->pols[i].p->name, now);
+        changed = true;
+    }
+    char *out = changed ? cJSON_PrintUnformatted(o) : NULL;
+    if (out != NULL && cli_write_file_atomic(path, out, strlen(out), 0600, err, sizeof err) != 0)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "state", NULL, 0, "%s", err);
+    cJSON_free(out);
+    return o;
+}
+
+static void declare(cli_metrics *m)
+{
+    cli_metrics_family(m, "snapkeep_drill_restorable", "gauge",
+                       "1 when every sampled snapshot of the disk restored in the last drill");
+    cli_metrics_family(m, "snapkeep_drill_restore_seconds", "gauge",
+                       "Seconds from request to a usable disk, restoring the newest snapshot");
+    cli_metrics_family(m, "snapkeep_drill_snapshot_age_seconds", "gauge",
+                       "Age of the newest snapshot of the disk at the drill");
+    cli_metrics_family(m, "snapkeep_drill_last_success_timestamp_seconds", "gauge",
+                       "When a drill of the policy last succeeded in full (Unix time)");
+}
+
+static void disk_metrics(const drl_ctx *d, cli_metrics *m, const drl_policy *dp,
+                         const drl_disk *dd)
+{
+    const char *l[] = { "policy", dp->p->name, "disk", enf_id_name(dd->source), NULL };
+    /* two disks of one name in different groups: fall back to the ID */
+    if (cli_metrics_add(m, "snapkeep_drill_restorable", l, dd->restorable ? 1 : 0) != 0)
+        l[3] = dd->source;
+    if (l[3] == dd->source)
+        cli_metrics_add(m, "snapkeep_drill_restorable", l, dd->restorable ? 1 : 0);
+    if (dd->nrestores == 0)
+        return;
+    cli_metrics_add(m, "snapkeep_drill_snapshot_age_seconds", l,
+                    (double)age_of(d, dd->restores[0].snap));
+    if (dd->restores[0].create.status == AZ_OP_DONE && dd->restores[0].why == NULL)
+        cli_metrics_add(m, "snapkeep_drill_restore_seconds", l, dd->restores[0].create.seconds);
+}
+
+static void drl_metrics(drl_ctx *d)
+{
+    cJSON *last = last_success(d, true);
+    if (d->metrics_file == NULL) {
+        cJSON_Delete(last);
+        return;
+    }
+    cli_metrics *m = cli_metrics_new();
+    if (m != NULL)
+        declare(m);
+    for (size_t i = 0; m != NULL && i < d->npols; i++) {
+        const drl_policy *dp = &d->pols[i];
+        for (size_t k = 0; k < dp->ndisks; k++)
+            if (dp->disks[k].drilled)
+                disk_metrics(d, m, dp, &dp->disks[k]);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(last, dp->p->name);
+        const char *l[] = { "policy", dp->p->name, NULL };
+        if (cJSON_IsNumber(v))
+            cli_metrics_add(m, "snapkeep_drill_last_success_timestamp_seconds", l,
+                            v->valuedouble);
+    }
+    char err[512];
+    if (m == NULL || cli_metrics_write(m, d->metrics_file, err, sizeof err) != 0)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "metrics", NULL, 0, "cannot write metrics: %s",
+                     m == NULL ? "out of memory" : err);
+    cli_metrics_free(m);
+    cJSON_Delete(last);
+}
+
+static void drl_free(drl_ctx *d)
+{
+    for (size_t i = 0; i < d->npols; i++) {
+        drl_policy *dp = &d->pols[i];
+        for (size_t k = 0; k < dp->ndisks; k++) {
+            free(dp->disks[k].source);
+            free(dp->disks[k].snaps);
+            free(dp->disks[k].restores);
+        }
+        free(dp->disks);
+        cli_leftovers_free(&dp->left);
+    }
+    free(d->pols);
+    inv_free(d->inv);
+    az_client_free(d->client);
+    if (d->journaling)
+        cli_journal_close(&d->journal);
+    cli_state_close(&d->state);
+    pol_file_free(d->file);
+}
+
+static int exit_code(const drl_ctx *d)
+{
+    if (d->azure_failed)
+        return EXIT_AZURE;
+    return d->failed || drl_interrupted() ? EXIT_PARTIAL : EXIT_OK;
+}
+
+static void finish(drl_ctx *d, int rc)
+{
+    if (!d->journaling)
+        return;
+    char err[512];
+    cli_journal_entry e = cli_journal_entry_init(drl_clock(d), "end");
+    e.exit_code = rc;
+    int64_t created = 0, failed = 0;
+    for (size_t i = 0; i < d->npols; i++)
+        for (size_t k = 0; k < d->pols[i].ndisks; k++)
+            for (size_t r = 0; r < d->pols[i].disks[k].nrestores; r++) {
+                const drl_restore *x = &d->pols[i].disks[k].restores[r];
+                created += x->create.status == AZ_OP_DONE;
+                failed += x->create.status == AZ_OP_FAILED || !x->ok;
+            }
+    e.created = created;
+    e.failed = failed;
+    if (cli_journal_write(&d->journal, &e, err, sizeof err) != 0)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
+}
 
 int cmd_drill(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("snapkeep: drill: not built yet\n", stderr);
-    return EXIT_USAGE;
+    drl_ctx d;
+    memset(&d, 0, sizeof d);
+    d.sample = 1;
+    d.state.lock_fd = -1;
+    d.journal.fd = -1;
+    cli_azure_init(&d.az);
+    cli_log_format fmt = CLI_LOG_TEXT;
+    int rc = parse_args(argc, argv, &d, &fmt);
+    if (rc != 0)
+        return rc == DRILL_HELPED ? EXIT_OK : rc;
+    d.real_start = cli_now();
+    if (!d.have_now)
+        d.now = d.real_start;
+    if (!d.have_seed)
+        d.seed = (uint64_t)(d.now / SK_USEC_PER_SEC);
+    cli_log_init(&d.log, "drill", fmt, stderr);
+    d.file = cli_load_policy(d.policy_path, true);
+    if (d.file == NULL)
+        return EXIT_INVALID;
+    rc = choose_policies(&d);
+    if (rc == EXIT_OK)
+        rc = open_state(&d);
+    if (rc == EXIT_OK) {
+        drl_signals();
+        drl_run(&d);
+        rc = exit_code(&d);
+        finish(&d, rc);
+        drl_report(&d, rc);
+        drl_metrics(&d);
+    }
+    drl_free(&d);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli/recover.h"
 #include "engine/enforce.h"
@@ -145,6 +146,33 @@ static void cleanup_done(void *vctx, az_op *op)
     }
 }
 
+static bool busy(const az_op *op)
+{
+    return op->status == AZ_OP_FAILED && op->err.http_status == 409 &&
+           (strcmp(op->err.code, "OperationNotAllowed") == 0 ||
+            strcmp(op->err.code, "Conflict") == 0);
+}
+
+void cli_delete_disks(az_client *c, az_op *ops, size_t n,
+                      void (*on_done)(void *ctx, az_op *op), void *ctx)
+{
+    az_run_ops(c, ops, n, NULL, NULL);
+    for (int round = 0; round < CLI_BUSY_ROUNDS; round++) {
+        size_t again = 0;
+        for (size_t i = 0; i < n; i++)
+            again += busy(&ops[i]);
+        if (again == 0)
+            break;
+        struct timespec ts = { CLI_BUSY_WAIT_S, 0 };
+        nanosleep(&ts, NULL);
+        for (size_t i = 0; i < n; i++)
+            if (busy(&ops[i]))
+                az_run_ops(c, &ops[i], 1, NULL, NULL);
+    }
+    for (size_t i = 0; on_done != NULL && i < n; i++)
+        on_done(ctx, &ops[i]);
+}
+
 static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 {
     size_t n = 0;
@@ -168,7 +196,7 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
         else
             x->failed = true;
     }
-    az_run_ops(c, ops, k, cleanup_done, x);
+    cli_delete_disks(c, ops, k, cleanup_done, x);
     free(ops);
     return x->failed || x->oom ? 1 : 0;
 }

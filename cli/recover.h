@@ -37,6 +37,16 @@ int cli_recover_journal(cli_journal *j, cli_log *log, sk_time t, const char *opn
                         const char *policy, const char *source, const char *resource,
                         const az_op *done);
 
+/* Runs disk deletes to their end. A delete ARM refuses because an
+ * operation is still under way on the disk (409 OperationNotAllowed: a
+ * creation that an interrupted drill or a timed-out wait left running) is
+ * sent again every CLI_BUSY_WAIT_S seconds, CLI_BUSY_ROUNDS times at most.
+ * on_done (may be NULL) then sees each op once, in order. */
+#define CLI_BUSY_WAIT_S 2
+#define CLI_BUSY_ROUNDS 45
+void cli_delete_disks(az_client *c, az_op *ops, size_t n,
+                      void (*on_done)(void *ctx, az_op *op), void *ctx);
+
 /* The drill disks an interrupted drill left in a policy's scope. */
 typedef struct cli_leftovers {
     char **ids;             /* removed (or already gone) */

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# snapkeep drill against tests/arm/serve: end to end (newest + a seeded
+# sample, timed, every drill disk deleted), replayable with --seed, the
+# metrics file, a failed restore (injected) cleaned up with exit 4, a
+# SIGTERM mid-drill cleaned up before exit, and a drill killed with -9
+# whose leftovers the next drill removes, names, and still exits 0.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/azure_lib.sh"
+
+D=$T_TMP/drill
+mkdir -p "$D"
+az_seed "$D/seed.json" rg1:data1:6:p1 rg1:data2:4:p1 rg1:data3:3:other
+az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 ||
+    { t_fail "server starts"; t_done; }
+az_env_secret
+cat >"$D/p.policy" <<EOP
+policy "p1" {
+    subscription "$AZ_SUB"
+    resource-group "rg1"
+    disk "data1"
+    disk "data2"
+    keep-all 24h
+}
+EOP
+NOW=2026-11-10T00:00:00Z
+SD=$D/state
+M=$D/drill.prom
+
+dk() { "$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" "$@"; }
+# drill_disks: drill disks (tagged snapkeep-drill) in the server's state
+drill_disks() {
+    python3 - "$AZ_STATE" <<'PY'
+import json, sys
+for d in json.load(open(sys.argv[1]))["disks"]:
+    if "snapkeep-drill" in (d.get("tags") or {}):
+        print(d["name"])
+PY
+}
+count_log() { grep -c "\"method\": *\"$1\".*disks/[^\"]*-drill-" "$AZ_LOG"; }
+
+t_exit "drill: exit 0" 0 dk --sample 2 --seed 7 --now "$NOW" --metrics-file "$M" --format json
+cp "$T_TMP/out" "$D/run1.json"
+t_check "drill: per disk newest + 2 distinct older owned snapshots, all restored and deleted" \
+    python3 - "$D/run1.json" "$AZ_SUB" <<'PY'
+import json, re, sys
+o = json.load(open(sys.argv[1]))
+assert o["exit"] == 0 and o["seed"] == "7" and o["sample"] == 2 and not o["interrupted"]
+(p,) = o["policies"]
+disks = {d["disk"].split("/")[-1]: d for d in p["disks"]}
+assert sorted(disks) == ["data1", "data2"], disks.keys()
+newest = {"data1": "data1-00005", "data2": "data2-00003"}
+for name, d in disks.items():
+    assert d["restorable"] and d["drilled"] and d["seconds"] > 0
+    rs = d["restores"]
+    names = [r["name"] for r in rs]
+    assert len(rs) == 3 and len(set(names)) == 3 and names[0] == newest[name], names
+    assert all(n.startswith(name + "-") for n in names)
+    for k, r in enumerate(rs, 1):
+        assert r["restored"] and r["deleted"] and r["seconds"] > 0
+        assert re.fullmatch(rf"/subscriptions/{sys.argv[2]}/resourceGroups/rg1/providers/"
+                            rf"Microsoft.Compute/disks/{name}-drill-20261110T000000Z-{k}",
+                            r["drill_disk"]), r["drill_disk"]
+# data1-00005 was taken 2026-11-06T05:05:03.1234567Z
+assert int(disks["data1"]["snapshot_age_seconds"]) == 3*86400 + 18*3600 + 54*60 + 56, disks["data1"]
+PY
+t_check "drill: six drill disks created and deleted, none left" \
+    test "$(count_log PUT) $(count_log DELETE) $(drill_disks | wc -l)" = "6 6 0"
+t_check "drill: other policy's disk not drilled" bash -c '! grep -q "disks/data3-drill" "$1"' _ "$AZ_LOG"
+t_check "metrics: per-disk families and last success" python3 - "$M" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def val(metric, labels):
+    m = re.search(r"^%s\{%s\} (\S+)$" % (re.escape(metric), re.escape(labels)), text, re.M)
+    assert m, (metric, labels, text)
+    return float(m.group(1))
+for disk in ("data1", "data2"):
+    l = 'disk="%s",policy="p1"' % disk
+    assert val("snapkeep_drill_restorable", l) == 1
+    assert val("snapkeep_drill_restore_seconds", l) > 0
+assert val("snapkeep_drill_snapshot_age_seconds", 'disk="data1",policy="p1"') == 3*86400 + 18*3600 + 54*60 + 56
+assert abs(val("snapkeep_drill_last_success_timestamp_seconds", 'policy="p1"') - 1794268800) < 60
+assert "# TYPE snapkeep_drill_restorable gauge" in text
+PY
+t_exit "drill: same seed, same picks" 0 dk --sample 2 --seed 7 --now "$NOW" --format json
+t_check "drill: replay picks equal" python3 - "$D/run1.json" "$T_TMP/out" <<'PY'
+import json, sys
+pick = lambda f: [[r["name"] for r in d["restores"]] for d in json.load(open(f))["policies"][0]["disks"]]
+assert pick(sys.argv[1]) == pick(sys.argv[2])
+PY
+t_exit "drill: text report" 0 dk --now "$NOW"
+t_check "drill: text says restorable, age and time" \
+    grep -q "disk data1: restorable yes; newest snapshot 3d18h old; usable disk in" "$T_TMP/out"
+t_check "drill: default sample is 1 (2 restores per disk)" \
+    test "$(grep -c '^    ok ' "$T_TMP/out")" = 4
+
+az_faults '{"rules":[{"name":"boom","method":"PUT","path":"/disks/data2-drill-[0-9TZ]*-1$","action":"fail-lro","code":"DiskCreationFailed","message":"injected failure"}]}'
+before=$(sed -n 's/^snapkeep_drill_last_success_timestamp_seconds{policy="p1"} //p' "$M")
+t_exit "failed restore: exit 4" 4 dk --seed 1 --now 2026-11-10T01:00:00Z --metrics-file "$M" --format json
+cp "$T_TMP/out" "$D/fail.json"
+t_check "failed restore: reported with ARM's code, disk not restorable, other disk fine" \
+    python3 - "$D/fail.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+d = {x["disk"].split("/")[-1]: x for x in o["policies"][0]["disks"]}
+assert d["data1"]["restorable"] and not d["data2"]["restorable"]
+r = d["data2"]["restores"][0]
+assert not r["restored"] and r["error"]["code"] == "DiskCreationFailed" and r["deleted"], r
+PY
+t_check "failed restore: logged on stderr" grep -q "DiskCreationFailed: injected failure" "$T_TMP/err"
+t_check "failed restore: no drill disk left (the failed one deleted too)" test -z "$(drill_disks)"
+t_check "failed restore: metrics say not restorable, last success unchanged" \
+    bash -c 'grep -q "^snapkeep_drill_restorable{disk=\"data2\",policy=\"p1\"} 0$" "$1" &&
+             grep -q "^snapkeep_drill_last_success_timestamp_seconds{policy=\"p1\"} $2$" "$1"' _ "$M" "$before"
+az_faults '{"rules":[]}'
+
+# slow restores from here on: a second server
+az_start "$D/slow" --seed "$D/seed.json" --retry-after 0 --lro-seconds 2 ||
+    { t_fail "slow server starts"; t_done; }
+az_env_secret
+SD=$D/state2
+J=$SD/journal.jsonl
+wait_intent() {
+    for _ in $(seq 1 200); do
+        grep -q '"event":"intent","op":"create-disk"' "$J" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+"$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW" \
+    >"$D/term.out" 2>"$D/term.err" &
+PID=$!
+t_cleanup_hooks+=("kill -9 $PID 2>/dev/null")
+wait_intent
+sleep 0.5
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+t_check "SIGTERM: drill exits 4 (interrupted) (exit $rc)" test "$rc" = 4
+t_check "SIGTERM: says it was interrupted" grep -q "interrupted (signal 15)" "$D/term.err"
+t_check "SIGTERM: data2 not drilled" grep -q "disk data2: not drilled (interrupted)" "$D/term.out"
+t_check "SIGTERM: its drill disks deleted before exit" test -z "$(drill_disks)"
+t_check "SIGTERM: journal has an outcome for every intent" python3 - "$J" <<'PY'
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+i = [(l["op"], l["resource"]) for l in ls if l.get("event") == "intent"]
+o = [(l["op"], l["resource"]) for l in ls if l.get("event") == "outcome"]
+assert i and sorted(i) == sorted(o), (i, o)
+PY
+
+rm -f "$J"
+"$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW" \
+    >/dev/null 2>"$D/kill.err" &
+PID=$!
+t_cleanup_hooks+=("kill -9 $PID 2>/dev/null")
+wait_intent
+sleep 0.5
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+drill_disks | sort >"$D/left"
+t_check "kill -9: leaves drill disks behind" test -s "$D/left"
+t_exit "next drill: exit 0 after removing leftovers" 0 dk --now 2026-11-10T02:00:00Z
+cp "$T_TMP/out" "$D/next.out"
+cp "$T_TMP/err" "$D/next.err"
+t_check "next drill: names each leftover it removed" bash -c '
+    while read -r n; do
+        grep -q "removed leftover drill disk $n" "$1" && grep -q "removed leftover drill disk $n" "$2" || exit 1
+    done <"$3"' _ "$D/next.out" "$D/next.err" "$D/left"
+t_check "next drill: nothing left behind" test -z "$(drill_disks)"
+t_check "next drill: its own restores ran" grep -q "disk data2: restorable yes" "$D/next.out"
+t_exit "usage: --sample out of range (exit 2)" 2 dk --sample 101
+t_exit "invalid: unknown --policy (exit 1)" 1 dk --policy nope
+t_done

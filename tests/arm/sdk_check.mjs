@@ -2,9 +2,16 @@
 // against the local ARM test server. Run by tests/integration/arm_sdk.sh from
 // a directory where both are installed.
 // env: ARM_URL, ARM_SUB, ARM_RG, ARM_DISK, EXPECT_SNAPSHOTS, AZURE_TENANT_ID,
-// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET; NODE_EXTRA_CA_CERTS = the server's ca.pem
-import { ClientSecretCredential } from "@azure/identity";
+// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET; NODE_EXTRA_CA_CERTS = the server's ca.pem.
+// `node sdk_check.mjs` runs the resource checks with a client secret;
+// `node sdk_check.mjs KIND` reads one disk with another credential kind:
+// assertion (MAKE_JWT = tests/arm/make-jwt), appservice (IDENTITY_ENDPOINT,
+// IDENTITY_HEADER), imds (AZURE_POD_IDENTITY_AUTHORITY_HOST = the plain-HTTP
+// listener), cli (PATH starting with tests/arm/fake-az, ARM_TEST_URL, ARM_TEST_CA).
+import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential,
+         ManagedIdentityCredential } from "@azure/identity";
 import { ComputeManagementClient } from "@azure/arm-compute";
+import { execFileSync } from "node:child_process";
 
 const url = process.env.ARM_URL, sub = process.env.ARM_SUB, rg = process.env.ARM_RG;
 const diskName = process.env.ARM_DISK, want = Number(process.env.EXPECT_SNAPSHOTS);
@@ -13,11 +20,30 @@ const ok = (name, cond, extra = "") => {
   console.log(`${cond ? "ok" : "not ok"} ${name}${extra ? " " + extra : ""}`);
   if (!cond) failed = 1;
 };
-const cred = new ClientSecretCredential(process.env.AZURE_TENANT_ID, process.env.AZURE_CLIENT_ID,
-  process.env.AZURE_CLIENT_SECRET, { authorityHost: url, disableInstanceDiscovery: true });
-const client = new ComputeManagementClient(cred, sub, {
+const authority = { authorityHost: url, disableInstanceDiscovery: true };
+const credentials = {
+  secret: () => new ClientSecretCredential(process.env.AZURE_TENANT_ID, process.env.AZURE_CLIENT_ID,
+    process.env.AZURE_CLIENT_SECRET, authority),
+  assertion: () => new ClientAssertionCredential(process.env.AZURE_TENANT_ID,
+    process.env.AZURE_CLIENT_ID, async () => execFileSync(process.env.MAKE_JWT).toString().trim(),
+    authority),
+  appservice: () => new ManagedIdentityCredential(),
+  imds: () => new ManagedIdentityCredential({ clientId: "33333333-3333-4333-8333-333333333333" }),
+  cli: () => new AzureCliCredential(),
+};
+const kind = process.argv[2] || "secret";
+const client = new ComputeManagementClient(credentials[kind](), sub, {
   endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
   updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } });
+if (kind !== "secret") {
+  try {
+    const d = await client.disks.get(rg, diskName);
+    ok(`sdk credential ${kind}: token accepted, disk read`, d.name === diskName);
+  } catch (e) {
+    ok(`sdk credential ${kind}: token accepted, disk read`, false, `${e.name}: ${e.message}`);
+  }
+  process.exit(failed);
+}
 try {
   let n = 0;
   for await (const s of client.snapshots.listByResourceGroup(rg)) n++;

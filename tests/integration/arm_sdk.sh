@@ -3,7 +3,9 @@
 # @azure/identity's ClientSecretCredential (authorityHost = the server) and
 # @azure/arm-compute's ComputeManagementClient (endpoint = the server) list
 # snapshots over several pages, create a snapshot and a disk through their
-# pollers, get, and delete. The packages are installed with npm into a cache
+# pollers, get, and delete; ClientAssertionCredential, ManagedIdentityCredential
+# (App Service and IMDS shapes) and AzureCliCredential (with tests/arm/fake-az)
+# get tokens ARM accepts. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without npm or the
 # registry this test FAILS (it does not skip).
 # Checks run as bash -c '...' _ ARGS: single quotes are meant (SC2016).
@@ -16,19 +18,19 @@ CACHE=${ARM_SDK_CACHE:-${TMPDIR:-/tmp}/snapkeep-arm-sdk}
 D=$T_TMP/sdk
 mkdir -p "$D" "$CACHE"
 
-installed() {
-    [ -f "$CACHE/node_modules/@azure/identity/package.json" ] &&
-    [ -f "$CACHE/node_modules/@azure/arm-compute/package.json" ] &&
-    [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ]
+installed() {   # the pinned versions, and their whole module graph loads
+    [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ] &&
+    ( cd "$CACHE" && node -e 'require("@azure/identity"); require("@azure/arm-compute")' ) 2>/dev/null
 }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     t_fail "sdk: node and npm are needed for this test (apt-get install nodejs npm)"
     t_done
 fi
 if ! installed; then
-    ( cd "$CACHE" && { [ -f package.json ] || npm init -y >/dev/null; } &&
-      npm install --no-audit --no-fund --loglevel=error "${PKGS[@]}" ) >"$D/npm.log" 2>&1 &&
-        printf '%s' "${PKGS[*]}" >"$CACHE/.pkgs"
+    # flock: two test runs sharing the cache must not install over each other.
+    ( flock 9; cd "$CACHE" && rm -f .pkgs && { [ -f package.json ] || npm init -y >/dev/null; } &&
+      npm install --no-audit --no-fund --loglevel=error "${PKGS[@]}" &&
+        printf '%s' "${PKGS[*]}" >"$CACHE/.pkgs" ) 9>"$CACHE/.lock" >"$D/npm.log" 2>&1
 fi
 if ! installed; then
     t_fail "sdk: npm install ${PKGS[*]} into $CACHE failed (registry unreachable?)"
@@ -57,12 +59,15 @@ cat >"$D/faults.json" <<'EOF2'
 EOF2
 mkfifo "$D/out"
 "$TOP/tests/arm/serve" --port 0 --state "$D/state.json" --tls-dir "$D/tls" --seed "$D/seed.json" \
-    --faults "$D/faults.json" --log "$D/log.jsonl" --lro-seconds 1 --page-size 50 \
+    --faults "$D/faults.json" --log "$D/log.jsonl" --lro-seconds 1 --page-size 50 --imds-port 0 \
     >"$D/out" 2>"$D/err" &
 PID=$!
 t_cleanup_hooks+=("kill $PID 2>/dev/null")
-URL=
-read -r -t 20 line <"$D/out" && URL=${line#ready }
+URL='' IMDS=''
+exec 8<"$D/out"
+read -r -t 20 line <&8 && IMDS=${line#imds }
+read -r -t 20 line <&8 && URL=${line#ready }
+exec 8<&-
 t_check "sdk: test server ready" test -n "$URL"
 
 cp "$TOP/tests/arm/sdk_check.mjs" "$CACHE/sdk_check.mjs"
@@ -77,6 +82,28 @@ if [ "$rc" != 0 ]; then
     grep -vE '^(ok|not ok) ' "$D/node.out" | sed 's/^/    /' | tail -20
 fi
 [ "$(grep -c '^not ok ' "$D/node.out")" = 0 ] || t_fail "sdk: some SDK checks failed"
+for kind in assertion appservice imds cli; do
+    case $kind in   # only the environment of this kind: the SDK picks by what is set
+        assertion)  extra=(MAKE_JWT="$TOP/tests/arm/make-jwt") ;;
+        appservice) extra=(IDENTITY_ENDPOINT="$URL/msi/token" IDENTITY_HEADER=snapkeep-test-identity-header) ;;
+        imds)       extra=(AZURE_POD_IDENTITY_AUTHORITY_HOST="$IMDS") ;;
+        cli)        extra=(PATH="$TOP/tests/arm/fake-az:$PATH" ARM_TEST_URL="$URL" ARM_TEST_CA="$D/tls/ca.pem") ;;
+    esac
+    ( cd "$CACHE" && env -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u MSI_ENDPOINT \
+        -u AZURE_POD_IDENTITY_AUTHORITY_HOST NODE_EXTRA_CA_CERTS="$D/tls/ca.pem" ARM_URL="$URL" \
+        ARM_SUB="$SUB" ARM_RG=rg-sdk ARM_DISK=disk-sdk AZURE_TENANT_ID=11111111-1111-4111-8111-111111111111 \
+        AZURE_CLIENT_ID=22222222-2222-4222-8222-222222222222 "${extra[@]}" \
+        timeout 60 node sdk_check.mjs "$kind" ) \
+        >"$D/node-$kind.out" 2>&1 || t_fail "sdk: node check of credential $kind exited non-zero"
+    grep -E '^(ok|not ok) ' "$D/node-$kind.out" || sed 's/^/    /' "$D/node-$kind.out" | tail -5
+    grep -q '^not ok ' "$D/node-$kind.out" && t_fail "sdk: credential $kind refused"
+done
+t_check "sdk: ARM saw tokens of every credential kind" python3 -c '
+import json, sys
+seen = {json.loads(l).get("token") for l in open(sys.argv[1])}
+missing = {"secret", "assertion", "appservice", "imds", "cli"} - seen
+print("    missing:", sorted(missing)) if missing else None
+sys.exit(1 if missing else 0)' "$D/log.jsonl"
 t_check "sdk: the SDK asked for https://management.azure.com/.default with a secret" \
     grep -q '"scope":"https://management.azure.com/.default".*"credential":"secret"' "$D/log.jsonl"
 t_check "sdk: the injected 429 and 503 were met and ridden" \

@@ -563,6 +563,17 @@ def test_delete(a, tok):
     st, h, b = a.request("DELETE", sp + "lro-1?" + API, token=tok)
     check("DELETE of a missing snapshot: 204 (as Compute answers)", st == 204 and b is None, (st, b))
     check("state file no longer holds the deleted snapshot", state_has(a, "snapshots", "lro-1") is None)
+    st, h, b = a.request("PATCH", sp + "lro-2?" + API, {"tags": {"k": "v"}}, token=tok)
+    wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] == "Succeeded")
+    g = a.request("GET", sp + "lro-2?" + API, token=tok)[2]
+    check("PATCH: tags replaced through an operation, the rest kept",
+          st == 202 and g["tags"] == {"k": "v"} and g["sku"]["name"] == "Standard_ZRS"
+          and g["properties"]["provisioningState"] == "Succeeded", (st, g))
+    st, _, b = a.request("PATCH", sp + "never-was?" + API, {"tags": {}}, token=tok)
+    check("PATCH of a missing snapshot: 404 ResourceNotFound", st == 404, b)
+    st, _, b = a.request("GET", "/subscriptions/%s/resourcegroups?%s" % (SUB1, API), token=tok)
+    check("list resource groups of a subscription", st == 200 and sorted(
+        g["name"] for g in b["value"]) == ["rg-big", "rg-empty", "rg-two"], b)
     st, _, b = a.request("DELETE", dp + "disk-attached?" + API, token=tok)
     check("delete of an attached disk: 409 OperationNotAllowed", st == 409, b)
     st, _, b = a.request("GET", "/subscriptions/%s/providers/Microsoft.Compute/locations/westeurope/"

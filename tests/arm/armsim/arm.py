@@ -77,6 +77,8 @@ class Arm:
                 return self._only(m, "GET") or self._list(req, s[4], sub, None)
             if len(s) == 8 and s[4] == "locations" and s[6] == "diskoperations":
                 return self._only(m, "GET") or self._operation(req, req.segs[7])
+        if s[2] == "resourcegroups" and len(s) == 3:
+            return self._only(m, "GET") or self._list_groups(sub)
         if s[2] == "resourcegroups" and len(s) >= 4:
             grp = self._group(sub, req.segs[3])
             if len(s) == 4:
@@ -132,12 +134,21 @@ class Arm:
         return json_response(200, self._sub_obj(sub)) + (0,)
 
     @staticmethod
-    def _get_group(g):
-        name = g["id"].rsplit("/", 1)[1]
-        return json_response(200, {"id": g["id"], "name": name,
-                                   "type": "Microsoft.Resources/resourceGroups",
-                                   "location": st.norm_location(g.get("location") or "westeurope"),
-                                   "properties": {"provisioningState": "Succeeded"}}) + (0,)
+    def _group_obj(g):
+        return {"id": g["id"], "name": g["id"].rsplit("/", 1)[1],
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": st.norm_location(g.get("location") or "westeurope"),
+                "properties": {"provisioningState": "Succeeded"}}
+
+    def _get_group(self, g):
+        return json_response(200, self._group_obj(g)) + (0,)
+
+    def _list_groups(self, sub):
+        prefix = "/subscriptions/%s/" % sub.lower()
+        with self.store.lock:
+            groups = [self._group_obj(g) for k, g in sorted(self.store.groups.items())
+                      if k.startswith(prefix)]
+        return json_response(200, {"value": groups}) + (0,)
 
     # ---- lists -------------------------------------------------------------------
     def _list(self, req, kind, sub, grp):
@@ -188,6 +199,8 @@ class Arm:
             return self._put(req, kind, grp, name, rid, key)
         if req.method == "DELETE":
             return self._delete(req, kind, grp, name, key)
+        if req.method == "PATCH":
+            return self._patch(req, kind, grp, name, rid, key)
         raise ArmError(405, "HttpMethodNotAllowed",
                        "The http method '%s' is not allowed for this resource." % req.method)
 
@@ -211,14 +224,7 @@ class Arm:
                            % name, SINGULAR[kind] + "Name")
         if req.flags.get("lock"):
             raise self._locked(rid, "write")
-        try:
-            body = json.loads(req.body or b"null")
-        except ValueError as e:
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and "
-                           "could not be deserialized: '%s'." % e)
-        if not isinstance(body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and "
-                           "could not be deserialized: the body must be a JSON object.")
+        body = self._json_body(req)
         if not body.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for "
                            "this definition.")
@@ -236,6 +242,40 @@ class Arm:
                 obj = self._new_snapshot(req, rid, name, body, props, cd, now)
             else:
                 obj = self._new_disk(rid, name, body, props, cd, now)
+            obj["properties"]["provisioningState"] = "Updating"
+            self.store.put(key, obj)
+            op = self._start_op(req, "put", key, obj["location"], now)
+            text = self.store.text(key)
+            gen = self.store.commit()
+        gen = max(gen, self.finalize_due())
+        return (202, self._lro_headers(req, op), text.encode("utf-8"), gen)
+
+    @staticmethod
+    def _json_body(req):
+        try:
+            body = json.loads(req.body or b"null")
+        except ValueError as e:
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and "
+                           "could not be deserialized: '%s'." % e)
+        if not isinstance(body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and "
+                           "could not be deserialized: the body must be a JSON object.")
+        return body
+
+    def _patch(self, req, kind, grp, name, rid, key):
+        """PATCH updates tags and sku only (as snapkeep and the SDKs' beginUpdate use it)."""
+        if req.flags.get("lock"):
+            raise self._locked(rid, "write")
+        body = self._json_body(req)
+        now = self.clock.now()
+        with self.store.lock:
+            existing = self.store.get(key)
+            if existing is None:
+                raise self._not_found(kind, name, grp)
+            busy = self._busy(key)
+            if busy:
+                raise self._conflict(kind, name, busy)
+            obj = self._update(existing, dict(body, location=existing["location"]), {})
             obj["properties"]["provisioningState"] = "Updating"
             self.store.put(key, obj)
             op = self._start_op(req, "put", key, obj["location"], now)

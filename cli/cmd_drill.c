@@ -483,7 +483,7 @@ static void drl_run(drl_ctx *d)
     }
     for (size_t i = 0; i < d->npols; i++) {
         int rc = cli_drill_cleanup_leftovers(d->client, &d->az, d->pols[i].p, &d->log,
-                                             &d->journal, drl_clock(d), &d->pols[i].left);
+                                             &d->journal, drl_clock(d), 0, &d->pols[i].left);
         if (rc < 0) {
             d->azure_failed = true;
             return;

@@ -108,11 +108,16 @@ static int push_id(char ***v, size_t *n, const char *id)
     return 0;
 }
 
-static bool is_leftover(const inv_disk *d)
+bool cli_drill_is_leftover(const inv_disk *d, sk_time now, int64_t min_age)
 {
-    return d->id != NULL && d->id[0] != '\0' &&
-           inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL) != NULL &&
-           inv_tag_get(d->tags, d->ntags, CLI_TAG_RESTORED_FROM) != NULL;
+    const char *when = inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL);
+    if (d->id == NULL || d->id[0] == '\0' || when == NULL ||
+        inv_tag_get(d->tags, d->ntags, CLI_TAG_RESTORED_FROM) == NULL)
+        return false;
+    if (min_age <= 0)
+        return true;
+    sk_time t;
+    return eng_time_parse(when, strlen(when), &t) == 0 && t <= now - min_age;
 }
 
 typedef struct cleanup_ctx {
@@ -120,6 +125,7 @@ typedef struct cleanup_ctx {
     cli_journal *j;
     const pol_policy *p;
     sk_time now;
+    int64_t min_age;
     cli_leftovers *out;
     bool failed, oom;
 } cleanup_ctx;
@@ -177,7 +183,7 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 {
     size_t n = 0;
     for (size_t i = 0; i < inv->ndisks; i++)
-        n += is_leftover(&inv->disks[i]);
+        n += cli_drill_is_leftover(&inv->disks[i], x->now, x->min_age);
     if (n == 0)
         return 0;
     az_op *ops = calloc(n, sizeof *ops);
@@ -185,7 +191,7 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < inv->ndisks; i++) {
-        if (!is_leftover(&inv->disks[i]))
+        if (!cli_drill_is_leftover(&inv->disks[i], x->now, x->min_age))
             continue;
         ops[k].kind = AZ_OP_DELETE_DISK;
         ops[k].id = inv->disks[i].id;
@@ -203,10 +209,10 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 
 int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
                                 cli_log *log, cli_journal *j, sk_time now,
-                                cli_leftovers *out)
+                                int64_t min_age_usec, cli_leftovers *out)
 {
     cli_leftovers local = { 0 };
-    cleanup_ctx x = { .log = log, .j = j, .p = p, .now = now,
+    cleanup_ctx x = { .log = log, .j = j, .p = p, .now = now, .min_age = min_age_usec,
                       .out = out != NULL ? out : &local };
     const char *sub = cli_policy_subscription(a, p);
     if (sub == NULL)

@@ -57,17 +57,24 @@ typedef struct cli_leftovers {
 void cli_leftovers_free(cli_leftovers *l);  /* zeroes it; NULL is a no-op */
 
 /* Finds the disks in policy p's resource group (else its subscription)
- * tagged both snapkeep-drill and snapkeep-restored-from, deletes them,
- * waits for each delete, and names each one on the log ("removed
- * leftover drill disk NAME ..."). Only a drill makes such disks, so any
- * found while no drill holds the state directory's lock is a leftover:
- * call it with the lock held. j may be NULL; out may be NULL. Returns 0
- * (none found, or all removed), 1 when some delete failed (named in
+ * tagged both snapkeep-drill and snapkeep-restored-from whose drill
+ * started at least min_age_usec before now (0: all of them), deletes
+ * them, waits for each delete, and names each one on the log ("removed
+ * leftover drill disk NAME ..."). Only a drill makes such disks, so with
+ * min_age 0 call it holding the lock drills take (a drill does, first
+ * thing); a caller that does not share that lock (`run` with its own
+ * state directory) passes a min_age longer than any drill lasts, e.g.
+ * CLI_DRILL_LEFTOVER_AGE. j may be NULL; out may be NULL. Returns 0 (none
+ * found, or all removed), 1 when some delete failed (named in
  * out->failed_ids and on the log), -1 when the disk listing failed
  * (nothing deleted; logged). */
+/* Whether a disk is such a leftover (a drill time that cannot be read
+ * counts as old only when min_age_usec <= 0). */
+bool cli_drill_is_leftover(const inv_disk *d, sk_time now, int64_t min_age_usec);
+#define CLI_DRILL_LEFTOVER_AGE (INT64_C(24) * 3600 * 1000000)
 int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
                                 cli_log *log, cli_journal *j, sk_time now,
-                                cli_leftovers *out);
+                                int64_t min_age_usec, cli_leftovers *out);
 
 /* The guide's two procedures with `az` command lines filled in for a
  * restored disk `new_id` made from snapshots of `source_disk_id` (either

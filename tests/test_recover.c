@@ -283,6 +283,32 @@ static void test_id_segment(void **state)
     assert_false(cli_id_segment(id, 1, buf, 8));               /* does not fit */
 }
 
+static void test_leftover(void **state)
+{
+    (void)state;
+    inv_tag both[] = { { "snapkeep-drill", "2026-11-10T00:00:00Z" },
+                       { "Snapkeep-Restored-From", "/subscriptions/x/snapshots/s" } };
+    inv_tag drill_only[] = { { "snapkeep-drill", "2026-11-10T00:00:00Z" } };
+    inv_tag bad_time[] = { { "snapkeep-drill", "yesterday" },
+                           { "snapkeep-restored-from", "/s" } };
+    inv_disk d = { .name = "data1-drill-1", .id = TB_DISK_ID("data1-drill-1"),
+                   .tags = both, .ntags = 2 };
+    sk_time t = tb_time("2026-11-10T00:00Z");
+    assert_true(cli_drill_is_leftover(&d, t, 0));
+    assert_false(cli_drill_is_leftover(&d, t + CLI_DRILL_LEFTOVER_AGE - 1, CLI_DRILL_LEFTOVER_AGE));
+    assert_true(cli_drill_is_leftover(&d, t + CLI_DRILL_LEFTOVER_AGE, CLI_DRILL_LEFTOVER_AGE));
+    d.tags = drill_only;
+    d.ntags = 1;
+    assert_false(cli_drill_is_leftover(&d, t, 0));     /* not made by a drill alone */
+    d.tags = bad_time;
+    d.ntags = 2;
+    assert_true(cli_drill_is_leftover(&d, t, 0));
+    assert_false(cli_drill_is_leftover(&d, t, CLI_DRILL_LEFTOVER_AGE));
+    d.tags = NULL;
+    d.ntags = 0;
+    assert_false(cli_drill_is_leftover(&d, t, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_drill_disk_name),
         cmocka_unit_test(test_disk_name_ok),
         cmocka_unit_test(test_id_segment),
+        cmocka_unit_test(test_leftover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

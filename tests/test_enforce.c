@@ -101,7 +101,7 @@ static void test_same_id(void **state)
     (void)state;
     static const struct { const char *a, *b; bool same; } cases[] = {
         { DISK_A, DISK_A, true },
-        { DISK_A, DISK_A + 1, true },   /* no leading '/' */
+        { DISK_A, &DISK_A[1], true },   /* no leading '/' */
         { "/SUBSCRIPTIONS/S1/resourcegroups/RG/providers/microsoft.compute/DISKS/DISK-A", DISK_A, true },
         { DISK_A, DISK_B, false },
         { DISK_A, DISK_A "x", false },
@@ -210,7 +210,7 @@ static void test_newest_owned(void **state)
     add_snap(f->inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
     assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now - 4 * HOUR);
     /* slightly ahead of the local clock still counts */
-    add_snap(f->inv, "near-future", DISK_A + 1, now + 2 * MIN, "p", NULL, NULL);
+    add_snap(f->inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
     assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now + 2 * MIN);
     /* adopt untagged: the untagged one is owned too */
     f->p.adopt_untagged = true;
@@ -351,7 +351,7 @@ static void test_confirm(void **state)
         else if (strcmp(w, "state") == 0)
             cur.provisioning_state = "Deleting";
         else if (strcmp(w, "case") == 0)
-            cur.source_id = DISK_A + 1;
+            cur.source_id = &DISK_A[1];
         assert_int_equal(enf_confirm_delete(&f->p, all, 2, planned, &cur), cases[i].want);
         assert_non_null(enf_confirm_text(cases[i].want));
     }

@@ -62,6 +62,10 @@ try {
   const got = await client.snapshots.get(rg, "sdk-snap-1");
   ok("sdk get snapshot", got.id.toLowerCase() === created.id.toLowerCase()
      && got.tags["snapkeep-policy"] === "sdk");
+  const updated = await client.snapshots.beginUpdateAndWait(rg, "sdk-snap-1",
+    { tags: { "snapkeep-policy": "sdk", extra: "1" } });
+  ok("sdk update snapshot tags (poller)", updated.tags.extra === "1"
+     && updated.provisioningState === "Succeeded");
   const restored = await client.disks.beginCreateOrUpdateAndWait(rg, "sdk-restored", {
     location: disk.location, creationData: { createOption: "Copy", sourceResourceId: got.id } });
   ok("sdk create disk from snapshot (poller)", restored.provisioningState === "Succeeded");

@@ -13,10 +13,10 @@ NEW=dss-data-20261121T000000Z
 # 30 hourly snapshots up to an hour ago: at NOW the 12h tier prunes
 # 2026-11-19T19:00..23:00 (5); plus a held, an untagged, a foreign and an
 # out-of-scope snapshot the policy must never delete.
-EXTRAS=(hold-1@2026-11-19T21:30:00Z@snapkeep-policy=dss-datadir,legal-hold=case-42
-        untagged-old@2026-11-19T19:30:00Z@-
-        foreign-old@2026-11-19T19:40:00Z@snapkeep-policy=other
-        other-disk-old@2026-11-10T00:00:00Z@snapkeep-policy=dss-datadir,disk=dss-other)
+EXTRAS=("hold-1@2026-11-19T21:30:00Z@snapkeep-policy=dss-datadir,legal-hold=case-42"
+        "untagged-old@2026-11-19T19:30:00Z@-"
+        "foreign-old@2026-11-19T19:40:00Z@snapkeep-policy=other"
+        "other-disk-old@2026-11-10T00:00:00Z@snapkeep-policy=dss-datadir,disk=dss-other")
 PRUNED="dss-data-20261119T190000Z dss-data-20261119T200000Z dss-data-20261119T210000Z dss-data-20261119T220000Z dss-data-20261119T230000Z"
 run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30 "${EXTRAS[@]}"
 run_seed "$T_TMP/stale.json" 2026-11-20T20:00:00Z 30 "${EXTRAS[@]}"
@@ -55,7 +55,7 @@ t_check "plain run: foreign snapshot never touched" has foreign-old
 t_check "plain run: out-of-scope disk's snapshot never touched" \
     test "$(run_names dss-other)" = other-disk-old
 t_check "plain run: journal: 5 delete intents, 5 done" \
-    test "$(run_journal_count intent delete)/$(run_journal_count outcome delete done)" = 5/5
+    test "$(run_journal_count intent delete)/$(run_journal_count outcome delete "done")" = 5/5
 t_check "plain run: metrics count 5 pruned, 1 created" \
     bash -c 'grep -qx "snapkeep_snapshots{policy=\"dss-datadir\",state=\"pruned\"} 5" "$1" &&
              grep -qx "snapkeep_snapshots{policy=\"dss-datadir\",state=\"created\"} 1" "$1"' _ "$S/m.prom"

@@ -197,7 +197,7 @@ struct az_call {
     /* executor state */
     int attempts;
     bool refreshed;         /* the one 401 refresh was used */
-    int64_t first_ms, not_before_ms;
+    int64_t first_ms, not_before_ms, sent_ms;
     char client_request_id[40];
     bool in_flight, finished;
     az_client *owner;
@@ -258,7 +258,7 @@ struct az_client {
     az_call *completed;         /* answered, not yet handled */
     int in_flight;
     double limit;               /* concurrency now allowed (lowered on 429) */
-    int64_t pause_until_ms;
+    int64_t last_cut_ms;        /* when the limit was last lowered */
     /* Date header vs our clock */
     bool skew_known;
     int64_t skew_s;

@@ -31,7 +31,8 @@ typedef struct az_options {
     int parallel;               /* operations in flight at once; 0: default (8) */
     int connect_timeout_s;      /* 0: default */
     int request_timeout_s;      /* per attempt; 0: default */
-    int retry_budget_s;         /* overall retry time budget per client; 0: default */
+    int retry_budget_s;         /* a request stops retrying once this long after its
+                                 * first attempt; 0: default (300) */
     int max_attempts;           /* per request; 0: default (10) */
     int lro_deadline_s;         /* per long-running operation; 0: default */
     bool verbose;               /* request lines (never headers with secrets) */
@@ -119,7 +120,8 @@ typedef struct az_op {
     uint32_t ntags;
     /* deletes: just before the DELETE, the resource is re-read through ARM
      * and confirm() decides whether it still matches what was planned
-     * (NULL: no check). A 404 at that read means already gone (DONE). */
+     * (NULL: no check). A 404 at that read means already gone (DONE).
+     * Disk deletes read the disk too but pass current = NULL. */
     bool (*confirm)(void *ctx, const struct az_op *op, const inv_snapshot *current);
     void *confirm_ctx;
     /* results */

@@ -88,6 +88,7 @@ static void exec_start(az_client *c, az_call *call)
                         .body_len = call->body ? strlen(call->body) : 0,
                         .headers = { auth, rid }, .nheaders = 2 };
     call->attempts++;
+    call->sent_ms = az_now_ms(c);
     call->in_flight = true;
     c->in_flight++;
     call->owner = c;
@@ -95,14 +96,17 @@ static void exec_start(az_client *c, az_call *call)
     memset(auth, 0, sizeof auth);
 }
 
-/* AIMD on concurrency: halve on throttling, grow back slowly. */
-static void exec_adapt(az_client *c, int status, int64_t retry_after_ms)
+/* AIMD on concurrency: halve on throttling, grow back slowly. A burst of
+ * 429s to requests sent before the last cut counts once, as TCP counts
+ * one loss per round trip. The throttled request itself waits its
+ * Retry-After (exec_handle); the others go on at the lower concurrency. */
+static void exec_adapt(az_client *c, const az_call *call, int status)
 {
     if (status == 429) {
-        c->limit = c->limit / 2 < 1 ? 1 : c->limit / 2;
-        int64_t until = az_now_ms(c) + (retry_after_ms >= 0 ? retry_after_ms : 1000);
-        if (until > c->pause_until_ms)
-            c->pause_until_ms = until;
+        if (call->sent_ms >= c->last_cut_ms) {
+            c->limit = c->limit / 2 < 1 ? 1 : c->limit / 2;
+            c->last_cut_ms = az_now_ms(c);
+        }
     } else if (status >= 200 && status < 300 && c->limit < c->parallel) {
         c->limit += 1.0 / c->limit;
         if (c->limit > c->parallel)
@@ -130,7 +134,7 @@ static void exec_handle(az_client *c, az_call *call)
     exec_log_answer(c, call);
     if (r->date[0] != '\0')
         az_note_date(c, r->date);
-    exec_adapt(c, r->status, ra);
+    exec_adapt(c, call, r->status);
     if (r->status == 401 && !call->refreshed) {
         call->refreshed = true;
         if (az_auth_token(c, true, &call->err) == NULL) {
@@ -174,7 +178,7 @@ static void exec_handle(az_client *c, az_call *call)
 static void exec_dispatch(az_client *c, int64_t now)
 {
     az_call **pp = &c->queue;
-    while (*pp != NULL && c->in_flight < (int)c->limit && now >= c->pause_until_ms) {
+    while (*pp != NULL && c->in_flight < (int)c->limit) {
         az_call *call = *pp;
         if (call->not_before_ms > now) {
             pp = &call->next;
@@ -192,8 +196,6 @@ static int64_t exec_next_due(const az_client *c, int64_t now)
     for (const az_call *q = c->queue; q != NULL; q = q->next)
         if (q->not_before_ms < next)
             next = q->not_before_ms;
-    if (next != INT64_MAX && c->pause_until_ms > next)
-        next = c->pause_until_ms;
     return next == INT64_MAX ? now + 1000 : next;
 }
 

@@ -181,7 +181,49 @@ t_check "--dry-run: the plan names the snapshot it would create" grep -q "$NEW" 
 t_check "--dry-run: says what it would delete (5)" test "$(grep -c 'would delete' "$T_TMP/err")" = 5
 t_check "--dry-run: no state directory" test ! -e "$RUN_STATE_DIR"
 
-# 12. a bare policy body has no Azure scope
+# 12. disk selectors and creation options: a disk by name without a
+# resource group (found by listing the subscription's disks), a disk by
+# tag, extra tags, sku and full snapshots
+run_seed "$T_TMP/sel.json" "$NOW" 0
+python3 - "$T_TMP/sel.json" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1]))
+for d in seed["disks"]:
+    if d["id"].endswith("/dss-other"):
+        d["tags"] = {"snap": "hourly"}
+json.dump(seed, open(sys.argv[1], "w"))
+PY
+scenario selectors "$T_TMP/sel.json"
+cat >"$S/sel.policy" <<EOF
+policy "sel" {
+    subscription "$AZ_SUB"
+    disk "dss-data"
+    disks tagged "snap" = "hourly"
+    snapshot every 1h
+    keep-all 24h
+    incremental no
+    sku "Standard_ZRS"
+    tag "team" = "dss"
+}
+EOF
+t_exit "selectors: exit 0" 0 sk_run "$S/sel.policy" "$NOW"
+cat >"$S/check.py" <<'PY'
+import json, sys
+snaps = {s["name"]: s for s in json.load(open(sys.argv[1]))["snapshots"]}
+assert len(snaps) == 2, sorted(snaps)
+for name in ("dss-data-20261121T000000Z", "dss-other-20261121T000000Z"):
+    s = snaps[name]
+    assert s["tags"] == {"snapkeep-policy": "sel", "team": "dss"}, s["tags"]
+    assert s["sku"]["name"] == "Standard_ZRS", s["sku"]
+    assert s["properties"]["incremental"] is False
+    assert s["location"] == "westeurope"
+PY
+t_check "selectors: each selected disk got its snapshot, with the options" \
+    python3 "$S/check.py" "$AZ_STATE"
+t_exit "selectors: half an hour later: exit 0" 0 sk_run "$S/sel.policy" 2026-11-21T00:30:00Z
+t_check "selectors: nothing was due again" python3 "$S/check.py" "$AZ_STATE"
+
+# 13. a bare policy body has no Azure scope
 printf 'keep-all 24h\n' >"$T_TMP/bare.policy"
 t_exit "bare policy: exit 1" 1 sk_run "$T_TMP/bare.policy" "$NOW"
 t_check "bare policy: says why" grep -q "no Azure scope" "$T_TMP/err"

@@ -88,7 +88,7 @@ class Server:
         self.log = os.path.join(self.dir, "log.jsonl")
         self.faults = os.path.join(self.dir, "faults.json")
         self.clock = os.path.join(self.dir, "clock")
-        cmd = [SERVE, "--port", "0", "--state", self.state, "--tls-dir", self.tls,
+        cmd = [SERVE, "--exit-with-parent", "--port", "0", "--state", self.state, "--tls-dir", self.tls,
                "--log", self.log, "--faults", self.faults] + list(args)
         if seed:
             cmd += ["--seed", seed]

@@ -58,7 +58,7 @@ cat >"$D/faults.json" <<'EOF2'
           {"name":"poll-503","kind":"operation","nth":[2],"action":"error","status":503}]}
 EOF2
 mkfifo "$D/out"
-"$TOP/tests/arm/serve" --port 0 --state "$D/state.json" --tls-dir "$D/tls" --seed "$D/seed.json" \
+"$TOP/tests/arm/serve" --exit-with-parent --port 0 --state "$D/state.json" --tls-dir "$D/tls" --seed "$D/seed.json" \
     --faults "$D/faults.json" --log "$D/log.jsonl" --lro-seconds 1 --page-size 50 --imds-port 0 \
     >"$D/out" 2>"$D/err" &
 PID=$!

@@ -23,7 +23,7 @@ EOF
 start_server() {
     local name=$1; shift
     mkfifo "$D/$name.out"
-    "$SERVE" --port 0 --state "$D/$name.state.json" --tls-dir "$D/$name.tls" "$@" \
+    "$SERVE" --exit-with-parent --port 0 --state "$D/$name.state.json" --tls-dir "$D/$name.tls" "$@" \
         >"$D/$name.out" 2>"$D/$name.err" &
     PID=$!
     t_cleanup_hooks+=("kill $PID 2>/dev/null")
@@ -109,6 +109,16 @@ t_check "a seed resource without location is an error naming it" \
     bash -c '[ "$1" = 1 ] && grep -q "has no \"location\"" "$2"' _ "$?" "$D/c.err"
 "$SERVE" --port 0 --state "$D/d.json" --tls-dir "$D/b.tls" --bogus >/dev/null 2>"$D/d.err"
 t_check "an unknown option is a usage error (exit 2)" test "$?" = 2
+
+# --exit-with-parent: a test killed with SIGKILL leaves no server behind.
+bash -c '"$1" --exit-with-parent --port 0 --state "$2/e.json" --tls-dir "$2/b.tls" >"$2/e.out" &
+         echo $! >"$2/e.pid"; exec sleep 60' _ "$SERVE" "$D" &
+PARENT=$!
+for _ in $(seq 100); do grep -q '^ready' "$D/e.out" 2>/dev/null && break; sleep 0.05; done
+kill -9 "$PARENT"; wait "$PARENT" 2>/dev/null
+gone=no
+for _ in $(seq 100); do kill -0 "$(cat "$D/e.pid")" 2>/dev/null || { gone=yes; break; }; sleep 0.05; done
+t_check "--exit-with-parent: serve ends when the process that started it is killed" test "$gone" = yes
 
 # Everything else, feature by feature.
 python3 "$TOP/tests/arm/selftest.py" || t_fail "tests/arm/selftest.py reported failures"

@@ -63,6 +63,9 @@ def parse_args(argv):
     a("--throttle", action="store_true", help="enforce ARM's token buckets")
     a("--throttle-scale", type=float, default=1.0, help="multiply bucket sizes and refill rates")
     a("--no-fsync", action="store_true", help="atomic rename without fsync (benchmarks)")
+    a("--exit-with-parent", action="store_true",
+      help="get SIGTERM when the process that started serve dies (Linux), so a killed test "
+      "leaves no server behind")
     cfg = p.parse_args(argv)
     cfg.msi_client_id = cfg.msi_client_id or [DEFAULT_MSI_CLIENT_ID]
     cfg.audience = cfg.audience or ["https://management.azure.com",
@@ -96,8 +99,19 @@ def _ticker(app, stop):
             app.store.save_through(gen)
 
 
+def _exit_with_parent():
+    """PR_SET_PDEATHSIG: the kernel sends SIGTERM when our parent exits."""
+    import ctypes
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, signal.SIGTERM, 0, 0, 0) != 0 or os.getppid() != parent:
+        sys.exit(0)     # no such support, or the parent is already gone
+
+
 def main(argv=None):
     cfg = parse_args(sys.argv[1:] if argv is None else argv)
+    if cfg.exit_with_parent:
+        _exit_with_parent()
     try:
         cert, key = tlscert.ensure(cfg.tls_dir)
         app = App(cfg)

@@ -16,6 +16,9 @@
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
 
+/* Batches at least this long get a progress line on a terminal. */
+#define RUN_PROGRESS_MIN 8
+
 /* A disk the policy takes snapshots of. */
 typedef struct run_disk {
     char *id;                   /* ARM ID */

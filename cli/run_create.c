@@ -308,6 +308,8 @@ static void add_would(run_ctx *r, inv_inventory *would, const create_op *c)
     }
 }
 
+static void create_failed(run_ctx *r, create_op *c, az_op *op);
+
 static void on_created(void *ctx, az_op *op)
 {
     create_batch *b = ctx;
@@ -324,7 +326,6 @@ static void on_created(void *ctx, az_op *op)
     e.error_code = ok ? NULL : op->err.code;
     e.error = ok ? NULL : op->err.message;
     run_journal(r, &e);
-    cli_log_progress(&r->log, "creating", ++b->done, b->n);
     if (ok) {
         char secs[32];
         snprintf(secs, sizeof secs, "%.1f", op->seconds);
@@ -332,8 +333,15 @@ static void on_created(void *ctx, az_op *op)
                               { "snapshot", c->name }, { "seconds", secs } };
         cli_log_emit(&r->log, CLI_LOG_INFO, "create", f, 4, "created %s", c->name);
         c->rp->n.created++;
-        return;
+    } else {
+        create_failed(r, c, op);
     }
+    if (++b->done < b->n && b->n >= RUN_PROGRESS_MIN)
+        cli_log_progress(&r->log, "creating", b->done, b->n);
+}
+
+static void create_failed(run_ctx *r, create_op *c, az_op *op)
+{
     c->rp->n.failed++;
     c->rp->failed = true;
     if (run_err_is_client(&op->err))

@@ -75,6 +75,9 @@ static bool confirm_delete(void *ctx, const az_op *op, const inv_snapshot *curre
     return d->why == ENF_CONFIRM_OK;
 }
 
+static void log_outcome(run_ctx *r, del_op *d, az_op *op);
+
+/* Journal first (the audit trail), then the log line and the progress. */
 static void on_deleted(void *ctx, az_op *op)
 {
     del_batch *b = ctx;
@@ -96,7 +99,13 @@ static void on_deleted(void *ctx, az_op *op)
         e.error = enf_confirm_text(d->why);
     }
     run_journal(r, &e);
-    cli_log_progress(&r->log, "deleting", ++b->done, b->n);
+    log_outcome(r, d, op);
+    if (++b->done < b->n && b->n >= RUN_PROGRESS_MIN)
+        cli_log_progress(&r->log, "deleting", b->done, b->n);
+}
+
+static void log_outcome(run_ctx *r, del_op *d, az_op *op)
+{
     if (op->status == AZ_OP_DONE) {
         d->rp->n.pruned++;
         log_snap(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",

@@ -223,7 +223,18 @@ t_check "selectors: each selected disk got its snapshot, with the options" \
 t_exit "selectors: half an hour later: exit 0" 0 sk_run "$S/sel.policy" 2026-11-21T00:30:00Z
 t_check "selectors: nothing was due again" python3 "$S/check.py" "$AZ_STATE"
 
-# 13. a bare policy body has no Azure scope
+# 13. on a terminal, a progress line for a long batch (21 deletes), wiped
+# before each log line; never in a log file
+run_seed "$T_TMP/tty.json" 2026-11-20T23:00:00Z 48
+scenario tty "$T_TMP/tty.json"
+run_clock "$NOW"
+script -qec "'$SNAPKEEP' run '$P' --now $NOW --state-dir '$RUN_STATE_DIR' --ca-file '$AZ_CA'" \
+    "$S/typescript" >/dev/null 2>&1
+t_check "tty: a progress line shows the deletes" grep -q "deleting 1/" "$S/typescript"
+t_check "tty: progress wiped before log lines" grep -q $'\r\033\[K' "$S/typescript"
+t_check "tty: no progress line when stderr is a file" bash -c '! grep -q "deleting 1/" "$1"' _ "$T_TMP/err"
+
+# 14. a bare policy body has no Azure scope
 printf 'keep-all 24h\n' >"$T_TMP/bare.policy"
 t_exit "bare policy: exit 1" 1 sk_run "$T_TMP/bare.policy" "$NOW"
 t_check "bare policy: says why" grep -q "no Azure scope" "$T_TMP/err"

@@ -310,37 +310,66 @@ static const char *const lc_policies[] = {
     "daily within 1w1d, monthly within 1mo, within 1mo1d",
 };
 
+/* s plus n local calendar days (libc), read back as lc_local_to_utc does. */
+static sk_time lc_add_days(sk_time s, int n)
+{
+    time_t t = (time_t)fdiv(s, USEC);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_mday += n;
+    return lc_local_to_utc((int64_t)timegm(&tm)) * USEC + (s - fdiv(s, USEC) * USEC);
+}
+
+/* The `now` values of a sweep: every 6-8 hours from a day before each
+ * change to 33 days after it, and the instants 1, 2, 7 and 9 local days
+ * after the snapshots next to the change, where a tier's cut (keep-all 1d,
+ * ... to 2d, to 1w, to 9d) falls exactly on a snapshot. */
+static size_t lc_nows(const sk_time *changes, size_t nchanges, sk_time *out, size_t cap)
+{
+    static const int days[] = { 1, 2, 7, 9 };
+    size_t n = 0;
+    for (size_t c = 0; c < nchanges; c++) {
+        for (sk_time now = changes[c] - TB_DAY; now < changes[c] + 33 * TB_DAY && n < cap;
+             now += 7 * TB_HOUR + rnd_in(-3600, 3600) * USEC + rnd_in(0, 2))
+            out[n++] = now;
+        for (int h = -4; h <= 4; h++)
+            for (size_t k = 0; k < sizeof days / sizeof days[0] && n < cap; k++)
+                out[n++] = lc_add_days(changes[c] + h * TB_HOUR, days[k]);
+    }
+    return n;
+}
+
 /* Returns how many plans disagreed with the oracle (each one printed). */
 static int lc_sweep(lc_world *w, const sk_time *changes, size_t nchanges)
 {
     int bad = 0, runs = 0;
     bool *want = calloc(w->n, sizeof *want);
+    sk_time nows[512];
+    size_t nnows = lc_nows(changes, nchanges, nows, sizeof nows / sizeof nows[0]);
     assert_non_null(want);
     for (size_t pi = 0; pi < sizeof lc_policies / sizeof lc_policies[0]; pi++) {
         pol_policy *p = tb_policy("oracle", true, w->zone);
         tb_rules(p, lc_policies[pi]);
-        for (size_t c = 0; c < nchanges; c++) {
-            for (sk_time now = changes[c] - TB_DAY; now < changes[c] + 33 * TB_DAY;
-                 now += 7 * TB_HOUR + rnd_in(-3600, 3600) * USEC + rnd_in(0, 2)) {
-                eng_plan *plan = tb_eval(&p, 1, w->inv, now);
-                lc_expect(p, w, now, want);
-                runs++;
-                for (size_t i = 0; i < w->n; i++) {
-                    bool got = plan->decisions[i].action == ENG_KEEP;
-                    if (got == want[i])
-                        continue;
-                    char a[32], b[32];
-                    print_message("%s: \"%s\" at now %s: %s %s (%lld us) %s, oracle %s\n",
-                                  w->zone, lc_policies[pi], tb_time_str(now, a, sizeof a),
-                                  w->inv->snapshots[i].name,
-                                  tb_time_str(w->inv->snapshots[i].created, b, sizeof b),
-                                  (long long)w->inv->snapshots[i].created,
-                                  got ? "kept" : "pruned", want[i] ? "keeps" : "prunes");
-                    bad++;
-                    break;
-                }
-                eng_plan_free(plan);
+        for (size_t k = 0; k < nnows; k++) {
+            sk_time now = nows[k];
+            eng_plan *plan = tb_eval(&p, 1, w->inv, now);
+            lc_expect(p, w, now, want);
+            runs++;
+            for (size_t i = 0; i < w->n; i++) {
+                bool got = plan->decisions[i].action == ENG_KEEP;
+                if (got == want[i])
+                    continue;
+                char a[32], b[32];
+                print_message("%s: \"%s\" at now %s (%lld us): %s %s (%lld us) %s, oracle %s\n",
+                              w->zone, lc_policies[pi], tb_time_str(now, a, sizeof a),
+                              (long long)now, w->inv->snapshots[i].name,
+                              tb_time_str(w->inv->snapshots[i].created, b, sizeof b),
+                              (long long)w->inv->snapshots[i].created,
+                              got ? "kept" : "pruned", want[i] ? "keeps" : "prunes");
+                bad++;
+                break;
             }
+            eng_plan_free(plan);
         }
         tb_policy_free(p);
     }
@@ -548,6 +577,30 @@ static void test_several_policies_one_disk(void **state)
     /* Each policy has its own group over d1, and its own newest. */
     assert_int_equal(plan->ngroups, 3);
     assert_true(union_n > tb_count_kept(pa) && union_n > tb_count_kept(pb));
+    eng_plan_free(plan);
+
+    /* Two blocks adopting the same untagged snapshots: both own them. */
+    pol_policy *q[2] = { tb_policy("q1", false, NULL), tb_policy("q2", false, NULL) };
+    for (int i = 0; i < 2; i++) {
+        tb_disk(q[i], "d1");
+        q[i]->adopt_untagged = true;
+    }
+    tb_rules(q[0], "last 3");
+    tb_rules(q[1], "every 1d to 5d");
+    plan = tb_eval(q, 2, inv, tb_time("2026-11-20T06:00Z"));
+    eng_plan *pq1 = tb_eval(&q[0], 1, inv, tb_time("2026-11-20T06:00Z"));
+    eng_plan *pq2 = tb_eval(&q[1], 1, inv, tb_time("2026-11-20T06:00Z"));
+    for (size_t i = 0; i < inv->nsnapshots; i++)
+        assert_int_equal(plan->decisions[i].action == ENG_KEEP,
+                         pq1->decisions[i].action == ENG_KEEP ||
+                         pq2->decisions[i].action == ENG_KEEP);
+    assert_true(plan->nkeep > tb_count_kept(pq1) && plan->nkeep > tb_count_kept(pq2));
+    /* `tagged-old` carries no owner tag: adopted too, and pruned by both. */
+    assert_true(tb_find(plan, "tagged-old")->action == ENG_PRUNE);
+    eng_plan_free(pq1);
+    eng_plan_free(pq2);
+    tb_policy_free(q[0]);
+    tb_policy_free(q[1]);
     eng_plan_free(pa);
     eng_plan_free(pb);
     eng_plan_free(pc);

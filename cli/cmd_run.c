@@ -363,7 +363,9 @@ static void finish(run_ctx *r, const inv_inventory *inv, int rc)
         e.deleted = (int64_t)t.pruned;
         e.failed = (int64_t)t.failed;
         e.deferred = (int64_t)t.deferred;
-        run_journal(r, &e);
+        char err[512];
+        if (run_journal(r, &e) == 0 && cli_journal_rotate(&r->journal, err, sizeof err) != 0)
+            cli_log_emit(&r->log, CLI_LOG_WARN, "journal", NULL, 0, "%s", err);
     }
     if (r->journaling || r->dry_run)
         run_metrics(r, inv, rc);

@@ -31,15 +31,6 @@ int cli_journal_open(cli_journal *j, const cli_state *st, const char *command,
         snprintf(err, errlen, "state directory path too long");
         return -1;
     }
-    struct stat sb;
-    if (stat(j->path, &sb) == 0 && sb.st_size > CLI_JOURNAL_ROTATE_BYTES) {
-        char old[4300];
-        snprintf(old, sizeof old, "%s.1", j->path);
-        if (rename(j->path, old) != 0) {
-            snprintf(err, errlen, "cannot rotate %s: %s", j->path, strerror(errno));
-            return -1;
-        }
-    }
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (j->fd < 0) {
         snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
@@ -133,6 +124,29 @@ int cli_journal_write(cli_journal *j, const cli_journal_entry *e,
         snprintf(err, errlen, "cannot write journal %s: %s", j->path, strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+int cli_journal_rotate(cli_journal *j, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(j->path, &sb) != 0 || sb.st_size <= CLI_JOURNAL_ROTATE_BYTES)
+        return 0;
+    char old[4300];
+    snprintf(old, sizeof old, "%s.1", j->path);
+    if (rename(j->path, old) != 0) {
+        snprintf(err, errlen, "cannot rotate %s: %s", j->path, strerror(errno));
+        return -1;
+    }
+    /* later lines go to the new file, not the one just moved aside */
+    int fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
+        return -1;
+    }
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = fd;
     return 0;
 }
 

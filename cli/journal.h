@@ -26,7 +26,7 @@
 #include "engine/sktime.h"
 
 #define CLI_JOURNAL_FILE "journal.jsonl"
-/* Beyond this size the journal is moved to journal.jsonl.1 at open. */
+/* Beyond this size cli_journal_rotate moves it to journal.jsonl.1. */
 #define CLI_JOURNAL_ROTATE_BYTES (16L * 1024 * 1024)
 
 typedef struct cli_journal {
@@ -59,15 +59,19 @@ typedef struct cli_journal_entry {
 /* An entry with every optional number unset. */
 cli_journal_entry cli_journal_entry_init(sk_time time, const char *event);
 
-/* Opens (creating, mode 0600) the journal of a locked state directory,
- * rotating a large one, and names this run "<UTC stamp>-<pid>". Does not
- * write the start line. Returns 0 or -1 with err. */
+/* Opens (creating, mode 0600) the journal of a locked state directory
+ * and names this run "<UTC stamp>-<pid>". Does not write the start line.
+ * Returns 0 or -1 with err. */
 int cli_journal_open(cli_journal *j, const cli_state *st, const char *command,
                      sk_time now, char *err, size_t errlen);
 /* Appends one line and fsyncs it. Returns 0, or -1 with err (the caller
  * must then not send the change the line announces). */
 int cli_journal_write(cli_journal *j, const cli_journal_entry *e,
                       char *err, size_t errlen);
+/* After the end line: moves a journal larger than the limit aside (the
+ * one before is replaced), so the next command starts a fresh file and
+ * no unfinished run is ever rotated away before it is reported. */
+int cli_journal_rotate(cli_journal *j, char *err, size_t errlen);
 void cli_journal_close(cli_journal *j);
 
 /* An intent whose outcome never came, from a run that did not end. */

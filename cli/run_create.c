@@ -112,6 +112,27 @@ static void resolve_by_name(run_ctx *r, run_policy *rp, const char *name,
                      : "several disks have that name: set resource-group or give the full ID");
 }
 
+/* A disk named by an ID outside the policy's subscription or resource
+ * group would get snapshots the policy never governs: one every run, never
+ * pruned. Refuse it instead. */
+static void drop_out_of_scope(run_ctx *r, run_policy *rp)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < rp->ndisks; i++) {
+        inv_snapshot probe;
+        memset(&probe, 0, sizeof probe);
+        probe.source_id = rp->disks[i].id;
+        if (eng_policy_scopes(rp->p, &probe, r->before)) {
+            rp->disks[k++] = rp->disks[i];
+            continue;
+        }
+        disk_problem(r, rp, rp->disks[i].id, "outside the policy's subscription or resource group");
+        free(rp->disks[i].id);
+        free(rp->disks[i].location);
+    }
+    rp->ndisks = k;
+}
+
 static void resolve_disks(run_ctx *r, run_policy *rp)
 {
     const pol_policy *p = rp->p;
@@ -138,6 +159,7 @@ static void resolve_disks(run_ctx *r, run_policy *rp)
         if (disk_in_scope(p, rp->subscription, &r->before->disks[i]))
             add_disk(rp, r->before->disks[i].id, r->before->disks[i].location);
     inv_free(listed);
+    drop_out_of_scope(r, rp);
 }
 
 static int add_group(run_policy *rp, const char *source)

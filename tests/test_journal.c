@@ -240,6 +240,34 @@ static void test_journal_interrupted(void **state)
     cli_state_close(&st);
 }
 
+static void test_journal_rotate(void **state)
+{
+    fixture *f = *state;
+    char err[512], path[512], old[600];
+    cli_state st = { 0 };
+    cli_journal j;
+    assert_int_equal(cli_state_open(&st, f->sub, "run", err, sizeof err), 0);
+    sk_time t = T("2026-11-26T12:00:00Z");
+    assert_int_equal(cli_journal_open(&j, &st, "run", t, err, sizeof err), 0);
+    write_event(&j, t, "start", NULL, NULL, NULL);
+    assert_int_equal(cli_journal_rotate(&j, err, sizeof err), 0);     /* small: stays */
+    snprintf(path, sizeof path, "%s/journal.jsonl", f->sub);
+    snprintf(old, sizeof old, "%s.1", path);
+    assert_int_equal(access(old, F_OK), -1);
+    assert_int_equal(truncate(path, CLI_JOURNAL_ROTATE_BYTES + 1), 0);
+    assert_int_equal(cli_journal_rotate(&j, err, sizeof err), 0);
+    struct stat sb;
+    assert_int_equal(stat(old, &sb), 0);
+    assert_int_equal(sb.st_size, CLI_JOURNAL_ROTATE_BYTES + 1);
+    write_event(&j, t, "end", NULL, NULL, NULL);       /* into the new file */
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 0 && sb.st_size < 1000);
+    assert_int_equal(stat(old, &sb), 0);
+    assert_int_equal(sb.st_size, CLI_JOURNAL_ROTATE_BYTES + 1);
+    cli_journal_close(&j);
+    cli_state_close(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_atomic_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_interrupted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_rotate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,6 +222,18 @@ t_check "selectors: each selected disk got its snapshot, with the options" \
     python3 "$S/check.py" "$AZ_STATE"
 t_exit "selectors: half an hour later: exit 0" 0 sk_run "$S/sel.policy" 2026-11-21T00:30:00Z
 t_check "selectors: nothing was due again" python3 "$S/check.py" "$AZ_STATE"
+cat >"$S/oos.policy" <<EOF
+policy "oos" {
+    subscription "$AZ_SUB"
+    resource-group "dss-prod"
+    disk "/subscriptions/$AZ_SUB/resourceGroups/elsewhere/providers/Microsoft.Compute/disks/dss-data"
+    snapshot every 1h
+    keep-all 24h
+}
+EOF
+t_exit "a disk outside the policy's resource group: exit 4" 4 sk_run "$S/oos.policy" "$NOW"
+t_check "outside the scope: refused with a reason, nothing created" \
+    bash -c 'grep -q "outside the policy" "$1" && python3 "$2" "$3"' _ "$T_TMP/err" "$S/check.py" "$AZ_STATE"
 
 # 13. on a terminal, a progress line for a long batch (21 deletes), wiped
 # before each log line; never in a log file

@@ -394,6 +394,7 @@ const char *az_auth_token(az_client *c, bool force, az_error *err)
     }
     az_token_clear(&c->token);
     c->token = tok;
+    c->token_gen++;
     az_log(c, AZ_LOG_DEBUG, "token: new ARM token for %s, valid %lld s", c->scope,
            (long long)(tok.expires_at - tok.obtained_at));
     return c->token.access_token;

@@ -197,6 +197,7 @@ struct az_call {
     /* executor state */
     int attempts;
     bool refreshed;         /* the one 401 refresh was used */
+    unsigned token_gen;     /* the token it was sent with */
     int64_t first_ms, not_before_ms, sent_ms;
     char client_request_id[40];
     bool in_flight, finished;
@@ -253,6 +254,7 @@ struct az_client {
     char *identity_endpoint, *identity_header, *imds_endpoint;
     char *last_assertion;       /* kept only to redact it */
     az_token token;
+    unsigned token_gen;         /* bumped with every new token */
     /* executor */
     az_call *queue;             /* waiting to be sent, in order */
     az_call *completed;         /* answered, not yet handled */

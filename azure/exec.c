@@ -82,6 +82,7 @@ static void exec_start(az_client *c, az_call *call)
         exec_fail(c, call);
         return;
     }
+    call->token_gen = c->token_gen;
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     snprintf(rid, sizeof rid, "x-ms-client-request-id: %s", call->client_request_id);
     az_http_req req = { .method = call->method, .url = call->url, .body = call->body,
@@ -137,7 +138,8 @@ static void exec_handle(az_client *c, az_call *call)
     exec_adapt(c, call, r->status);
     if (r->status == 401 && !call->refreshed) {
         call->refreshed = true;
-        if (az_auth_token(c, true, &call->err) == NULL) {
+        /* many calls in flight hit the same expiry: one refresh serves all */
+        if (call->token_gen == c->token_gen && az_auth_token(c, true, &call->err) == NULL) {
             exec_fail(c, call);
             return;
         }

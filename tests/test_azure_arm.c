@@ -346,6 +346,25 @@ static void test_401_refreshes_once(void **state)
     az_client_free(c);
 }
 
+/* Four requests in flight all meet an expired token: one refresh. */
+static void test_401_burst_one_refresh(void **state)
+{
+    (void)state;
+    az_client *c = fake_client(NULL, 0);      /* parallel 4 */
+    az_op ops[4];
+    for (int i = 0; i < 4; i++) {
+        ops[i] = (az_op){ .kind = AZ_OP_DELETE_SNAPSHOT, .id = SNAP_ID };
+        fake_answer_add((fake_answer){ 401, "{}", NULL, NULL, NULL, NULL });
+    }
+    for (int i = 0; i < 4; i++)
+        fake_answer_add((fake_answer){ 204, NULL, NULL, NULL, NULL, NULL });
+    assert_int_equal(az_run_ops(c, ops, 4, NULL, NULL), 0);
+    assert_int_equal(F.tokens, 2);
+    for (int i = 4; i < 8; i++)
+        assert_string_equal(F.reqs[i].auth, "Authorization: Bearer fake-token-2");
+    az_client_free(c);
+}
+
 static void test_get(void **state)
 {
     (void)state;
@@ -686,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_list_rides_through_faults),
         cmocka_unit_test(test_throttling_slows_down),
         cmocka_unit_test(test_401_refreshes_once),
+        cmocka_unit_test(test_401_burst_one_refresh),
         cmocka_unit_test(test_get),
         cmocka_unit_test(test_delete_malformed_location),
         cmocka_unit_test(test_delete_outcomes),

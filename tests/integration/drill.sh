@@ -168,6 +168,15 @@ t_check "next drill: names each leftover it removed" bash -c '
     done <"$3"' _ "$D/next.out" "$D/next.err" "$D/left"
 t_check "next drill: nothing left behind" test -z "$(drill_disks)"
 t_check "next drill: its own restores ran" grep -q "disk data2: restorable yes" "$D/next.out"
+flock "$SD/lock" sleep 5 &
+LPID=$!
+t_cleanup_hooks+=("kill $LPID 2>/dev/null")
+sleep 0.3
+nreq=$(wc -l <"$AZ_LOG")
+t_exit "lock held by another process: exit 6" 6 dk --now "$NOW"
+t_check "lock held: says so, sends nothing" \
+    test "$(grep -c lock "$T_TMP/err") $(wc -l <"$AZ_LOG")" = "1 $nreq"
+kill "$LPID" 2>/dev/null
 t_exit "usage: --sample out of range (exit 2)" 2 dk --sample 101
 t_exit "invalid: unknown --policy (exit 1)" 1 dk --policy nope
 t_done

@@ -73,7 +73,7 @@ static int token_local_time(const cJSON *v, int64_t *out)
  * hostile reply inject headers. */
 static bool token_text_ok(const char *s)
 {
-    if (*s == '\0' || strlen(s) > 65536)
+    if (*s == '\0' || strlen(s) > 8000)     /* the header buffer's size */
         return false;
     for (; *s; s++)
         if (*s <= ' ' || *s > '~')

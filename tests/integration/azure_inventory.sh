@@ -28,6 +28,15 @@ t_check "inventory: every page fetched" test "$(az_count list)" -ge 31
 t_check "inventory: snapshots kept as ARM returned them" \
     grep -q '"diskSizeGB":64' "$T_TMP/plain.json"
 
+t_exit "inventory: plan --inventory reads it" 0 \
+    "$SNAPKEEP" plan "$P" --inventory "$T_TMP/plain.json" --now 2026-11-26T12:00:00Z --format json
+t_check "inventory: plan sees the 3000 snapshots" python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["summary"]["total"] == 3000' "$T_TMP/out"
+t_exit "inventory --verbose" 0 inv --verbose
+t_check "inventory --verbose: request ids logged, output unchanged" bash -c \
+    "grep -q 'x-ms-request-id [0-9a-f-]\{36\}, x-ms-client-request-id [0-9a-f-]\{36\}' '$T_TMP/err' && cmp -s '$T_TMP/out' '$T_TMP/plain.json'"
+
 # 2. --format json is the default format; no disk listing without disk tags
 t_exit "inventory --format json" 0 inv --format json
 t_check "inventory --format json: same output" cmp -s "$T_TMP/out" "$T_TMP/plain.json"

@@ -250,4 +250,13 @@ t_check "tty: no progress line when stderr is a file" bash -c '! grep -q "deleti
 printf 'keep-all 24h\n' >"$T_TMP/bare.policy"
 t_exit "bare policy: exit 1" 1 sk_run "$T_TMP/bare.policy" "$NOW"
 t_check "bare policy: says why" grep -q "no Azure scope" "$T_TMP/err"
+
+# 15. the command line
+t_exit "run --help: exit 0" 0 "$SNAPKEEP" run --help
+t_check "run --help: lists the rails' options" grep -q -- "--allow-stale" "$T_TMP/out"
+t_exit "run without a file: usage, exit 2" 2 "$SNAPKEEP" run
+t_exit "run --max-delete -1: usage, exit 2" 2 "$SNAPKEEP" run "$P" --max-delete -1
+t_exit "run --log-format xml: usage, exit 2" 2 "$SNAPKEEP" run "$P" --log-format xml
+t_exit "run --now garbage: usage, exit 2" 2 "$SNAPKEEP" run "$P" --now yesterday
+t_exit "run on a missing policy file: exit 1" 1 "$SNAPKEEP" run "$T_TMP/nope.policy"
 t_done

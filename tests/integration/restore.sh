@@ -4,7 +4,10 @@
 # region, SKU, zone and tags as the server stores them; refusal to
 # overwrite; a failed creation (injected) with ARM's code and exit 4;
 # --dry-run and --format json; the journal.
+# shellcheck disable=SC2016,SC2317 # bash -c snippets take "$1"; helpers run through t_exit
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=azure_lib.sh
 . "$(dirname "$0")/azure_lib.sh"
 
 D=$T_TMP/restore
@@ -53,7 +56,6 @@ for d in json.load(open(st))["disks"]:
         print(eval(expr, {"d": d}))
 EOF
 }
-disk_exists() { [ -n "$(disk_field "$1" 'd["id"]')" ]; }
 puts_to() { grep -c "\"method\": *\"PUT\".*disks/$1\"" "$AZ_LOG"; }
 
 t_exit "latest: exit 0" 0 sk --latest --to r-latest --tag env=dr

@@ -155,6 +155,35 @@ t_check "ScopeLocked: one DELETE sent for it, not retried" \
 t_check "json log: every line is a JSON object with an event" \
     python3 -c 'import json,sys; [json.loads(l)["event"] for l in open(sys.argv[1])]' "$T_TMP/err"
 
+# 9b. a legal hold put on a snapshot after the plan pruned it, just before
+# its delete (the server holds the re-read for 2 s while the tag is added)
+scenario late-hold
+LATE=dss-data-20261119T210000Z
+az_faults '{"rules":[{"action":"delay","method":"GET","path":"/snapshots/'$LATE'$","seconds":2}]}'
+sk_run "$P" "$NOW" 2>"$S/err" &
+RUNPID=$!
+for _ in $(seq 1 100); do
+    grep -q "\"intent\",\"op\":\"delete\".*$LATE" "$RUN_STATE_DIR/journal.jsonl" 2>/dev/null && break
+    sleep 0.05
+done
+TOKEN=$(curl -sS --cacert "$AZ_CA" "$AZ_URL/$AZ_TENANT/oauth2/v2.0/token" -d grant_type=client_credentials \
+    -d client_id="$AZ_CLIENT" -d client_secret="$AZ_SECRET" \
+    --data-urlencode scope=https://management.azure.com/.default |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -sS -o /dev/null --cacert "$AZ_CA" -X PUT -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' \
+    "$AZ_URL/subscriptions/$AZ_SUB/resourceGroups/$RUN_RG/providers/Microsoft.Compute/snapshots/$LATE?api-version=2025-01-02" \
+    -d '{"location":"westeurope","tags":{"snapkeep-policy":"dss-datadir","legal-hold":"late"},
+         "properties":{"creationData":{"createOption":"Copy","sourceResourceId":"/subscriptions/'"$AZ_SUB"'/resourceGroups/'"$RUN_RG"'/providers/Microsoft.Compute/disks/dss-data"}}}'
+wait "$RUNPID"
+t_check "late legal hold: the run still exits 0" test $? = 0
+after
+t_check "late legal hold: the held snapshot was not deleted" has "$LATE"
+t_check "late legal hold: the other four were" test "$(gone | wc -l)" = 4
+t_check "late legal hold: reported as kept because of the hold" grep -q "kept $LATE: .*legal hold" "$S/err"
+t_check "late legal hold: journaled as skipped" \
+    grep -q "\"outcome\":\"skipped\".*legal hold" "$RUN_STATE_DIR/journal.jsonl"
+
 # 10. one run per state directory
 scenario lock
 mkdir -p "$RUN_STATE_DIR"

@@ -54,6 +54,11 @@ t_check "inventory under faults: identical output" cmp -s "$T_TMP/out" "$T_TMP/p
 faults_seen=$(grep -c '"faults"' "$AZ_LOG")
 t_check "inventory under faults: faults were injected ($faults_seen)" test "$faults_seen" -gt 10
 
+# a page answered too slowly: --timeout abandons the attempt, a retry gets it
+az_faults '{"rules":[{"action":"delay","kind":"list","nth":[2],"seconds":4}]}'
+t_exit "inventory: slow page, --timeout 1 -> retried, exit 0" 0 inv --timeout 1
+t_check "inventory: slow page -> identical output" cmp -s "$T_TMP/out" "$T_TMP/plain.json"
+
 # 4. a page that keeps failing: exit 3, nothing on stdout
 az_faults '{"rules":[{"action":"status","status":503,"kind":"list","page":4,"retry_after":0}]}'
 t_exit "inventory: page 4 always 503 -> exit 3" 3 inv

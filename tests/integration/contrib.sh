@@ -4,6 +4,7 @@
 # their hardening, the cron line is well formed, the role definitions are
 # valid JSON granting only what snapkeep needs, and the example env file
 # names every variable the units use.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 
 C=$TOP/contrib

@@ -4,6 +4,7 @@
 # independent model of the seed policy keeps (nothing wrongly deleted,
 # nothing left over), and it settles at the policy's steady state (44-46).
 # 480 runs take about a minute here.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 

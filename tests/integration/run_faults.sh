@@ -3,6 +3,7 @@
 # third ARM request, 503 to every fifth and dropping connections, runs end
 # in the policy's exact keep set, or fail closed having deleted nothing the
 # policy keeps; and the journal and the metrics match what happened.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 

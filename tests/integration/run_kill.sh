@@ -3,6 +3,7 @@
 # a clean run: it reports the interrupted run and its unfinished intents
 # from the journal, and converges on exactly what the policy keeps, having
 # lost nothing the policy keeps.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 

@@ -4,6 +4,7 @@
 # hourly snapshot histories, the seed policy, and an independent model of
 # what that policy keeps (run_model.py). Sourced after tests/lib.sh; on
 # its own it does nothing.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 [ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
 # shellcheck source=azure_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/azure_lib.sh"

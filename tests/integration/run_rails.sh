@@ -5,6 +5,7 @@
 # deletes, ScopeLocked fails one delete and the rest go on, legal holds and
 # unmanaged/foreign snapshots are never touched, one run per state dir,
 # and --dry-run changes nothing.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 

@@ -17,6 +17,7 @@
 /* A growing text buffer for tree dumps. */
 typedef struct out { char buf[16384]; size_t n; } out;
 
+static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(out *o, const char *fmt, ...)
 {
     va_list ap;
@@ -421,8 +422,8 @@ static void test_failures_free(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "keep-all", "policy \"a\" { keep-all 1d", "policy \"a\" { keep-all 1d }\n"
-        "policy \"a\" { last 1 }", "timezone \"No/Where\"\nlast 3", "disk \"x\n",
+        "keep-all", "policy \"a\" { keep-all 1d", ("policy \"a\" { keep-all 1d }\n"
+         "policy \"a\" { last 1 }"), "timezone \"No/Where\"\nlast 3", "disk \"x\n",
         "tag \"a\" = \"b\"; tag \"a\" = \"c\"\nlast 3", "}}}{{{", "policy { policy {",
         "tagged \"a\" and", "keep-all 1d\npolicy \"p\" { disk \"d\"; every 1h to 1d }",
     };

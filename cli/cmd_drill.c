@@ -56,7 +56,6 @@ typedef struct drl_policy {
     drl_disk *disks;
     size_t ndisks;
     cli_leftovers left;
-    bool all_ok;
 } drl_policy;
 
 typedef struct drl_ctx {

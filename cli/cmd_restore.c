@@ -23,8 +23,8 @@
 #define RST_MAX_TAGS 15
 
 typedef struct rst_tag {
-    char key[512];
-    char value[256];
+    char key[513];          /* ARM: 512 characters at most */
+    char value[257];        /* and 256 */
 } rst_tag;
 
 typedef struct rst_ctx {
@@ -78,6 +78,11 @@ static int add_tag(rst_ctx *r, const char *arg)
     }
     if (r->ntags >= RST_MAX_TAGS) {
         fprintf(stderr, "snapkeep: restore: --tag: at most %d tags\n", RST_MAX_TAGS);
+        return -1;
+    }
+    if ((size_t)(eq - arg) >= sizeof r->tags[0].key || strlen(eq + 1) >= sizeof r->tags[0].value) {
+        fprintf(stderr, "snapkeep: restore: --tag: ARM allows tag names of 512 characters "
+                "and values of 256 at most\n");
         return -1;
     }
     rst_tag *t = &r->tags[r->ntags++];
@@ -373,12 +378,6 @@ static int plan_target(rst_ctx *r)
     return EXIT_OK;
 }
 
-static sk_time rst_clock(const rst_ctx *r)
-{
-    (void)r;
-    return cli_now();
-}
-
 static int open_state(rst_ctx *r)
 {
     char err[1024];
@@ -393,7 +392,7 @@ static int open_state(rst_ctx *r)
         return EXIT_INVALID;
     }
     r->journaling = true;
-    cli_journal_entry e = cli_journal_entry_init(rst_clock(r), "start");
+    cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
     e.message = r->policy_path;
     if (cli_journal_write(&r->journal, &e, err, sizeof err) != 0) {
         fprintf(stderr, "snapkeep: restore: %s\n", err);
@@ -494,11 +493,11 @@ static void remove_failed(rst_ctx *r)
     if (from == NULL || !enf_same_id(from, r->snap->id))
         return;
     az_op del = { .kind = AZ_OP_DELETE_DISK, .id = r->target };
-    if (cli_recover_journal(&r->journal, &r->log, rst_clock(r), "delete-disk", r->p->name,
+    if (cli_recover_journal(&r->journal, &r->log, cli_now(), "delete-disk", r->p->name,
                             r->source, r->target, NULL) != 0)
         return;
     az_run_ops(r->client, &del, 1, NULL, NULL);
-    cli_recover_journal(&r->journal, &r->log, rst_clock(r), "delete-disk", r->p->name,
+    cli_recover_journal(&r->journal, &r->log, cli_now(), "delete-disk", r->p->name,
                         r->source, r->target, &del);
     if (del.status == AZ_OP_DONE)
         fprintf(stderr, "snapkeep: restore: removed the failed disk %s\n", r->target);
@@ -515,13 +514,13 @@ static int create(rst_ctx *r)
     az_op op = { .kind = AZ_OP_CREATE_DISK, .id = r->target, .location = r->location,
                  .source_id = r->snap->id, .sku = r->use_sku, .zone = r->use_zone,
                  .tags = tags, .ntags = (uint32_t)r->ntags + 1 };
-    if (cli_recover_journal(&r->journal, &r->log, rst_clock(r), "create-disk", r->p->name,
+    if (cli_recover_journal(&r->journal, &r->log, cli_now(), "create-disk", r->p->name,
                             r->source, r->target, NULL) != 0)
         return EXIT_INVALID;
     if (!r->json)
         fprintf(stderr, "snapkeep: restore: creating %s from %s\n", r->target, r->snap->name);
     az_run_ops(r->client, &op, 1, NULL, NULL);
-    cli_recover_journal(&r->journal, &r->log, rst_clock(r), "create-disk", r->p->name,
+    cli_recover_journal(&r->journal, &r->log, cli_now(), "create-disk", r->p->name,
                         r->source, r->target, &op);
     int rc = EXIT_OK;
     if (op.status != AZ_OP_DONE) {
@@ -568,7 +567,7 @@ static int rst_run(rst_ctx *r)
         rc = create(r);
     if (r->journaling) {
         char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(rst_clock(r), "end");
+        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
         e.exit_code = rc;
         if (cli_journal_write(&r->journal, &e, jerr, sizeof jerr) != 0)
             fprintf(stderr, "snapkeep: restore: %s\n", jerr);

@@ -146,4 +146,5 @@ assert sum(1 for l in lines if l.get("event") == "end") == sum(1 for l in lines 
 EOF
 t_exit "usage: two snapshot choices (exit 2)" 2 sk --latest --at 2026-11-21T00:00:00Z --to x
 t_exit "usage: no --to (exit 2)" 2 sk --latest
+t_exit "usage: --tag cannot replace snapkeep-restored-from (exit 2)" 2 sk --latest --to x --tag Snapkeep-Restored-From=y
 t_done

@@ -413,6 +413,37 @@ static void test_oracle_lord_howe(void **state)
         fail_msg("%d plans differ from the libc oracle", bad);
 }
 
+/* Past the explicit transitions of the TZif file (2037): the POSIX rule
+ * at its end, "CET-1CEST,M3.5.0,M10.5.0/3", decides. */
+static void test_oracle_paris_2040(void **state)
+{
+    (void)state;
+    rng_state = 0x5eed0004;
+    set_tz("Europe/Paris");
+    const sk_time changes[] = { tb_time("2040-03-25T01:00Z"), tb_time("2040-10-28T01:00Z") };
+    lc_world w = lc_make_world("Europe/Paris", changes, 2);
+    int bad = lc_sweep(&w, changes, 2);
+    lc_free_world(&w);
+    if (bad)
+        fail_msg("%d plans differ from the libc oracle", bad);
+}
+
+/* Santiago changes at local midnight: on 2026-09-06 the day starts at
+ * 01:00 (00:00 does not exist), on 2026-04-04 the hour before midnight
+ * happens twice. */
+static void test_oracle_santiago(void **state)
+{
+    (void)state;
+    rng_state = 0x5eed0005;
+    set_tz("America/Santiago");
+    const sk_time changes[] = { tb_time("2026-04-05T03:00Z"), tb_time("2026-09-06T04:00Z") };
+    lc_world w = lc_make_world("America/Santiago", changes, 2);
+    int bad = lc_sweep(&w, changes, 2);
+    lc_free_world(&w);
+    if (bad)
+        fail_msg("%d plans differ from the libc oracle", bad);
+}
+
 /* The oracle itself must see the changes where the test says they are,
  * or the sweep above would test nothing in particular. */
 static void test_oracle_sees_the_changes(void **state)
@@ -431,6 +462,13 @@ static void test_oracle_sees_the_changes(void **state)
     assert_int_equal(lc_gmtoff(tb_time("2026-04-04T15:00Z") / USEC - 1), 39600);
     assert_int_equal(lc_gmtoff(tb_time("2026-04-04T15:00Z") / USEC), 37800);
     assert_int_equal(lc_gmtoff(tb_time("2026-10-03T15:30Z") / USEC), 39600);
+    set_tz("America/Santiago");
+    assert_int_equal(lc_gmtoff(tb_time("2026-04-05T03:00Z") / USEC - 1), -3 * 3600);
+    assert_int_equal(lc_gmtoff(tb_time("2026-04-05T03:00Z") / USEC), -4 * 3600);
+    assert_int_equal(lc_gmtoff(tb_time("2026-09-06T04:00Z") / USEC), -3 * 3600);
+    set_tz("Europe/Paris");
+    assert_int_equal(lc_gmtoff(tb_time("2040-10-28T01:00Z") / USEC - 1), 7200);
+    assert_int_equal(lc_gmtoff(tb_time("2040-10-28T01:00Z") / USEC), 3600);
 }
 
 /* ==== 2. targeted cases ==== */
@@ -871,6 +909,8 @@ int main(void)
         cmocka_unit_test(test_oracle_sees_the_changes),
         cmocka_unit_test(test_oracle_paris),
         cmocka_unit_test(test_oracle_lord_howe),
+        cmocka_unit_test(test_oracle_paris_2040),
+        cmocka_unit_test(test_oracle_santiago),
         cmocka_unit_test(test_window_edges_to_the_microsecond),
         cmocka_unit_test(test_all_of_history),
         cmocka_unit_test(test_buckets_before_1970),

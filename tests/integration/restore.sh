@@ -57,6 +57,10 @@ for d in json.load(open(st))["disks"]:
 EOF
 }
 puts_to() { grep -c "\"method\": *\"PUT\".*disks/$1\"" "$AZ_LOG"; }
+# accepted_puts NAME: PUTs of a disk that ARM answered 2xx
+accepted_puts() {
+    python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) for r in [json.loads(l)] if r["method"] == "PUT" and r["path"].lower().endswith("/disks/" + sys.argv[2]) and 200 <= r["status"] < 300))' "$AZ_LOG" "$1"
+}
 
 t_exit "latest: exit 0" 0 sk --latest --to r-latest --tag env=dr
 cp "$T_TMP/out" "$D/latest.out"
@@ -131,6 +135,10 @@ t_check "failed creation: a failed disk was made, then removed" \
 az_faults '{"rules":[{"name":"denied","method":"PUT","path":"/disks/r-denied$","action":"status","status":403,"code":"AuthorizationFailed","message":"no write access"}]}'
 t_exit "refused creation (403): exit 4" 4 sk --latest --to r-denied
 t_check "refused creation: ARM's code" grep -q "AuthorizationFailed: no write access" "$T_TMP/err"
+az_faults '{"seed":3,"rules":[{"kind":"arm","every":3,"action":"throttle","retry_after":0},{"kind":"arm","probability":0.2,"action":"error","status":503},{"kind":"arm","every":7,"action":"drop"}]}'
+t_exit "rides through throttling, 503s and dropped connections" 0 sk --latest --to r-faults
+t_check "faults: one accepted PUT, from data1-c" \
+    test "$(accepted_puts r-faults) $(disk_field r-faults 'd["properties"]["creationData"]["sourceResourceId"]')" = "1 $SNAP/data1-c"
 az_faults '{"rules":[]}'
 
 J=$SD/journal.jsonl

@@ -216,6 +216,12 @@ void run_judge(run_ctx *r)
     for (size_t i = 0; i < r->npols; i++) {
         run_policy *rp = &r->pols[i];
         resolve_disks(r, rp);
+        if (rp->p->has_snapshot_every && rp->ndisks == 0 && !rp->failed) {
+            cli_log_field f[] = { { "policy", rp->p->name } };
+            cli_log_emit(&r->log, CLI_LOG_WARN, "no-disk", f, 1,
+                         "policy \"%s\" says `snapshot every` but selects no disk (`disk` or "
+                         "`disks tagged`): nothing is created for it", rp->p->name);
+        }
         for (size_t k = 0; k < rp->ndisks; k++) {
             run_disk *d = &rp->disks[k];
             d->newest = enf_newest_owned(rp->p, r->before, d->id, r->now);

@@ -500,6 +500,9 @@ static void drl_run(drl_ctx *d)
             d->azure_failed = true;
             return;
         }
+        if (dp->ndisks == 0)
+            cli_log_emit(&d->log, CLI_LOG_WARN, "empty", NULL, 0, "policy \"%s\" governs no "
+                         "disk with snapshots: nothing to drill", dp->p->name);
         for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++)
             drill_disk(d, dp, &dp->disks[k]);
     }
@@ -682,9 +685,10 @@ static void drl_report(drl_ctx *d, int rc)
 
 /* ---- metrics ---- */
 
+/* A drill that restored nothing proves nothing: no success to record. */
 static bool policy_ok(const drl_policy *dp)
 {
-    if (dp->left.nfailed > 0)
+    if (dp->left.nfailed > 0 || dp->ndisks == 0)
         return false;
     for (size_t k = 0; k < dp->ndisks; k++) {
         if (!dp->disks[k].drilled || !dp->disks[k].restorable)

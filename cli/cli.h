@@ -25,6 +25,8 @@ int cmd_drill(int argc, char **argv);
 /* Prints a command's usage (from the help table) to f. */
 void cli_usage(const char *command, FILE *f);
 
+/* Prints every diagnostic to stderr (warnings too unless quiet). */
+void cli_print_diags(const pol_diags *diags, bool quiet);
 /* Parses and compiles a policy file, printing every diagnostic to stderr
  * (warnings too unless quiet). NULL when the file has errors. */
 pol_file *cli_load_policy(const char *path, bool quiet);

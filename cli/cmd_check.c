@@ -1,7 +1,6 @@
 /* snapkeep check [-q] FILE...: every file parsed and compiled, every
  * diagnostic printed; exit 0 only when all are valid. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -19,15 +18,7 @@ static bool check_one(const char *path, bool quiet)
 {
     pol_diags diags = { 0 };
     pol_file *f = pol_parse_file(path, &diags);
-    for (size_t i = 0; i < diags.n; i++) {
-        if (quiet && diags.items[i].level == POL_WARNING)
-            continue;
-        char *text = pol_diag_render(&diags.items[i]);
-        if (text != NULL) {
-            fputs(text, stderr);
-            free(text);
-        }
-    }
+    cli_print_diags(&diags, quiet);
     if (f != NULL && !quiet) {
         size_t np = f->npolicies, nr = count_rules(f);
         printf("%s: ok (%zu polic%s, %zu rule%s", path, np, np == 1 ? "y" : "ies",

@@ -7,19 +7,24 @@
 
 #include "cli/cli.h"
 
-pol_file *cli_load_policy(const char *path, bool quiet)
+void cli_print_diags(const pol_diags *diags, bool quiet)
 {
-    pol_diags diags = {0};
-    pol_file *f = pol_parse_file(path, &diags);
-    for (size_t i = 0; i < diags.n; i++) {
-        if (quiet && diags.items[i].level == POL_WARNING)
+    for (size_t i = 0; i < diags->n; i++) {
+        if (quiet && diags->items[i].level == POL_WARNING)
             continue;
-        char *text = pol_diag_render(&diags.items[i]);
+        char *text = pol_diag_render(&diags->items[i]);
         if (text != NULL) {
             fputs(text, stderr);
             free(text);
         }
     }
+}
+
+pol_file *cli_load_policy(const char *path, bool quiet)
+{
+    pol_diags diags = {0};
+    pol_file *f = pol_parse_file(path, &diags);
+    cli_print_diags(&diags, quiet);
     pol_diags_free(&diags);
     return f;
 }

@@ -13,6 +13,7 @@ snapkeep's code, plus seeding, state reading and a multi-day driver.
 import datetime
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -161,8 +162,10 @@ def cmd_days(snapkeep, policy, state, clock, statedir, ca, t0, runs, mode="stead
     exactly what the model keeps of (before + the one new snapshot)."""
     t0, runs, faulty = parse_time(t0), int(runs), mode == "faulty"
     deletions, exits = [], []
+    rng = random.Random(11)
     for n in range(runs):
-        now = t0 + n * H
+        # "jitter": a timer's late start, 0 to 4 min, whole seconds
+        now = t0 + n * H + (rng.randrange(0, 241) * SEC if mode == "jitter" else 0)
         rc, err, before, after = one_run(snapkeep, policy, state, clock, statedir, ca, now)
         problems, deleted = check_run(rc, before, after, now, faulty)
         if problems:
@@ -175,7 +178,7 @@ def cmd_days(snapkeep, policy, state, clock, statedir, ca, t0, runs, mode="stead
     print("runs %d, exits %s, final count %d, deletions per run in the second half: "
           "max %d, mean %.2f" % (runs, sorted(set(exits)), count, max(late),
                                  sum(late) / len(late)))
-    return 0 if faulty or 44 <= count <= 46 else 1
+    return 0 if mode != "steady" or 44 <= count <= 46 else 1
 
 
 def cmd_promcheck(path):

@@ -3,7 +3,10 @@
 # pages, the same complete answer under throttling, 5xx and dropped
 # connections, a failing page as exit 3 with no output, a 401 refreshed,
 # scope and de-duplication.
+# shellcheck disable=SC2317  # helpers run through t_exit and t_check
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=azure_lib.sh
 . "$(dirname "$0")/azure_lib.sh"
 
 D=$T_TMP/srv

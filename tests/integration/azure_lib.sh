@@ -3,6 +3,7 @@
 # tests/arm/serve per test (port 0, temporary directories, killed on exit),
 # and the environment snapkeep needs to reach it. Sourced after tests/lib.sh;
 # run on its own it does nothing.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this
 [ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
 
 AZ_SUB=aaaaaaaa-0000-4000-8000-000000000001
@@ -52,8 +53,8 @@ az_start() {
         --log "$AZ_LOG" --faults "$AZ_FAULTS" --no-fsync "$@" >"$dir/serve.out" 2>"$dir/serve.err" &
     local pid=$!
     t_cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
-    local i
-    for i in $(seq 1 200); do
+    local _
+    for _ in $(seq 1 200); do
         grep -q '^ready ' "$dir/serve.out" 2>/dev/null && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1

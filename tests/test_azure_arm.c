@@ -565,6 +565,25 @@ static void test_create_snapshot_lro(void **state)
     az_client_free(c);
 }
 
+/* Monitor URLs of 4 KB are polled as given. */
+static void test_long_monitor_url(void **state)
+{
+    (void)state;
+    az_client *c = fake_client(NULL, 0);
+    static char url[4200];
+    int n = snprintf(url, sizeof url, ARM "/subscriptions/sub1/providers/Microsoft.Compute/"
+                     "locations/westeurope/DiskOperations/op?api-version=2025-01-02&t=");
+    memset(url + n, 'x', 4096 - (size_t)n);
+    url[4096] = '\0';
+    fake_answer_add((fake_answer){ 202, NULL, url, NULL, "0", NULL });
+    fake_answer_add((fake_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, NULL });
+    az_op op = { .kind = AZ_OP_DELETE_SNAPSHOT, .id = SNAP_ID };
+    assert_int_equal(az_run_ops(c, &op, 1, NULL, NULL), 0);
+    assert_int_equal(strlen(F.reqs[1].url), 4096);
+    assert_string_equal(F.reqs[1].url, url);
+    az_client_free(c);
+}
+
 static void test_create_disk_and_failures(void **state)
 {
     (void)state;
@@ -711,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_delete_outcomes),
         cmocka_unit_test(test_lost_writes_reconciled),
         cmocka_unit_test(test_create_snapshot_lro),
+        cmocka_unit_test(test_long_monitor_url),
         cmocka_unit_test(test_create_disk_and_failures),
         cmocka_unit_test(test_lro_deadline),
         cmocka_unit_test(test_many_ops),

@@ -4,10 +4,8 @@
 # metrics file, a failed restore (injected) cleaned up with exit 4, a
 # SIGTERM mid-drill cleaned up before exit, and a drill killed with -9
 # whose leftovers the next drill removes, names, and still exits 0.
-# shellcheck disable=SC2016,SC2317 # bash -c snippets take "$1"; helpers run through t_exit
-# shellcheck source=../lib.sh
+# shellcheck disable=SC1091,SC2016,SC2317 # sourced helpers; bash -c snippets take "$1"; helpers run through t_exit
 . "$(dirname "$0")/../lib.sh"
-# shellcheck source=azure_lib.sh
 . "$(dirname "$0")/azure_lib.sh"
 
 D=$T_TMP/drill

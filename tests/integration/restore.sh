@@ -4,10 +4,8 @@
 # region, SKU, zone and tags as the server stores them; refusal to
 # overwrite; a failed creation (injected) with ARM's code and exit 4;
 # --dry-run and --format json; the journal.
-# shellcheck disable=SC2016,SC2317 # bash -c snippets take "$1"; helpers run through t_exit
-# shellcheck source=../lib.sh
+# shellcheck disable=SC1091,SC2016,SC2317 # sourced helpers; bash -c snippets take "$1"; helpers run through t_exit
 . "$(dirname "$0")/../lib.sh"
-# shellcheck source=azure_lib.sh
 . "$(dirname "$0")/azure_lib.sh"
 
 D=$T_TMP/restore

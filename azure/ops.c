@@ -363,6 +363,17 @@ static bool ops_room(void *ctx)
            (b->next < b->n && b->active < (size_t)az_client_parallel(b->c));
 }
 
+/* The executor ran dry while operations were under way: a state machine
+ * lost its request. Fail them rather than spin. */
+static void ops_orphans(ops_batch *b)
+{
+    az_error e;
+    az_error_set(&e, "InternalError", "the operation lost track of its request");
+    for (size_t i = 0; i < b->next; i++)
+        if (b->runs[i].state != ST_END && b->runs[i].op->status == AZ_OP_PENDING)
+            ops_fail(&b->runs[i], &e);
+}
+
 size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
                   void (*on_done)(void *ctx, az_op *op), void *ctx)
 {
@@ -386,8 +397,11 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
             b.active++;
             ops_start(r);
         }
-        if (b.finished < nops)
+        if (b.finished < nops) {
             az_exec_run(c, ops_room, &b);
+            if (!ops_room(&b))
+                ops_orphans(&b);
+        }
     }
     for (size_t i = 0; i < nops; i++) {
         az_call_reset(&b.runs[i].call);

@@ -265,6 +265,40 @@ t_exit "a disk outside the policy's resource group: exit 4" 4 sk_run "$S/oos.pol
 t_check "outside the scope: refused with a reason, nothing created" \
     bash -c 'grep -q "outside the policy" "$1" && python3 "$2" "$3"' _ "$T_TMP/err" "$S/check.py" "$AZ_STATE"
 
+# 12b. two policies in one file, one per disk: each snapshots its own disk,
+# prunes only its own snapshots, and max-delete counts per policy
+scenario two
+cat >"$S/two.policy" <<EOF
+timezone "UTC"
+subscription "$AZ_SUB"
+resource-group "$RUN_RG"
+snapshot every 1h
+max-delete 2
+policy "dss-datadir" {
+    disk "dss-data"
+    keep-all 24h, every 12h to 7d, daily to 15d
+    last 3
+    tagged "legal-hold"
+}
+policy "other" {
+    disk "dss-other"
+    keep-all 12h
+}
+EOF
+t_exit "two policies: exit 0" 0 sk_run "$S/two.policy" "$NOW" --metrics-file "$S/m.prom"
+after
+t_check "two policies: dss-datadir deleted its two oldest prunable (max-delete 2 each)" \
+    test "$(gone | tr '\n' ' ')" = "dss-data-20261119T190000Z dss-data-20261119T200000Z "
+t_check "two policies: the foreign-tagged snapshot on dss-data stays" has foreign-old
+run_names dss-other >"$S/other"
+t_check "two policies: each disk got its snapshot" \
+    bash -c 'grep -qx "$1" "$2" && grep -qx dss-other-20261121T000000Z "$3"' _ "$NEW" "$S/all" "$S/other"
+t_check "two policies: a dss-other snapshot tagged for dss-datadir: neither deletes it" \
+    grep -qx other-disk-old "$S/other"
+t_check "two policies: metrics per policy" \
+    bash -c 'grep -q "snapkeep_snapshots{policy=\"other\",state=\"created\"} 1" "$1" &&
+             grep -q "snapkeep_newest_snapshot_age_seconds{disk=\"dss-other\",policy=\"other\"}" "$1"' _ "$S/m.prom"
+
 # 13. on a terminal, a progress line for a long batch (21 deletes), wiped
 # before each log line; never in a log file
 run_seed "$T_TMP/tty.json" 2026-11-20T23:00:00Z 48

@@ -14,25 +14,48 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     { "check", cmd_check, "check [-q] FILE...",
       "validate policy files; every error located, with a caret" },
-    { "explain", cmd_explain, "explain [--cadence D] [--format text|json] FILE",
+    { "explain", cmd_explain, "explain FILE [--cadence D] [--format text|json]",
       "the policy in plain words, steady-state count, worst gaps" },
     { "plan", cmd_plan,
-      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [AZURE OPTIONS]",
+      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--output FILE]\n"
+      "                     [--colour auto|always|never] [AZURE OPTIONS]",
       "dry run: what would be kept and pruned, and why" },
     { "simulate", cmd_simulate,
-      "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N] [--format text|json|svg]",
+      "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N]\n"
+      "                     [--start T] [--policy NAME] [--format text|json|svg]",
       "replay creation and pruning on a virtual clock" },
     { "inventory", cmd_inventory, "inventory FILE [--format json] [AZURE OPTIONS]",
       "the live snapshot inventory the policies govern (ARM JSON)" },
-    { "run", cmd_run, "run FILE [--dry-run] [--now T] [--state-dir DIR] [AZURE OPTIONS]",
+    { "run", cmd_run,
+      "run FILE [--dry-run] [--now T] [--state-dir DIR] [--max-delete N] [--allow-stale]\n"
+      "                     [--log-format text|json] [--metrics-file FILE] [AZURE OPTIONS]",
       "scheduled enforcement: create what is due, prune, safely" },
     { "restore", cmd_restore,
-      "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK [AZURE OPTIONS]",
+      "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
+      "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
+      "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
+      "                     [AZURE OPTIONS]",
       "create a managed disk from a snapshot" },
-    { "drill", cmd_drill, "drill FILE [--sample N] [AZURE OPTIONS]",
+    { "drill", cmd_drill,
+      "drill FILE [--sample N] [--seed S] [--now T] [--policy NAME] [--state-dir DIR]\n"
+      "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
+      "                     [AZURE OPTIONS]",
       "rehearse recovery: restore, time and clean up" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char azure_options_help[] =
+    "\nAZURE OPTIONS:\n"
+    "  --subscription ID       subscription when the policy names none (AZURE_SUBSCRIPTION_ID)\n"
+    "  --auth KIND             secret, workload, msi or cli (default: the first that works)\n"
+    "  --cloud NAME            AzureCloud, AzureUSGovernment or AzureChinaCloud\n"
+    "  --arm-endpoint URL      where ARM requests go (SNAPKEEP_ARM_ENDPOINT)\n"
+    "  --arm-audience URI      token audience, when it differs from the cloud's\n"
+    "  --authority-host URL    Entra ID host (AZURE_AUTHORITY_HOST)\n"
+    "  --ca-file FILE          extra CA certificates (TLS is always verified)\n"
+    "  --parallel N            operations in flight at once\n"
+    "  --timeout SECONDS       per request attempt\n"
+    "  --verbose               log each request (never a token or secret)\n";
 
 static const cli_command *find_command(const char *name)
 {
@@ -87,8 +110,10 @@ int cli_main(int argc, char **argv)
             fprintf(stderr, "snapkeep: help: unknown command '%s'\n", argv[2]);
             return EXIT_USAGE;
         }
-        printf("usage: snapkeep %s\n\n%s.\nSee snapkeep(1) for every option.\n",
-               c->usage, c->summary);
+        printf("usage: snapkeep %s\n\n%s.\n", c->usage, c->summary);
+        if (strstr(c->usage, "AZURE OPTIONS") != NULL)
+            fputs(azure_options_help, stdout);
+        puts("See snapkeep(1) for every option.");
         return EXIT_OK;
     }
     const cli_command *c = find_command(first);

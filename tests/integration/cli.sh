@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The command-line surface shared by every command: help, version, usage errors.
+# shellcheck disable=SC2016 # the inner script reads its own $0 and $c
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 t_exit "--help: exit 0" 0 "$SNAPKEEP" --help

@@ -4,10 +4,17 @@
  *
  * Outline: number the source disks; decide for each snapshot and policy
  * whether the policy governs and owns it; lay the owned snapshots out by
- * group (policy, source disk); evaluate each group (future, newest, tiers,
- * counts, tags), every keep appending a reason to one pool; finally give
- * each snapshot its reasons, sorted by policy then rule. A snapshot is kept
- * exactly when it has a reason: nothing is pruned by default of a check. */
+ * group (policy, source disk); evaluate each group (future, not a backup,
+ * newest, tiers, counts, tags), every keep appending a reason to one pool;
+ * finally give each snapshot its reasons, sorted by policy then rule. A
+ * snapshot is kept exactly when it has a reason: nothing is pruned by
+ * default of a check.
+ *
+ * Only backups (eng_snapshot_is_backup) take part in the rules. A failed
+ * or unfinished snapshot counted as one could fill `last 3`, stand for a
+ * tier bucket or take `newest`, and the good snapshots it displaced would
+ * be pruned; so the rules never see it, and it is kept (a run refuses to
+ * delete it anyway) with a reason saying why. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,20 +211,47 @@ static int ev_cuts(ev_run *run)
     return 0;
 }
 
-static void ev_tagged(const ev_group_ctx *g)
+/* The `tagged` rules of policy pidx that snapshot `snap` matches. */
+static void ev_tagged_one(ev_pool *pool, const pol_policy *p, size_t pidx,
+                          const inv_inventory *inv, uint32_t snap)
 {
-    const pol_policy *p = g->p;
+    const inv_snapshot *s = &inv->snapshots[snap];
     for (size_t ridx = 0; ridx < p->nrules; ridx++) {
         const pol_rule *r = &p->rules[ridx];
-        if (r->kind != POL_TAGGED)
+        if (r->kind != POL_TAGGED || !pol_tags_match(r->tags, r->ntags, s->tags, s->ntags))
             continue;
         eng_reason why = { .kind = ENG_R_RULE, .policy = p, .rule = r };
-        for (size_t i = 0; i < g->m; i++) {
-            const inv_snapshot *s = &g->inv->snapshots[g->items[i].snap];
-            if (pol_tags_match(r->tags, r->ntags, s->tags, s->ntags))
-                ev_emit(g->pool, g->items[i].snap, ev_order(g->pidx, ridx), &why);
-        }
+        ev_emit(pool, snap, ev_order(pidx, ridx), &why);
     }
+}
+
+static void ev_tagged(const ev_group_ctx *g)
+{
+    for (size_t i = 0; i < g->m; i++)
+        ev_tagged_one(g->pool, g->p, g->pidx, g->inv, g->items[i].snap);
+}
+
+/* A snapshot the rules must not see: future-dated, or not a backup. The
+ * reasons it is kept are emitted here; returns whether it was set aside. */
+static bool ev_set_aside(ev_run *run, const eng_group *grp, size_t pidx, uint32_t snap,
+                         sk_time t)
+{
+    const inv_snapshot *s = &run->inv->snapshots[snap];
+    bool future = t > run->now, backup = eng_snapshot_is_backup(s);
+    if (future) {
+        eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };
+        ev_emit(&run->pool, snap, ev_order(pidx, 0), &r);
+    }
+    if (!backup) {
+        eng_reason r = { .kind = eng_snapshot_failed(s) ? ENG_R_FAILED : ENG_R_IN_PROGRESS,
+                         .policy = grp->policy, .state = s->provisioning_state };
+        ev_emit(&run->pool, snap, ev_order(pidx, 0), &r);
+        /* A hold tag on it is worth showing; a future one is ignored by
+         * every rule, tags included, as before. */
+        if (!future)
+            ev_tagged_one(&run->pool, grp->policy, pidx, run->inv, snap);
+    }
+    return future || !backup;
 }
 
 /* Scratch sized for the largest group, reused by every group. */
@@ -232,14 +266,9 @@ static void ev_one_group(ev_run *run, size_t gi, const ev_item *all, size_t n,
 {
     eng_group *grp = &run->plan->groups[gi];
     size_t pidx = run->gpidx[gi], m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (all[i].t > run->now) {
-            eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };
-            ev_emit(&run->pool, all[i].snap, ev_order(pidx, 0), &r);
-        } else {
+    for (size_t i = 0; i < n; i++)
+        if (!ev_set_aside(run, grp, pidx, all[i].snap, all[i].t))
             sc->items[m++] = all[i];
-        }
-    }
     grp->nsnapshots = n;
     if (m == 0)
         return;
@@ -382,6 +411,8 @@ static void ev_decide(ev_run *run)
         plan->nprune += d->action == ENG_PRUNE;
         plan->nunmanaged += d->unmanaged;
         plan->nfuture += d->future;
+        plan->nfailed += d->failed;
+        plan->ninprogress += d->in_progress;
     }
     for (size_t i = 0; i < plan->ndecisions; i++) {
         if (run->gof[i] == EV_NONE)
@@ -399,6 +430,25 @@ static void ev_decide(ev_run *run)
         else
             g->nprune++;
     }
+}
+
+/* One per failed snapshot a policy owns: it holds no backup, the run will
+ * not delete it, and it counts against the subscription's snapshot quota
+ * until someone does. Unmanaged ones are none of snapkeep's business. */
+static int ev_failed_notes(eng_plan *plan)
+{
+    char msg[512];
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        const eng_decision *d = &plan->decisions[i];
+        if (!d->failed || d->unmanaged)
+            continue;
+        snprintf(msg, sizeof msg, "snapshot \"%s\" has provisioningState %s: it is not "
+                 "a backup, is kept, and is ignored by every rule; delete it by hand",
+                 d->snap->name ? d->snap->name : "?", d->snap->provisioning_state);
+        if (ev_note(plan, d->policy, d->snap, msg) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int ev_notes(ev_run *run)
@@ -425,7 +475,7 @@ static int ev_notes(ev_run *run)
         if (ev_note(plan, d->policy, d->snap, msg) != 0)
             return -1;
     }
-    return 0;
+    return ev_failed_notes(plan);
 }
 
 static int ev_check_policies(const pol_policy *const *pol, size_t npol, char *err, size_t errlen)
@@ -473,7 +523,10 @@ static int ev_setup(ev_run *run)
     plan->ndecisions = n;
     for (size_t i = 0; i < n; i++) {
         plan->decisions[i].snap = &run->inv->snapshots[i];
-        plan->decisions[i].future = run->inv->snapshots[i].created > run->now;
+        const inv_snapshot *s = &run->inv->snapshots[i];
+        plan->decisions[i].future = s->created > run->now;
+        plan->decisions[i].failed = !eng_snapshot_is_backup(s) && eng_snapshot_failed(s);
+        plan->decisions[i].in_progress = !eng_snapshot_is_backup(s) && !eng_snapshot_failed(s);
     }
     return 0;
 }

@@ -19,7 +19,11 @@ typedef enum eng_reason_kind {
     ENG_R_NEWEST,       /* newest snapshot of its group */
     ENG_R_FUTURE,       /* dated in the future: kept, warned about */
     ENG_R_UNMANAGED,    /* no policy governs it */
-    ENG_R_NOT_OWNED     /* in a policy's scope but without its ownership tag */
+    ENG_R_NOT_OWNED,    /* in a policy's scope but without its ownership tag */
+    ENG_R_IN_PROGRESS,  /* provisioningState neither Succeeded nor Failed/Canceled
+                           (Creating, Updating, ...): not yet a backup, kept */
+    ENG_R_FAILED        /* provisioningState Failed or Canceled: not a backup,
+                           kept (a run never deletes it), warned about */
 } eng_reason_kind;
 
 typedef struct eng_reason {
@@ -32,12 +36,17 @@ typedef struct eng_reason {
     bool oldest;                /* count rules: kept as the walk's last snapshot */
     const char *owner_tag;      /* ENG_R_NOT_OWNED: the snapshot's POL_OWNER_TAG
                                    value, NULL when it has none */
+    const char *state;          /* ENG_R_IN_PROGRESS, ENG_R_FAILED: the snapshot's
+                                   provisioningState */
 } eng_reason;
 
 typedef struct eng_decision {
     const inv_snapshot *snap;
     eng_action action;
     bool future, unmanaged, newest;
+    bool failed, in_progress;   /* not a backup (eng_snapshot_is_backup): its
+                                   provisioningState is Failed/Canceled, or
+                                   another state than Succeeded */
     const pol_policy *policy;   /* first policy that keeps it; pruned: the first
                                    that owns it; unmanaged: the first that
                                    governs it; NULL if none */
@@ -56,7 +65,7 @@ typedef struct eng_group {
     const pol_policy *policy;
     const char *source_id;      /* as first seen; NULL: snapshots with no source */
     size_t nsnapshots, nkeep, nprune;
-    sk_time newest;             /* newest non-future snapshot, SK_TIME_MIN if none */
+    sk_time newest;             /* newest non-future backup, SK_TIME_MIN if none */
 } eng_group;
 
 typedef struct eng_note {       /* a warning for the report */
@@ -74,8 +83,19 @@ typedef struct eng_plan {
     eng_note *notes;
     size_t nnotes;
     size_t nkeep, nprune, nunmanaged, nfuture;
+    size_t nfailed, ninprogress;        /* decisions with failed / in_progress */
     void *priv;                 /* evaluator-owned storage */
 } eng_plan;
+
+/* Whether a snapshot is a backup the rules may count: its provisioningState
+ * is absent or empty (offline inventories without the field) or
+ * "Succeeded" (ASCII case-insensitive). The same rule as enforce.c's
+ * enf_snapshot_usable. A snapshot that is not a backup takes part in no
+ * rule (no tier, count, window, `newest`) and is kept: ENG_R_FAILED when
+ * its state is Failed or Canceled, else ENG_R_IN_PROGRESS. */
+bool eng_snapshot_is_backup(const inv_snapshot *s);
+/* Failed or Canceled (ASCII case-insensitive). */
+bool eng_snapshot_failed(const inv_snapshot *s);
 
 /* Evaluates every policy over the inventory at `now`. Returns 0, or -1 with
  * a message in err (out of memory; a policy without any rule or without a
@@ -83,9 +103,11 @@ typedef struct eng_plan {
  * policies and the inventory: free the plan first. A snapshot owned by some
  * policy is decided by its owners alone (kept if any keeps it); one that is
  * governed but owned by none is ENG_R_NOT_OWNED (one reason per governing
- * policy); one governed by none is ENG_R_UNMANAGED. Notes: one per
- * future-dated snapshot, one per policy whose `disks tagged` selectors
- * cannot match offline. */
+ * policy); one governed by none is ENG_R_UNMANAGED. An owned snapshot that
+ * is not a backup is kept with ENG_R_FAILED or ENG_R_IN_PROGRESS (and the
+ * reasons of any `tagged` rule it matches) and ignored by every other rule.
+ * Notes: one per future-dated snapshot, one per failed snapshot some policy
+ * owns, one per policy whose `disks tagged` selectors cannot match offline. */
 int eng_evaluate(const pol_policy *const *policies, size_t npolicies,
                  const inv_inventory *inv, sk_time now, eng_plan **out,
                  char *err, size_t errlen);
@@ -102,7 +124,9 @@ bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,
 /* One reason as report text (truncated to fit, always terminated when
  * n > 0; returns the length written), e.g.
  * "every 12h to 7d: bucket 2026-11-20T12:00Z (policies/dss-datadir.policy:6)",
- * "newest", "future: dated after now", "unmanaged: no policy governs it". */
+ * "newest", "future: dated after now", "unmanaged: no policy governs it",
+ * "in progress: provisioningState Updating, not yet a backup",
+ * "failed: provisioningState Failed, not a backup (delete it by hand)". */
 size_t eng_reason_format(const eng_reason *r, char *buf, size_t n);
 #define ENG_REASON_BUFSZ 512
 

@@ -4,7 +4,9 @@
  *   "daily 7: day 2026-11-19 (#3) (FILE:LINE)", "daily 7: oldest (FILE:LINE)"
  *   "last 3: #1 (FILE:LINE)", "within 2d (FILE:LINE)", "tagged \"k\" (FILE:LINE)"
  *   "newest", "future: dated after now", "unmanaged: no policy governs it",
- *   "unmanaged: not owned by policy \"X\" (no snapkeep-policy tag)" */
+ *   "unmanaged: not owned by policy \"X\" (no snapkeep-policy tag)",
+ *   "in progress: provisioningState Updating, not yet a backup",
+ *   "failed: provisioningState Failed, not a backup (delete it by hand)" */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,6 +117,14 @@ size_t eng_reason_format(const eng_reason *r, char *buf, size_t n)
             ev_put(&b, " (its %s tag is \"%s\")", POL_OWNER_TAG, r->owner_tag);
         else
             ev_put(&b, " (no %s tag)", POL_OWNER_TAG);
+        break;
+    case ENG_R_IN_PROGRESS:
+        ev_put(&b, "in progress: provisioningState %s, not yet a backup",
+               r->state != NULL ? r->state : "?");
+        break;
+    case ENG_R_FAILED:
+        ev_put(&b, "failed: provisioningState %s, not a backup (delete it by hand)",
+               r->state != NULL ? r->state : "?");
         break;
     }
     return b.len;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/enforce.h"
 #include "grammar/parse.h"
 #include "support/builders.h"
 
@@ -20,7 +21,8 @@
 
 /* One table case: an anonymous policy over one disk. Snapshots come from a
  * series (names "MM-DDTHH:MM") and/or an explicit list
- * "NAME@TIME[#KEY=VALUE]..." separated by spaces. */
+ * "NAME@TIME[!STATE][#KEY=VALUE]..." separated by spaces (STATE: the
+ * provisioningState, absent when there is no '!'). */
 typedef struct ev_case {
     const char *title;
     const char *zone;           /* NULL: UTC */
@@ -45,7 +47,12 @@ static void add_explicit(inv_inventory *inv, const char *list)
         char *hash = strchr(at + 1, '#');
         if (hash != NULL)
             *hash = '\0';
+        char *bang = strchr(at + 1, '!');
+        if (bang != NULL)
+            *bang = '\0';
         inv_snapshot *s = tb_snap(inv, w, D1, tb_time(at + 1));
+        if (bang != NULL)
+            tb_snap_state(inv, s, bang + 1);
         while (hash != NULL) {
             char *kv = hash + 1;
             hash = strchr(kv, '#');
@@ -291,6 +298,68 @@ static const ev_case other_cases[] = {
       "f@2026-11-21T00:00Z", "f", { "f => future: dated after now" } },
 };
 
+/* ---- snapshots that are not backups (provisioningState) ---- */
+
+#define FAILED_WHY(st) "failed: provisioningState " st ", not a backup (delete it by hand)"
+#define BUSY_WHY(st) "in progress: provisioningState " st ", not yet a backup"
+
+static const ev_case state_cases[] = {
+    /* Counted as backups, the three failed ones would fill `last 3` and
+     * a, b, c would be pruned: nothing good left. */
+    { "last 3 with the three newest Failed keeps three good ones",
+      NULL, "last 3", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "o@2026-11-20T05:00Z a@2026-11-20T06:00Z b@2026-11-20T07:00Z c@2026-11-20T08:00Z "
+      "x@2026-11-20T09:00Z!Failed y@2026-11-20T10:00Z!Failed z@2026-11-20T11:00Z!Failed",
+      "a b c x y z",
+      { "c => last 3: #1 (test.policy:1); newest", "a => last 3: #3 (test.policy:1)",
+        "z => " FAILED_WHY("Failed"), "o => " } },
+    /* Day 18: the failed f is the oldest, the good g must stand for the
+     * bucket; day 19: a canceled and a creating one before the good k. */
+    { "a failed snapshot is never the oldest of its bucket",
+      NULL, "daily to 3d", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "f@2026-11-18T01:00Z!Failed g@2026-11-18T02:00Z h@2026-11-18T03:00Z "
+      "i@2026-11-19T01:00Z!Canceled j@2026-11-19T05:00Z!Creating k@2026-11-19T06:00Z "
+      "n@2026-11-20T10:00Z",
+      "f g i j k n",
+      { "g => daily to 3d: bucket 2026-11-18 (test.policy:1)",
+        "k => daily to 3d: bucket 2026-11-19 (test.policy:1)",
+        "j => " BUSY_WHY("Creating"), "h => " } },
+    /* The newest backup is c (09:00): `within 2h` counts back from it, so
+     * the cut is 07:00 (a, exactly 2h older, is out). */
+    { "a failed newest takes neither `newest` nor the within reference",
+      NULL, "within 2h", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "a@2026-11-20T07:00Z b@2026-11-20T08:30Z c@2026-11-20T09:00Z z@2026-11-20T11:00Z!Failed",
+      "b c z",
+      { "c => within 2h (test.policy:1); newest", "b => within 2h (test.policy:1)",
+        "z => " FAILED_WHY("Failed"), "a => " } },
+    /* Succeeded in any case and an empty state are backups; anything else
+     * is not. */
+    { "state spellings",
+      NULL, "keep-all 1h", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "e@2026-11-20T07:00Z! a@2026-11-20T08:00Z!succeeded b@2026-11-20T09:00Z!Updating "
+      "c@2026-11-20T10:00Z!Pending d@2026-11-20T10:30Z!CANCELED",
+      "a b c d",
+      { "a => newest", "b => " BUSY_WHY("Updating"), "d => " FAILED_WHY("CANCELED"),
+        "e => " } },
+    { "a failed snapshot with a hold tag is kept, tagged too",
+      NULL, "last 1, tagged \"hold\"", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "a@2026-11-20T10:00Z f@2026-11-20T11:00Z!Failed#hold=1",
+      "a f",
+      { "f => " FAILED_WHY("Failed") "; tagged \"hold\" (test.policy:2)",
+        "a => last 1: #1 (test.policy:1); newest" } },
+    { "future and failed: both reasons",
+      NULL, "last 1", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "a@2026-11-20T11:00Z f@2026-11-21T00:00Z!Failed",
+      "a f",
+      { "f => future: dated after now; " FAILED_WHY("Failed"),
+        "a => last 1: #1 (test.policy:1); newest" } },
+    { "a disk with failed snapshots only: kept, no newest",
+      NULL, "last 1", "2026-11-20T12:00Z", NULL, NULL, 0,
+      "x@2026-11-20T10:00Z!Failed w@2026-11-20T09:00Z!Creating",
+      "x w",
+      { "x => " FAILED_WHY("Failed"), "w => " BUSY_WHY("Creating") } },
+};
+
 /* ---- time zones ---- */
 
 static const ev_case zone_cases[] = {
@@ -379,6 +448,82 @@ static void test_other_rules(void **state)
 {
     (void)state;
     test_table(other_cases, sizeof other_cases / sizeof other_cases[0]);
+}
+
+static void test_states(void **state)
+{
+    (void)state;
+    test_table(state_cases, sizeof state_cases / sizeof state_cases[0]);
+}
+
+/* The predicate, and that it agrees with the one `run` enforces: a plan
+ * must count exactly the snapshots a run would delete or protect. */
+static void test_backup_predicate(void **state)
+{
+    (void)state;
+    static const struct { const char *st; bool backup, failed; } cases[] = {
+        { NULL, true, false },        { "", true, false },
+        { "Succeeded", true, false }, { "SUCCEEDED", true, false },
+        { "succeeded", true, false }, { "Succeeded ", false, false },
+        { "Succeed", false, false },  { "Creating", false, false },
+        { "Updating", false, false }, { "Failed", false, true },
+        { "failed", false, true },    { "Canceled", false, true },
+        { "CANCELED", false, true },  { "Cancelled", false, false },
+    };
+    inv_inventory *inv = tb_inv();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        inv_snapshot *s = tb_snap(inv, "s", D1, 0);
+        tb_snap_state(inv, s, cases[i].st);
+        const char *st = cases[i].st ? cases[i].st : "(null)";
+        if (eng_snapshot_is_backup(s) != cases[i].backup)
+            fail_msg("%s: backup %d", st, !cases[i].backup);
+        if (eng_snapshot_is_backup(s) != enf_snapshot_usable(s))
+            fail_msg("%s: evaluator and enforcer disagree", st);
+        if (eng_snapshot_failed(s) != cases[i].failed)
+            fail_msg("%s: failed %d", st, !cases[i].failed);
+    }
+    inv_free(inv);
+}
+
+/* Flags, counts and notes: a note per failed snapshot a policy owns (the
+ * report's warning), none for in-progress ones or for unmanaged ones. */
+static void test_state_flags_and_notes(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("st", false, NULL);
+    tb_rules(p, "last 1");
+    tb_disk(p, "d1");
+    p->adopt_untagged = true;
+    inv_inventory *inv = tb_inv();
+    tb_snap(inv, "good", D1, tb_time("2026-11-20T09:00Z"));
+    tb_snap_state(inv, tb_snap(inv, "bad", D1, tb_time("2026-11-20T10:00Z")), "Failed");
+    tb_snap_state(inv, tb_snap(inv, "busy", D1, tb_time("2026-11-20T11:00Z")), "Updating");
+    tb_snap_state(inv, tb_snap(inv, "other", TB_DISK_ID("d2"), tb_time("2026-11-20T11:00Z")),
+                  "Failed");
+    eng_plan *plan = tb_eval(&p, 1, inv, tb_time("2026-11-20T12:00Z"));
+    assert_int_equal(plan->nkeep, 4);
+    assert_int_equal(plan->nprune, 0);
+    assert_int_equal(plan->nfailed, 2);
+    assert_int_equal(plan->ninprogress, 1);
+    assert_true(tb_find(plan, "bad")->failed);
+    assert_false(tb_find(plan, "bad")->in_progress);
+    assert_true(tb_find(plan, "busy")->in_progress);
+    assert_false(tb_find(plan, "busy")->failed);
+    assert_false(tb_find(plan, "good")->failed || tb_find(plan, "good")->in_progress);
+    assert_true(tb_find(plan, "good")->newest);
+    assert_false(tb_find(plan, "busy")->newest);
+    assert_true(tb_find(plan, "other")->unmanaged);
+    assert_int_equal(plan->ngroups, 1);
+    assert_int_equal(plan->groups[0].newest, tb_time("2026-11-20T09:00Z"));
+    assert_int_equal(plan->groups[0].nsnapshots, 3);
+    assert_int_equal(plan->nnotes, 1);
+    assert_ptr_equal(plan->notes[0].snap, &inv->snapshots[1]);
+    assert_ptr_equal(plan->notes[0].policy, p);
+    assert_non_null(strstr(plan->notes[0].message, "\"bad\""));
+    assert_non_null(strstr(plan->notes[0].message, "Failed"));
+    eng_plan_free(plan);
+    tb_policy_free(p);
+    inv_free(inv);
 }
 
 static void test_zones(void **state)
@@ -946,6 +1091,13 @@ static void test_reason_format(void **state)
     r = (eng_reason){ .kind = ENG_R_FUTURE, .policy = p };
     eng_reason_format(&r, buf, sizeof buf);
     assert_string_equal(buf, "future: dated after now");
+    r = (eng_reason){ .kind = ENG_R_IN_PROGRESS, .policy = p, .state = "Updating" };
+    eng_reason_format(&r, buf, sizeof buf);
+    assert_string_equal(buf, "in progress: provisioningState Updating, not yet a backup");
+    r = (eng_reason){ .kind = ENG_R_FAILED, .policy = p, .state = "Failed" };
+    eng_reason_format(&r, buf, sizeof buf);
+    assert_string_equal(buf, "failed: provisioningState Failed, not a backup "
+                             "(delete it by hand)");
     tb_policy_free(p);
 }
 
@@ -955,6 +1107,9 @@ int main(void)
         cmocka_unit_test(test_tiers),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_other_rules),
+        cmocka_unit_test(test_states),
+        cmocka_unit_test(test_backup_predicate),
+        cmocka_unit_test(test_state_flags_and_notes),
         cmocka_unit_test(test_zones),
         cmocka_unit_test(test_seed),
         cmocka_unit_test(test_seed_steady_state),

@@ -5,7 +5,7 @@
  *     straight from policy-language.md (quadratic, no sorting tricks, no
  *     shared walk). Hence every kept snapshot has a reason and every pruned
  *     snapshot is outside every rule.
- *  2. The newest non-future snapshot of every group is kept.
+ *  2. The newest non-future backup of every group is kept.
  *  3. Idempotence: evaluating again at the same `now` after applying the
  *     plan (removing what it prunes) prunes nothing. This holds for every
  *     rule family, restic counts included: a pruned snapshot was kept by no
@@ -23,7 +23,11 @@
  *     Month and year ends can (2026-03-31 minus 1mo is 03-03, 04-01 minus 1mo
  *     is 03-01: an older snapshot of the same month re-enters the window),
  *     so property 4 is checked for chains whose ends are in h/d/w, in UTC,
- *     Europe/Paris and America/New_York with runs on the hour. */
+ *     Europe/Paris and America/New_York with runs on the hour.
+ *  5. Snapshots that are not backups (provisioningState Failed, Canceled,
+ *     Creating, ...) are never pruned, and change nothing for the others:
+ *     evaluating the inventory without them gives every backup the same
+ *     action and the same reasons. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,7 +191,41 @@ typedef struct gen_snap {
     sk_time t;
     bool hold;
     int owner;          /* snapkeep-policy tag: 0 none, 1 "p0", 2 "p1", 3 "other" */
+    int state;          /* index into gen_states */
 } gen_snap;
+
+/* provisioningState values: absent, the backups' spellings, then the ones
+ * that are not backups (GEN_NOT_BACKUP onwards; GEN_FAILED onwards of
+ * those: failed). */
+static const char *const gen_states[] = { NULL, "Succeeded", "succeeded", "",
+                                          "Creating", "Updating", "Pending",
+                                          "Failed", "Canceled", "FAILED" };
+enum { GEN_NOT_BACKUP = 4, GEN_FAILED = 7, GEN_NSTATES = 10 };
+
+static bool gen_is_backup(const inv_snapshot *s)
+{
+    for (int i = GEN_NOT_BACKUP; i < GEN_NSTATES; i++)
+        if (s->provisioning_state != NULL && strcmp(s->provisioning_state, gen_states[i]) == 0)
+            return false;
+    return true;
+}
+
+static bool gen_is_failed(const inv_snapshot *s)
+{
+    for (int i = GEN_FAILED; i < GEN_NSTATES; i++)
+        if (s->provisioning_state != NULL && strcmp(s->provisioning_state, gen_states[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Mostly backups; some runs have many failures in a row (a broken
+ * snapshot job), most a few scattered ones. */
+static int gen_state(rng *r, int bad_percent)
+{
+    if (chance(r, bad_percent))
+        return (int)rnd_in(r, GEN_NOT_BACKUP, GEN_NSTATES - 1);
+    return (int)rnd_in(r, 0, GEN_NOT_BACKUP - 1);
+}
 
 /* Cadence, jitter, gaps, equal times, future snapshots, shuffled order;
  * sometimes one big group, so the radix sort path runs. */
@@ -199,6 +237,7 @@ static size_t gen_snaps(rng *r, gen_snap *out, size_t cap, sk_time *now)
     int ndisks = (int)rnd_in(r, 1, 3);
     size_t n = 0;
     bool big = chance(r, 5);
+    int bad = chance(r, 30) ? 0 : chance(r, 20) ? 60 : 12;
     for (int d = 0; d <= ndisks; d++) {
         bool nosource = d == ndisks;
         if (nosource && !chance(r, 30))
@@ -220,6 +259,7 @@ static size_t gen_snaps(rng *r, gen_snap *out, size_t cap, sk_time *now)
                        (chance(r, 3) ? rnd_in(r, 1, 10) * cadence : 0);
             s->hold = chance(r, 5);
             s->owner = chance(r, 60) ? 1 + (int)rnd_in(r, 0, 1) : (int)(rnd_in(r, 0, 1) * 3);
+            s->state = gen_state(r, bad);
             t += cadence;
         }
     }
@@ -245,6 +285,7 @@ static inv_inventory *make_inv(const gen_snap *g, size_t n, const bool *drop)
         static const char *const owners[] = { NULL, "p0", "p1", "other" };
         if (g[i].owner != 0)
             tb_snap_tag(inv, s, POL_OWNER_TAG, owners[g[i].owner]);
+        tb_snap_state(inv, s, gen_states[g[i].state]);
     }
     return inv;
 }
@@ -254,7 +295,7 @@ static inv_inventory *make_inv(const gen_snap *g, size_t n, const bool *drop)
 typedef struct ref_reason {
     eng_reason_kind kind;
     size_t pidx;
-    long rule;              /* index, -1 for newest/future */
+    long rule;              /* index, -1 for newest/future/failed/in progress */
     bool has_bucket;
     int64_t bucket, ordinal;
     bool oldest;
@@ -415,6 +456,17 @@ static bool ref_owns(const pol_policy *p, const inv_snapshot *s)
     return p->anonymous || (tag ? strcmp(tag, p->name) == 0 : p->adopt_untagged);
 }
 
+/* A snapshot that is not a backup still gets the reasons of the `tagged`
+ * rules it matches (it is kept anyway). */
+static void ref_held(const pol_policy *p, size_t pidx, const inv_snapshot *s, size_t j,
+                     ref_plan *rp)
+{
+    for (size_t k = 0; k < p->nrules; k++)
+        if (p->rules[k].kind == POL_TAGGED &&
+            pol_tags_match(p->rules[k].tags, p->rules[k].ntags, s->tags, s->ntags))
+            ref_add(rp, j, (ref_reason){ ENG_R_RULE, pidx, (long)k, false, 0, 0, false });
+}
+
 static void ref_policy(const pol_policy *p, size_t pidx, const inv_inventory *inv, sk_time now,
                        ref_plan *rp)
 {
@@ -437,9 +489,16 @@ static void ref_policy(const pol_policy *p, size_t pidx, const inv_inventory *in
             done[j] = true;
             if (!ref_owns(p, &inv->snapshots[j]))
                 continue;
-            if (inv->snapshots[j].created > now)
+            const inv_snapshot *s = &inv->snapshots[j];
+            bool future = s->created > now, backup = gen_is_backup(s);
+            if (future)
                 ref_add(rp, j, (ref_reason){ ENG_R_FUTURE, pidx, -1, false, 0, 0, false });
-            else
+            if (!backup)
+                ref_add(rp, j, (ref_reason){ gen_is_failed(s) ? ENG_R_FAILED : ENG_R_IN_PROGRESS,
+                                             pidx, -1, false, 0, 0, false });
+            if (!backup && !future)
+                ref_held(p, pidx, s, j, rp);
+            if (backup && !future)
                 g[m++] = j;
         }
         if (m == 0)
@@ -523,9 +582,11 @@ static void dump_case(pol_policy *const *pols, size_t npols, const inv_inventory
         fputc('\n', stderr);
     }
     for (size_t i = 0; i < inv->nsnapshots && i < 400; i++)
-        fprintf(stderr, "  %s %s %s\n", inv->snapshots[i].name,
+        fprintf(stderr, "  %s %s %s %s\n", inv->snapshots[i].name,
                 tb_time_str(inv->snapshots[i].created, buf, sizeof buf),
-                inv->snapshots[i].source_id ? inv->snapshots[i].source_id : "-");
+                inv->snapshots[i].source_id ? inv->snapshots[i].source_id : "-",
+                inv->snapshots[i].provisioning_state ? inv->snapshots[i].provisioning_state
+                                                     : "(no state)");
 }
 
 static bool same_reason(const eng_reason *a, const ref_reason *b, pol_policy *const *pols,
@@ -542,6 +603,8 @@ static bool same_reason(const eng_reason *a, const ref_reason *b, pol_policy *co
         return tag == NULL ? a->owner_tag == NULL
                            : a->owner_tag != NULL && strcmp(a->owner_tag, tag) == 0;
     }
+    if (a->kind == ENG_R_FAILED || a->kind == ENG_R_IN_PROGRESS)
+        return a->state == snap->provisioning_state;
     if (a->kind != ENG_R_RULE)
         return true;
     return a->rule == &pols[b->pidx]->rules[b->rule] && a->has_bucket == b->has_bucket &&
@@ -580,7 +643,7 @@ static void check_against_reference(pol_policy *const *pols, size_t npols,
 }
 
 /* Property 2, checked without the reference: for each group, the newest
- * non-future snapshot (smaller name on ties) is kept with reason newest. */
+ * non-future backup (smaller name on ties) is kept with reason newest. */
 static void check_newest(const eng_plan *plan)
 {
     /* A group is every snapshot of its source disk its policy owns. */
@@ -592,7 +655,8 @@ static void check_newest(const eng_plan *plan)
         for (size_t i = 0; i < plan->ndecisions; i++) {
             const eng_decision *d = &plan->decisions[i];
             ref_key(d->snap, key, sizeof key);
-            if (strcmp(key, gkey) != 0 || d->future || !ref_owns(plan->groups[gi].policy, d->snap))
+            if (strcmp(key, gkey) != 0 || d->future || !gen_is_backup(d->snap) ||
+                !ref_owns(plan->groups[gi].policy, d->snap))
                 continue;
             if (best == NULL || d->snap->created > best->snap->created ||
                 (d->snap->created == best->snap->created &&
@@ -629,6 +693,48 @@ static void check_idempotent(pol_policy *const *pols, size_t npols, const gen_sn
     free(drop);
 }
 
+/* Property 5. make_inv keeps the inventory order, so the k-th snapshot
+ * left is the k-th backup. */
+static void check_not_backups(pol_policy *const *pols, size_t npols, const gen_snap *g, size_t n,
+                              const inv_inventory *full, const eng_plan *plan, sk_time now,
+                              size_t *nbad)
+{
+    bool *drop = calloc(n ? n : 1, sizeof *drop);
+    assert_non_null(drop);
+    size_t failed = 0, busy = 0;
+    for (size_t i = 0; i < n; i++) {
+        const eng_decision *d = &plan->decisions[i];
+        drop[i] = !gen_is_backup(d->snap);
+        if (drop[i] && d->action != ENG_KEEP)
+            fail_msg("%s (%s) is not a backup and is pruned", d->snap->name,
+                     d->snap->provisioning_state);
+        assert_int_equal(d->failed, gen_is_failed(d->snap));
+        assert_int_equal(d->in_progress, drop[i] && !gen_is_failed(d->snap));
+        failed += d->failed;
+        busy += d->in_progress;
+    }
+    assert_int_equal(plan->nfailed, failed);
+    assert_int_equal(plan->ninprogress, busy);
+    *nbad += failed + busy;
+    inv_inventory *inv = make_inv(g, n, drop);
+    eng_plan *clean = tb_eval(pols, npols, inv, now);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (drop[i])
+            continue;
+        const eng_decision *a = &plan->decisions[i], *b = &clean->decisions[k++];
+        char *ra = tb_reasons(a), *rb = tb_reasons(b);
+        if (a->action != b->action || strcmp(ra, rb) != 0) {
+            dump_case(pols, npols, full, now);
+            fail_msg("%s: with the non-backups [%s], without [%s]", a->snap->name, ra, rb);
+        }
+        free(ra);
+        free(rb);
+    }
+    eng_plan_free(clean);
+    inv_free(inv);
+    free(drop);
+}
+
 static void test_generated(void **state)
 {
     (void)state;
@@ -636,7 +742,7 @@ static void test_generated(void **state)
     rng r = { 0x5eed5eed12345678u };
     gen_snap *g = calloc(CAP, sizeof *g);
     assert_non_null(g);
-    size_t total = 0, kept = 0, unmanaged = 0, future = 0, twice = 0;
+    size_t total = 0, kept = 0, unmanaged = 0, future = 0, twice = 0, bad = 0;
     for (int c = 0; c < CASES; c++) {
         pol_policy *pols[2] = { gen_policy(&r, "p0"), NULL };
         size_t npols = chance(&r, 15) ? 2 : 1;
@@ -649,6 +755,7 @@ static void test_generated(void **state)
         check_against_reference(pols, npols, inv, now, plan);
         check_newest(plan);
         check_idempotent(pols, npols, g, n, plan, now);
+        check_not_backups(pols, npols, g, n, inv, plan, now, &bad);
         total += n;
         kept += plan->nkeep;
         unmanaged += plan->nunmanaged;
@@ -665,6 +772,7 @@ static void test_generated(void **state)
     assert_true(unmanaged > total / 50);
     assert_true(future > 100);
     assert_true(twice > 100);
+    assert_true(bad > total / 20);
     free(g);
 }
 

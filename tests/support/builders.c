@@ -418,6 +418,11 @@ void tb_snap_tag(inv_inventory *inv, inv_snapshot *s, const char *key, const cha
     tb_tag_append(inv, &s->tags, &s->ntags, key, value);
 }
 
+void tb_snap_state(inv_inventory *inv, inv_snapshot *s, const char *state)
+{
+    s->provisioning_state = tb_istr(inv, state);
+}
+
 size_t tb_series(inv_inventory *inv, const char *prefix, const char *source_id,
                  sk_time from, sk_time to, int64_t step)
 {

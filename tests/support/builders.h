@@ -67,6 +67,8 @@ inv_snapshot *tb_snap(inv_inventory *inv, const char *name, const char *source_i
                       sk_time created);
 /* Adds (or, as ARM would not allow, duplicates) a tag. */
 void tb_snap_tag(inv_inventory *inv, inv_snapshot *s, const char *key, const char *value);
+/* Sets the snapshot's provisioningState (NULL: absent, as tb_snap leaves it). */
+void tb_snap_state(inv_inventory *inv, inv_snapshot *s, const char *state);
 /* Snapshots from `from` to `to` inclusive every `step`, named
  * PREFIX + "MM-DDTHH:MM" (UTC). Returns how many were added. */
 size_t tb_series(inv_inventory *inv, const char *prefix, const char *source_id,

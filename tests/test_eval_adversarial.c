@@ -16,7 +16,8 @@
  *     disks, several policies over one disk, ownership and adoption, ID
  *     spelling, empty and future-only groups, `all` and huge counts,
  *     calendar `within` durations, unsorted inventories large enough for
- *     the radix sort. */
+ *     the radix sort, failed and unfinished snapshots where a tie-break or
+ *     `newest` would pick them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -786,6 +787,48 @@ static void test_empty_and_future_only_groups(void **state)
     inv_free(inv);
 }
 
+/* Snapshots that are not backups, placed where they would win: a Failed one
+ * at the same time as a good one with a smaller name (the walk's and the
+ * bucket's tie-break would pick it), and an unfinished one newest of all
+ * (it would take `newest` and anchor `within`). Every rule family must see
+ * the good ones only, and keep the other two. */
+static void test_not_backups_never_win(void **state)
+{
+    (void)state;
+    inv_inventory *inv = tb_inv();
+    tb_snap_state(inv, tb_snap(inv, "a", D1, tb_time("2026-11-20T10:00Z")), "Failed");
+    tb_snap_state(inv, tb_snap(inv, "b", D1, tb_time("2026-11-20T10:00Z")), "Succeeded");
+    tb_snap(inv, "c", D1, tb_time("2026-11-19T10:00Z"));
+    tb_snap_state(inv, tb_snap(inv, "d", D1, tb_time("2026-11-20T11:00Z")), "Creating");
+    static const struct { const char *rules, *kept; } cases[] = {
+        { "last 1", "a b d" },          { "last 2", "a b c d" },
+        { "daily to 3d", "a b c d" },   { "every 1d to 3d", "a b c d" },
+        { "keep-all 1h", "a b d" },     { "within 1h", "a b d" },
+        { "daily 1", "a b d" },         { "daily within 1w", "a b c d" },
+        { "tagged \"x\"", "a b d" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pol_policy *p = tb_policy("t", true, NULL);
+        tb_rules(p, cases[i].rules);
+        eng_plan *plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
+        char *k = tb_kept(plan);
+        if (strcmp(k, cases[i].kept) != 0)
+            fail_msg("%s: kept '%s', want '%s'", cases[i].rules, k, cases[i].kept);
+        free(k);
+        assert_true(tb_find(plan, "b")->newest);
+        assert_false(tb_find(plan, "a")->newest || tb_find(plan, "d")->newest);
+        const eng_decision *a = tb_find(plan, "a"), *d = tb_find(plan, "d");
+        assert_int_equal(a->nreasons, 1);
+        assert_int_equal(a->reasons[0].kind, ENG_R_FAILED);
+        assert_int_equal(d->nreasons, 1);
+        assert_int_equal(d->reasons[0].kind, ENG_R_IN_PROGRESS);
+        assert_int_equal(plan->groups[0].newest, tb_time("2026-11-20T10:00Z"));
+        eng_plan_free(plan);
+        tb_policy_free(p);
+    }
+    inv_free(inv);
+}
+
 /* `all` and counts beyond anything a group holds mean the same: nothing
  * runs out, the oldest is kept. */
 static void test_all_and_huge_counts(void **state)
@@ -919,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_adopt_versus_other_owner),
         cmocka_unit_test(test_id_spellings),
         cmocka_unit_test(test_empty_and_future_only_groups),
+        cmocka_unit_test(test_not_backups_never_win),
         cmocka_unit_test(test_all_and_huge_counts),
         cmocka_unit_test(test_within_calendar),
         cmocka_unit_test(test_unsorted_large_groups),

@@ -40,8 +40,13 @@ int run_journal(run_ctx *r, const cli_journal_entry *e)
 
 bool run_err_is_client(const az_error *err)
 {
-    return err->http_status >= 400 && err->http_status < 500 && err->http_status != 408 &&
-           err->http_status != 429 && !err->transport && !err->retries_exhausted;
+    int s = err->http_status;
+    if (err->transport || err->retries_exhausted)
+        return false;
+    /* an answer about this one operation: refused (4xx), or a resource read
+     * back as provisioningState Failed (2xx); a failed operation poll has
+     * no status and counts as Azure's failure, which only holds more back */
+    return (s >= 200 && s < 300) || (s >= 400 && s < 500 && s != 408 && s != 429);
 }
 
 void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_policy *rp,

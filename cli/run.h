@@ -84,8 +84,10 @@ int run_journal(run_ctx *r, const cli_journal_entry *e);
 /* Logs an ARM error with its code, status and request id. */
 void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_policy *rp,
                 const char *resource, const az_error *err, const char *what);
-/* Whether an ARM failure is the caller's (4xx other than 429: counted as a
- * partial run) rather than Azure's or the network's. */
+/* Whether ARM answered about this one operation and refused or failed it
+ * (a 4xx other than 408/429, or a resource read back as Failed): counted as a partial run, the rest goes on. Otherwise (no
+ * answer, retries exhausted, 5xx) it is an Azure failure: exit 3 and no
+ * deletions after it. */
 bool run_err_is_client(const az_error *err);
 
 /* run_create.c: resolves each policy's disks, judges due and staleness on

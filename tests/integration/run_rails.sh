@@ -132,6 +132,21 @@ t_exit "--allow-stale: exit 0" 0 run --allow-stale
 after
 t_check "--allow-stale: pruned as the policy says" cmp -s "$S/want" "$S/after"
 
+# 7b. the creation's long-running operation ends Failed: reported, the run
+# fails closed (exit 3, nothing deleted); the next run creates and prunes
+scenario lro-failed
+az_faults '{"rules":[{"action":"fail-lro","method":"PUT","times":1,"code":"InternalDiskManagementError"}]}'
+t_exit "failed creation operation: exit 3" 3 run
+after
+t_check "failed creation operation: nothing deleted" cmp -s "$S/before" "$S/after"
+t_check "failed creation operation: ARM's code reported" grep -q InternalDiskManagementError "$T_TMP/err"
+t_check "failed creation operation: journaled as failed" \
+    test "$(run_journal_count outcome create failed)" = 1
+t_exit "next run: exit 0" 0 sk_run "$P" 2026-11-21T00:01:00Z
+run_names >"$S/all"
+t_check "next run: the snapshot is created and the 5 are pruned" \
+    bash -c 'grep -qx dss-data-20261121T000100Z "$1" && test "$(grep -c "^dss-data-20261119T" "$1")" = 1' _ "$S/all"
+
 # 8. clock skew: ARM's Date 15 minutes ahead: nothing deleted, exit 6
 scenario skew
 az_faults '{"clock_offset": 900, "rules":[]}'

@@ -1,6 +1,7 @@
 /* Internal to `snapkeep run`: the state one run carries between its steps
- * (cmd_run.c drives; run_create.c creates what is due; run_prune.c deletes
- * what the plan prunes; run_report.c writes the summary and metrics). */
+ * (cmd_run.c drives; run_judge.c finds the disks and judges them;
+ * run_create.c creates what is due; run_prune.c deletes what the plan
+ * prunes; run_report.c writes the summary and metrics). */
 #ifndef SNAPKEEP_RUN_H
 #define SNAPKEEP_RUN_H
 
@@ -90,10 +91,16 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
  * deletions after it. */
 bool run_err_is_client(const az_error *err);
 
-/* run_create.c: resolves each policy's disks, judges due and staleness on
- * r->before, and creates what is due (in a dry run, adds a stand-in for
- * each to *would so the plan shows what the run would do). */
+/* Segment k (0-based, after the optional leading '/') of an ARM ID. */
+bool run_id_segment(const char *id, size_t k, char *buf, size_t n);
+/* Logs why no snapshot is created for a disk; marks the run partial. */
+void run_disk_problem(run_ctx *r, run_policy *rp, const char *disk, const char *why);
+
+/* run_judge.c: resolves each policy's disks and judges, on r->before,
+ * which are due and which look stalled. */
 void run_judge(run_ctx *r);
+/* run_create.c: creates what is due (in a dry run, adds a stand-in for
+ * each to `would` so the plan shows what the run would do). */
 void run_create(run_ctx *r, inv_inventory *would);
 
 /* run_prune.c: deletes what the plan prunes that each policy may delete,

@@ -1,0 +1,233 @@
+/* `snapkeep run`: which disks each policy snapshots (disk entries resolved
+ * to IDs, disks selected by tag, nothing outside the policy's scope),
+ * whether each is due, and which look stalled: all judged on the listing
+ * made before any creation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/run.h"
+
+/* Segment k (0-based, after the optional leading '/') of an ARM ID. */
+bool run_id_segment(const char *id, size_t k, char *buf, size_t n)
+{
+    if (*id == '/')
+        id++;
+    for (size_t i = 0; i < k; i++) {
+        id = strchr(id, '/');
+        if (id == NULL)
+            return false;
+        id++;
+    }
+    size_t len = strcspn(id, "/");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    return true;
+}
+
+static bool disk_in_scope(const pol_policy *p, const char *sub, const inv_disk *d)
+{
+    char s[256], rg[256];
+    if (d->id == NULL || !run_id_segment(d->id, 1, s, sizeof s) || strcasecmp(s, sub) != 0)
+        return false;
+    if (p->resource_group != NULL &&
+        (!run_id_segment(d->id, 3, rg, sizeof rg) || strcasecmp(rg, p->resource_group) != 0))
+        return false;
+    for (size_t i = 0; i < p->ndisk_tags; i++) {
+        const char *v = inv_tag_get(d->tags, d->ntags, p->disk_tags[i].key);
+        if (v != NULL && (p->disk_tags[i].value == NULL || strcmp(v, p->disk_tags[i].value) == 0))
+            return true;
+    }
+    return false;
+}
+
+static const inv_disk *find_disk(const inv_inventory *inv, const char *id)
+{
+    for (size_t i = 0; inv != NULL && i < inv->ndisks; i++)
+        if (enf_same_id(inv->disks[i].id, id))
+            return &inv->disks[i];
+    return NULL;
+}
+
+static int add_disk(run_policy *rp, const char *id, const char *location)
+{
+    for (size_t i = 0; i < rp->ndisks; i++)
+        if (enf_same_id(rp->disks[i].id, id))
+            return 0;
+    run_disk *n = realloc(rp->disks, (rp->ndisks + 1) * sizeof *n);
+    if (n == NULL)
+        return -1;
+    rp->disks = n;
+    run_disk *d = &n[rp->ndisks];
+    memset(d, 0, sizeof *d);
+    size_t len = strlen(id);
+    d->id = malloc(len + 2);
+    if (d->id == NULL)
+        return -1;
+    snprintf(d->id, len + 2, "%s%s", id[0] == '/' ? "" : "/", id);
+    d->location = location != NULL ? strdup(location) : NULL;
+    rp->ndisks++;
+    return 0;
+}
+
+void run_disk_problem(run_ctx *r, run_policy *rp, const char *disk, const char *why)
+{
+    cli_log_field f[] = { { "policy", rp->p->name }, { "disk", disk } };
+    cli_log_emit(&r->log, CLI_LOG_ERROR, "disk", f, 2,
+                 "policy \"%s\": disk \"%s\": %s; no snapshot is created for it",
+                 rp->p->name, disk, why);
+    rp->failed = true;
+    r->partial = true;
+}
+
+/* A disk written by name without a resource group: the one disk of that
+ * name in the subscription (listed once per policy). */
+static void resolve_by_name(run_ctx *r, run_policy *rp, const char *name,
+                            inv_inventory **listed)
+{
+    az_error err;
+    if (*listed == NULL) {
+        *listed = inv_new();
+        if (*listed == NULL || az_list_disks(r->client, rp->subscription, NULL, *listed, &err) != 0) {
+            if (*listed != NULL)
+                run_log_az(r, CLI_LOG_ERROR, "disk", rp, NULL, &err, "listing disks");
+            rp->failed = rp->no_deletes = true;
+            r->azure_failed = true;
+            return;
+        }
+    }
+    const inv_disk *hit = NULL;
+    size_t nhit = 0;
+    for (size_t i = 0; i < (*listed)->ndisks; i++)
+        if ((*listed)->disks[i].name != NULL && strcasecmp((*listed)->disks[i].name, name) == 0) {
+            hit = &(*listed)->disks[i];
+            nhit++;
+        }
+    if (nhit == 1 && hit->id != NULL)
+        add_disk(rp, hit->id, hit->location);
+    else
+        run_disk_problem(r, rp, name, nhit == 0 ? "no disk of that name in the subscription"
+                     : "several disks have that name: set resource-group or give the full ID");
+}
+
+/* A disk named by an ID outside the policy's subscription or resource
+ * group would get snapshots the policy never governs: one every run, never
+ * pruned. Refuse it instead. */
+static void drop_out_of_scope(run_ctx *r, run_policy *rp)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < rp->ndisks; i++) {
+        inv_snapshot probe;
+        memset(&probe, 0, sizeof probe);
+        probe.source_id = rp->disks[i].id;
+        if (eng_policy_scopes(rp->p, &probe, r->before)) {
+            rp->disks[k++] = rp->disks[i];
+            continue;
+        }
+        run_disk_problem(r, rp, rp->disks[i].id, "outside the policy's subscription or resource group");
+        free(rp->disks[i].id);
+        free(rp->disks[i].location);
+    }
+    rp->ndisks = k;
+}
+
+static void resolve_disks(run_ctx *r, run_policy *rp)
+{
+    const pol_policy *p = rp->p;
+    inv_inventory *listed = NULL;
+    for (size_t i = 0; i < p->ndisks; i++) {
+        const char *entry = p->disks[i];
+        char id[1024];
+        if (strchr(entry, '/') != NULL) {
+            const inv_disk *d = find_disk(r->before, entry);
+            add_disk(rp, entry, d != NULL ? d->location : NULL);
+        } else if (p->resource_group != NULL) {
+            if (az_resource_id(id, sizeof id, rp->subscription, p->resource_group, "disks",
+                               entry) != 0) {
+                run_disk_problem(r, rp, entry, "cannot build its resource ID");
+                continue;
+            }
+            const inv_disk *d = find_disk(r->before, id);
+            add_disk(rp, id, d != NULL ? d->location : NULL);
+        } else if (r->client != NULL) {
+            resolve_by_name(r, rp, entry, &listed);
+        }
+    }
+    for (size_t i = 0; p->ndisk_tags > 0 && i < r->before->ndisks; i++)
+        if (disk_in_scope(p, rp->subscription, &r->before->disks[i]))
+            add_disk(rp, r->before->disks[i].id, r->before->disks[i].location);
+    inv_free(listed);
+    drop_out_of_scope(r, rp);
+}
+
+static int add_group(run_policy *rp, const char *source)
+{
+    for (size_t i = 0; i < rp->ngroups; i++)
+        if ((source == NULL && rp->groups[i].source == NULL) ||
+            (source != NULL && rp->groups[i].source != NULL &&
+             enf_same_id(source, rp->groups[i].source)))
+            return 0;
+    run_group *n = realloc(rp->groups, (rp->ngroups + 1) * sizeof *n);
+    if (n == NULL)
+        return -1;
+    rp->groups = n;
+    memset(&n[rp->ngroups], 0, sizeof n[0]);
+    n[rp->ngroups].source = source != NULL ? strdup(source) : NULL;
+    rp->ngroups++;
+    return 0;
+}
+
+/* Staleness per source disk of the policy's own snapshots. */
+static void judge_groups(run_ctx *r, run_policy *rp)
+{
+    const inv_inventory *inv = r->before;
+    for (size_t i = 0; i < inv->nsnapshots; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        if (enf_snapshot_taken(s) && eng_policy_owns(rp->p, s, inv))
+            add_group(rp, s->source_id != NULL && s->source_id[0] != '\0' ? s->source_id : NULL);
+    }
+    for (size_t g = 0; g < rp->ngroups; g++) {
+        run_group *gr = &rp->groups[g];
+        gr->newest = enf_newest_owned(rp->p, inv, gr->source, r->now);
+        gr->stale = enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
+        if (gr->stale != ENF_STALE)
+            continue;
+        char newest[ENG_TIME_BUFSZ], limit[ENG_TIME_BUFSZ];
+        eng_time_format(gr->newest, newest, sizeof newest);
+        eng_time_format(gr->limit, limit, sizeof limit);
+        const char *disk = gr->source != NULL ? enf_id_name(gr->source) : "(no source disk)";
+        cli_log_field f[] = { { "policy", rp->p->name }, { "disk", disk },
+                              { "newest", newest }, { "limit", limit } };
+        cli_log_emit(&r->log, r->allow_stale ? CLI_LOG_WARN : CLI_LOG_ERROR, "stale", f, 4,
+                     "STALE: policy \"%s\", disk %s: the newest snapshot (%s) is older than %s: "
+                     "snapshot creation looks stalled; %s", rp->p->name, disk, newest, limit,
+                     r->allow_stale ? "pruning anyway (--allow-stale)"
+                                    : "nothing is pruned for this disk");
+        rp->stale = true;
+        if (!r->allow_stale)
+            r->stale = true;
+    }
+}
+
+void run_judge(run_ctx *r)
+{
+    for (size_t i = 0; i < r->npols; i++) {
+        run_policy *rp = &r->pols[i];
+        resolve_disks(r, rp);
+        if (rp->p->has_snapshot_every && rp->ndisks == 0 && !rp->failed) {
+            cli_log_field f[] = { { "policy", rp->p->name } };
+            cli_log_emit(&r->log, CLI_LOG_WARN, "no-disk", f, 1,
+                         "policy \"%s\" says `snapshot every` but selects no disk (`disk` or "
+                         "`disks tagged`): nothing is created for it", rp->p->name);
+        }
+        for (size_t k = 0; k < rp->ndisks; k++) {
+            run_disk *d = &rp->disks[k];
+            d->newest = enf_newest_owned(rp->p, r->before, d->id, r->now);
+            d->due = enf_is_due(rp->p, d->newest, r->now);
+        }
+        judge_groups(r, rp);
+    }
+}

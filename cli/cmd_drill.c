@@ -835,7 +835,8 @@ static void finish(drl_ctx *d, int rc)
             }
     e.created = created;
     e.failed = failed;
-    if (cli_journal_write(&d->journal, &e, err, sizeof err) != 0)
+    if (cli_journal_write(&d->journal, &e, err, sizeof err) != 0 ||
+        cli_journal_rotate(&d->journal, err, sizeof err) != 0)
         cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
 }
 

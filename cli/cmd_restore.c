@@ -569,7 +569,8 @@ static int rst_run(rst_ctx *r)
         char jerr[512];
         cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
         e.exit_code = rc;
-        if (cli_journal_write(&r->journal, &e, jerr, sizeof jerr) != 0)
+        if (cli_journal_write(&r->journal, &e, jerr, sizeof jerr) != 0 ||
+            cli_journal_rotate(&r->journal, jerr, sizeof jerr) != 0)
             fprintf(stderr, "snapkeep: restore: %s\n", jerr);
     }
     return rc;

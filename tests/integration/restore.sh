@@ -150,6 +150,18 @@ assert set(intents) == set(done), (intents, done)
 assert [v for k, v in done.items() if k.endswith("/r-fail")] == ["failed"]
 assert sum(1 for l in lines if l.get("event") == "end") == sum(1 for l in lines if l.get("event") == "start")
 EOF
+# A journal past its size limit is moved aside after the command's end line.
+python3 - "$J" <<'EOF'
+import sys
+path = sys.argv[1]
+whole = open(path).read()
+with open(path, "a") as f:
+    while f.tell() < 17 * 1024 * 1024:
+        f.write(whole)
+EOF
+t_exit "journal over 16 MiB: restore still works" 0 sk --latest --to r-rotate
+t_check "journal over 16 MiB: moved to journal.jsonl.1 after the end line" \
+    test -s "$J.1" -a "$(stat -c %s "$J.1")" -gt 16777216 -a ! -s "$J"
 t_exit "usage: two snapshot choices (exit 2)" 2 sk --latest --at 2026-11-21T00:00:00Z --to x
 t_exit "usage: no --to (exit 2)" 2 sk --latest
 t_exit "usage: --tag cannot replace snapkeep-restored-from (exit 2)" 2 sk --latest --to x --tag Snapkeep-Restored-From=y

@@ -127,9 +127,9 @@ demo: deps-quiet snapkeep
 	./snapkeep plan policies/dss-datadir.policy --inventory policies/sample-inventory.json --now 2026-11-26T12:00:00Z
 
 lint: snapkeep
-	mandoc -Tlint -Wstyle man/snapkeep.1 man/snapkeep.policy.5
-	shellcheck .ci/run .ci/deps tests/run tests/fuzz/run tests/bench/run $(wildcard tests/integration/*.sh contrib/*.sh)
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -I. -Ibuild grammar engine azure cli
+	mandoc -Tlint -Wwarning man/snapkeep.1 man/snapkeep.policy.5
+	shellcheck -S warning -x -P SCRIPTDIR .ci/run .ci/deps tests/run tests/fuzz/run tests/bench/run $(wildcard tests/integration/*.sh contrib/*.sh)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -I. -I$(BUILD) grammar engine azure cli
 
 install: snapkeep
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

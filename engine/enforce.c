@@ -135,33 +135,13 @@ enf_staleness enf_staleness_of(const pol_policy *p, sk_time newest, sk_time now,
     return newest < lim ? ENF_STALE : ENF_FRESH;
 }
 
-static bool name_char_ok(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-}
-
 int enf_snapshot_name(const char *disk_name, sk_time t, char *buf, size_t n)
 {
-    char iso[ENG_TIME_BUFSZ], stamp[ENF_NAME_SUFFIX_LEN + 1];
-    if (n < ENF_NAME_MAX + 1 || t < 0)
+    char stamp[ENF_NAME_SUFFIX_LEN + 1];
+    stamp[0] = '-';
+    if (eng_name_stamp(t, stamp + 1, sizeof stamp - 1) < 0)
         return -1;
-    eng_time_format(t - t % SK_USEC_PER_SEC, iso, sizeof iso);
-    /* "2026-11-26T12:00:00Z" -> "-20261126T120000Z" */
-    size_t k = 0;
-    stamp[k++] = '-';
-    for (const char *c = iso; *c != '\0' && k < sizeof stamp - 1; c++)
-        if (*c != '-' && *c != ':')
-            stamp[k++] = *c;
-    stamp[k] = '\0';
-    if (k != ENF_NAME_SUFFIX_LEN)
-        return -1;
-    const char *d = disk_name != NULL && disk_name[0] != '\0' ? disk_name : "snapshot";
-    size_t len = 0, room = ENF_NAME_MAX - ENF_NAME_SUFFIX_LEN;
-    for (; d[len] != '\0' && len < room; len++)
-        buf[len] = name_char_ok((unsigned char)d[len]) ? d[len] : '-';
-    memcpy(buf + len, stamp, k + 1);
-    return (int)(len + k);
+    return eng_resource_name(disk_name, "snapshot", stamp, buf, n);
 }
 
 int64_t enf_max_delete(const pol_policy *p)

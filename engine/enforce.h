@@ -13,6 +13,7 @@
 
 #include "engine/evaluate.h"
 #include "engine/inventory.h"
+#include "engine/names.h"
 #include "engine/policy.h"
 #include "engine/sktime.h"
 
@@ -21,7 +22,7 @@
 /* Largest |ARM Date - local clock| a run accepts before refusing deletes. */
 #define ENF_SKEW_LIMIT_SEC 300
 /* ARM's limit on resource names. */
-#define ENF_NAME_MAX 80
+#define ENF_NAME_MAX ENG_NAME_MAX
 /* "-20261126T120000Z": what enf_snapshot_name appends to the disk name. */
 #define ENF_NAME_SUFFIX_LEN 17
 /* Largest timer jitter tolerated by the due check (and the slack within

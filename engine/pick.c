@@ -118,34 +118,14 @@ size_t pick_drill_sample(const inv_snapshot *const *snaps, size_t n, size_t samp
     return got;
 }
 
-static bool name_char_ok(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-}
-
 int pick_drill_disk_name(const char *disk, sk_time t, unsigned k, char *buf, size_t n)
 {
-    char iso[ENG_TIME_BUFSZ], tail[48];
-    if (t < 0)
+    char stamp[24], tail[48];
+    if (eng_name_stamp(t, stamp, sizeof stamp) < 0)
         return -1;
-    eng_time_format(t - t % SK_USEC_PER_SEC, iso, sizeof iso);
-    /* "2026-11-26T12:00:00Z" -> "-drill-20261126T120000Z-k" */
-    size_t tl = (size_t)snprintf(tail, sizeof tail, "-drill-");
-    for (const char *c = iso; *c != '\0' && tl < sizeof tail - 1; c++)
-        if (*c != '-' && *c != ':')
-            tail[tl++] = *c;
-    tail[tl] = '\0';
-    tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "-%u", k);
-    if (tl >= sizeof tail || tl >= PICK_NAME_MAX || n < PICK_NAME_MAX + 1)
+    /* "-drill-20261126T120000Z-k" */
+    int tl = snprintf(tail, sizeof tail, "-drill-%s-%u", stamp, k);
+    if (tl < 0 || (size_t)tl >= sizeof tail)
         return -1;
-    const char *d = disk != NULL && disk[0] != '\0' ? disk : "disk";
-    size_t len = 0, room = PICK_NAME_MAX - tl;
-    for (; d[len] != '\0' && len < room; len++)
-        buf[len] = name_char_ok((unsigned char)d[len]) ? d[len] : '-';
-    /* ARM wants a name to start with a letter or digit */
-    if (buf[0] == '-' || buf[0] == '_' || buf[0] == '.')
-        buf[0] = 'd';
-    memcpy(buf + len, tail, tl + 1);
-    return (int)(len + tl);
+    return eng_resource_name(disk, "disk", tail, buf, n);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine/inventory.h"
+#include "engine/names.h"
 #include "engine/sktime.h"
 
 typedef enum pick_mode {
@@ -49,6 +50,6 @@ uint64_t pick_rand(uint64_t *state);
  * buf is too small (81 always suffices) or t cannot be written. */
 int pick_drill_disk_name(const char *disk, sk_time t, unsigned k, char *buf, size_t n);
 
-#define PICK_NAME_MAX 80
+#define PICK_NAME_MAX ENG_NAME_MAX
 
 #endif

@@ -8,7 +8,12 @@
 #     says a run must ride through (1 in 3 throttled, 1 in 5 answered 503,
 #     1 in 7 dropped, and 1 in 11 dropped after ARM acted): all done.
 # Env: BENCH_AZURE_SNAPSHOTS (10000), BENCH_AZURE_DELETES (500).
+# Measured 2026-11-26 on the 2-core dev box: 10k snapshots listed in 0.10 s;
+# 500 deletes 1008 s at --parallel 1, 32.6 s at 32 (floor 32 s): ratio 31.0;
+# 100 deletes under dense faults 30.8 s, none failed.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=../integration/azure_lib.sh
 . "$(dirname "$0")/../integration/azure_lib.sh"
 
 N_LIST=${BENCH_AZURE_SNAPSHOTS:-10000}
@@ -24,7 +29,7 @@ az_start "$T_TMP/list" --seed "$T_TMP/list-seed.json" --page-size 100 || exit 1
 az_env_secret
 az_policy "$T_TMP/p.policy" rg-list disk1
 best=
-for run in 1 2 3; do
+for _ in 1 2 3; do
     t0=$(now)
     "$SNAPKEEP" inventory "$T_TMP/p.policy" --ca-file "$AZ_CA" >"$T_TMP/inv.json" || {
         echo "bench_azure: inventory failed"; exit 1; }

@@ -14,7 +14,10 @@ typedef struct del_op {
     run_policy *rp;
     const inv_snapshot *planned;
     enf_confirm why;
+    bool stopped;           /* held back: the run failed while it waited */
 } del_op;
+
+#define STOPPED_WHY "an Azure failure earlier in the run"
 
 typedef struct del_batch {
     run_ctx *r;
@@ -66,6 +69,13 @@ static bool confirm_delete(void *ctx, const az_op *op, const inv_snapshot *curre
     (void)op;
     del_op *d = ctx;
     const pol_file *f = d->r->file;
+    /* operations.md: after an Azure failure (or a journal that cannot be
+     * written) nothing more is deleted; ops still queued in the batch are
+     * held back here, just before their DELETE would be sent */
+    if (d->r->azure_failed) {
+        d->stopped = true;
+        return false;
+    }
     if (current == NULL) {
         d->why = ENF_CONFIRM_ID;
         return false;
@@ -96,7 +106,7 @@ static void on_deleted(void *ctx, az_op *op)
         e.error_code = op->err.code;
         e.error = op->err.message;
     } else if (op->status == AZ_OP_SKIPPED) {
-        e.error = enf_confirm_text(d->why);
+        e.error = d->stopped ? STOPPED_WHY : enf_confirm_text(d->why);
     }
     run_journal(r, &e);
     log_outcome(r, d, op);
@@ -110,6 +120,9 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
         d->rp->n.pruned++;
         log_snap(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",
                  op->already_gone ? "it was already gone" : NULL);
+    } else if (op->status == AZ_OP_SKIPPED && d->stopped) {
+        d->rp->n.deferred++;
+        log_snap(r, CLI_LOG_WARN, "hold", d->rp, d->planned, "not deleting", STOPPED_WHY);
     } else if (op->status == AZ_OP_SKIPPED) {
         d->rp->n.deferred++;
         char why[160];

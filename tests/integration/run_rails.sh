@@ -171,6 +171,16 @@ t_check "ScopeLocked: one DELETE sent for it, not retried" \
 t_check "json log: every line is a JSON object with an event" \
     python3 -c 'import json,sys; [json.loads(l)["event"] for l in open(sys.argv[1])]' "$T_TMP/err"
 
+# 9a. a DELETE that fails after its retries (503): exit 3, and nothing is
+# deleted after it (one at a time, oldest first, so the others come after)
+scenario delete-5xx
+az_faults '{"rules":[{"action":"error","status":503,"method":"DELETE","path":"/snapshots/dss-data-20261119T190000Z$","retry_after":0}]}'
+t_exit "DELETE failing after retries: exit 3" 3 run --parallel 1
+after
+t_check "DELETE failing after retries: nothing deleted after it" test -z "$(gone)"
+t_check "DELETE failing after retries: the rest held back, said so" \
+    test "$(grep -c 'not deleting dss-data-20261119T.*an Azure failure earlier' "$T_TMP/err")" = 4
+
 # 9b. a legal hold put on a snapshot after the plan pruned it, just before
 # its delete (the server holds the re-read for 2 s while the tag is added)
 scenario late-hold

@@ -117,6 +117,20 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
             fprintf(stderr, "snapkeep: plan: %s\n", err);
             return EXIT_INVALID;
         }
+        /* as the live listing does: a copy would get a decision of its
+         * own, "prune" beside the kept original */
+        size_t dropped;
+        const char *example;
+        if (inv_drop_duplicate_ids(*inv, &dropped, &example) != 0) {
+            fprintf(stderr, "snapkeep: plan: out of memory\n");
+            inv_free(*inv);
+            *inv = NULL;
+            return EXIT_INVALID;
+        }
+        if (dropped > 0)
+            fprintf(stderr, "snapkeep: plan: warning: %s: %zu snapshot(s) listed more than once "
+                    "(\"%s\" first), each taken once\n", a->inventory_path, dropped,
+                    example != NULL ? example : "?");
         return EXIT_OK;
     }
     az_client *client = NULL;

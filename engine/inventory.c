@@ -161,3 +161,51 @@ const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
             return tags[i].value;
     return NULL;
 }
+
+static const char *id_body(const char *id)
+{
+    return *id == '/' ? id + 1 : id;
+}
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const char *c = id_body(id); *c != '\0'; c++)
+        h = (h ^ (uint64_t)ascii_lower((unsigned char)*c)) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **example)
+{
+    size_t n = inv->nsnapshots, cap = 16;
+    *dropped = 0;
+    if (example != NULL)
+        *example = NULL;
+    while (cap < n * 2)
+        cap *= 2;
+    size_t *slots = calloc(cap, sizeof *slots);     /* index + 1, 0 = empty */
+    if (slots == NULL)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        bool copy = false;
+        if (s->id != NULL && s->id[0] != '\0') {
+            size_t at = (size_t)id_hash(s->id) & (cap - 1);
+            for (; slots[at] != 0 && !copy; at = (at + 1) & (cap - 1))
+                copy = key_equal(id_body(inv->snapshots[slots[at] - 1].id), id_body(s->id));
+            if (!copy)
+                slots[at] = k + 1;      /* kept records move to k, below i */
+        }
+        if (copy) {
+            if (example != NULL && *example == NULL)
+                *example = s->name;
+            (*dropped)++;
+            continue;
+        }
+        inv->snapshots[k++] = *s;
+    }
+    inv->nsnapshots = k;
+    free(slots);
+    return 0;
+}

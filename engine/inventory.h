@@ -64,4 +64,13 @@ inv_disk *inv_add_disk(inv_inventory *inv);
  * treats tag names; values are compared exactly by callers. */
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key);
 
+/* Drops every snapshot whose resource ID (compared as ARM does: ASCII case
+ * ignored, a leading '/' optional) repeats an earlier one's, keeping the
+ * first, as the live listing does: a snapshot listed twice (overlapping
+ * pages, listings concatenated) is one snapshot, and must not get a second
+ * decision. Snapshots without an ID are kept. *dropped receives how many
+ * went, *example (may be NULL) the name of the first. -1: out of memory,
+ * the inventory unchanged. */
+int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **example);
+
 #endif

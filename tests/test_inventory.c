@@ -187,6 +187,61 @@ static void test_tag_get(void **state)
     assert_null(inv_tag_get(NULL, 0, "env"));
 }
 
+/* A snapshot listed twice (ARM pages that overlap, listings concatenated)
+ * is one snapshot: the later listings go, the first stays where it was.
+ * Left in, `plan` gave the copy of a kept snapshot its own "prune", and
+ * the documented jq | az snapshot delete pipeline deleted a kept one. */
+#define SNAP_ID(n) "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/" n
+static void test_drop_duplicate_ids(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok(
+        "[{\"value\":["
+        "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\"," P0 "},"
+        "{\"name\":\"b\",\"id\":\"" SNAP_ID("b") "\"," P0 "},"
+        "{\"name\":\"x\"," P0 "}]},"
+        "{\"value\":["
+        "{\"name\":\"b\",\"id\":\"SUBSCRIPTIONS/S/resourcegroups/RG/providers/"
+        "microsoft.compute/snapshots/B\"," P0 "},"
+        "{\"name\":\"x\"," P0 "},"
+        "{\"name\":\"c\",\"id\":\"" SNAP_ID("c") "\"," P0 "},"
+        "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\","
+        "\"properties\":{\"timeCreated\":\"2026-11-21T10:00:00Z\"}}]}]");
+    assert_int_equal(inv->nsnapshots, 7);
+    size_t dropped = 99;
+    const char *example = NULL;
+    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, &example), 0);
+    assert_int_equal(dropped, 2);
+    assert_string_equal(example, "b");
+    const char *want[] = { "a", "b", "x", "x", "c" };
+    assert_int_equal(inv->nsnapshots, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(inv->snapshots[i].name, want[i]);
+    /* the first listing wins */
+    assert_int_equal(inv->snapshots[0].created, inv->snapshots[1].created);
+    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, NULL), 0);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(inv->nsnapshots, 5);
+    inv_free(inv);
+
+    /* many: every third a copy of an earlier one, the table grows */
+    inv = inv_new();
+    assert_non_null(inv);
+    char id[128];
+    for (int i = 0; i < 3000; i++) {
+        inv_snapshot *sn = inv_add_snapshot(inv);
+        assert_non_null(sn);
+        int n = i % 3 == 2 ? i / 3 * 3 : i;
+        snprintf(id, sizeof id, "%s/subscriptions/s/snapshots/s%d", i % 2 ? "" : "/", n);
+        sn->id = inv_strdup(inv, id, strlen(id));
+        sn->name = sn->id;
+    }
+    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, NULL), 0);
+    assert_int_equal(dropped, 1000);
+    assert_int_equal(inv->nsnapshots, 2000);
+    inv_free(inv);
+}
+
 /* ---- accepted shapes ---- */
 
 static void test_arm_list_example(void **state)
@@ -986,6 +1041,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_tag_get),
+        cmocka_unit_test(test_drop_duplicate_ids),
         cmocka_unit_test(test_arm_list_example),
         cmocka_unit_test(test_arm_incremental_example),
         cmocka_unit_test(test_shapes_identical),

@@ -55,6 +55,19 @@ plan "$POL" --inventory "$D/arm.json" --now "$NOW" --format json | jq 'del(.inve
 t_check "az and ARM shapes, same plan" cmp -s "$D/p-az.json" "$D/p-arm.json"
 t_check "same plan is not empty" jqt '.summary.total > 400' "$D/p-az.json"
 
+# --- a snapshot listed twice (pages that overlap) is one snapshot: the
+# jq line must never name a snapshot the policy keeps ---
+jq '[{value: .value}, {value: .value}]' "$INV" >"$D/overlap.json"
+t_exit "overlapping pages: exit 0" 0 plan "$POL" --inventory "$D/overlap.json" --now "$NOW" --format json
+cp "$T_TMP/out" "$D/overlap.plan.json"
+t_check "overlapping pages: each snapshot once, the same plan" \
+    cmp -s <(jq -S 'del(.inventory)' "$D/plan.json") <(jq -S 'del(.inventory)' "$D/overlap.plan.json")
+t_check "overlapping pages: no kept snapshot listed as a prune" test -z "$(comm -12 \
+    <(jq -r '.snapshots[]|select(.action=="prune").id' "$D/overlap.plan.json" | sort -u) \
+    <(jq -r '.snapshots[]|select(.action=="keep").id' "$D/overlap.plan.json" | sort -u))"
+t_check "overlapping pages: said on stderr, naming the file" \
+    grep -q 'overlap.json.*listed more than once' "$T_TMP/err"
+
 # --- table ---
 t_exit "plan table exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW"
 cp "$T_TMP/out" "$D/plan.txt"

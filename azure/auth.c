@@ -229,7 +229,8 @@ static int auth_http(az_client *c, az_http_req *req, bool probe, az_token *tok, 
         int64_t delay;
         bool again = !probe && !resp.permanent && az_retry_decide(&c->retry, attempt, resp.status, resp.status == 0,
                                                az_retry_after_ms(resp.retry_after, az_wall_s(c)),
-                                               az_now_ms(c) - start, az_random(c), &delay);
+                                               az_now_ms(c) - start, az_random(c), &delay)
+                     && az_budget_allows(c, delay);     /* ARM gone for the run's budget */
         if (!again) {
             az_error_from_resp(err, &resp);
             char msg[600], where[300];

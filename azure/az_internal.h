@@ -261,6 +261,11 @@ struct az_client {
     int in_flight;
     double limit;               /* concurrency now allowed (lowered on 429) */
     int64_t last_cut_ms;        /* when the limit was last lowered */
+    /* the run's retry budget (budget.c) */
+    int64_t run_budget_ms;
+    bool failing;               /* a retryable failure not yet followed by an answer */
+    int64_t failing_since_ms;   /* the first failure of that streak */
+    bool budget_spent;          /* latched: no retry for the rest of the run */
     /* Date header vs our clock */
     bool skew_known;
     int64_t skew_s;
@@ -271,5 +276,19 @@ struct az_client {
 #endif
 
 int az_auth_setup(az_client *c, az_error *err);
+
+/* ---- the run's retry budget (azure/budget.c) ------------------------
+ * Time lost to a failing ARM is the time since the first retryable
+ * failure that no usable answer has followed (a failing streak). Any
+ * answer retry.c does not retry ends the streak. A retry that would end
+ * past the budget spends it, and a spent budget stays spent. */
+
+/* Feeds one answer: answered = not worth retrying (ARM is there). */
+void az_budget_note(az_client *c, bool answered);
+/* Whether a retry after delay_ms still fits; false latches it spent. */
+bool az_budget_allows(az_client *c, int64_t delay_ms);
+bool az_budget_spent(const az_client *c);
+/* Marks err as exhausted by the run's budget (message says so, once). */
+void az_budget_error(const az_client *c, az_error *err);
 void az_sleep_ms(az_client *c, int64_t ms);
 void az_auth_free(az_client *c);

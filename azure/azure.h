@@ -31,8 +31,19 @@ typedef struct az_options {
     int parallel;               /* operations in flight at once; 0: default (8) */
     int connect_timeout_s;      /* 0: default */
     int request_timeout_s;      /* per attempt; 0: default */
-    int retry_budget_s;         /* a request stops retrying once this long after its
-                                 * first attempt; 0: default (300) */
+    int retry_budget_s;         /* 0: default (300). Bounds the time a run loses to a
+                                 * failing ARM: the client's clock runs from the first
+                                 * retryable failure (429, 5xx, lost connection) that
+                                 * no usable answer has followed, once for all
+                                 * requests in flight; any answer not worth retrying
+                                 * stops it, so sporadic throttling in a long healthy
+                                 * run never adds up. Once a retry would end past it,
+                                 * the budget is spent for the client's lifetime: every
+                                 * retryable failure fails at once (retries_exhausted,
+                                 * "the run's retry budget of N s is spent") and
+                                 * long-running operations stop being polled (failed
+                                 * with that reason). Also each request's own limit
+                                 * from its first attempt. */
     int max_attempts;           /* per request; 0: default (10) */
     int lro_deadline_s;         /* per long-running operation; 0: default */
     bool verbose;               /* request lines (never headers with secrets) */

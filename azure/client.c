@@ -64,6 +64,8 @@ static void client_limits(az_client *c, const az_options *o)
     c->retry.cap_ms = 30000;
     c->retry.budget_ms = (int64_t)(o->retry_budget_s > 0 ? o->retry_budget_s
                                                          : AZ_DEFAULT_BUDGET_S) * 1000;
+    /* the same figure bounds the run as a whole (budget.c) */
+    c->run_budget_ms = c->retry.budget_ms;
     c->lro_deadline_s = o->lro_deadline_s > 0 ? o->lro_deadline_s : AZ_DEFAULT_LRO_S;
 }
 

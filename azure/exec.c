@@ -136,6 +136,7 @@ static void exec_handle(az_client *c, az_call *call)
     if (r->date[0] != '\0')
         az_note_date(c, r->date);
     exec_adapt(c, call, r->status);
+    az_budget_note(c, !az_retry_retryable(r->status, r->status == 0));
     if (r->status == 401 && !call->refreshed) {
         call->refreshed = true;
         /* many calls in flight hit the same expiry: one refresh serves all */
@@ -163,8 +164,14 @@ static void exec_handle(az_client *c, az_call *call)
         exec_fail(c, call);
         return;
     }
-    if (az_retry_decide(&c->retry, call->attempts, r->status, r->status == 0, ra,
-                        az_now_ms(c) - call->first_ms, az_random(c), &delay)) {
+    bool again = az_retry_decide(&c->retry, call->attempts, r->status, r->status == 0, ra,
+                                 az_now_ms(c) - call->first_ms, az_random(c), &delay);
+    if (again && !az_budget_allows(c, delay)) {
+        az_budget_error(c, &call->err);
+        exec_fail(c, call);
+        return;
+    }
+    if (again) {
         az_log(c, AZ_LOG_INFO, "%s %s: %s (HTTP %d); retrying in %lld ms", call->method,
                call->url, call->err.code, r->status, (long long)delay);
         az_exec_submit(c, call, delay);

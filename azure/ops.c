@@ -147,7 +147,8 @@ static void ops_ambiguous(op_run *r)
     az_http_resp *resp = &r->call.resp;
     if (az_retry_decide(az_client_retry(c), r->writes, resp->status, resp->status == 0,
                         az_retry_after_ms(resp->retry_after, az_wall_s(c)),
-                        az_now_ms(c) - r->start_ms, az_random(c), &delay)) {
+                        az_now_ms(c) - r->start_ms, az_random(c), &delay) &&
+        az_budget_allows(c, delay)) {
         az_log(c, AZ_LOG_INFO, "%s %s: %s; reading the resource before trying again",
                r->call.method, r->op->id, r->call.err.code);
         ops_read(r, ST_RECONCILE, delay);
@@ -155,6 +156,8 @@ static void ops_ambiguous(op_run *r)
     }
     az_error e = r->call.err;
     e.retries_exhausted = true;
+    if (az_budget_spent(c))
+        az_budget_error(c, &e);
     ops_fail(r, &e);
 }
 
@@ -324,7 +327,15 @@ static void ops_on_answer(void *ctx, az_call *call)
             /* reading the outcome is harmless to repeat until the deadline */
             az_client *c = r->batch->c;
             int64_t delay = az_retry_delay_ms(az_client_retry(c), 4, -1, az_random(c));
-            ops_send(r, r->state, "GET", strdup(call->url), NULL, delay);
+            if (az_budget_allows(c, delay)) {
+                ops_send(r, r->state, "GET", strdup(call->url), NULL, delay);
+            } else {
+                /* ARM has been gone for the run's whole budget: stop
+                 * watching; the caller reconciles as for any failure */
+                az_error e = call->err;
+                az_budget_error(c, &e);
+                ops_fail(r, &e);
+            }
         } else if (r->state != ST_END) {
             az_error e = call->err;
             ops_fail(r, &e);

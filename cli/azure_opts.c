@@ -113,6 +113,9 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
         return 1;
     case CLI_OPT_TIMEOUT:
         return cli_int_arg("timeout", arg, 1, 3600, &a->opts.request_timeout_s) == 0 ? 1 : -1;
+    case CLI_OPT_RETRY_BUDGET:
+        /* the run's whole allowance for a failing ARM, and each request's */
+        return cli_int_arg("retry-budget", arg, 1, 86400, &a->opts.retry_budget_s) == 0 ? 1 : -1;
     default:
         return 0;
     }

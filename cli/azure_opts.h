@@ -12,7 +12,7 @@
 enum {
     CLI_OPT_CLOUD = 1000, CLI_OPT_ARM_ENDPOINT, CLI_OPT_ARM_AUDIENCE,
     CLI_OPT_AUTHORITY_HOST, CLI_OPT_AUTH, CLI_OPT_CA_FILE, CLI_OPT_SUBSCRIPTION,
-    CLI_OPT_PARALLEL, CLI_OPT_VERBOSE, CLI_OPT_TIMEOUT,
+    CLI_OPT_PARALLEL, CLI_OPT_VERBOSE, CLI_OPT_TIMEOUT, CLI_OPT_RETRY_BUDGET,
     CLI_OPT_AZURE_LAST      /* commands number their own long options after this */
 };
 
@@ -27,7 +27,8 @@ enum {
     { "subscription", required_argument, NULL, CLI_OPT_SUBSCRIPTION }, \
     { "parallel", required_argument, NULL, CLI_OPT_PARALLEL }, \
     { "verbose", no_argument, NULL, CLI_OPT_VERBOSE }, \
-    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
+    { "retry-budget", required_argument, NULL, CLI_OPT_RETRY_BUDGET }
 
 typedef struct cli_azure {
     az_options opts;

@@ -55,6 +55,7 @@ static const char azure_options_help[] =
     "  --ca-file FILE          extra CA certificates (TLS is always verified)\n"
     "  --parallel N            operations in flight at once\n"
     "  --timeout SECONDS       per request attempt\n"
+    "  --retry-budget SECONDS  give up once ARM has failed this long (default 300)\n"
     "  --verbose               log each request (never a token or secret)\n";
 
 static const cli_command *find_command(const char *name)

@@ -76,6 +76,14 @@ static int add_tag(rst_ctx *r, const char *arg)
                 CLI_TAG_RESTORED_FROM);
         return -1;
     }
+    /* with snapkeep-restored-from, it marks a drill's leftover, which the
+     * next drill deletes */
+    if ((size_t)(eq - arg) == strlen(CLI_TAG_DRILL) &&
+        strncasecmp(arg, CLI_TAG_DRILL, (size_t)(eq - arg)) == 0) {
+        fprintf(stderr, "snapkeep: restore: --tag: %s marks a drill's disk, which the next "
+                "drill deletes\n", CLI_TAG_DRILL);
+        return -1;
+    }
     if (r->ntags >= RST_MAX_TAGS) {
         fprintf(stderr, "snapkeep: restore: --tag: at most %d tags\n", RST_MAX_TAGS);
         return -1;

@@ -165,4 +165,8 @@ t_check "journal over 16 MiB: moved to journal.jsonl.1 after the end line" \
 t_exit "usage: two snapshot choices (exit 2)" 2 sk --latest --at 2026-11-21T00:00:00Z --to x
 t_exit "usage: no --to (exit 2)" 2 sk --latest
 t_exit "usage: --tag cannot replace snapkeep-restored-from (exit 2)" 2 sk --latest --to x --tag Snapkeep-Restored-From=y
+# a disk tagged snapkeep-drill (restores all carry snapkeep-restored-from)
+# is a leftover the next drill deletes: restore must not make one
+t_exit "usage: --tag cannot set snapkeep-drill (exit 2)" 2 sk --latest --to r-drilltag --tag SNAPKEEP-DRILL=2026-11-21T00:00:00Z
+t_check "--tag snapkeep-drill: nothing created" test -z "$(disk_field r-drilltag 'd["name"]' 2>/dev/null)"
 t_done

@@ -48,11 +48,18 @@ static void draw_progress(cli_log *l)
     }
 }
 
+/* Text with line breaks as spaces: one event stays one line. */
+static void put_one_line(FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++)
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+}
+
 /* key=value, quoting values a shell or a log parser would split. */
 static void text_field(FILE *out, const cli_log_field *f, bool first)
 {
     const char *v = f->value;
-    bool quote = v[0] == '\0' || v[strcspn(v, " \t\"=\\")] != '\0';
+    bool quote = v[0] == '\0' || v[strcspn(v, " \t\r\n\"=\\")] != '\0';
     fprintf(out, "%s%s=", first ? " (" : " ", f->key);
     if (!quote) {
         fputs(v, out);
@@ -62,7 +69,7 @@ static void text_field(FILE *out, const cli_log_field *f, bool first)
     for (; *v != '\0'; v++) {
         if (*v == '"' || *v == '\\')
             fputc('\\', out);
-        fputc(*v == '\n' ? ' ' : *v, out);
+        fputc(*v == '\n' || *v == '\r' ? ' ' : *v, out);
     }
     fputc('"', out);
 }
@@ -73,7 +80,7 @@ static void emit_text(cli_log *l, cli_log_level level, const cli_log_field *fiel
     fprintf(l->out, "snapkeep: %s: ", l->command);
     if (level != CLI_LOG_INFO)
         fprintf(l->out, "%s: ", level_word(level));
-    fputs(msg, l->out);
+    put_one_line(l->out, msg);
     bool any = false;
     for (size_t i = 0; i < nfields; i++) {
         if (fields[i].value == NULL || fields[i].value[0] == '\0')

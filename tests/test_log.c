@@ -58,6 +58,23 @@ static void test_text(void **state)
     fclose(out);
 }
 
+/* One event, one line, whatever ARM put in a message or a value: a
+ * newline in either would start a line a log reader takes for an event. */
+static void test_text_one_line(void **state)
+{
+    (void)state;
+    FILE *out = tmpfile();
+    cli_log l;
+    cli_log_init(&l, "run", CLI_LOG_TEXT, out);
+    cli_log_field f[] = { { "policy", "p\n1" }, { "code", "A\r\nB" } };
+    cli_log_emit(&l, CLI_LOG_ERROR, "delete", f, 2, "failed: %s", "line one\nline two");
+    char *s = contents(out);
+    assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+    assert_null(strchr(s, '\r'));
+    free(s);
+    fclose(out);
+}
+
 static void test_json(void **state)
 {
     (void)state;
@@ -88,6 +105,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_text_one_line),
         cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,7 +44,7 @@ EOF
 }
 
 # az_start DIR [serve options...]: starts the server, sets AZ_URL, AZ_CA,
-# AZ_STATE, AZ_LOG, AZ_FAULTS (and AZ_IMDS with --imds-port).
+# AZ_STATE, AZ_LOG, AZ_FAULTS, AZ_PID (and AZ_IMDS with --imds-port).
 az_start() {
     local dir=$1; shift
     mkdir -p "$dir"
@@ -52,6 +52,7 @@ az_start() {
     "$TOP/tests/arm/serve" --port 0 --state "$AZ_STATE" --tls-dir "$dir/tls" \
         --log "$AZ_LOG" --faults "$AZ_FAULTS" --no-fsync "$@" >"$dir/serve.out" 2>"$dir/serve.err" &
     local pid=$!
+    AZ_PID=$pid
     t_cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
     local _
     for _ in $(seq 1 200); do

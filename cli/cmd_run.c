@@ -297,6 +297,18 @@ static void print_dry_plan(run_ctx *r, const eng_plan *plan, const inv_inventory
         cli_log_emit(&r->log, CLI_LOG_ERROR, "output", NULL, 0, "writing the plan failed");
 }
 
+/* The plan's warnings (a snapshot dated in the future, ...), which the
+ * contract says are reported: in a run, as log lines. */
+static void log_notes(run_ctx *r, const eng_plan *plan)
+{
+    for (size_t i = 0; i < plan->nnotes; i++) {
+        const eng_note *n = &plan->notes[i];
+        cli_log_field f[] = { { "policy", n->policy != NULL ? n->policy->name : NULL },
+                              { "snapshot", n->snap != NULL ? n->snap->name : NULL } };
+        cli_log_emit(&r->log, CLI_LOG_WARN, "note", f, 2, "%s", n->message);
+    }
+}
+
 /* Evaluates and prunes; returns the inventory the plan was made on. */
 static inv_inventory *evaluate_and_prune(run_ctx *r, inv_inventory *evalinv)
 {
@@ -309,6 +321,7 @@ static inv_inventory *evaluate_and_prune(run_ctx *r, inv_inventory *evalinv)
         return evalinv;
     }
     run_count_kept(r, plan, evalinv);
+    log_notes(r, plan);
     if (r->dry_run)
         print_dry_plan(r, plan, evalinv);
     run_prune(r, plan, evalinv);

@@ -181,6 +181,14 @@ t_check "DELETE failing after retries: nothing deleted after it" test -z "$(gone
 t_check "DELETE failing after retries: the rest held back, said so" \
     test "$(grep -c 'not deleting dss-data-20261119T.*an Azure failure earlier' "$T_TMP/err")" = 4
 
+# 9c. a snapshot dated in the future: kept, and reported as a warning
+run_seed "$T_TMP/future.json" 2026-11-20T23:00:00Z 30 "future-1@2026-11-22T00:00:00Z@snapkeep-policy=dss-datadir"
+scenario future "$T_TMP/future.json"
+t_exit "future-dated snapshot: exit 0" 0 run
+after
+t_check "future-dated snapshot: kept" has future-1
+t_check "future-dated snapshot: reported as a warning" grep -q 'warning: .*"future-1".*after now' "$T_TMP/err"
+
 # 9b. a legal hold put on a snapshot after the plan pruned it, just before
 # its delete (the server holds the re-read for 2 s while the tag is added)
 scenario late-hold

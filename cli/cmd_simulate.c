@@ -338,6 +338,12 @@ static int make_params(const sim_args *a, const pol_policy *p, eng_sim_params *p
         fputs("snapkeep: simulate: --for must be at least one cadence\n", stderr);
         return EXIT_USAGE;
     }
+    /* the reports write RFC 3339 times: four-digit years */
+    if (prm->start > SK_TIME_MAX - prm->duration_usec - prm->jitter_usec) {
+        fputs("snapkeep: simulate: --start plus --for runs past 9999-12-31: start earlier "
+              "or replay less\n", stderr);
+        return EXIT_USAGE;
+    }
     return EXIT_OK;
 }
 

@@ -68,6 +68,11 @@ t_exit "bad --miss: exit 2" 2 sim "$POL" --miss 120%
 t_exit "bad --seed: exit 2" 2 sim "$POL" --seed -4
 t_exit "jitter not shorter than cadence: exit 2" 2 sim "$POL" --jitter 1h
 t_exit "bad --for: exit 2" 2 sim "$POL" --for 1mo
+# RFC 3339 has four-digit years: a replay may not run past 9999-12-31
+t_exit "--start + --for past year 9999: exit 2" 2 sim "$POL" --start 9999-12-31T00:00:00Z --for 30d --format json
+t_check "--start + --for past year 9999: no five-digit year written" \
+    bash -c '! grep -q "\"[0-9]\{5\}-" "$1"' _ "$T_TMP/out"
+t_check "--start + --for past year 9999: said why" grep -q -- '--start' "$T_TMP/err"
 t_exit "bad --start: exit 2" 2 sim "$POL" --start tomorrow
 t_exit "bad --format: exit 2" 2 sim "$POL" --format png
 t_exit "missing file: exit 1" 1 sim "$T_TMP/none.policy"

@@ -34,6 +34,10 @@ pol_file *cli_load_policy(const char *path, bool quiet);
 int cli_parse_time_opt(const char *option, const char *text, sk_time *out);
 /* --cadence 1h and friends; prints "snapkeep: OPTION: ..." on error. */
 int cli_parse_duration_opt(const char *option, const char *text, pol_duration *out);
+/* Segment k (0-based, after the optional leading '/') of an ARM ID
+ * ("/subscriptions/S/resourceGroups/RG/...": 1 is S, 3 is RG). false when
+ * id is NULL, the segment is missing or empty, or longer than n - 1. */
+bool cli_id_segment(const char *id, size_t k, char *buf, size_t n);
 /* The current time, for commands run without --now. */
 sk_time cli_now(void);
 /* Whether colour may be used on f (a TTY and NO_COLOR unset). */

@@ -49,6 +49,26 @@ int cli_parse_duration_opt(const char *option, const char *text, pol_duration *o
     return 0;
 }
 
+bool cli_id_segment(const char *id, size_t k, char *buf, size_t n)
+{
+    if (id == NULL)
+        return false;
+    if (*id == '/')
+        id++;
+    for (size_t i = 0; i < k; i++) {
+        id = strchr(id, '/');
+        if (id == NULL)
+            return false;
+        id++;
+    }
+    size_t len = strcspn(id, "/");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    return true;
+}
+
 sk_time cli_now(void)
 {
     struct timespec ts;

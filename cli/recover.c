@@ -8,26 +8,6 @@
 #include "cli/recover.h"
 #include "engine/enforce.h"
 
-bool cli_id_segment(const char *id, size_t k, char *buf, size_t n)
-{
-    if (id == NULL)
-        return false;
-    if (*id == '/')
-        id++;
-    for (size_t i = 0; i < k; i++) {
-        id = strchr(id, '/');
-        if (id == NULL)
-            return false;
-        id++;
-    }
-    size_t len = strcspn(id, "/");
-    if (len == 0 || len >= n)
-        return false;
-    memcpy(buf, id, len);
-    buf[len] = '\0';
-    return true;
-}
-
 static bool alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

@@ -11,6 +11,7 @@
 
 #include "azure/azure.h"
 #include "cli/azure_opts.h"
+#include "cli/cli.h"
 #include "cli/journal.h"
 #include "cli/log.h"
 #include "engine/policy.h"
@@ -21,9 +22,6 @@
 /* On drill disks only: the drill's start time (RFC 3339). */
 #define CLI_TAG_DRILL "snapkeep-drill"
 
-/* Segment k (0-based) of an ARM ID ("/subscriptions/S/resourceGroups/RG/
- * ..." : 1 is S, 3 is RG). false when missing or longer than n - 1. */
-bool cli_id_segment(const char *id, size_t k, char *buf, size_t n);
 
 /* Whether a disk name is one ARM accepts (letters, digits, '_', '-', '.';
  * starting with a letter or digit, ending with one or '_'; at most 80). */

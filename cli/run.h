@@ -11,6 +11,7 @@
 
 #include "azure/azure.h"
 #include "cli/azure_opts.h"
+#include "cli/cli.h"
 #include "cli/journal.h"
 #include "cli/log.h"
 #include "cli/state.h"
@@ -91,8 +92,6 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
  * deletions after it. */
 bool run_err_is_client(const az_error *err);
 
-/* Segment k (0-based, after the optional leading '/') of an ARM ID. */
-bool run_id_segment(const char *id, size_t k, char *buf, size_t n);
 /* Logs why no snapshot is created for a disk; marks the run partial. */
 void run_disk_problem(run_ctx *r, run_policy *rp, const char *disk, const char *why);
 

@@ -77,7 +77,7 @@ static int plan_one(run_ctx *r, run_policy *rp, run_disk *d, create_op *c)
     c->rp = rp;
     c->disk = d;
     if (enf_snapshot_name(enf_id_name(d->id), r->now, c->name, sizeof c->name) < 0 ||
-        !run_id_segment(d->id, 1, sub, sizeof sub) || !run_id_segment(d->id, 3, rg, sizeof rg) ||
+        !cli_id_segment(d->id, 1, sub, sizeof sub) || !cli_id_segment(d->id, 3, rg, sizeof rg) ||
         az_resource_id(c->id, sizeof c->id, sub, rg, "snapshots", c->name) != 0) {
         run_disk_problem(r, rp, enf_id_name(d->id), "cannot name a snapshot for it");
         return -1;

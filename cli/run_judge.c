@@ -9,32 +9,13 @@
 
 #include "cli/run.h"
 
-/* Segment k (0-based, after the optional leading '/') of an ARM ID. */
-bool run_id_segment(const char *id, size_t k, char *buf, size_t n)
-{
-    if (*id == '/')
-        id++;
-    for (size_t i = 0; i < k; i++) {
-        id = strchr(id, '/');
-        if (id == NULL)
-            return false;
-        id++;
-    }
-    size_t len = strcspn(id, "/");
-    if (len == 0 || len >= n)
-        return false;
-    memcpy(buf, id, len);
-    buf[len] = '\0';
-    return true;
-}
-
 static bool disk_in_scope(const pol_policy *p, const char *sub, const inv_disk *d)
 {
     char s[256], rg[256];
-    if (d->id == NULL || !run_id_segment(d->id, 1, s, sizeof s) || strcasecmp(s, sub) != 0)
+    if (d->id == NULL || !cli_id_segment(d->id, 1, s, sizeof s) || strcasecmp(s, sub) != 0)
         return false;
     if (p->resource_group != NULL &&
-        (!run_id_segment(d->id, 3, rg, sizeof rg) || strcasecmp(rg, p->resource_group) != 0))
+        (!cli_id_segment(d->id, 3, rg, sizeof rg) || strcasecmp(rg, p->resource_group) != 0))
         return false;
     for (size_t i = 0; i < p->ndisk_tags; i++) {
         const char *v = inv_tag_get(d->tags, d->ntags, p->disk_tags[i].key);

@@ -1,7 +1,8 @@
 /* snapkeep drill POLICY [--sample N] [--seed S] [--now T]: rehearses
- * recovery. It first removes what interrupted drills left (disks tagged
- * snapkeep-drill), then for every disk a policy governs restores the
- * newest owned snapshot and N older ones picked at random (seeded) into
+ * recovery. It first removes what interrupted drills of the same policy
+ * left (disks tagged snapkeep-drill and snapkeep-drill-policy = its
+ * name), then for every disk a policy governs restores the newest owned
+ * snapshot and N older ones picked at random (seeded) into
  * temporary disks, times each to a usable disk, and deletes them, also
  * after a failure or a SIGINT/SIGTERM. Exit codes: 0 every restore
  * succeeded and every drill disk is gone (also when leftovers were
@@ -33,7 +34,7 @@ typedef struct drl_restore {
     const inv_snapshot *snap;
     char disk_id[1024];
     char stamp[ENG_TIME_BUFSZ];
-    inv_tag tags[2];
+    inv_tag tags[3];
     az_op create, del;
     bool sent;              /* the create was sent (so the disk may exist) */
     bool ok;                /* created, and its delete done */
@@ -76,6 +77,7 @@ typedef struct drl_ctx {
     inv_inventory *inv;
     drl_policy *pols;
     size_t npols;
+    cli_leftovers unmarked;     /* drill disks without a policy tag, named once */
     /* outcome */
     bool azure_failed, failed;
 } drl_ctx;
@@ -363,9 +365,11 @@ static void prepare(drl_ctx *d, drl_policy *dp, drl_disk *dd, drl_restore *x, un
     }
     x->tags[0] = (inv_tag){ CLI_TAG_DRILL, x->stamp };
     x->tags[1] = (inv_tag){ CLI_TAG_RESTORED_FROM, x->snap->id };
+    /* which drill's leftover it is: another policy's drill must not take it */
+    x->tags[2] = (inv_tag){ CLI_TAG_DRILL_POLICY, dp->p->name };
     x->create = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = x->disk_id,
                          .location = x->snap->location, .source_id = x->snap->id,
-                         .tags = x->tags, .ntags = 2 };
+                         .tags = x->tags, .ntags = 3 };
     /* a drill never overwrites: whatever holds the name is not ours */
     inv_inventory *scratch = inv_new();
     inv_disk *found = NULL;
@@ -482,7 +486,8 @@ static void drl_run(drl_ctx *d)
     }
     for (size_t i = 0; i < d->npols; i++) {
         int rc = cli_drill_cleanup_leftovers(d->client, &d->az, d->pols[i].p, &d->log,
-                                             &d->journal, drl_clock(d), 0, &d->pols[i].left);
+                                             &d->journal, drl_clock(d), 0, &d->pols[i].left,
+                                             &d->unmarked);
         if (rc < 0) {
             d->azure_failed = true;
             return;
@@ -802,6 +807,7 @@ static void drl_free(drl_ctx *d)
         free(dp->disks);
         cli_leftovers_free(&dp->left);
     }
+    cli_leftovers_free(&d->unmarked);
     free(d->pols);
     inv_free(d->inv);
     az_client_free(d->client);

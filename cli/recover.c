@@ -88,14 +88,27 @@ static int push_id(char ***v, size_t *n, const char *id)
     return 0;
 }
 
-bool cli_drill_is_leftover(const inv_disk *d, sk_time now, int64_t min_age)
+static bool drill_disk(const inv_disk *d)
 {
-    const char *when = inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL);
-    if (d->id == NULL || d->id[0] == '\0' || when == NULL ||
-        inv_tag_get(d->tags, d->ntags, CLI_TAG_RESTORED_FROM) == NULL)
+    return d->id != NULL && d->id[0] != '\0' &&
+           inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL) != NULL &&
+           inv_tag_get(d->tags, d->ntags, CLI_TAG_RESTORED_FROM) != NULL;
+}
+
+bool cli_drill_lacks_policy(const inv_disk *d)
+{
+    return drill_disk(d) && inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL_POLICY) == NULL;
+}
+
+bool cli_drill_is_leftover(const inv_disk *d, const char *policy, sk_time now,
+                           int64_t min_age)
+{
+    const char *owner = inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL_POLICY);
+    if (!drill_disk(d) || policy == NULL || owner == NULL || strcmp(owner, policy) != 0)
         return false;
     if (min_age <= 0)
         return true;
+    const char *when = inv_tag_get(d->tags, d->ntags, CLI_TAG_DRILL);
     sk_time t;
     return eng_time_parse(when, strlen(when), &t) == 0 && t <= now - min_age;
 }
@@ -159,11 +172,37 @@ void cli_delete_disks(az_client *c, az_op *ops, size_t n,
         on_done(ctx, &ops[i]);
 }
 
+static bool listed(const cli_leftovers *l, const char *id)
+{
+    for (size_t i = 0; l != NULL && i < l->n; i++)
+        if (strcasecmp(l->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Names the drill disks no policy tag marks, each once: guessing whose
+ * they are could delete a running drill's disk. */
+static void report_unmarked(const inv_inventory *inv, cleanup_ctx *x, cli_leftovers *seen)
+{
+    for (size_t i = 0; i < inv->ndisks; i++) {
+        const inv_disk *d = &inv->disks[i];
+        if (!cli_drill_lacks_policy(d) || listed(seen, d->id))
+            continue;
+        cli_log_field f[] = { { "policy", x->p->name }, { "disk", d->id } };
+        cli_log_emit(x->log, CLI_LOG_WARN, "leftover", f, 2,
+                     "drill disk %s has no %s tag: not removed; delete it by hand if "
+                     "no drill is running", enf_id_name(d->id), CLI_TAG_DRILL_POLICY);
+        /* out of memory: it may be named again, nothing worse */
+        if (seen != NULL)
+            (void)push_id(&seen->ids, &seen->n, d->id);
+    }
+}
+
 static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 {
     size_t n = 0;
     for (size_t i = 0; i < inv->ndisks; i++)
-        n += cli_drill_is_leftover(&inv->disks[i], x->now, x->min_age);
+        n += cli_drill_is_leftover(&inv->disks[i], x->p->name, x->now, x->min_age);
     if (n == 0)
         return 0;
     az_op *ops = calloc(n, sizeof *ops);
@@ -171,7 +210,7 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < inv->ndisks; i++) {
-        if (!cli_drill_is_leftover(&inv->disks[i], x->now, x->min_age))
+        if (!cli_drill_is_leftover(&inv->disks[i], x->p->name, x->now, x->min_age))
             continue;
         ops[k].kind = AZ_OP_DELETE_DISK;
         ops[k].id = inv->disks[i].id;
@@ -189,7 +228,8 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 
 int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
                                 cli_log *log, cli_journal *j, sk_time now,
-                                int64_t min_age_usec, cli_leftovers *out)
+                                int64_t min_age_usec, cli_leftovers *out,
+                                cli_leftovers *unmarked)
 {
     cli_leftovers local = { 0 };
     cleanup_ctx x = { .log = log, .j = j, .p = p, .now = now, .min_age = min_age_usec,
@@ -210,6 +250,7 @@ int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_poli
         inv_free(inv);
         return -1;
     }
+    report_unmarked(inv, &x, unmarked);
     int rc = cleanup_run(c, inv, &x);
     inv_free(inv);
     cli_leftovers_free(&local);

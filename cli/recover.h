@@ -21,6 +21,10 @@
 #define CLI_TAG_RESTORED_FROM "snapkeep-restored-from"
 /* On drill disks only: the drill's start time (RFC 3339). */
 #define CLI_TAG_DRILL "snapkeep-drill"
+/* On drill disks only: the name of the policy whose drill made the disk.
+ * A drill removes only its own policy's leftovers: another policy's drill
+ * may be running from another state directory or machine. */
+#define CLI_TAG_DRILL_POLICY "snapkeep-drill-policy"
 
 
 /* Whether a disk name is one ARM accepts (letters, digits, '_', '-', '.';
@@ -55,24 +59,33 @@ typedef struct cli_leftovers {
 void cli_leftovers_free(cli_leftovers *l);  /* zeroes it; NULL is a no-op */
 
 /* Finds the disks in policy p's resource group (else its subscription)
- * tagged both snapkeep-drill and snapkeep-restored-from whose drill
- * started at least min_age_usec before now (0: all of them), deletes
- * them, waits for each delete, and names each one on the log ("removed
- * leftover drill disk NAME ..."). Only a drill makes such disks, so with
- * min_age 0 call it holding the lock drills take (a drill does, first
- * thing); a caller that does not share that lock (`run` with its own
- * state directory) passes a min_age longer than any drill lasts, e.g.
- * CLI_DRILL_LEFTOVER_AGE. j may be NULL; out may be NULL. Returns 0 (none
- * found, or all removed), 1 when some delete failed (named in
+ * tagged snapkeep-drill, snapkeep-restored-from and snapkeep-drill-policy
+ * = p's name whose drill started at least min_age_usec before now (0: all
+ * of them), deletes them, waits for each delete, and names each one on the
+ * log ("removed leftover drill disk NAME ..."). Only a drill of p makes
+ * such disks, so with min_age 0 call it holding the lock drills take (a
+ * drill does, first thing); a caller that does not share that lock passes
+ * a min_age longer than any drill lasts, e.g. CLI_DRILL_LEFTOVER_AGE.
+ * Drill disks without snapkeep-drill-policy are never deleted (whose they
+ * are cannot be told): each is named once in a warning, unless its ID is
+ * already in unmarked->ids, and then added there (unmarked may be NULL:
+ * no memory of earlier reports). j may be NULL; out may be NULL. Returns
+ * 0 (none found, or all removed), 1 when some delete failed (named in
  * out->failed_ids and on the log), -1 when the disk listing failed
  * (nothing deleted; logged). */
-/* Whether a disk is such a leftover (a drill time that cannot be read
- * counts as old only when min_age_usec <= 0). */
-bool cli_drill_is_leftover(const inv_disk *d, sk_time now, int64_t min_age_usec);
-#define CLI_DRILL_LEFTOVER_AGE (INT64_C(24) * 3600 * 1000000)
 int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_policy *p,
                                 cli_log *log, cli_journal *j, sk_time now,
-                                int64_t min_age_usec, cli_leftovers *out);
+                                int64_t min_age_usec, cli_leftovers *out,
+                                cli_leftovers *unmarked);
+/* Whether a disk is such a leftover of policy `policy` (tag names in any
+ * case, the policy name exact; a drill time that cannot be read counts as
+ * old only when min_age_usec <= 0). */
+bool cli_drill_is_leftover(const inv_disk *d, const char *policy, sk_time now,
+                           int64_t min_age_usec);
+/* Whether a disk is a drill disk (snapkeep-drill and
+ * snapkeep-restored-from) that lacks the snapkeep-drill-policy tag. */
+bool cli_drill_lacks_policy(const inv_disk *d);
+#define CLI_DRILL_LEFTOVER_AGE (INT64_C(24) * 3600 * 1000000)
 
 /* The guide's two procedures with `az` command lines filled in for a
  * restored disk `new_id` made from snapshots of `source_disk_id` (either

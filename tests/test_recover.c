@@ -287,26 +287,63 @@ static void test_leftover(void **state)
 {
     (void)state;
     inv_tag both[] = { { "snapkeep-drill", "2026-11-10T00:00:00Z" },
-                       { "Snapkeep-Restored-From", "/subscriptions/x/snapshots/s" } };
-    inv_tag drill_only[] = { { "snapkeep-drill", "2026-11-10T00:00:00Z" } };
+                       { "Snapkeep-Restored-From", "/subscriptions/x/snapshots/s" },
+                       { "SNAPKEEP-DRILL-POLICY", "p1" } };
+    inv_tag drill_only[] = { { "snapkeep-drill", "2026-11-10T00:00:00Z" },
+                             { "snapkeep-drill-policy", "p1" } };
     inv_tag bad_time[] = { { "snapkeep-drill", "yesterday" },
-                           { "snapkeep-restored-from", "/s" } };
+                           { "snapkeep-restored-from", "/s" },
+                           { "snapkeep-drill-policy", "p1" } };
     inv_disk d = { .name = "data1-drill-1", .id = TB_DISK_ID("data1-drill-1"),
-                   .tags = both, .ntags = 2 };
+                   .tags = both, .ntags = 3 };
     sk_time t = tb_time("2026-11-10T00:00Z");
-    assert_true(cli_drill_is_leftover(&d, t, 0));
-    assert_false(cli_drill_is_leftover(&d, t + CLI_DRILL_LEFTOVER_AGE - 1, CLI_DRILL_LEFTOVER_AGE));
-    assert_true(cli_drill_is_leftover(&d, t + CLI_DRILL_LEFTOVER_AGE, CLI_DRILL_LEFTOVER_AGE));
+    assert_true(cli_drill_is_leftover(&d, "p1", t, 0));
+    assert_false(cli_drill_is_leftover(&d, "p1", t + CLI_DRILL_LEFTOVER_AGE - 1,
+                                       CLI_DRILL_LEFTOVER_AGE));
+    assert_true(cli_drill_is_leftover(&d, "p1", t + CLI_DRILL_LEFTOVER_AGE,
+                                      CLI_DRILL_LEFTOVER_AGE));
+    assert_false(cli_drill_lacks_policy(&d));
     d.tags = drill_only;
-    d.ntags = 1;
-    assert_false(cli_drill_is_leftover(&d, t, 0));     /* not made by a drill alone */
-    d.tags = bad_time;
     d.ntags = 2;
-    assert_true(cli_drill_is_leftover(&d, t, 0));
-    assert_false(cli_drill_is_leftover(&d, t, CLI_DRILL_LEFTOVER_AGE));
+    assert_false(cli_drill_is_leftover(&d, "p1", t, 0));     /* not made by a drill alone */
+    assert_false(cli_drill_lacks_policy(&d));
+    d.tags = bad_time;
+    d.ntags = 3;
+    assert_true(cli_drill_is_leftover(&d, "p1", t, 0));
+    assert_false(cli_drill_is_leftover(&d, "p1", t, CLI_DRILL_LEFTOVER_AGE));
     d.tags = NULL;
     d.ntags = 0;
-    assert_false(cli_drill_is_leftover(&d, t, 0));
+    assert_false(cli_drill_is_leftover(&d, "p1", t, 0));
+    assert_false(cli_drill_lacks_policy(&d));
+}
+
+/* Another policy's drill disks (a drill of it may be running from another
+ * state directory) and drill disks without the policy tag are never ours. */
+static void test_leftover_policy(void **state)
+{
+    (void)state;
+    static const struct { const char *tag, *value, *policy; bool ours, lacks; } cases[] = {
+        { "snapkeep-drill-policy", "p1", "p1", true, false },
+        { "Snapkeep-Drill-Policy", "p1", "p1", true, false },     /* name: any case */
+        { "snapkeep-drill-policy", "p2", "p1", false, false },    /* another policy */
+        { "snapkeep-drill-policy", "P1", "p1", false, false },    /* value: exact */
+        { "snapkeep-drill-policy", "p1x", "p1", false, false },
+        { "snapkeep-drill-policy", "", "p1", false, false },
+        { "snapkeep-drill-policy", "p1", "p2", false, false },
+        { NULL, NULL, "p1", false, true },                        /* no policy tag */
+    };
+    sk_time t = tb_time("2026-11-10T00:00Z");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        inv_tag tags[] = { { "snapkeep-drill", "2026-11-01T00:00:00Z" },
+                           { "snapkeep-restored-from", "/subscriptions/x/snapshots/s" },
+                           { cases[i].tag, cases[i].value } };
+        inv_disk d = { .name = "data1-drill-1", .id = TB_DISK_ID("data1-drill-1"),
+                       .tags = tags, .ntags = cases[i].tag != NULL ? 3 : 2 };
+        assert_int_equal(cli_drill_is_leftover(&d, cases[i].policy, t, 0), cases[i].ours);
+        assert_int_equal(cli_drill_is_leftover(&d, cases[i].policy, t, CLI_DRILL_LEFTOVER_AGE),
+                         cases[i].ours);
+        assert_int_equal(cli_drill_lacks_policy(&d), cases[i].lacks);
+    }
 }
 
 int main(void)
@@ -323,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_disk_name_ok),
         cmocka_unit_test(test_id_segment),
         cmocka_unit_test(test_leftover),
+        cmocka_unit_test(test_leftover_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

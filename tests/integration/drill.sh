@@ -3,7 +3,9 @@
 # sample, timed, every drill disk deleted), replayable with --seed, the
 # metrics file, a failed restore (injected) cleaned up with exit 4, a
 # SIGTERM mid-drill cleaned up before exit, and a drill killed with -9
-# whose leftovers the next drill removes, names, and still exits 0.
+# whose leftovers the next drill removes, names, and still exits 0; and
+# leftovers of another policy's drill (it may be running from another
+# state directory) and drill disks without a policy tag left alone.
 # shellcheck disable=SC1091,SC2016,SC2317 # sourced helpers; bash -c snippets take "$1"; helpers run through t_exit
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/azure_lib.sh"
@@ -178,6 +180,66 @@ t_exit "lock held by another process: exit 6" 6 dk --now "$NOW"
 t_check "lock held: says so, sends nothing" \
     test "$(grep -c lock "$T_TMP/err") $(wc -l <"$AZ_LOG")" = "1 $nreq"
 kill "$LPID" 2>/dev/null
+
+# Another policy's drill disks share the resource group: a drill of p2 may be
+# running from another state directory, so only p1's own leftover goes.
+python3 - "$D/seed.json" "$D/seed3.json" "$AZ_SUB" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1]))
+def drill_disk(name, **extra):
+    tags = {"snapkeep-drill": "2026-11-09T00:00:00Z",
+            "snapkeep-restored-from": f"/subscriptions/{sys.argv[3]}/resourceGroups/rg1/"
+                                      "providers/Microsoft.Compute/snapshots/data1-00001"}
+    tags.update(extra)
+    return {"name": name, "type": "Microsoft.Compute/disks", "location": "westeurope",
+            "id": f"/subscriptions/{sys.argv[3]}/resourceGroups/rg1/providers/"
+                  f"Microsoft.Compute/disks/{name}",
+            "tags": tags, "sku": {"name": "Premium_LRS"},
+            "properties": {"diskSizeGB": 64, "provisioningState": "Succeeded",
+                           "timeCreated": "2026-11-09T00:00:01.0000000+00:00"}}
+seed["disks"] += [drill_disk("data1-drill-20261109T000000Z-1", **{"snapkeep-drill-policy": "p1"}),
+                  drill_disk("data9-drill-20261109T000000Z-1", **{"SNAPKEEP-DRILL-POLICY": "p2"}),
+                  drill_disk("data8-drill-20261109T000000Z-1", **{"snapkeep-drill-policy": "P1"}),
+                  drill_disk("data7-drill-20261109T000000Z-1")]
+json.dump(seed, open(sys.argv[2], "w"))
+PY
+az_start "$D/scope" --seed "$D/seed3.json" --retry-after 0 --lro-seconds 0.2 ||
+    { t_fail "third server starts"; t_done; }
+az_env_secret
+SD=$D/state3
+t_exit "other policy's drill disks: drill exits 0" 0 dk --now "$NOW"
+cp "$T_TMP/out" "$D/scope.out"
+cp "$T_TMP/err" "$D/scope.err"
+t_check "other policy's drill disks: its own leftover removed and named" \
+    bash -c 'grep -q "removed leftover drill disk data1-drill-20261109T000000Z-1" "$1" &&
+             grep -q "removed leftover drill disk data1-drill-20261109T000000Z-1" "$2"' \
+    _ "$D/scope.out" "$D/scope.err"
+t_check "other policy's drill disks: left alone, nothing else removed or deleted" \
+    test "$(drill_disks | sort | tr '\n' ' ')$(grep -c 'removed leftover' "$D/scope.out")" = \
+    "data7-drill-20261109T000000Z-1 data8-drill-20261109T000000Z-1 data9-drill-20261109T000000Z-1 1"
+t_check "other policy's drill disks: no DELETE sent for them" \
+    bash -c '! grep -q "\"method\": *\"DELETE\".*disks/data[789]-drill-" "$1"' _ "$AZ_LOG"
+t_check "drill disk without policy tag: named once, not removed" \
+    test "$(grep -c "drill disk data7-drill-20261109T000000Z-1 has no snapkeep-drill-policy tag: not removed; delete it by hand if no drill is running" "$D/scope.err") $(grep -c "data[89]-drill" "$D/scope.err")" = "1 0"
+cat >"$D/two.policy" <<EOP
+policy "p1" {
+    subscription "$AZ_SUB"
+    resource-group "rg1"
+    disk "data1"
+    keep-all 24h
+}
+policy "other" {
+    subscription "$AZ_SUB"
+    resource-group "rg1"
+    disk "data3"
+    keep-all 24h
+}
+EOP
+t_exit "two policies in one resource group: exit 0" 0 \
+    "$SNAPKEEP" drill "$D/two.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW"
+t_check "two policies: the untagged drill disk named once, others still left alone" \
+    test "$(grep -c "drill disk data7-drill-20261109T000000Z-1 has no" "$T_TMP/err") $(drill_disks | wc -l)" = "1 3"
+
 t_exit "usage: --sample out of range (exit 2)" 2 dk --sample 101
 t_exit "invalid: unknown --policy (exit 1)" 1 dk --policy nope
 t_done

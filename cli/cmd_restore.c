@@ -70,20 +70,17 @@ static int add_tag(rst_ctx *r, const char *arg)
         fprintf(stderr, "snapkeep: restore: --tag: '%s' is not KEY=VALUE\n", arg);
         return -1;
     }
-    if ((size_t)(eq - arg) == strlen(CLI_TAG_RESTORED_FROM) &&
-        strncasecmp(arg, CLI_TAG_RESTORED_FROM, (size_t)(eq - arg)) == 0) {
-        fprintf(stderr, "snapkeep: restore: --tag: %s is set by restore itself\n",
-                CLI_TAG_RESTORED_FROM);
-        return -1;
-    }
-    /* with snapkeep-restored-from, it marks a drill's leftover, which the
-     * next drill deletes */
-    if ((size_t)(eq - arg) == strlen(CLI_TAG_DRILL) &&
-        strncasecmp(arg, CLI_TAG_DRILL, (size_t)(eq - arg)) == 0) {
-        fprintf(stderr, "snapkeep: restore: --tag: %s marks a drill's disk, which the next "
-                "drill deletes\n", CLI_TAG_DRILL);
-        return -1;
-    }
+    /* snapkeep-restored-from is restore's own; the drill tags would make the
+     * disk look like a drill's leftover, which the next drill deletes */
+    static const char *const reserved[] = { CLI_TAG_RESTORED_FROM, CLI_TAG_DRILL,
+                                            CLI_TAG_DRILL_POLICY };
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if ((size_t)(eq - arg) == strlen(reserved[i]) &&
+            strncasecmp(arg, reserved[i], (size_t)(eq - arg)) == 0) {
+            fprintf(stderr, "snapkeep: restore: --tag: %s is snapkeep's own tag%s\n", reserved[i],
+                    i == 0 ? ", set by restore itself" : ": it marks a drill's disk");
+            return -1;
+        }
     if (r->ntags >= RST_MAX_TAGS) {
         fprintf(stderr, "snapkeep: restore: --tag: at most %d tags\n", RST_MAX_TAGS);
         return -1;

@@ -169,4 +169,6 @@ t_exit "usage: --tag cannot replace snapkeep-restored-from (exit 2)" 2 sk --late
 # is a leftover the next drill deletes: restore must not make one
 t_exit "usage: --tag cannot set snapkeep-drill (exit 2)" 2 sk --latest --to r-drilltag --tag SNAPKEEP-DRILL=2026-11-21T00:00:00Z
 t_check "--tag snapkeep-drill: nothing created" test -z "$(disk_field r-drilltag 'd["name"]' 2>/dev/null)"
+t_exit "usage: --tag cannot set snapkeep-drill-policy (exit 2)" 2 sk --latest --to r-drilltag --tag snapkeep-drill-policy=p
+t_check "--tag snapkeep-drill-policy: says why" grep -q "snapkeep-drill-policy is snapkeep's own tag" "$T_TMP/err"
 t_done

@@ -33,7 +33,9 @@ vanish() {
     wait "$AZ_PID" 2>/dev/null
     local t0=$SECONDS
     # a command that would retry on for minutes is stopped after 60 s
-    ( sleep 60; kill "$cmd" 2>/dev/null ) &
+    # its output goes nowhere, so a sleep outliving the kill below holds no
+    # pipe open (tests/run reads this script's output to the end)
+    ( exec >/dev/null 2>&1; sleep 60; kill "$cmd" ) &
     local dog=$!
     wait "$cmd"
     RC=$? SECS=$((SECONDS - t0))

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/metrics.h"
 #include "cli/recover.h"
+#include "cli/report.h"
 #include "cli/state.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
@@ -518,18 +519,6 @@ static void drl_run(drl_ctx *d)
 }
 /* ---- report ---- */
 
-static void fmt_age(int64_t sec, char *buf, size_t n)
-{
-    if (sec < 0)
-        snprintf(buf, n, "%llds in the future", (long long)-sec);
-    else if (sec < 3600)
-        snprintf(buf, n, "%lldm%02llds", (long long)(sec / 60), (long long)(sec % 60));
-    else if (sec < 86400)
-        snprintf(buf, n, "%lldh%02lldm", (long long)(sec / 3600), (long long)(sec % 3600 / 60));
-    else
-        snprintf(buf, n, "%lldd%02lldh", (long long)(sec / 86400), (long long)(sec % 86400 / 3600));
-}
-
 static int64_t age_of(const drl_ctx *d, const inv_snapshot *s)
 {
     return (d->now - s->created) / SK_USEC_PER_SEC;
@@ -562,8 +551,10 @@ static void text_disk(const drl_ctx *d, const drl_disk *dd)
     printf("restorable %s", dd->restorable ? "yes" : "NO");
     if (dd->nrestores > 0) {
         char age[48];
-        fmt_age(age_of(d, dd->restores[0].snap), age, sizeof age);
-        printf("; newest snapshot %s old", age);
+        int64_t sec = age_of(d, dd->restores[0].snap);
+        rpt_format_age(sec * SK_USEC_PER_SEC, age, sizeof age);
+        printf("; newest snapshot %s %s", sec < 0 ? age + 1 : age,
+               sec < 0 ? "in the future" : "old");
         if (dd->restores[0].create.status == AZ_OP_DONE)
             printf("; usable disk in %.1f s", dd->restores[0].create.seconds);
     } else

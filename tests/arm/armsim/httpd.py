@@ -278,8 +278,10 @@ class Handler(BaseHTTPRequestHandler):
         req.query, req.body, req.base, req.api_version = query, body, base, api
         req.flags, req.headers = flags, self.headers
         st, h, out, gen = app.arm.handle(req)
-        if gen:
-            app.store.save_through(gen)
+        # The ticker may have ended an operation in memory that this answer
+        # already shows: no answer goes out before what it shows is on disk,
+        # so STATE never lags behind what a client was told.
+        app.store.save_through(max(gen or 0, app.store.gen))
         return st, common + h, out, flags.get("drop")
 
     @staticmethod

@@ -698,33 +698,19 @@ static bool policy_ok(const drl_policy *dp)
 
 /* The last fully successful drill per policy, kept in the state directory
  * so the metric survives a failed drill (that is when it matters). */
-static cJSON *last_success(drl_ctx *d, bool update)
+static cJSON *last_success(drl_ctx *d)
 {
-    char path[4200], err[512], *text = NULL;
-    size_t len;
-    cJSON *o = NULL;
-    if (cli_state_path(&d->state, DRL_LAST_SUCCESS_FILE, path, sizeof path) != 0)
-        return NULL;
-    if (cli_read_file(path, 1 << 20, &text, &len, err, sizeof err) == 0)
-        o = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        o = cJSON_CreateObject();
-    }
-    bool changed = false;
-    double now = (double)(drl_clock(d) / SK_USEC_PER_SEC);
-    for (size_t i = 0; update && o != NULL && i < d->npols; i++) {
-        if (!policy_ok(&d->pols[i]) || d->azure_failed || drl_interrupted())
-            continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(o, d->pols[i].p->name);
-        cJSON_AddNumberToObject(o, d->pols[i].p->name, now);
-        changed = true;
-    }
-    char *out = changed ? cJSON_PrintUnformatted(o) : NULL;
-    if (out != NULL && cli_write_file_atomic(path, out, strlen(out), 0600, err, sizeof err) != 0)
+    const char **ok = calloc(d->npols ? d->npols : 1, sizeof *ok);
+    size_t n = 0;
+    for (size_t i = 0; ok != NULL && i < d->npols; i++)
+        if (policy_ok(&d->pols[i]) && !d->azure_failed && !drl_interrupted())
+            ok[n++] = d->pols[i].p->name;
+    char err[512];
+    cJSON *o = cli_state_last_success(&d->state, DRL_LAST_SUCCESS_FILE, ok, n,
+                                      (double)(drl_clock(d) / SK_USEC_PER_SEC), err, sizeof err);
+    if (err[0] != '\0')
         cli_log_emit(&d->log, CLI_LOG_ERROR, "state", NULL, 0, "%s", err);
-    cJSON_free(out);
+    free(ok);
     return o;
 }
 
@@ -759,7 +745,7 @@ static void disk_metrics(const drl_ctx *d, cli_metrics *m, const drl_policy *dp,
 
 static void drl_metrics(drl_ctx *d)
 {
-    cJSON *last = last_success(d, true);
+    cJSON *last = last_success(d);
     if (d->metrics_file == NULL) {
         cJSON_Delete(last);
         return;

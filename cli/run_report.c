@@ -63,29 +63,18 @@ void run_summary(run_ctx *r, int exit_code)
 /* {"policy": epoch seconds, ...}: updated for the policies that succeeded. */
 static cJSON *last_success(run_ctx *r)
 {
-    char path[4300], err[512], *buf = NULL;
-    size_t len;
-    cJSON *o = NULL;
-    if (cli_state_path(&r->state, LAST_SUCCESS_FILE, path, sizeof path) == 0 &&
-        cli_read_file(path, 1 << 20, &buf, &len, err, sizeof err) == 0)
-        o = cJSON_ParseWithLength(buf, len);
-    free(buf);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        o = cJSON_CreateObject();
-    }
-    double now = (double)(run_clock(r) / SK_USEC_PER_SEC);
-    for (size_t i = 0; o != NULL && i < r->npols; i++) {
-        if (!policy_ok(r, &r->pols[i]))
-            continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(o, r->pols[i].p->name);
-        cJSON_AddNumberToObject(o, r->pols[i].p->name, now);
-    }
-    char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-    if (text == NULL || cli_write_file_atomic(path, text, strlen(text), 0600, err, sizeof err) != 0)
-        cli_log_emit(&r->log, CLI_LOG_WARN, "state", NULL, 0,
-                     "cannot remember the last success: %s", text == NULL ? "out of memory" : err);
-    free(text);
+    const char **ok = calloc(r->npols ? r->npols : 1, sizeof *ok);
+    size_t n = 0;
+    for (size_t i = 0; ok != NULL && i < r->npols; i++)
+        if (policy_ok(r, &r->pols[i]))
+            ok[n++] = r->pols[i].p->name;
+    char err[512];
+    cJSON *o = cli_state_last_success(&r->state, LAST_SUCCESS_FILE, ok, n,
+                                      (double)(run_clock(r) / SK_USEC_PER_SEC), err, sizeof err);
+    if (o == NULL || ok == NULL || err[0] != '\0')
+        cli_log_emit(&r->log, CLI_LOG_WARN, "state", NULL, 0, "cannot remember the last success: %s",
+                     err[0] != '\0' ? err : "out of memory");
+    free(ok);
     return o;
 }
 

@@ -48,4 +48,16 @@ int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
 int cli_write_file_atomic(const char *path, const char *data, size_t len,
                           int mode, char *err, size_t errlen);
 
+/* Per-policy times of the last full success, kept in the state directory
+ * as one JSON object (policy name -> Unix seconds) so that a metric still
+ * shows the last success after failed runs. Reads `file` (missing or
+ * unreadable: an empty record), sets `now` for each name in `succeeded`,
+ * and rewrites the file atomically when that changed anything. Returns the
+ * record for the caller to read and cJSON_Delete (NULL only when out of
+ * memory); err is empty unless the path or the write failed. */
+struct cJSON;
+struct cJSON *cli_state_last_success(const cli_state *st, const char *file,
+                                     const char *const *succeeded, size_t nsucceeded,
+                                     double now, char *err, size_t errlen);
+
 #endif

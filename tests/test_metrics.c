@@ -15,6 +15,8 @@
 #include "cli/metrics.h"
 #include "cli/state.h"
 
+#include <cjson/cJSON.h>
+
 static void test_render(void **state)
 {
     (void)state;
@@ -119,6 +121,47 @@ static void test_write(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The last-success record run and drill keep: stamped per policy, kept
+ * across calls that stamp nothing, rebuilt from an unreadable file. */
+static void test_last_success(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-test-last-XXXXXX", err[512], path[128], cmd[256];
+    assert_non_null(mkdtemp(dir));
+    cli_state st;
+    memset(&st, 0, sizeof st);
+    st.lock_fd = -1;
+    assert_int_equal(cli_state_open(&st, dir, "test", err, sizeof err), 0);
+    const char *a[] = { "a" }, *b[] = { "b", "a" };
+    cJSON *o = cli_state_last_success(&st, "last.json", a, 1, 100, err, sizeof err);
+    assert_string_equal(err, "");
+    assert_int_equal((int)cJSON_GetObjectItem(o, "a")->valuedouble, 100);
+    cJSON_Delete(o);
+    o = cli_state_last_success(&st, "last.json", NULL, 0, 999, err, sizeof err);
+    assert_int_equal((int)cJSON_GetObjectItem(o, "a")->valuedouble, 100);   /* nothing stamped */
+    assert_null(cJSON_GetObjectItem(o, "b"));
+    cJSON_Delete(o);
+    o = cli_state_last_success(&st, "last.json", b, 2, 200, err, sizeof err);
+    assert_int_equal((int)cJSON_GetObjectItem(o, "a")->valuedouble, 200);
+    assert_int_equal((int)cJSON_GetObjectItem(o, "b")->valuedouble, 200);
+    cJSON_Delete(o);
+    snprintf(path, sizeof path, "%s/last.json", dir);
+    char *buf;
+    size_t len;
+    assert_int_equal(cli_read_file(path, 4096, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "{\"b\":200,\"a\":200}");
+    free(buf);
+    assert_int_equal(cli_write_file_atomic(path, "[1,", 3, 0600, err, sizeof err), 0);
+    o = cli_state_last_success(&st, "last.json", a, 1, 300, err, sizeof err);
+    assert_string_equal(err, "");
+    assert_int_equal(cJSON_GetArraySize(o), 1);                  /* rebuilt, not guessed */
+    assert_int_equal((int)cJSON_GetObjectItem(o, "a")->valuedouble, 300);
+    cJSON_Delete(o);
+    cli_state_close(&st);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_write),
+        cmocka_unit_test(test_last_success),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

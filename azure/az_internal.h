@@ -186,6 +186,7 @@ struct az_call {
     const char *method;
     char *url;
     char *body;
+    const char *header;     /* one more header line ("If-Match: ..."), borrowed; NULL: none */
     bool idempotent;        /* GET; PUT/DELETE come back on ambiguous failures */
     az_call_done_fn done;
     void *ctx;
@@ -213,6 +214,8 @@ void az_exec_run(az_client *c, bool (*stop)(void *ctx), void *ctx);
 /* One call to its end: 0 with call->resp holding the answer (any
  * status), -1 with call->err. */
 int az_exec_one(az_client *c, az_call *call);
+/* The same, sent no earlier than delay_ms from now (a poll's Retry-After). */
+int az_exec_one_after(az_client *c, az_call *call, int64_t delay_ms);
 const az_retry_policy *az_client_retry(const az_client *c);
 int az_client_parallel(const az_client *c);
 int az_client_lro_deadline_s(const az_client *c);
@@ -230,6 +233,77 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
 /* An LRO status body: 1 succeeded, 0 still running, -1 failed or
  * canceled (err filled from its "error"), -2 unreadable. */
 int az_lro_status(const char *body, size_t len, az_error *err);
+/* GET url (owned: freed with the call) to its end: 1 with the answer in
+ * call (status 200), 0 when ARM says 404, -1 with err. The caller resets
+ * call. */
+int az_arm_read(az_client *c, char *url, az_call *call, az_error *err);
+/* base + id (each path segment percent-encoded, an existing "%XX" kept) +
+ * suffix ("/instanceView", may be NULL) + "?api-version=" + api_version,
+ * malloc'd. NULL when out of memory or id is empty. */
+char *az_arm_url_ver(const az_client *c, const char *id, const char *suffix,
+                     const char *api_version);
+
+/* ---- long-running operations (azure/lro.c) --------------------------
+ * How an operation's answers are read, as azure-arm.md says: the answer
+ * to the request that starts it names a monitor (Azure-AsyncOperation
+ * preferred, else Location, followed exactly as given); polls honour
+ * Retry-After; an async-operation body says InProgress/Succeeded/Failed/
+ * Canceled, a Location poll answers 202 while running and 200/204 when
+ * done. The batch state machine (ops.c) and the single-operation driver
+ * below both read answers through these, so the rules live here once. */
+
+#define AZ_LRO_POLL_DEFAULT_MS 2000
+
+typedef struct az_lro_poll {
+    char *url;              /* malloc'd monitor URL */
+    bool async;             /* Azure-AsyncOperation (else Location) */
+    int64_t delay_ms;       /* before the next poll */
+} az_lro_poll;
+
+typedef enum az_lro_next {
+    AZ_LRO_FINISHED,        /* answered at once (200/204 without a monitor) */
+    AZ_LRO_POLL,            /* poll p->url after p->delay_ms */
+    AZ_LRO_WATCH,           /* 201/202 without a monitor URL: watch the resource */
+    AZ_LRO_REFUSED          /* not 200/201/202/204: err from the answer */
+} az_lro_next;
+
+/* Reads the answer to the starting request (status 204 only counts as
+ * FINISHED when allow_204). Frees and replaces p->url. */
+az_lro_next az_lro_started(az_client *c, const az_http_resp *resp, bool allow_204,
+                           az_lro_poll *p, az_error *err);
+/* Reads one poll's answer: 1 succeeded, 0 running (p->delay_ms set), -1
+ * failed (err: the operation's error, or the answer's). */
+int az_lro_polled(az_client *c, az_lro_poll *p, const az_http_resp *resp, az_error *err);
+/* A poll (a GET, harmless to repeat) whose retries were exhausted: true
+ * with *delay_ms while the run's retry budget allows another round; else
+ * false with err marked as the budget's. */
+bool az_lro_repoll(az_client *c, const az_error *call_err, int64_t *delay_ms, az_error *err);
+/* The client's LRO deadline for an operation started at start_ms: true
+ * (err: OperationTimedOut naming `what`) once it has passed. */
+bool az_lro_expired(az_client *c, int64_t start_ms, const char *what, az_error *err);
+
+/* One operation to its end: send the request, follow its monitor, and
+ * (final_get) GET final_url for the resource's final body. The starting
+ * request is never sent twice once it may have reached ARM (the executor
+ * resends only what ARM never saw, and 429s): such a failure comes back
+ * with err.ambiguous set, for the caller to re-read the state. */
+typedef struct az_lro_req {
+    const char *method;     /* "POST", "PUT", "PATCH" */
+    const char *url;        /* copied */
+    const char *body;       /* copied; NULL: none */
+    const char *header;     /* one more header line (If-Match), NULL: none */
+    const char *what;       /* names the operation in messages */
+    bool final_get;         /* GET final_url once done (PUT/PATCH: the resource) */
+    const char *final_url;  /* NULL: url */
+} az_lro_req;
+
+typedef struct az_lro_out {
+    int status;             /* HTTP status of the answer to the starting request */
+    char *body;             /* final body, malloc'd (free()), may be NULL */
+    size_t len;
+} az_lro_out;
+
+int az_lro_run(az_client *c, const az_lro_req *req, az_lro_out *out, az_error *err);
 
 #endif
 

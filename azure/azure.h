@@ -55,6 +55,8 @@ typedef struct az_error {
     int http_status;            /* 0: no HTTP answer (transport failure) */
     bool transport;             /* connection failed, dropped, timed out, TLS refused */
     bool retries_exhausted;
+    bool ambiguous;             /* a write that may have reached ARM without an answer:
+                                 * not sent again; read the state before deciding */
     char code[96];              /* ARM error code ("ScopeLocked") or curl/auth code */
     char message[1024];
     char request_id[80];        /* x-ms-request-id of the answer, when any */

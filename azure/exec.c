@@ -87,7 +87,9 @@ static void exec_start(az_client *c, az_call *call)
     snprintf(rid, sizeof rid, "x-ms-client-request-id: %s", call->client_request_id);
     az_http_req req = { .method = call->method, .url = call->url, .body = call->body,
                         .body_len = call->body ? strlen(call->body) : 0,
-                        .headers = { auth, rid }, .nheaders = 2 };
+                        .headers = { auth, rid, call->header }, .nheaders = 2 };
+    if (call->header != NULL)
+        req.nheaders = 3;
     call->attempts++;
     call->sent_ms = az_now_ms(c);
     call->in_flight = true;
@@ -240,10 +242,15 @@ static bool exec_one_done(void *ctx)
     return ((az_call *)ctx)->finished;
 }
 
-int az_exec_one(az_client *c, az_call *call)
+int az_exec_one_after(az_client *c, az_call *call, int64_t delay_ms)
 {
     call->done = NULL;
-    az_exec_submit(c, call, 0);
+    az_exec_submit(c, call, delay_ms);
     az_exec_run(c, exec_one_done, call);
     return call->ok ? 0 : -1;
+}
+
+int az_exec_one(az_client *c, az_call *call)
+{
+    return az_exec_one_after(c, call, 0);
 }

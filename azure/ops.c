@@ -15,8 +15,6 @@
 #include "azure/az_internal.h"
 #include "azure/ops_priv.h"
 
-#define OPS_POLL_DEFAULT_MS 2000
-
 typedef enum op_state {
     ST_CONFIRM, ST_WRITE, ST_RECONCILE, ST_POLL, ST_FINAL, ST_END
 } op_state;
@@ -29,9 +27,8 @@ typedef struct op_run {
     op_state state;
     az_call call;
     int writes;                 /* PUT/DELETE attempts, reconciled ones included */
-    int64_t start_ms, deadline_ms;
-    char *poll_url;
-    bool poll_async;            /* Azure-AsyncOperation (else Location) */
+    int64_t start_ms;
+    az_lro_poll poll;           /* the monitor being followed */
 } op_run;
 
 struct ops_batch {
@@ -58,8 +55,8 @@ static void ops_end(op_run *r, az_op_status status)
         az_log(b->c, AZ_LOG_INFO, "%s: failed: %s: %s", op->id, op->err.code, op->err.message);
     }
     r->state = ST_END;
-    free(r->poll_url);
-    r->poll_url = NULL;
+    free(r->poll.url);
+    r->poll.url = NULL;
     b->active--;
     b->finished++;
     if (b->on_done != NULL)
@@ -121,7 +118,6 @@ static void ops_start(op_run *r)
     az_op *op = r->op;
     az_client *c = r->batch->c;
     r->start_ms = az_now_ms(c);
-    r->deadline_ms = r->start_ms + (int64_t)az_client_lro_deadline_s(c) * 1000;
     memset(&op->err, 0, sizeof op->err);
     op->already_gone = false;
     op->provisioning_state[0] = '\0';
@@ -200,69 +196,42 @@ static void ops_after_write(op_run *r)
         ops_end(r, AZ_OP_DONE);
         return;
     }
-    if (st < 200 || st > 202) {
-        ops_fail_resp(r);
-        return;
+    az_error e = { 0 };
+    switch (az_lro_started(r->batch->c, resp, false, &r->poll, &e)) {
+    case AZ_LRO_REFUSED:
+        ops_fail(r, &e);
+        break;
+    case AZ_LRO_WATCH:
+        /* accepted without a monitor URL: watch the resource itself */
+        ops_read(r, del ? ST_RECONCILE : ST_FINAL, AZ_LRO_POLL_DEFAULT_MS);
+        break;
+    case AZ_LRO_POLL:
+        ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL, r->poll.delay_ms);
+        break;
+    case AZ_LRO_FINISHED:
+        ops_read(r, ST_FINAL, 0);   /* 200 to a PUT: read its final state */
+        break;
     }
-    const char *url = resp->async_op ? resp->async_op : resp->location;
-    if (st == 201 || st == 202 || url != NULL) {
-        if (url == NULL) {
-            /* accepted without a monitor URL: watch the resource itself */
-            if (del)
-                ops_read(r, ST_RECONCILE, OPS_POLL_DEFAULT_MS);
-            else
-                ops_read(r, ST_FINAL, OPS_POLL_DEFAULT_MS);
-            return;
-        }
-        free(r->poll_url);
-        r->poll_url = strdup(url);      /* followed exactly as given */
-        r->poll_async = resp->async_op != NULL;
-        int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(r->batch->c));
-        ops_send(r, ST_POLL, "GET", r->poll_url ? strdup(r->poll_url) : NULL, NULL,
-                 ra >= 0 ? ra : OPS_POLL_DEFAULT_MS);
-        return;
-    }
-    ops_read(r, ST_FINAL, 0);   /* 200 to a PUT: read its final state */
 }
 
 static bool ops_past_deadline(op_run *r)
 {
-    if (az_now_ms(r->batch->c) < r->deadline_ms)
-        return false;
     az_error e;
-    az_error_set(&e, "OperationTimedOut", "%s did not finish within %d s", r->op->id,
-                 az_client_lro_deadline_s(r->batch->c));
+    if (!az_lro_expired(r->batch->c, r->start_ms, r->op->id, &e))
+        return false;
     ops_fail(r, &e);
     return true;
 }
 
 static void ops_after_poll(op_run *r)
 {
-    az_http_resp *resp = &r->call.resp;
-    az_client *c = r->batch->c;
-    int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(c));
-    int64_t delay = ra >= 0 ? ra : OPS_POLL_DEFAULT_MS;
-    int done = 0;
-    az_error e = {0};
-    if (r->poll_async) {
-        if (resp->status != 200) {
-            ops_fail_resp(r);
-            return;
-        }
-        done = az_lro_status(resp->body, resp->body_len, &e);
-    } else if (resp->status == 202)
-        done = 0;
-    else if (resp->status == 200 || resp->status == 204)
-        done = 1;
-    else {
-        ops_fail_resp(r);
-        return;
-    }
+    az_error e = { 0 };
+    int done = az_lro_polled(r->batch->c, &r->poll, &r->call.resp, &e);
     if (done < 0) {
         ops_fail(r, &e);
     } else if (done == 0) {
         if (!ops_past_deadline(r))
-            ops_send(r, ST_POLL, "GET", strdup(r->poll_url), NULL, delay);
+            ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL, r->poll.delay_ms);
     } else if (ops_is_delete(r->op)) {
         ops_end(r, AZ_OP_DONE);
     } else {
@@ -312,7 +281,7 @@ static void ops_after_read(op_run *r)
         ops_fail(r, &e);
     } else if (!ops_past_deadline(r)) {
         int64_t ra = az_retry_after_ms(resp->retry_after, az_wall_s(r->batch->c));
-        ops_read(r, ST_FINAL, ra >= 0 ? ra : OPS_POLL_DEFAULT_MS);
+        ops_read(r, ST_FINAL, ra >= 0 ? ra : AZ_LRO_POLL_DEFAULT_MS);
     }
 }
 
@@ -324,18 +293,12 @@ static void ops_on_answer(void *ctx, az_call *call)
             ops_ambiguous(r);
         } else if ((r->state == ST_POLL || r->state == ST_FINAL) &&
                    call->err.retries_exhausted && !ops_past_deadline(r)) {
-            /* reading the outcome is harmless to repeat until the deadline */
-            az_client *c = r->batch->c;
-            int64_t delay = az_retry_delay_ms(az_client_retry(c), 4, -1, az_random(c));
-            if (az_budget_allows(c, delay)) {
+            int64_t delay;
+            az_error e;
+            if (az_lro_repoll(r->batch->c, &call->err, &delay, &e))
                 ops_send(r, r->state, "GET", strdup(call->url), NULL, delay);
-            } else {
-                /* ARM has been gone for the run's whole budget: stop
-                 * watching; the caller reconciles as for any failure */
-                az_error e = call->err;
-                az_budget_error(c, &e);
+            else
                 ops_fail(r, &e);
-            }
         } else if (r->state != ST_END) {
             az_error e = call->err;
             ops_fail(r, &e);
@@ -416,7 +379,7 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
     }
     for (size_t i = 0; i < nops; i++) {
         az_call_reset(&b.runs[i].call);
-        free(b.runs[i].poll_url);
+        free(b.runs[i].poll.url);
     }
     free(b.runs);
     return b.failed;

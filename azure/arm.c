@@ -61,6 +61,42 @@ char *az_arm_url(const az_client *c, const char *id)
     return url;
 }
 
+static bool arm_hex(char ch)
+{
+    return isxdigit((unsigned char)ch) != 0;
+}
+
+/* An ID as ARM returns it is not encoded ("my rg", "{myNIC}"); one built
+ * by az_resource_id is. ARM names never hold '%', so "%XX" is taken as an
+ * escape already made and both forms give the same URL. */
+char *az_arm_url_ver(const az_client *c, const char *id, const char *suffix,
+                     const char *api_version)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (id == NULL || *id == '\0')
+        return NULL;
+    const char *base = az_arm_base(c);
+    size_t n = strlen(base) + 3 * strlen(id) + (suffix ? strlen(suffix) : 0) +
+               strlen(api_version) + 32;
+    char *url = malloc(n);
+    if (url == NULL)
+        return NULL;
+    size_t j = (size_t)snprintf(url, n, "%s%s", base, id[0] == '/' ? "" : "/");
+    for (const char *s = id; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' ||
+            (ch == '%' && arm_hex(s[1]) && arm_hex(s[2]))) {
+            url[j++] = (char)ch;
+        } else {
+            url[j++] = '%';
+            url[j++] = hex[ch >> 4];
+            url[j++] = hex[ch & 15];
+        }
+    }
+    snprintf(url + j, n - j, "%s?api-version=%s", suffix ? suffix : "", api_version);
+    return url;
+}
+
 bool az_id_equal(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
@@ -110,6 +146,22 @@ static int arm_get(az_client *c, az_call *call, char *url, az_error *err)
         return -1;
     }
     return 0;
+}
+
+int az_arm_read(az_client *c, char *url, az_call *call, az_error *err)
+{
+    memset(err, 0, sizeof *err);
+    if (url == NULL) {
+        memset(call, 0, sizeof *call);
+        az_error_set(err, "OutOfMemory", "out of memory");
+        return -1;
+    }
+    int rc = arm_get(c, call, url, err);
+    if (rc != 0 && call->ok && call->resp.status == 404) {
+        memset(err, 0, sizeof *err);
+        return 0;
+    }
+    return rc == 0 ? 1 : -1;
 }
 
 static int arm_list(az_client *c, const char *kind, const char *sub, const char *rg,

@@ -10,7 +10,7 @@ enum {
     F_NAME = 1u << 0, F_ID = 1u << 1, F_LOC = 1u << 2, F_TAGS = 1u << 3,
     F_SKU = 1u << 4, F_PROPS = 1u << 5, F_TIME = 1u << 6, F_CD = 1u << 7,
     F_STATE = 1u << 8, F_INC = 1u << 9, F_SRC = 1u << 10, F_SKUNAME = 1u << 11,
-    F_ZONES = 1u << 12
+    F_ZONES = 1u << 12, F_MANAGED = 1u << 13, F_DSTATE = 1u << 14
 };
 
 /* Field names as messages show them, flattened (az) or under properties. */
@@ -239,6 +239,30 @@ static int disk_zones(rd *r, inv_disk *d)
     return more;
 }
 
+/* diskState under "properties" (ARM) or at the top (`az disk list`). */
+static int disk_state(rd *r, unsigned *seen, inv_disk *d, const char *field)
+{
+    rd_once(r, seen, F_DSTATE, field);
+    return rd_string(r, field, RD_STR_OPTIONAL, RD_MEMO_NONE, &d->disk_state);
+}
+
+static int disk_properties(rd *r, unsigned *seen, inv_disk *d)
+{
+    int open = rd_object(r, "properties");
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    ij_str k;
+    int more;
+    while ((more = ij_obj_next(&r->c, &n, &k)) > 0) {
+        int rc = rd_key(&k) == K_DISK_STATE ? disk_state(r, seen, d, "properties.diskState")
+                                            : ij_skip(&r->c);
+        if (rc < 0)
+            return -1;
+    }
+    return more;
+}
+
 int rd_disk(rd *r)
 {
     const unsigned char *at = r->c.p;
@@ -259,6 +283,14 @@ int rd_disk(rd *r)
         if (rc == 0 && key == K_ZONES) {
             rd_once(r, &seen, F_ZONES, "zones");
             rc = disk_zones(r, d);
+        } else if (rc == 0 && key == K_MANAGED_BY) {
+            rd_once(r, &seen, F_MANAGED, "managedBy");
+            rc = rd_string(r, "managedBy", RD_STR_OPTIONAL, RD_MEMO_NONE, &d->managed_by);
+        } else if (rc == 0 && key == K_DISK_STATE) {
+            rc = disk_state(r, &seen, d, "diskState");
+        } else if (rc == 0 && key == K_PROPERTIES) {
+            rd_once(r, &seen, F_PROPS, "properties");
+            rc = disk_properties(r, &seen, d);
         } else if (rc == 0) {
             rc = ij_skip(&r->c);
         }

@@ -19,6 +19,8 @@ static rd_key_id classify(const char *s, size_t n)
         return EQ("value") ? K_VALUE : EQ("zones") ? K_ZONES : K_OTHER;
     case 8:
         return EQ("location") ? K_LOCATION : EQ("nextLink") ? K_NEXTLINK : K_OTHER;
+    case 9:
+        return EQ("managedBy") ? K_MANAGED_BY : EQ("diskState") ? K_DISK_STATE : K_OTHER;
     case 10:
         return EQ("properties") ? K_PROPERTIES : K_OTHER;
     case 11:

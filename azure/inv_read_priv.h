@@ -73,7 +73,7 @@ void rd_once(rd *r, unsigned *seen, unsigned bit, const char *field);
 typedef enum rd_key_id {
     K_OTHER, K_NAME, K_ID, K_LOCATION, K_TAGS, K_SKU, K_PROPERTIES, K_TIME,
     K_CREATION, K_STATE, K_INCREMENTAL, K_SOURCE, K_ZONES, K_VALUE, K_NEXTLINK,
-    K_TYPE
+    K_TYPE, K_MANAGED_BY, K_DISK_STATE
 } rd_key_id;
 rd_key_id rd_key(const ij_str *k);
 

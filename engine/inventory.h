@@ -35,6 +35,9 @@ typedef struct inv_disk {
     const char *location;
     const char *sku;
     const char *zone;               /* first of "zones", NULL when none */
+    const char *managed_by;         /* the VM holding it ("managedBy"), NULL when none */
+    const char *disk_state;         /* properties.diskState ("Attached", "Reserved",
+                                     * "Unattached", ...), NULL when absent */
     inv_tag *tags;
     uint32_t ntags;
 } inv_disk;

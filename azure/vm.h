@@ -15,6 +15,9 @@
 /* ARM's range of data-disk LUNs. */
 #define AZ_VM_MAX_LUNS 64
 #define AZ_ID_MAX 1024
+/* ARM's limits on tags: 50 per resource, names of 512 and values of 256
+ * characters. A disk's whole set is kept (a PATCH replaces the set). */
+#define AZ_MAX_TAGS 50
 
 typedef enum az_power {
     AZ_POWER_UNKNOWN,       /* no PowerState status (or instanceView unreadable) */
@@ -96,9 +99,9 @@ typedef struct az_disk_info {
     char disk_state[24];        /* "Attached", "Reserved", "Unattached", ... */
     char provisioning_state[32];
     char sku[32];
-    inv_tag tags[32];           /* key/value point into tag_text */
+    inv_tag tags[AZ_MAX_TAGS];  /* key/value point into tag_text */
     size_t ntags;
-    char tag_text[8192];
+    char tag_text[AZ_MAX_TAGS * (512 + 256 + 2)];
 } az_disk_info;
 
 /* Returns 1 found, 0 404, -1 error. */

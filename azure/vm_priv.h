@@ -1,0 +1,33 @@
+/* Private to azure/vm*.c and azure/net*.c (and their unit tests): API
+ * versions and the JSON readers behind vm.h. */
+#ifndef SNAPKEEP_VM_PRIV_H
+#define SNAPKEEP_VM_PRIV_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "azure/vm.h"
+
+/* Compute (virtual machines); disks stay on DiskRP's AZ_API_VERSION. */
+#define AZ_COMPUTE_API_VERSION "2024-07-01"
+
+/* Copies an optional string member ("" when absent or null); -1 with err
+ * (naming `field`) when it is not a string or does not fit in n. */
+int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, size_t n,
+                 az_error *err);
+/* "PREFIX: message" (a resource ID in front of what was wrong with it). */
+void az_error_prefix(az_error *err, const char *prefix);
+/* The first of root's "zones" ("" when none). */
+int az_json_first_zone(const cJSON *root, char *dst, size_t n, az_error *err);
+
+/* A VM body into out (power left UNKNOWN); -1 with err. */
+int az_vm_parse(const char *body, size_t len, az_vm *out, az_error *err);
+/* The first PowerState/... status of an instanceView body. */
+az_power az_vm_parse_power(const char *body, size_t len);
+/* The attachDetachDataDisks request body, malloc'd (NULL: out of memory
+ * or a disk without an ID). */
+char *az_vm_attach_body(const az_disk_attach *attach, size_t nattach,
+                        const az_disk_detach *detach, size_t ndetach);
+
+#endif

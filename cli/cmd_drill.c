@@ -19,80 +19,18 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "cli/metrics.h"
-#include "cli/recover.h"
-#include "cli/report.h"
-#include "cli/state.h"
+#include "cli/drill.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
 #include "engine/pick.h"
 
-#define DRL_MAX_SAMPLE 100
-#define DRL_LAST_SUCCESS_FILE "drill-last-success.json"
-
-/* One restore: a snapshot into a temporary disk, and that disk's delete. */
-typedef struct drl_restore {
-    const inv_snapshot *snap;
-    char disk_id[1024];
-    char stamp[ENG_TIME_BUFSZ];
-    inv_tag tags[3];
-    az_op create, del;
-    bool sent;              /* the create was sent (so the disk may exist) */
-    bool ok;                /* created, and its delete done */
-    const char *why;        /* a failure found before anything was sent */
-} drl_restore;
-
-typedef struct drl_disk {
-    char *source;           /* the disk's ID */
-    const inv_snapshot **snaps;     /* its snapshots the policy owns */
-    size_t nsnaps;
-    drl_restore *restores;
-    size_t nrestores;
-    bool drilled;           /* not skipped by an interruption */
-    bool restorable;
-} drl_disk;
-
-typedef struct drl_policy {
-    const pol_policy *p;
-    const char *subscription;
-    drl_disk *disks;
-    size_t ndisks;
-    cli_leftovers left;
-} drl_policy;
-
-typedef struct drl_ctx {
-    /* options */
-    const char *policy_path, *policy_name, *state_dir, *metrics_file;
-    size_t sample;
-    uint64_t seed;
-    bool have_seed, have_now, json;
-    sk_time now, real_start;
-    cli_azure az;
-    /* resources */
-    cli_log log;
-    cli_state state;
-    cli_journal journal;
-    bool journaling;
-    az_client *client;
-    pol_file *file;
-    inv_inventory *inv;
-    drl_policy *pols;
-    size_t npols;
-    cli_leftovers unmarked;     /* drill disks without a policy tag, named once */
-    /* outcome */
-    bool azure_failed, failed;
-} drl_ctx;
-
-static sk_time drl_clock(const drl_ctx *d);
-static bool drl_interrupted(void);
 static void drl_run(drl_ctx *d);
-static void drl_report(drl_ctx *d, int rc);
-static void drl_metrics(drl_ctx *d);
 static void drl_free(drl_ctx *d);
 
 enum {
     OPT_SAMPLE = CLI_OPT_AZURE_LAST + 1, OPT_SEED, OPT_NOW, OPT_STATE_DIR, OPT_METRICS,
-    OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT
+    OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT, OPT_ATTACH_TO, OPT_VERIFY, OPT_DEVICE_DIR,
+    OPT_VERIFY_TIMEOUT, OPT_REPORT
 };
 
 #define DRILL_HELPED (-100)
@@ -119,7 +57,7 @@ static void drl_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static bool drl_interrupted(void)
+bool drl_interrupted(void)
 {
     return drl_signal != 0;
 }
@@ -134,6 +72,36 @@ static int parse_u64(const char *opt, const char *arg, uint64_t max, uint64_t *o
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* --verify-timeout: seconds ("90") or a duration ("10m"), up to a day. */
+static int parse_timeout(drl_ctx *d, const char *arg)
+{
+    uint64_t v;
+    double sec;
+    if (arg[0] >= '0' && arg[0] <= '9' && strspn(arg, "0123456789") == strlen(arg)) {
+        if (parse_u64("--verify-timeout", arg, 86400, &v) != 0)
+            return -1;
+        sec = (double)v;
+    } else {
+        pol_duration dur;
+        if (cli_parse_duration_opt("--verify-timeout", arg, &dur) != 0)
+            return -1;
+        int64_t us = pol_duration_fixed_usec(&dur);
+        if (us <= 0 || us > INT64_C(86400) * SK_USEC_PER_SEC) {
+            fprintf(stderr, "snapkeep: drill: --verify-timeout: '%s': give seconds or a fixed "
+                    "duration of at most 24h\n", arg);
+            return -1;
+        }
+        sec = (double)us / (double)SK_USEC_PER_SEC;
+    }
+    if (sec < 1) {
+        fprintf(stderr, "snapkeep: drill: --verify-timeout: at least 1 second\n");
+        return -1;
+    }
+    d->verify_timeout_s = sec;
+    d->have_verify_timeout = true;
     return 0;
 }
 
@@ -155,6 +123,11 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_STATE_DIR: d->state_dir = arg; return 0;
     case OPT_METRICS: d->metrics_file = arg; return 0;
     case OPT_POLICY: d->policy_name = arg; return 0;
+    case OPT_ATTACH_TO: d->attach_to = arg; return 0;
+    case OPT_VERIFY: d->verify_cmd = arg; return 0;
+    case OPT_DEVICE_DIR: d->device_dir = arg; return 0;
+    case OPT_REPORT: d->report_file = arg; return 0;
+    case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
         if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
             d->json = strcmp(arg, "json") == 0;
@@ -183,6 +156,11 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "policy", required_argument, NULL, OPT_POLICY },
         { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+        { "attach-to", required_argument, NULL, OPT_ATTACH_TO },
+        { "verify", required_argument, NULL, OPT_VERIFY },
+        { "device-dir", required_argument, NULL, OPT_DEVICE_DIR },
+        { "verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT },
+        { "report", required_argument, NULL, OPT_REPORT },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -203,6 +181,20 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
     if (argc - optind != 1) {
         fprintf(stderr, "snapkeep: drill: %s\n", argc == optind ? "no policy file given"
                                                                 : "only one policy file, please");
+        cli_usage("drill", stderr);
+        return EXIT_USAGE;
+    }
+    const char *clash = d->verify_cmd != NULL && d->attach_to == NULL
+                            ? "--verify needs --attach-to VM (where the disk is checked)"
+                        : d->device_dir != NULL && d->attach_to == NULL
+                            ? "--device-dir goes with --attach-to"
+                        : d->have_verify_timeout && d->verify_cmd == NULL
+                            ? "--verify-timeout goes with --verify"
+                        : d->device_dir != NULL && d->device_dir[0] != '/'
+                            ? "--device-dir must be an absolute path"
+                            : NULL;
+    if (clash != NULL) {
+        fprintf(stderr, "snapkeep: drill: %s\n", clash);
         cli_usage("drill", stderr);
         return EXIT_USAGE;
     }
@@ -264,7 +256,7 @@ static int open_state(drl_ctx *d)
     return EXIT_OK;
 }
 
-static sk_time drl_clock(const drl_ctx *d)
+sk_time drl_clock(const drl_ctx *d)
 {
     return d->now + (cli_now() - d->real_start);
 }
@@ -461,6 +453,8 @@ static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
         prepare(d, dp, dd, &dd->restores[i], (unsigned)i + 1);
     }
     run_batch(d, dp, dd, false);
+    if (d->attach_to != NULL)
+        drl_attach_and_verify(d, dp, dd);
     for (size_t i = 0; i < n; i++)
         dd->restores[i].del = (az_op){ .kind = AZ_OP_DELETE_DISK,
                                        .id = dd->restores[i].disk_id };
@@ -469,6 +463,7 @@ static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
     for (size_t i = 0; i < n; i++) {
         drl_restore *x = &dd->restores[i];
         bool made = x->why == NULL && x->create.status == AZ_OP_DONE;
+        made = made && drl_restore_proven(d, x);
         x->ok = made && (!x->sent || x->del.status == AZ_OP_DONE);
         dd->restorable = dd->restorable && made;
         d->failed = d->failed || !x->ok;
@@ -517,261 +512,6 @@ static void drl_run(drl_ctx *d)
                      "interrupted (signal %d): the drill disks made so far were deleted; "
                      "the remaining disks were not drilled", (int)drl_signal);
 }
-/* ---- report ---- */
-
-static int64_t age_of(const drl_ctx *d, const inv_snapshot *s)
-{
-    return (d->now - s->created) / SK_USEC_PER_SEC;
-}
-
-static void text_restore(const drl_restore *x)
-{
-    char when[ENG_TIME_BUFSZ];
-    eng_time_format(x->snap->created, when, sizeof when);
-    printf("    %-6s %s (taken %s)", x->create.status == AZ_OP_DONE && x->why == NULL
-           ? "ok" : "FAILED", x->snap->name, when);
-    if (x->why != NULL)
-        printf(": %s\n", x->why);
-    else if (x->create.status == AZ_OP_DONE)
-        printf(" usable in %.1f s\n", x->create.seconds);
-    else
-        printf(": %s: %s\n", x->create.err.code, x->create.err.message);
-    if (x->sent)
-        printf("           drill disk %s %s\n", enf_id_name(x->disk_id),
-               x->del.status == AZ_OP_DONE ? "deleted" : "NOT DELETED (the next drill retries)");
-}
-
-static void text_disk(const drl_ctx *d, const drl_disk *dd)
-{
-    printf("  disk %s: ", enf_id_name(dd->source));
-    if (!dd->drilled) {
-        printf("not drilled (interrupted)\n");
-        return;
-    }
-    printf("restorable %s", dd->restorable ? "yes" : "NO");
-    if (dd->nrestores > 0) {
-        char age[48];
-        int64_t sec = age_of(d, dd->restores[0].snap);
-        rpt_format_age(sec * SK_USEC_PER_SEC, age, sizeof age);
-        printf("; newest snapshot %s %s", sec < 0 ? age + 1 : age,
-               sec < 0 ? "in the future" : "old");
-        if (dd->restores[0].create.status == AZ_OP_DONE)
-            printf("; usable disk in %.1f s", dd->restores[0].create.seconds);
-    } else
-        printf("; no usable snapshot");
-    printf("\n");
-    for (size_t i = 0; i < dd->nrestores; i++)
-        text_restore(&dd->restores[i]);
-}
-
-static void text_report(const drl_ctx *d, int rc)
-{
-    char when[ENG_TIME_BUFSZ];
-    eng_time_format(d->now, when, sizeof when);
-    size_t ndisks = 0, nok = 0, nrest = 0, nfail = 0, nleft = 0;
-    for (size_t i = 0; i < d->npols; i++) {
-        const drl_policy *dp = &d->pols[i];
-        printf("drill of policy \"%s\" at %s (seed %llu, sample %zu)\n", dp->p->name, when,
-               (unsigned long long)d->seed, d->sample);
-        for (size_t k = 0; k < dp->left.n; k++)
-            printf("  removed leftover drill disk %s\n", enf_id_name(dp->left.ids[k]));
-        for (size_t k = 0; k < dp->left.nfailed; k++)
-            printf("  leftover drill disk %s could NOT be removed\n",
-                   enf_id_name(dp->left.failed_ids[k]));
-        nleft += dp->left.n;
-        if (dp->ndisks == 0)
-            printf("  no disk with snapshots of this policy\n");
-        for (size_t k = 0; k < dp->ndisks; k++) {
-            const drl_disk *dd = &dp->disks[k];
-            text_disk(d, dd);
-            ndisks += dd->drilled;
-            nok += dd->restorable;
-            nrest += dd->nrestores;
-            for (size_t r = 0; r < dd->nrestores; r++)
-                nfail += !dd->restores[r].ok;
-        }
-    }
-    printf("summary: %zu disk(s) drilled, %zu restorable; %zu restore(s), %zu failed; "
-           "%zu leftover(s) removed%s; exit %d\n", ndisks, nok, nrest, nfail, nleft,
-           drl_interrupted() ? "; interrupted" : "", rc);
-}
-
-static cJSON *json_restore(const drl_restore *x)
-{
-    char when[ENG_TIME_BUFSZ];
-    cJSON *o = cJSON_CreateObject();
-    eng_time_format(x->snap->created, when, sizeof when);
-    cJSON_AddStringToObject(o, "snapshot", x->snap->id);
-    cJSON_AddStringToObject(o, "name", x->snap->name);
-    cJSON_AddStringToObject(o, "taken", when);
-    cJSON_AddStringToObject(o, "drill_disk", x->disk_id);
-    cJSON_AddBoolToObject(o, "restored", x->why == NULL && x->create.status == AZ_OP_DONE);
-    if (x->create.status == AZ_OP_DONE)
-        cJSON_AddNumberToObject(o, "seconds", x->create.seconds);
-    cJSON_AddBoolToObject(o, "deleted", x->sent && x->del.status == AZ_OP_DONE);
-    if (x->why != NULL || x->create.status == AZ_OP_FAILED) {
-        cJSON *e = cJSON_AddObjectToObject(o, "error");
-        cJSON_AddStringToObject(e, "code", x->why != NULL ? "NotAttempted" : x->create.err.code);
-        cJSON_AddStringToObject(e, "message", x->why != NULL ? x->why : x->create.err.message);
-    }
-    return o;
-}
-
-static cJSON *json_disk(const drl_ctx *d, const drl_disk *dd)
-{
-    cJSON *o = cJSON_CreateObject(), *rs;
-    cJSON_AddStringToObject(o, "disk", dd->source);
-    cJSON_AddBoolToObject(o, "drilled", dd->drilled);
-    cJSON_AddBoolToObject(o, "restorable", dd->restorable);
-    if (dd->nrestores > 0) {
-        cJSON_AddNumberToObject(o, "snapshot_age_seconds", (double)age_of(d, dd->restores[0].snap));
-        if (dd->restores[0].create.status == AZ_OP_DONE)
-            cJSON_AddNumberToObject(o, "seconds", dd->restores[0].create.seconds);
-    }
-    rs = cJSON_AddArrayToObject(o, "restores");
-    for (size_t i = 0; i < dd->nrestores; i++)
-        cJSON_AddItemToArray(rs, json_restore(&dd->restores[i]));
-    return o;
-}
-
-static void json_report(const drl_ctx *d, int rc)
-{
-    char when[ENG_TIME_BUFSZ];
-    cJSON *o = cJSON_CreateObject(), *ps;
-    eng_time_format(d->now, when, sizeof when);
-    cJSON_AddStringToObject(o, "started", when);
-    /* a string: JSON numbers lose 64-bit seeds */
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)d->seed);
-    cJSON_AddStringToObject(o, "seed", seed);
-    cJSON_AddNumberToObject(o, "sample", (double)d->sample);
-    cJSON_AddBoolToObject(o, "interrupted", drl_interrupted());
-    cJSON_AddNumberToObject(o, "exit", rc);
-    ps = cJSON_AddArrayToObject(o, "policies");
-    for (size_t i = 0; i < d->npols; i++) {
-        const drl_policy *dp = &d->pols[i];
-        cJSON *p = cJSON_CreateObject(), *l, *ds;
-        cJSON_AddStringToObject(p, "policy", dp->p->name);
-        l = cJSON_AddArrayToObject(p, "leftovers_removed");
-        for (size_t k = 0; k < dp->left.n; k++)
-            cJSON_AddItemToArray(l, cJSON_CreateString(dp->left.ids[k]));
-        l = cJSON_AddArrayToObject(p, "leftovers_failed");
-        for (size_t k = 0; k < dp->left.nfailed; k++)
-            cJSON_AddItemToArray(l, cJSON_CreateString(dp->left.failed_ids[k]));
-        ds = cJSON_AddArrayToObject(p, "disks");
-        for (size_t k = 0; k < dp->ndisks; k++)
-            cJSON_AddItemToArray(ds, json_disk(d, &dp->disks[k]));
-        cJSON_AddItemToArray(ps, p);
-    }
-    char *text = cJSON_Print(o);
-    if (text != NULL)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o);
-}
-
-static void drl_report(drl_ctx *d, int rc)
-{
-    if (d->json)
-        json_report(d, rc);
-    else
-        text_report(d, rc);
-    fflush(stdout);
-}
-
-/* ---- metrics ---- */
-
-/* A drill that restored nothing proves nothing: no success to record. */
-static bool policy_ok(const drl_policy *dp)
-{
-    if (dp->left.nfailed > 0 || dp->ndisks == 0)
-        return false;
-    for (size_t k = 0; k < dp->ndisks; k++) {
-        if (!dp->disks[k].drilled || !dp->disks[k].restorable)
-            return false;
-        for (size_t r = 0; r < dp->disks[k].nrestores; r++)
-            if (!dp->disks[k].restores[r].ok)
-                return false;
-    }
-    return true;
-}
-
-/* The last fully successful drill per policy, kept in the state directory
- * so the metric survives a failed drill (that is when it matters). */
-static cJSON *last_success(drl_ctx *d)
-{
-    const char **ok = calloc(d->npols ? d->npols : 1, sizeof *ok);
-    size_t n = 0;
-    for (size_t i = 0; ok != NULL && i < d->npols; i++)
-        if (policy_ok(&d->pols[i]) && !d->azure_failed && !drl_interrupted())
-            ok[n++] = d->pols[i].p->name;
-    char err[512];
-    cJSON *o = cli_state_last_success(&d->state, DRL_LAST_SUCCESS_FILE, ok, n,
-                                      (double)(drl_clock(d) / SK_USEC_PER_SEC), err, sizeof err);
-    if (err[0] != '\0')
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "state", NULL, 0, "%s", err);
-    free(ok);
-    return o;
-}
-
-static void declare(cli_metrics *m)
-{
-    cli_metrics_family(m, "snapkeep_drill_restorable", "gauge",
-                       "1 when every sampled snapshot of the disk restored in the last drill");
-    cli_metrics_family(m, "snapkeep_drill_restore_seconds", "gauge",
-                       "Seconds from request to a usable disk, restoring the newest snapshot");
-    cli_metrics_family(m, "snapkeep_drill_snapshot_age_seconds", "gauge",
-                       "Age of the newest snapshot of the disk at the drill");
-    cli_metrics_family(m, "snapkeep_drill_last_success_timestamp_seconds", "gauge",
-                       "When a drill of the policy last succeeded in full (Unix time)");
-}
-
-static void disk_metrics(const drl_ctx *d, cli_metrics *m, const drl_policy *dp,
-                         const drl_disk *dd)
-{
-    const char *l[] = { "policy", dp->p->name, "disk", enf_id_name(dd->source), NULL };
-    /* two disks of one name in different groups: fall back to the ID */
-    if (cli_metrics_add(m, "snapkeep_drill_restorable", l, dd->restorable ? 1 : 0) != 0)
-        l[3] = dd->source;
-    if (l[3] == dd->source)
-        cli_metrics_add(m, "snapkeep_drill_restorable", l, dd->restorable ? 1 : 0);
-    if (dd->nrestores == 0)
-        return;
-    cli_metrics_add(m, "snapkeep_drill_snapshot_age_seconds", l,
-                    (double)age_of(d, dd->restores[0].snap));
-    if (dd->restores[0].create.status == AZ_OP_DONE && dd->restores[0].why == NULL)
-        cli_metrics_add(m, "snapkeep_drill_restore_seconds", l, dd->restores[0].create.seconds);
-}
-
-static void drl_metrics(drl_ctx *d)
-{
-    cJSON *last = last_success(d);
-    if (d->metrics_file == NULL) {
-        cJSON_Delete(last);
-        return;
-    }
-    cli_metrics *m = cli_metrics_new();
-    if (m != NULL)
-        declare(m);
-    for (size_t i = 0; m != NULL && i < d->npols; i++) {
-        const drl_policy *dp = &d->pols[i];
-        for (size_t k = 0; k < dp->ndisks; k++)
-            if (dp->disks[k].drilled)
-                disk_metrics(d, m, dp, &dp->disks[k]);
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(last, dp->p->name);
-        const char *l[] = { "policy", dp->p->name, NULL };
-        if (cJSON_IsNumber(v))
-            cli_metrics_add(m, "snapkeep_drill_last_success_timestamp_seconds", l,
-                            v->valuedouble);
-    }
-    char err[512];
-    if (m == NULL || cli_metrics_write(m, d->metrics_file, err, sizeof err) != 0)
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "metrics", NULL, 0, "cannot write metrics: %s",
-                     m == NULL ? "out of memory" : err);
-    cli_metrics_free(m);
-    cJSON_Delete(last);
-}
-
 static void drl_free(drl_ctx *d)
 {
     for (size_t i = 0; i < d->npols; i++) {
@@ -828,6 +568,7 @@ int cmd_drill(int argc, char **argv)
     drl_ctx d;
     memset(&d, 0, sizeof d);
     d.sample = 1;
+    d.verify_timeout_s = DRL_DEFAULT_VERIFY_TIMEOUT_S;
     d.state.lock_fd = -1;
     d.journal.fd = -1;
     cli_azure_init(&d.az);
@@ -845,11 +586,16 @@ int cmd_drill(int argc, char **argv)
     if (d.file == NULL)
         return EXIT_INVALID;
     rc = choose_policies(&d);
+    if (rc == EXIT_OK && d.device_dir == NULL)
+        d.device_dir = DRL_DEFAULT_DEVICE_DIR;
+    if (rc == EXIT_OK && d.attach_to != NULL && drl_resolve_vm(&d, &d.pols[0]) != 0)
+        rc = EXIT_USAGE;
     if (rc == EXIT_OK)
         rc = open_state(&d);
     if (rc == EXIT_OK) {
         drl_signals();
         drl_run(&d);
+        d.seconds = (double)(cli_now() - d.real_start) / (double)SK_USEC_PER_SEC;
         rc = exit_code(&d);
         finish(&d, rc);
         drl_report(&d, rc);
@@ -858,3 +604,4 @@ int cmd_drill(int argc, char **argv)
     drl_free(&d);
     return rc;
 }
+

@@ -1,11 +1,14 @@
 /* snapkeep restore POLICY --disk DISK (--snapshot NAME | --at T | --latest)
- * --to NEW_DISK: creates a managed disk from a snapshot of DISK and waits
- * for it. It never overwrites: an existing NEW_DISK is refused before
- * anything is sent. Exit codes: 0 restored (or, with --dry-run, would
- * be); 1 invalid input (no such snapshot, NEW_DISK exists, bad name);
- * 2 usage; 3 Azure or the network failed (listing, transport, 5xx);
- * 4 ARM refused or failed the creation (a failed restore: operations.md's
- * "partial"); 6 the state directory's lock is held. */
+ * --to NEW_DISK [--attach-to VM [--lun N] | --replace-on VM [--start]]:
+ * creates a managed disk from a snapshot of DISK and waits for it; with
+ * --attach-to or --replace-on it then carries out the partial or complete
+ * restore (cli/restore_vm.c). It never overwrites: an existing NEW_DISK is
+ * refused before anything is sent. Exit codes: 0 restored (or, with
+ * --dry-run, would be); 1 invalid input (no such snapshot, NEW_DISK
+ * exists, bad name, a VM the plan refuses); 2 usage; 3 Azure or the
+ * network failed (listing, transport, 5xx); 4 ARM refused or failed a
+ * step (a failed restore: operations.md's "partial"); 6 the state
+ * directory's lock is held, or another recovery operation is unfinished. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,49 +19,16 @@
 
 #include "cli/cli.h"
 #include "cli/recover.h"
+#include "cli/rcv_exec.h"
+#include "cli/restore.h"
 #include "cli/state.h"
 #include "engine/enforce.h"
 #include "engine/pick.h"
 
-#define RST_MAX_TAGS 15
-
-typedef struct rst_tag {
-    char key[513];          /* ARM: 512 characters at most */
-    char value[257];        /* and 256 */
-} rst_tag;
-
-typedef struct rst_ctx {
-    /* options */
-    const char *policy_path, *policy_name, *disk, *snapshot_name, *to;
-    const char *zone, *sku, *target_rg, *state_dir;
-    pick_mode mode;
-    bool have_mode, dry_run, json;
-    sk_time at;
-    rst_tag tags[RST_MAX_TAGS];
-    int ntags;
-    cli_azure az;
-    /* resources */
-    sk_time start;
-    cli_log log;
-    pol_file *file;
-    const pol_policy *p;
-    const char *subscription;
-    cli_state state;
-    cli_journal journal;
-    bool journaling;
-    az_client *client;
-    inv_inventory *inv;         /* the subscription's snapshots */
-    inv_inventory *disks;       /* GETs of the source and target disks */
-    /* the choice */
-    const inv_snapshot *snap;
-    char source[1024];          /* the source disk's ID */
-    char target[1024];          /* the new disk's ID */
-    const char *location, *use_sku, *use_zone;
-} rst_ctx;
-
 enum {
     OPT_DISK = CLI_OPT_AZURE_LAST + 1, OPT_SNAPSHOT, OPT_AT, OPT_LATEST, OPT_TO, OPT_ZONE,
-    OPT_SKU, OPT_TAG, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY
+    OPT_SKU, OPT_TAG, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY,
+    OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START
 };
 
 #define RESTORE_HELPED (-100)
@@ -126,6 +96,19 @@ static int restore_option(rst_ctx *r, int opt, const char *arg)
     case OPT_DRY_RUN: r->dry_run = true; return 0;
     case OPT_STATE_DIR: r->state_dir = arg; return 0;
     case OPT_POLICY: r->policy_name = arg; return 0;
+    case OPT_ATTACH_TO: r->attach_to = arg; return 0;
+    case OPT_REPLACE_ON: r->replace_on = arg; return 0;
+    case OPT_START: r->start_vm = true; return 0;
+    case OPT_LUN: {
+        char *end = NULL;
+        long v = strtol(arg, &end, 10);
+        if (end == arg || *end != '\0' || v < 0 || v > 63) {
+            fprintf(stderr, "snapkeep: restore: --lun: '%s' is not a LUN (0 to 63)\n", arg);
+            return -1;
+        }
+        r->lun = (int)v;
+        return 0;
+    }
     case OPT_FORMAT:
         if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
             r->json = strcmp(arg, "json") == 0;
@@ -143,9 +126,18 @@ static int restore_need(const rst_ctx *r)
     const char *missing = r->disk == NULL ? "--disk DISK"
                         : !r->have_mode ? "one of --snapshot NAME, --at TIME, --latest"
                         : r->to == NULL ? "--to NEW_DISK" : NULL;
-    if (missing == NULL)
+    const char *clash = r->attach_to != NULL && r->replace_on != NULL
+                            ? "--attach-to and --replace-on exclude each other"
+                        : r->lun >= 0 && r->attach_to == NULL ? "--lun goes with --attach-to"
+                        : r->start_vm && r->replace_on == NULL
+                            ? "--start goes with --replace-on"
+                            : NULL;
+    if (missing == NULL && clash == NULL)
         return 0;
-    fprintf(stderr, "snapkeep: restore: %s is required\n", missing);
+    if (missing != NULL)
+        fprintf(stderr, "snapkeep: restore: %s is required\n", missing);
+    else
+        fprintf(stderr, "snapkeep: restore: %s\n", clash);
     return -1;
 }
 
@@ -165,6 +157,10 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "policy", required_argument, NULL, OPT_POLICY },
+        { "attach-to", required_argument, NULL, OPT_ATTACH_TO },
+        { "lun", required_argument, NULL, OPT_LUN },
+        { "replace-on", required_argument, NULL, OPT_REPLACE_ON },
+        { "start", no_argument, NULL, OPT_START },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -369,6 +365,8 @@ static int plan_target(rst_ctx *r)
         cli_print_az_error("restore: reading the source disk (for its SKU and zone)", &err);
     r->use_sku = r->sku != NULL ? r->sku : src != NULL ? src->sku : NULL;
     r->use_zone = r->zone != NULL ? r->zone : src != NULL ? src->zone : NULL;
+    if (r->attach_to != NULL || r->replace_on != NULL)
+        return EXIT_OK;     /* the recovery plan judges the target (restore_vm.c) */
     inv_disk *existing = NULL;
     int got = az_get_disk(r->client, r->target, r->disks, &existing, &err);
     if (got < 0) {
@@ -510,15 +508,24 @@ static void remove_failed(rst_ctx *r)
         cli_print_az_error("restore: removing the failed disk (remove it by hand)", &del.err);
 }
 
+void rst_create_op(const rst_ctx *r, bool in_place, az_op *op, inv_tag *tags)
+{
+    uint32_t n = 0;
+    tags[n++] = (inv_tag){ CLI_TAG_RESTORED_FROM, r->snap->id };
+    if (in_place)
+        tags[n++] = (inv_tag){ CLI_TAG_REPLACES, r->source };
+    for (int i = 0; i < r->ntags; i++)
+        tags[n++] = (inv_tag){ r->tags[i].key, r->tags[i].value };
+    *op = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = r->target, .location = r->location,
+                   .source_id = r->snap->id, .sku = r->use_sku, .zone = r->use_zone,
+                   .tags = tags, .ntags = n };
+}
+
 static int create(rst_ctx *r)
 {
-    inv_tag tags[RST_MAX_TAGS + 1];
-    tags[0] = (inv_tag){ CLI_TAG_RESTORED_FROM, r->snap->id };
-    for (int i = 0; i < r->ntags; i++)
-        tags[i + 1] = (inv_tag){ r->tags[i].key, r->tags[i].value };
-    az_op op = { .kind = AZ_OP_CREATE_DISK, .id = r->target, .location = r->location,
-                 .source_id = r->snap->id, .sku = r->use_sku, .zone = r->use_zone,
-                 .tags = tags, .ntags = (uint32_t)r->ntags + 1 };
+    inv_tag tags[RST_MAX_TAGS + 2];
+    az_op op;
+    rst_create_op(r, false, &op, tags);
     if (cli_recover_journal(&r->journal, &r->log, cli_now(), "create-disk", r->p->name,
                             r->source, r->target, NULL) != 0)
         return EXIT_INVALID;
@@ -546,7 +553,10 @@ static int create(rst_ctx *r)
 
 static int rst_run(rst_ctx *r)
 {
+    bool vm_mode = r->attach_to != NULL || r->replace_on != NULL;
     int rc = r->dry_run ? EXIT_OK : open_state(r);
+    if (rc == EXIT_OK && vm_mode)
+        rc = rst_vm_resume(r);
     az_error err;
     memset(&err, 0, sizeof err);
     if (rc == EXIT_OK && az_client_new(&r->az.opts, &r->client, &err) != 0) {
@@ -563,7 +573,9 @@ static int rst_run(rst_ctx *r)
         rc = pick(r);
     if (rc == EXIT_OK)
         rc = plan_target(r);
-    if (rc == EXIT_OK && r->dry_run) {
+    if (rc == EXIT_OK && vm_mode)
+        rc = rst_vm_run(r);
+    else if (rc == EXIT_OK && r->dry_run) {
         if (r->json)
             print_json(r, NULL);
         else
@@ -598,6 +610,9 @@ int cmd_restore(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.state.lock_fd = -1;
     r.journal.fd = -1;
+    r.lun = -1;
+    r.argc = argc;
+    r.argv = argv;
     cli_azure_init(&r.az);
     int rc = parse_args(argc, argv, &r);
     if (rc != 0)

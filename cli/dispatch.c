@@ -32,10 +32,15 @@ static const cli_command commands[] = {
       "scheduled enforcement: create what is due, prune, safely" },
     { "restore", cmd_restore,
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
+      "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"
       "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
       "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
       "                     [AZURE OPTIONS]",
-      "create a managed disk from a snapshot" },
+      "restore a disk from a snapshot; attach it, or put it in place of the VM's disk" },
+    { "release", cmd_release,
+      "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"
+      "                     [--dry-run] [--format text|json] [--state-dir DIR] [AZURE OPTIONS]",
+      "detach a restored disk and delete it (only a disk restore made)" },
     { "drill", cmd_drill,
       "drill FILE [--sample N] [--seed S] [--now T] [--policy NAME] [--state-dir DIR]\n"
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"

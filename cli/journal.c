@@ -19,6 +19,7 @@ cli_journal_entry cli_journal_entry_init(sk_time time, const char *event)
     e.pending = -1;
     e.exit_code = -1;
     e.created = e.deleted = e.failed = e.deferred = -1;
+    e.seconds = -1;
     return e;
 }
 
@@ -74,6 +75,7 @@ static cJSON *entry_json(const cli_journal *j, const cli_journal_entry *e)
     add_str(o, "policy", e->policy);
     add_str(o, "disk", e->disk);
     add_str(o, "resource", e->resource);
+    add_str(o, "vm", e->vm);
     add_str(o, "outcome", e->outcome);
     add_str(o, "request_id", e->request_id);
     add_str(o, "error_code", e->error_code);
@@ -86,6 +88,8 @@ static cJSON *entry_json(const cli_journal *j, const cli_journal_entry *e)
     add_num(o, "deleted", e->deleted);
     add_num(o, "failed", e->failed);
     add_num(o, "deferred", e->deferred);
+    if (e->seconds >= 0)
+        cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(e->seconds * 1000 + 0.5) / 1000);
     return o;
 }
 

@@ -10,6 +10,8 @@
  *   {"time":...,"run":...,"event":"outcome","op":"delete","resource":...,
  *    "outcome":"done|failed|skipped|already-gone","request_id":"...",
  *    "error_code":"ScopeLocked","error":"..."}
+ *   recovery steps add "vm" (the VM acted on) and, on outcomes, "seconds";
+ *   their op is a step name (deallocate, detach, attach, tag-replaced, ...)
  *   {"time":...,"run":...,"event":"interrupted","prev_run":"ID",
  *    "pending":N}          (a later command noticed an unfinished one)
  *   {"time":...,"run":...,"event":"end","exit":0, ...summary counts}
@@ -44,6 +46,7 @@ typedef struct cli_journal_entry {
     const char *policy;
     const char *disk;       /* source disk ID */
     const char *resource;   /* the snapshot or disk the op is about */
+    const char *vm;         /* recovery steps: the VM acted on */
     const char *outcome;
     const char *request_id;
     const char *error_code;
@@ -54,6 +57,7 @@ typedef struct cli_journal_entry {
     int exit_code;          /* end: the exit code; -1 none */
     /* end: summary counts, -1 each to leave out */
     int64_t created, deleted, failed, deferred;
+    double seconds;         /* outcome of a recovery step: its duration; < 0 none */
 } cli_journal_entry;
 
 /* An entry with every optional number unset. */

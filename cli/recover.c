@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "azure/vm.h"
 #include "cli/recover.h"
 #include "engine/enforce.h"
 
@@ -198,6 +199,40 @@ static void report_unmarked(const inv_inventory *inv, cleanup_ctx *x, cli_leftov
     }
 }
 
+/* A drill killed while its disk was attached (drill --attach-to) leaves it
+ * held by the VM, and ARM refuses to delete a held disk: detach it first.
+ * Only drill disks of this policy get here. Returns 0 when detached. */
+static int detach_leftover(az_client *c, const inv_disk *d, cleanup_ctx *x)
+{
+    cli_journal_entry e = cli_journal_entry_init(x->now, "intent");
+    e.op = "detach";
+    e.policy = x->p->name;
+    e.resource = d->id;
+    e.vm = d->managed_by;
+    char jerr[512];
+    if (x->j != NULL && cli_journal_write(x->j, &e, jerr, sizeof jerr) != 0)
+        return -1;
+    az_disk_detach det = { .disk_id = d->id };
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int rc = az_vm_attach_detach(c, d->managed_by, NULL, 0, &det, 1, &err);
+    e.event = "outcome";
+    e.outcome = rc == 0 ? "done" : "failed";
+    e.error_code = rc == 0 ? NULL : err.code;
+    e.error = rc == 0 ? NULL : err.message;
+    if (x->j != NULL)
+        (void)cli_journal_write(x->j, &e, jerr, sizeof jerr);
+    cli_log_field f[] = { { "policy", x->p->name }, { "disk", d->id }, { "vm", d->managed_by } };
+    if (rc == 0)
+        cli_log_emit(x->log, CLI_LOG_WARN, "leftover", f, 3, "detached leftover drill disk %s "
+                     "from VM %s", enf_id_name(d->id), enf_id_name(d->managed_by));
+    else
+        cli_log_emit(x->log, CLI_LOG_ERROR, "leftover", f, 3, "leftover drill disk %s could "
+                     "not be detached from VM %s: %s: %s", enf_id_name(d->id),
+                     enf_id_name(d->managed_by), err.code, err.message);
+    return rc;
+}
+
 static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
 {
     size_t n = 0;
@@ -212,8 +247,16 @@ static int cleanup_run(az_client *c, const inv_inventory *inv, cleanup_ctx *x)
     for (size_t i = 0; i < inv->ndisks; i++) {
         if (!cli_drill_is_leftover(&inv->disks[i], x->p->name, x->now, x->min_age))
             continue;
+        const inv_disk *d = &inv->disks[i];
+        if (d->managed_by != NULL && d->managed_by[0] != '\0' &&
+            detach_leftover(c, d, x) != 0) {
+            if (push_id(&x->out->failed_ids, &x->out->nfailed, d->id) != 0)
+                x->oom = true;
+            x->failed = true;
+            continue;
+        }
         ops[k].kind = AZ_OP_DELETE_DISK;
-        ops[k].id = inv->disks[i].id;
+        ops[k].id = d->id;
         /* an intent that cannot be journaled is not sent */
         if (cli_recover_journal(x->j, x->log, x->now, "delete-disk", x->p->name, NULL,
                                 ops[k].id, NULL) == 0)

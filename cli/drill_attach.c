@@ -1,0 +1,229 @@
+/* snapkeep drill --attach-to VM [--verify CMD]: a drill that proves the
+ * data, not only that ARM can make a disk. Each drill disk in turn is
+ * attached to the VM (normally the one snapkeep runs on) at its first free
+ * LUN, its device node is awaited under the device directory, the verify
+ * command runs against it, and the disk is detached again, always: after
+ * a failure, a time-out and a SIGTERM too. A kill -9 leaves the disk
+ * attached; the next drill's leftover clean-up detaches it before it
+ * deletes it (cli/recover.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "azure/vm.h"
+#include "cli/cli.h"
+#include "cli/drill.h"
+#include "cli/rcv_exec.h"
+#include "engine/enforce.h"
+#include "engine/recovery.h"
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool drl_restore_proven(const drl_ctx *d, const drl_restore *x)
+{
+    if (d->attach_to == NULL)
+        return true;
+    if (!x->attached || !x->detached || x->attach_why != NULL)
+        return false;
+    return d->verify_cmd == NULL || (x->verified && x->verify.exit_status == 0 &&
+                                     !x->verify.timed_out && !x->verify.interrupted);
+}
+
+int drl_resolve_vm(drl_ctx *d, const drl_policy *dp)
+{
+    const char *name = d->attach_to;
+    if (strchr(name, '/') != NULL) {
+        snprintf(d->vm, sizeof d->vm, "%s%s", name[0] == '/' ? "" : "/", name);
+        return 0;
+    }
+    if (dp->p->resource_group == NULL ||
+        az_resource_id(d->vm, sizeof d->vm, dp->subscription, dp->p->resource_group,
+                       "virtualMachines", name) != 0) {
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "usage", NULL, 0,
+                     "--attach-to %s: the policy names no resource group: give the VM as a "
+                     "full resource ID", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int journal(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, const char *op,
+                   const drl_restore *x, const az_error *failed, bool outcome, double sec)
+{
+    cli_journal_entry e = cli_journal_entry_init(drl_clock(d), outcome ? "outcome" : "intent");
+    e.op = op;
+    e.policy = dp->p->name;
+    e.disk = dd->source;
+    e.resource = x->disk_id;
+    e.vm = d->vm;
+    if (outcome) {
+        e.outcome = failed != NULL ? "failed" : "done";
+        e.seconds = sec;
+        if (failed != NULL) {
+            e.error_code = failed->code;
+            e.error = failed->message;
+        }
+    }
+    char err[512];
+    if (cli_journal_write(&d->journal, &e, err, sizeof err) == 0)
+        return 0;
+    cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
+    return -1;
+}
+
+/* The first free LUN of the VM as ARM shows it now. */
+static int free_lun(drl_ctx *d, az_error *err)
+{
+    az_vm *vm = malloc(sizeof *vm);
+    rcv_lun *luns = malloc(RCV_MAX_LUNS * sizeof *luns);
+    int lun = -2;
+    if (vm == NULL || luns == NULL) {
+        snprintf(err->code, sizeof err->code, "OutOfMemory");
+        snprintf(err->message, sizeof err->message, "out of memory");
+    } else {
+        int got = az_get_vm(d->client, d->vm, vm, err);
+        if (got == 0) {
+            snprintf(err->code, sizeof err->code, "NotFound");
+            snprintf(err->message, sizeof err->message, "VM %s does not exist",
+                     enf_id_name(d->vm));
+        }
+        if (got == 1) {
+            rcv_vm view;
+            cli_rcv_vm_view(vm, true, &view, luns);
+            lun = rcv_free_lun(&view);
+            if (lun < 0) {
+                snprintf(err->code, sizeof err->code, "NoFreeLun");
+                snprintf(err->message, sizeof err->message, "VM %s has no free LUN",
+                         enf_id_name(d->vm));
+            }
+        }
+    }
+    free(vm);
+    free(luns);
+    return lun;
+}
+
+static void detach(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, drl_restore *x)
+{
+    if (journal(d, dp, dd, "detach", x, NULL, false, 0) != 0)
+        return;     /* not detached: the delete fails, the next drill detaches it */
+    double t0 = mono_s();
+    az_disk_detach det = { .disk_id = x->disk_id };
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int rc = az_vm_attach_detach(d->client, d->vm, NULL, 0, &det, 1, &err);
+    double sec = mono_s() - t0;
+    x->cleanup_seconds += sec;
+    journal(d, dp, dd, "detach", x, rc == 0 ? NULL : &err, true, sec);
+    if (rc == 0) {
+        x->detached = true;
+        return;
+    }
+    if (x->attach_err.code[0] == '\0')
+        x->attach_err = err;
+    cli_log_field f[] = { { "policy", dp->p->name }, { "disk", x->disk_id },
+                          { "code", err.code } };
+    cli_log_emit(&d->log, CLI_LOG_ERROR, "detach", f, 3, "drill disk %s could not be "
+                 "detached from %s: %s: %s (the next drill retries)", enf_id_name(x->disk_id),
+                 enf_id_name(d->vm), err.code, err.message);
+}
+
+static void verify(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, drl_restore *x)
+{
+    char when[ENG_TIME_BUFSZ], lun[8];
+    eng_time_format(x->snap->created, when, sizeof when);
+    snprintf(lun, sizeof lun, "%d", x->lun);
+    cli_verify_env env[] = {
+        { "SNAPKEEP_DEVICE", x->device }, { "SNAPKEEP_DISK_ID", x->disk_id },
+        { "SNAPKEEP_SNAPSHOT_ID", x->snap->id }, { "SNAPKEEP_SNAPSHOT_TIME", when },
+        { "SNAPKEEP_SOURCE_DISK_ID", dd->source }, { "SNAPKEEP_LUN", lun },
+        { "SNAPKEEP_POLICY", dp->p->name },
+    };
+    cli_log_field f[] = { { "policy", dp->p->name }, { "disk", x->disk_id },
+                          { "device", x->device } };
+    cli_log_emit(&d->log, CLI_LOG_INFO, "verify", f, 3, "verifying %s on %s",
+                 enf_id_name(x->disk_id), x->device);
+    if (cli_verify_run(d->verify_cmd, env, sizeof env / sizeof env[0], d->verify_timeout_s,
+                       drl_interrupted, &x->verify) != 0) {
+        x->attach_why = "the verify command could not be started";
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "verify", f, 3, "%s: %s", x->attach_why,
+                     x->verify.error);
+        return;
+    }
+    x->verified = true;
+    const cli_verify_result *v = &x->verify;
+    if (v->exit_status == 0 && !v->timed_out && !v->interrupted)
+        cli_log_emit(&d->log, CLI_LOG_INFO, "verify", f, 3, "%s: verified in %.1f s",
+                     enf_id_name(x->disk_id), v->seconds);
+    else
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "verify", f, 3, "%s: verify %s (exit %d) after "
+                     "%.1f s", enf_id_name(x->disk_id), v->timed_out ? "timed out"
+                     : v->interrupted ? "interrupted" : "failed", v->exit_status, v->seconds);
+}
+
+static void attach_one(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, drl_restore *x)
+{
+    az_error err;
+    memset(&err, 0, sizeof err);
+    double t0 = mono_s();
+    int lun = free_lun(d, &err);
+    if (lun < 0) {
+        x->attach_err = err;
+        x->attach_seconds = mono_s() - t0;
+        return;
+    }
+    x->lun = lun;
+    if (journal(d, dp, dd, "attach", x, NULL, false, 0) != 0) {
+        x->attach_why = "the journal could not be written";
+        return;
+    }
+    az_disk_attach a = { .disk_id = x->disk_id, .lun = lun, .caching = "None" };
+    int rc = az_vm_attach_detach(d->client, d->vm, &a, 1, NULL, 0, &err);
+    double sec = mono_s() - t0;
+    journal(d, dp, dd, "attach", x, rc == 0 ? NULL : &err, true, sec);
+    if (rc != 0) {
+        x->attach_err = err;
+        x->attach_seconds = sec;
+        /* it may have been attached all the same (an answer lost): detach */
+        detach(d, dp, dd, x);
+        return;
+    }
+    x->attached = true;
+    snprintf(x->device, sizeof x->device, "%s/lun%d", d->device_dir, lun);
+    int w = cli_wait_for_path(x->device, DRL_DEVICE_TIMEOUT_S, drl_interrupted);
+    x->attach_seconds = mono_s() - t0;
+    if (w != 0)
+        x->attach_why = w == 1 ? "the disk's device did not appear under the device directory"
+                               : "interrupted while waiting for the device";
+    else if (d->verify_cmd != NULL)
+        verify(d, dp, dd, x);
+    detach(d, dp, dd, x);
+}
+
+void drl_attach_and_verify(drl_ctx *d, const drl_policy *dp, drl_disk *dd)
+{
+    for (size_t i = 0; i < dd->nrestores; i++) {
+        drl_restore *x = &dd->restores[i];
+        x->lun = -1;
+        if (x->why != NULL || x->create.status != AZ_OP_DONE)
+            continue;
+        if (drl_interrupted()) {
+            x->attach_why = "interrupted before it was attached";
+            continue;
+        }
+        attach_one(d, dp, dd, x);
+        if (x->attach_why != NULL && x->verified == false)
+            cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "%s: %s",
+                         enf_id_name(x->disk_id), x->attach_why);
+        else if (x->attach_err.code[0] != '\0' && !x->attached)
+            cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "%s: attach to %s failed: "
+                         "%s: %s", enf_id_name(x->disk_id), enf_id_name(d->vm),
+                         x->attach_err.code, x->attach_err.message);
+    }
+}

@@ -1,0 +1,194 @@
+/* STATE_DIR/recovery.json (see rcv_record.h):
+ *   {"format":"snapkeep-recovery/1","key":"...","command":"...",
+ *    "started":"...","snapshot":"...","facts":{"lun":2,"caching":"ReadWrite",
+ *    "write_accelerator":true,"was_running":true}} */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/rcv_record.h"
+
+#define RECORD_FORMAT "snapkeep-recovery/1"
+#define RECORD_MAX (64 * 1024)
+
+static void lower_into(char **p, char *end, const char *s)
+{
+    for (; s != NULL && *s != '\0' && *p < end; s++)
+        *(*p)++ = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+}
+
+void cli_rcv_key(char *buf, size_t n, const char *op, const char *policy, const char *disk,
+                 const char *vm, const char *target)
+{
+    char *p = buf, *end = buf + n - 1;
+    const char *parts[] = { op, policy, disk, vm, target };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (i > 0 && p < end)
+            *p++ = '|';
+        const char *s = parts[i];
+        if (s != NULL && *s == '/')
+            s++;
+        if (i == 1) {           /* the policy name is exact */
+            for (; s != NULL && *s != '\0' && p < end; s++)
+                *p++ = *s;
+        } else
+            lower_into(&p, end, s);
+    }
+    *p = '\0';
+}
+
+static bool shell_plain(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("-_./=:,+@%", *s) != NULL))
+            return false;
+    return true;
+}
+
+void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && len + 1 < n; i++) {
+        const char *a = i == 0 ? "snapkeep" : argv[i];
+        if (i > 0)
+            buf[len++] = ' ';
+        if (shell_plain(a)) {
+            len += (size_t)snprintf(buf + len, n - len, "%s", a);
+        } else {
+            buf[len++] = '\'';
+            for (; *a != '\0' && len + 5 < n; a++) {
+                if (*a == '\'') {
+                    memcpy(buf + len, "'\\''", 4);
+                    len += 4;
+                } else
+                    buf[len++] = *a;
+            }
+            if (len + 1 < n)
+                buf[len++] = '\'';
+        }
+        if (len >= n)
+            len = n - 1;
+        buf[len] = '\0';
+    }
+}
+
+static int record_path(const cli_state *st, char *path, size_t n, char *err, size_t errlen)
+{
+    if (cli_state_path(st, CLI_RCV_RECORD_FILE, path, n) != 0) {
+        snprintf(err, errlen, "the state directory's path is too long");
+        return -1;
+    }
+    return 0;
+}
+
+static bool copy_str(const cJSON *o, const char *name, char *dst, size_t n, bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsString(v))
+        return !required && v == NULL;
+    if (strlen(v->valuestring) >= n)
+        return false;
+    strcpy(dst, v->valuestring);
+    return true;
+}
+
+static bool read_facts(const cJSON *f, rcv_facts *out)
+{
+    const cJSON *lun = cJSON_GetObjectItemCaseSensitive(f, "lun");
+    const cJSON *wa = cJSON_GetObjectItemCaseSensitive(f, "write_accelerator");
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(f, "was_running");
+    if (!cJSON_IsObject(f) || !cJSON_IsNumber(lun) || lun->valuedouble < 0 ||
+        lun->valuedouble >= RCV_MAX_LUNS || lun->valuedouble != (int)lun->valuedouble ||
+        !cJSON_IsBool(wa) || !cJSON_IsBool(run) ||
+        !copy_str(f, "caching", out->caching, sizeof out->caching, true))
+        return false;
+    out->known = true;
+    out->lun = (int)lun->valuedouble;
+    out->write_accelerator = cJSON_IsTrue(wa);
+    out->was_running = cJSON_IsTrue(run);
+    return true;
+}
+
+int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen)
+{
+    char path[4200];
+    memset(out, 0, sizeof *out);
+    if (record_path(st, path, sizeof path, err, errlen) != 0)
+        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cli_read_file(path, RECORD_MAX, &text, &len, err, errlen);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return -1;
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(o, "format");
+    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(o, "facts");
+    bool ok = cJSON_IsObject(o) && cJSON_IsString(fmt) &&
+              strcmp(fmt->valuestring, RECORD_FORMAT) == 0 &&
+              copy_str(o, "key", out->key, sizeof out->key, true) &&
+              copy_str(o, "command", out->command_line, sizeof out->command_line, true) &&
+              copy_str(o, "started", out->started, sizeof out->started, true) &&
+              copy_str(o, "snapshot", out->snapshot, sizeof out->snapshot, false) &&
+              (facts == NULL || read_facts(facts, &out->facts));
+    cJSON_Delete(o);
+    if (!ok) {
+        snprintf(err, errlen, "%s: not a recovery record snapkeep can read; check the VM and "
+                 "its disks by hand, then remove the file", path);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->present = true;
+    return 0;
+}
+
+int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err, size_t errlen)
+{
+    char path[4200];
+    if (record_path(st, path, sizeof path, err, errlen) != 0)
+        return -1;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "format", RECORD_FORMAT);
+    cJSON_AddStringToObject(o, "key", r->key);
+    cJSON_AddStringToObject(o, "command", r->command_line);
+    cJSON_AddStringToObject(o, "started", r->started);
+    cJSON_AddStringToObject(o, "snapshot", r->snapshot);
+    if (r->facts.known) {
+        cJSON *f = cJSON_AddObjectToObject(o, "facts");
+        cJSON_AddNumberToObject(f, "lun", r->facts.lun);
+        cJSON_AddStringToObject(f, "caching", r->facts.caching);
+        cJSON_AddBoolToObject(f, "write_accelerator", r->facts.write_accelerator);
+        cJSON_AddBoolToObject(f, "was_running", r->facts.was_running);
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = cli_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
+    cJSON_free(text);
+    return rc;
+}
+
+int cli_rcv_record_clear(const cli_state *st, char *err, size_t errlen)
+{
+    char path[4200];
+    if (record_path(st, path, sizeof path, err, errlen) != 0)
+        return -1;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

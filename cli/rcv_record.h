@@ -1,0 +1,41 @@
+/* The record of an unfinished recovery operation (restore --attach-to,
+ * restore --replace-on, release): STATE_DIR/recovery.json, written before
+ * the first change and removed when the operation has finished. It holds
+ * what live state cannot tell a resumed command (the snapshot --latest
+ * chose, the LUN, whether the VM was running), so the same command run
+ * again after a kill finishes the same job. Another recovery operation in
+ * the same state directory is refused while it exists. */
+#ifndef SNAPKEEP_RCV_RECORD_H
+#define SNAPKEEP_RCV_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/state.h"
+#include "engine/recovery.h"
+
+#define CLI_RCV_RECORD_FILE "recovery.json"
+
+typedef struct cli_rcv_record {
+    bool present;
+    char key[2200];             /* what identifies the operation (cli_rcv_key) */
+    char command_line[4096];    /* the command to run again, shell-quoted */
+    char started[40];           /* RFC 3339 */
+    char snapshot[1024];        /* the snapshot chosen ("" for release) */
+    rcv_facts facts;
+} cli_rcv_record;
+
+/* "OP|policy|disk|vm|target", IDs lower-cased: the same operation whatever
+ * the spelling or the snapshot option (--latest resolved once, recorded). */
+void cli_rcv_key(char *buf, size_t n, const char *op, const char *policy, const char *disk,
+                 const char *vm, const char *target);
+/* argv as one shell-quoted line ("snapkeep restore p.policy --disk 'a b'"). */
+void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv);
+
+/* 0 (out->present says whether one exists), or -1 with err (unreadable
+ * or malformed: the caller refuses, it does not guess). */
+int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen);
+int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err, size_t errlen);
+int cli_rcv_record_clear(const cli_state *st, char *err, size_t errlen);
+
+#endif

@@ -4,8 +4,8 @@
  * anything is sent. Exit codes: 0 restored (or, with --dry-run, would
  * be); 1 invalid input (no such snapshot, NEW_DISK exists, bad name);
  * 2 usage; 3 Azure or the network failed (listing, transport, 5xx);
- * 4 ARM refused or failed the creation (a failed restore: operations.md's
- * "partial"); 6 the state directory's lock is held. */
+ * 4 ARM refused or failed the creation (a failed restore: "partial" in
+ * snapkeep(1) EXIT STATUS); 6 the state directory's lock is held. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

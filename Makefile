@@ -6,6 +6,7 @@
 VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/snapkeep
 DESTDIR   ?=
 CC        ?= cc
 FUZZ_CC   ?= clang
@@ -136,6 +137,8 @@ install: snapkeep
 	install -m 0755 snapkeep $(DESTDIR)$(PREFIX)/bin/snapkeep
 	install -m 0644 man/snapkeep.1 $(DESTDIR)$(MANDIR)/man1/snapkeep.1
 	install -m 0644 man/snapkeep.policy.5 $(DESTDIR)$(MANDIR)/man5/snapkeep.policy.5
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 doc/design.md doc/json.md doc/semantics.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build build-asan build-fuzz snapkeep

@@ -6,19 +6,33 @@
 VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/snapkeep
 DESTDIR   ?=
 CC        ?= cc
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 20
+# The build needs a C11 compiler, pkg-config (or pkgconf) with the .pc files
+# of PKGS, flex, and bison 3.6 or later (grammar/parser.y uses
+# `parse.error detailed`). Nothing here assumes Debian: only `make demo` and
+# `make check` run .ci/deps, the Debian installer.
+PKG_CONFIG ?= pkg-config
+BISON      ?= bison
+FLEX       ?= flex
 PKGS       = libcurl libcjson
+TEST_PKGS  = cmocka
+CPPFLAGS  ?=
+LDFLAGS   ?=
 
 WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough
 CFLAGS ?= -O2 -g
+# Asked once per make, not once per object; empty when a .pc file is missing,
+# which the pkg-check rule below turns into an error before anything compiles.
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
-             -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -I$(BUILD) \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+             -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -I$(BUILD) $(PKG_CFLAGS) $(CPPFLAGS)
+LIBS    = $(LDFLAGS) $(PKG_LIBS) -lm
 # Generated parser sources may relax only what flex/bison output needs.
 GEN_CFLAGS = $(filter-out -Wmissing-prototypes -Wshadow,$(ALL_CFLAGS)) -Wno-unused-function -Wno-sign-compare
 
@@ -37,16 +51,39 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit integration policies-check fuzz fuzz-build demo \
+.PHONY: all deps deps-quiet pkg-check test-pkg-check gen-check check check-built \
+        unit integration policies-check fuzz fuzz-build demo demo-built \
         install clean asan valgrind bench lint
 
-all: deps-quiet $(BIN)
+all: $(BIN)
 
 # deps: install missing Debian packages (as root), or print the apt-get line.
 deps:
 	@.ci/deps
 deps-quiet:
 	@.ci/deps --quiet
+
+# Loud, early errors instead of a compiler's "curl/curl.h: No such file".
+pkg-check:
+	@command -v $(PKG_CONFIG) >/dev/null 2>&1 || { \
+	  echo "make: $(PKG_CONFIG) not found: install pkg-config (or pkgconf), or set PKG_CONFIG=" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists --print-errors $(PKGS) || { \
+	  echo "make: $(PKG_CONFIG) finds no .pc file for some of: $(PKGS); install their development" >&2; \
+	  echo "make: packages (Debian: libcurl4-openssl-dev libcjson-dev) or set PKG_CONFIG_PATH" >&2; exit 1; }
+test-pkg-check: pkg-check
+	@$(PKG_CONFIG) --exists --print-errors $(TEST_PKGS) || { \
+	  echo "make: $(PKG_CONFIG) finds no .pc file for $(TEST_PKGS), which the unit tests need" >&2; \
+	  echo "make: (Debian: libcmocka-dev); or set PKG_CONFIG_PATH" >&2; exit 1; }
+gen-check:
+	@v=$$($(BISON) --version 2>/dev/null | sed -n '1s/.* \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p'); \
+	  case "$$v" in \
+	    '') echo "make: $(BISON) not found: grammar/parser.y needs GNU bison 3.6 or later (or set BISON=)" >&2; exit 1 ;; \
+	    [3].[6-9]|[3].[1-9][0-9]|[4-9].*|[1-9][0-9]*.*) ;; \
+	    *) echo "make: $(BISON) is version $$v: grammar/parser.y needs GNU bison 3.6 or later" \
+	         "(parse.error detailed)" >&2; exit 1 ;; \
+	  esac
+	@command -v $(FLEX) >/dev/null 2>&1 || { \
+	  echo "make: $(FLEX) not found: grammar/lexer.l needs flex 2.6 or later (or set FLEX=)" >&2; exit 1; }
 
 $(BIN): $(BUILD)/cli/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/cli/main.o $(LIB) $(LIBS)
@@ -55,25 +92,25 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y
+$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y | gen-check
 	@mkdir -p $(BUILD)/grammar
-	bison -Wall -Werror --defines=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
+	$(BISON) -Wall -Werror --defines=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
 
-$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/grammar/parser.h
+$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/grammar/parser.h | gen-check
 	@mkdir -p $(BUILD)/grammar
-	flex --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
+	$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
 
-$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c | pkg-check
 	$(CC) $(GEN_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/%.o: %.c | $(GEN_HDR)
+$(BUILD)/%.o: %.c | $(GEN_HDR) pkg-check
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIB)
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIB) | test-pkg-check
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests $(shell pkg-config --cflags cmocka) \
-	  -o $@ $< $(TEST_SUPPORT) $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
+	  -o $@ $< $(TEST_SUPPORT) $(LIB) $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -81,8 +118,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# check: set-up, build, then every test. tests/run prints one summary line.
-check: deps-quiet $(BIN) $(TEST_BIN)
+# check: set-up (the Debian installer), then build and run every test.
+# The set-up finishes before the build starts, also under -j: a second make
+# reads pkg-config again once the packages are there.
+check: deps-quiet
+	@$(MAKE) --no-print-directory check-built
+check-built: $(BIN) $(TEST_BIN)
 	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run all
 
 unit: $(BIN) $(TEST_BIN)
@@ -113,7 +154,7 @@ fuzz-build:
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ  $$n"; \
 	  $(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) \
-	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    $(PKG_CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(FUZZ_BUILD)/$$n $$f $(FUZZ_BUILD)/libsnapkeep.a $(LIBS) || exit 1; done
 fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
@@ -121,7 +162,9 @@ fuzz: fuzz-build
 bench: $(BIN) $(BENCH_BIN)
 	@SNAPKEEP=$(CURDIR)/$(BIN) BENCH_BUILD=$(BUILD) tests/bench/run
 
-demo: deps-quiet snapkeep
+demo: deps-quiet
+	@$(MAKE) --no-print-directory demo-built
+demo-built: snapkeep
 	./snapkeep check policies/*.policy
 	./snapkeep explain policies/dss-datadir.policy
 	./snapkeep plan policies/dss-datadir.policy --inventory policies/sample-inventory.json --now 2026-11-26T12:00:00Z
@@ -136,6 +179,8 @@ install: snapkeep
 	install -m 0755 snapkeep $(DESTDIR)$(PREFIX)/bin/snapkeep
 	install -m 0644 man/snapkeep.1 $(DESTDIR)$(MANDIR)/man1/snapkeep.1
 	install -m 0644 man/snapkeep.policy.5 $(DESTDIR)$(MANDIR)/man5/snapkeep.policy.5
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 doc/design.md doc/json.md doc/semantics.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build build-asan build-fuzz snapkeep

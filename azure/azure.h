@@ -105,7 +105,7 @@ int az_resource_id(char *buf, size_t n, const char *subscription,
 
 /* Batch operations, run at most opts.parallel at once over the curl multi
  * interface, each to a terminal state (long-running operations polled as
- * azure-arm.md says, within lro_deadline_s). Slows down on 429. */
+ * snapkeep(1) AZURE OPTIONS says, within lro_deadline_s). Slows down on 429. */
 typedef enum az_op_kind {
     AZ_OP_CREATE_SNAPSHOT,  /* PUT snapshot from a disk */
     AZ_OP_DELETE_SNAPSHOT,  /* DELETE snapshot; 404 counts as done (already gone) */

@@ -1,6 +1,6 @@
 /* The national clouds: where ARM and Entra ID live, and what a token must
  * be for. A custom ARM endpoint changes where requests go, never the
- * audience (operations.md). */
+ * audience (snapkeep(1), --arm-endpoint). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -23,8 +23,8 @@ static bool body_tags(cJSON *root, const az_op *op)
     return true;
 }
 
-/* The bodies azure-arm.md shows: an incremental snapshot as the Azure CLI
- * sends it, and a disk copied from a snapshot. */
+/* The bodies tests/arm/README.md (Fidelity) shows: an incremental
+ * snapshot as the Azure CLI sends it, and a disk copied from a snapshot. */
 char *az_op_body(const az_op *op)
 {
     cJSON *root = cJSON_CreateObject();

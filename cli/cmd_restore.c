@@ -7,7 +7,7 @@
  * --dry-run, would be); 1 invalid input (no such snapshot, NEW_DISK
  * exists, bad name, a VM the plan refuses); 2 usage; 3 Azure or the
  * network failed (listing, transport, 5xx); 4 ARM refused or failed a
- * step (a failed restore: operations.md's "partial"); 6 the state
+ * step (a failed restore: "partial" in snapkeep(1) EXIT STATUS); 6 the state
  * directory's lock is held, or another recovery operation is unfinished. */
 #include <getopt.h>
 #include <stdio.h>

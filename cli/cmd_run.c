@@ -1,8 +1,9 @@
 /* snapkeep run: scheduled enforcement. Per policy: list, create what is
- * due, re-read, evaluate, delete what the plan prunes, behind the rails of
- * operations.md: one run per state directory, a journal of every change,
- * fail closed on listing errors and clock skew, stale disks left alone,
- * max-delete, ownership, and a re-read before every delete. */
+ * due, re-read, evaluate, delete what the plan prunes, behind the rails
+ * of doc/design.md and snapkeep(1): one run per state directory, a journal
+ * of every change, fail closed on listing errors and clock skew, stale
+ * disks left alone, max-delete, ownership, and a re-read before every
+ * delete. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

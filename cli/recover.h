@@ -87,9 +87,9 @@ bool cli_drill_is_leftover(const inv_disk *d, const char *policy, sk_time now,
 bool cli_drill_lacks_policy(const inv_disk *d);
 #define CLI_DRILL_LEFTOVER_AGE (INT64_C(24) * 3600 * 1000000)
 
-/* The guide's two procedures with `az` command lines filled in for a
- * restored disk `new_id` made from snapshots of `source_disk_id` (either
- * may lack a leading '/'). */
+/* The two procedures of snapkeep(1) RECOVERY, with `az` command lines
+ * filled in for a restored disk `new_id` made from snapshots of
+ * `source_disk_id` (either may lack a leading '/'). */
 void cli_restore_next_steps(FILE *f, const char *new_id, const char *source_disk_id);
 
 #endif

@@ -69,9 +69,9 @@ static bool confirm_delete(void *ctx, const az_op *op, const inv_snapshot *curre
     (void)op;
     del_op *d = ctx;
     const pol_file *f = d->r->file;
-    /* operations.md: after an Azure failure (or a journal that cannot be
-     * written) nothing more is deleted; ops still queued in the batch are
-     * held back here, just before their DELETE would be sent */
+    /* doc/design.md, rail 8: after an Azure failure (or a journal that
+     * cannot be written) nothing more is deleted; ops still queued in the
+     * batch are held back here, just before their DELETE would be sent */
     if (d->r->azure_failed) {
         d->stopped = true;
         return false;

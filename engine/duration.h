@@ -40,7 +40,7 @@ int64_t pol_duration_fixed_usec(const pol_duration *d);
 void pol_duration_range(const pol_duration *d, int32_t max_shift,
                         int64_t *min_seconds, int64_t *max_seconds);
 
-/* t minus d, as policy-language.md defines it: y/mo/w/d applied together on
+/* t minus d, as doc/semantics.md defines it: y/mo/w/d applied together on
  * the local calendar in tz and normalised once (2026-03-31 minus 1mo is
  * 2026-03-03), the local time read back with the gap/overlap rules of
  * eng_tz_local_to_utc, then h/m subtracted as exact seconds. A duration

@@ -28,7 +28,7 @@ bool ev_owner_ok(const pol_policy *p, const char *owner_tag);
 
 /* from - d as the lower, exclusive edge of a window (`t > cut`).
  * eng_time_sub clamps at SK_TIME_MIN, and a window that reaches that far is
- * "all of history" (policy-language.md: `yearly within 9999y`), so the cut
+ * "all of history" (doc/semantics.md: `yearly within 9999y`), so the cut
  * moves one microsecond earlier: a snapshot dated exactly SK_TIME_MIN
  * (0001-01-01T00:00:00Z, which an inventory can hold) stays inside. Where
  * from - d is exactly SK_TIME_MIN without clamping, that keeps one snapshot

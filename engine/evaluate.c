@@ -1,6 +1,5 @@
 /* The evaluator: (policies, inventory, now) -> plan, as
- * ../shared/design/policy-language.md defines it. Pure: no I/O, no clock,
- * no globals.
+ * doc/semantics.md defines it. Pure: no I/O, no clock, no globals.
  *
  * Outline: number the source disks; decide for each snapshot and policy
  * whether the policy governs and owns it; lay the owned snapshots out by

@@ -1,5 +1,5 @@
 /* The evaluator: (policies, inventory, now) -> plan. Pure: no I/O, no
- * clock, no globals. Semantics: ../shared/design/policy-language.md and
+ * clock, no globals. Semantics: doc/semantics.md and
  * man/snapkeep.policy.5. */
 #ifndef SNAPKEEP_EVALUATE_H
 #define SNAPKEEP_EVALUATE_H

@@ -1,4 +1,4 @@
-/* The policy language's grammar (policy-language.md). The actions only
+/* The policy language's grammar (snapkeep.policy(5)). The actions only
  * record what was written, with its location, into the current scope
  * (build.c); inheritance and whole-policy checks happen afterwards
  * (compile.c). A statement that does not parse is reported and skipped up to

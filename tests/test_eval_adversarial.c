@@ -1,6 +1,6 @@
 /* An adversarial review of the evaluator, as tests: each one aims at a way
  * a snapshot could be wrongly deleted (or a rule could keep less than
- * policy-language.md promises).
+ * doc/semantics.md promises).
  *
  *  1. A differential test against an oracle that shares no code with
  *     engine/: libc's own zone handling (localtime_r, timegm with TZ set)
@@ -86,7 +86,7 @@ static int64_t lc_local_to_utc(int64_t local)
     return local - lc_gmtoff(local - maxoff - 3600);
 }
 
-/* now - d, policy-language.md's way, with libc doing the zone work. */
+/* now - d, doc/semantics.md's way, with libc doing the zone work. */
 static sk_time lc_sub(sk_time now, const pol_duration *d)
 {
     int64_t exact = d->hours * 3600 + d->minutes * 60;

@@ -3,7 +3,7 @@
  * leap day, month-end subtraction, scope and ownership, several policies.
  * Policies are built by hand (tests/support/builders.h), so these tests do
  * not depend on the parser. Expected keep sets were worked out on paper
- * from policy-language.md; the comments show the arithmetic. */
+ * from doc/semantics.md; the comments show the arithmetic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -610,8 +610,9 @@ static void test_seed_steady_state(void **state)
     tb_policy_free(p);
 }
 
-/* The example of policy-language.md through the real parser: rule text and
- * locations in reasons come from the parsed tree. */
+/* The example of snapkeep.policy(5) (policies/dss-datadir.policy) through
+ * the real parser: rule text and locations in reasons come from the parsed
+ * tree. */
 static void test_parsed_example(void **state)
 {
     (void)state;

@@ -2,7 +2,7 @@
  * (fixed seed, so a failure reproduces):
  *
  *  1. It agrees, reason for reason, with a slow reference written here
- *     straight from policy-language.md (quadratic, no sorting tricks, no
+ *     straight from doc/semantics.md (quadratic, no sorting tricks, no
  *     shared walk). Hence every kept snapshot has a reason and every pruned
  *     snapshot is outside every rule.
  *  2. The newest non-future backup of every group is kept.

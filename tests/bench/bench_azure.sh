@@ -4,8 +4,8 @@
 #  2. 500 long-running deletes (operations that stay InProgress 2 s, ARM's
 #     token-bucket throttling on) at --parallel 1 and at --parallel 32; the
 #     ratio of the two is the figure;
-#  3. 100 deletes at --parallel 16 under faults as dense as operations.md
-#     says a run must ride through (1 in 3 throttled, 1 in 5 answered 503,
+#  3. 100 deletes at --parallel 16 under faults as dense as a run must
+#     ride through (doc/design.md, Talking to Azure) (1 in 3 throttled, 1 in 5 answered 503,
 #     1 in 7 dropped, and 1 in 11 dropped after ARM acted): all done.
 # Env: BENCH_AZURE_SNAPSHOTS (10000), BENCH_AZURE_DELETES (500).
 # Measured 2026-11-26 on the 2-core dev box: 10k snapshots listed in 0.10 s;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Test support for tests/integration/run_*.sh: an independent model of
 what the seed policy (keep-all 24h, every 12h to 7d, daily to 15d, last 3,
-tagged "legal-hold") keeps, written from policy-language.md and not from
+tagged "legal-hold") keeps, written from doc/semantics.md and not from
 snapkeep's code, plus seeding, state reading and a multi-day driver.
 
   run_model.py seed SUB RG OUT END HOURS [NAME@TIME@TAGS...]

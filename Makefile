@@ -171,7 +171,7 @@ demo-built: snapkeep
 
 lint: snapkeep
 	mandoc -Tlint -Wwarning man/snapkeep.1 man/snapkeep.policy.5
-	shellcheck -S warning -x -P SCRIPTDIR .ci/run .ci/deps tests/run tests/fuzz/run tests/bench/run $(wildcard tests/integration/*.sh contrib/*.sh)
+	shellcheck -S warning -x -P SCRIPTDIR .ci/run .ci/deps tests/run tests/fuzz/run tests/bench/run $(wildcard tests/integration/*.sh contrib/*.sh) contrib/snapkeep-verify
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -I. -I$(BUILD) grammar engine azure cli
 
 install: snapkeep

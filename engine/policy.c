@@ -15,6 +15,21 @@ static void tags_free(pol_tag_match *t, size_t n)
     free(t);
 }
 
+void pol_recovery_free(pol_recovery *r)
+{
+    if (r == NULL)
+        return;
+    free(r->vm);
+    free(r->scratch_vm);
+    free(r->verify);
+    free(r->device_dir);
+    free(r->standby);
+    free(r->public_ip);
+    free(r->dns_zone);
+    free(r->dns_name);
+    free(r);
+}
+
 void pol_policy_free(pol_policy *p)
 {
     if (p == NULL)
@@ -30,6 +45,8 @@ void pol_policy_free(pol_policy *p)
     tags_free(p->disk_tags, p->ndisk_tags);
     free(p->sku);
     tags_free(p->extra_tags, p->nextra_tags);
+    /* const for readers; the policy owns it */
+    pol_recovery_free((pol_recovery *)p->recovery);
     for (size_t i = 0; i < p->nrules; i++) {
         free(p->rules[i].text);
         tags_free(p->rules[i].tags, p->rules[i].ntags);

@@ -61,6 +61,39 @@ static inline bool pol_rule_is_tier(const pol_rule *r)
            r->kind == POL_CALENDAR_TIER;
 }
 
+/* What the recovery commands (restore, drill, failover) use when no flag
+ * names it: a `recovery { }` block. Each field is NULL, or its has_ flag
+ * false, when no block sets it, so a command can tell "not written" from
+ * a value and let its flags override either; the defaults below apply
+ * only when neither a flag nor the file gives a value. Strings are owned
+ * by the policy (pol_policy_free). */
+#define POL_RECOVERY_DEVICE_DIR "/dev/disk/azure/scsi1"
+#define POL_RECOVERY_VERIFY_TIMEOUT_SEC 600     /* 10m */
+#define POL_RECOVERY_VERIFY_TIMEOUT_MAX_SEC 86400
+
+typedef enum pol_dns_kind {
+    POL_DNS_PRIVATE,        /* Microsoft.Network/privateDnsZones (default) */
+    POL_DNS_PUBLIC          /* Microsoft.Network/dnsZones */
+} pol_dns_kind;
+
+typedef struct pol_recovery {
+    pol_loc loc;            /* the `recovery` keyword that opened the block */
+    char *vm;               /* production VM with the policy's disks: name or ID */
+    char *scratch_vm;       /* drills attach their disks here: name or ID */
+    char *verify;           /* shell command a drill runs on each disk */
+    bool has_verify_timeout;
+    int64_t verify_timeout_sec;     /* 60 .. 86400 */
+    char *device_dir;       /* absolute path on the VM snapkeep runs on */
+    char *standby;          /* failover target VM: name or ID */
+    char *public_ip;        /* public IP moved on failover: name or ID */
+    char *dns_zone;         /* dns-record "ZONE/NAME": both set or both NULL */
+    char *dns_name;
+    bool has_dns_zone_kind;
+    pol_dns_kind dns_zone_kind;
+    bool has_start_standby;
+    bool start_standby;     /* default true */
+} pol_recovery;
+
 /* A setting's value and where it was written (line 0: not set). */
 typedef struct pol_setting_loc { pol_loc loc; } pol_setting_loc;
 
@@ -88,6 +121,9 @@ typedef struct pol_policy {
     char *sku;              /* NULL: ARM's default */
     pol_tag_match *extra_tags;  /* tag "K" = "V" on created snapshots */
     size_t nextra_tags;
+    /* recovery { }: the block's own settings over the top level's, one by
+     * one; NULL when neither writes a recovery block */
+    const pol_recovery *recovery;
 
     /* retention rules in the order written */
     pol_rule *rules;
@@ -103,6 +139,7 @@ typedef struct pol_file {
 
 void pol_file_free(pol_file *f);        /* NULL is a no-op */
 void pol_policy_free(pol_policy *p);    /* NULL is a no-op */
+void pol_recovery_free(pol_recovery *r);    /* NULL is a no-op */
 
 /* True when the snapshot tags include every match of the list. */
 struct inv_tag;

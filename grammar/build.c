@@ -38,7 +38,7 @@ static void *grown(pg_ctx *ctx, void *arr, size_t n, size_t size)
  * also keeps the duplicate checks (quadratic) cheap on hostile input. */
 #define PG_MAX_STATEMENTS 5000
 
-static bool too_many(pg_ctx *ctx, const pol_loc *loc)
+bool pg_too_many(pg_ctx *ctx, const pol_loc *loc)
 {
     if (++ctx->nstatements <= PG_MAX_STATEMENTS)
         return false;
@@ -79,7 +79,7 @@ void pg_scope_free(pg_scope *s)
 void pg_block_begin(pg_ctx *ctx, char *name, const pol_loc *kw,
                     const pol_loc *name_loc, const pol_loc *brace)
 {
-    pg_scope *s = too_many(ctx, kw) ? NULL : pg_scope_new(ctx, true);
+    pg_scope *s = pg_too_many(ctx, kw) ? NULL : pg_scope_new(ctx, true);
     if (s == NULL) {
         free(name);
         return;
@@ -124,7 +124,7 @@ static bool setting_begin(pg_ctx *ctx, pg_setting which, const pol_loc *kw,
                           const pol_loc *vloc)
 {
     pg_scope *s = ctx->cur;
-    if (s == NULL || too_many(ctx, kw))
+    if (s == NULL || pg_too_many(ctx, kw))
         return false;
     if (s == ctx->top && ctx->first_block.line != 0) {
         pg_error(ctx, kw, "'%s' after a policy block: top-level settings are "
@@ -355,7 +355,7 @@ static pol_rule *rule_new(pg_ctx *ctx, pol_rule_kind kind, const pol_loc *first)
     pg_scope *s = ctx->cur;
     pol_policy *p = s->pol;
     void *tmp;
-    if (too_many(ctx, first))
+    if (pg_too_many(ctx, first))
         return NULL;
     if (!GROW(ctx, p->rules, p->nrules) || !GROW(ctx, s->aux, p->nrules))
         return NULL;

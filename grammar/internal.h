@@ -27,6 +27,14 @@ typedef enum pg_setting {
     PG_SKU, PG_TAG, PG_NSETTINGS
 } pg_setting;
 
+/* The settings of a recovery { } block, in the order the man page lists
+ * them. */
+typedef enum pg_rec_setting {
+    PG_R_VM, PG_R_SCRATCH_VM, PG_R_VERIFY, PG_R_VERIFY_TIMEOUT, PG_R_DEVICE_DIR,
+    PG_R_STANDBY, PG_R_PUBLIC_IP, PG_R_DNS_RECORD, PG_R_DNS_ZONE_KIND,
+    PG_R_START_STANDBY, PG_NREC
+} pg_rec_setting;
+
 /* Where the parts of a rule were written, beside pol_rule (whose loc is the
  * first token): checks point at the token that is wrong. */
 typedef struct pg_rule_aux { pol_loc end_loc, width_loc; } pg_rule_aux;
@@ -41,6 +49,9 @@ typedef struct pg_scope {
     bool inherited[PG_NSETTINGS];   /* copied from the top level */
     pol_loc *extra_tag_locs;    /* one per pol->extra_tags */
     pg_rule_aux *aux;           /* one per pol->rules */
+    pol_recovery *rec;          /* this scope's recovery block, NULL if none */
+    pol_loc rec_set[PG_NREC];   /* first place each recovery setting was written */
+    pol_loc rec_val[PG_NREC];   /* ... and its value */
     bool had_error;             /* a syntax error inside: skip whole-policy checks */
     struct pg_scope *next;
 } pg_scope;
@@ -60,6 +71,9 @@ typedef struct pg_ctx {
     pg_scope *cur;              /* where statements go now */
     size_t nstatements;         /* settings and rules so far */
     pol_loc first_block;        /* line 0: no block yet */
+    pol_recovery *in_rec;       /* the recovery block being read, if any */
+    bool rec_open;              /* inside recovery { } (even one ignored) */
+    pol_loc rec_brace;          /* its '{', for "unterminated" */
 
     /* scanner state */
     int line, col;              /* position of the next byte */
@@ -85,6 +99,8 @@ void pg_diags_sort(pol_diags *d, size_t from);
 
 /* build.c: what the grammar's actions call. Each takes ownership of the
  * strings it is given, whatever happens. */
+/* Counts one statement; true (reported once) beyond the file's bound. */
+bool pg_too_many(pg_ctx *ctx, const pol_loc *loc);
 pg_scope *pg_scope_new(pg_ctx *ctx, bool is_block);
 void pg_scope_free(pg_scope *s);
 void pg_block_begin(pg_ctx *ctx, char *name, const pol_loc *kw,
@@ -110,10 +126,25 @@ pg_tags *pg_tags_add(pg_ctx *ctx, pg_tags *list, pg_tag tag);
 void pg_tags_free(pg_tags *t);
 void pg_tag_free(pg_tag *t);
 const char *pg_setting_name(pg_setting s);
+/* recovery { }: begin/end around the block, one call per setting. */
+void pg_recovery_begin(pg_ctx *ctx, const pol_loc *kw, const pol_loc *brace);
+void pg_recovery_end(pg_ctx *ctx);
+void pg_rec_string(pg_ctx *ctx, pg_rec_setting which, char *value,
+                   const pol_loc *kw, const pol_loc *vloc);
+void pg_rec_duration(pg_ctx *ctx, pg_rec_setting which, pg_dur d,
+                     const pol_loc *kw, const pol_loc *vloc);
+void pg_rec_flag(pg_ctx *ctx, pg_rec_setting which, bool value,
+                 const pol_loc *kw, const pol_loc *vloc);
+const char *pg_rec_setting_name(pg_rec_setting s);
 
 /* text.c: the normalised text of rules and settings. */
 char *pg_rule_text(const pol_rule *r);
 size_t pg_quote(const char *s, char *buf, size_t n);
+
+/* recovery.c: a block's recovery settings over the top level's, one by
+ * one, and the checks across them (after inheritance). */
+void pg_recovery_inherit(pg_ctx *ctx, pg_scope *b, const pg_scope *top);
+void pg_recovery_check(pg_ctx *ctx, const pg_scope *s, const pg_scope *top);
 
 /* compile.c: scopes to pol_file (inheritance, checks); NULL on errors. */
 pol_file *pg_compile(pg_ctx *ctx);

@@ -48,6 +48,10 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
        KEEP_ALL "'keep-all'" TO "'to'" HOURLY "'hourly'" DAILY "'daily'"
        WEEKLY "'weekly'" MONTHLY "'monthly'" YEARLY "'yearly'" LAST "'last'" ALL "'all'"
        WITHIN "'within'" AND "'and'"
+       RECOVERY "'recovery'" VM "'vm'" SCRATCH_VM "'scratch-vm'" VERIFY "'verify'"
+       VERIFY_TIMEOUT "'verify-timeout'" DEVICE_DIR "'device-dir'" STANDBY "'standby'"
+       PUBLIC_IP "'public-ip'" DNS_RECORD "'dns-record'" DNS_ZONE_KIND "'dns-zone-kind'"
+       START_STANDBY "'start-standby'"
 %token <str> WORD "word" STRING "string"
 %token <num> NUMBER "number"
 %token <dur> DURATION "duration"
@@ -137,6 +141,51 @@ sep:
 stmt:
     setting
   | rule
+  | recovery
+  ;
+
+/* recovery { ... }: settings only the recovery commands read, one per
+ * line; inherited like the other settings, one by one (recovery.c). */
+recovery:
+    RECOVERY newlines '{'
+      { pg_recovery_begin(ctx, L(@1), L(@3)); }
+    rec_list rec_end
+  ;
+
+rec_end:
+    '}'     { pg_recovery_end(ctx); }
+  | END
+        {
+          pg_error(ctx, &ctx->rec_brace, "unterminated recovery block: this '{' has no "
+                   "matching '}'");
+          if (ctx->cur != NULL)
+              ctx->cur->had_error = true;
+          pg_recovery_end(ctx);
+        }
+  ;
+
+rec_list:
+    rec_item
+  | rec_list sep rec_item
+  ;
+
+rec_item:
+    %empty
+  | rec_setting
+  | error   { if (ctx->cur != NULL) ctx->cur->had_error = true; }
+  ;
+
+rec_setting:
+    VM STRING             { pg_rec_string(ctx, PG_R_VM, $2, L(@1), L(@2)); }
+  | SCRATCH_VM STRING     { pg_rec_string(ctx, PG_R_SCRATCH_VM, $2, L(@1), L(@2)); }
+  | VERIFY STRING         { pg_rec_string(ctx, PG_R_VERIFY, $2, L(@1), L(@2)); }
+  | VERIFY_TIMEOUT DURATION { pg_rec_duration(ctx, PG_R_VERIFY_TIMEOUT, $2, L(@1), L(@2)); }
+  | DEVICE_DIR STRING     { pg_rec_string(ctx, PG_R_DEVICE_DIR, $2, L(@1), L(@2)); }
+  | STANDBY STRING        { pg_rec_string(ctx, PG_R_STANDBY, $2, L(@1), L(@2)); }
+  | PUBLIC_IP STRING      { pg_rec_string(ctx, PG_R_PUBLIC_IP, $2, L(@1), L(@2)); }
+  | DNS_RECORD STRING     { pg_rec_string(ctx, PG_R_DNS_RECORD, $2, L(@1), L(@2)); }
+  | DNS_ZONE_KIND name    { pg_rec_string(ctx, PG_R_DNS_ZONE_KIND, $2, L(@1), L(@2)); }
+  | START_STANDBY yesno   { pg_rec_flag(ctx, PG_R_START_STANDBY, $2, L(@1), L(@2)); }
   ;
 
 setting:
@@ -238,6 +287,56 @@ static bool pg_is_unit(const char *w)
     return false;
 }
 
+/* The keyword of a token only a recovery block takes, or NULL. */
+static const char *recovery_keyword(int tok)
+{
+    switch (tok) {
+    case VM:             return "vm";
+    case SCRATCH_VM:     return "scratch-vm";
+    case VERIFY:         return "verify";
+    case VERIFY_TIMEOUT: return "verify-timeout";
+    case DEVICE_DIR:     return "device-dir";
+    case STANDBY:        return "standby";
+    case PUBLIC_IP:      return "public-ip";
+    case DNS_RECORD:     return "dns-record";
+    case DNS_ZONE_KIND:  return "dns-zone-kind";
+    case START_STANDBY:  return "start-standby";
+    default:             return NULL;
+    }
+}
+
+/* The keyword of a statement that starts outside recovery blocks only. */
+static const char *outer_keyword(int tok)
+{
+    switch (tok) {
+    case POLICY:         return "policy";
+    case RECOVERY:       return "recovery";
+    case TIMEZONE:       return "timezone";
+    case SUBSCRIPTION:   return "subscription";
+    case RESOURCE_GROUP: return "resource-group";
+    case DISK:           return "disk";
+    case DISKS:          return "disks";
+    case SNAPSHOT:       return "snapshot";
+    case STALE_AFTER:    return "stale-after";
+    case MAX_DELETE:     return "max-delete";
+    case ADOPT:          return "adopt";
+    case INCREMENTAL:    return "incremental";
+    case SKU:            return "sku";
+    case TAG:            return "tag";
+    case KEEP_ALL:       return "keep-all";
+    case EVERY:          return "every";
+    case HOURLY:         return "hourly";
+    case DAILY:          return "daily";
+    case WEEKLY:         return "weekly";
+    case MONTHLY:        return "monthly";
+    case YEARLY:         return "yearly";
+    case LAST:           return "last";
+    case WITHIN:         return "within";
+    case TAGGED:         return "tagged";
+    default:             return NULL;
+    }
+}
+
 /* Bison's message, made specific where the token stream says more. After
  * an error the parser skips to the next separator and reports again from
  * the next statement on (see sep). */
@@ -257,6 +356,12 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
                  "as in 24h or 7d", w);
     } else if (ctx->last_tok == WORD && strstr(msg, "expecting string") != NULL) {
         pg_error(ctx, L(*loc), "'%s' must be quoted: \"%s\"", w, w);
+    } else if (!ctx->rec_open && (hint = recovery_keyword(ctx->last_tok)) != NULL) {
+        pg_error(ctx, L(*loc), "'%s' is a recovery setting: write it inside a "
+                 "recovery { } block", hint);
+    } else if (ctx->rec_open && (hint = outer_keyword(ctx->last_tok)) != NULL) {
+        pg_error(ctx, L(*loc), "'%s' cannot go inside the recovery block (line %d): "
+                 "write it outside recovery { }", hint, ctx->rec_brace.line);
     } else if (ctx->last_tok == WORD && (hint = pg_suggest_keyword(w)) != NULL) {
         pg_error(ctx, L(*loc), "unknown keyword '%s'; did you mean '%s'?", w, hint);
     } else if (ctx->last_tok == WORD) {

@@ -13,7 +13,9 @@ const char *const pg_keywords[] = {
     "tagged", "snapshot", "every", "stale-after", "max-delete", "adopt",
     "untagged", "incremental", "yes", "no", "sku", "tag", "keep-all", "to",
     "hourly", "daily", "weekly", "monthly", "yearly", "last", "all", "within",
-    "and", NULL
+    "and", "recovery", "vm", "scratch-vm", "verify", "verify-timeout",
+    "device-dir", "standby", "public-ip", "dns-record", "dns-zone-kind",
+    "start-standby", NULL
 };
 
 /* restic/borg spellings and other habits, mapped to ours. */

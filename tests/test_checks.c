@@ -21,6 +21,88 @@ typedef struct check_case {
 } check_case;
 
 static const check_case cases[] = {
+    /* recovery { } */
+    { "recovery { vm \"a\"; vm \"b\" }\nlast 3",
+      "1:20: error: 'vm' is already set on line 1\n"
+      "", 0 },
+    { "recovery { verify-timeout 10x }\nlast 3",
+      "1:27: error: bad duration '10x': unknown unit 'x'\n"
+      "", 0 },
+    { "recovery { verify-timeout 25h }\nlast 3",
+      "1:27: error: verify-timeout 25h is longer than 24h: a drill holds its disks attached while the command runs\n"
+      "", 0 },
+    { "recovery { verify-timeout 1mo }\nlast 3",
+      "1:27: error: verify-timeout takes m, h or d: months and years have no fixed length\n"
+      "", 0 },
+    { "recovery { verify-timeout 1d; verify-timeout 1m }\nlast 3",
+      "1:31: error: 'verify-timeout' is already set on line 1\n"
+      "", 0 },
+    { "recovery { device-dir \"dev/disk\" }\nlast 3",
+      "1:23: error: device-dir \"dev/disk\" is not an absolute path (it is the directory where attached disks appear, such as /dev/disk/azure/scsi1)\n"
+      "", 0 },
+    { "recovery {\ndns-record \"zone\"\n}\nlast 3",
+      "2:12: error: dns-record \"zone\" must be ZONE/NAME with exactly one '/', as in \"dss.internal/data\"\n"
+      "", 0 },
+    { "recovery {\ndns-record \"a/b/c\"\n}\nlast 3",
+      "2:12: error: dns-record \"a/b/c\" must be ZONE/NAME with exactly one '/', as in \"dss.internal/data\"\n"
+      "", 0 },
+    { "recovery {\ndns-record \"/b\"\n}\nlast 3",
+      "2:12: error: dns-record \"/b\" must be ZONE/NAME with exactly one '/', as in \"dss.internal/data\"\n"
+      "", 0 },
+    { "recovery { verify \"\" }\nlast 3",
+      "1:19: error: empty verify command\n"
+      "", 0 },
+    { "recovery { verfy \"x\" }\nlast 3",
+      "1:12: error: unknown keyword 'verfy'; did you mean 'verify'?\n"
+      "", 0 },
+    { "recovery { standbye \"x\" }\nlast 3",
+      "1:12: error: unknown keyword 'standbye'; did you mean 'standby'?\n"
+      "", 0 },
+    { "recovery { disk \"x\" }\nlast 3",
+      "1:12: error: 'disk' cannot go inside the recovery block (line 1): write it outside recovery { }\n"
+      "", 0 },
+    { "verify \"x\"\nlast 3",
+      "1:1: error: 'verify' is a recovery setting: write it inside a recovery { } block\n"
+      "", 0 },
+    { "recovery { vm \"dss vm\" }\nlast 3",
+      "1:15: error: vm \"dss vm\" is not an Azure VM name (1 to 64 letters, digits, '_', '-' or '.', not ending in '.' or '-') nor a VM resource ID\n"
+      "", 0 },
+    { "recovery { scratch-vm \"vm-\" }\nlast 3",
+      "1:23: error: scratch-vm \"vm-\" is not an Azure VM name (1 to 64 letters, digits, '_', '-' or '.', not ending in '.' or '-') nor a VM resource ID\n"
+      "", 0 },
+    { "recovery { standby \"a234567890123456789012345678901234567890123456789012345678901234x\" }\nlast 3",
+      "1:20: error: standby \"a234567890123456789012345678901234567890123456789012345678901234x\" is not an Azure VM name (1 to 64 letters, digits, '_', '-' or '.', not ending in '.' or '-') nor a VM resource ID\n"
+      "", 0 },
+    { "recovery { vm \"a234567890123456789012345678901234567890123456789012345678901234\" }\nlast 3",
+      "", 1 },
+    { "recovery { vm \"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm.1\" }\nlast 3",
+      "", 1 },
+    { "recovery { vm \"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d\" }\nlast 3",
+      "1:15: error: vm \"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d\" is not a virtual machine resource ID (/subscriptions/SUB/resourceGroups/GROUP/providers/Microsoft.Compute/virtualMachines/NAME)\n"
+      "", 0 },
+    { "recovery { dns-zone-kind privte }\nlast 3",
+      "1:26: error: dns-zone-kind is private (Azure Private DNS) or public (Azure DNS), not 'privte'\n"
+      "", 0 },
+    { "recovery { dns-zone-kind public }\nlast 3",
+      "1:26: warning: dns-zone-kind without a dns-record has no effect\n"
+      "", 1 },
+    { "recovery { vm \"a\"; standby \"A\" }\nlast 3",
+      "1:28: error: standby \"A\" is the production vm itself (line 1): a failover needs another VM\n"
+      "", 0 },
+    { "recovery { vm \"a\" }\nrecovery { vm \"b\" }\nlast 3",
+      "2:1: error: a recovery block is already written on line 1 (one at the top level)\n"
+      "", 0 },
+    { "policy \"a\" { last 3 }\nrecovery { vm \"b\" }",
+      "2:1: error: 'recovery' after a policy block: top-level settings are defaults and must come before the first block (line 1)\n"
+      "", 0 },
+    { "policy \"a\" {\nrecovery { vm \"b\"\nlast 3\n",
+      "1:12: error: unterminated policy block: this '{' has no matching '}'\n"
+      "2:10: error: unterminated recovery block: this '{' has no matching '}'\n"
+      "3:1: error: 'last' cannot go inside the recovery block (line 2): write it outside recovery { }\n"
+      "", 0 },
+    { "recovery { vm \"a\"; standby \"a\" }\npolicy \"x\" { last 3 }\npolicy \"y\" { last 3 }",
+      "1:28: error: standby \"a\" is the production vm itself (line 1): a failover needs another VM\n"
+      "", 0 },
     { "keep-all 24h, every 12h to 7d, daily to 15d",
       "", 1 },
     { "every 1d to 4w, daily to 28d",

@@ -482,6 +482,104 @@ static void test_tags_match(void **state)
     assert_true(pol_tags_match(NULL, 0, have, 2));
 }
 
+/* A recovery block's fields as one line: "-" for NULL / not set. */
+static void dump_recovery(char *buf, size_t n, const pol_recovery *r)
+{
+    if (r == NULL) {
+        snprintf(buf, n, "none");
+        return;
+    }
+    char t[32] = "-", k[16] = "-", s[8] = "-";
+    if (r->has_verify_timeout)
+        snprintf(t, sizeof t, "%lld", (long long)r->verify_timeout_sec);
+    if (r->has_dns_zone_kind)
+        snprintf(k, sizeof k, "%s", r->dns_zone_kind == POL_DNS_PRIVATE ? "private" : "public");
+    if (r->has_start_standby)
+        snprintf(s, sizeof s, "%s", r->start_standby ? "yes" : "no");
+#define S(x) ((x) != NULL ? (x) : "-")
+    snprintf(buf, n, "@%d:%d vm=%s scratch=%s verify=%s timeout=%s dir=%s standby=%s "
+             "pip=%s dns=%s/%s kind=%s start=%s", r->loc.line, r->loc.col, S(r->vm),
+             S(r->scratch_vm), S(r->verify), t, S(r->device_dir), S(r->standby),
+             S(r->public_ip), S(r->dns_zone), S(r->dns_name), k, s);
+#undef S
+}
+
+/* Every recovery setting in a bare body; a file without the block has
+ * none. */
+static void test_recovery_settings(void **state)
+{
+    (void)state;
+    char buf[1024];
+    pol_file *f = parse_ok("r.policy",
+        "disk \"d\"\n"
+        "recovery\n{\n"
+        "    vm \"dss-vm1\"; scratch-vm \"/subscriptions/s/resourceGroups/g/providers/"
+        "Microsoft.Compute/virtualMachines/snapkeep-vm\"\n"
+        "    verify \"/usr/lib/snapkeep/verify-mount --path \\\"data/ok\\\"\"\n"
+        "    verify-timeout 1h30m\n"
+        "    device-dir \"/dev/disk/azure/data/by-lun\"\n"
+        "    standby \"dss-vm2\"\n"
+        "    public-ip \"dss-pip\"\n"
+        "    dns-record \"dss.internal/data\"\n"
+        "    dns-zone-kind public\n"
+        "    start-standby no\n"
+        "}\n"
+        "keep-all 1d\n");
+    dump_recovery(buf, sizeof buf, f->policies[0]->recovery);
+    assert_string_equal(buf, "@2:1 vm=dss-vm1 scratch=/subscriptions/s/resourceGroups/g/"
+        "providers/Microsoft.Compute/virtualMachines/snapkeep-vm "
+        "verify=/usr/lib/snapkeep/verify-mount --path \"data/ok\" timeout=5400 "
+        "dir=/dev/disk/azure/data/by-lun standby=dss-vm2 pip=dss-pip "
+        "dns=dss.internal/data kind=public start=no");
+    pol_file_free(f);
+
+    f = parse_ok("r.policy", "recovery { vm \"a\" }\nkeep-all 1d\n");
+    dump_recovery(buf, sizeof buf, f->policies[0]->recovery);
+    assert_string_equal(buf, "@1:1 vm=a scratch=- verify=- timeout=- dir=- standby=- "
+        "pip=- dns=-/- kind=- start=-");
+    assert_true(f->policies[0]->recovery->start_standby);
+    pol_file_free(f);
+
+    f = parse_ok("r.policy", "keep-all 1d\n");
+    assert_null(f->policies[0]->recovery);
+    pol_file_free(f);
+}
+
+/* The top level's recovery settings reach every block; a block's own
+ * block overrides them one by one, not as a whole. */
+static void test_recovery_inheritance(void **state)
+{
+    (void)state;
+    char buf[1024];
+    pol_file *f = parse_ok("r.policy",
+        "recovery {\n"
+        "    scratch-vm \"snapkeep-vm\"; verify \"check\"; verify-timeout 5m\n"
+        "    start-standby no\n"
+        "}\n"
+        "policy \"a\" {\n"
+        "    recovery { vm \"vm-a\"; verify \"check-a\"; start-standby yes }\n"
+        "    last 3\n"
+        "}\n"
+        "policy \"b\" { last 3 }\n");
+    assert_int_equal(f->npolicies, 2);
+    dump_recovery(buf, sizeof buf, f->policies[0]->recovery);
+    assert_string_equal(buf, "@6:5 vm=vm-a scratch=snapkeep-vm verify=check-a timeout=300 "
+        "dir=- standby=- pip=- dns=-/- kind=- start=yes");
+    dump_recovery(buf, sizeof buf, f->policies[1]->recovery);
+    assert_string_equal(buf, "@1:1 vm=- scratch=snapkeep-vm verify=check timeout=300 "
+        "dir=- standby=- pip=- dns=-/- kind=- start=no");
+    /* each policy owns its copy */
+    assert_ptr_not_equal(f->policies[0]->recovery->scratch_vm,
+                         f->policies[1]->recovery->scratch_vm);
+    pol_file_free(f);
+
+    f = parse_ok("r.policy", "policy \"a\" { recovery { vm \"x\" }; last 3 }\n"
+                 "policy \"b\" { last 3 }\n");
+    assert_non_null(f->policies[0]->recovery);
+    assert_null(f->policies[1]->recovery);
+    pol_file_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_failures_free),
         cmocka_unit_test(test_diags_accumulate),
         cmocka_unit_test(test_tags_match),
+        cmocka_unit_test(test_recovery_settings),
+        cmocka_unit_test(test_recovery_inheritance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

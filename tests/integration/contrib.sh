@@ -2,8 +2,8 @@
 # contrib/: the systemd units pass `systemd-analyze verify` (with the built
 # binary substituted for /usr/local/bin/snapkeep in temporary copies), keep
 # their hardening, the cron line is well formed, the role definitions are
-# valid JSON granting only what snapkeep needs, and the example env file
-# names every variable the units use.
+# valid JSON granting exactly what snapkeep needs (run, recovery, failover),
+# and the example env file names every variable the units use.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 
@@ -35,20 +35,64 @@ t_check "contrib: cron line: five time fields, a user, snapkeep run" \
     bash -c 'grep -v "^#" "$1" | grep -Eq "^[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ snapkeep .*snapkeep run "' _ "$C/snapkeep.cron"
 t_check "contrib: the env example sets what the units read" \
     bash -c 'for v in SNAPKEEP_POLICY SNAPKEEP_OPTIONS AZURE_SUBSCRIPTION_ID AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET; do grep -q "^$v=" "$1" || exit 1; done' _ "$C/snapkeep.env.example"
-t_check "contrib: role definitions are least privilege" python3 - "$C/azure-role.json" "$C/azure-role-recovery.json" <<'PY'
+# The roles grant exactly these actions: one missing or one more (a wildcard
+# above all) fails. The checker also runs on copies missing one action or
+# carrying a wildcard, so the check itself is shown to fail.
+cat >"$T_TMP/roles.py" <<'PY'
 import json, sys
-run = json.load(open(sys.argv[1]))
-rec = json.load(open(sys.argv[2]))
-want_run = {"Microsoft.Compute/disks/read", "Microsoft.Compute/snapshots/read",
+VM = {"Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",
+      "Microsoft.Compute/virtualMachines/deallocate/action",
+      "Microsoft.Compute/virtualMachines/start/action",
+      "Microsoft.Compute/virtualMachines/powerOff/action",
+      "Microsoft.Compute/virtualMachines/attachDetachDataDisks/action",
+      "Microsoft.Compute/locations/operations/read"}
+want = {
+    "run": {"Microsoft.Compute/disks/read", "Microsoft.Compute/snapshots/read",
             "Microsoft.Compute/snapshots/write", "Microsoft.Compute/snapshots/delete",
-            "Microsoft.Compute/locations/DiskOperations/read"}
-want_rec = {"Microsoft.Compute/snapshots/read", "Microsoft.Compute/disks/read",
-            "Microsoft.Compute/disks/write", "Microsoft.Compute/disks/delete",
-            "Microsoft.Compute/locations/DiskOperations/read"}
-for role, want in ((run, want_run), (rec, want_rec)):
-    assert role["IsCustom"] is True and role["Name"] and role["AssignableScopes"]
-    assert set(role["Actions"]) == want, role["Actions"]
-    assert not any("*" in a for a in role["Actions"])
-    assert role["DataActions"] == [] and role["NotActions"] == []
+            "Microsoft.Compute/locations/DiskOperations/read"},
+    "recovery": {"Microsoft.Compute/snapshots/read", "Microsoft.Compute/disks/read",
+                 "Microsoft.Compute/disks/write", "Microsoft.Compute/disks/delete",
+                 "Microsoft.Compute/locations/DiskOperations/read"} | VM,
+    "failover": {"Microsoft.Compute/disks/read", "Microsoft.Compute/disks/write",
+                 "Microsoft.Compute/snapshots/read",
+                 "Microsoft.Compute/locations/DiskOperations/read",
+                 "Microsoft.Network/networkInterfaces/read",
+                 "Microsoft.Network/networkInterfaces/write",
+                 "Microsoft.Network/virtualNetworks/subnets/join/action",
+                 "Microsoft.Network/publicIPAddresses/read",
+                 "Microsoft.Network/publicIPAddresses/join/action",
+                 "Microsoft.Network/locations/operations/read",
+                 "Microsoft.Network/privateDnsZones/A/read",
+                 "Microsoft.Network/privateDnsZones/A/write",
+                 "Microsoft.Network/dnsZones/A/read",
+                 "Microsoft.Network/dnsZones/A/write"} | VM,
+}
+for arg in sys.argv[1:]:
+    kind, path = arg.split("=", 1)
+    role = json.load(open(path))
+    assert role["IsCustom"] is True and role["Name"] and role["AssignableScopes"], path
+    acts = role["Actions"]
+    assert len(acts) == len(set(acts)), (path, "repeated action")
+    assert not any("*" in a for a in acts), (path, "wildcard")
+    missing, extra = want[kind] - set(acts), set(acts) - want[kind]
+    assert not missing and not extra, (path, "missing", sorted(missing), "extra", sorted(extra))
+    assert role["DataActions"] == [] and role["NotActions"] == [], path
+    assert role.get("NotDataActions", []) == [], path
+    if kind == "failover":
+        assert not any(a.endswith("/delete") for a in acts), (path, "failover deletes nothing")
 PY
+t_check "contrib: role definitions grant exactly what snapkeep needs (run, recovery, failover)" \
+    python3 "$T_TMP/roles.py" "run=$C/azure-role.json" "recovery=$C/azure-role-recovery.json" \
+    "failover=$C/azure-role-failover.json"
+for drop in Microsoft.Compute/virtualMachines/attachDetachDataDisks/action \
+            Microsoft.Network/publicIPAddresses/join/action; do
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["Actions"].remove(sys.argv[2]); json.dump(r,open(sys.argv[3],"w"))' \
+        "$C/azure-role-failover.json" "$drop" "$T_TMP/short.json"
+    t_check "contrib: a failover role without $drop is refused (the check can fail)" \
+        bash -c '! python3 "$1" "failover=$2" 2>/dev/null' _ "$T_TMP/roles.py" "$T_TMP/short.json"
+done
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["Actions"].append("Microsoft.Compute/virtualMachines/*"); json.dump(r,open(sys.argv[2],"w"))' \
+    "$C/azure-role-recovery.json" "$T_TMP/wild.json"
+t_check "contrib: a recovery role with a wildcard action is refused" \
+    bash -c '! python3 "$1" "recovery=$2" 2>/dev/null' _ "$T_TMP/roles.py" "$T_TMP/wild.json"
 t_done

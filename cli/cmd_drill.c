@@ -184,13 +184,7 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         cli_usage("drill", stderr);
         return EXIT_USAGE;
     }
-    const char *clash = d->verify_cmd != NULL && d->attach_to == NULL
-                            ? "--verify needs --attach-to VM (where the disk is checked)"
-                        : d->device_dir != NULL && d->attach_to == NULL
-                            ? "--device-dir goes with --attach-to"
-                        : d->have_verify_timeout && d->verify_cmd == NULL
-                            ? "--verify-timeout goes with --verify"
-                        : d->device_dir != NULL && d->device_dir[0] != '/'
+    const char *clash = d->device_dir != NULL && d->device_dir[0] != '/'
                             ? "--device-dir must be an absolute path"
                             : NULL;
     if (clash != NULL) {
@@ -229,6 +223,67 @@ static int choose_policies(drl_ctx *d)
                 d->policy_name);
         return EXIT_INVALID;
     }
+    return EXIT_OK;
+}
+
+/* A setting the flag leaves unset comes from the policies' recovery
+ * blocks; the drilled policies must agree on it (d->attach_to is global to
+ * the drill). 0, or -1 with a message. */
+static int from_policies(drl_ctx *d, const char *what, const char **flag,
+                         const char *(*get)(const pol_recovery *))
+{
+    if (*flag != NULL)
+        return 0;
+    const char *pick = NULL, *from = NULL;
+    for (size_t i = 0; i < d->npols; i++) {
+        const pol_recovery *r = d->pols[i].p->recovery;
+        const char *v = r != NULL ? get(r) : NULL;
+        if (v == NULL)
+            continue;
+        if (pick != NULL && strcmp(pick, v) != 0) {
+            fprintf(stderr, "snapkeep: drill: policies \"%s\" and \"%s\" name different %s "
+                    "settings: drill them one at a time with --policy NAME\n", from,
+                    d->pols[i].p->name, what);
+            return -1;
+        }
+        pick = v;
+        from = d->pols[i].p->name;
+    }
+    *flag = pick;
+    return 0;
+}
+
+static const char *rec_scratch_vm(const pol_recovery *r) { return r->scratch_vm; }
+static const char *rec_verify(const pol_recovery *r) { return r->verify; }
+static const char *rec_device_dir(const pol_recovery *r) { return r->device_dir; }
+
+/* The drill's --attach-to, --verify, --device-dir and --verify-timeout:
+ * flags first, then the policy file's recovery block. */
+static int recovery_settings(drl_ctx *d)
+{
+    bool had_attach = d->attach_to != NULL;
+    if (from_policies(d, "scratch-vm", &d->attach_to, rec_scratch_vm) != 0 ||
+        from_policies(d, "verify", &d->verify_cmd, rec_verify) != 0 ||
+        from_policies(d, "device-dir", &d->device_dir, rec_device_dir) != 0)
+        return EXIT_USAGE;
+    if (!d->have_verify_timeout)
+        for (size_t i = 0; i < d->npols; i++) {
+            const pol_recovery *r = d->pols[i].p->recovery;
+            if (r != NULL && r->has_verify_timeout)
+                d->verify_timeout_s = (double)r->verify_timeout_sec;
+        }
+    if (d->verify_cmd != NULL && d->attach_to == NULL) {
+        fputs("snapkeep: drill: a verify command needs a VM to attach the drill disks to: "
+              "--attach-to VM, or scratch-vm in the policy's recovery block\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (!had_attach && d->attach_to != NULL)
+        cli_log_emit(&d->log, CLI_LOG_INFO, "settings", NULL, 0, "attaching drill disks to "
+                     "%s (scratch-vm in the policy)", d->attach_to);
+    if (d->device_dir == NULL)
+        d->device_dir = DRL_DEFAULT_DEVICE_DIR;
+    if (d->attach_to != NULL && drl_resolve_vm(d, &d->pols[0]) != 0)
+        return EXIT_USAGE;
     return EXIT_OK;
 }
 
@@ -586,10 +641,8 @@ int cmd_drill(int argc, char **argv)
     if (d.file == NULL)
         return EXIT_INVALID;
     rc = choose_policies(&d);
-    if (rc == EXIT_OK && d.device_dir == NULL)
-        d.device_dir = DRL_DEFAULT_DEVICE_DIR;
-    if (rc == EXIT_OK && d.attach_to != NULL && drl_resolve_vm(&d, &d.pols[0]) != 0)
-        rc = EXIT_USAGE;
+    if (rc == EXIT_OK)
+        rc = recovery_settings(&d);
     if (rc == EXIT_OK)
         rc = open_state(&d);
     if (rc == EXIT_OK) {

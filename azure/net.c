@@ -116,6 +116,8 @@ int az_get_nic(az_client *c, const char *nic_id, az_nic *out, az_error *err)
     az_call call;
     memset(out, 0, sizeof *out);
     out->primary_ipconfig = -1;
+    if (az_id_missing(nic_id, "network interface", err))
+        return -1;
     int rc = az_arm_read(c, az_arm_url_ver(c, nic_id, NULL, AZ_NETWORK_API_VERSION), &call,
                          err);
     if (rc == 1 && nic_from_body(call.resp.body, call.resp.body_len, nic_id, out, err) != 0)
@@ -207,6 +209,8 @@ int az_get_public_ip(az_client *c, const char *id, az_public_ip *out, az_error *
 {
     az_call call;
     memset(out, 0, sizeof *out);
+    if (az_id_missing(id, "public IP address", err))
+        return -1;
     int rc = az_arm_read(c, az_arm_url_ver(c, id, NULL, AZ_NETWORK_API_VERSION), &call, err);
     if (rc == 1) {
         cJSON *root = cJSON_ParseWithLength(call.resp.body ? call.resp.body : "",

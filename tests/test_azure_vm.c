@@ -345,6 +345,18 @@ static void test_power_failures(void **state)
     assert_string_equal(err.code, "InvalidResponse");
     assert_int_equal(az_vm_power_action(c, VM_ID, (az_vm_action)7, &err), -1);
     assert_string_equal(err.code, "InvalidOperation");
+    /* no ID: refused, never a request to the subscription's root */
+    before = FA.nreq;
+    az_vm v;
+    az_disk_info d;
+    assert_int_equal(az_get_vm(c, "", &v, &err), -1);
+    assert_string_equal(err.message, "no virtual machine ID given");
+    assert_int_equal(az_vm_power_action(c, NULL, AZ_VM_START, &err), -1);
+    assert_int_equal(az_vm_attach_detach(c, NULL, NULL, 0, NULL, 0, &err), -1);
+    assert_int_equal(az_get_disk_info(c, NULL, &d, &err), -1);
+    assert_int_equal(az_disk_set_tags(c, "", NULL, 0, &err), -1);
+    assert_string_equal(err.message, "no disk ID given");
+    assert_int_equal(FA.nreq, before);
     az_client_free(c);
 }
 

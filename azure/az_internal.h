@@ -283,7 +283,10 @@ bool az_lro_repoll(az_client *c, const az_error *call_err, int64_t *delay_ms, az
 bool az_lro_expired(az_client *c, int64_t start_ms, const char *what, az_error *err);
 
 /* One operation to its end: send the request, follow its monitor, and
- * (final_get) GET final_url for the resource's final body. The starting
+ * (final_get) GET final_url for the resource's final body. A 200 answered
+ * at once carries the final body itself; with final_get, a 201/202
+ * without a monitor is watched by reading final_url until its
+ * provisioningState is terminal (without, it is an error). The starting
  * request is never sent twice once it may have reached ARM (the executor
  * resends only what ARM never saw, and 429s): such a failure comes back
  * with err.ambiguous set, for the caller to re-read the state. */

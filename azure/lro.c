@@ -215,6 +215,9 @@ int az_lro_run(az_client *c, const az_lro_req *req, az_lro_out *out, az_error *e
         break;
     case AZ_LRO_POLL:
         rc = lro_poll(c, &call, &p, start_ms, what, out, err);
+        /* the monitor's last body is a status: the resource says the rest */
+        if (rc == 0 && req->final_get)
+            rc = lro_final(c, &call, final_url, start_ms, what, out, err);
         break;
     case AZ_LRO_WATCH:
         if (!req->final_get) {
@@ -225,8 +228,6 @@ int az_lro_run(az_client *c, const az_lro_req *req, az_lro_out *out, az_error *e
         rc = lro_final(c, &call, final_url, start_ms, what, out, err);
         goto out;
     }
-    if (rc == 0 && req->final_get)
-        rc = lro_final(c, &call, final_url, start_ms, what, out, err);
 out:
     if (rc != 0) {
         free(out->body);

@@ -35,6 +35,8 @@ int az_get_vm(az_client *c, const char *vm_id, az_vm *out, az_error *err)
     az_call call;
     memset(out, 0, sizeof *out);
     out->primary_nic = -1;
+    if (az_id_missing(vm_id, "virtual machine", err))
+        return -1;
     int rc = az_arm_read(c, az_arm_url_ver(c, vm_id, NULL, AZ_COMPUTE_API_VERSION), &call, err);
     if (rc == 1 && az_vm_parse(call.resp.body, call.resp.body_len, out, err) != 0) {
         az_error_prefix(err, vm_id);
@@ -50,6 +52,8 @@ int az_vm_power_action(az_client *c, const char *vm_id, az_vm_action action, az_
 {
     static const char *const names[] = { "/deallocate", "/powerOff", "/start" };
     char what[AZ_ID_MAX + 32];
+    if (az_id_missing(vm_id, "virtual machine", err))
+        return -1;
     if ((unsigned)action > AZ_VM_START) {
         memset(err, 0, sizeof *err);
         az_error_set(err, "InvalidOperation", "unknown power action %d", (int)action);
@@ -111,6 +115,8 @@ int az_vm_attach_detach(az_client *c, const char *vm_id,
 {
     char what[AZ_ID_MAX + 32];
     memset(err, 0, sizeof *err);
+    if (az_id_missing(vm_id, "virtual machine", err))
+        return -1;
     if (nattach + ndetach == 0)
         return 0;
     char *url = az_arm_url_ver(c, vm_id, "/attachDetachDataDisks", AZ_COMPUTE_API_VERSION);

@@ -81,6 +81,8 @@ int az_get_disk_info(az_client *c, const char *disk_id, az_disk_info *out, az_er
 {
     az_call call;
     memset(out, 0, sizeof *out);
+    if (az_id_missing(disk_id, "disk", err))
+        return -1;
     int rc = az_arm_read(c, az_arm_url_ver(c, disk_id, NULL, AZ_API_VERSION), &call, err);
     if (rc == 1 && disk_parse(call.resp.body, call.resp.body_len, out, err) != 0) {
         az_error_prefix(err, disk_id);
@@ -122,6 +124,8 @@ int az_disk_set_tags(az_client *c, const char *disk_id, const inv_tag *tags, siz
                      az_error *err)
 {
     memset(err, 0, sizeof *err);
+    if (az_id_missing(disk_id, "disk", err))
+        return -1;
     if (ntags > AZ_MAX_TAGS) {
         az_error_set(err, "InvalidOperation", "%zu tags: ARM keeps at most %d", ntags,
                      AZ_MAX_TAGS);

@@ -38,6 +38,15 @@ int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, 
     return 0;
 }
 
+bool az_id_missing(const char *id, const char *what, az_error *err)
+{
+    if (id != NULL && id[0] != '\0')
+        return false;
+    memset(err, 0, sizeof *err);
+    az_error_set(err, "InvalidOperation", "no %s ID given", what);
+    return true;
+}
+
 void az_error_prefix(az_error *err, const char *prefix)
 {
     char msg[sizeof err->message + AZ_ID_MAX + 4];

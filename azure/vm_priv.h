@@ -3,6 +3,7 @@
 #ifndef SNAPKEEP_VM_PRIV_H
 #define SNAPKEEP_VM_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -16,6 +17,11 @@
  * (naming `field`) when it is not a string or does not fit in n. */
 int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, size_t n,
                  az_error *err);
+/* A 412 answer to If-Match becomes AZ_ERR_PRECONDITION (net.h), saying
+ * what changed under us; other errors are left as they are. */
+void az_error_precondition(az_error *err, const char *what);
+/* True (err: InvalidOperation naming `what`) when id is NULL or empty. */
+bool az_id_missing(const char *id, const char *what, az_error *err);
 /* "PREFIX: message" (a resource ID in front of what was wrong with it). */
 void az_error_prefix(az_error *err, const char *prefix);
 /* The first of root's "zones" ("" when none). */

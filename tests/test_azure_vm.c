@@ -17,141 +17,14 @@
 
 #include "azure/az_internal.h"
 #include "azure/vm_priv.h"
+#include "support/fake_arm.h"
 
-#define NOW_S 1795694400    /* 2026-11-26T12:00:00Z */
-#define ARM "https://management.azure.com"
+#define ARM FA_ARM
 #define RG "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Compute"
 #define VM_ID RG "/virtualMachines/vm1"
 #define DISK_ID RG "/disks/d1"
 #define CV "?api-version=2024-07-01"
 #define DV "?api-version=2025-01-02"
-
-typedef struct fake_answer {
-    int status;                 /* 0: no answer */
-    const char *body;
-    const char *async_op, *location, *retry_after;
-    bool not_sent;              /* with status 0: the connection never opened */
-} fake_answer;
-
-typedef struct fake_req {
-    char method[8];
-    char url[4096];
-    char body[8192];
-    bool has_body;
-    char headers[1024];         /* every header line but Authorization, '\n'-separated */
-} fake_req;
-
-typedef struct fake {
-    fake_answer answers[64];
-    size_t n, next;
-    fake_req reqs[64];
-    size_t nreq;
-    int64_t now_ms;
-} fake;
-
-static fake F;
-
-static void add(fake_answer a)
-{
-    assert_true(F.n < 64);
-    F.answers[F.n++] = a;
-}
-
-static int fake_transport(void *ctx, const az_http_req *req, az_http_resp *resp)
-{
-    (void)ctx;
-    if (strstr(req->url, "/oauth2/v2.0/token") != NULL) {
-        const char *tok = "{\"access_token\":\"fake-token\",\"expires_in\":3600}";
-        resp->status = 200;
-        resp->body = strdup(tok);
-        resp->body_len = strlen(tok);
-        return 0;
-    }
-    assert_true(F.nreq < 64);
-    fake_req *r = &F.reqs[F.nreq++];
-    snprintf(r->method, sizeof r->method, "%s", req->method);
-    snprintf(r->url, sizeof r->url, "%s", req->url);
-    r->has_body = req->body != NULL;
-    snprintf(r->body, sizeof r->body, "%.*s", (int)req->body_len, req->body ? req->body : "");
-    for (size_t i = 0; i < req->nheaders; i++)
-        if (strncmp(req->headers[i], "Authorization:", 14) != 0) {
-            size_t used = strlen(r->headers);
-            snprintf(r->headers + used, sizeof r->headers - used, "%s\n", req->headers[i]);
-        }
-    if (F.next >= F.n)
-        fail_msg("unexpected request %s %s", req->method, req->url);
-    fake_answer *a = &F.answers[F.next++];
-    resp->status = a->status;
-    if (a->status == 0) {
-        resp->transport_code = a->not_sent ? 7 : 56;
-        resp->maybe_sent = !a->not_sent;
-        snprintf(resp->transport_msg, sizeof resp->transport_msg, "%s",
-                 a->not_sent ? "Failed to connect" : "Connection reset by peer");
-        return 0;
-    }
-    if (a->body != NULL) {
-        resp->body = strdup(a->body);
-        resp->body_len = strlen(a->body);
-    }
-    resp->async_op = a->async_op ? strdup(a->async_op) : NULL;
-    resp->location = a->location ? strdup(a->location) : NULL;
-    snprintf(resp->retry_after, sizeof resp->retry_after, "%s",
-             a->retry_after ? a->retry_after : "");
-    snprintf(resp->request_id, sizeof resp->request_id, "req-%zu", F.next);
-    return 0;
-}
-
-static int64_t fake_now_ms(void *ctx) { (void)ctx; return F.now_ms; }
-static int64_t fake_wall_s(void *ctx) { (void)ctx; return NOW_S + F.now_ms / 1000; }
-static void fake_sleep(void *ctx, int64_t ms) { (void)ctx; F.now_ms += ms; }
-static uint64_t fake_random(void *ctx) { (void)ctx; return 0; }
-
-static az_client *client(int lro_deadline_s)
-{
-    memset(&F, 0, sizeof F);
-    setenv("AZURE_TENANT_ID", "tenant1", 1);
-    setenv("AZURE_CLIENT_ID", "client1", 1);
-    setenv("AZURE_CLIENT_SECRET", "fake-client-secret-0123", 1);
-    az_options o = { .lro_deadline_s = lro_deadline_s, .auth = AZ_AUTH_SECRET };
-    az_client *c;
-    az_error err;
-    if (az_client_new(&o, &c, &err) != 0)
-        fail_msg("client: %s: %s", err.code, err.message);
-    az_client_set_transport(c, fake_transport, NULL);
-    az_hooks h = { fake_now_ms, fake_wall_s, fake_sleep, fake_random, NULL };
-    az_client_set_hooks(c, &h);
-    return c;
-}
-
-/* ---- fixtures ------------------------------------------------------ */
-
-static cJSON *fixture(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "tests/fixtures/arm/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("%s: cannot open (run from the repository's top directory)", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *root = cJSON_Parse(buf);
-    assert_non_null(root);
-    return root;
-}
-
-/* responses.STATUS.body of an example, as text (malloc'd). */
-static char *example_body(const char *name, const char *status)
-{
-    cJSON *root = fixture(name);
-    cJSON *body = cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "responses"), status), "body");
-    assert_non_null(body);
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(root);
-    return text;
-}
 
 #define EX_VM "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/"
 #define EX_DISKS EX_VM "Microsoft.Compute/disks/"
@@ -161,11 +34,11 @@ static char *example_body(const char *name, const char *status)
 static void test_get_vm_examples(void **state)
 {
     (void)state;
-    az_client *c = client(0);
-    char *vm = example_body("VirtualMachine_Get.json", "200");
-    char *iv = example_body("VirtualMachine_Get_InstanceView.json", "200");
-    add((fake_answer){ 200, vm, NULL, NULL, NULL, false });
-    add((fake_answer){ 200, iv, NULL, NULL, NULL, false });
+    az_client *c = fa_client(0);
+    char *vm = fa_example_body("VirtualMachine_Get.json", "200");
+    char *iv = fa_example_body("VirtualMachine_Get_InstanceView.json", "200");
+    fa_add((fa_answer){ 200, vm, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, iv, NULL, NULL, NULL, false });
     az_vm v;
     az_error err;
     assert_int_equal(az_get_vm(c, VM_ID, &v, &err), 1);
@@ -189,15 +62,15 @@ static void test_get_vm_examples(void **state)
     assert_int_equal(v.primary_nic, 0);     /* the only NIC, not marked */
     assert_int_equal(v.power, AZ_POWER_RUNNING);
     assert_string_equal(az_power_name(v.power), "running");
-    assert_int_equal(F.nreq, 2);
-    assert_string_equal(F.reqs[0].method, "GET");
-    assert_string_equal(F.reqs[0].url, ARM VM_ID CV);
-    assert_string_equal(F.reqs[1].url, ARM VM_ID "/instanceView" CV);
+    assert_int_equal(FA.nreq, 2);
+    assert_string_equal(FA.reqs[0].method, "GET");
+    assert_string_equal(FA.reqs[0].url, ARM VM_ID CV);
+    assert_string_equal(FA.reqs[1].url, ARM VM_ID "/instanceView" CV);
     free(vm);
     free(iv);
 
     /* the attach/detach answer is a storage profile, read the same way */
-    char *sp = example_body("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json", "200");
+    char *sp = fa_example_body("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json", "200");
     char body[8192];
     snprintf(body, sizeof body, "{\"name\":\"vm1\",\"properties\":{\"storageProfile\":%s}}", sp);
     assert_int_equal(az_vm_parse(body, strlen(body), &v, &err), 0);
@@ -215,7 +88,7 @@ static void test_get_vm_examples(void **state)
 static void test_get_vm_fields(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     const char *vm =
         "{\"name\":\"vm1\",\"id\":\"" VM_ID "\",\"location\":\"westeurope\",\"zones\":[\"2\"],"
         "\"properties\":{\"provisioningState\":\"Updating\",\"storageProfile\":{\"osDisk\":"
@@ -223,8 +96,8 @@ static void test_get_vm_fields(void **state)
         "\"managedDisk\":{\"id\":\"" RG "/disks/a\"},\"writeAcceleratorEnabled\":true,"
         "\"toBeDetached\":true}]},\"networkProfile\":{\"networkInterfaces\":[{\"id\":\"/n/0\"},"
         "{\"id\":\"/n/1\",\"properties\":{\"primary\":true}}]}}}";
-    add((fake_answer){ 200, vm, NULL, NULL, NULL, false });
-    add((fake_answer){ 200, "{\"statuses\":[{\"code\":\"ProvisioningState/succeeded\"},"
+    fa_add((fa_answer){ 200, vm, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{\"statuses\":[{\"code\":\"ProvisioningState/succeeded\"},"
                        "{\"code\":\"PowerState/deallocated\"}]}", NULL, NULL, NULL, false });
     az_vm v;
     az_error err;
@@ -268,16 +141,16 @@ static void test_get_vm_fields(void **state)
 static void test_urls_encoded(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     const char *id = "/subscriptions/sub1/resourceGroups/my rg(1)/providers/Microsoft.Compute/"
                      "virtualMachines/vm{1}";
     const char *want = ARM "/subscriptions/sub1/resourceGroups/my%20rg%281%29/providers/"
                        "Microsoft.Compute/virtualMachines/vm%7B1%7D";
-    add((fake_answer){ 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"no\"}}",
+    fa_add((fa_answer){ 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"no\"}}",
                        NULL, NULL, NULL, false });
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/1", "0", false });
-    add((fake_answer){ 200, NULL, NULL, NULL, NULL, false });
-    add((fake_answer){ 404, "{}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/1", "0", false });
+    fa_add((fa_answer){ 200, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 404, "{}", NULL, NULL, NULL, false });
     az_vm v;
     az_error err;
     assert_int_equal(az_get_vm(c, id, &v, &err), 0);
@@ -286,23 +159,23 @@ static void test_urls_encoded(void **state)
     assert_int_equal(az_get_disk_info(c, RG "/disks/a%20b", &d, &err), 0);
     char u[1024];
     snprintf(u, sizeof u, "%s" CV, want);
-    assert_string_equal(F.reqs[0].url, u);
+    assert_string_equal(FA.reqs[0].url, u);
     snprintf(u, sizeof u, "%s/start" CV, want);
-    assert_string_equal(F.reqs[1].url, u);
-    assert_string_equal(F.reqs[3].url, ARM RG "/disks/a%20b" DV);
+    assert_string_equal(FA.reqs[1].url, u);
+    assert_string_equal(FA.reqs[3].url, ARM RG "/disks/a%20b" DV);
     az_client_free(c);
 }
 
 static void test_get_vm_404_and_unknown_power(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_vm v;
     az_error err;
-    add((fake_answer){ 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"gone\"}}",
+    fa_add((fa_answer){ 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"gone\"}}",
                        NULL, NULL, NULL, false });
     assert_int_equal(az_get_vm(c, VM_ID, &v, &err), 0);
-    assert_int_equal(F.nreq, 1);            /* no instanceView of a missing VM */
+    assert_int_equal(FA.nreq, 1);            /* no instanceView of a missing VM */
     assert_string_equal(err.code, "");
 
     const char *vm = "{\"name\":\"vm1\",\"properties\":{}}";
@@ -314,8 +187,8 @@ static void test_get_vm_404_and_unknown_power(void **state)
         { "404", "{}" },
     };
     for (size_t i = 0; i < 4; i++) {
-        add((fake_answer){ 200, vm, NULL, NULL, NULL, false });
-        add((fake_answer){ atoi(views[i][0]), views[i][1], NULL, NULL, NULL, false });
+        fa_add((fa_answer){ 200, vm, NULL, NULL, NULL, false });
+        fa_add((fa_answer){ atoi(views[i][0]), views[i][1], NULL, NULL, NULL, false });
         v.power = AZ_POWER_RUNNING;
         assert_int_equal(az_get_vm(c, VM_ID, &v, &err), 1);
         assert_int_equal(v.power, AZ_POWER_UNKNOWN);
@@ -324,7 +197,7 @@ static void test_get_vm_404_and_unknown_power(void **state)
         assert_int_equal(v.primary_nic, -1);
     }
     /* the VM read itself failing is an error */
-    add((fake_answer){ 403, "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}",
+    fa_add((fa_answer){ 403, "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}",
                        NULL, NULL, NULL, false });
     assert_int_equal(az_get_vm(c, VM_ID, &v, &err), -1);
     assert_string_equal(err.code, "AuthorizationFailed");
@@ -335,7 +208,7 @@ static void test_get_vm_404_and_unknown_power(void **state)
 static void test_get_vm_refuses_bad_fields(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     static char longid[1200];
     memset(longid, 'x', sizeof longid - 1);
     char longvm[1400];
@@ -355,10 +228,10 @@ static void test_get_vm_refuses_bad_fields(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         az_vm v;
         az_error err;
-        add((fake_answer){ 200, bad[i].body, NULL, NULL, NULL, false });
-        size_t before = F.nreq;
+        fa_add((fa_answer){ 200, bad[i].body, NULL, NULL, NULL, false });
+        size_t before = FA.nreq;
         assert_int_equal(az_get_vm(c, VM_ID, &v, &err), -1);
-        assert_int_equal(F.nreq, before + 1);
+        assert_int_equal(FA.nreq, before + 1);
         assert_string_equal(err.code, "InvalidResponse");
         if (strstr(err.message, bad[i].msg) == NULL || strstr(err.message, VM_ID) == NULL)
             fail_msg("case %zu: %s", i, err.message);
@@ -373,8 +246,8 @@ static void test_get_vm_refuses_bad_fields(void **state)
 static void test_power_via_location(void **state)
 {
     (void)state;
-    az_client *c = client(0);
-    cJSON *ex = fixture("VirtualMachine_Deallocate_MinimumSet_Gen.json");
+    az_client *c = fa_client(0);
+    cJSON *ex = fa_fixture("VirtualMachine_Deallocate_MinimumSet_Gen.json");
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(ex, "parameters"),
                                             "api-version")->valuestring, "2024-07-01");
     assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
@@ -382,30 +255,30 @@ static void test_power_via_location(void **state)
     cJSON_Delete(ex);
     const char *loc = ARM "/subscriptions/sub1/providers/Microsoft.Compute/locations/westeurope/"
                       "operations/op1?p=1&api-version=2024-07-01";
-    add((fake_answer){ 202, NULL, NULL, loc, "3", false });
-    add((fake_answer){ 202, NULL, NULL, loc, "5", false });
-    add((fake_answer){ 200, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, NULL, loc, "3", false });
+    fa_add((fa_answer){ 202, NULL, NULL, loc, "5", false });
+    fa_add((fa_answer){ 200, NULL, NULL, NULL, NULL, false });
     az_error err;
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), 0);
-    assert_int_equal(F.nreq, 3);
-    assert_string_equal(F.reqs[0].method, "POST");
-    assert_string_equal(F.reqs[0].url, ARM VM_ID "/deallocate" CV);
-    assert_true(F.reqs[0].has_body);                /* sent with Content-Length: 0 */
-    assert_string_equal(F.reqs[0].body, "");
-    assert_string_equal(F.reqs[1].method, "GET");
-    assert_string_equal(F.reqs[1].url, loc);
-    assert_string_equal(F.reqs[2].url, loc);
-    assert_true(F.now_ms >= 8000);
+    assert_int_equal(FA.nreq, 3);
+    assert_string_equal(FA.reqs[0].method, "POST");
+    assert_string_equal(FA.reqs[0].url, ARM VM_ID "/deallocate" CV);
+    assert_true(FA.reqs[0].has_body);                /* sent with Content-Length: 0 */
+    assert_string_equal(FA.reqs[0].body, "");
+    assert_string_equal(FA.reqs[1].method, "GET");
+    assert_string_equal(FA.reqs[1].url, loc);
+    assert_string_equal(FA.reqs[2].url, loc);
+    assert_true(FA.now_ms >= 8000);
 
     /* the other actions' paths */
-    add((fake_answer){ 200, NULL, NULL, NULL, NULL, false });
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/2", "0", false });
-    add((fake_answer){ 204, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/2", "0", false });
+    fa_add((fa_answer){ 204, NULL, NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_POWER_OFF, &err), 0);
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), 0);
-    assert_string_equal(F.reqs[3].url, ARM VM_ID "/powerOff" CV);
-    assert_string_equal(F.reqs[4].url, ARM VM_ID "/start" CV);
-    assert_string_equal(F.reqs[5].url, ARM "/op/2");
+    assert_string_equal(FA.reqs[3].url, ARM VM_ID "/powerOff" CV);
+    assert_string_equal(FA.reqs[4].url, ARM VM_ID "/start" CV);
+    assert_string_equal(FA.reqs[5].url, ARM "/op/2");
     az_client_free(c);
 }
 
@@ -413,29 +286,29 @@ static void test_power_via_location(void **state)
 static void test_power_via_async_operation(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     const char *aop = ARM "/subscriptions/sub1/providers/Microsoft.Compute/locations/westeurope/"
                       "operations/op9?api-version=2024-07-01";
-    add((fake_answer){ 202, NULL, aop, ARM "/location-url", "1", false });
-    add((fake_answer){ 200, "{\"status\":\"InProgress\"}", NULL, NULL, "2", false });
-    add((fake_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, aop, ARM "/location-url", "1", false });
+    fa_add((fa_answer){ 200, "{\"status\":\"InProgress\"}", NULL, NULL, "2", false });
+    fa_add((fa_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
     az_error err;
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), 0);
-    assert_int_equal(F.nreq, 3);
-    assert_string_equal(F.reqs[1].url, aop);
-    assert_string_equal(F.reqs[2].url, aop);
-    assert_true(F.now_ms >= 3000);
+    assert_int_equal(FA.nreq, 3);
+    assert_string_equal(FA.reqs[1].url, aop);
+    assert_string_equal(FA.reqs[2].url, aop);
+    assert_true(FA.now_ms >= 3000);
     az_client_free(c);
 }
 
 static void test_power_failures(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_error err;
     /* the operation fails: its error comes back as ARM wrote it */
-    add((fake_answer){ 202, NULL, ARM "/op/f", NULL, "0", false });
-    add((fake_answer){ 200, "{\"status\":\"Failed\",\"error\":{\"code\":\"AllocationFailed\","
+    fa_add((fa_answer){ 202, NULL, ARM "/op/f", NULL, "0", false });
+    fa_add((fa_answer){ 200, "{\"status\":\"Failed\",\"error\":{\"code\":\"AllocationFailed\","
                        "\"message\":\"no capacity in zone 2\"}}", NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), -1);
     assert_string_equal(err.code, "AllocationFailed");
@@ -443,35 +316,47 @@ static void test_power_failures(void **state)
     assert_false(err.ambiguous);
 
     /* a Location poll answering an error */
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/g", "0", false });
-    add((fake_answer){ 409, "{\"error\":{\"code\":\"OperationPreempted\",\"message\":\"x\"}}",
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/g", "0", false });
+    fa_add((fa_answer){ 409, "{\"error\":{\"code\":\"OperationPreempted\",\"message\":\"x\"}}",
                        NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), -1);
     assert_string_equal(err.code, "OperationPreempted");
 
     /* refused at once */
-    add((fake_answer){ 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"busy\"}}",
+    fa_add((fa_answer){ 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"busy\"}}",
                        NULL, NULL, NULL, false });
-    size_t before = F.nreq;
+    size_t before = FA.nreq;
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), -1);
     assert_string_equal(err.code, "OperationNotAllowed");
     assert_int_equal(err.http_status, 409);
-    assert_int_equal(F.nreq, before + 1);
+    assert_int_equal(FA.nreq, before + 1);
 
     /* a monitor on another host never gets the token (the official
      * example's "https://foo.com/operationstatus") */
-    add((fake_answer){ 202, NULL, NULL, "https://foo.com/operationstatus", "0", false });
-    before = F.nreq;
+    fa_add((fa_answer){ 202, NULL, NULL, "https://foo.com/operationstatus", "0", false });
+    before = FA.nreq;
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), -1);
     assert_string_equal(err.code, "UntrustedUrl");
-    assert_int_equal(F.nreq, before + 1);
+    assert_int_equal(FA.nreq, before + 1);
 
     /* accepted without anything to follow */
-    add((fake_answer){ 202, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), -1);
     assert_string_equal(err.code, "InvalidResponse");
     assert_int_equal(az_vm_power_action(c, VM_ID, (az_vm_action)7, &err), -1);
     assert_string_equal(err.code, "InvalidOperation");
+    /* no ID: refused, never a request to the subscription's root */
+    before = FA.nreq;
+    az_vm v;
+    az_disk_info d;
+    assert_int_equal(az_get_vm(c, "", &v, &err), -1);
+    assert_string_equal(err.message, "no virtual machine ID given");
+    assert_int_equal(az_vm_power_action(c, NULL, AZ_VM_START, &err), -1);
+    assert_int_equal(az_vm_attach_detach(c, NULL, NULL, 0, NULL, 0, &err), -1);
+    assert_int_equal(az_get_disk_info(c, NULL, &d, &err), -1);
+    assert_int_equal(az_disk_set_tags(c, "", NULL, 0, &err), -1);
+    assert_string_equal(err.message, "no disk ID given");
+    assert_int_equal(FA.nreq, before);
     az_client_free(c);
 }
 
@@ -479,17 +364,17 @@ static void test_power_failures(void **state)
 static void test_power_429_then_success(void **state)
 {
     (void)state;
-    az_client *c = client(0);
-    add((fake_answer){ 429, "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow\"}}",
+    az_client *c = fa_client(0);
+    fa_add((fa_answer){ 429, "{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow\"}}",
                        NULL, NULL, "7", false });
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/3", "0", false });
-    add((fake_answer){ 200, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/3", "0", false });
+    fa_add((fa_answer){ 200, NULL, NULL, NULL, NULL, false });
     az_error err;
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), 0);
-    assert_int_equal(F.nreq, 3);
-    assert_string_equal(F.reqs[0].method, "POST");
-    assert_string_equal(F.reqs[1].method, "POST");
-    assert_true(F.now_ms >= 7000);
+    assert_int_equal(FA.nreq, 3);
+    assert_string_equal(FA.reqs[0].method, "POST");
+    assert_string_equal(FA.reqs[1].method, "POST");
+    assert_true(FA.now_ms >= 7000);
     az_client_free(c);
 }
 
@@ -498,29 +383,29 @@ static void test_power_429_then_success(void **state)
 static void test_dropped_post_not_repeated(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_error err;
-    add((fake_answer){ 0, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 0, NULL, NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), -1);
-    assert_int_equal(F.nreq, 1);
+    assert_int_equal(FA.nreq, 1);
     assert_true(err.ambiguous);
     assert_true(err.transport);
     assert_non_null(strstr(err.message, "may have reached ARM"));
 
-    add((fake_answer){ 503, "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"x\"}}",
+    fa_add((fa_answer){ 503, "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"x\"}}",
                        NULL, NULL, NULL, false });
     assert_int_equal(az_vm_attach_detach(c, VM_ID, &(az_disk_attach){ DISK_ID, 0, NULL, false },
                                          1, NULL, 0, &err), -1);
-    assert_int_equal(F.nreq, 2);
+    assert_int_equal(FA.nreq, 2);
     assert_true(err.ambiguous);
     assert_int_equal(err.http_status, 503);
 
-    add((fake_answer){ 0, NULL, NULL, NULL, NULL, true });
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/4", "0", false });
-    add((fake_answer){ 200, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 0, NULL, NULL, NULL, NULL, true });
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/4", "0", false });
+    fa_add((fa_answer){ 200, NULL, NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), 0);
-    assert_int_equal(F.nreq, 5);
-    assert_string_equal(F.reqs[3].method, "POST");
+    assert_int_equal(FA.nreq, 5);
+    assert_string_equal(FA.reqs[3].method, "POST");
     az_client_free(c);
 }
 
@@ -528,24 +413,24 @@ static void test_dropped_post_not_repeated(void **state)
 static void test_poll_faults_and_deadline(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_error err;
-    add((fake_answer){ 202, NULL, ARM "/op/5", NULL, "0", false });
-    add((fake_answer){ 503, "{}", NULL, NULL, "1", false });
-    add((fake_answer){ 0, NULL, NULL, NULL, NULL, false });
-    add((fake_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, ARM "/op/5", NULL, "0", false });
+    fa_add((fa_answer){ 503, "{}", NULL, NULL, "1", false });
+    fa_add((fa_answer){ 0, NULL, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_START, &err), 0);
-    assert_int_equal(F.nreq, 4);
+    assert_int_equal(FA.nreq, 4);
     az_client_free(c);
 
-    c = client(10);
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/6", "4", false });
+    c = fa_client(10);
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/6", "4", false });
     for (int i = 0; i < 6; i++)
-        add((fake_answer){ 202, NULL, NULL, ARM "/op/6", "4", false });
+        fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/6", "4", false });
     assert_int_equal(az_vm_power_action(c, VM_ID, AZ_VM_DEALLOCATE, &err), -1);
     assert_string_equal(err.code, "OperationTimedOut");
     assert_non_null(strstr(err.message, VM_ID "/deallocate did not finish within 10 s"));
-    assert_true(F.nreq <= 5);
+    assert_true(FA.nreq <= 5);
     az_client_free(c);
 }
 
@@ -556,8 +441,8 @@ static void test_poll_faults_and_deadline(void **state)
 static void test_attach_detach_example(void **state)
 {
     (void)state;
-    az_client *c = client(0);
-    cJSON *ex = fixture("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json");
+    az_client *c = fa_client(0);
+    cJSON *ex = fa_fixture("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json");
     cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(ex, "parameters"), "parameters");
     cJSON *wa = cJSON_GetObjectItem(want, "dataDisksToAttach");
     cJSON *wd = cJSON_GetObjectItem(want, "dataDisksToDetach");
@@ -573,39 +458,39 @@ static void test_attach_detach_example(void **state)
         cJSON_DeleteItemFromObject(a, "diskEncryptionSet");
         cJSON_DeleteItemFromObject(a, "deleteOption");
     }
-    char *answer = example_body("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json", "200");
-    add((fake_answer){ 202, NULL, NULL, ARM "/op/7", "1", false });
-    add((fake_answer){ 200, answer, NULL, NULL, NULL, false });
+    char *answer = fa_example_body("VirtualMachine_AttachDetachDataDisks_MaximumSet_Gen.json", "200");
+    fa_add((fa_answer){ 202, NULL, NULL, ARM "/op/7", "1", false });
+    fa_add((fa_answer){ 200, answer, NULL, NULL, NULL, false });
     az_error err;
     assert_int_equal(az_vm_attach_detach(c, VM_ID, att, 2, det, 2, &err), 0);
-    assert_int_equal(F.nreq, 2);
-    assert_string_equal(F.reqs[0].method, "POST");
-    assert_string_equal(F.reqs[0].url, ARM VM_ID "/attachDetachDataDisks" CV);
-    cJSON *got = cJSON_Parse(F.reqs[0].body);
+    assert_int_equal(FA.nreq, 2);
+    assert_string_equal(FA.reqs[0].method, "POST");
+    assert_string_equal(FA.reqs[0].url, ARM VM_ID "/attachDetachDataDisks" CV);
+    cJSON *got = cJSON_Parse(FA.reqs[0].body);
     assert_non_null(got);
     if (!cJSON_Compare(got, want, true)) {
         char *w = cJSON_PrintUnformatted(want);
-        fail_msg("body %s, want %s", F.reqs[0].body, w);
+        fail_msg("body %s, want %s", FA.reqs[0].body, w);
     }
     cJSON_Delete(got);
     free(answer);
 
     /* defaults: caching None, no detachOption unless forced, an empty
      * list left out; nothing to do sends nothing */
-    add((fake_answer){ 200, "{}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{}", NULL, NULL, NULL, false });
     az_disk_attach one = { DISK_ID, 5, NULL, false };
     assert_int_equal(az_vm_attach_detach(c, VM_ID, &one, 1, NULL, 0, &err), 0);
-    assert_string_equal(F.reqs[2].body, "{\"dataDisksToAttach\":[{\"diskId\":\"" DISK_ID "\","
+    assert_string_equal(FA.reqs[2].body, "{\"dataDisksToAttach\":[{\"diskId\":\"" DISK_ID "\","
                         "\"lun\":5,\"caching\":\"None\",\"writeAcceleratorEnabled\":false}]}");
-    add((fake_answer){ 200, "{}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{}", NULL, NULL, NULL, false });
     az_disk_detach off = { DISK_ID, false };
     assert_int_equal(az_vm_attach_detach(c, VM_ID, NULL, 0, &off, 1, &err), 0);
-    assert_string_equal(F.reqs[3].body, "{\"dataDisksToDetach\":[{\"diskId\":\"" DISK_ID "\"}]}");
+    assert_string_equal(FA.reqs[3].body, "{\"dataDisksToDetach\":[{\"diskId\":\"" DISK_ID "\"}]}");
     assert_int_equal(az_vm_attach_detach(c, VM_ID, NULL, 0, NULL, 0, &err), 0);
     az_disk_attach noid = { NULL, 0, NULL, false };
     assert_int_equal(az_vm_attach_detach(c, VM_ID, &noid, 1, NULL, 0, &err), -1);
     assert_string_equal(err.code, "InvalidOperation");
-    assert_int_equal(F.nreq, 4);
+    assert_int_equal(FA.nreq, 4);
     cJSON_Delete(ex);
     az_client_free(c);
 }
@@ -614,10 +499,10 @@ static void test_attach_detach_example(void **state)
 static void test_attach_conflicts(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_error err;
     az_disk_attach one = { DISK_ID, 0, "None", false };
-    add((fake_answer){ 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"Disk d1 "
+    fa_add((fa_answer){ 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"Disk d1 "
                        "is attached to VM vm2.\",\"target\":\"dataDisks\"}}", NULL, NULL, NULL,
                        false });
     assert_int_equal(az_vm_attach_detach(c, VM_ID, &one, 1, NULL, 0, &err), -1);
@@ -625,10 +510,10 @@ static void test_attach_conflicts(void **state)
     assert_string_equal(err.message, "Disk d1 is attached to VM vm2. (target dataDisks)");
     assert_int_equal(err.http_status, 409);
     assert_false(err.ambiguous);
-    assert_int_equal(F.nreq, 1);
+    assert_int_equal(FA.nreq, 1);
 
-    add((fake_answer){ 202, NULL, ARM "/op/8", NULL, "0", false });
-    add((fake_answer){ 200, "{\"status\":\"Failed\",\"error\":{\"code\":\"InvalidParameter\","
+    fa_add((fa_answer){ 202, NULL, ARM "/op/8", NULL, "0", false });
+    fa_add((fa_answer){ 200, "{\"status\":\"Failed\",\"error\":{\"code\":\"InvalidParameter\","
                        "\"message\":\"A disk at LUN 0 already exists.\"}}", NULL, NULL, NULL,
                        false });
     assert_int_equal(az_vm_attach_detach(c, VM_ID, &one, 1, NULL, 0, &err), -1);
@@ -642,13 +527,13 @@ static void test_attach_conflicts(void **state)
 static void test_disk_info(void **state)
 {
     (void)state;
-    az_client *c = client(0);
-    char *ex = example_body("Disk_Get.json", "200");
-    add((fake_answer){ 200, ex, NULL, NULL, NULL, false });
+    az_client *c = fa_client(0);
+    char *ex = fa_example_body("Disk_Get.json", "200");
+    fa_add((fa_answer){ 200, ex, NULL, NULL, NULL, false });
     az_disk_info d;
     az_error err;
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), 1);
-    assert_string_equal(F.reqs[0].url, ARM DISK_ID DV);
+    assert_string_equal(FA.reqs[0].url, ARM DISK_ID DV);
     assert_string_equal(d.name, "myManagedDisk");
     assert_string_equal(d.managed_by, "/subscriptions/123caaa-123v-v211-a49f-f88ccac5bf88/"
                         "resourceGroups/ResourceGroupName/providers/Microsoft.Compute/"
@@ -665,7 +550,7 @@ static void test_disk_info(void **state)
     assert_string_equal(d.tags[1].value, "ManagedDisks");
 
     /* the inventory's disk reader now keeps managedBy and diskState too */
-    add((fake_answer){ 200, ex, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, ex, NULL, NULL, NULL, false });
     inv_inventory *inv = inv_new();
     inv_disk *got;
     assert_int_equal(az_get_disk(c, DISK_ID, inv, &got, &err), 1);
@@ -673,18 +558,18 @@ static void test_disk_info(void **state)
     assert_null(got->disk_state);
     const char *reserved = "{\"name\":\"d1\",\"managedBy\":\"" VM_ID "\",\"zones\":[\"1\"],"
                            "\"tags\":{\"a\":\"\"},\"properties\":{\"diskState\":\"Reserved\"}}";
-    add((fake_answer){ 200, reserved, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, reserved, NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk(c, DISK_ID, inv, &got, &err), 1);
     assert_string_equal(got->managed_by, VM_ID);
     assert_string_equal(got->disk_state, "Reserved");
-    add((fake_answer){ 200, "{\"name\":\"d2\",\"diskState\":\"Unattached\"}", NULL, NULL, NULL,
+    fa_add((fa_answer){ 200, "{\"name\":\"d2\",\"diskState\":\"Unattached\"}", NULL, NULL, NULL,
                        false });
     assert_int_equal(az_get_disk(c, DISK_ID, inv, &got, &err), 1);     /* az's flat form */
     assert_string_equal(got->disk_state, "Unattached");
     assert_null(got->managed_by);
     inv_free(inv);
 
-    add((fake_answer){ 200, reserved, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, reserved, NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), 1);
     assert_string_equal(d.disk_state, "Reserved");
     assert_string_equal(d.managed_by, VM_ID);
@@ -692,9 +577,9 @@ static void test_disk_info(void **state)
     assert_int_equal(d.ntags, 1);
     assert_string_equal(d.tags[0].value, "");
 
-    add((fake_answer){ 404, "{}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 404, "{}", NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), 0);
-    add((fake_answer){ 200, "{\"name\":\"d\",\"tags\":{\"a\":1}}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{\"name\":\"d\",\"tags\":{\"a\":1}}", NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), -1);
     assert_non_null(strstr(err.message, "tags.a: expected a string"));
 
@@ -704,12 +589,12 @@ static void test_disk_info(void **state)
     for (int i = 0; i < 51; i++)
         n += (size_t)snprintf(many + n, sizeof many - n, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
     snprintf(many + n, sizeof many - n, "}}");
-    add((fake_answer){ 200, many, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, many, NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), -1);
     assert_non_null(strstr(err.message, "more than this reader keeps"));
     char *cut = strstr(many, ",\"k50\"");
     snprintf(cut, sizeof many - (size_t)(cut - many), "}}");
-    add((fake_answer){ 200, many, NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, many, NULL, NULL, NULL, false });
     assert_int_equal(az_get_disk_info(c, DISK_ID, &d, &err), 1);
     assert_int_equal(d.ntags, 50);
     assert_string_equal(d.tags[49].key, "k49");
@@ -721,19 +606,19 @@ static void test_disk_info(void **state)
 static void test_disk_set_tags(void **state)
 {
     (void)state;
-    az_client *c = client(0);
+    az_client *c = fa_client(0);
     az_error err;
     inv_tag tags[] = { { "snapkeep-replaced-by", RG "/disks/new" },
                        { "snapkeep-replaced-at", "2026-11-26T12:00:00Z" },
                        { "empty", NULL } };
-    add((fake_answer){ 202, NULL, ARM "/op/t", ARM "/loc/t", "0", false });
-    add((fake_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 202, NULL, ARM "/op/t", ARM "/loc/t", "0", false });
+    fa_add((fa_answer){ 200, "{\"status\":\"Succeeded\"}", NULL, NULL, NULL, false });
     assert_int_equal(az_disk_set_tags(c, DISK_ID, tags, 3, &err), 0);
-    assert_int_equal(F.nreq, 2);
-    assert_string_equal(F.reqs[0].method, "PATCH");
-    assert_string_equal(F.reqs[0].url, ARM DISK_ID DV);
-    assert_non_null(strstr(F.reqs[0].headers, "x-ms-client-request-id: "));
-    cJSON *b = cJSON_Parse(F.reqs[0].body);
+    assert_int_equal(FA.nreq, 2);
+    assert_string_equal(FA.reqs[0].method, "PATCH");
+    assert_string_equal(FA.reqs[0].url, ARM DISK_ID DV);
+    assert_non_null(strstr(FA.reqs[0].headers, "x-ms-client-request-id: "));
+    cJSON *b = cJSON_Parse(FA.reqs[0].body);
     assert_non_null(b);
     assert_int_equal(cJSON_GetArraySize(b), 1);         /* nothing but "tags" */
     cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "tags");
@@ -746,9 +631,9 @@ static void test_disk_set_tags(void **state)
     cJSON_Delete(b);
 
     /* no tags: an empty set, which removes them all */
-    add((fake_answer){ 200, "{}", NULL, NULL, NULL, false });
+    fa_add((fa_answer){ 200, "{}", NULL, NULL, NULL, false });
     assert_int_equal(az_disk_set_tags(c, DISK_ID, NULL, 0, &err), 0);
-    assert_string_equal(F.reqs[2].body, "{\"tags\":{}}");
+    assert_string_equal(FA.reqs[2].body, "{\"tags\":{}}");
 
     /* refused before anything is sent */
     inv_tag twice[] = { { "a", "1" }, { "A", "2" } };
@@ -762,10 +647,10 @@ static void test_disk_set_tags(void **state)
     }
     assert_int_equal(az_disk_set_tags(c, DISK_ID, lots, 51, &err), -1);
     free(lots);
-    assert_int_equal(F.nreq, 3);
+    assert_int_equal(FA.nreq, 3);
 
     /* a failed tag operation */
-    add((fake_answer){ 409, "{\"error\":{\"code\":\"ScopeLocked\",\"message\":\"locked\"}}",
+    fa_add((fa_answer){ 409, "{\"error\":{\"code\":\"ScopeLocked\",\"message\":\"locked\"}}",
                        NULL, NULL, NULL, false });
     assert_int_equal(az_disk_set_tags(c, DISK_ID, tags, 1, &err), -1);
     assert_string_equal(err.code, "ScopeLocked");

@@ -415,8 +415,10 @@ static void prepare(drl_ctx *d, drl_policy *dp, drl_disk *dd, drl_restore *x, un
     x->tags[1] = (inv_tag){ CLI_TAG_RESTORED_FROM, x->snap->id };
     /* which drill's leftover it is: another policy's drill must not take it */
     x->tags[2] = (inv_tag){ CLI_TAG_DRILL_POLICY, dp->p->name };
+    /* a drill disk that is attached must be in the VM's zone */
     x->create = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = x->disk_id,
                          .location = x->snap->location, .source_id = x->snap->id,
+                         .zone = d->vm_zone[0] != '\0' ? d->vm_zone : NULL,
                          .tags = x->tags, .ntags = 3 };
     /* a drill never overwrites: whatever holds the name is not ours */
     inv_inventory *scratch = inv_new();
@@ -544,6 +546,12 @@ static void drl_run(drl_ctx *d)
             return;
         }
         d->failed = d->failed || rc > 0;
+    }
+    bool azure = false;
+    if (d->attach_to != NULL && drl_read_vm(d, &azure) != 0) {
+        d->azure_failed = azure;
+        d->failed = true;
+        return;
     }
     if (cli_live_inventory(d->client, &d->az, d->file, &d->inv) != EXIT_OK) {
         d->azure_failed = true;

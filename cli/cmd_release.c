@@ -294,6 +294,16 @@ static int rel_run(rel_ctx *r)
     }
     if (rc == EXIT_OK)
         rc = read_world(r, w);
+    /* a killed attempt may have left the detach running */
+    if (rc == EXIT_OK && r->record.present && w->disk.managed_by[0] != '\0') {
+        if (cli_rcv_wait_settled(r->client, w->disk.managed_by, &err) != 0) {
+            cli_print_az_error("release: waiting for the VM to settle", &err);
+            rc = cli_rcv_failure_exit(&err);
+        } else {
+            memset(w, 0, sizeof *w);
+            rc = read_world(r, w);
+        }
+    }
     rcv_release_in in = { .disk = w != NULL ? &w->disk_view : NULL, .disk_id = r->disk_id,
                           .vm = w != NULL && w->have_vm ? &w->vm_view : NULL,
                           .from_vm = r->from != NULL ? r->from_id : NULL,

@@ -90,6 +90,7 @@ typedef struct drl_ctx {
     size_t npols;
     cli_leftovers unmarked;     /* drill disks without a policy tag, named once */
     char vm[1024];              /* --attach-to as an ID */
+    char vm_zone[8];            /* its availability zone ("" none): drill disks go there */
     double seconds;             /* the whole drill, wall clock */
     /* outcome */
     bool azure_failed, failed;
@@ -105,6 +106,10 @@ void drl_attach_and_verify(drl_ctx *d, const drl_policy *dp, drl_disk *dd);
 /* Whether a restore's attach and verify (when the drill asked for them)
  * went well: attached, the device seen, verified with exit 0, detached. */
 bool drl_restore_proven(const drl_ctx *d, const drl_restore *x);
+/* Reads the --attach-to VM once before the drill (it must exist; its
+ * zone becomes the drill disks'). 0, or -1 with the failure logged
+ * (*azure: Azure failed, else the VM is missing). */
+int drl_read_vm(drl_ctx *d, bool *azure);
 /* The VM's ID from --attach-to (a name in the policy's resource group, or
  * an ID). 0, or -1 with a message. */
 int drl_resolve_vm(drl_ctx *d, const drl_policy *dp);

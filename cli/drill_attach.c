@@ -35,6 +35,26 @@ bool drl_restore_proven(const drl_ctx *d, const drl_restore *x)
                                      !x->verify.timed_out && !x->verify.interrupted);
 }
 
+int drl_read_vm(drl_ctx *d, bool *azure)
+{
+    az_vm *vm = malloc(sizeof *vm);
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int got = vm != NULL ? az_get_vm(d->client, d->vm, vm, &err) : -1;
+    *azure = got < 0;
+    if (got == 1)
+        snprintf(d->vm_zone, sizeof d->vm_zone, "%s", vm->zone);
+    else if (got == 0)
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "VM %s (--attach-to) does not "
+                     "exist", d->vm);
+    else
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "reading VM %s failed: %s: %s",
+                     d->vm, vm != NULL ? err.code : "OutOfMemory",
+                     vm != NULL ? err.message : "out of memory");
+    free(vm);
+    return got == 1 ? 0 : -1;
+}
+
 int drl_resolve_vm(drl_ctx *d, const drl_policy *dp)
 {
     const char *name = d->attach_to;
@@ -75,6 +95,25 @@ static int journal(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, const c
         return 0;
     cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
     return -1;
+}
+
+/* After a lost answer: whether the disk is attached to the VM once ARM has
+ * settled (1 yes, 0 no, -1 cannot tell). */
+static int attached_now(drl_ctx *d, const char *disk_id)
+{
+    az_vm *vm = malloc(sizeof *vm);
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int rc = -1;
+    if (vm != NULL && cli_rcv_wait_settled(d->client, d->vm, &err) == 0 &&
+        az_get_vm(d->client, d->vm, vm, &err) == 1) {
+        rc = 0;
+        for (size_t i = 0; i < vm->ndisks; i++)
+            if (enf_same_id(vm->disks[i].disk_id, disk_id))
+                rc = 1;
+    }
+    free(vm);
+    return rc;
 }
 
 /* The first free LUN of the VM as ARM shows it now. */
@@ -119,6 +158,9 @@ static void detach(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, drl_res
     memset(&err, 0, sizeof err);
     int rc = az_vm_attach_detach(d->client, d->vm, NULL, 0, &det, 1, &err);
     double sec = mono_s() - t0;
+    if (rc != 0 && err.ambiguous && attached_now(d, x->disk_id) == 0)
+        rc = 0;         /* the detach went through; only its answer was lost */
+    sec = mono_s() - t0;
     x->cleanup_seconds += sec;
     journal(d, dp, dd, "detach", x, rc == 0 ? NULL : &err, true, sec);
     if (rc == 0) {
@@ -190,8 +232,9 @@ static void attach_one(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, drl
     if (rc != 0) {
         x->attach_err = err;
         x->attach_seconds = sec;
-        /* it may have been attached all the same (an answer lost): detach */
-        detach(d, dp, dd, x);
+        /* the answer was lost: it may be attached all the same */
+        if (err.ambiguous && attached_now(d, x->disk_id) != 0)
+            detach(d, dp, dd, x);
         return;
     }
     x->attached = true;

@@ -288,6 +288,28 @@ static int tag_replaced(cli_rcv_run *x, const char *id, az_error *err)
     return rc;
 }
 
+static int wait_gone(cli_rcv_run *x, const char *id, az_error *err)
+{
+    az_disk_info *d = malloc(sizeof *d);
+    if (d == NULL) {
+        set_oom(err);
+        return -1;
+    }
+    double deadline = mono_s() + RCV_WAIT_DISK_S;
+    int rc;
+    while ((rc = az_get_disk_info(x->client, id, d, err)) == 1 &&
+           strcasecmp(d->provisioning_state, "Deleting") == 0 && mono_s() < deadline)
+        sleep_ms(RCV_WAIT_POLL_MS / 4);
+    if (rc == 1) {
+        snprintf(err->code, sizeof err->code, strcasecmp(d->provisioning_state, "Deleting") == 0
+                 ? "OperationTimedOut" : "DiskChanged");
+        snprintf(err->message, sizeof err->message, "disk %s is still there (%s)",
+                 enf_id_name(id), d->provisioning_state);
+    }
+    free(d);
+    return rc == 0 ? 0 : -1;
+}
+
 /* Just before a disk is deleted it is read again: only a detached disk that
  * snapkeep restored and that nobody put in service may go. */
 static int delete_disk(cli_rcv_run *x, const char *id, az_error *err)
@@ -301,6 +323,11 @@ static int delete_disk(cli_rcv_run *x, const char *id, az_error *err)
     if (rc <= 0) {
         free(d);
         return rc == 0 ? 0 : -1;            /* gone already: done */
+    }
+    if (strcasecmp(d->provisioning_state, "Deleting") == 0) {
+        /* an earlier attempt's DELETE is under way: wait for it, send none */
+        free(d);
+        return wait_gone(x, id, err);
     }
     rcv_disk v;
     cli_rcv_disk_view(d, true, &v);

@@ -278,7 +278,16 @@ int rst_vm_run(rst_ctx *r)
     }
     if (r->zone == NULL && r->attach_to != NULL)
         r->use_zone = NULL;     /* set from the VM below: a disk attaches only in its zone */
-    rc = read_world(r, w);
+    az_error err;
+    memset(&err, 0, sizeof err);
+    /* a killed attempt may have left an operation running: plan on the
+     * state it ends in */
+    if (r->record.present && cli_rcv_wait_settled(r->client, r->vm, &err) != 0) {
+        cli_print_az_error("restore: waiting for the VM to settle", &err);
+        rc = cli_rcv_failure_exit(&err);
+    }
+    if (rc == EXIT_OK)
+        rc = read_world(r, w);
     if (rc == EXIT_OK && r->attach_to != NULL && r->zone == NULL)
         r->use_zone = w->vm.zone[0] != '\0' ? w->vm.zone : NULL;
     rcv_plan *plan = calloc(1, sizeof *plan);
@@ -304,9 +313,9 @@ int rst_vm_run(rst_ctx *r)
         x.replan = replan;
         x.replan_ctx = &rp;
         rc = cli_rcv_execute(&x, plan);
-        char err[512];
-        if (rc == EXIT_OK && cli_rcv_record_clear(&r->state, err, sizeof err) != 0)
-            fprintf(stderr, "snapkeep: restore: %s\n", err);
+        char text[512];
+        if (rc == EXIT_OK && cli_rcv_record_clear(&r->state, text, sizeof text) != 0)
+            fprintf(stderr, "snapkeep: restore: %s\n", text);
     }
     if (plan != NULL && (rc == EXIT_OK || x.failed_step != 0)) {
         if (r->json)

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Helpers for the recovery integration tests (recover_vm.sh, recover_kill.sh,
+# drill_verify.sh): a seed with VMs and their data disks, and readers of the
+# server's state. Sourced after azure_lib.sh; run on its own it does nothing.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this
+[ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
+
+RV_C=/subscriptions/$AZ_SUB/resourceGroups/rg1/providers/Microsoft.Compute
+
+# rv_seed FILE SPEC...: SPEC is VM:POWER:ZONE:LUN=DISK/CACHING/WA,... (a VM
+# with its data disks; "-" for none) or disk:NAME:ZONE (a free disk).
+# Every data disk gets 4 snapshots owned by policy p1 (NAME-s0 .. NAME-s3,
+# taken 2026-11-20..23 10:00:03Z), westeurope.
+rv_seed() {
+    local out=$1; shift
+    python3 - "$out" "$AZ_SUB" "$@" <<'EOF'
+import json, sys
+out, sub, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+C = f"/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Compute"
+disks, vms, snaps = [], [], []
+def disk(name, zone):
+    d = {"id": f"{C}/disks/{name}", "location": "westeurope", "sku": {"name": "Premium_LRS"},
+         "properties": {"diskSizeGB": 16}}
+    if zone != "-":
+        d["zones"] = [zone]
+    disks.append(d)
+    for i in range(4):
+        snaps.append({"id": f"{C}/snapshots/{name}-s{i}", "location": "westeurope",
+                      "tags": {"snapkeep-policy": "p1"}, "sku": {"name": "Standard_ZRS"},
+                      "properties": {"creationData": {"createOption": "Copy",
+                                                      "sourceResourceId": f"{C}/disks/{name}"},
+                                     "timeCreated": "2026-11-%02dT10:00:03.1234567+00:00" % (20 + i),
+                                     "provisioningState": "Succeeded", "incremental": True,
+                                     "diskSizeGB": 16}})
+for spec in specs:
+    parts = spec.split(":")
+    if parts[0] == "disk":
+        disk(parts[1], parts[2])
+        continue
+    name, power, zone, data = parts
+    disks.append({"id": f"{C}/disks/os-{name}", "location": "westeurope",
+                  "sku": {"name": "Premium_LRS"}, "properties": {"diskSizeGB": 30},
+                  **({"zones": [zone]} if zone != "-" else {})})
+    dd = []
+    for item in ([] if data == "-" else data.split(",")):
+        lun, rest = item.split("=")
+        dname, cache, wa = rest.split("/")
+        disk(dname, zone)
+        dd.append({"lun": int(lun), "caching": cache, "writeAcceleratorEnabled": wa == "1",
+                   "managedDisk": {"id": f"{C}/disks/{dname}"}})
+    v = {"id": f"{C}/virtualMachines/{name}", "location": "westeurope", "powerState": power,
+         "properties": {"hardwareProfile": {"vmSize": "Standard_D4s_v5"},
+                        "storageProfile": {"osDisk": {"osType": "Linux", "name": f"os-{name}",
+                                                      "createOption": "Attach",
+                                                      "managedDisk": {"id": f"{C}/disks/os-{name}"}},
+                                           "dataDisks": dd}}}
+    if zone != "-":
+        v["zones"] = [zone]
+    vms.append(v)
+json.dump({"disks": disks, "snapshots": snaps, "virtualMachines": vms}, open(out, "w"))
+EOF
+}
+
+# rv_disk NAME EXPR: a Python expression over disk d in the server's state
+# ("" when the disk does not exist).
+rv_disk() {
+    python3 - "$AZ_STATE" "$1" "$2" <<'EOF'
+import json, sys
+st, name, expr = sys.argv[1:]
+for d in json.load(open(st))["disks"]:
+    if d["name"].lower() == name.lower():
+        print(eval(expr, {"d": d, "t": d.get("tags") or {}}))
+EOF
+}
+
+# rv_vm NAME: "power lun=disk/caching/wa ..." of a VM in the server's state,
+# data disks sorted by LUN (the stable picture the tests compare).
+rv_vm() {
+    python3 - "$AZ_STATE" "$1" <<'EOF'
+import json, sys
+st, name = sys.argv[1:]
+s = json.load(open(st))
+for v in s.get("virtualMachines", []):
+    if v["name"].lower() == name.lower():
+        power = next((p for k, p in s.get("powerStates", {}).items()
+                      if k.lower() == v["id"].lower()), "?")
+        dd = sorted(v["properties"]["storageProfile"].get("dataDisks", []), key=lambda e: e["lun"])
+        print(" ".join([power] + ["%d=%s/%s/%d" % (e["lun"], e["managedDisk"]["id"].split("/")[-1],
+                                                  e.get("caching", "None"),
+                                                  1 if e.get("writeAcceleratorEnabled") else 0)
+                                  for e in dd]))
+EOF
+}
+
+# rv_writes: the count of requests that change something (PUT, PATCH,
+# POST to a VM, DELETE) in the server's log.
+rv_writes() {
+    python3 - "$AZ_LOG" <<'EOF'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("kind") == "token":
+        continue
+    if r["method"] in ("PUT", "PATCH", "DELETE") or (r["method"] == "POST" and "/providers/" in r["path"]):
+        n += 1
+print(n)
+EOF
+}
+
+# rv_count METHOD REGEX [METHOD REGEX...]: for each pair, the answered
+# requests of that method whose path matches, space-separated (one pass
+# over the log: polls make it long).
+rv_count() {
+    python3 - "$AZ_LOG" "$@" <<'EOF'
+import json, re, sys
+log, pairs = sys.argv[1], sys.argv[2:]
+want = [(pairs[i], re.compile(pairs[i + 1], re.I)) for i in range(0, len(pairs), 2)]
+n = [0] * len(want)
+for l in open(log):
+    r = json.loads(l)
+    if 200 <= r["status"] < 300:
+        for i, (m, rx) in enumerate(want):
+            if r["method"] == m and rx.search(r["path"]):
+                n[i] += 1
+print(" ".join(map(str, n)))
+EOF
+}

@@ -1,4 +1,5 @@
-// Microsoft's own SDK clients (@azure/identity, @azure/arm-compute), unchanged,
+// Microsoft's own SDK clients (@azure/identity, @azure/arm-compute: disks,
+// snapshots, virtual machines), unchanged,
 // against the local ARM test server. Run by tests/integration/arm_sdk.sh from
 // a directory where both are installed.
 // env: ARM_URL, ARM_SUB, ARM_RG, ARM_DISK, EXPECT_SNAPSHOTS, AZURE_TENANT_ID,
@@ -32,6 +33,66 @@ const credentials = {
   cli: () => new AzureCliCredential(),
 };
 const kind = process.argv[2] || "secret";
+const diskId = (name) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/disks/${name}`;
+const power = async (vm) => (await client.virtualMachines.instanceView(rg, vm)).statuses
+  .map((s) => s.code).find((c) => c.startsWith("PowerState/"));
+
+// VirtualMachines: create on seeded disks, get, instanceView, attach/detach,
+// deallocate/start/powerOff through the SDK's pollers; the disks' managedBy
+// and diskState follow. The access token the credential got is a JWT.
+async function vmChecks() {
+  const tok = await credentials.secret().getToken("https://management.azure.com/.default");
+  const part = (i) => JSON.parse(Buffer.from(tok.token.split(".")[i], "base64url").toString());
+  const head = part(0), claims = part(1);
+  ok("sdk token is a JWT with Entra's claims", tok.token.split(".").length === 3
+     && head.alg === "RS256" && claims.aud === "https://management.azure.com"
+     && claims.tid === process.env.AZURE_TENANT_ID && claims.appid === process.env.AZURE_CLIENT_ID
+     && Math.abs(claims.exp * 1000 - tok.expiresOnTimestamp) < 5000, JSON.stringify(head));
+  const vm = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "sdk-vm", {
+    location: "westeurope", zones: ["1"], hardwareProfile: { vmSize: "Standard_D2s_v5" },
+    storageProfile: { osDisk: { osType: "Linux", createOption: "Attach", managedDisk: { id: diskId("sdk-os") } },
+                      dataDisks: [{ lun: 0, createOption: "Attach", caching: "ReadOnly",
+                                    managedDisk: { id: diskId("sdk-data0") } }] },
+    networkProfile: { networkInterfaces: [] } });
+  ok("sdk create VM (poller)", vm.provisioningState === "Succeeded" && vm.storageProfile.dataDisks.length === 1,
+     `(${vm.provisioningState})`);
+  const got = await client.virtualMachines.get(rg, "sdk-vm");
+  ok("sdk get VM", got.storageProfile.dataDisks[0].managedDisk.id.toLowerCase() === diskId("sdk-data0").toLowerCase()
+     && got.storageProfile.dataDisks[0].caching === "ReadOnly" && got.zones[0] === "1");
+  ok("sdk instanceView: PowerState/running", (await power("sdk-vm")) === "PowerState/running");
+  const sp = await client.virtualMachines.beginAttachDetachDataDisksAndWait(rg, "sdk-vm", {
+    dataDisksToAttach: [{ diskId: diskId("sdk-data1"), lun: 3, caching: "None", writeAcceleratorEnabled: false }] });
+  ok("sdk attachDetachDataDisks attach (poller): result is the storage profile",
+     sp && sp.dataDisks && sp.dataDisks.map((d) => d.lun).join(",") === "0,3",
+     sp && sp.dataDisks ? "" : JSON.stringify(sp));
+  const d1 = await client.disks.get(rg, "sdk-data1");
+  ok("sdk disk shows managedBy and diskState Attached",
+     d1.managedBy && d1.managedBy.toLowerCase().endsWith("/virtualmachines/sdk-vm") && d1.diskState === "Attached");
+  await client.virtualMachines.beginDeallocateAndWait(rg, "sdk-vm");
+  ok("sdk deallocate (poller): PowerState/deallocated, disk Reserved",
+     (await power("sdk-vm")) === "PowerState/deallocated"
+     && (await client.disks.get(rg, "sdk-data1")).diskState === "Reserved");
+  const sp2 = await client.virtualMachines.beginAttachDetachDataDisksAndWait(rg, "sdk-vm", {
+    dataDisksToDetach: [{ diskId: diskId("sdk-data1"), detachOption: "ForceDetach" }] });
+  const d1b = await client.disks.get(rg, "sdk-data1");
+  ok("sdk attachDetachDataDisks detach (poller): disk Unattached",
+     sp2.dataDisks.length === 1 && !d1b.managedBy && d1b.diskState === "Unattached");
+  await client.virtualMachines.beginStartAndWait(rg, "sdk-vm");
+  ok("sdk start (poller): PowerState/running", (await power("sdk-vm")) === "PowerState/running");
+  await client.virtualMachines.beginPowerOffAndWait(rg, "sdk-vm");
+  ok("sdk powerOff (poller): PowerState/stopped", (await power("sdk-vm")) === "PowerState/stopped");
+  try {
+    await client.virtualMachines.beginAttachDetachDataDisksAndWait(rg, "sdk-vm", {
+      dataDisksToAttach: [{ diskId: diskId("sdk-data1"), lun: 0 }] });
+    ok("sdk: a LUN in use is refused with ARM's error", false);
+  } catch (e) {
+    ok("sdk: a LUN in use is refused with ARM's error", e.statusCode === 400 && e.code === "InvalidParameter",
+       `${e.statusCode} ${e.code}`);
+  }
+  let vms = 0;
+  for await (const v of client.virtualMachines.list(rg)) vms++;
+  ok("sdk list VMs", vms === 1, `(${vms})`);
+}
 const client = new ComputeManagementClient(credentials[kind](), sub, {
   endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
   updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } });
@@ -75,6 +136,7 @@ try {
   ok("sdk delete snapshot (poller), then 404", gone);
   await client.disks.beginDeleteAndWait(rg, "sdk-restored");
   ok("sdk delete disk (poller)", true);
+  await vmChecks();
 } catch (e) {
   ok("sdk run without exception", false, `${e.name}: ${e.code || ""} ${e.statusCode || ""} ${e.message}`);
 }

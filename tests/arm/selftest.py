@@ -21,6 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 from armsim.vclock import parse_time  # noqa: E402
+from armsim.auth import TOKEN_PREFIX  # noqa: E402
+import selftest_vm  # noqa: E402
 
 SERVE = os.path.join(HERE, "serve")
 TENANT = "11111111-1111-4111-8111-111111111111"
@@ -237,6 +239,23 @@ def test_entra(a):
     st, h, b = a.token()
     check("secret: token issued", st == 200 and b.get("token_type") == "Bearer"
           and isinstance(b.get("expires_in"), int) and b["access_token"], b)
+    parts = b["access_token"].split(".")
+    try:
+        head, claims = [json.loads(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))) for x in parts[:2]]
+        sig = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+    except (ValueError, IndexError) as e:
+        head, claims, sig = {}, {"error": str(e)}, b""
+    now = int(a.now())
+    check("access token is a JWT: RS256 header with kid, 256-byte signature part",
+          len(parts) == 3 and head.get("alg") == "RS256" and head.get("typ") == "JWT"
+          and head.get("kid") and len(sig) == 256 and b["access_token"].startswith(TOKEN_PREFIX), head)
+    check("access token claims: aud, iss, tid, appid, oid, iat/nbf/exp on the virtual clock",
+          claims.get("aud") == "https://management.azure.com" and claims.get("tid") == TENANT
+          and claims.get("iss") == "https://sts.windows.net/%s/" % TENANT
+          and claims.get("appid") == CLIENT and claims.get("oid")
+          and claims.get("iat") == claims.get("nbf") and abs(claims.get("iat", 0) - now) <= 2
+          and claims.get("exp") - claims.get("iat") == b["expires_in"], claims)
+    check("two tokens differ", a.token()[2]["access_token"] != b["access_token"])
     check("token answer carries no-store and a request id",
           "no-store" in h.get("cache-control", "") and h.get("x-ms-request-id"))
     st, _, b = a.token(client_secret="wrong")
@@ -939,7 +958,7 @@ def test_log(a):
     check("log: no client secret, assertion or refresh token in the log",
           SECRET not in text and "configured-assertion-value" not in text
           and "snapkeep-test-refresh-token" not in text and "leak-me-123" not in text)
-    check("log: no issued access token in the log", "sktest." not in text)
+    check("log: no issued access token in the log", TOKEN_PREFIX not in text)
     n = sum(1 for r in recs if r["method"] == "DELETE")
     check("log: DELETEs countable", n >= 10, n)
 
@@ -1036,6 +1055,7 @@ def main():
         section(test_log, a)
         for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm):
             section(fn, work, seed)
+        section(selftest_vm.run, sys.modules[__name__], work)
     finally:
         rc = a.stop()
     check("SIGTERM after a busy run: exit 0", rc == 0, rc)

@@ -3,7 +3,9 @@
 # @azure/identity's ClientSecretCredential (authorityHost = the server) and
 # @azure/arm-compute's ComputeManagementClient (endpoint = the server) list
 # snapshots over several pages, create a snapshot and a disk through their
-# pollers, get, and delete; ClientAssertionCredential, ManagedIdentityCredential
+# pollers, get, and delete; its VirtualMachines client creates a VM, reads it
+# and its instanceView, attaches/detaches data disks, deallocates, starts and
+# powers it off through its pollers; ClientAssertionCredential, ManagedIdentityCredential
 # (App Service and IMDS shapes) and AzureCliCredential (with tests/arm/fake-az)
 # get tokens ARM accepts. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without npm or the
@@ -50,7 +52,10 @@ snaps = [{"id": base + "snapshots/seed-%04d" % i, "location": "westeurope",
           "properties": {"incremental": True, "timeCreated": "2026-11-20T10:00:03.1234567+00:00",
                          "creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]}}}
          for i in range(230)]
-json.dump({"disks": [disk], "snapshots": snaps}, open(sys.argv[1], "w"))
+vmdisks = [{"id": base + "disks/" + n, "location": "westeurope", "zones": ["1"],
+            "sku": {"name": "Premium_LRS"}, "properties": {"diskSizeGB": 8}}
+           for n in ("sdk-os", "sdk-data0", "sdk-data1")]
+json.dump({"disks": [disk] + vmdisks, "snapshots": snaps}, open(sys.argv[1], "w"))
 PY
 # One throttled list page and one 503 on a poll: the SDK's own retry policy rides them.
 cat >"$D/faults.json" <<'EOF2'

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from . import store as st
 from .vclock import arm_time, iso_z
+from .vm import VM_KIND, Devices, VmMixin
 
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
@@ -43,13 +44,21 @@ def json_response(status, obj_or_text, headers=()):
     return status, list(headers), body.encode("utf-8")
 
 
-class Arm:
+class Arm(VmMixin):
     def __init__(self, cfg, store, clock):
         self.cfg = cfg
         self.store = store
         self.clock = clock
+        self._created = None
         # ids of operations still InProgress (a restarted server resumes them)
         self.running = {i for i, o in store.ops.items() if o["status"] == "InProgress"}
+        self.devices = Devices(getattr(cfg, "device_dir", None), getattr(cfg, "device_delay", 0.0))
+        busy = {o["target"] for o in store.ops.values() if o["status"] == "InProgress"}
+        for k in store.sorted[VM_KIND]:
+            if k not in busy:       # a restarted server shows the devices it showed before
+                vm = store.get(k)
+                self.devices.sync(vm["name"], [e["lun"] for e in vm["properties"].get(
+                    "storageProfile", {}).get("dataDisks") or []])
 
     # ---- entry ----------------------------------------------------------
     def handle(self, req):
@@ -75,7 +84,7 @@ class Arm:
         if s[2] == "providers" and len(s) >= 5 and s[3] == "microsoft.compute":
             if len(s) == 5 and s[4] in st.TYPES:
                 return self._only(m, "GET") or self._list(req, s[4], sub, None)
-            if len(s) == 8 and s[4] == "locations" and s[6] == "diskoperations":
+            if len(s) == 8 and s[4] == "locations" and s[6] in ("diskoperations", "operations"):
                 return self._only(m, "GET") or self._operation(req, req.segs[7])
         if s[2] == "resourcegroups" and len(s) == 3:
             return self._only(m, "GET") or self._list_groups(sub)
@@ -90,8 +99,12 @@ class Arm:
                                    "'%s'." % (req.segs[6], req.api_version))
                 if len(s) == 7:
                     return self._only(m, "GET") or self._list(req, s[6], sub, grp)
+                if len(s) == 8 and s[6] == VM_KIND:
+                    return self.vm_resource(req, grp, req.segs[7])
                 if len(s) == 8:
                     return self._resource(req, s[6], grp, req.segs[7])
+                if len(s) == 9 and s[6] == VM_KIND:
+                    return self.vm_sub_resource(req, grp, req.segs[7], s[8])
         raise ArmError(404, "InvalidRequestUri", "The request URI '%s' is not valid." % req.path)
 
     @staticmethod
@@ -206,9 +219,9 @@ class Arm:
 
     @staticmethod
     def _not_found(kind, name, grp):
-        return ArmError(404, "ResourceNotFound", "The Resource 'Microsoft.Compute/%s/%s' under "
+        return ArmError(404, "ResourceNotFound", "The Resource '%s/%s' under "
                         "resource group '%s' was not found.%s"
-                        % (kind, name, grp["id"].rsplit("/", 1)[1], NOT_FOUND_HINT))
+                        % (st.TYPES.get(kind, kind), name, grp["id"].rsplit("/", 1)[1], NOT_FOUND_HINT))
 
     def _busy(self, key):
         for op_id in self.running:
@@ -498,14 +511,15 @@ class Arm:
 
     def _op_url(self, req, op, monitor):
         sub = self.store.subs.get(op["sub"], op["sub"])
-        fmt = "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/DiskOperations/%s?p=%s%s&api-version=%s"
-        args = [req.base, sub, op["location"], op["id"], op["p"], "&monitor=true" if monitor else "",
+        # Compute's disk operations live under DiskOperations, its VM operations under operations
+        fmt = "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/%s/%s?p=%s%s&api-version=%s"
+        args = [req.base, sub, op["location"], op.get("path", "DiskOperations"), op["id"], op["p"], "&monitor=true" if monitor else "",
                 op["apiVersion"]]
         url = fmt % tuple(args)
         pad = self.cfg.operation_url_bytes - len(url)
         if pad > 0:
             # Real operation URLs carry long opaque tokens; clients must keep 4 KB ones whole.
-            args[4] += ("-" + "A" * pad)[:pad]
+            args[5] += ("-" + "A" * pad)[:pad]
             url = fmt % tuple(args)
         return url
 
@@ -538,6 +552,9 @@ class Arm:
         op["status"] = fail.get("state", "Failed") if fail else "Succeeded"
         if obj is None:
             return
+        if st.Store.kind_of(op["target"]) == VM_KIND:
+            self.vm_finish(op, obj, fail)
+            return
         props = obj["properties"]
         if op["kind"] == "delete":
             if fail:
@@ -555,8 +572,12 @@ class Arm:
             op = self.store.ops.get(op_id)
             if op is None or op["sub"] != req.lsegs[1]:
                 raise ArmError(404, "NotFound", "The operation '%s' was not found." % op_id)
+            if op.get("path", "DiskOperations").lower() != req.lsegs[6]:
+                raise ArmError(404, "NotFound", "The operation '%s' was not found." % op_id)
             op = dict(op)
             out = self.store.text(op["target"]) if self.store.get(op["target"]) else None
+            if op["kind"] in ("action", "attachdetach"):
+                out = self.vm_result(op)
         retry = [("Retry-After", str(self.cfg.retry_after))]
         fail = op.get("fail")
         if monitor:
@@ -565,6 +586,8 @@ class Arm:
             if fail:
                 return (int(fail.get("status") or 500), [],
                         error_body(fail["code"], fail["message"]), 0)
+            if op["kind"] == "action":
+                return 200, [], b"", 0          # power actions end with an empty 200
             if op["kind"] == "delete" or out is None:
                 return 204, [], b"", 0
             return json_response(200, out) + (0,)
@@ -574,6 +597,6 @@ class Arm:
         if fail and op["status"] != "InProgress":
             body["error"] = {"code": fail["code"], "message": fail["message"]}
         parts = json.dumps(body)
-        if op["status"] == "Succeeded" and op["kind"] == "put" and out is not None:
+        if op["status"] == "Succeeded" and op["kind"] in ("put", "attachdetach") and out is not None:
             parts = parts[:-1] + ',"properties":{"output":' + out + "}}"
         return json_response(200, parts, retry if op["status"] == "InProgress" else []) + (0,)

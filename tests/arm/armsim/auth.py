@@ -1,7 +1,9 @@
 """Entra ID (v2 token endpoint, OpenID metadata, instance discovery) and
 managed identity (IMDS and App Service shapes), and the bearer-token check
-ARM makes on every request. Tokens are opaque random strings that live in
-memory with an expiry on the (possibly virtual) clock."""
+ARM makes on every request. Tokens are JWTs shaped like Entra's v1 access
+tokens (RS256 header, aud/iss/iat/nbf/exp/oid/tid/appid claims) with a
+random signature part; ARM looks them up by value in memory, with an expiry
+on the (possibly virtual) clock, and never checks a signature."""
 import base64
 import binascii
 import json
@@ -13,6 +15,8 @@ import uuid
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 AZ_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"   # the Azure CLI's public client
+# Every issued access token starts with this header segment (tests grep for it).
+TOKEN_HEADER = {"typ": "JWT", "alg": "RS256", "x5t": "sktest-key-1", "kid": "sktest-key-1"}
 # Audiences Entra issues ARM tokens for (public, US Gov, China clouds).
 KNOWN_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net",
                    "https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net",
@@ -21,6 +25,17 @@ KNOWN_AUDIENCES = ("https://management.azure.com", "https://management.core.wind
 
 def norm_audience(a):
     return a.strip().rstrip("/").lower()
+
+
+def _b64url(raw):
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def jwt_segment(obj):
+    return _b64url(json.dumps(obj, separators=(",", ":")).encode())
+
+
+TOKEN_PREFIX = jwt_segment(TOKEN_HEADER) + "."
 
 
 def _b64json(seg):
@@ -40,8 +55,19 @@ class Auth:
     # ---- issuing ----------------------------------------------------------
     def _issue(self, kind, client_id, aud):
         now = self.clock.now()
-        tok = "sktest." + secrets.token_urlsafe(32)
         exp = now + self.cfg.token_lifetime
+        # The object id of the principal: stable per client, as in Entra.
+        oid = str(uuid.uuid5(uuid.NAMESPACE_URL, "snapkeep-test:%s:%s" % (kind, client_id)))
+        claims = {"aud": aud, "iss": "https://sts.windows.net/%s/" % self.cfg.tenant,
+                  "iat": int(now), "nbf": int(now), "exp": int(exp), "aio": secrets.token_urlsafe(16),
+                  "appid": client_id, "appidacr": "1" if kind in ("secret", "assertion") else "0",
+                  "idp": "https://sts.windows.net/%s/" % self.cfg.tenant,
+                  "idtyp": "user" if kind == "cli" else "app", "oid": oid, "sub": oid,
+                  "tid": self.cfg.tenant, "uti": secrets.token_urlsafe(16), "ver": "1.0"}
+        if kind == "cli":
+            claims["upn"] = claims["unique_name"] = "admin@snapkeep.test"
+        # A 2048-bit RS256 signature is 256 bytes; this one is random, never checked.
+        tok = TOKEN_PREFIX + jwt_segment(claims) + "." + _b64url(secrets.token_bytes(256))
         with self.lock:
             self.tokens[tok] = {"kind": kind, "client_id": client_id, "aud": aud, "exp": exp}
         return tok, now, exp

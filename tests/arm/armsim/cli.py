@@ -13,6 +13,7 @@ from .faults import Faults
 from .httpd import Log, Server
 from .store import Store
 from .throttle import Throttle
+from .vm import link_seeded_vms
 from .vclock import Clock
 
 DEFAULT_TENANT = "11111111-1111-4111-8111-111111111111"
@@ -60,6 +61,10 @@ def parse_args(argv):
     a("--snapshot-burst", type=int, default=7, help="snapshots per disk per window (7)")
     a("--snapshot-window", type=float, default=300.0, help="seconds of that window (300)")
     a("--incremental-limit", type=int, default=500, help="incremental snapshots per disk (500)")
+    a("--device-dir", help="an attach makes DIR/<vm name>/lunN (an empty file), a detach "
+      "removes it: a stand-in for the VM's /dev/disk/azure/scsi1")
+    a("--device-delay", type=float, default=0.0,
+      help="seconds after an attach ends before its lunN file appears")
     a("--throttle", action="store_true", help="enforce ARM's token buckets")
     a("--throttle-scale", type=float, default=1.0, help="multiply bucket sizes and refill rates")
     a("--no-fsync", action="store_true", help="atomic rename without fsync (benchmarks)")
@@ -84,6 +89,7 @@ class App:
             self.store.load_file(cfg.state, is_state=True)
         elif cfg.seed:
             self.store.load_file(cfg.seed, is_state=False)
+            link_seeded_vms(self.store)
         self.auth = Auth(cfg, self.clock)
         self.arm = Arm(cfg, self.store, self.clock)
         self.faults = Faults(cfg.faults)

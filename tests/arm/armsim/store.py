@@ -13,7 +13,11 @@ import os
 import threading
 
 FORMAT = "snapkeep-arm-state/1"
-TYPES = {"snapshots": "Microsoft.Compute/snapshots", "disks": "Microsoft.Compute/disks"}
+TYPES = {"snapshots": "Microsoft.Compute/snapshots", "disks": "Microsoft.Compute/disks",
+         "virtualmachines": "Microsoft.Compute/virtualMachines"}
+# seed/state key -> internal kind (path segments are compared lower-cased)
+DOC_KEYS = {"disks": "disks", "snapshots": "snapshots", "virtualMachines": "virtualmachines"}
+POWER_STATES = ("running", "stopped", "deallocated", "deallocating", "starting", "stopping")
 
 
 def norm_id(rid):
@@ -57,6 +61,7 @@ class Store:
         self.creations = {}           # disk key -> [virtual epochs of snapshot PUTs]
         self.families = {}            # disk key -> incrementalSnapshotFamilyId
         self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
+        self.power = {}               # VM key -> PowerState code suffix ("running", ...)
         self.gen = 0
         self._saved_gen = 0
         self._save_lock = threading.Lock()
@@ -73,9 +78,12 @@ class Store:
             if len(p) != 4 or p[0].lower() != "subscriptions" or p[2].lower() != "resourcegroups":
                 raise ValueError("%s: bad resource group id %r" % (path, gid))
             self.add_group(p[1], p[3], g.get("location") if isinstance(g, dict) else None)
-        for kind in ("disks", "snapshots"):
-            for obj in doc.get(kind, []):
+        for doc_key, kind in DOC_KEYS.items():
+            for obj in doc.get(doc_key, []):
                 self._load_resource(path, kind, obj)
+        for k, v in (doc.get("powerStates") or {}).items():
+            if norm_id(k) in self.res and v in POWER_STATES:
+                self.power[norm_id(k)] = v
         if is_state:
             for op in doc.get("operations", []):
                 self.ops[op["id"]] = op
@@ -98,6 +106,13 @@ class Store:
         obj.setdefault("type", TYPES[kind])
         props = obj.setdefault("properties", {})
         props.setdefault("provisioningState", "Succeeded")
+        if kind == "virtualmachines":
+            # seed-only field: the power state is not part of the VM's GET
+            power = obj.pop("powerState", "running")
+            if power not in POWER_STATES:
+                raise ValueError("%s: %s: powerState must be one of %s"
+                                 % (path, obj["id"], ", ".join(POWER_STATES)))
+            self.power[norm_id(obj["id"])] = power
         g = self.add_group(sub, rg, obj.get("location"))
         if g.get("location") is None and obj.get("location"):
             g["location"] = obj["location"]
@@ -134,6 +149,7 @@ class Store:
         e[1] = dumps(e[0])
 
     def remove(self, key):
+        self.power.pop(key, None)
         if self.res.pop(key, None) is not None:
             lst = self.sorted[self.kind_of(key)]
             i = bisect.bisect_left(lst, key)
@@ -172,10 +188,11 @@ class Store:
     def _serialize(self):
         parts = ['{"format":', dumps(FORMAT), ',"resourceGroups":',
                  dumps(sorted(self.groups.values(), key=lambda g: g["id"].lower()))]
-        for kind in ("disks", "snapshots"):
-            parts.append(',"%s":[\n' % kind)
+        for doc_key, kind in DOC_KEYS.items():
+            parts.append(',"%s":[\n' % doc_key)
             parts.append(",\n".join(self.res[k][1] for k in self.sorted[kind]))
             parts.append("]")
+        parts += [',"powerStates":', dumps(dict(sorted(self.power.items())))]
         parts += [',"operations":[\n',
                   ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),
                   '],"snapshotCreations":', dumps(self.creations),

@@ -22,6 +22,14 @@ typedef struct check_case {
 
 static const check_case cases[] = {
     /* recovery { } */
+    { "policy standby { last 3 }",
+      "1:8: error: 'standby' is a keyword: quote the policy name, as in policy \"standby\"\n"
+      "", 0 },
+    { "policy \"standby\" { last 3 }",
+      "", 1 },
+    { "policy daily { last 3 }",
+      "1:8: error: 'daily' is a keyword: quote the policy name, as in policy \"daily\"\n"
+      "", 0 },
     { "recovery { vm \"a\"; vm \"b\" }\nlast 3",
       "1:20: error: 'vm' is already set on line 1\n"
       "", 0 },

@@ -190,7 +190,7 @@ pol_file *pg_compile(pg_ctx *ctx)
         if (top->pol->name == NULL)
             pg_oom(ctx);
         finish(ctx, top);
-        pg_recovery_check(ctx, top, NULL);
+        pg_recovery_check(ctx, top);
         take(ctx, f, top);
         return f;
     }
@@ -201,11 +201,10 @@ pol_file *pg_compile(pg_ctx *ctx)
                  ctx->first_block.line);
     if (top->pol->timezone != NULL)
         eng_tz_free(load_zone(ctx, top, top->pol->timezone, true));
-    pg_recovery_check(ctx, top, NULL);
     for (pg_scope *b = ctx->blocks; b != NULL; b = b->next) {
         inherit(ctx, b, top);
         pg_recovery_inherit(ctx, b, top);
-        pg_recovery_check(ctx, b, top);
+        pg_recovery_check(ctx, b);
         finish(ctx, b);
         take(ctx, f, b);
     }

@@ -144,7 +144,7 @@ size_t pg_quote(const char *s, char *buf, size_t n);
 /* recovery.c: a block's recovery settings over the top level's, one by
  * one, and the checks across them (after inheritance). */
 void pg_recovery_inherit(pg_ctx *ctx, pg_scope *b, const pg_scope *top);
-void pg_recovery_check(pg_ctx *ctx, const pg_scope *s, const pg_scope *top);
+void pg_recovery_check(pg_ctx *ctx, const pg_scope *s);
 
 /* compile.c: scopes to pol_file (inheritance, checks); NULL on errors. */
 pol_file *pg_compile(pg_ctx *ctx);

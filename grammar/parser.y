@@ -356,6 +356,11 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
                  "as in 24h or 7d", w);
     } else if (ctx->last_tok == WORD && strstr(msg, "expecting string") != NULL) {
         pg_error(ctx, L(*loc), "'%s' must be quoted: \"%s\"", w, w);
+    } else if (ctx->prev_tok == POLICY &&
+               ((hint = recovery_keyword(ctx->last_tok)) != NULL ||
+                (hint = outer_keyword(ctx->last_tok)) != NULL)) {
+        pg_error(ctx, L(*loc), "'%s' is a keyword: quote the policy name, as in "
+                 "policy \"%s\"", hint, hint);
     } else if (!ctx->rec_open && (hint = recovery_keyword(ctx->last_tok)) != NULL) {
         pg_error(ctx, L(*loc), "'%s' is a recovery setting: write it inside a "
                  "recovery { } block", hint);

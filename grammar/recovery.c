@@ -312,31 +312,20 @@ void pg_recovery_inherit(pg_ctx *ctx, pg_scope *b, const pg_scope *top)
     }
 }
 
-static bool same_loc(const pol_loc *a, const pol_loc *b)
-{
-    return a->line == b->line && a->col == b->col;
-}
-
 /* The same VM on both sides of a failover, or a zone kind with no record
- * to apply it to: valid syntax, but not what anyone meant. A block that
- * inherits both settings was checked with the top level (top), so each
- * mistake is reported once. */
-void pg_recovery_check(pg_ctx *ctx, const pg_scope *s, const pg_scope *top)
+ * to apply it to: valid syntax, but not what anyone meant. Checked per
+ * policy after inheritance; a mistake several blocks inherit is reported
+ * once (diag.c drops repeats at one place). */
+void pg_recovery_check(pg_ctx *ctx, const pg_scope *s)
 {
     const pol_recovery *r = s->rec;
     if (r == NULL)
         return;
-    bool own_pair = top == NULL ||
-        !same_loc(&s->rec_set[PG_R_VM], &top->rec_set[PG_R_VM]) ||
-        !same_loc(&s->rec_set[PG_R_STANDBY], &top->rec_set[PG_R_STANDBY]);
-    bool own_kind = top == NULL ||
-        !same_loc(&s->rec_set[PG_R_DNS_ZONE_KIND], &top->rec_set[PG_R_DNS_ZONE_KIND]) ||
-        !same_loc(&s->rec_set[PG_R_DNS_RECORD], &top->rec_set[PG_R_DNS_RECORD]);
-    if (own_pair && r->vm != NULL && r->standby != NULL && strcasecmp(r->vm, r->standby) == 0)
+    if (r->vm != NULL && r->standby != NULL && strcasecmp(r->vm, r->standby) == 0)
         pg_error(ctx, &s->rec_val[PG_R_STANDBY], "standby \"%s\" is the production vm "
                  "itself (line %d): a failover needs another VM", r->standby,
                  s->rec_set[PG_R_VM].line);
-    if (own_kind && r->has_dns_zone_kind && r->dns_zone == NULL && s->rec_set[PG_R_DNS_RECORD].line == 0)
+    if (r->has_dns_zone_kind && r->dns_zone == NULL && s->rec_set[PG_R_DNS_RECORD].line == 0)
         pg_warning(ctx, &s->rec_val[PG_R_DNS_ZONE_KIND], "dns-zone-kind without a "
                    "dns-record has no effect");
 }

@@ -22,6 +22,21 @@ typedef struct check_case {
 
 static const check_case cases[] = {
     /* recovery { } */
+    { "recovery { vm \"a\"; standby \"a\" }\npolicy \"x\" { recovery { vm \"b\" }; last 3 }",
+      "", 1 },
+    { "recovery { vm \"a\" }\npolicy \"x\" {\nrecovery { standby \"a\" }\nlast 3 }",
+      "3:20: error: standby \"a\" is the production vm itself (line 1): a failover needs another VM\n"
+      "", 0 },
+    { "recovery { dns-record \"z/n\" }\npolicy \"x\" { recovery { dns-zone-kind public }; last 3 }",
+      "", 1 },
+    { "policy standby { last 3 }",
+      "1:8: error: 'standby' is a keyword: quote the policy name, as in policy \"standby\"\n"
+      "", 0 },
+    { "policy \"standby\" { last 3 }",
+      "", 1 },
+    { "policy daily { last 3 }",
+      "1:8: error: 'daily' is a keyword: quote the policy name, as in policy \"daily\"\n"
+      "", 0 },
     { "recovery { vm \"a\"; vm \"b\" }\nlast 3",
       "1:20: error: 'vm' is already set on line 1\n"
       "", 0 },

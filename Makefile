@@ -140,10 +140,11 @@ asan:
 	  snapkeep-asan
 snapkeep-asan: $(BUILD)/cli/main.o $(LIB) $(TEST_BIN)
 	$(CC) $(ALL_CFLAGS) -o $(BUILD)/snapkeep $(BUILD)/cli/main.o $(LIB) $(LIBS)
-	SNAPKEEP=$(BUILD)/snapkeep TEST_BUILD=$(BUILD) ASAN_OPTIONS=detect_leaks=1 tests/run unit
+	SNAPKEEP=$(BUILD)/snapkeep TEST_BUILD=$(BUILD) ASAN_OPTIONS=detect_leaks=1 \
+	  TEST_LABEL="unit tests under ASan+UBSan" tests/run unit
 
 valgrind: $(BIN) $(TEST_BIN)
-	VALGRIND=1 TEST_BUILD=$(BUILD) tests/run unit
+	VALGRIND=1 TEST_BUILD=$(BUILD) TEST_LABEL="unit tests under valgrind" tests/run unit
 
 # fuzz: build every libFuzzer target with clang and run each for FUZZ_SECONDS.
 FUZZ_BUILD = build-fuzz

@@ -467,7 +467,8 @@ static char *slurp(const char *path)
 
 /* tests/golden/check/NAME.policy must render exactly NAME.expected (every
  * diagnostic in order, with source lines and carets). With
- * SNAPKEEP_GOLDEN_UPDATE=1 the expected files are rewritten instead. */
+ * UPDATE_GOLDEN=1 (the one variable every golden test reads) the expected
+ * files are rewritten instead. */
 static void test_golden(void **state)
 {
     (void)state;
@@ -475,7 +476,7 @@ static void test_golden(void **state)
     DIR *dp = opendir(dir);
     assert_non_null(dp);
     int n = 0;
-    const char *update = getenv("SNAPKEEP_GOLDEN_UPDATE");
+    const char *update = getenv("UPDATE_GOLDEN");
     for (struct dirent *e; (e = readdir(dp)) != NULL;) {
         size_t len = strlen(e->d_name);
         if (len < 8 || strcmp(e->d_name + len - 7, ".policy") != 0)

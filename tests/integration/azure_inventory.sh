@@ -45,9 +45,12 @@ t_exit "inventory --format json" 0 inv --format json
 t_check "inventory --format json: same output" cmp -s "$T_TMP/out" "$T_TMP/plain.json"
 t_exit "inventory --format table refused" 2 inv --format table
 
-# 3. dense faults on every list request: the same complete result
+# 3. dense faults on every list request: the same complete result. One 429
+#    asks for a real second; the others for 0 s (Retry-After: 0), which
+#    takes the same path without the wait.
 az_faults '{"rules":[
- {"action":"throttle","kind":"list","every":3,"retry_after":1},
+ {"action":"throttle","kind":"list","nth":[3],"retry_after":1},
+ {"action":"throttle","kind":"list","every":3,"retry_after":0},
  {"action":"status","status":503,"kind":"list","every":5,"retry_after":0},
  {"action":"drop","kind":"list","every":7},
  {"action":"status","status":500,"kind":"list","every":11,"retry_after":0},

@@ -90,7 +90,7 @@ import json, sys
 pick = lambda f: [[r["name"] for r in d["restores"]] for d in json.load(open(f))["policies"][0]["disks"]]
 assert pick(sys.argv[1]) == pick(sys.argv[2])
 PY
-t_exit "drill: text report" 0 dk --now "$NOW"
+t_exit "drill: text report" 0 dk --now "$NOW" --metrics-file "$M"
 t_check "drill: text says restorable, age and time" \
     grep -q "disk data1: restorable yes; newest snapshot 3d18h old; usable disk in" "$T_TMP/out"
 t_check "drill: default sample is 1 (2 restores per disk)" \

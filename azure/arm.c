@@ -133,6 +133,14 @@ static int arm_list(az_client *c, const char *kind, const char *sub, const char 
         }
         char *next = NULL;
         size_t before = disks ? inv->ndisks : inv->nsnapshots;
+        if (az_body_blank(call.resp.body, call.resp.body_len)) {
+            az_error_set(err, "InvalidResponse", "listing %s: page %d: HTTP 200 with an empty "
+                         "body", kind, page + 1);
+            snprintf(err->request_id, sizeof err->request_id, "%s", call.resp.request_id);
+            az_call_reset(&call);
+            url = NULL;
+            break;
+        }
         int rc = disks ? inv_read_arm_disk_page(inv, "ARM page", call.resp.body,
                                                 call.resp.body_len, &next, msg, sizeof msg)
                        : inv_read_arm_page(inv, "ARM page", call.resp.body, call.resp.body_len,
@@ -189,11 +197,27 @@ int az_list_disks(az_client *c, const char *subscription,
     return arm_list(c, "disks", subscription, resource_group, inv, NULL, NULL, err);
 }
 
-/* One resource read as a one-element page, so the same reader checks it. */
+/* Whether an answer has anything but white space in it: a 200 with an
+ * empty body is Azure failing, not a resource (nor an empty page). */
+bool az_body_blank(const char *body, size_t len)
+{
+    for (size_t i = 0; body != NULL && i < len; i++)
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n')
+            return false;
+    return true;
+}
+
+/* One resource read as a one-element page, so the same reader checks it.
+ * Exactly one record must come out: an empty body, "{}" or a list would
+ * otherwise leave the caller looking at another resource's record. */
 int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
                       az_error *err)
 {
     char msg[1024], *next = NULL;
+    if (az_body_blank(body, len)) {
+        az_error_set(err, "InvalidResponse", "ARM resource: HTTP 200 with an empty body");
+        return -1;
+    }
     size_t n = len + 16;
     char *page = malloc(n);
     if (page == NULL) {
@@ -204,6 +228,7 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
     memcpy(page + 10, body, len);
     memcpy(page + 10 + len, "]}", 2);
     bool known = inv->disks_known;
+    size_t before = disk ? inv->ndisks : inv->nsnapshots;
     int rc = disk ? inv_read_arm_disk_page(inv, "ARM resource", page, len + 12, &next, msg,
                                            sizeof msg)
                   : inv_read_arm_page(inv, "ARM resource", page, len + 12, &next, msg,
@@ -212,6 +237,11 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
         inv->disks_known = known;   /* one disk is not the disk inventory */
     free(page);
     free(next);
+    size_t added = (disk ? inv->ndisks : inv->nsnapshots) - before;
+    if (rc == 0 && added != 1) {
+        snprintf(msg, sizeof msg, "ARM resource: %zu resources in an answer about one", added);
+        rc = -1;
+    }
     if (rc != 0)
         az_error_set(err, "InvalidResponse", "%s", msg);
     return rc;

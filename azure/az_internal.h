@@ -224,7 +224,10 @@ int az_path_escape(char *buf, size_t n, const char *s);
 /* base + id + "?api-version=..." into a malloc'd string. */
 char *az_arm_url(const az_client *c, const char *id);
 bool az_id_equal(const char *a, const char *b);     /* case, leading '/' */
-/* One resource's JSON appended to inv through the inventory reader. */
+/* True when body is NULL, empty or only white space. */
+bool az_body_blank(const char *body, size_t len);
+/* One resource's JSON appended to inv through the inventory reader; -1
+ * (err InvalidResponse) unless exactly one record came out. */
 int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
                       az_error *err);
 /* An LRO status body: 1 succeeded, 0 still running, -1 failed or

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Findings of the hardening audit that need the test server: an HTTP 200
+# with an empty body where snapkeep reads a resource (the re-read before a
+# delete, the read-back after a create, an operation's status, a list
+# page) is Azure failing: the run deletes nothing it was not sure of and
+# exits 3 saying so.
+# shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/run_lib.sh"
+
+NOW=2026-11-21T00:00:00Z
+NEW=dss-data-20261121T000000Z
+# 30 hourly snapshots up to an hour ago: at NOW the 12h tier prunes 5
+run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
+# the same history ending at NOW: nothing is due, only the 5 prunes
+run_seed "$T_TMP/seed-now.json" 2026-11-21T00:00:00Z 31
+P=$T_TMP/p.policy
+run_policy "$P"
+
+# scenario NAME SEED FAULTS: a fresh server and state dir with FAULTS.
+scenario() {
+    S=$T_TMP/$1
+    run_start "$S" "$2" || { t_fail "$1: server starts"; return 1; }
+    run_clock "$NOW"
+    run_names >"$S/before"
+    az_faults "$3"
+}
+empty() {   # empty METHOD PATH-REGEX [KIND]: a 200 with an empty body there
+    printf '{"rules":[{"name":"empty-200","method":"%s","path":"%s","kind":"%s",
+      "action":"status","status":200,"body":null}]}' "$1" "$2" "${3:-arm}"
+}
+run() { sk_run "$P" "$NOW" 2>"$S/err"; }
+gone() { run_names >"$S/after"; comm -23 "$S/before" "$S/after"; }
+said() { grep -q -- "$1" "$S/err"; }
+fired() { grep -q '"empty-200"' "$AZ_LOG"; }
+
+# 1. the re-read before each delete answers 200 with nothing in it
+if scenario reread "$T_TMP/seed-now.json" "$(empty GET '/snapshots/dss-data-[^/]*$')"; then
+    run; rc=$?
+    t_check "re-read empty 200: exit 3 (got $rc)" test "$rc" = 3
+    t_check "re-read empty 200: the fault fired" fired
+    t_check "re-read empty 200: nothing deleted" test -z "$(gone)"
+    t_check "re-read empty 200: says the body was empty" said "HTTP 200 with an empty body"
+    t_check "re-read empty 200: does not say another resource has the name" \
+        bash -c '! grep -qi "different resource" "$1"' _ "$S/err"
+fi
+
+# 2. the read of the created snapshot after its operation succeeded
+if scenario readback "$T_TMP/seed.json" "$(empty GET "/snapshots/$NEW\$")"; then
+    run; rc=$?
+    t_check "read-back empty 200: exit 3 (got $rc)" test "$rc" = 3
+    t_check "read-back empty 200: the fault fired" fired
+    t_check "read-back empty 200: says the body was empty" said "$NEW: HTTP 200 with an empty body"
+fi
+
+# 3. the operation status poll (Azure-AsyncOperation) of the create
+if scenario poll "$T_TMP/seed.json" "$(empty GET '/DiskOperations/' operation)"; then
+    run; rc=$?
+    t_check "operation status empty 200: exit 3 (got $rc)" test "$rc" = 3
+    t_check "operation status empty 200: the fault fired" fired
+    t_check "operation status empty 200: nothing deleted" test -z "$(gone)"
+    t_check "operation status empty 200: says so" said "operation status: HTTP 200 with an empty body"
+fi
+
+# 4. a list page
+if scenario list "$T_TMP/seed.json" "$(empty GET '/snapshots$' list)"; then
+    run; rc=$?
+    t_check "list page empty 200: exit 3 (got $rc)" test "$rc" = 3
+    t_check "list page empty 200: nothing deleted" test -z "$(gone)"
+    t_check "list page empty 200: says so" said "page 1: HTTP 200 with an empty body"
+fi
+t_done

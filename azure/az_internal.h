@@ -42,6 +42,7 @@ typedef struct az_http_resp {
     int transport_code;             /* CURLcode; 0 when an answer came */
     bool maybe_sent;                /* the request may have reached the server */
     bool permanent;                 /* a failure retrying cannot fix (TLS refused) */
+    bool too_large;                 /* the answer was over the size limit (permanent) */
     char transport_msg[256];
     char *body;                     /* NUL-terminated, malloc'd; may be NULL */
     size_t body_len;
@@ -66,6 +67,8 @@ az_http *az_http_new(const char *ca_file, int connect_timeout_s,
                      int request_timeout_s, char *err, size_t errlen);
 void az_http_free(az_http *h);
 void az_http_set_transport(az_http *h, az_transport_fn fn, void *ctx);
+/* Tests: the largest answer accepted (0: the default, 256 MiB). */
+void az_http_set_max_body(az_http *h, size_t max);
 /* Starts a transfer; resp is filled and done(ctx) called from a later
  * az_http_wait (or at once with a replaced transport). 0, or -1 (out of
  * memory: resp says so, done is still called). */

@@ -3,7 +3,8 @@
 # with an empty body where snapkeep reads a resource (the re-read before a
 # delete, the read-back after a create, an operation's status, a list
 # page) is Azure failing: the run deletes nothing it was not sure of and
-# exits 3 saying so.
+# exits 3 saying so. A state or metrics directory others can write is
+# refused (exit 6) before anything is read or written.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -69,4 +70,22 @@ if scenario list "$T_TMP/seed.json" "$(empty GET '/snapshots$' list)"; then
     t_check "list page empty 200: nothing deleted" test -z "$(gone)"
     t_check "list page empty 200: says so" said "page 1: HTTP 200 with an empty body"
 fi
+
+# 5. a state directory, or a metrics file's directory, writable by others
+W=$T_TMP/world
+mkdir -p "$W/state" "$W/pub"
+chmod 0777 "$W/state" "$W/pub"
+S=$T_TMP/unsafe
+mkdir -p "$S"
+t_exit "world-writable state dir: run exits 6" 6 \
+    "$SNAPKEEP" run "$P" --now "$NOW" --state-dir "$W/state"
+t_check "world-writable state dir: the message names it" \
+    grep -q "refusing directory $W/state: writable by everyone" "$T_TMP/err"
+t_check "world-writable state dir: no lock or journal written there" \
+    test -z "$(ls -A "$W/state")"
+t_exit "world-writable metrics dir: run exits 6" 6 \
+    "$SNAPKEEP" run "$P" --now "$NOW" --state-dir "$S/state" --metrics-file "$W/pub/m.prom"
+t_check "world-writable metrics dir: the message names it" \
+    grep -q "metrics file: refusing directory $W/pub: writable by everyone" "$T_TMP/err"
+t_check "world-writable metrics dir: nothing written there" test -z "$(ls -A "$W/pub")"
 t_done

@@ -4,7 +4,9 @@
 # delete, the read-back after a create, an operation's status, a list
 # page) is Azure failing: the run deletes nothing it was not sure of and
 # exits 3 saying so. A state or metrics directory others can write is
-# refused (exit 6) before anything is read or written.
+# refused (exit 6) before anything is read or written. A FIFO in the zone
+# directory, or a host-specific zone name, is a located policy error (exit
+# 1), never a hang.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -88,4 +90,20 @@ t_exit "world-writable metrics dir: run exits 6" 6 \
 t_check "world-writable metrics dir: the message names it" \
     grep -q "metrics file: refusing directory $W/pub: writable by everyone" "$T_TMP/err"
 t_check "world-writable metrics dir: nothing written there" test -z "$(ls -A "$W/pub")"
+
+# 6. zone files: a FIFO under $TZDIR, and names that are not IANA zones
+Z=$T_TMP/tzdir
+mkdir -p "$Z/Fifo"
+mkfifo "$Z/Fifo/Zone"
+printf 'timezone "Fifo/Zone"\nlast 3\n' >"$T_TMP/fifo.policy"
+t_exit "FIFO zone file: check exits 1 (not a hang)" 1 \
+    env TZDIR="$Z" timeout 20 "$SNAPKEEP" check "$T_TMP/fifo.policy"
+t_check "FIFO zone file: located, names the file" \
+    grep -q "fifo.policy:1:10: error: cannot read time zone \"Fifo/Zone\": $Z/Fifo/Zone is not a regular file" "$T_TMP/err"
+for name in localtime posixrules Factory; do
+    printf 'timezone "%s"\nlast 3\n' "$name" >"$T_TMP/host.policy"
+    t_exit "zone \"$name\": check exits 1" 1 "$SNAPKEEP" check "$T_TMP/host.policy"
+    t_check "zone \"$name\": located, says it is not an IANA zone" \
+        grep -q "host.policy:1:10: error: time zone \"$name\" is not an IANA zone" "$T_TMP/err"
+done
 t_done

@@ -6,7 +6,9 @@
 # exits 3 saying so. A state or metrics directory others can write is
 # refused (exit 6) before anything is read or written. A FIFO in the zone
 # directory, or a host-specific zone name, is a located policy error (exit
-# 1), never a hang.
+# 1), never a hang. `simulate` costs what the replay must evaluate, not
+# runs times the kept set: `last 100000` every minute for a year finishes,
+# a replay whose kept set keeps growing is refused (exit 2) saying why.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -106,4 +108,16 @@ for name in localtime posixrules Factory; do
     t_check "zone \"$name\": located, says it is not an IANA zone" \
         grep -q "host.policy:1:10: error: time zone \"$name\" is not an IANA zone" "$T_TMP/err"
 done
+
+# 7. simulate: bounded by cost
+printf 'policy "big" {\n    last 100000\n}\n' >"$T_TMP/big.policy"
+t_exit "simulate last 100000 every 1m for 52w: exit 0" 0 timeout 120 \
+    "$SNAPKEEP" simulate "$T_TMP/big.policy" --cadence 1m --for 52w --start 2026-01-01T00:00:00Z --format json
+t_check "simulate last 100000: every run replayed (524160), none stopped early" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["runs"])==524160 and not d["truncated"] else 1)' "$T_TMP/out"
+printf 'policy "fine" {\n    every 1m to 400d\n}\n' >"$T_TMP/fine.policy"
+t_exit "simulate of an ever-growing kept set: exit 2" 2 timeout 120 \
+    "$SNAPKEEP" simulate "$T_TMP/fine.policy" --cadence 1m --for 52w --start 2026-01-01T00:00:00Z
+t_check "simulate of an ever-growing kept set: says it is too much work" \
+    grep -q "simulate: too much work: after [0-9]* of 524160 runs" "$T_TMP/err"
 t_done

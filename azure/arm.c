@@ -2,6 +2,7 @@
  * as given, and single GETs. Pages are turned into inventory records by
  * the shared inventory reader (azure/inventory_read.h). */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,53 @@ int az_arm_read(az_client *c, char *url, az_call *call, az_error *err)
     return rc == 0 ? 1 : -1;
 }
 
+/* The page URLs a listing has asked for, as 64-bit FNV-1a hashes in an
+ * open-addressed set: 16 bytes a page at most, whatever the URLs' length.
+ * A collision would only end the listing as a cycle (fail closed). */
+typedef struct arm_seen {
+    uint64_t *slot;             /* 0: empty */
+    size_t cap, n;
+} arm_seen;
+
+static uint64_t arm_url_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h != 0 ? h : 1;
+}
+
+/* 1: added, 0: seen before, -1: out of memory. */
+static int arm_seen_add(arm_seen *set, const char *url)
+{
+    if ((set->n + 1) * 2 > set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 64;
+        uint64_t *slot = calloc(cap, sizeof *slot);
+        if (slot == NULL)
+            return -1;
+        for (size_t i = 0; i < set->cap; i++)
+            if (set->slot[i] != 0) {
+                size_t j = (size_t)(set->slot[i] & (cap - 1));
+                while (slot[j] != 0)
+                    j = (j + 1) & (cap - 1);
+                slot[j] = set->slot[i];
+            }
+        free(set->slot);
+        set->slot = slot;
+        set->cap = cap;
+    }
+    uint64_t h = arm_url_hash(url);
+    size_t j = (size_t)(h & (set->cap - 1));
+    while (set->slot[j] != 0) {
+        if (set->slot[j] == h)
+            return 0;
+        j = (j + 1) & (set->cap - 1);
+    }
+    set->slot[j] = h;
+    set->n++;
+    return 1;
+}
+
 static int arm_list(az_client *c, const char *kind, const char *sub, const char *rg,
                     inv_inventory *inv, az_page_fn on_page, void *ctx, az_error *err)
 {
@@ -172,10 +220,24 @@ static int arm_list(az_client *c, const char *kind, const char *sub, const char 
     char *url = arm_list_url(c, sub, rg, kind, err);
     bool disks = strcmp(kind, "disks") == 0;
     size_t start = disks ? inv->ndisks : inv->nsnapshots;
+    arm_seen seen = { 0 };
     for (int page = 0; url != NULL; page++) {
         az_call call;
         if (page >= ARM_MAX_PAGES) {
             az_error_set(err, "TooManyPages", "listing %s: more than %d pages", kind, page);
+            free(url);
+            break;
+        }
+        /* any page asked for twice (A, B, A) would repeat forever */
+        int fresh = arm_seen_add(&seen, url);
+        if (fresh <= 0) {
+            if (fresh < 0)
+                az_error_set(err, "OutOfMemory", "out of memory");
+            else
+                az_error_set(err, "InvalidResponse", "listing %s: page %d's nextLink is the "
+                             "URL of an earlier page (%.*s): the listing would never end", kind,
+                             page, (int)strcspn(url, "?"), url);
+            free(url);
             break;
         }
         if (arm_get(c, &call, url, err) != 0) {
@@ -185,6 +247,14 @@ static int arm_list(az_client *c, const char *kind, const char *sub, const char 
         }
         char *next = NULL;
         size_t before = disks ? inv->ndisks : inv->nsnapshots;
+        if (az_body_blank(call.resp.body, call.resp.body_len)) {
+            az_error_set(err, "InvalidResponse", "listing %s: page %d: HTTP 200 with an empty "
+                         "body", kind, page + 1);
+            snprintf(err->request_id, sizeof err->request_id, "%s", call.resp.request_id);
+            az_call_reset(&call);
+            url = NULL;
+            break;
+        }
         int rc = disks ? inv_read_arm_disk_page(inv, "ARM page", call.resp.body,
                                                 call.resp.body_len, &next, msg, sizeof msg)
                        : inv_read_arm_page(inv, "ARM page", call.resp.body, call.resp.body_len,
@@ -200,17 +270,10 @@ static int arm_list(az_client *c, const char *kind, const char *sub, const char 
         if (on_page != NULL)
             on_page(ctx, call.resp.body, call.resp.body_len, before,
                     (disks ? inv->ndisks : inv->nsnapshots) - before);
-        /* the same link again would never end */
-        if (next != NULL && strcmp(next, call.url) == 0) {
-            free(next);
-            az_error_set(err, "InvalidResponse", "listing %s: nextLink points at itself", kind);
-            az_call_reset(&call);
-            url = NULL;
-            break;
-        }
         az_call_reset(&call);   /* frees url */
         url = next;             /* followed exactly as given */
     }
+    free(seen.slot);
     if (err->code[0] != '\0') {
         /* never a shorter inventory: drop what this listing added */
         if (disks)
@@ -241,11 +304,27 @@ int az_list_disks(az_client *c, const char *subscription,
     return arm_list(c, "disks", subscription, resource_group, inv, NULL, NULL, err);
 }
 
-/* One resource read as a one-element page, so the same reader checks it. */
+/* Whether an answer has anything but white space in it: a 200 with an
+ * empty body is Azure failing, not a resource (nor an empty page). */
+bool az_body_blank(const char *body, size_t len)
+{
+    for (size_t i = 0; body != NULL && i < len; i++)
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n')
+            return false;
+    return true;
+}
+
+/* One resource read as a one-element page, so the same reader checks it.
+ * Exactly one record must come out: an empty body, "{}" or a list would
+ * otherwise leave the caller looking at another resource's record. */
 int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
                       az_error *err)
 {
     char msg[1024], *next = NULL;
+    if (az_body_blank(body, len)) {
+        az_error_set(err, "InvalidResponse", "ARM resource: HTTP 200 with an empty body");
+        return -1;
+    }
     size_t n = len + 16;
     char *page = malloc(n);
     if (page == NULL) {
@@ -256,6 +335,7 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
     memcpy(page + 10, body, len);
     memcpy(page + 10 + len, "]}", 2);
     bool known = inv->disks_known;
+    size_t before = disk ? inv->ndisks : inv->nsnapshots;
     int rc = disk ? inv_read_arm_disk_page(inv, "ARM resource", page, len + 12, &next, msg,
                                            sizeof msg)
                   : inv_read_arm_page(inv, "ARM resource", page, len + 12, &next, msg,
@@ -264,6 +344,11 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
         inv->disks_known = known;   /* one disk is not the disk inventory */
     free(page);
     free(next);
+    size_t added = (disk ? inv->ndisks : inv->nsnapshots) - before;
+    if (rc == 0 && added != 1) {
+        snprintf(msg, sizeof msg, "ARM resource: %zu resources in an answer about one", added);
+        rc = -1;
+    }
     if (rc != 0)
         az_error_set(err, "InvalidResponse", "%s", msg);
     return rc;

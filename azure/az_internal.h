@@ -42,6 +42,7 @@ typedef struct az_http_resp {
     int transport_code;             /* CURLcode; 0 when an answer came */
     bool maybe_sent;                /* the request may have reached the server */
     bool permanent;                 /* a failure retrying cannot fix (TLS refused) */
+    bool too_large;                 /* the answer was over the size limit (permanent) */
     char transport_msg[256];
     char *body;                     /* NUL-terminated, malloc'd; may be NULL */
     size_t body_len;
@@ -66,6 +67,8 @@ az_http *az_http_new(const char *ca_file, int connect_timeout_s,
                      int request_timeout_s, char *err, size_t errlen);
 void az_http_free(az_http *h);
 void az_http_set_transport(az_http *h, az_transport_fn fn, void *ctx);
+/* Tests: the largest answer accepted (0: the default, 256 MiB). */
+void az_http_set_max_body(az_http *h, size_t max);
 /* Starts a transfer; resp is filled and done(ctx) called from a later
  * az_http_wait (or at once with a replaced transport). 0, or -1 (out of
  * memory: resp says so, done is still called). */
@@ -227,7 +230,10 @@ int az_path_escape(char *buf, size_t n, const char *s);
 /* base + id + "?api-version=..." into a malloc'd string. */
 char *az_arm_url(const az_client *c, const char *id);
 bool az_id_equal(const char *a, const char *b);     /* case, leading '/' */
-/* One resource's JSON appended to inv through the inventory reader. */
+/* True when body is NULL, empty or only white space. */
+bool az_body_blank(const char *body, size_t len);
+/* One resource's JSON appended to inv through the inventory reader; -1
+ * (err InvalidResponse) unless exactly one record came out. */
 int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t len,
                       az_error *err);
 /* An LRO status body: 1 succeeded, 0 still running, -1 failed or

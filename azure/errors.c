@@ -91,7 +91,8 @@ void az_error_from_resp(az_error *err, const az_http_resp *resp)
     snprintf(err->correlation_id, sizeof err->correlation_id, "%s", resp->correlation_id);
     if (resp->status == 0) {
         err->transport = true;
-        snprintf(err->code, sizeof err->code, "ConnectionFailed");
+        snprintf(err->code, sizeof err->code, "%s",
+                 resp->too_large ? "AnswerTooLarge" : "ConnectionFailed");
         snprintf(err->message, sizeof err->message, "%s", resp->transport_msg);
         return;
     }

@@ -11,6 +11,8 @@
 
 #include "azure/az_internal.h"
 
+/* The largest answer read: far above any ARM page (a few MB), low enough
+ * that a lying server cannot make us hold gigabytes. */
 #define HTTP_MAX_BODY ((size_t)256 * 1024 * 1024)
 
 typedef struct http_xfer {
@@ -19,7 +21,7 @@ typedef struct http_xfer {
     az_http_resp *resp;
     az_http_done_fn done;
     void *ctx;
-    size_t cap;
+    size_t cap, max;
     bool too_big;
     struct http_xfer *next;
 } http_xfer;
@@ -29,6 +31,7 @@ struct az_http {
     CURLSH *share;
     char *ca_file;
     long connect_timeout_s, request_timeout_s;
+    size_t max_body;
     http_xfer *active;
     az_transport_fn transport;
     void *transport_ctx;
@@ -109,12 +112,29 @@ static size_t http_on_header(char *buf, size_t size, size_t nitems, void *ud)
     return len;
 }
 
+/* An answer over the limit is not a transport failure: the same request
+ * would bring the same answer, so it is marked permanent (never retried)
+ * and says what happened. */
+static void http_too_large(az_http_resp *r, size_t max)
+{
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->status = 0;
+    r->transport_code = CURLE_FILESIZE_EXCEEDED;
+    r->too_large = true;
+    r->permanent = true;
+    r->maybe_sent = true;
+    snprintf(r->transport_msg, sizeof r->transport_msg,
+             "answer too large (over %zu bytes); not retried", max);
+}
+
 static size_t http_on_body(char *buf, size_t size, size_t nitems, void *ud)
 {
     http_xfer *x = ud;
     az_http_resp *r = x->resp;
     size_t len = size * nitems;
-    if (r->body_len + len + 1 > HTTP_MAX_BODY) {
+    if (r->body_len + len + 1 > x->max) {
         x->too_big = true;
         return 0;
     }
@@ -162,6 +182,7 @@ az_http *az_http_new(const char *ca_file, int connect_timeout_s,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    h->max_body = HTTP_MAX_BODY;
     h->connect_timeout_s = connect_timeout_s;
     h->request_timeout_s = request_timeout_s;
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)AZ_MAX_PARALLEL);
@@ -192,6 +213,11 @@ void az_http_free(az_http *h)
         curl_share_cleanup(h->share);
     free(h->ca_file);
     free(h);
+}
+
+void az_http_set_max_body(az_http *h, size_t max)
+{
+    h->max_body = max > 0 ? max : HTTP_MAX_BODY;
 }
 
 void az_http_set_transport(az_http *h, az_transport_fn fn, void *ctx)
@@ -280,6 +306,9 @@ int az_http_start(az_http *h, const az_http_req *req, az_http_resp *resp,
         if (h->transport(h->transport_ctx, req, resp) != 0 && resp->status == 0
             && resp->transport_code == 0)
             http_fail(resp, CURLE_COULDNT_CONNECT, "test transport refused");
+        /* a replaced transport's answers meet the same limit */
+        if (resp->body_len + 1 > h->max_body)
+            http_too_large(resp, h->max_body);
         done(ctx);
         return 0;
     }
@@ -287,6 +316,7 @@ int az_http_start(az_http *h, const az_http_req *req, az_http_resp *resp,
     bool ok = x != NULL;
     if (ok) {
         x->resp = resp;
+        x->max = h->max_body;
         x->done = done;
         x->ctx = ctx;
         x->hdrs = http_headers(req, &ok);
@@ -338,13 +368,14 @@ static void http_finish(az_http *h, http_xfer *x, CURLcode rc)
     long status = 0;
     if (rc == CURLE_OK)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK || status == 0) {
+    if (x->too_big) {
+        http_too_large(r, x->max);
+    } else if (rc != CURLE_OK || status == 0) {
         r->status = 0;
         r->transport_code = rc == CURLE_OK ? CURLE_GOT_NOTHING : (int)rc;
         r->maybe_sent = !http_never_sent(rc);
         r->permanent = http_permanent(rc);
-        snprintf(r->transport_msg, sizeof r->transport_msg, "%s",
-                 x->too_big ? "answer too large" : curl_easy_strerror(rc));
+        snprintf(r->transport_msg, sizeof r->transport_msg, "%s", curl_easy_strerror(rc));
     } else {
         r->status = (int)status;
     }

@@ -255,10 +255,20 @@ static void ops_after_read(op_run *r)
             ops_fail_resp(r);
         return;
     }
-    if (resp->status != 200 ||
-        az_resource_state(resp->body, resp->body_len, state, sizeof state, source,
-                          sizeof source) != 0) {
+    if (resp->status != 200) {
         ops_fail_resp(r);
+        return;
+    }
+    if (az_resource_state(resp->body, resp->body_len, state, sizeof state, source,
+                          sizeof source) != 0) {
+        /* a 200 we cannot read is Azure failing (no HTTP status: not an
+         * answer about this operation that a caller could act on) */
+        az_error e = {0};
+        az_error_set(&e, "InvalidResponse", "%s: HTTP 200 with %s", op->id,
+                     az_body_blank(resp->body, resp->body_len) ? "an empty body"
+                                                               : "a body that is not a resource");
+        snprintf(e.request_id, sizeof e.request_id, "%s", resp->request_id);
+        ops_fail(r, &e);
         return;
     }
     if (del) {

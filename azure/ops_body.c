@@ -67,7 +67,10 @@ int az_lro_status(const char *body, size_t len, az_error *err)
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
     int rc;
     if (!cJSON_IsString(st)) {
-        az_error_set(err, "InvalidResponse", "operation status without a \"status\"");
+        az_error_set(err, "InvalidResponse", "operation status: %s",
+                     az_body_blank(body, len) ? "HTTP 200 with an empty body"
+                     : root == NULL ? "HTTP 200 with a body that is not JSON"
+                                    : "no \"status\" in the answer");
         rc = -2;
     } else if (strcasecmp(st->valuestring, "Succeeded") == 0)
         rc = 1;

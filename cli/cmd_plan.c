@@ -5,11 +5,13 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "azure/inventory_read.h"
 #include "cli/azure_opts.h"
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "cli/state.h"
 #include "engine/evaluate.h"
 
 enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR };
@@ -155,11 +157,45 @@ static int render(const plan_args *a, const rpt_plan *r, FILE *out)
     return rpt_plan_table(out, r);
 }
 
+/* A report into a regular file (or a new one) is written whole into
+ * memory, then into a fresh temporary file beside it and renamed over it:
+ * never a half-written report, never a planted link at a guessable name
+ * followed. A device, FIFO or link the user named is written as given. */
+static int emit_file(const plan_args *a, rpt_plan *r)
+{
+    char *buf = NULL, err[512];
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL) {
+        fprintf(stderr, "snapkeep: plan: out of memory\n");
+        return EXIT_INVALID;
+    }
+    r->colour = a->colour == COLOUR_ALWAYS;
+    int rc = render(a, r, mem);
+    if (fclose(mem) != 0)
+        rc = -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    if (rc != 0 || cli_write_file_atomic(a->output_path, buf, len, (int)(0666 & ~mask), err,
+                                         sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: plan: writing %s failed: %s\n", a->output_path,
+                rc != 0 ? strerror(errno) : err);
+        free(buf);
+        return EXIT_INVALID;
+    }
+    free(buf);
+    return EXIT_OK;
+}
+
 /* Writes the report to stdout or --output; the file is only created once
  * the plan exists, so a refused plan leaves nothing behind. */
 static int emit(const plan_args *a, rpt_plan *r)
 {
     FILE *out = stdout;
+    struct stat sb;
+    if (a->output_path != NULL && strcmp(a->output_path, "-") != 0 &&
+        (lstat(a->output_path, &sb) != 0 ? errno == ENOENT : S_ISREG(sb.st_mode)))
+        return emit_file(a, r);
     if (a->output_path != NULL && strcmp(a->output_path, "-") != 0) {
         out = fopen(a->output_path, "w");
         if (out == NULL) {

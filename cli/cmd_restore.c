@@ -388,7 +388,7 @@ static int open_state(rst_ctx *r)
                             sizeof err);
     if (rc != 0) {
         fprintf(stderr, "snapkeep: restore: %s\n", err);
-        return rc == 1 ? EXIT_REFUSED : EXIT_INVALID;
+        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
     }
     if (cli_journal_open(&r->journal, &r->state, "restore", r->start, err, sizeof err) != 0) {
         fprintf(stderr, "snapkeep: restore: %s\n", err);

@@ -13,6 +13,11 @@
 #include "engine/simulate.h"
 
 #define DAY_USEC (INT64_C(86400) * SK_USEC_PER_SEC)
+/* What a replay may cost (eng_sim.work: per run, 1 + the snapshots that
+ * had to be evaluated), a few seconds here: the bound is on the work, not
+ * on the number of runs, so a long replay of a policy that keeps few
+ * snapshots, or whose kept set is covered by `last`/`keep-all`, is fine. */
+#define SIM_WORK_LIMIT UINT64_C(15000000)
 
 enum { OPT_CADENCE = 1, OPT_FOR, OPT_JITTER, OPT_MISS, OPT_SEED, OPT_START, OPT_FORMAT,
        OPT_POLICY };
@@ -358,10 +363,24 @@ static int simulate_one(const sim_args *a, const pol_policy *p)
     eng_rng rng;
     eng_rng_seed(&rng, a->seed);
     prm.rng = &rng;
+    prm.work_limit = SIM_WORK_LIMIT;
     eng_sim *sim = NULL;
     char err[256];
     if (eng_simulate(p, &prm, &sim, err, sizeof err) != 0) {
         fprintf(stderr, "snapkeep: simulate: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (sim->truncated) {
+        uint32_t most = 0;
+        for (size_t i = 0; i < sim->nruns; i++)
+            if (sim->runs[i].count > most)
+                most = sim->runs[i].count;
+        fprintf(stderr, "snapkeep: simulate: too much work: after %zu of %lld runs the replay "
+                "had evaluated %llu snapshots (the limit is %llu; up to %u kept at once): "
+                "use a longer --cadence or a shorter --for\n", sim->nruns,
+                (long long)(prm.duration_usec / prm.cadence_usec),
+                (unsigned long long)sim->work, (unsigned long long)SIM_WORK_LIMIT, most);
+        eng_sim_free(sim);
         return EXIT_USAGE;
     }
     rpt_sim r = { a->path, p, &prm, sim, a->seed, from };

@@ -32,7 +32,7 @@ int cli_journal_open(cli_journal *j, const cli_state *st, const char *command,
         snprintf(err, errlen, "state directory path too long");
         return -1;
     }
-    j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (j->fd < 0) {
         snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
         return -1;
@@ -143,7 +143,7 @@ int cli_journal_rotate(cli_journal *j, char *err, size_t errlen)
         return -1;
     }
     /* later lines go to the new file, not the one just moved aside */
-    int fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
         return -1;

@@ -269,6 +269,8 @@ char *cli_metrics_render(const cli_metrics *m, size_t *len)
 
 int cli_metrics_write(const cli_metrics *m, const char *path, char *err, size_t errlen)
 {
+    if (cli_file_dir_check_private(path, err, errlen) == 1)
+        return -1;
     size_t len = 0;
     char *text = cli_metrics_render(m, &len);
     if (text == NULL) {

@@ -50,6 +50,12 @@ size_t rpt_format_age(int64_t usec, char *buf, size_t n);
 /* The last segment of a resource ID ("dss-data"), or the whole string. */
 const char *rpt_disk_name(const char *source_id);
 
+/* The length in bytes of the character at s when it must not reach a
+ * terminal as it is (C0 and C1 controls, DEL, Unicode format characters:
+ * bidi embeddings, overrides, isolates and marks, zero-width characters,
+ * the BOM, line and paragraph separators, tag characters); 0 otherwise. */
+size_t rpt_unsafe_char(const char *s);
+
 /* The decisions of one group (or the unmanaged ones), newest first (equal
  * times: smaller name first). rpt_groups_build fills one slice per plan
  * group plus a last one (index plan->ngroups) for unmanaged snapshots. */

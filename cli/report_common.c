@@ -32,6 +32,36 @@ size_t rpt_format_age(int64_t usec, char *buf, size_t n)
     return len < 0 ? 0 : (size_t)len;
 }
 
+/* Unicode format and separator characters: invisible, or they reorder or
+ * hide the text around them (U+202E shows "gpj.exe" as "exe.jpg"). */
+static bool format_char(uint32_t cp)
+{
+    return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+           cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xe0001 ||
+           (cp >= 0xe0020 && cp <= 0xe007f);
+}
+
+size_t rpt_unsafe_char(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x20 || u[0] == 0x7f)
+        return u[0] != '\0';
+    if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+        return 2;                   /* C1 controls: 0x9b starts an escape too */
+    size_t len = u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
+               : u[0] >= 0xc2 && u[0] < 0xe0 ? 2 : 0;
+    if (len == 0)
+        return 0;
+    uint32_t cp = u[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (size_t i = 1; i < len; i++) {
+        if ((u[i] & 0xc0) != 0x80)
+            return 0;               /* not UTF-8: shown byte by byte as before */
+        cp = (cp << 6) | (u[i] & 0x3f);
+    }
+    return format_char(cp) ? len : 0;
+}
+
 const char *rpt_disk_name(const char *source_id)
 {
     if (source_id == NULL)

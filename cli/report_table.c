@@ -24,12 +24,15 @@ static size_t columns(const char *s)
 }
 
 /* Names and messages come from the inventory: control characters (an
- * escape sequence could rewrite the terminal) are shown as '?'. */
+ * escape sequence could rewrite the terminal) and Unicode format
+ * characters (a bidi override could make one name read as another) are
+ * shown as '?', one per character, so columns() still counts right. */
 static void put_safe(FILE *f, const char *s)
 {
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+    while (*s != '\0') {
+        size_t n = rpt_unsafe_char(s);
+        fputc(n > 0 ? '?' : *s, f);
+        s += n > 0 ? n : 1;
     }
 }
 

@@ -60,6 +60,42 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+int cli_dir_check_private(const char *dir, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errlen, "cannot use directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", dir);
+        return -1;
+    }
+    /* anyone else who can write here could plant a link where we are about
+     * to write, or swap our files; sticky and ours (like /tmp for root)
+     * stops them renaming or removing what we create */
+    if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+        !((sb.st_mode & S_ISVTX) != 0 && sb.st_uid == geteuid())) {
+        snprintf(err, errlen, "refusing directory %s: writable by %s (mode %04o, owner uid %ld); "
+                 "make it writable only by its owner", dir,
+                 (sb.st_mode & S_IWOTH) ? "everyone" : "its group",
+                 (unsigned)(sb.st_mode & 07777), (long)sb.st_uid);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_file_dir_check_private(const char *path, char *err, size_t errlen)
+{
+    char dcopy[4200];
+    if (strlen(path) >= sizeof dcopy) {
+        snprintf(err, errlen, "path too long: %s", path);
+        return -1;
+    }
+    strcpy(dcopy, path);
+    return cli_dir_check_private(dirname(dcopy), err, errlen);
+}
+
 int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n)
 {
     int w = snprintf(buf, n, "%s/%s", st->dir, name);
@@ -92,7 +128,13 @@ int cli_state_open(cli_state *st, const char *dir, const char *command,
     if (make_dirs(dir, err, errlen) != 0 ||
         cli_state_path(st, CLI_STATE_LOCK, path, sizeof path) != 0)
         goto fail;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int safe = cli_dir_check_private(dir, err, errlen);
+    if (safe != 0) {
+        free(st->dir);
+        st->dir = NULL;
+        return safe > 0 ? 2 : -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open lock %s: %s", path, strerror(errno));
         goto fail;
@@ -187,12 +229,16 @@ int cli_write_file_atomic(const char *path, const char *data, size_t len,
                           int mode, char *err, size_t errlen)
 {
     char tmp[4200], dcopy[4200];
-    int w = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    int w = snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     if (w < 0 || (size_t)w >= sizeof tmp || strlen(path) >= sizeof dcopy) {
         snprintf(err, errlen, "path too long: %s", path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* a fresh name beside the target, created O_EXCL (a link planted at a
+     * name we would guess is never followed), 0600 until fchmod below */
+    int fd = mkstemp(tmp);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         return -1;

@@ -28,11 +28,19 @@ const char *cli_state_dir_for(const char *option);
 /* Creates the directory when missing and takes the lock for `command`
  * ("run", "drill"...). Returns 0 with the lock held; 1 when another
  * process holds it (err says which: pid, command and start time as that
- * process wrote them); -1 on any other error (err says what). */
+ * process wrote them); 2 when the directory is writable by others (see
+ * cli_dir_check_private); -1 on any other error (err says what). */
 int cli_state_open(cli_state *st, const char *dir, const char *command,
                    char *err, size_t errlen);
 /* Releases the lock and frees st's memory. Safe on a zeroed state. */
 void cli_state_close(cli_state *st);
+
+/* Whether dir is safe to write our files in: 0 when only its owner can
+ * write it, or it is sticky and owned by us; 1 when group or others can
+ * write it (err names it); -1 when it cannot be examined. */
+int cli_dir_check_private(const char *dir, char *err, size_t errlen);
+/* The same for the directory that holds path (a metrics file). */
+int cli_file_dir_check_private(const char *path, char *err, size_t errlen);
 
 /* DIR/name into buf; -1 when it does not fit. */
 int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n);
@@ -42,8 +50,9 @@ int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n);
 int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
                   char *err, size_t errlen);
 
-/* Writes a file atomically: a temporary file in the same directory,
- * fsync, rename over `path`, fsync of the directory. Readers see the old
+/* Writes a file atomically: a temporary file in the same directory
+ * (mkstemp: a new name, never a link followed), fsync, rename over
+ * `path`, fsync of the directory. Readers see the old
  * content or the new, never a mix. Returns 0, or -1 with err. */
 int cli_write_file_atomic(const char *path, const char *data, size_t len,
                           int mode, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/duration.h"
+#include "engine/eval_priv.h"
 #include "engine/evaluate.h"
 #include "engine/inventory.h"
 #include "engine/simulate.h"
@@ -112,15 +113,45 @@ typedef struct sim_ctx {
     size_t ntiers;
     bool *keep;
     size_t capkeep;
+    /* The snapshots, oldest first, at buf[base .. base + len): deletions
+     * come from the old end, so they advance base instead of moving the
+     * newest (a big `last N` would be copied at every run otherwise). */
+    inv_snapshot *buf;
+    size_t base, len, cap;
     eng_sim *out;
 } sim_ctx;
+
+/* The snapshots as an inventory for the evaluator: the first n of them. */
+static inv_inventory sim_view(const sim_ctx *c, size_t n)
+{
+    inv_inventory v = *c->inv;
+    v.snapshots = c->buf + c->base;
+    v.nsnapshots = n;
+    v.capsnapshots = n;
+    return v;
+}
 
 static int add_snapshot(sim_ctx *c, size_t index, sk_time at)
 {
     char name[40];
     int n = snprintf(name, sizeof name, "sim-%08zu", index);
-    inv_snapshot *s = inv_add_snapshot(c->inv);
-    if (s == NULL || n < 0)
+    if (c->base + c->len == c->cap) {
+        if (c->base >= c->len && c->base > 0) {
+            /* half the room is behind us: move down, amortised O(1) */
+            memmove(c->buf, c->buf + c->base, c->len * sizeof *c->buf);
+            c->base = 0;
+        } else {
+            size_t cap = c->cap ? c->cap * 2 : 256;
+            inv_snapshot *b = realloc(c->buf, cap * sizeof *b);
+            if (b == NULL)
+                return -1;
+            c->buf = b;
+            c->cap = cap;
+        }
+    }
+    inv_snapshot *s = &c->buf[c->base + c->len++];
+    memset(s, 0, sizeof *s);
+    if (n < 0)
         return -1;
     s->name = inv_strdup(c->inv, name, (size_t)n);
     s->id = s->name;
@@ -138,8 +169,13 @@ static void note_gaps(sim_ctx *c, sk_time now)
 {
     for (size_t k = 0; k < c->ntiers; k++)
         c->tier_lo[k] = eng_time_sub(c->tz, now, &c->tiers[k]->end);
-    const inv_snapshot *s = c->inv->snapshots;
-    for (size_t i = 0; i + 1 < c->inv->nsnapshots; i++) {
+    const inv_snapshot *s = c->buf + c->base;
+    if (c->ntiers == 0)
+        return;
+    /* this scan is work too, if two orders of magnitude cheaper per
+     * snapshot than an evaluation: counted so the bound holds for it */
+    c->out->work += c->len / 64;
+    for (size_t i = 0; i + 1 < c->len; i++) {
         sk_time t = s[i].created;
         size_t k = 0;   /* tier k holds ages in [end(k-1), end(k)) */
         while (k < c->ntiers && t <= c->tier_lo[k])
@@ -155,16 +191,106 @@ static void note_gaps(sim_ctx *c, sk_time now)
     }
 }
 
+/* ---- the incremental replay ----
+ *
+ * Re-evaluating every kept snapshot at every run makes the replay
+ * quadratic when a policy keeps many (`last 100000`, `keep-all 24h` at a
+ * one-minute cadence). What is evaluated is cut to what can change,
+ * exactly, from two facts of the evaluator: a snapshot is pruned only when
+ * no rule keeps it (a union), and a tier rule's decision about a snapshot
+ * depends only on `now` and the snapshots of its window at least as old
+ * (windows are cut from `now`; buckets keep their oldest, walked oldest
+ * first).
+ *
+ * The newest snapshots that a suffix rule keeps whatever else is there --
+ * `last N`, `within D`, and a `keep-all` that is the first tier -- are the
+ * cover: kept without asking. The rest are evaluated on their own, and
+ * of that evaluation only the tier rules' keeps count: `last`, `within`
+ * and `newest` would read the smaller set's newest as the newest, and the
+ * cover holds everything they reach. Period counts (`daily 7`, `daily
+ * within 7d`) walk from the newest with state, so a policy that has them
+ * is evaluated whole. */
+
+/* Whether the policy can be evaluated in two parts (see above). */
+static bool sim_splittable(const pol_policy *p)
+{
+    for (size_t i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == POL_COUNT || p->rules[i].kind == POL_PERIOD_WITHIN)
+            return false;
+    return true;
+}
+
+/* How many of the n snapshots, in time order, are newer than cut. */
+static size_t newer_than(const inv_snapshot *s, size_t n, sk_time cut)
+{
+    size_t lo = 0, hi = n;      /* first index with created > cut */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid].created > cut)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return n - lo;
+}
+
+/* The size of the cover: the newest snapshots some suffix rule keeps. */
+static size_t sim_cover(const sim_ctx *c, sk_time now)
+{
+    inv_inventory v = sim_view(c, c->len);
+    const inv_inventory *inv = &v;
+    size_t n = inv->nsnapshots, cover = 0;
+    if (n == 0)
+        return 0;
+    const pol_policy *p = &c->policy;
+    sk_time newest = inv->snapshots[n - 1].created;
+    bool first_tier = true;
+    for (size_t i = 0; i < p->nrules && cover < n; i++) {
+        const pol_rule *r = &p->rules[i];
+        size_t k = 0;
+        if (r->kind == POL_LAST)
+            k = r->count < 0 ? n : (size_t)r->count;
+        else if (r->kind == POL_WITHIN)
+            k = newer_than(inv->snapshots, n, ev_cut(p->tz, newest, &r->window));
+        else if (first_tier && (r->kind == POL_KEEP_ALL ||
+                                (r->kind == POL_EVERY && r->width_usec <= 0)))
+            k = newest <= now ? newer_than(inv->snapshots, n, ev_cut(p->tz, now, &r->end)) : 0;
+        if (pol_rule_is_tier(r))
+            first_tier = false;
+        if (k > cover)
+            cover = k < n ? k : n;
+    }
+    return cover;
+}
+
+/* Whether a decision of the evaluation of the older part keeps it. */
+static bool sim_tier_keeps(const eng_decision *d)
+{
+    for (uint32_t k = 0; k < d->nreasons; k++)
+        if (d->reasons[k].kind == ENG_R_RULE && d->reasons[k].rule != NULL &&
+            pol_rule_is_tier(d->reasons[k].rule))
+            return true;
+    return false;
+}
+
 /* One enforcement run at `now`: evaluate, drop what is pruned. */
-static int enforce(sim_ctx *c, sk_time now, uint32_t *deleted, char *err, size_t errlen)
+static int enforce(sim_ctx *c, sk_time now, bool whole, uint32_t *deleted, char *err,
+                   size_t errlen)
 {
     eng_plan *plan = NULL;
     const pol_policy *pp = &c->policy;
-    if (eng_evaluate(&pp, 1, c->inv, now, &plan, err, errlen) != 0)
+    size_t n = c->len;
+    size_t cover = whole ? 0 : sim_cover(c, now);
+    inv_inventory older = sim_view(c, n - cover);  /* the part left to evaluate */
+    c->out->work += 1 + older.nsnapshots;
+    if (older.nsnapshots == 0) {
+        *deleted = 0;               /* the cover is everything: nothing to ask */
+        return 0;
+    }
+    if (eng_evaluate(&pp, 1, &older, now, &plan, err, errlen) != 0)
         return -1;
-    size_t n = c->inv->nsnapshots, kept = 0;
-    if (n > c->capkeep) {
-        size_t cap = n * 2;
+    if (older.nsnapshots > c->capkeep) {
+        size_t cap = older.nsnapshots * 2;
         bool *k = realloc(c->keep, cap * sizeof *k);
         if (k == NULL) {
             eng_plan_free(plan);
@@ -174,14 +300,21 @@ static int enforce(sim_ctx *c, sk_time now, uint32_t *deleted, char *err, size_t
         c->keep = k;
         c->capkeep = cap;
     }
-    for (size_t i = 0; i < n; i++)
-        c->keep[i] = plan->decisions[i].action == ENG_KEEP;
+    size_t m = older.nsnapshots;
+    for (size_t i = 0; i < m; i++)
+        c->keep[i] = cover == 0 ? plan->decisions[i].action == ENG_KEEP
+                                : sim_tier_keeps(&plan->decisions[i]);
     eng_plan_free(plan);
-    for (size_t i = 0; i < n; i++)
+    /* the kept ones of the evaluated part move up against the cover, in
+     * order; what is left below them is dropped by advancing base */
+    inv_snapshot *s = c->buf + c->base;
+    size_t w = m;
+    for (size_t i = m; i-- > 0;)
         if (c->keep[i])
-            c->inv->snapshots[kept++] = c->inv->snapshots[i];
-    c->inv->nsnapshots = kept;
-    *deleted = (uint32_t)(n - kept);
+            s[--w] = s[i];
+    c->base += w;
+    c->len -= w;
+    *deleted = (uint32_t)w;
     return 0;
 }
 
@@ -289,6 +422,7 @@ static void teardown(sim_ctx *c)
     free(c->tiers);
     free(c->tier_lo);
     free(c->keep);
+    free(c->buf);
 }
 
 static int replay(sim_ctx *c, const eng_sim_params *prm, char *err, size_t errlen)
@@ -302,7 +436,7 @@ static int replay(sim_ctx *c, const eng_sim_params *prm, char *err, size_t errle
         goto oom;
     sk_time steady_from = prm->start + s->warmup_usec;
     s->first_steady = nruns;
-    uint64_t work = 0;
+    bool whole = prm->whole || !sim_splittable(&c->policy);
     for (size_t k = 0; k < nruns; k++) {
         sk_time at = prm->start + (int64_t)k * prm->cadence_usec;
         if (prm->jitter_usec >= SK_USEC_PER_SEC)   /* whole seconds read better */
@@ -318,17 +452,16 @@ static int replay(sim_ctx *c, const eng_sim_params *prm, char *err, size_t errle
             s->missed++;
         else
             s->created++;
-        if (enforce(c, at, &run->deleted, err, errlen) != 0)
+        if (enforce(c, at, whole, &run->deleted, err, errlen) != 0)
             return -1;
-        run->count = (uint32_t)c->inv->nsnapshots;
+        run->count = (uint32_t)c->len;
         s->nruns++;
         if (at >= steady_from) {
             if (s->first_steady == nruns)
                 s->first_steady = k;
             note_gaps(c, at);
         }
-        work += c->inv->nsnapshots;
-        if (prm->work_limit != 0 && work > prm->work_limit && k + 1 < nruns) {
+        if (prm->work_limit != 0 && s->work > prm->work_limit && k + 1 < nruns) {
             s->truncated = true;
             break;
         }

@@ -30,9 +30,13 @@ typedef struct eng_sim_params {
     /* Statistics start when the run time reaches start + warmup; a
      * negative value means eng_sim_warmup(policy, cadence). */
     int64_t warmup_usec;
-    /* Stop early (eng_sim.truncated) once this many snapshot evaluations
-     * were spent; 0: no limit. Keeps `explain` quick on long horizons. */
+    /* Stop early (eng_sim.truncated) once eng_sim.work passes this; 0: no
+     * limit. Keeps `explain` quick on long horizons, and bounds `simulate`
+     * by what the replay costs rather than by its number of runs. */
     uint64_t work_limit;
+    /* Evaluate every snapshot at every run instead of only the part that
+     * can change (tests compare the two; the results are the same). */
+    bool whole;
 } eng_sim_params;
 
 typedef struct eng_sim_run {    /* one enforcement run */
@@ -55,6 +59,7 @@ typedef struct eng_sim {
     int64_t warmup_usec;        /* as used */
     size_t first_steady;        /* index of the first run after warm-up; nruns: none */
     bool truncated;             /* work_limit hit */
+    uint64_t work;              /* cost: per run, 1 + the snapshots evaluated */
     bool growing;               /* a rule keeps without limit (`last all`...) */
     /* after warm-up (all zero when first_steady == nruns) */
     uint32_t count_min, count_max;

@@ -119,7 +119,8 @@ static void inherit(pg_ctx *ctx, pg_scope *b, const pg_scope *t)
 static eng_tz *load_zone(pg_ctx *ctx, const pg_scope *s, const char *name, bool report)
 {
     char err[256] = "";
-    eng_tz *tz = pol_zone_load(name, err, sizeof err);
+    eng_tz *tz = ctx->zones != NULL ? ctx->zones->load(ctx->zones->ctx, name, err, sizeof err)
+                                    : pol_zone_builtin(name, err, sizeof err);
     if (tz == NULL && report) {
         const pol_loc *at = s->set[PG_TIMEZONE].line != 0 ? &s->val[PG_TIMEZONE] : NULL;
         if (err[0] == '\0')

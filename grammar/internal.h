@@ -64,6 +64,7 @@ typedef struct pg_ctx {
     size_t nlines;
     pol_diags diags;            /* this parse's diagnostics only */
     bool oom;
+    const pol_zones *zones;     /* NULL: the built-in UTC only */
 
     pg_scope *top;              /* top-level statements */
     pg_scope *blocks, **blocks_tail;

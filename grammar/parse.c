@@ -101,9 +101,10 @@ static void hand_over(pg_ctx *ctx, pol_diags *out)
 }
 
 pol_file *pol_parse_string(const char *name, const char *text, size_t len,
-                           pol_diags *diags)
+                           const pol_zones *zones, pol_diags *diags)
 {
     pg_ctx ctx = { 0 };
+    ctx.zones = zones;
     char *path = strdup(name != NULL ? name : "<string>");
     pol_file *f = NULL;
     if (path == NULL)
@@ -186,7 +187,7 @@ pol_file *pol_parse_file(const char *path, pol_diags *diags)
         return file_error(path, "cannot read", err, diags);
     }
     fclose(fp);
-    pol_file *f = pol_parse_string(path, buf, len, diags);
+    pol_file *f = pol_parse_string(path, buf, len, &pol_zones_host, diags);
     free(buf);
     return f;
 }

@@ -24,14 +24,28 @@ typedef struct pol_diags {
     size_t nerrors, nwarnings;
 } pol_diags;
 
-/* Parses and compiles a policy file. Every error and warning found is
- * appended to diags (when not NULL). Returns the compiled file, or NULL
- * when there was any error (nothing half-built escapes). */
+/* Where `timezone "NAME"` is looked up: the compiler asks this and never
+ * the environment or the file system itself. load returns the zone, or
+ * NULL with a message naming it in err. */
+typedef struct pol_zones {
+    eng_tz *(*load)(void *ctx, const char *name, char *err, size_t errlen);
+    void *ctx;
+} pol_zones;
+
+/* This host's zone database: pol_zone_load below. */
+extern const pol_zones pol_zones_host;
+
+/* Parses and compiles a policy file, its zones from pol_zones_host. Every
+ * error and warning found is appended to diags (when not NULL). Returns the
+ * compiled file, or NULL when there was any error (nothing half-built
+ * escapes). */
 pol_file *pol_parse_file(const char *path, pol_diags *diags);
 /* The same from memory; `name` is used in locations and as the anonymous
- * policy's name. The fuzzer enters here. */
+ * policy's name. Zones come from `zones`; NULL knows only the built-in
+ * "UTC" (and "Etc/UTC"), so a parse from memory touches nothing outside
+ * it. The fuzzer enters here. */
 pol_file *pol_parse_string(const char *name, const char *text, size_t len,
-                           pol_diags *diags);
+                           const pol_zones *zones, pol_diags *diags);
 
 /* "FILE:LINE:COL: error: MESSAGE\n  source line\n  ^\n" into a string
  * the caller frees. */
@@ -39,7 +53,11 @@ char *pol_diag_render(const pol_diag *d);
 void pol_diags_free(pol_diags *diags);
 
 /* Loads an IANA zone from $TZDIR or /usr/share/zoneinfo ("UTC" is built
- * in). NULL with a message naming the zone when it is not found. */
+ * in). NULL with a message naming the zone when it is not found, is a
+ * host-specific name (localtime, posixrules, Factory), or is not a
+ * regular file (a FIFO there is refused, never waited on). */
 eng_tz *pol_zone_load(const char *name, char *err, size_t errlen);
+/* Only "UTC" and "Etc/UTC"; any other name is refused. */
+eng_tz *pol_zone_builtin(const char *name, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,14 @@
 /* `timezone "Area/City"`: finds the TZif file of an IANA zone name and
- * hands its bytes to the engine. The only file access time zones need. */
+ * hands its bytes to the engine. The only file access time zones need,
+ * reached through pol_zones_host; a parse from memory is given a zone
+ * source (or only the built-in UTC) and never comes here. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/tz.h"
 #include "grammar/parse.h"
@@ -30,24 +35,81 @@ static int zone_name_ok(const char *name)
     return 1;
 }
 
-/* Reads the whole file; NULL with errno set (EFBIG when too large). */
+/* Files in a zone directory that parse as zones but are not IANA zones:
+ * this host's own setting, the POSIX-rules template, and tzcode's
+ * "zone not set" placeholder. A policy naming them would mean something
+ * different on each machine. */
+static int zone_host_specific(const char *name)
+{
+    static const char *const names[] = { "localtime", "posixrules", "Factory" };
+    const char *base = strrchr(name, '/');
+    base = base != NULL ? base + 1 : name;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(base, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Reads the whole file; NULL with errno set (EFBIG when too large, EINVAL
+ * when it is not a regular file). Opened without blocking so that a FIFO
+ * or a device in the zone directory is refused, not waited on. */
 static unsigned char *read_all(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return NULL;
+    struct stat sb;
+    int e = 0;
+    if (fstat(fd, &sb) != 0)
+        e = errno ? errno : EIO;
+    else if (S_ISDIR(sb.st_mode))
+        e = EISDIR;
+    else if (!S_ISREG(sb.st_mode))
+        e = EINVAL;
+    if (e != 0) {
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    if (sb.st_size > ZONE_MAX_BYTES) {
+        close(fd);
+        errno = EFBIG;
+        return NULL;
+    }
     unsigned char *buf = malloc(ZONE_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, ZONE_MAX_BYTES + 1, f) : 0;
-    int failed = !buf || ferror(f);
-    int saved = errno;
-    fclose(f);
+    size_t n = 0;
+    int failed = buf == NULL ? ENOMEM : 0;
+    while (!failed && n <= ZONE_MAX_BYTES) {
+        ssize_t r = read(fd, buf + n, ZONE_MAX_BYTES + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            failed = errno ? errno : EIO;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
     if (failed || n > ZONE_MAX_BYTES) {
         free(buf);
-        errno = failed ? (saved ? saved : EIO) : EFBIG;
+        errno = failed ? failed : EFBIG;
         return NULL;
     }
     *len = n;
     return buf;
+}
+
+eng_tz *pol_zone_builtin(const char *name, char *err, size_t errlen)
+{
+    if (name != NULL && (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)) {
+        eng_tz *utc = eng_tz_utc();
+        if (!utc)
+            snprintf(err, errlen, "out of memory");
+        return utc;
+    }
+    snprintf(err, errlen, "unknown time zone \"%.64s\" (only UTC is known here)",
+             name ? name : "");
+    return NULL;
 }
 
 eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
@@ -58,26 +120,33 @@ eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
 
     if (!dir || !*dir)
         dir = ZONE_DEFAULT_DIR;
+    /* "/usr/share/zoneinfo/" names the same files: the same paths */
+    size_t dlen = strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
     if (!name || !zone_name_ok(name)) {
         snprintf(err, errlen, "invalid time zone name \"%.64s\"", name ? name : "");
         return NULL;
     }
-    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0) {
-        eng_tz *utc = eng_tz_utc();
-        if (!utc)
-            snprintf(err, errlen, "out of memory");
-        return utc;
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)
+        return pol_zone_builtin(name, err, errlen);
+    if (zone_host_specific(name)) {
+        snprintf(err, errlen, "time zone \"%s\" is not an IANA zone but a file of this "
+                 "host's zone database; name the zone itself (e.g. \"Europe/Paris\")", name);
+        return NULL;
     }
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+    if ((size_t)snprintf(path, sizeof path, "%.*s/%s", (int)dlen, dir, name) >= sizeof path) {
         snprintf(err, errlen, "unknown time zone \"%s\" (path too long)", name);
         return NULL;
     }
     unsigned char *data = read_all(path, &len);
     if (!data) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            snprintf(err, errlen, "unknown time zone \"%s\" (not found in %s)", name, dir);
-        else if (errno == EISDIR)
-            snprintf(err, errlen, "unknown time zone \"%s\" (%s is a directory)", name, path);
+        /* the message does not depend on where the zone database is */
+        if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
+            snprintf(err, errlen, "unknown time zone \"%s\" (no such IANA zone)", name);
+        else if (errno == EINVAL)
+            snprintf(err, errlen, "cannot read time zone \"%s\": %s is not a regular file",
+                     name, path);
         else
             snprintf(err, errlen, "cannot read time zone \"%s\": %s: %s", name, path,
                      strerror(errno));
@@ -89,3 +158,11 @@ eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
         snprintf(err, errlen, "time zone \"%s\": %s: %s", name, path, msg);
     return tz;
 }
+
+static eng_tz *zones_host_load(void *ctx, const char *name, char *err, size_t errlen)
+{
+    (void)ctx;
+    return pol_zone_load(name, err, errlen);
+}
+
+const pol_zones pol_zones_host = { zones_host_load, NULL };

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "engine/tz.h"
 #include "grammar/parse.h"
 
 typedef struct check_case {
@@ -174,7 +177,7 @@ static const check_case cases[] = {
       "1:10: error: bad duration '3x': unknown unit 'x'\n"
       "", 0 },
     { "timezone \"Mars/Olympus\"\nlast 3",
-      "1:10: error: unknown time zone \"Mars/Olympus\" (not found in /usr/share/zoneinfo)\n"
+      "1:10: error: unknown time zone \"Mars/Olympus\" (no such IANA zone)\n"
       "", 0 },
     { "timezone \"\"\nlast 3",
       "1:10: error: empty timezone\n"
@@ -355,7 +358,7 @@ static void test_checks(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const check_case *c = &cases[i];
         pol_diags d = { 0 };
-        pol_file *f = pol_parse_string("t.policy", c->in, strlen(c->in), &d);
+        pol_file *f = pol_parse_string("t.policy", c->in, strlen(c->in), &pol_zones_host, &d);
         char *got = diag_lines(&d);
         if (strcmp(got, c->want) != 0 || (f != NULL) != c->valid)
             fail_msg("case %zu: %s\n--- got (valid %d)\n%s--- want (valid %d)\n%s", i,
@@ -373,7 +376,7 @@ static void test_nul_byte(void **state)
     (void)state;
     static const char text[] = "keep-all 1d\nlast\0 3\nfrobnicate\n";
     pol_diags d = { 0 };
-    assert_null(pol_parse_string("bin", text, sizeof text - 1, &d));
+    assert_null(pol_parse_string("bin", text, sizeof text - 1, &pol_zones_host, &d));
     char *got = diag_lines(&d);
     assert_string_equal(got, "2:5: error: not a text file: NUL byte at offset 16\n");
     free(got);
@@ -388,7 +391,7 @@ static void test_binary_gives_up(void **state)
     for (size_t i = 0; i < sizeof text; i++)
         text[i] = (char)(i % 20 == 19 ? '\n' : 0x80 + (int)(i % 50));
     pol_diags d = { 0 };
-    assert_null(pol_parse_string("bin", text, sizeof text, &d));
+    assert_null(pol_parse_string("bin", text, sizeof text, &pol_zones_host, &d));
     assert_int_equal(d.nerrors, 11);
     assert_string_equal(d.items[10].message,
                         "not a text file: too many bytes that are not UTF-8 text; giving up");
@@ -407,7 +410,7 @@ static void test_statement_limit(void **state)
         memcpy(text + i * 7, "last 3\n", 7);
     text[len] = '\0';
     pol_diags d = { 0 };
-    assert_null(pol_parse_string("big", text, len, &d));
+    assert_null(pol_parse_string("big", text, len, &pol_zones_host, &d));
     assert_int_equal(d.nerrors, 1);
     assert_int_equal(d.nwarnings, 4999);    /* rule "last 3" repeats line 1 */
     for (size_t i = 0; i < d.n; i++)
@@ -439,7 +442,7 @@ static void test_render(void **state)
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         pol_diags d = { 0 };
-        assert_null(pol_parse_string("f.policy", r[i].in, strlen(r[i].in), &d));
+        assert_null(pol_parse_string("f.policy", r[i].in, strlen(r[i].in), &pol_zones_host, &d));
         assert_int_equal(d.n, 1);
         char *got = pol_diag_render(&d.items[0]);
         assert_string_equal(got, r[i].want);
@@ -469,9 +472,8 @@ static char *slurp(const char *path)
  * diagnostic in order, with source lines and carets). With
  * UPDATE_GOLDEN=1 (the one variable every golden test reads) the expected
  * files are rewritten instead. */
-static void test_golden(void **state)
+static void golden_all(void)
 {
-    (void)state;
     const char *dir = "tests/golden/check";
     DIR *dp = opendir(dir);
     assert_non_null(dp);
@@ -515,6 +517,92 @@ static void test_golden(void **state)
     assert_true(n >= 5);
 }
 
+static void test_golden(void **state)
+{
+    (void)state;
+    golden_all();
+}
+
+/* The goldens do not depend on where the zone database is: the same
+ * directory named with a trailing slash gives the same output. */
+static void test_golden_tzdir_independent(void **state)
+{
+    (void)state;
+    const char *old = getenv("TZDIR");
+    char saved[4096], dir[4200];
+    snprintf(saved, sizeof saved, "%s", old != NULL ? old : "");
+    snprintf(dir, sizeof dir, "%s/", saved[0] != '\0' ? saved : "/usr/share/zoneinfo");
+    setenv("TZDIR", dir, 1);
+    golden_all();
+    if (saved[0] != '\0')
+        setenv("TZDIR", saved, 1);
+    else
+        unsetenv("TZDIR");
+}
+
+static int zone_calls;
+
+static eng_tz *counting_zone(void *ctx, const char *name, char *err, size_t errlen)
+{
+    zone_calls++;
+    if (strcmp(name, "Test/Zone") == 0)
+        return eng_tz_utc();
+    snprintf(err, errlen, "%s: not in the test's zones (%s)", name, (const char *)ctx);
+    return NULL;
+}
+
+/* The compiler asks the zone source it is given: a parse from memory with
+ * none knows only UTC (no $TZDIR, no file is read), an injected one is
+ * asked once per zone and its answer (or its message) used. */
+static void test_zones_injected(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-tzinj-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/Test", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/Test/Zone", dir);
+    FILE *z = fopen(path, "w");     /* would be read (and refused) from $TZDIR */
+    assert_non_null(z);
+    fputs("not TZif\n", z);
+    fclose(z);
+    setenv("TZDIR", dir, 1);
+
+    static const char text[] = "timezone \"Test/Zone\"\nlast 3";
+    pol_diags d = { 0 };
+    assert_null(pol_parse_string("m.policy", text, sizeof text - 1, NULL, &d));
+    assert_int_equal(d.nerrors, 1);
+    assert_string_equal(d.items[0].message,
+                        "unknown time zone \"Test/Zone\" (only UTC is known here)");
+    assert_int_equal(d.items[0].line, 1);
+    assert_int_equal(d.items[0].col, 10);
+    pol_diags_free(&d);
+    pol_file *f = pol_parse_string("m.policy", "last 3", 6, NULL, &d);
+    assert_non_null(f);             /* UTC, the default, needs nothing */
+    pol_file_free(f);
+    pol_diags_free(&d);
+
+    static char zctx[] = "ctx";
+    pol_zones zones = { counting_zone, zctx };
+    zone_calls = 0;
+    f = pol_parse_string("m.policy", text, sizeof text - 1, &zones, &d);
+    assert_non_null(f);
+    assert_int_equal(zone_calls, 1);
+    assert_non_null(f->policies[0]->tz);
+    pol_file_free(f);
+    pol_diags_free(&d);
+    static const char other[] = "timezone \"Europe/Paris\"\nlast 3";
+    assert_null(pol_parse_string("m.policy", other, sizeof other - 1, &zones, &d));
+    assert_string_equal(d.items[0].message, "Europe/Paris: not in the test's zones (ctx)");
+    pol_diags_free(&d);
+
+    unsetenv("TZDIR");
+    remove(path);
+    snprintf(path, sizeof path, "%s/Test", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +612,8 @@ int main(void)
         cmocka_unit_test(test_statement_limit),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_golden_tzdir_independent),
+        cmocka_unit_test(test_zones_injected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -630,7 +630,8 @@ static void test_parsed_example(void **state)
         "    max-delete 24\n"
         "}\n";
     pol_diags diags = { 0 };
-    pol_file *f = pol_parse_string("policies/dss-datadir.policy", text, strlen(text), &diags);
+    pol_file *f = pol_parse_string("policies/dss-datadir.policy", text, strlen(text),
+                                   &pol_zones_host, &diags);
     if (f == NULL && diags.n > 0)
         fail_msg("parse: %s", diags.items[0].message);
     assert_non_null(f);

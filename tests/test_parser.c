@@ -91,7 +91,7 @@ static void dump_file(out *o, const pol_file *f)
 static pol_file *parse_ok(const char *name, const char *text)
 {
     pol_diags d = { 0 };
-    pol_file *f = pol_parse_string(name, text, strlen(text), &d);
+    pol_file *f = pol_parse_string(name, text, strlen(text), &pol_zones_host, &d);
     if (f == NULL || d.n > 0) {
         char *r = d.n > 0 ? pol_diag_render(&d.items[0]) : NULL;
         fail_msg("%s: %s", name, r ? r : "(no diagnostic)");
@@ -187,7 +187,7 @@ static void test_block_layout(void **state)
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         pol_diags d = { 0 };
-        pol_file *f = pol_parse_string("b", forms[i], strlen(forms[i]), &d);
+        pol_file *f = pol_parse_string("b", forms[i], strlen(forms[i]), &pol_zones_host, &d);
         assert_non_null(f);
         assert_int_equal(d.nerrors, 0);
         assert_false(f->bare);
@@ -386,7 +386,7 @@ static void test_file_equals_string(void **state)
         size_t len = fread(text, 1, sizeof text, fp);
         fclose(fp);
         pol_file *a = pol_parse_file(path, NULL);
-        pol_file *b = pol_parse_string(path, text, len, NULL);
+        pol_file *b = pol_parse_string(path, text, len, &pol_zones_host, NULL);
         assert_non_null(a);
         assert_non_null(b);
         out oa = { .n = 0 }, ob = { .n = 0 };
@@ -429,10 +429,10 @@ static void test_failures_free(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         pol_diags d = { 0 };
-        assert_null(pol_parse_string("bad", bad[i], strlen(bad[i]), &d));
+        assert_null(pol_parse_string("bad", bad[i], strlen(bad[i]), &pol_zones_host, &d));
         assert_true(d.nerrors > 0);
         pol_diags_free(&d);
-        assert_null(pol_parse_string("bad", bad[i], strlen(bad[i]), NULL));
+        assert_null(pol_parse_string("bad", bad[i], strlen(bad[i]), &pol_zones_host, NULL));
     }
     pol_diags d = { 0 };
     assert_null(pol_parse_file("tests/no/such.policy", &d));
@@ -452,8 +452,8 @@ static void test_diags_accumulate(void **state)
 {
     (void)state;
     pol_diags d = { 0 };
-    assert_null(pol_parse_string("a", "last 0", 6, &d));
-    pol_file *f = pol_parse_string("b", "last 1", 6, &d);
+    assert_null(pol_parse_string("a", "last 0", 6, &pol_zones_host, &d));
+    pol_file *f = pol_parse_string("b", "last 1", 6, &pol_zones_host, &d);
     assert_non_null(f);
     assert_int_equal(d.n, 2);
     assert_int_equal(d.nerrors, 1);

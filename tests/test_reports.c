@@ -438,6 +438,53 @@ static void test_plan_table(void **state)
     free(out);
 }
 
+/* Characters that would make a name display as something else are shown
+ * as '?', each, as control characters are; ordinary UTF-8 is kept. */
+static void test_unsafe_chars(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\xe2\x80\xae", "\xe2\x80\xad", "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac",
+        "\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8",
+        "\xe2\x81\xa9", "\xd8\x9c", "\xef\xbb\xbf", "\xe2\x80\x8b", "\xe2\x80\x8d",
+        "\xe2\x80\xa8", "\xe2\x80\xa9", "\xf3\xa0\x80\x81", "\xc2\x9b", "\x1b", "\x7f",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(rpt_unsafe_char(bad[i]), strlen(bad[i]));
+    static const char *const good[] = { "a", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x93\xb8",
+                                        "\xe2\x80\x90", "\xe2\x82\xac", "\xc2\xa0" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(rpt_unsafe_char(good[i]), 0);
+    assert_int_equal(rpt_unsafe_char("\xe2\x80"), 0);     /* cut short: not decoded */
+}
+
+static void test_plan_table_bidi(void **state)
+{
+    fixture *fx = *state;
+    const char *d1 = TB_DISK_ID("d1");
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    /* "d1-\u202Egpj.exe" would read as "d1-exe.jpg" */
+    owned(fx->inv, "d1-\xe2\x80\xaegpj.exe", d1, now - 2 * TB_HOUR);
+    owned(fx->inv, "d1-\xe2\x81\xa6iso\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xef\xbb\xbf-\xc3\xa9", d1,
+          now - 3 * TB_HOUR);
+    eng_plan_free(fx->plan);
+    fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
+    fx->r.plan = fx->plan;
+    membuf m;
+    assert_int_equal(rpt_plan_table(mem_open(&m), &fx->r), 0);
+    char *out = mem_close(&m);
+    assert_non_null(strstr(out, "d1-?gpj.exe"));
+    assert_non_null(strstr(out, "d1-?iso????" "-\xc3\xa9"));
+    for (const char *p = out; *p != '\0'; p++)
+        assert_int_equal(rpt_unsafe_char(p) == 0 || *p == '\n', true);
+    /* the columns still line up: both rows are as wide as the others */
+    const char *a = strstr(out, "d1-?gpj.exe"), *b = strstr(out, "d1-a ");
+    assert_non_null(b);
+    assert_int_equal(strcspn(a, "K") > 0, true);
+    assert_int_equal(strstr(a, "KEEP") - a, strstr(b, "KEEP") - b);
+    free(out);
+}
+
 static void test_plan_svg(void **state)
 {
     fixture *fx = *state;
@@ -510,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_groups_display_order),
         cmocka_unit_test_setup_teardown(test_plan_json, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_table, setup_plan, teardown_plan),
+        cmocka_unit_test(test_unsafe_chars),
+        cmocka_unit_test_setup_teardown(test_plan_table_bidi, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_svg, setup_plan, teardown_plan),
         cmocka_unit_test(test_sim_json),
     };

@@ -164,7 +164,7 @@ static void build_inventory(scen *sc, const cJSON *root)
 static pol_policy *parsed_policy(const char *rules, pol_file **file)
 {
     pol_diags diags = { 0 };
-    *file = pol_parse_string("restic.policy", rules, strlen(rules), &diags);
+    *file = pol_parse_string("restic.policy", rules, strlen(rules), &pol_zones_host, &diags);
     if (*file == NULL || diags.nerrors > 0) {
         char *msg = diags.n ? pol_diag_render(&diags.items[0]) : NULL;
         fail_msg("\"%s\" does not parse: %s", rules, msg ? msg : "?");

@@ -285,6 +285,121 @@ static void test_plan_twenty_days(void **state)
     tb_policy_free(p);
 }
 
+static eng_sim *replay(const pol_policy *p, sk_time start, int64_t cadence, int64_t duration,
+                       int64_t jitter, uint32_t miss_ppm, bool whole, uint64_t work_limit)
+{
+    eng_rng rng;
+    eng_rng_seed(&rng, 42);
+    eng_sim_params prm = {
+        .start = start, .cadence_usec = cadence, .duration_usec = duration,
+        .jitter_usec = jitter, .miss_ppm = miss_ppm, .rng = &rng, .warmup_usec = -1,
+        .whole = whole, .work_limit = work_limit,
+    };
+    eng_sim *s = NULL;
+    char err[256] = "";
+    if (eng_simulate(p, &prm, &s, err, sizeof err) != 0)
+        fail_msg("eng_simulate: %s", err);
+    return s;
+}
+
+/* The incremental replay gives, run by run, what evaluating every
+ * snapshot at every run gives: counts, deletions, gaps, misses. */
+static void test_incremental_same_as_whole(void **state)
+{
+    (void)state;
+    static const struct { const char *zone, *rules; int64_t cadence, duration, jitter;
+                          uint32_t miss; } cases[] = {
+        { NULL, SEED_RULES ", last 3", TB_HOUR, 40 * TB_DAY, 0, 0 },
+        { NULL, SEED_RULES ", last 3", TB_HOUR, 40 * TB_DAY, 50 * TB_MIN, 100000 },
+        { NULL, SEED_RULES, 10 * TB_MIN, 20 * TB_DAY, 0, 0 },
+        { "Europe/Paris", SEED_RULES ", last 3", TB_HOUR, 60 * TB_DAY, 0, 50000 },
+        { "Europe/Paris", "keep-all 6h, monthly to 3mo", 3 * TB_HOUR, 150 * TB_DAY, 0, 0 },
+        { NULL, "last 50", TB_HOUR, 10 * TB_DAY, 0, 200000 },
+        { NULL, "last 50, every 6h to 10d, weekly to 8w", TB_HOUR, 70 * TB_DAY, 0, 0 },
+        { NULL, "within 2d, every 6h to 10d", TB_HOUR, 20 * TB_DAY, 30 * TB_MIN, 0 },
+        { NULL, "every 2h to 2d, keep-all 3d", TB_HOUR, 10 * TB_DAY, 0, 0 },
+        { NULL, "every 4h to 3d, daily to 9d, last 30", TB_HOUR, 15 * TB_DAY, 0, 300000 },
+        { NULL, "keep-all 1d, daily 7, last 5", TB_HOUR, 12 * TB_DAY, 0, 0 },
+        { NULL, "keep-all 12h, daily within 5d", TB_HOUR, 12 * TB_DAY, 0, 0 },
+        { NULL, "last all", TB_HOUR, 5 * TB_DAY, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pol_policy *p = tb_policy("inc", true, cases[i].zone);
+        tb_rules(p, cases[i].rules);
+        sk_time start = tb_time("2026-09-01T00:00Z");
+        eng_sim *a = replay(p, start, cases[i].cadence, cases[i].duration, cases[i].jitter,
+                            cases[i].miss, false, 0);
+        eng_sim *b = replay(p, start, cases[i].cadence, cases[i].duration, cases[i].jitter,
+                            cases[i].miss, true, 0);
+        assert_int_equal(a->nruns, b->nruns);
+        assert_int_equal(a->created, b->created);
+        assert_int_equal(a->missed, b->missed);
+        for (size_t k = 0; k < a->nruns; k++)
+            if (a->runs[k].at != b->runs[k].at || a->runs[k].count != b->runs[k].count ||
+                a->runs[k].deleted != b->runs[k].deleted)
+                fail_msg("case %zu (%s), run %zu: count %u/%u, deleted %u/%u", i,
+                         cases[i].rules, k, a->runs[k].count, b->runs[k].count,
+                         a->runs[k].deleted, b->runs[k].deleted);
+        assert_int_equal(a->ngaps, b->ngaps);
+        for (size_t k = 0; k < a->ngaps; k++) {
+            assert_int_equal(a->gaps[k].max_gap_usec, b->gaps[k].max_gap_usec);
+            assert_int_equal(a->gaps[k].max_gap_at, b->gaps[k].max_gap_at);
+        }
+        assert_true(a->work <= b->work);
+        eng_sim_free(a);
+        eng_sim_free(b);
+        tb_policy_free(p);
+    }
+}
+
+/* The audit's case: `last 100000` every minute for four weeks keeps
+ * every snapshot. Evaluating all of them at every run is ~8e8 snapshot
+ * evaluations; the replay is linear in runs (at most 2 per run) and
+ * finishes within a work limit the whole replay cannot meet. */
+static void test_work_linear_in_runs(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("big", true, NULL);
+    tb_rules(p, "last 100000");
+    const size_t runs = 4 * 7 * 24 * 60;
+    eng_sim *s = replay(p, tb_time("2026-09-01T00:00Z"), TB_MIN, 28 * TB_DAY, 0, 0, false,
+                        3 * runs);
+    assert_false(s->truncated);
+    assert_int_equal(s->nruns, runs);
+    assert_int_equal(s->runs[runs - 1].count, runs);
+    assert_int_equal(s->del_max, 0);
+    assert_true(s->work <= 2 * runs);
+    eng_sim_free(s);
+
+    /* a year of it: once 100000 are kept, each run deletes the oldest,
+     * still at a constant cost per run */
+    const size_t year = 52 * 7 * 24 * 60;
+    s = replay(p, tb_time("2026-09-01T00:00Z"), TB_MIN, 52 * 7 * TB_DAY, 0, 0, false, 3 * year);
+    assert_false(s->truncated);
+    assert_int_equal(s->nruns, year);
+    assert_int_equal(s->runs[year - 1].count, 100000);
+    assert_int_equal(s->runs[year - 1].deleted, 1);
+    assert_true(s->work <= 3 * year);
+    eng_sim_free(s);
+
+    /* the seed policy at a one-minute cadence: a day of keep-all (1440
+     * snapshots) is not evaluated again and again */
+    tb_policy_free(p);
+    p = seed_policy();
+    const size_t runs2 = 20 * 24 * 60;
+    s = replay(p, tb_time("2026-09-01T00:00Z"), TB_MIN, 20 * TB_DAY, 0, 0, false, 60 * runs2);
+    assert_false(s->truncated);
+    assert_true(s->count_max >= 1440);
+    assert_true(s->work <= 60 * runs2);
+    eng_sim_free(s);
+
+    /* what the counter measures: the whole replay over one day is quadratic */
+    s = replay(p, tb_time("2026-09-01T00:00Z"), TB_MIN, TB_DAY, 0, 0, true, 0);
+    assert_true(s->work >= (uint64_t)1440 * 1440 / 2);
+    eng_sim_free(s);
+    tb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_dst_zone),
         cmocka_unit_test(test_short_replay_and_limits),
         cmocka_unit_test(test_plan_twenty_days),
+        cmocka_unit_test(test_incremental_same_as_whole),
+        cmocka_unit_test(test_work_linear_in_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

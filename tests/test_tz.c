@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -566,7 +568,7 @@ static void test_zone_load(void **state)
 
     assert_null(pol_zone_load("Europe/Pariss", err, sizeof err));
     assert_string_equal(err,
-        "unknown time zone \"Europe/Pariss\" (not found in /usr/share/zoneinfo)");
+        "unknown time zone \"Europe/Pariss\" (no such IANA zone)");
     assert_null(pol_zone_load("Europe", err, sizeof err));
     assert_non_null(strstr(err, "unknown time zone \"Europe\""));
     assert_null(pol_zone_load("Europe/Paris/x", err, sizeof err));
@@ -634,7 +636,7 @@ static void test_zone_tzdir(void **state)
 
     assert_null(pol_zone_load("Europe/Paris", err, sizeof err));
     char want[256];
-    snprintf(want, sizeof want, "unknown time zone \"Europe/Paris\" (not found in %s)", dir);
+    snprintf(want, sizeof want, "unknown time zone \"Europe/Paris\" (no such IANA zone)");
     assert_string_equal(err, want);
     /* UTC needs no file */
     tz = pol_zone_load("UTC", err, sizeof err);
@@ -642,6 +644,92 @@ static void test_zone_tzdir(void **state)
     eng_tz_free(tz);
 
     snprintf(path, sizeof path, "%s/My_Zone", dir);
+    remove(path);
+    rmdir(dir);
+    unsetenv("TZDIR");
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "a zone lookup blocked: it waited on a FIFO\n";
+    if (write(2, msg, sizeof msg - 1) < 0) {
+        /* nothing more to say */
+    }
+    _exit(1);
+}
+
+/* A FIFO (or any file that is not a regular file) in the zone directory
+ * is refused at once, naming it; before, opening it waited for a writer
+ * for ever (alarm turns that hang into a failure). */
+static void test_zone_not_regular(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-tzfifo-XXXXXX", path[256], err[512];
+    assert_non_null(mkdtemp(dir));
+    setenv("TZDIR", dir, 1);
+    snprintf(path, sizeof path, "%s/Fifo_Zone", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+    assert_null(pol_zone_load("Fifo_Zone", err, sizeof err));
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    char want[600];
+    snprintf(want, sizeof want, "cannot read time zone \"Fifo_Zone\": %s is not a regular file",
+             path);
+    assert_string_equal(err, want);
+    remove(path);
+    rmdir(dir);
+    unsetenv("TZDIR");
+}
+
+/* localtime, posixrules and Factory parse as zones but mean this host's
+ * setting (or none): refused by name even when a valid file is there. */
+static void test_zone_host_specific_names(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-tzhost-XXXXXX", path[256], err[512];
+    unsigned char buf[512];
+    assert_non_null(mkdtemp(dir));
+    setenv("TZDIR", dir, 1);
+    size_t n = make_footer_only(buf, 0, "CET-1CEST,M3.5.0,M10.5.0/3");
+    static const char *const names[] = { "localtime", "posixrules", "Factory" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        write_file(path, buf, n);
+        assert_null(pol_zone_load(names[i], err, sizeof err));
+        assert_non_null(strstr(err, "is not an IANA zone"));
+        assert_non_null(strstr(err, names[i]));
+        remove(path);
+    }
+    /* the same bytes under a zone's name are fine */
+    snprintf(path, sizeof path, "%s/My_Zone", dir);
+    write_file(path, buf, n);
+    eng_tz *tz = pol_zone_load("My_Zone", err, sizeof err);
+    assert_non_null(tz);
+    eng_tz_free(tz);
+    remove(path);
+    rmdir(dir);
+    unsetenv("TZDIR");
+}
+
+/* $TZDIR with a trailing slash names the same files and the same paths. */
+static void test_zone_tzdir_trailing_slash(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snapkeep-tzslash-XXXXXX", slashed[64], path[256], err[512], err2[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/Junk", dir);
+    write_file(path, "not a zone\n", 11);
+    setenv("TZDIR", dir, 1);
+    assert_null(pol_zone_load("Junk", err, sizeof err));
+    snprintf(slashed, sizeof slashed, "%s//", dir);
+    setenv("TZDIR", slashed, 1);
+    assert_null(pol_zone_load("Junk", err2, sizeof err2));
+    assert_string_equal(err, err2);
+    assert_null(pol_zone_load("No/Where", err, sizeof err));
+    assert_string_equal(err, "unknown time zone \"No/Where\" (no such IANA zone)");
     remove(path);
     rmdir(dir);
     unsetenv("TZDIR");
@@ -663,6 +751,9 @@ int main(void)
         cmocka_unit_test(test_zone_load),
         cmocka_unit_test(test_zone_bad_names),
         cmocka_unit_test(test_zone_tzdir),
+        cmocka_unit_test(test_zone_not_regular),
+        cmocka_unit_test(test_zone_host_specific_names),
+        cmocka_unit_test(test_zone_tzdir_trailing_slash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,15 @@
 /* libFuzzer target over the Azure adapter's JSON and header readers: token
  * replies, the ARM error envelope, LRO status bodies, a resource's
- * provisioningState, Retry-After and Date values. The first byte picks the
- * reader; the rest is its input. */
+ * provisioningState, Retry-After and Date values, and one resource read
+ * back before a delete or after a create (an empty 200 included). The first
+ * byte picks the reader; the rest is its input. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "azure/az_internal.h"
+#include "azure/inventory_read.h"
 #include "azure/ops_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned which = data[0] % 6;
+    unsigned which = data[0] % 8;
     const char *in = (const char *)data + 1;
     size_t len = size - 1;
     char *z = malloc(len + 1);      /* the header readers take C strings */
@@ -56,7 +58,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         az_http_date(z, &t);
         break;
     }
-    default: {
+    case 6:
+    case 7: {
+        /* accepted only as exactly one record: the caller reads that one */
+        bool disk = which == 7;
+        inv_inventory *inv = inv_new();
+        if (inv == NULL)
+            break;
+        int rc = az_parse_resource(inv, disk, in, len, &err);
+        size_t n = disk ? inv->ndisks : inv->nsnapshots;
+        if ((rc == 0 && n != 1) || (rc != 0 && err.code[0] == '\0') ||
+            (az_body_blank(in, len) && rc == 0))
+            abort();
+        inv_free(inv);
+        break;
+    }
+    case 5: {
         const char *secrets[] = { "secret", "tok.en" };
         char buf[256];
         size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
@@ -67,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     }
+    default:
+        break;
     }
     free(z);
     return 0;

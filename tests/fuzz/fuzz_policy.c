@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pol_diags diags = { 0 };
-    pol_file *f = pol_parse_string("fuzz.policy", (const char *)data, size, &diags);
+    pol_file *f = pol_parse_string("fuzz.policy", (const char *)data, size, NULL, &diags);
     for (size_t i = 0; i < diags.n; i++) {
         char *text = pol_diag_render(&diags.items[i]);
         if (text == NULL || strstr(text, diags.items[i].message) == NULL)

@@ -11,8 +11,11 @@
 void ij_init(ij_cur *c, const char *name, const char *buf, size_t len,
              int max_depth, char *err, size_t errlen)
 {
-    c->start = c->p = (const unsigned char *)buf;
-    c->end = c->start + len;
+    /* An empty HTTP body arrives as NULL: NULL + 0 is undefined, so an
+     * empty input points at a static empty buffer instead. */
+    static const unsigned char nothing[1];
+    c->start = c->p = buf ? (const unsigned char *)buf : nothing;
+    c->end = c->start + (buf ? len : 0);
     c->name = name;
     c->err = err;
     c->errlen = errlen;

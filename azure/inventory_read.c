@@ -254,7 +254,14 @@ static int read_live_page(inv_inventory *inv, const char *name, const char *buf,
     rd_init(&r, inv, name, buf, len, err, errlen);
     r.shape = RD_ARM;
     ij_ws(&r.c);
-    int rc = read_page(&r, elem, &next, &next_at);
+    int rc;
+    if (r.c.p == r.c.end) {
+        /* An HTTP 200 with no body is a failed answer, not an empty list. */
+        snprintf(err, errlen, "%s: empty answer: expected an ARM list page (a JSON object)", name);
+        rc = -1;
+    } else {
+        rc = read_page(&r, elem, &next, &next_at);
+    }
     if (rc == 0)
         rc = read_end(&r);
     if (rc == 0 && next.len) {

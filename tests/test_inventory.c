@@ -1036,10 +1036,36 @@ static void test_arm_pages_api(void **state)
     inv_free(inv);
 }
 
+/* An HTTP 200 whose body is empty reaches the reader as NULL, 0 (issue
+ * 16): a failed answer with its own message, and no arithmetic on NULL
+ * (the asan build's UBSan aborts on that). */
+static void test_empty_answer(void **state)
+{
+    (void)state;
+    char err[ERRLEN], *next = (char *)err;
+    inv_inventory *inv = inv_new();
+    assert_non_null(inv);
+    assert_int_equal(inv_read_arm_page(inv, "ARM page", NULL, 0, &next, err, sizeof err), -1);
+    assert_null(next);
+    assert_string_equal(err, "ARM page: empty answer: expected an ARM list page (a JSON object)");
+    next = (char *)err;
+    assert_int_equal(inv_read_arm_disk_page(inv, "ARM page", " \r\n", 3, &next, err, sizeof err), -1);
+    assert_null(next);
+    assert_string_equal(err, "ARM page: empty answer: expected an ARM list page (a JSON object)");
+    assert_int_equal(inv->nsnapshots, 0);
+    assert_false(inv->disks_known);
+    inv_inventory *file = (inv_inventory *)err;
+    assert_int_equal(inv_read_buffer("inv.json", NULL, 0, &file, err, sizeof err), -1);
+    assert_null(file);
+    assert_string_equal(err, "inv.json: empty file: expected a JSON object or array");
+    inv_free(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
         cmocka_unit_test(test_drop_duplicate_ids),
         cmocka_unit_test(test_arm_list_example),

@@ -1,5 +1,5 @@
 /* Inventory records (engine/inventory.c) and the inventory JSON reader
- * (azure/inventory_read.c and its azure/inv_*.c helpers). Run from the
+ * (azure/inventory_read.c, with the JSON cursor azure/json_cursor.c). Run from the
  * repository's top directory (tests/run does): fixtures are read from
  * tests/fixtures/ and policies/. */
 #include <setjmp.h>

@@ -311,7 +311,7 @@ static int rd_object(rd *r, const char *field)
     return wrong_type(r, field, "an object") < 0 ? -1 : 0;
 }
 
-/* Times longer than this are not RFC 3339, whatever they hold. */
+/* Escaped times (rare) up to this long are decoded on the stack. */
 #define TIME_MAX_LEN 64
 
 static int rd_time(rd *r, const char *field, sk_time *dst)
@@ -336,11 +336,16 @@ static int rd_time(rd *r, const char *field, sk_time *dst)
         text = d;
         n = strlen(d);
     }
-    if (n <= TIME_MAX_LEN && eng_time_parse(text, n, dst) == 0)
+    int rc = eng_time_parse(text, n, dst);
+    if (rc == 0)
         return 0;
     char q[160];
     jc_quote(q, sizeof q, text, n, 100);
-    rd_pend(r, at, "%s: not an RFC 3339 time: %s", field, q);
+    if (rc == ENG_TIME_RANGE)
+        rd_pend(r, at, "%s: out of range: %s is not between 0001-01-01T00:00:00Z and "
+                "9999-12-31T23:59:59.999999Z", field, q);
+    else
+        rd_pend(r, at, "%s: not an RFC 3339 time: %s", field, q);
     return 0;
 }
 

@@ -486,6 +486,9 @@ static const time_case time_cases[] = {
     { "2026-11-20T10:00:03.1234567+00:00", "2026-11-20T10:00:03.123456Z" },
     { "2026-11-20T10:00:03.12345678Z", "2026-11-20T10:00:03.123456Z" },
     { "2026-11-20T10:00:03.123456789Z", "2026-11-20T10:00:03.123456Z" },
+    { "2026-11-20T10:00:03.1234567890123Z", "2026-11-20T10:00:03.123456Z" },
+    /* a leap second: the last microsecond of its minute */
+    { "2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999Z" },
     { "2026-11-20T10:00:03.9999999-00:00", "2026-11-20T10:00:03.999999Z" },
     { "2026-11-20T10:00:03+05:30", "2026-11-20T04:30:03Z" },
     { "2026-11-20T01:00:03.5+05:45", "2026-11-19T19:15:03.500000Z" },
@@ -547,9 +550,13 @@ static const refusal refusals[] = {
     { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00\"}}]}",
       "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: not an RFC 3339 "
       "time: \"2026-11-20T10:00:00\"" },
-    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00.1234567890Z\"}}]}",
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"0001-01-01T00:00:00+01:00\"}}]}",
+      "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: out of range: "
+      "\"0001-01-01T00:00:00+01:00\" is not between 0001-01-01T00:00:00Z and "
+      "9999-12-31T23:59:59.999999Z" },
+    { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:60Z\"}}]}",
       "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: not an RFC 3339 "
-      "time: \"2026-11-20T10:00:00.1234567890Z\"" },
+      "time: \"2026-11-20T10:00:60Z\"" },
     { "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":1700000000}}]}",
       "inv.json:1:51: snapshot .value[0] (\"a\"): properties.timeCreated: expected an RFC 3339 "
       "time string, found a number" },

@@ -1026,35 +1026,42 @@ int inv_read_arm_disk_page(inv_inventory *inv, const char *name, const char *buf
 
 /* ---- files ----
  * inv_read_file: the whole file in one buffer, parsed in one pass, the
- * buffer freed before the plan is made (records keep their own copies). A
- * pipe or /dev/stdin works too (`--inventory <(az snapshot list)`). */
+ * buffer freed before the plan is made (records keep their own copies).
+ * Only a regular file is opened by name: a FIFO would block the open and a
+ * device (/dev/zero) never ends. A pipe is read as standard input ("-",
+ * `az snapshot list | snapkeep plan P --inventory -`), and every read,
+ * standard input's too, stops at the size limit. */
 
-/* Reads fd to its end into a malloc'd buffer. Returns 0, or an errno. */
-static int slurp(int fd, char **out, size_t *outlen)
+/* Reads fd to its end, but no more than max bytes, into a malloc'd buffer.
+ * Returns 0, EFBIG past max, or another errno. */
+static int slurp(int fd, size_t max, char **out, size_t *outlen)
 {
     struct stat st;
     size_t cap = 1 << 16, len = 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uintmax_t)st.st_size >= SIZE_MAX)
+        if ((uintmax_t)st.st_size > max)
             return EFBIG;
         cap = (size_t)st.st_size + 1;   /* +1: the end is seen without a regrow */
     }
+    if (cap > max)
+        cap = max + 1;                  /* one byte past max tells "too large" */
     char *buf = malloc(cap);
     if (!buf)
         return ENOMEM;
     for (;;) {
         if (len == cap) {
-            if (cap > SIZE_MAX / 2) {
+            if (len > max) {
                 free(buf);
                 return EFBIG;
             }
-            char *nb = realloc(buf, cap * 2);
+            size_t ncap = cap > max / 2 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);
                 return ENOMEM;
             }
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
         size_t want = cap - len;
         ssize_t n = read(fd, buf + len, want > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : want);
@@ -1069,28 +1076,83 @@ static int slurp(int fd, char **out, size_t *outlen)
             break;
         len += (size_t)n;
     }
+    if (len > max) {
+        free(buf);
+        return EFBIG;
+    }
     *out = buf;
     *outlen = len;
     return 0;
 }
 
-int inv_read_file(const char *path, inv_inventory **out, char *err, size_t errlen)
+static const char *file_kind(mode_t m)
 {
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Opens path for reading, refusing anything but a regular file. O_NONBLOCK
+ * keeps the open of a FIFO from waiting for a writer; it does nothing to
+ * the reads of a regular file. Returns the fd, or -1 with the message. */
+static int open_regular(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    int e = slurp(fd, &buf, &len);
-    close(fd);
-    if (e) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
-    int rc = inv_read_buffer(path, buf, len, out, err, errlen);
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (%s); to read a pipe, give '-' "
+                 "and pipe it to standard input", path, file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "standard input" : path;
+    if (max_bytes == 0)
+        max_bytes = INV_READ_DEFAULT_MAX;
+    if (max_bytes == SIZE_MAX)
+        max_bytes--;            /* slurp reads one byte past the limit */
+    int fd = is_stdin ? STDIN_FILENO : open_regular(path, err, errlen);
+    if (fd < 0)
+        return -1;
+    char *buf = NULL;
+    size_t len = 0;
+    int e = slurp(fd, max_bytes, &buf, &len);
+    if (!is_stdin)
+        close(fd);
+    if (e == EFBIG) {
+        snprintf(err, errlen, "%s: larger than the inventory size limit of %zu bytes",
+                 name, max_bytes);
+        return INV_READ_TOO_LARGE;
+    }
+    if (e) {
+        snprintf(err, errlen, "%s: cannot read: %s", name, strerror(e));
+        return -1;
+    }
+    int rc = inv_read_buffer(name, buf, len, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,7 +292,7 @@ static inv_inventory *read_fixture(const char *path)
 {
     char err[ERRLEN];
     inv_inventory *inv = NULL;
-    if (inv_read_file(path, &inv, err, sizeof err) != 0)
+    if (inv_read_file(path, 0, &inv, err, sizeof err) != 0)
         fail_msg("%s", err);
     return inv;
 }
@@ -933,26 +935,82 @@ static void test_files(void **state)
     (void)state;
     char err[ERRLEN];
     inv_inventory *inv = (inv_inventory *)err;
-    assert_int_equal(inv_read_file("tests/fixtures/no-such-inventory.json", &inv, err,
+    assert_int_equal(inv_read_file("tests/fixtures/no-such-inventory.json", 0, &inv, err,
                                    sizeof err), -1);
     assert_null(inv);
     assert_string_equal(err, "tests/fixtures/no-such-inventory.json: cannot open: "
                         "No such file or directory");
-    assert_int_equal(inv_read_file("tests/fixtures", &inv, err, sizeof err), -1);
-    assert_string_equal(err, "tests/fixtures: cannot read: Is a directory");
-    /* a pipe works like a file */
-    assert_int_equal(inv_read_file("/dev/null", &inv, err, sizeof err), -1);
-    assert_string_equal(err, "/dev/null: empty file: expected a JSON object or array");
+    /* only a regular file is read by name (issue 16: /dev/zero grew to 7 GB) */
+    assert_int_equal(inv_read_file("tests/fixtures", 0, &inv, err, sizeof err), -1);
+    assert_string_equal(err, "tests/fixtures: not a regular file (a directory); to read a "
+                        "pipe, give '-' and pipe it to standard input");
+    assert_int_equal(inv_read_file("/dev/zero", 0, &inv, err, sizeof err), -1);
+    assert_string_equal(err, "/dev/zero: not a regular file (a character device); to read a "
+                        "pipe, give '-' and pipe it to standard input");
+    assert_null(inv);
     /* a tiny error buffer is not overrun */
     char tiny[8];
     assert_int_equal(inv_read_buffer("inv.json", "[1]", 3, &inv, tiny, sizeof tiny), -1);
     assert_string_equal(tiny, "inv.jso");
 }
 
-/* A pipe has no size to read ahead: `--inventory <(az snapshot list)`. */
-static void test_pipe(void **state)
+/* A FIFO with no writer is refused at once: the open does not wait. */
+static void test_fifo_refused(void **state)
 {
     (void)state;
+    char dir[] = "/tmp/snapkeep-test-XXXXXX", path[64], err[ERRLEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    inv_inventory *inv = NULL;
+    alarm(10);      /* the old reader blocked here forever */
+    int rc = inv_read_file(path, 0, &inv, err, sizeof err);
+    alarm(0);
+    unlink(path);
+    rmdir(dir);
+    assert_int_equal(rc, -1);
+    assert_null(inv);
+    assert_non_null(strstr(err, "fifo: not a regular file (a FIFO); to read a pipe, give '-'"));
+}
+
+/* Writes `text` to a new temporary file; its path goes in `path`. */
+static void temp_file(char *path, size_t n, const char *text)
+{
+    snprintf(path, n, "/tmp/snapkeep-inv-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+/* The size limit: a file one byte over it is refused before it is read,
+ * with INV_READ_TOO_LARGE; a file of exactly the limit is read. */
+static void test_size_limit(void **state)
+{
+    (void)state;
+    const char *json = "{\"value\":[{\"name\":\"a\"," P0 "}]}";
+    size_t len = strlen(json);
+    char path[64], err[ERRLEN];
+    temp_file(path, sizeof path, json);
+    inv_inventory *inv = (inv_inventory *)err;
+    assert_int_equal(inv_read_file(path, len - 1, &inv, err, sizeof err), INV_READ_TOO_LARGE);
+    assert_null(inv);
+    char want[ERRLEN];
+    snprintf(want, sizeof want, "%s: larger than the inventory size limit of %zu bytes",
+             path, len - 1);
+    assert_string_equal(err, want);
+    assert_int_equal(inv_read_file(path, len, &inv, err, sizeof err), 0);
+    assert_int_equal(inv->nsnapshots, 1);
+    inv_free(inv);
+    unlink(path);
+}
+
+/* Writes `count` snapshots of 158 bytes each, as an az array ending in
+ * `tail`, into a pipe on standard input and reads "-" with the limit
+ * `max`; returns inv_read_file's answer. */
+static int read_stdin_pipe(size_t count, const char *tail, size_t max, inv_inventory **inv,
+                           char *err)
+{
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -961,24 +1019,49 @@ static void test_pipe(void **state)
         close(fds[0]);
         FILE *w = fdopen(fds[1], "w");
         fputs("[", w);
-        for (int i = 0; i < 3000; i++)      /* well past one 64 KiB read */
-            fprintf(w, "%s{\"name\":\"s%d\"," T0 ",\"pad\":\"%0100d\"}", i ? "," : "", i, i);
-        fputs("]", w);
+        for (size_t i = 0; i < count; i++)
+            fprintf(w, "%s{\"name\":\"s%zu\"," T0 ",\"pad\":\"%0100zu\"}", i ? "," : "", i, i);
+        fputs(tail, w);
         fclose(w);
         _exit(0);
     }
     close(fds[1]);
-    char path[32], err[ERRLEN];
-    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-    inv_inventory *inv = NULL;
-    int rc = inv_read_file(path, &inv, err, sizeof err);
+    int saved = dup(STDIN_FILENO);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
     close(fds[0]);
+    int rc = inv_read_file("-", max, inv, err, ERRLEN);
+    assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+    close(saved);
+    kill(pid, SIGKILL);     /* a writer cut off at the limit would block */
     assert_int_equal(waitpid(pid, NULL, 0), pid);
+    return rc;
+}
+
+/* A pipe has no size to read ahead: `az snapshot list | snapkeep plan P
+ * --inventory -`. Past the limit it is refused, however long it goes on. */
+static void test_pipe(void **state)
+{
+    (void)state;
+    char err[ERRLEN];
+    inv_inventory *inv = NULL;
+    /* well past one 64 KiB read */
+    int rc = read_stdin_pipe(3000, "]", 0, &inv, err);
     if (rc != 0)
         fail_msg("%s", err);
     assert_int_equal(inv->nsnapshots, 3000);
     assert_string_equal(inv->snapshots[2999].name, "s2999");
     inv_free(inv);
+    inv = (inv_inventory *)err;
+    rc = read_stdin_pipe(3000, "]", 100000, &inv, err);
+    assert_int_equal(rc, INV_READ_TOO_LARGE);
+    assert_null(inv);
+    assert_string_equal(err, "standard input: larger than the inventory size limit of "
+                        "100000 bytes");
+    /* the messages about its content name it too */
+    rc = read_stdin_pipe(1, ",]", 0, &inv, err);
+    assert_int_equal(rc, -1);
+    assert_string_equal(err, "standard input:1:162: malformed JSON: expected a value, found ']'");
 }
 
 /* ---- live pages ---- */
@@ -1094,6 +1177,8 @@ int main(void)
         cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_pipe),
+        cmocka_unit_test(test_fifo_refused),
+        cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_arm_pages_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

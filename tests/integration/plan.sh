@@ -119,6 +119,23 @@ t_check "no --output file after refusal" test ! -e "$D/none.json"
 t_exit "missing inventory: exit 1" 1 plan "$POL" --inventory "$D/nope.json" --now "$NOW"
 t_check "missing inventory: its path is named" grep -q "$D/nope.json" "$T_TMP/err"
 t_exit "missing policy file: exit 1" 1 plan "$D/nope.policy" --inventory "$INV" --now "$NOW"
+# --- what is read: a regular file, or standard input ('-'); never more than the limit ---
+t_exit "a device by name: exit 1 at once" 1 timeout 20 "$SNAPKEEP" plan "$POL" --inventory /dev/zero --now "$NOW"
+t_check "a device by name: says so and names '-'" grep -q "/dev/zero: not a regular file (a character device); to read a pipe, give '-'" "$T_TMP/err"
+t_check "standard input ('-') reads a pipe: the same plan as the file" bash -c \
+    "'$SNAPKEEP' plan '$POL' --inventory - --now '$NOW' --format json <'$INV' | jq 'del(.inventory)' >'$D/p-stdin.json' &&
+     '$SNAPKEEP' plan '$POL' --inventory '$INV' --now '$NOW' --format json | jq 'del(.inventory)' >'$D/p-file.json' &&
+     cmp -s '$D/p-stdin.json' '$D/p-file.json'"
+t_exit "endless standard input stops at the limit: exit 1" 1 bash -c \
+    "timeout 20 '$SNAPKEEP' plan '$POL' --inventory - --now '$NOW' --max-inventory-bytes 1000000 </dev/zero"
+t_check "endless standard input: the limit and the option are named" grep -q \
+    "standard input: larger than the inventory size limit of 1000000 bytes (--max-inventory-bytes raises it)" "$T_TMP/err"
+size=$(stat -c %s "$INV")
+t_exit "a file over --max-inventory-bytes: exit 1" 1 plan "$POL" --inventory "$INV" --now "$NOW" --max-inventory-bytes $((size - 1))
+t_check "a file over the limit: no plan output" test ! -s "$T_TMP/out"
+t_exit "a file of exactly --max-inventory-bytes is read" 0 plan "$POL" --inventory "$INV" --now "$NOW" --max-inventory-bytes "$size"
+t_exit "bad --max-inventory-bytes: exit 2" 2 plan "$POL" --inventory "$INV" --max-inventory-bytes 10k
+t_check "bad --max-inventory-bytes: says so" grep -q -- "--max-inventory-bytes: '10k' is not a byte count" "$T_TMP/err"
 printf 'keep-all 24h, every 0h to 7d\n' >"$D/bad.policy"
 t_exit "policy with errors: exit 1" 1 plan "$D/bad.policy" --inventory "$INV" --now "$NOW"
 t_check "policy with errors: located message" grep -q 'bad.policy:1:' "$T_TMP/err"

@@ -139,16 +139,20 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
          * own, "prune" beside the kept original */
         size_t dropped;
         const char *example;
-        if (inv_drop_duplicate_ids(*inv, &dropped, &example) != 0) {
-            fprintf(stderr, "snapkeep: plan: out of memory\n");
+        rc = inv_merge_duplicate_ids(*inv, &dropped, &example, err, sizeof err);
+        if (rc != 0) {
+            if (rc == -1)
+                fprintf(stderr, "snapkeep: plan: out of memory\n");
+            else
+                fprintf(stderr, "snapkeep: plan: %s: %s\n", a->inventory_path, err);
             inv_free(*inv);
             *inv = NULL;
             return EXIT_INVALID;
         }
         if (dropped > 0)
             fprintf(stderr, "snapkeep: plan: warning: %s: %zu snapshot(s) listed more than once "
-                    "(\"%s\" first), each taken once\n", a->inventory_path, dropped,
-                    example != NULL ? example : "?");
+                    "(\"%s\" first), each taken once with the tags of every copy\n",
+                    a->inventory_path, dropped, example != NULL ? example : "?");
         return EXIT_OK;
     }
     az_client *client = NULL;

@@ -4,8 +4,11 @@
 #include "engine/inventory.h"
 
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/policy.h"
 
 #define ARENA_BLOCK (1024 * 1024)
 
@@ -175,12 +178,73 @@ static uint64_t id_hash(const char *id)
     return h;
 }
 
-int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **example)
+static bool same_text(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static bool same_id(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : key_equal(id_body(a), id_body(b));
+}
+
+/* Folds the copy `c` into the kept record `k`. 0; -1 out of memory; -2
+ * when they disagree on something a decision reads, described in why. */
+static int merge_copy(inv_inventory *inv, inv_snapshot *k, const inv_snapshot *c,
+                      char *why, size_t whylen)
+{
+    const char *field = NULL;
+    if (k->created != c->created)
+        field = "timeCreated";
+    else if (!same_id(k->source_id, c->source_id))
+        field = "creationData.sourceResourceId";
+    else if (!same_text(k->provisioning_state, c->provisioning_state))
+        field = "provisioningState";
+    else if (!same_text(inv_tag_get(k->tags, k->ntags, POL_OWNER_TAG),
+                        inv_tag_get(c->tags, c->ntags, POL_OWNER_TAG)))
+        field = "the tag " POL_OWNER_TAG;
+    if (field != NULL) {
+        snprintf(why, whylen, "snapshot \"%s\" is listed more than once and the copies "
+                 "disagree on %s", k->name, field);
+        return -2;
+    }
+    uint32_t extra = 0;
+    for (uint32_t t = 0; t < c->ntags; t++) {
+        const char *v = inv_tag_get(k->tags, k->ntags, c->tags[t].key);
+        if (v == NULL)
+            extra++;
+        else if (!same_text(v, c->tags[t].value)) {
+            snprintf(why, whylen, "snapshot \"%s\" is listed more than once and the copies "
+                     "disagree on the tag \"%s\" (\"%s\" and \"%s\")", k->name,
+                     c->tags[t].key, v, c->tags[t].value);
+            return -2;
+        }
+    }
+    if (extra == 0)
+        return 0;
+    inv_tag *tags = inv_alloc(inv, ((size_t)k->ntags + extra) * sizeof *tags);
+    if (tags == NULL)
+        return -1;
+    if (k->ntags)
+        memcpy(tags, k->tags, k->ntags * sizeof *tags);
+    uint32_t n = k->ntags;
+    for (uint32_t t = 0; t < c->ntags; t++)
+        if (inv_tag_get(k->tags, k->ntags, c->tags[t].key) == NULL)
+            tags[n++] = c->tags[t];
+    k->tags = tags;
+    k->ntags = n;
+    return 0;
+}
+
+int inv_merge_duplicate_ids(inv_inventory *inv, size_t *merged, const char **example,
+                            char *why, size_t whylen)
 {
     size_t n = inv->nsnapshots, cap = 16;
-    *dropped = 0;
+    *merged = 0;
     if (example != NULL)
         *example = NULL;
+    if (whylen)
+        why[0] = '\0';
     while (cap < n * 2)
         cap *= 2;
     size_t *slots = calloc(cap, sizeof *slots);     /* index + 1, 0 = empty */
@@ -189,18 +253,25 @@ int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **exa
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const inv_snapshot *s = &inv->snapshots[i];
-        bool copy = false;
+        inv_snapshot *first = NULL;
         if (s->id != NULL && s->id[0] != '\0') {
             size_t at = (size_t)id_hash(s->id) & (cap - 1);
-            for (; slots[at] != 0 && !copy; at = (at + 1) & (cap - 1))
-                copy = key_equal(id_body(inv->snapshots[slots[at] - 1].id), id_body(s->id));
-            if (!copy)
+            for (; slots[at] != 0 && first == NULL; at = (at + 1) & (cap - 1))
+                if (key_equal(id_body(inv->snapshots[slots[at] - 1].id), id_body(s->id)))
+                    first = &inv->snapshots[slots[at] - 1];
+            if (first == NULL)
                 slots[at] = k + 1;      /* kept records move to k, below i */
         }
-        if (copy) {
+        if (first != NULL) {
+            int rc = merge_copy(inv, first, s, why, whylen);
+            if (rc != 0) {
+                inv->nsnapshots = k;    /* valid, if partial: the caller frees it */
+                free(slots);
+                return rc;
+            }
             if (example != NULL && *example == NULL)
                 *example = s->name;
-            (*dropped)++;
+            (*merged)++;
             continue;
         }
         inv->snapshots[k++] = *s;

@@ -194,9 +194,10 @@ static void test_tag_get(void **state)
  * Left in, `plan` gave the copy of a kept snapshot its own "prune", and
  * the documented jq | az snapshot delete pipeline deleted a kept one. */
 #define SNAP_ID(n) "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/" n
-static void test_drop_duplicate_ids(void **state)
+static void test_merge_duplicate_ids(void **state)
 {
     (void)state;
+    char why[256];
     inv_inventory *inv = read_ok(
         "[{\"value\":["
         "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\"," P0 "},"
@@ -207,25 +208,87 @@ static void test_drop_duplicate_ids(void **state)
         "microsoft.compute/snapshots/B\"," P0 "},"
         "{\"name\":\"x\"," P0 "},"
         "{\"name\":\"c\",\"id\":\"" SNAP_ID("c") "\"," P0 "},"
-        "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\","
-        "\"properties\":{\"timeCreated\":\"2026-11-21T10:00:00Z\"}}]}]");
+        "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\"," P0 "}]}]");
     assert_int_equal(inv->nsnapshots, 7);
     size_t dropped = 99;
     const char *example = NULL;
-    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, &example), 0);
+    assert_int_equal(inv_merge_duplicate_ids(inv, &dropped, &example, why, sizeof why), 0);
     assert_int_equal(dropped, 2);
     assert_string_equal(example, "b");
     const char *want[] = { "a", "b", "x", "x", "c" };
     assert_int_equal(inv->nsnapshots, 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(inv->snapshots[i].name, want[i]);
-    /* the first listing wins */
-    assert_int_equal(inv->snapshots[0].created, inv->snapshots[1].created);
-    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, NULL), 0);
+    assert_int_equal(inv_merge_duplicate_ids(inv, &dropped, NULL, why, sizeof why), 0);
     assert_int_equal(dropped, 0);
     assert_int_equal(inv->nsnapshots, 5);
     inv_free(inv);
 
+    /* issue 16: a later copy, its ID in other case, carries a legal hold
+     * the first lacks; the merged record has it (and keeps its own tags) */
+    inv = read_ok(
+        "{\"value\":["
+        "{\"name\":\"a\",\"id\":\"" SNAP_ID("a") "\",\"tags\":{\"snapkeep-policy\":\"p\","
+        "\"env\":\"prod\"}," P0 "},"
+        "{\"name\":\"A\",\"id\":\"" SNAP_ID("A") "\",\"tags\":{\"SNAPKEEP-POLICY\":\"p\","
+        "\"Legal-Hold\":\"yes\",\"env\":\"prod\"}," P0 "}]}");
+    assert_int_equal(inv_merge_duplicate_ids(inv, &dropped, NULL, why, sizeof why), 0);
+    assert_int_equal(dropped, 1);
+    assert_int_equal(inv->nsnapshots, 1);
+    const inv_snapshot *s = &inv->snapshots[0];
+    assert_string_equal(s->name, "a");
+    assert_int_equal(s->ntags, 3);
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "legal-hold"), "yes");
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "env"), "prod");
+    assert_string_equal(inv_tag_get(s->tags, s->ntags, "snapkeep-policy"), "p");
+    inv_free(inv);
+}
+
+/* Copies that disagree on what a decision reads are not merged: no copy
+ * can be picked safely, so the inventory is refused with the field. */
+#define DUP_TAGS "\"tags\":{\"snapkeep-policy\":\"p\",\"env\":\"prod\"}"
+#define DUP_PROPS(t, st, src) "\"properties\":{\"timeCreated\":\"" t "\",\"provisioningState\":\"" \
+    st "\",\"creationData\":{\"sourceResourceId\":\"" src "\"}}"
+#define DUP_T "2026-11-20T10:00:00Z"
+#define DUP_BASE DUP_PROPS(DUP_T, "Succeeded", "/d/disk")
+#define DUP_WHY "snapshot \"a\" is listed more than once and the copies disagree on "
+static void test_duplicate_ids_disagree(void **state)
+{
+    (void)state;
+    static const struct { const char *second, *why; } cases[] = {
+        { DUP_TAGS "," DUP_PROPS("2026-11-21T10:00:00Z", "Succeeded", "/d/disk"),
+          DUP_WHY "timeCreated" },
+        { DUP_TAGS "," DUP_PROPS(DUP_T, "Failed", "/d/disk"), DUP_WHY "provisioningState" },
+        { DUP_TAGS "," DUP_PROPS(DUP_T, "Succeeded", "/d/other"),
+          DUP_WHY "creationData.sourceResourceId" },
+        { "\"tags\":{\"env\":\"prod\"}," DUP_BASE, DUP_WHY "the tag snapkeep-policy" },
+        { "\"tags\":{\"snapkeep-policy\":\"q\",\"env\":\"prod\"}," DUP_BASE,
+          DUP_WHY "the tag snapkeep-policy" },
+        { "\"tags\":{\"snapkeep-policy\":\"p\",\"ENV\":\"test\"}," DUP_BASE,
+          DUP_WHY "the tag \"ENV\" (\"prod\" and \"test\")" },
+        /* the same source disk, as ARM compares IDs: merged */
+        { DUP_TAGS "," DUP_PROPS(DUP_T, "Succeeded", "D/DISK"), NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[1024], why[256];
+        snprintf(json, sizeof json, "{\"value\":[{\"name\":\"a\",\"id\":\"/s/A\"," DUP_TAGS ","
+                 DUP_BASE "},{\"name\":\"a\",\"id\":\"s/a\",%s}]}", cases[i].second);
+        inv_inventory *inv = read_ok(json);
+        size_t merged;
+        int rc = inv_merge_duplicate_ids(inv, &merged, NULL, why, sizeof why);
+        if (cases[i].why == NULL ? rc != 0 || merged != 1
+                                 : rc != -2 || strcmp(why, cases[i].why) != 0)
+            fail_msg("case %zu: %d \"%s\"", i, rc, why);
+        inv_free(inv);
+    }
+}
+
+static void test_drop_many_duplicates(void **state)
+{
+    (void)state;
+    size_t dropped;
+    char why[64];
+    inv_inventory *inv;
     /* many: every third a copy of an earlier one, the table grows */
     inv = inv_new();
     assert_non_null(inv);
@@ -238,7 +301,7 @@ static void test_drop_duplicate_ids(void **state)
         sn->id = inv_strdup(inv, id, strlen(id));
         sn->name = sn->id;
     }
-    assert_int_equal(inv_drop_duplicate_ids(inv, &dropped, NULL), 0);
+    assert_int_equal(inv_merge_duplicate_ids(inv, &dropped, NULL, why, sizeof why), 0);
     assert_int_equal(dropped, 1000);
     assert_int_equal(inv->nsnapshots, 2000);
     inv_free(inv);
@@ -1157,7 +1220,9 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
-        cmocka_unit_test(test_drop_duplicate_ids),
+        cmocka_unit_test(test_merge_duplicate_ids),
+        cmocka_unit_test(test_duplicate_ids_disagree),
+        cmocka_unit_test(test_drop_many_duplicates),
         cmocka_unit_test(test_arm_list_example),
         cmocka_unit_test(test_arm_incremental_example),
         cmocka_unit_test(test_shapes_identical),

@@ -67,6 +67,23 @@ t_check "overlapping pages: no kept snapshot listed as a prune" test -z "$(comm 
     <(jq -r '.snapshots[]|select(.action=="keep").id' "$D/overlap.plan.json" | sort -u))"
 t_check "overlapping pages: said on stderr, naming the file" \
     grep -q 'overlap.json.*listed more than once' "$T_TMP/err"
+# issue 16: the second listing names the IDs in upper case and carries a
+# legal hold on a snapshot the first prunes; the hold counts, as the run's
+# re-read before the delete would see it
+held=$(jq -r '[.snapshots[]|select(.action=="prune")][0].id' "$D/plan.json")
+jq --arg id "$held" '[{value: .value}, {value: [.value[] | .id |= ascii_upcase
+    | if (.id == ($id|ascii_upcase)) then .tags["legal-hold"] = "yes" else . end]}]' \
+    "$INV" >"$D/overlap-hold.json"
+t_exit "IDs differing in case, a later legal hold: exit 0" 0 plan "$POL" --inventory "$D/overlap-hold.json" --now "$NOW" --format json
+t_check "IDs differing in case: each snapshot once" jqt --argjson n "$(jq .summary.total "$D/plan.json")" \
+    '.summary.total == $n' "$T_TMP/out"
+t_check "IDs differing in case: the later copy's legal hold keeps it" jqt --arg id "$held" \
+    '[.snapshots[]|select(.id == $id)] | length == 1 and .[0].action == "keep"' "$T_TMP/out"
+jq '[{value: .value}, {value: [.value[0] | .properties.timeCreated = "2026-11-01T00:00:00Z"]}]' \
+    "$INV" >"$D/overlap-disagree.json"
+t_exit "copies that disagree on the time: exit 1" 1 plan "$POL" --inventory "$D/overlap-disagree.json" --now "$NOW"
+t_check "copies that disagree: the snapshot and the field are named" \
+    grep -q "overlap-disagree.json: snapshot \"$(jq -r '.value[0].name' "$INV")\" is listed more than once and the copies disagree on timeCreated" "$T_TMP/err"
 
 # --- table ---
 t_exit "plan table exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW"

@@ -11,11 +11,7 @@
 
 /* ---- source disk IDs (scope.c) ---- */
 
-/* Case-insensitive (ASCII) equality of two resource IDs, a missing leading
- * '/' ignored: "/subscriptions/S/..." equals "SUBSCRIPTIONS/s/...". */
-bool ev_id_equal(const char *a, const char *b);
-/* Hash consistent with ev_id_equal. */
-uint64_t ev_id_hash(const char *s);
+/* (Resource IDs compare with inv_id_equal, engine/inventory.h.) */
 /* Whether a policy's Azure scope covers snapshots of this source disk
  * (NULL or "": a snapshot with no source). */
 bool ev_scope_match(const pol_policy *p, const char *source_id,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ascii.h"
 #include "engine/policy.h"
 
 #define ARENA_BLOCK (1024 * 1024)
@@ -142,25 +143,10 @@ inv_disk *inv_add_disk(inv_inventory *inv)
     return d;
 }
 
-/* ASCII case folding only: ARM tag names are compared that way, and a
- * locale must not change which snapshots a policy keeps. */
-static int ascii_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int key_equal(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
-            return 0;
-    return *a == *b;
-}
-
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
 {
     for (uint32_t i = 0; i < ntags; i++)
-        if (key_equal(tags[i].key, key))
+        if (eng_ascii_ieq(tags[i].key, key))
             return tags[i].value;
     return NULL;
 }
@@ -170,22 +156,38 @@ static const char *id_body(const char *id)
     return *id == '/' ? id + 1 : id;
 }
 
-static uint64_t id_hash(const char *id)
+bool inv_id_equal(const char *a, const char *b)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (const char *c = id_body(id); *c != '\0'; c++)
-        h = (h ^ (uint64_t)ascii_lower((unsigned char)*c)) * UINT64_C(0x100000001b3);
-    return h;
+    if (a == NULL || b == NULL)
+        return a == b;
+    a = id_body(a);
+    b = id_body(b);
+    return strcmp(a, b) == 0 || eng_ascii_ieq(a, b);   /* the same spelling is usual */
+}
+
+/* Eight bytes at a time; OR-ing 0x20 folds ASCII case (and merges a few
+ * punctuation pairs, harmless for a hash: equality is checked exactly). */
+uint64_t inv_id_hash(const char *id)
+{
+    const char *s = id_body(id);
+    size_t n = strlen(s);
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        w |= UINT64_C(0x2020202020202020);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 31;
+    }
+    for (; n > 0; n--, s++)
+        h = (h ^ (unsigned char)(*s | 0x20)) * UINT64_C(0x100000001b3);
+    h ^= h >> 29;
+    return h * UINT64_C(0xc4ceb9fe1a85ec53);
 }
 
 static bool same_text(const char *a, const char *b)
 {
     return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
-
-static bool same_id(const char *a, const char *b)
-{
-    return a == NULL || b == NULL ? a == b : key_equal(id_body(a), id_body(b));
 }
 
 /* Folds the copy `c` into the kept record `k`. 0; -1 out of memory; -2
@@ -196,7 +198,7 @@ static int merge_copy(inv_inventory *inv, inv_snapshot *k, const inv_snapshot *c
     const char *field = NULL;
     if (k->created != c->created)
         field = "timeCreated";
-    else if (!same_id(k->source_id, c->source_id))
+    else if (!inv_id_equal(k->source_id, c->source_id))
         field = "creationData.sourceResourceId";
     else if (!same_text(k->provisioning_state, c->provisioning_state))
         field = "provisioningState";
@@ -255,9 +257,9 @@ int inv_merge_duplicate_ids(inv_inventory *inv, size_t *merged, const char **exa
         const inv_snapshot *s = &inv->snapshots[i];
         inv_snapshot *first = NULL;
         if (s->id != NULL && s->id[0] != '\0') {
-            size_t at = (size_t)id_hash(s->id) & (cap - 1);
+            size_t at = (size_t)inv_id_hash(s->id) & (cap - 1);
             for (; slots[at] != 0 && first == NULL; at = (at + 1) & (cap - 1))
-                if (key_equal(id_body(inv->snapshots[slots[at] - 1].id), id_body(s->id)))
+                if (inv_id_equal(inv->snapshots[slots[at] - 1].id, s->id))
                     first = &inv->snapshots[slots[at] - 1];
             if (first == NULL)
                 slots[at] = k + 1;      /* kept records move to k, below i */

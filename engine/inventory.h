@@ -64,6 +64,13 @@ inv_disk *inv_add_disk(inv_inventory *inv);
  * treats tag names; values are compared exactly by callers. */
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key);
 
+/* ARM resource IDs compare as ARM does: ASCII case ignored, a missing
+ * leading '/' tolerated ("/subscriptions/S/..." equals "SUBSCRIPTIONS/s/...").
+ * NULL equals only NULL. Every ID comparison in engine/ and cli/ is this. */
+bool inv_id_equal(const char *a, const char *b);
+/* A hash consistent with inv_id_equal (IDs must not be NULL). */
+uint64_t inv_id_hash(const char *id);
+
 /* Merges every snapshot whose resource ID (compared as ARM does: ASCII
  * case ignored, a leading '/' optional) repeats an earlier one's into that
  * first record, as the live listing does: a snapshot listed twice

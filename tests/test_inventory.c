@@ -194,6 +194,29 @@ static void test_tag_get(void **state)
  * Left in, `plan` gave the copy of a kept snapshot its own "prune", and
  * the documented jq | az snapshot delete pipeline deleted a kept one. */
 #define SNAP_ID(n) "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/" n
+/* The one resource-ID comparison (engine/inventory.h) and its hash. */
+static void test_id_equal(void **state)
+{
+    (void)state;
+    static const struct { const char *a, *b; bool eq; } cases[] = {
+        { "/subscriptions/S/resourceGroups/RG/x", "subscriptions/s/resourcegroups/rg/X", true },
+        { "/a/b", "/a/b", true },       { "a/b", "/a/b", true },
+        { "/a/b", "/a/b/", false },     { "/a/b", "/a/c", false },
+        { "//a", "/a", false },         { "/a@", "/a`", false },    /* '@' | 0x20 == '`' */
+        { "", "/", true },              { "/abcdefghIJKLMNOP", "ABCDEFGHijklmnop", true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *a = cases[i].a, *b = cases[i].b;
+        if (inv_id_equal(a, b) != cases[i].eq || inv_id_equal(b, a) != cases[i].eq)
+            fail_msg("\"%s\" vs \"%s\"", a, b);
+        if (cases[i].eq && inv_id_hash(a) != inv_id_hash(b))
+            fail_msg("\"%s\" and \"%s\" hash apart", a, b);
+    }
+    assert_true(inv_id_equal(NULL, NULL));
+    assert_false(inv_id_equal(NULL, ""));
+    assert_false(inv_id_equal("/a", NULL));
+}
+
 static void test_merge_duplicate_ids(void **state)
 {
     (void)state;
@@ -1220,6 +1243,7 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
+        cmocka_unit_test(test_id_equal),
         cmocka_unit_test(test_merge_duplicate_ids),
         cmocka_unit_test(test_duplicate_ids_disagree),
         cmocka_unit_test(test_drop_many_duplicates),

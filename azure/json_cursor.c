@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/utf8.h"
+
 void jc_init(jc_cur *c, const char *name, const char *buf, size_t len,
              int max_depth, char *err, size_t errlen)
 {
@@ -61,39 +63,6 @@ int jc_fail(jc_cur *c, const unsigned char *at, const char *fmt, ...)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char b = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        n = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        n = 3;
-        if (b == 0xE0)
-            lo = 0xA0;
-        else if (b == 0xED)
-            hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        n = 4;
-        if (b == 0xF0)
-            lo = 0x90;
-        else if (b == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 static int fail_utf8(jc_cur *c, const unsigned char *at, const char *where)
 {
     return jc_fail(c, at, "not UTF-8: invalid byte 0x%02x%s", *at, where);
@@ -104,7 +73,7 @@ int jc_fail_expected(jc_cur *c, const char *what)
     const unsigned char *p = c->p;
     if (p >= c->end)
         return jc_fail(c, p, "malformed JSON: expected %s, found the end of the file", what);
-    size_t n = utf8_len(p, c->end);
+    size_t n = eng_utf8_len(p, (size_t)(c->end - p));
     if (n == 0)
         return fail_utf8(c, p, "");
     if (*p < 0x20 || *p == 0x7F)
@@ -176,7 +145,7 @@ static size_t check_escape(jc_cur *c, const unsigned char *p)
     case 'u':
         break;
     default: {
-        size_t n = utf8_len(p + 1, end);
+        size_t n = eng_utf8_len(p + 1, (size_t)(end - (p + 1)));
         if (n == 0 || p[1] < 0x20)
             jc_fail(c, p, "malformed JSON: invalid escape in a string");
         else
@@ -256,7 +225,7 @@ int jc_string(jc_cur *c, jc_str *out)
         } else if (b < 0x20) {
             return jc_fail(c, p, "malformed JSON: unescaped control character 0x%02x in a string", b);
         } else if (b >= 0x80) {
-            size_t n = utf8_len(p, end);
+            size_t n = eng_utf8_len(p, (size_t)(end - p));
             if (!n)
                 return fail_utf8(c, p, " in a string");
             p += n;

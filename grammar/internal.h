@@ -79,8 +79,6 @@ void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
 #define pg_error(ctx, loc, ...) pg_diag((ctx), POL_ERROR, (loc), __VA_ARGS__)
 #define pg_warning(ctx, loc, ...) pg_diag((ctx), POL_WARNING, (loc), __VA_ARGS__)
 void pg_oom(pg_ctx *ctx);
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if none. */
-size_t pg_utf8_len(const unsigned char *s, size_t n);
 void pg_diags_sort(pol_diags *d, size_t from);
 
 /* build.c: what the grammar's actions call. Each takes ownership of the

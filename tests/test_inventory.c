@@ -21,6 +21,7 @@
 #include "azure/inventory_read.h"
 #include "engine/inventory.h"
 #include "engine/sktime.h"
+#include "engine/utf8.h"
 
 #define ERRLEN 512
 /* A valid time, flattened (az) and under properties (ARM). */
@@ -194,6 +195,27 @@ static void test_tag_get(void **state)
  * Left in, `plan` gave the copy of a kept snapshot its own "prune", and
  * the documented jq | az snapshot delete pipeline deleted a kept one. */
 #define SNAP_ID(n) "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/" n
+/* engine/utf8.h, the UTF-8 check the policy reader, this reader and the
+ * JSON writer share. */
+static void test_utf8_len(void **state)
+{
+    (void)state;
+    static const struct { const char *s; size_t n, want; } cases[] = {
+        { "a", 1, 1 },                  { "", 1, 1 },              /* NUL is ASCII */
+        { "\xC3\xA9", 2, 2 },           { "\xC3\xA9", 1, 0 },      /* cut short */
+        { "\xE2\x80\xAE", 3, 3 },       { "\xF0\x9F\x98\x80", 4, 4 },
+        { "\xC0\x80", 2, 0 },           { "\xC1\xBF", 2, 0 },      /* overlong */
+        { "\xE0\x9F\xBF", 3, 0 },       { "\xF0\x8F\xBF\xBF", 4, 0 },
+        { "\xED\xA0\x80", 3, 0 },       { "\xED\x9F\xBF", 3, 3 }, /* surrogates */
+        { "\xF4\x90\x80\x80", 4, 0 },   { "\xF4\x8F\xBF\xBF", 4, 4 }, /* U+10FFFF */
+        { "\xF5\x80\x80\x80", 4, 0 },   { "\x80", 1, 0 },           { "\xE2\x28\xA1", 3, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (eng_utf8_len((const unsigned char *)cases[i].s, cases[i].n) != cases[i].want)
+            fail_msg("case %zu: %zu, want %zu", i,
+                     eng_utf8_len((const unsigned char *)cases[i].s, cases[i].n), cases[i].want);
+}
+
 /* The one resource-ID comparison (engine/inventory.h) and its hash. */
 static void test_id_equal(void **state)
 {
@@ -1243,6 +1265,7 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
+        cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_id_equal),
         cmocka_unit_test(test_merge_duplicate_ids),
         cmocka_unit_test(test_duplicate_ids_disagree),

@@ -22,18 +22,7 @@ bool ev_owner_ok(const pol_policy *p, const char *owner_tag);
 
 /* ---- window cuts ---- */
 
-/* from - d as the lower, exclusive edge of a window (`t > cut`).
- * eng_time_sub clamps at SK_TIME_MIN, and a window that reaches that far is
- * "all of history" (policy-language.md: `yearly within 9999y`), so the cut
- * moves one microsecond earlier: a snapshot dated exactly SK_TIME_MIN
- * (0001-01-01T00:00:00Z, which an inventory can hold) stays inside. Where
- * from - d is exactly SK_TIME_MIN without clamping, that keeps one snapshot
- * more than the bare formula: the safe side. */
-static inline sk_time ev_cut(const eng_tz *tz, sk_time from, const pol_duration *d)
-{
-    sk_time c = eng_time_sub(tz, from, d);
-    return c <= SK_TIME_MIN ? SK_TIME_MIN - 1 : c;
-}
+/* (Window edges come from eng_window_cut, engine/duration.h.) */
 
 /* ---- reason pool (evaluate.c) ---- */
 

@@ -207,7 +207,7 @@ static int ev_cuts(ev_run *run)
         size_t k = 0;
         for (size_t r = 0; r < pol->nrules; r++)
             if (pol_rule_is_tier(&pol->rules[r]))
-                run->cuts[p][k++] = ev_cut(pol->tz, run->now, &pol->rules[r].end);
+                run->cuts[p][k++] = eng_window_cut(pol->tz, run->now, &pol->rules[r].end);
     }
     return 0;
 }

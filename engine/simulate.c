@@ -137,7 +137,7 @@ static int add_snapshot(sim_ctx *c, size_t index, sk_time at)
 static void note_gaps(sim_ctx *c, sk_time now)
 {
     for (size_t k = 0; k < c->ntiers; k++)
-        c->tier_lo[k] = eng_time_sub(c->tz, now, &c->tiers[k]->end);
+        c->tier_lo[k] = eng_window_cut(c->tz, now, &c->tiers[k]->end);
     const inv_snapshot *s = c->inv->snapshots;
     for (size_t i = 0; i + 1 < c->inv->nsnapshots; i++) {
         sk_time t = s[i].created;

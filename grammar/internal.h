@@ -120,7 +120,17 @@ void pg_check_policy(pg_ctx *ctx, const pg_scope *s);
 
 /* suggest.c: the keyword an unknown word was probably meant to be. */
 const char *pg_suggest_keyword(const char *word);
-extern const char *const pg_keywords[];
+
+/* keywords.c: every keyword and its token, ending in { NULL, 0 }. */
+typedef struct pg_keyword {
+    const char *word;
+    int token;
+} pg_keyword;
+extern const pg_keyword pg_keywords[];
+/* The token of the keyword spelled s[0..n), or 0 when it is a plain word. */
+int pg_keyword_token(const char *s, size_t n);
+/* parser.y: bison's name for a token ("'policy'", "word"). */
+const char *pg_token_name(int token);
 
 /* lexer.l: runs the scanner and the parser over ctx->text. */
 int pg_scan_parse(pg_ctx *ctx);

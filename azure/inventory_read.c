@@ -486,10 +486,20 @@ typedef struct snap_ctx {
     unsigned seen;
 } snap_ctx;
 
-static int snap_creation_data(snap_ctx *x, const names *nm)
+/* One string member of a sub-object, the others skipped: "creationData":
+ * {"sourceResourceId": ...} and "sku": {"name": ...}. */
+typedef struct rd_member {
+    rd_key_id key;
+    unsigned bit;               /* in *seen, for "given more than once" */
+    const char *field;          /* as messages name it */
+    rd_strmode mode;
+    int memo;
+} rd_member;
+
+static int rd_object_string(rd *r, const char *object, unsigned *seen, const rd_member *m,
+                            const char **dst)
 {
-    rd *r = x->r;
-    int open = rd_object(r, nm->cd);
+    int open = rd_object(r, object);
     if (open <= 0)
         return open;
     size_t n = 0;
@@ -497,9 +507,9 @@ static int snap_creation_data(snap_ctx *x, const names *nm)
     int more;
     while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
         int rc;
-        if (rd_key(&k) == K_SOURCE) {
-            rd_once(r, &x->seen, F_SRC, nm->src);
-            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE, &x->s->source_id);
+        if (rd_key(&k) == m->key) {
+            rd_once(r, seen, m->bit, m->field);
+            rc = rd_string(r, m->field, m->mode, m->memo, dst);
         } else {
             rc = jc_skip(&r->c);
         }
@@ -507,6 +517,12 @@ static int snap_creation_data(snap_ctx *x, const names *nm)
             return -1;
     }
     return more;
+}
+
+static int snap_creation_data(snap_ctx *x, const names *nm)
+{
+    const rd_member src = { K_SOURCE, F_SRC, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE };
+    return rd_object_string(x->r, nm->cd, &x->seen, &src, &x->s->source_id);
 }
 
 /* The members ARM keeps under "properties" and az lifts to the top.
@@ -556,24 +572,8 @@ static int snap_properties(snap_ctx *x)
 /* "sku": {"name": ...}, for snapshots and disks alike. */
 static int read_sku(rd *r, unsigned *seen, const char **dst)
 {
-    int open = rd_object(r, "sku");
-    if (open <= 0)
-        return open;
-    size_t n = 0;
-    jc_str k;
-    int more;
-    while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
-        int rc;
-        if (rd_key(&k) == K_NAME) {
-            rd_once(r, seen, F_SKUNAME, "sku.name");
-            rc = rd_string(r, "sku.name", RD_STR_OPTIONAL, RD_MEMO_SKU, dst);
-        } else {
-            rc = jc_skip(&r->c);
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return more;
+    static const rd_member name = { K_NAME, F_SKUNAME, "sku.name", RD_STR_OPTIONAL, RD_MEMO_SKU };
+    return rd_object_string(r, "sku", seen, &name, dst);
 }
 
 /* The members every resource has at the top level: name, id, location,

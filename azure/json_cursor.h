@@ -5,12 +5,13 @@
  *
  * Why not cJSON, which the rest of azure/ uses for small answers: cJSON
  * builds a tree of the whole document, a malloc'd node for every value
- * (about 25 per ARM snapshot) and a copy of every string, so a 150 MB,
+ * (twenty or more per ARM snapshot) and a copy of every string, so a 150 MB,
  * 200,000-snapshot listing costs millions of allocations and several times
  * the file in memory before the first field is read. The cursor reads in
  * place, copies only what the records keep, and scans strings eight bytes
- * at a time: that is why `plan` reads such a listing in about a fifth of
- * jq's time and in about 1.4 times the file's size. What it costs: a
+ * at a time: that is why a whole `plan` over such a listing takes about a
+ * fifth of the time jq takes to count it, in about 1.4 times the file's
+ * size (tests/bench/bench_plan.sh). What it costs: a
  * hand-written grammar to keep correct (tests/fuzz/fuzz_inventory.c holds
  * every accepted document to cJSON's reading of it), and a field the
  * reader wants is code in the reader, not a lookup in a tree.

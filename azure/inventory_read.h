@@ -31,10 +31,20 @@
 
 #define INV_READ_MAX_DEPTH 64
 
-/* Reads an inventory file. Returns 0 and a new inventory in *out (free with
- * inv_free), or -1 with *out NULL and a message in err naming the file (a
- * file that cannot be opened or read: its path and strerror). */
-int inv_read_file(const char *path, inv_inventory **out, char *err, size_t errlen);
+/* Inventory files larger than this are refused unless the caller raises
+ * the limit: 512 MiB is about 700,000 snapshots as ARM lists them. */
+#define INV_READ_DEFAULT_MAX ((size_t)512 << 20)
+/* inv_read_file's answer for a file over the limit. */
+#define INV_READ_TOO_LARGE (-2)
+
+/* Reads an inventory file: a regular file, or standard input when path is
+ * "-" (so a pipe or a device is read only that way), of at most max_bytes
+ * (0: INV_READ_DEFAULT_MAX). Returns 0 and a new inventory in *out (free
+ * with inv_free); or INV_READ_TOO_LARGE, or -1 for any other failure, with
+ * *out NULL and a message in err naming the file ("standard input" for
+ * "-"), its path and strerror when it cannot be opened or read. */
+int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
+                  size_t errlen);
 
 /* The same from memory; `name` stands for the file in messages. `buf` need
  * not be NUL-terminated. */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "azure/az_internal.h"
+#include "engine/calendar.h"
 
 bool az_retry_retryable(int status, bool transport)
 {
@@ -16,16 +17,6 @@ bool az_retry_retryable(int status, bool transport)
         return true;
     return status == 408 || status == 429 || status == 500 || status == 502 ||
            status == 503 || status == 504;
-}
-
-static int64_t retry_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 /* "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate, the form HTTP/1.1 sends). */
@@ -47,7 +38,7 @@ int az_http_date(const char *s, int64_t *out)
     if (d < 1 || d > 31 || y < 1970 || y > 9999 || hh > 23 || mm > 59 || ss > 60 ||
         hh < 0 || mm < 0 || ss < 0)
         return -1;
-    *out = retry_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    *out = eng_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
     return 0;
 }
 

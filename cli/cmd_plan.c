@@ -3,6 +3,7 @@
  * would be kept and pruned, and why. Never changes anything. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,7 +15,8 @@
 #include "cli/state.h"
 #include "engine/evaluate.h"
 
-enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR };
+enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR,
+       OPT_MAX_INVENTORY };
 
 typedef enum plan_format { FMT_TABLE, FMT_JSON, FMT_SVG } plan_format;
 typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mode;
@@ -22,6 +24,7 @@ typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mod
 typedef struct plan_args {
     const char *policy_path;
     const char *inventory_path;
+    size_t max_inventory_bytes;     /* 0: the reader's default */
     const char *output_path;
     bool have_now;
     sk_time now;
@@ -32,6 +35,7 @@ typedef struct plan_args {
 
 static const struct option plan_options[] = {
     { "inventory", required_argument, NULL, OPT_INVENTORY },
+    { "max-inventory-bytes", required_argument, NULL, OPT_MAX_INVENTORY },
     { "now", required_argument, NULL, OPT_NOW },
     { "format", required_argument, NULL, OPT_FORMAT },
     { "output", required_argument, NULL, OPT_OUTPUT },
@@ -62,6 +66,18 @@ static int plan_option(plan_args *a, int opt, const char *arg)
     int v;
     switch (opt) {
     case OPT_INVENTORY: a->inventory_path = arg; return 0;
+    case OPT_MAX_INVENTORY: {
+        char *end;
+        errno = 0;
+        unsigned long long n = arg[0] >= '0' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+        if (n == 0 || *end != '\0' || errno != 0 || n > SIZE_MAX) {
+            fprintf(stderr, "snapkeep: plan: --max-inventory-bytes: '%s' is not a byte count "
+                    "(a whole number above 0)\n", arg);
+            return -1;
+        }
+        a->max_inventory_bytes = (size_t)n;
+        return 0;
+    }
     case OPT_OUTPUT: a->output_path = arg; return 0;
     case OPT_NOW:
         a->have_now = true;
@@ -115,24 +131,30 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
 {
     if (a->inventory_path != NULL) {
         char err[1024];
-        if (inv_read_file(a->inventory_path, inv, err, sizeof err) != 0) {
-            fprintf(stderr, "snapkeep: plan: %s\n", err);
+        int rc = inv_read_file(a->inventory_path, a->max_inventory_bytes, inv, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "snapkeep: plan: %s%s\n", err, rc == INV_READ_TOO_LARGE
+                    ? " (--max-inventory-bytes raises it)" : "");
             return EXIT_INVALID;
         }
         /* as the live listing does: a copy would get a decision of its
          * own, "prune" beside the kept original */
         size_t dropped;
         const char *example;
-        if (inv_drop_duplicate_ids(*inv, &dropped, &example) != 0) {
-            fprintf(stderr, "snapkeep: plan: out of memory\n");
+        rc = inv_merge_duplicate_ids(*inv, &dropped, &example, err, sizeof err);
+        if (rc != 0) {
+            if (rc == -1)
+                fprintf(stderr, "snapkeep: plan: out of memory\n");
+            else
+                fprintf(stderr, "snapkeep: plan: %s: %s\n", a->inventory_path, err);
             inv_free(*inv);
             *inv = NULL;
             return EXIT_INVALID;
         }
         if (dropped > 0)
             fprintf(stderr, "snapkeep: plan: warning: %s: %zu snapshot(s) listed more than once "
-                    "(\"%s\" first), each taken once\n", a->inventory_path, dropped,
-                    example != NULL ? example : "?");
+                    "(\"%s\" first), each taken once with the tags of every copy\n",
+                    a->inventory_path, dropped, example != NULL ? example : "?");
         return EXIT_OK;
     }
     az_client *client = NULL;

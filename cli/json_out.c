@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/json_out.h"
+#include "engine/utf8.h"
 
 #define JSON_BUFSZ (1u << 20)   /* 1 MiB: few write calls, fits a cache-friendly loop */
 
@@ -126,30 +127,6 @@ static const unsigned char plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0 when invalid
- * (overlong forms, surrogates and values past U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
-    else return 0;
-    if (n < len)
-        return 0;
-    unsigned v = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* The escape for one non-plain byte (or the UTF-8 sequence starting
  * there) into out (at least 6 bytes); *used gets the input consumed. */
 static size_t escape_one(const unsigned char *s, size_t n, char *out, size_t *used)
@@ -173,7 +150,7 @@ static size_t escape_one(const unsigned char *s, size_t n, char *out, size_t *us
         out[5] = hex[c & 15];
         return 6;
     }
-    size_t len = utf8_len(s, n);
+    size_t len = eng_utf8_len(s, n);    /* 2 to 4 here: plain ASCII was handled */
     if (len == 0) {
         memcpy(out, "\\ufffd", 6);  /* not UTF-8: keep the output valid */
         return 6;

@@ -171,7 +171,7 @@ size_t rpt_tier_windows(const pol_policy *p, sk_time now, const pol_rule **rules
         const pol_rule *r = &p->rules[i];
         if (!pol_rule_is_tier(r))
             continue;
-        sk_time lower = eng_time_sub(p->tz, now, &r->end);
+        sk_time lower = eng_window_cut(p->tz, now, &r->end);   /* as the evaluator */
         rules[k] = r;
         lo[k] = lower;
         hi[k] = upper;

@@ -46,7 +46,7 @@ static size_t ev_count_init(const ev_group_ctx *g, ev_count_state *st)
         s.all = r->count < 0 || r->kind == POL_WITHIN || r->kind == POL_PERIOD_WITHIN;
         s.left = r->count;
         if (r->kind == POL_WITHIN || r->kind == POL_PERIOD_WITHIN)
-            s.cut = ev_cut(p->tz, newest, &r->window);
+            s.cut = eng_window_cut(p->tz, newest, &r->window);
         else if (!s.all && r->count == 0)
             s.active = false;
         st[n++] = s;

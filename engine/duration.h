@@ -47,4 +47,19 @@ void pol_duration_range(const pol_duration *d, int32_t max_shift,
  * with no calendar part is exact seconds only. Clamps at SK_TIME_MIN. */
 sk_time eng_time_sub(const eng_tz *tz, sk_time t, const pol_duration *d);
 
+/* The lower, exclusive edge of the window "the last d before from": a
+ * snapshot at t is inside when t > cut. Every window (tiers, `within`)
+ * and everything that draws or replays one (reports, simulate) takes its
+ * edge from here. eng_time_sub clamps at SK_TIME_MIN, and a window that
+ * reaches that far is "all of history" (`yearly within 9999y`), so the cut
+ * moves one microsecond earlier: a snapshot dated exactly SK_TIME_MIN
+ * (0001-01-01T00:00:00Z, which an inventory can hold) stays inside. Where
+ * from - d is exactly SK_TIME_MIN without clamping, that keeps one snapshot
+ * more than the bare formula: the safe side. */
+static inline sk_time eng_window_cut(const eng_tz *tz, sk_time from, const pol_duration *d)
+{
+    sk_time c = eng_time_sub(tz, from, d);
+    return c <= SK_TIME_MIN ? SK_TIME_MIN - 1 : c;
+}
+
 #endif

@@ -4,26 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ascii.h"
 #include "engine/duration.h"
-
-static int ascii_lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
 
 bool enf_same_id(const char *a, const char *b)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
-    if (*a == '/')
-        a++;
-    if (*b == '/')
-        b++;
-    while (*a != '\0' && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b)) {
-        a++;
-        b++;
-    }
-    return *a == '\0' && *b == '\0';
+    return inv_id_equal(a, b);
 }
 
 const char *enf_id_name(const char *id)
@@ -36,14 +22,7 @@ const char *enf_id_name(const char *id)
 
 static bool state_is(const inv_snapshot *s, const char *want)
 {
-    const char *st = s->provisioning_state;
-    if (st == NULL)
-        return false;
-    while (*st != '\0' && ascii_lower((unsigned char)*st) == ascii_lower((unsigned char)*want)) {
-        st++;
-        want++;
-    }
-    return *st == '\0' && *want == '\0';
+    return s->provisioning_state != NULL && eng_ascii_ieq(s->provisioning_state, want);
 }
 
 bool enf_snapshot_usable(const inv_snapshot *s)

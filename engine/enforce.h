@@ -29,16 +29,19 @@
  * which a snapshot dated slightly after `now` still counts as taken). */
 #define ENF_JITTER_MAX_USEC (INT64_C(300) * SK_USEC_PER_SEC)
 
-/* ARM IDs compare case-insensitively; a missing leading '/' is ignored. */
+/* inv_id_equal, under the name cli/ knows it by. */
 bool enf_same_id(const char *a, const char *b);
 /* The last path segment of an ARM ID (the resource's name). */
 const char *enf_id_name(const char *id);
 
-/* A snapshot that holds data: provisioning state Succeeded (or not given,
- * as in offline inventories). Only these are evaluated and deleted. */
+/* A snapshot that holds data: provisioning state Succeeded, ASCII case
+ * ignored (or absent or empty, as in offline inventories). The one rule
+ * for "a backup": only these take part in the evaluator's rules, are
+ * picked for a restore and are deleted. */
 bool enf_snapshot_usable(const inv_snapshot *s);
 /* A snapshot that counts as taken for the due check: anything but a
- * Failed or Canceled creation (one still Updating will finish). */
+ * Failed or Canceled creation (one still Updating will finish). A snapshot
+ * neither usable nor taken is what plans report as failed. */
 bool enf_snapshot_taken(const inv_snapshot *s);
 
 /* The newest snapshot of source disk `disk_id` (NULL: snapshots with no

@@ -11,11 +11,7 @@
 
 /* ---- source disk IDs (scope.c) ---- */
 
-/* Case-insensitive (ASCII) equality of two resource IDs, a missing leading
- * '/' ignored: "/subscriptions/S/..." equals "SUBSCRIPTIONS/s/...". */
-bool ev_id_equal(const char *a, const char *b);
-/* Hash consistent with ev_id_equal. */
-uint64_t ev_id_hash(const char *s);
+/* (Resource IDs compare with inv_id_equal, engine/inventory.h.) */
 /* Whether a policy's Azure scope covers snapshots of this source disk
  * (NULL or "": a snapshot with no source). */
 bool ev_scope_match(const pol_policy *p, const char *source_id,
@@ -26,18 +22,7 @@ bool ev_owner_ok(const pol_policy *p, const char *owner_tag);
 
 /* ---- window cuts ---- */
 
-/* from - d as the lower, exclusive edge of a window (`t > cut`).
- * eng_time_sub clamps at SK_TIME_MIN, and a window that reaches that far is
- * "all of history" (doc/semantics.md: `yearly within 9999y`), so the cut
- * moves one microsecond earlier: a snapshot dated exactly SK_TIME_MIN
- * (0001-01-01T00:00:00Z, which an inventory can hold) stays inside. Where
- * from - d is exactly SK_TIME_MIN without clamping, that keeps one snapshot
- * more than the bare formula: the safe side. */
-static inline sk_time ev_cut(const eng_tz *tz, sk_time from, const pol_duration *d)
-{
-    sk_time c = eng_time_sub(tz, from, d);
-    return c <= SK_TIME_MIN ? SK_TIME_MIN - 1 : c;
-}
+/* (Window edges come from eng_window_cut, engine/duration.h.) */
 
 /* ---- reason pool (evaluate.c) ---- */
 

@@ -9,7 +9,7 @@
  * snapshot is kept exactly when it has a reason: nothing is pruned by
  * default of a check.
  *
- * Only backups (eng_snapshot_is_backup) take part in the rules. A failed
+ * Only backups (enf_snapshot_usable) take part in the rules. A failed
  * or unfinished snapshot counted as one could fill `last 3`, stand for a
  * tier bucket or take `newest`, and the good snapshots it displaced would
  * be pruned; so the rules never see it, and it is kept (a run refuses to
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/enforce.h"
 #include "engine/evsort.h"
 
 typedef struct ev_priv {
@@ -205,7 +206,7 @@ static int ev_cuts(ev_run *run)
         size_t k = 0;
         for (size_t r = 0; r < pol->nrules; r++)
             if (pol_rule_is_tier(&pol->rules[r]))
-                run->cuts[p][k++] = ev_cut(pol->tz, run->now, &pol->rules[r].end);
+                run->cuts[p][k++] = eng_window_cut(pol->tz, run->now, &pol->rules[r].end);
     }
     return 0;
 }
@@ -236,13 +237,13 @@ static bool ev_set_aside(ev_run *run, const eng_group *grp, size_t pidx, uint32_
                          sk_time t)
 {
     const inv_snapshot *s = &run->inv->snapshots[snap];
-    bool future = t > run->now, backup = eng_snapshot_is_backup(s);
+    bool future = t > run->now, backup = enf_snapshot_usable(s);
     if (future) {
         eng_reason r = { .kind = ENG_R_FUTURE, .policy = grp->policy };
         ev_emit(&run->pool, snap, ev_order(pidx, 0), &r);
     }
     if (!backup) {
-        eng_reason r = { .kind = eng_snapshot_failed(s) ? ENG_R_FAILED : ENG_R_IN_PROGRESS,
+        eng_reason r = { .kind = enf_snapshot_taken(s) ? ENG_R_IN_PROGRESS : ENG_R_FAILED,
                          .policy = grp->policy, .state = s->provisioning_state };
         ev_emit(&run->pool, snap, ev_order(pidx, 0), &r);
         /* A hold tag on it is worth showing; a future one is ignored by
@@ -524,8 +525,8 @@ static int ev_setup(ev_run *run)
         plan->decisions[i].snap = &run->inv->snapshots[i];
         const inv_snapshot *s = &run->inv->snapshots[i];
         plan->decisions[i].future = s->created > run->now;
-        plan->decisions[i].failed = !eng_snapshot_is_backup(s) && eng_snapshot_failed(s);
-        plan->decisions[i].in_progress = !eng_snapshot_is_backup(s) && !eng_snapshot_failed(s);
+        plan->decisions[i].failed = !enf_snapshot_usable(s) && !enf_snapshot_taken(s);
+        plan->decisions[i].in_progress = !enf_snapshot_usable(s) && enf_snapshot_taken(s);
     }
     return 0;
 }

@@ -44,7 +44,7 @@ typedef struct eng_decision {
     const inv_snapshot *snap;
     eng_action action;
     bool future, unmanaged, newest;
-    bool failed, in_progress;   /* not a backup (eng_snapshot_is_backup): its
+    bool failed, in_progress;   /* not a backup (enf_snapshot_usable): its
                                    provisioningState is Failed/Canceled, or
                                    another state than Succeeded */
     const pol_policy *policy;   /* first policy that keeps it; pruned: the first
@@ -87,15 +87,12 @@ typedef struct eng_plan {
     void *priv;                 /* evaluator-owned storage */
 } eng_plan;
 
-/* Whether a snapshot is a backup the rules may count: its provisioningState
- * is absent or empty (offline inventories without the field) or
- * "Succeeded" (ASCII case-insensitive). The same rule as enforce.c's
- * enf_snapshot_usable. A snapshot that is not a backup takes part in no
- * rule (no tier, count, window, `newest`) and is kept: ENG_R_FAILED when
- * its state is Failed or Canceled, else ENG_R_IN_PROGRESS. */
-bool eng_snapshot_is_backup(const inv_snapshot *s);
-/* Failed or Canceled (ASCII case-insensitive). */
-bool eng_snapshot_failed(const inv_snapshot *s);
+/* A snapshot is a backup the rules may count when enforce.h's
+ * enf_snapshot_usable says so (provisioningState absent, empty or
+ * "Succeeded"), the one rule `plan` and `run` share. One that is not takes
+ * part in no rule (no tier, count, window, `newest`) and is kept:
+ * ENG_R_FAILED when its state is Failed or Canceled (!enf_snapshot_taken),
+ * else ENG_R_IN_PROGRESS. */
 
 /* Evaluates every policy over the inventory at `now`. Returns 0, or -1 with
  * a message in err (out of memory; a policy without any rule or without a

@@ -50,11 +50,11 @@ static int ev_src_lookup(ev_sources *src, const inv_snapshot *snaps, uint32_t i,
                          uint32_t *out)
 {
     const char *id = snaps[i].source_id;
-    uint64_t h = ev_id_hash(id);
+    uint64_t h = inv_id_hash(id);
     size_t k = (size_t)h & src->mask;
     for (; src->slots[k] != 0; k = (k + 1) & src->mask) {
         uint32_t j = src->slots[k] - 1;
-        if (src->hash[j] == h && ev_id_equal(snaps[src->rep[j]].source_id, id)) {
+        if (src->hash[j] == h && inv_id_equal(snaps[src->rep[j]].source_id, id)) {
             *out = j;
             return 0;
         }

@@ -7,12 +7,12 @@
 
 #define EV_NONE UINT32_MAX
 
-/* Distinct source disk IDs (compared as ev_id_equal does), numbered in
+/* Distinct source disk IDs (compared as inv_id_equal does), numbered in
  * order of first appearance. */
 typedef struct ev_sources {
     uint32_t *of;       /* per snapshot: source number, EV_NONE: no source */
     uint32_t *rep;      /* per source: the first snapshot carrying it */
-    uint64_t *hash;     /* per source: ev_id_hash */
+    uint64_t *hash;     /* per source: inv_id_hash */
     size_t n, caprep;
     uint32_t *slots;    /* open addressing: source number + 1, 0 = empty */
     size_t mask;

@@ -4,8 +4,12 @@
 #include "engine/inventory.h"
 
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/ascii.h"
+#include "engine/policy.h"
 
 #define ARENA_BLOCK (1024 * 1024)
 
@@ -139,25 +143,10 @@ inv_disk *inv_add_disk(inv_inventory *inv)
     return d;
 }
 
-/* ASCII case folding only: ARM tag names are compared that way, and a
- * locale must not change which snapshots a policy keeps. */
-static int ascii_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int key_equal(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
-            return 0;
-    return *a == *b;
-}
-
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
 {
     for (uint32_t i = 0; i < ntags; i++)
-        if (key_equal(tags[i].key, key))
+        if (eng_ascii_ieq(tags[i].key, key))
             return tags[i].value;
     return NULL;
 }
@@ -167,20 +156,97 @@ static const char *id_body(const char *id)
     return *id == '/' ? id + 1 : id;
 }
 
-static uint64_t id_hash(const char *id)
+bool inv_id_equal(const char *a, const char *b)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (const char *c = id_body(id); *c != '\0'; c++)
-        h = (h ^ (uint64_t)ascii_lower((unsigned char)*c)) * UINT64_C(0x100000001b3);
-    return h;
+    if (a == NULL || b == NULL)
+        return a == b;
+    a = id_body(a);
+    b = id_body(b);
+    return strcmp(a, b) == 0 || eng_ascii_ieq(a, b);   /* the same spelling is usual */
 }
 
-int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **example)
+/* Eight bytes at a time; OR-ing 0x20 folds ASCII case (and merges a few
+ * punctuation pairs, harmless for a hash: equality is checked exactly). */
+uint64_t inv_id_hash(const char *id)
+{
+    const char *s = id_body(id);
+    size_t n = strlen(s);
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        w |= UINT64_C(0x2020202020202020);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 31;
+    }
+    for (; n > 0; n--, s++)
+        h = (h ^ (unsigned char)(*s | 0x20)) * UINT64_C(0x100000001b3);
+    h ^= h >> 29;
+    return h * UINT64_C(0xc4ceb9fe1a85ec53);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Folds the copy `c` into the kept record `k`. 0; -1 out of memory; -2
+ * when they disagree on something a decision reads, described in why. */
+static int merge_copy(inv_inventory *inv, inv_snapshot *k, const inv_snapshot *c,
+                      char *why, size_t whylen)
+{
+    const char *field = NULL;
+    if (k->created != c->created)
+        field = "timeCreated";
+    else if (!inv_id_equal(k->source_id, c->source_id))
+        field = "creationData.sourceResourceId";
+    else if (!same_text(k->provisioning_state, c->provisioning_state))
+        field = "provisioningState";
+    else if (!same_text(inv_tag_get(k->tags, k->ntags, POL_OWNER_TAG),
+                        inv_tag_get(c->tags, c->ntags, POL_OWNER_TAG)))
+        field = "the tag " POL_OWNER_TAG;
+    if (field != NULL) {
+        snprintf(why, whylen, "snapshot \"%s\" is listed more than once and the copies "
+                 "disagree on %s", k->name, field);
+        return -2;
+    }
+    uint32_t extra = 0;
+    for (uint32_t t = 0; t < c->ntags; t++) {
+        const char *v = inv_tag_get(k->tags, k->ntags, c->tags[t].key);
+        if (v == NULL)
+            extra++;
+        else if (!same_text(v, c->tags[t].value)) {
+            snprintf(why, whylen, "snapshot \"%s\" is listed more than once and the copies "
+                     "disagree on the tag \"%s\" (\"%s\" and \"%s\")", k->name,
+                     c->tags[t].key, v, c->tags[t].value);
+            return -2;
+        }
+    }
+    if (extra == 0)
+        return 0;
+    inv_tag *tags = inv_alloc(inv, ((size_t)k->ntags + extra) * sizeof *tags);
+    if (tags == NULL)
+        return -1;
+    if (k->ntags)
+        memcpy(tags, k->tags, k->ntags * sizeof *tags);
+    uint32_t n = k->ntags;
+    for (uint32_t t = 0; t < c->ntags; t++)
+        if (inv_tag_get(k->tags, k->ntags, c->tags[t].key) == NULL)
+            tags[n++] = c->tags[t];
+    k->tags = tags;
+    k->ntags = n;
+    return 0;
+}
+
+int inv_merge_duplicate_ids(inv_inventory *inv, size_t *merged, const char **example,
+                            char *why, size_t whylen)
 {
     size_t n = inv->nsnapshots, cap = 16;
-    *dropped = 0;
+    *merged = 0;
     if (example != NULL)
         *example = NULL;
+    if (whylen)
+        why[0] = '\0';
     while (cap < n * 2)
         cap *= 2;
     size_t *slots = calloc(cap, sizeof *slots);     /* index + 1, 0 = empty */
@@ -189,18 +255,25 @@ int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **exa
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const inv_snapshot *s = &inv->snapshots[i];
-        bool copy = false;
+        inv_snapshot *first = NULL;
         if (s->id != NULL && s->id[0] != '\0') {
-            size_t at = (size_t)id_hash(s->id) & (cap - 1);
-            for (; slots[at] != 0 && !copy; at = (at + 1) & (cap - 1))
-                copy = key_equal(id_body(inv->snapshots[slots[at] - 1].id), id_body(s->id));
-            if (!copy)
+            size_t at = (size_t)inv_id_hash(s->id) & (cap - 1);
+            for (; slots[at] != 0 && first == NULL; at = (at + 1) & (cap - 1))
+                if (inv_id_equal(inv->snapshots[slots[at] - 1].id, s->id))
+                    first = &inv->snapshots[slots[at] - 1];
+            if (first == NULL)
                 slots[at] = k + 1;      /* kept records move to k, below i */
         }
-        if (copy) {
+        if (first != NULL) {
+            int rc = merge_copy(inv, first, s, why, whylen);
+            if (rc != 0) {
+                inv->nsnapshots = k;    /* valid, if partial: the caller frees it */
+                free(slots);
+                return rc;
+            }
             if (example != NULL && *example == NULL)
                 *example = s->name;
-            (*dropped)++;
+            (*merged)++;
             continue;
         }
         inv->snapshots[k++] = *s;

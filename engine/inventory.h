@@ -67,13 +67,26 @@ inv_disk *inv_add_disk(inv_inventory *inv);
  * treats tag names; values are compared exactly by callers. */
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key);
 
-/* Drops every snapshot whose resource ID (compared as ARM does: ASCII case
- * ignored, a leading '/' optional) repeats an earlier one's, keeping the
- * first, as the live listing does: a snapshot listed twice (overlapping
- * pages, listings concatenated) is one snapshot, and must not get a second
- * decision. Snapshots without an ID are kept. *dropped receives how many
- * went, *example (may be NULL) the name of the first. -1: out of memory,
- * the inventory unchanged. */
-int inv_drop_duplicate_ids(inv_inventory *inv, size_t *dropped, const char **example);
+/* ARM resource IDs compare as ARM does: ASCII case ignored, a missing
+ * leading '/' tolerated ("/subscriptions/S/..." equals "SUBSCRIPTIONS/s/...").
+ * NULL equals only NULL. Every ID comparison in engine/ and cli/ is this. */
+bool inv_id_equal(const char *a, const char *b);
+/* A hash consistent with inv_id_equal (IDs must not be NULL). */
+uint64_t inv_id_hash(const char *id);
+
+/* Merges every snapshot whose resource ID (compared as ARM does: ASCII
+ * case ignored, a leading '/' optional) repeats an earlier one's into that
+ * first record, as the live listing does: a snapshot listed twice
+ * (overlapping pages, listings concatenated) is one snapshot, and must not
+ * get a second decision. The first record gains every tag only a later
+ * copy has, so a legal hold any copy carries holds it, as the run's re-read
+ * before a delete would. Copies that disagree on what a decision reads
+ * (timeCreated, the source disk, provisioningState, the ownership tag, or
+ * a tag's value) are not merged: -2, with a sentence naming the snapshot
+ * and the field in why. Snapshots without an ID are kept. *merged receives
+ * how many copies went, *example (may be NULL) the name of the first. -1:
+ * out of memory. After -1 or -2 the inventory is valid but partial: free it. */
+int inv_merge_duplicate_ids(inv_inventory *inv, size_t *merged, const char **example,
+                            char *why, size_t whylen);
 
 #endif

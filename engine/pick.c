@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "engine/ascii.h"
 #include "engine/enforce.h"
 #include "engine/pick.h"
 
@@ -24,7 +24,7 @@ static pick_result pick_by_name(const inv_snapshot *const *snaps, size_t n,
     size_t hits = 0;
     bool unusable = false;
     for (size_t i = 0; i < n; i++) {
-        if (snaps[i]->name == NULL || name == NULL || strcasecmp(snaps[i]->name, name) != 0)
+        if (snaps[i]->name == NULL || name == NULL || !eng_ascii_ieq(snaps[i]->name, name))
             continue;
         if (!enf_snapshot_usable(snaps[i])) {
             unusable = true;

@@ -1,8 +1,8 @@
 /* Freeing the rule tree, and the tag matching every selector shares. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "engine/ascii.h"
 #include "engine/inventory.h"
 #include "engine/policy.h"
 
@@ -74,7 +74,7 @@ bool pol_tags_match(const pol_tag_match *want, size_t nwant,
     for (size_t i = 0; i < nwant; i++) {
         bool found = false;
         for (size_t j = 0; j < nhave && !found; j++) {
-            if (have[j].key == NULL || strcasecmp(want[i].key, have[j].key) != 0)
+            if (have[j].key == NULL || !eng_ascii_ieq(want[i].key, have[j].key))
                 continue;
             found = want[i].value == NULL ||
                     (have[j].value != NULL && strcmp(want[i].value, have[j].value) == 0);

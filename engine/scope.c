@@ -3,6 +3,7 @@
  * case-insensitively (ARM does), and a missing leading '/' is tolerated. */
 #include <string.h>
 
+#include "engine/ascii.h"
 #include "engine/eval_priv.h"
 
 typedef struct ev_span {
@@ -15,11 +16,6 @@ typedef struct ev_disk_id {
     ev_span sub, rg, name;
 } ev_disk_id;
 
-static unsigned char ev_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
 static const char *ev_skip_slash(const char *s)
 {
     return *s == '/' ? s + 1 : s;
@@ -31,43 +27,9 @@ static bool ev_span_eq(ev_span a, const char *b)
     if (a.n != n || a.p == NULL)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (ev_lower((unsigned char)a.p[i]) != ev_lower((unsigned char)b[i]))
+        if (eng_ascii_lower((unsigned char)a.p[i]) != eng_ascii_lower((unsigned char)b[i]))
             return false;
     return true;
-}
-
-bool ev_id_equal(const char *a, const char *b)
-{
-    a = ev_skip_slash(a);
-    b = ev_skip_slash(b);
-    if (strcmp(a, b) == 0)      /* the usual case: same spelling */
-        return true;
-    for (;; a++, b++) {
-        if (ev_lower((unsigned char)*a) != ev_lower((unsigned char)*b))
-            return false;
-        if (*a == '\0')
-            return true;
-    }
-}
-
-/* Eight bytes at a time; OR-ing 0x20 folds ASCII case (and merges a few
- * punctuation pairs, harmless for a hash: equality is checked exactly). */
-uint64_t ev_id_hash(const char *s)
-{
-    s = ev_skip_slash(s);
-    size_t n = strlen(s);
-    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n;
-    for (; n >= 8; n -= 8, s += 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        w |= UINT64_C(0x2020202020202020);
-        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
-        h ^= h >> 31;
-    }
-    for (; n > 0; n--, s++)
-        h = (h ^ (unsigned char)(*s | 0x20)) * UINT64_C(0x100000001b3);
-    h ^= h >> 29;
-    return h * UINT64_C(0xc4ceb9fe1a85ec53);
 }
 
 /* Up to 9 '/'-separated segments of an ID (leading '/' optional). */
@@ -104,7 +66,7 @@ static ev_disk_id ev_parse_disk_id(const char *id)
 static const inv_disk *ev_find_disk(const inv_inventory *inv, const char *id)
 {
     for (size_t i = 0; i < inv->ndisks; i++)
-        if (inv->disks[i].id != NULL && ev_id_equal(inv->disks[i].id, id))
+        if (inv->disks[i].id != NULL && inv_id_equal(inv->disks[i].id, id))
             return &inv->disks[i];
     return NULL;
 }
@@ -132,7 +94,7 @@ static bool ev_disk_entry_match(const char *entry, const char *source_id,
                                 const ev_disk_id *d)
 {
     if (strchr(entry, '/') != NULL)         /* a resource ID: exactly that disk */
-        return ev_id_equal(entry, source_id);
+        return inv_id_equal(entry, source_id);
     return d->name.p != NULL && ev_span_eq(d->name, entry);
 }
 

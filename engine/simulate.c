@@ -168,7 +168,7 @@ static int add_snapshot(sim_ctx *c, size_t index, sk_time at)
 static void note_gaps(sim_ctx *c, sk_time now)
 {
     for (size_t k = 0; k < c->ntiers; k++)
-        c->tier_lo[k] = eng_time_sub(c->tz, now, &c->tiers[k]->end);
+        c->tier_lo[k] = eng_window_cut(c->tz, now, &c->tiers[k]->end);
     const inv_snapshot *s = c->buf + c->base;
     if (c->ntiers == 0)
         return;
@@ -251,10 +251,10 @@ static size_t sim_cover(const sim_ctx *c, sk_time now)
         if (r->kind == POL_LAST)
             k = r->count < 0 ? n : (size_t)r->count;
         else if (r->kind == POL_WITHIN)
-            k = newer_than(inv->snapshots, n, ev_cut(p->tz, newest, &r->window));
+            k = newer_than(inv->snapshots, n, eng_window_cut(p->tz, newest, &r->window));
         else if (first_tier && (r->kind == POL_KEEP_ALL ||
                                 (r->kind == POL_EVERY && r->width_usec <= 0)))
-            k = newest <= now ? newer_than(inv->snapshots, n, ev_cut(p->tz, now, &r->end)) : 0;
+            k = newest <= now ? newer_than(inv->snapshots, n, eng_window_cut(p->tz, now, &r->end)) : 0;
         if (pol_rule_is_tier(r))
             first_tier = false;
         if (k > cover)

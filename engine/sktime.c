@@ -39,7 +39,8 @@ static int month_days(int y, int m)
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-/* ".fff" up to 9 digits, kept to the microsecond (truncated). */
+/* ".fff...": any number of digits (RFC 3339 sets no limit), kept to the
+ * microsecond, truncated. */
 static bool fraction(const char *s, size_t len, size_t *i, int *usec)
 {
     int ndig = 0, v = 0;
@@ -48,10 +49,9 @@ static bool fraction(const char *s, size_t len, size_t *i, int *usec)
         return true;
     (*i)++;
     while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-        if (++ndig > 9)
-            return false;
-        if (ndig <= 6)
+        if (ndig < 6)
             v = v * 10 + (s[*i] - '0');
+        ndig++;
         (*i)++;
     }
     if (ndig == 0)
@@ -94,15 +94,25 @@ int eng_time_parse(const char *s, size_t len, sk_time *out)
         !digits(s, len, &i, 2, &mi) || !expect(s, len, &i, ':', ':') ||
         !digits(s, len, &i, 2, &sec) || !fraction(s, len, &i, &usec) ||
         !utc_offset(s, len, &i, &off) || i != len)
-        return -1;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
-        h > 23 || mi > 59 || sec > 59)
-        return -1;
+        return ENG_TIME_SYNTAX;
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 60)
+        return ENG_TIME_SYNTAX;
+    if (sec == 60) {
+        /* A leap second ends a UTC day (RFC 3339 5.7), so its UTC minute is
+         * 23:59 whatever the offset. Instants count no leap seconds: it is
+         * kept as the last microsecond of its minute, after every other
+         * instant of that minute and before the next. */
+        if (((h * 60 + mi - off / 60) % 1440 + 1440) % 1440 != 1439)
+            return ENG_TIME_SYNTAX;
+        sec = 59;
+        usec = (int)SK_USEC_PER_SEC - 1;
+    }
     int64_t secs = eng_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     sk_time t = secs * SK_USEC_PER_SEC + usec;
-    /* An offset can push a year-1 or year-9999 local time out of range. */
+    /* Year 0000, and an offset that takes a year-1 or year-9999 local time
+     * past the ends, are RFC 3339 but not instants snapkeep can write. */
     if (t < SK_TIME_MIN || t > SK_TIME_MAX)
-        return -1;
+        return ENG_TIME_RANGE;
     *out = t;
     return 0;
 }

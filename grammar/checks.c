@@ -67,6 +67,11 @@ static void tier_order(pg_ctx *ctx, const pg_scope *s, const pol_rule *r,
     else if (end.max < prev_end.min)
         pg_error(ctx, &aux->end_loc, "tier \"%s\" must end after \"%s\" (line %d), "
                  "but %s is shorter than %s", r->text, prev->text, prev->loc.line, a, b);
+    else if (end.min == end.max && prev_end.min < prev_end.max)
+        /* This end is fixed and the earlier one varies (31d after 1mo):
+         * it is the earlier tier's end that can reach past this one. */
+        pg_error(ctx, &aux->end_loc, "tier \"%s\" must end after \"%s\" (line %d), "
+                 "but %s can be as long as %s", r->text, prev->text, prev->loc.line, b, a);
     else
         pg_error(ctx, &aux->end_loc, "tier \"%s\" must end after \"%s\" (line %d), "
                  "but %s can be as short as %s", r->text, prev->text, prev->loc.line, a, b);

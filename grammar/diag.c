@@ -12,44 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/utf8.h"
 #include "grammar/internal.h"
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned lo = 0x80, hi = 0xbf;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;          /* no UTF-16 surrogates */
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;          /* nothing above U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
-size_t pg_utf8_len(const unsigned char *s, size_t n)
-{
-    return utf8_len(s, n);
-}
 
 /* Messages and quoted source lines go to terminals: control bytes (but
  * tabs) and bytes that are not UTF-8 become '?', one per byte, so byte
@@ -61,7 +25,7 @@ static char *sanitized(const char *s, size_t n)
         return NULL;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(u + i, n - i);
+        size_t len = eng_utf8_len(u + i, n - i);
         if (len == 0 || (len == 1 && ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f))) {
             out[i++] = '?';
             continue;

@@ -94,8 +94,6 @@ void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
 #define pg_error(ctx, loc, ...) pg_diag((ctx), POL_ERROR, (loc), __VA_ARGS__)
 #define pg_warning(ctx, loc, ...) pg_diag((ctx), POL_WARNING, (loc), __VA_ARGS__)
 void pg_oom(pg_ctx *ctx);
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if none. */
-size_t pg_utf8_len(const unsigned char *s, size_t n);
 void pg_diags_sort(pol_diags *d, size_t from);
 
 /* build.c: what the grammar's actions call. Each takes ownership of the
@@ -154,7 +152,17 @@ void pg_check_policy(pg_ctx *ctx, const pg_scope *s);
 
 /* suggest.c: the keyword an unknown word was probably meant to be. */
 const char *pg_suggest_keyword(const char *word);
-extern const char *const pg_keywords[];
+
+/* keywords.c: every keyword and its token, ending in { NULL, 0 }. */
+typedef struct pg_keyword {
+    const char *word;
+    int token;
+} pg_keyword;
+extern const pg_keyword pg_keywords[];
+/* The token of the keyword spelled s[0..n), or 0 when it is a plain word. */
+int pg_keyword_token(const char *s, size_t n);
+/* parser.y: bison's name for a token ("'policy'", "word"). */
+const char *pg_token_name(int token);
 
 /* lexer.l: runs the scanner and the parser over ctx->text. */
 int pg_scan_parse(pg_ctx *ctx);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/utf8.h"
 #include "grammar/internal.h"
 
 /* A policy file is a few hundred bytes; anything this large is a mistake. */
@@ -27,7 +28,7 @@ static bool check_text(pg_ctx *ctx)
     int line = 1, col = 1, bad_line = 0, nbad = 0;
     for (size_t i = 0; i < ctx->len;) {
         unsigned char c = t[i];
-        size_t len = pg_utf8_len(t + i, ctx->len - i);
+        size_t len = eng_utf8_len(t + i, ctx->len - i);
         bool control = c < 0x20 && c != '\t' && c != '\n' && c != '\r' &&
                        c != '\f' && c != '\v';
         pol_loc loc = at(ctx, line, col);

@@ -383,3 +383,10 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
         pg_error(ctx, L(*loc), "%s", msg);
     }
 }
+
+/* How bison names a token in its messages ("'policy'", "word"), so
+ * test_lexer can hold the keyword table (keywords.c) to the %token list. */
+const char *pg_token_name(int token)
+{
+    return yysymbol_name(YYTRANSLATE(token));
+}

@@ -7,17 +7,6 @@
 
 #include "grammar/internal.h"
 
-/* Every keyword of the language; test_lexer checks each scans as one. */
-const char *const pg_keywords[] = {
-    "policy", "timezone", "subscription", "resource-group", "disk", "disks",
-    "tagged", "snapshot", "every", "stale-after", "max-delete", "adopt",
-    "untagged", "incremental", "yes", "no", "sku", "tag", "keep-all", "to",
-    "hourly", "daily", "weekly", "monthly", "yearly", "last", "all", "within",
-    "and", "recovery", "vm", "scratch-vm", "verify", "verify-timeout",
-    "device-dir", "standby", "public-ip", "dns-record", "dns-zone-kind",
-    "start-standby", NULL
-};
-
 /* restic/borg spellings and other habits, mapped to ours. */
 static const struct { const char *word, *keyword; } aliases[] = {
     { "keep-last", "last" }, { "keep-hourly", "hourly" }, { "keep-daily", "daily" },
@@ -69,11 +58,11 @@ const char *pg_suggest_keyword(const char *word)
             return aliases[i].keyword;
     const char *best = NULL;
     int best_d = 9;
-    for (size_t i = 0; pg_keywords[i] != NULL; i++) {
-        int d = distance(word, pg_keywords[i]);
+    for (size_t i = 0; pg_keywords[i].word != NULL; i++) {
+        int d = distance(word, pg_keywords[i].word);
         if (d < best_d) {
             best_d = d;
-            best = pg_keywords[i];
+            best = pg_keywords[i].word;
         }
     }
     /* Case only in a short word, one slip in a medium one, two in a long

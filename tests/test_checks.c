@@ -134,6 +134,10 @@ static const check_case cases[] = {
     { "keep-all 4w, every 1d to 1mo",
       "1:26: error: tier \"every 1d to 1mo\" must end after \"keep-all 4w\" (line 1), but 1mo can be as short as 4w\n"
       "", 0 },
+    /* a fixed end after a varying one: the earlier end is the one that varies */
+    { "keep-all 1mo, every 1d to 31d",
+      "1:27: error: tier \"every 1d to 31d\" must end after \"keep-all 1mo\" (line 1), but 1mo can be as long as 31d\n"
+      "", 0 },
     { "keep-all 7d, every 1h to 24h",
       "1:26: error: tier \"every 1h to 24h\" must end after \"keep-all 7d\" (line 1), but 24h is shorter than 7d\n"
       "", 0 },

@@ -95,19 +95,40 @@ static void test_table(void **state)
     }
 }
 
-/* Every keyword the suggestions know scans as that keyword, not a word. */
+/* Every keyword of the table scans as that keyword, not a word, and the
+ * table is exactly the keyword tokens bison declares (parser.y's %token
+ * list, each named by its quoted spelling): the two lists cannot drift. */
 static void test_keywords(void **state)
 {
     (void)state;
-    for (size_t i = 0; pg_keywords[i] != NULL; i++) {
-        const char *k = pg_keywords[i];
+    size_t n = 0;
+    for (size_t i = 0; pg_keywords[i].word != NULL; i++, n++) {
+        const char *k = pg_keywords[i].word;
         char want[64];
         snprintf(want, sizeof want, "%s@1:1 EOF@1:%zu", k, strlen(k) + 1);
         char *got = pg_lex_dump("t", k, strlen(k), NULL);
         assert_non_null(got);
         assert_string_equal(got, want);
         free(got);
+        snprintf(want, sizeof want, "'%s'", k);
+        assert_string_equal(pg_token_name(pg_keywords[i].token), want);
+        assert_int_equal(pg_keyword_token(k, strlen(k)), pg_keywords[i].token);
     }
+    /* bison numbers its named tokens from 258 */
+    size_t declared = 0;
+    for (int tok = 258; tok < 512; tok++) {
+        const char *name = pg_token_name(tok);
+        size_t len = strlen(name);
+        if (len < 3 || name[0] != '\'' || name[len - 1] != '\'' ||
+            name[1] < 'a' || name[1] > 'z')
+            continue;   /* "word", "number", "',' or ';'", "invalid token" */
+        declared++;
+        if (pg_keyword_token(name + 1, len - 2) != tok)
+            fail_msg("token %s is declared but not in the keyword table", name);
+    }
+    assert_int_equal(declared, n);
+    assert_int_equal(pg_keyword_token("keep-allx", 9), 0);
+    assert_int_equal(pg_keyword_token("keep-all", 4), 0);   /* "keep" */
 }
 
 static char *read_file(const char *path, size_t *len)

@@ -544,6 +544,27 @@ static void test_sim_json(void **state)
     tb_policy_free(p);
 }
 
+/* The windows the reports draw are the evaluator's: the same edges
+ * (eng_window_cut), down to a tier reaching the earliest instant, whose
+ * edge is one microsecond before it so a snapshot dated there is inside. */
+static void test_tier_windows_as_evaluated(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("p", false, "UTC");
+    tb_rules(p, "keep-all 24h, every 1d to 7d, yearly to 9999y");
+    sk_time now = tb_time("2026-11-26T12:00:00Z"), lo[4], hi[4];
+    const pol_rule *rules[4];
+    size_t n = rpt_tier_windows(p, now, rules, lo, hi, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(hi[0], now);
+    assert_int_equal(lo[0], tb_time("2026-11-25T12:00:00Z"));
+    assert_int_equal(hi[1], lo[0]);
+    assert_int_equal(lo[1], tb_time("2026-11-19T12:00:00Z"));
+    assert_int_equal(hi[2], lo[1]);
+    assert_int_equal(lo[2], SK_TIME_MIN - 1);
+    tb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +582,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_table_bidi, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_svg, setup_plan, teardown_plan),
         cmocka_unit_test(test_sim_json),
+        cmocka_unit_test(test_tier_windows_as_evaluated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

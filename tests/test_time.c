@@ -39,6 +39,16 @@ static const parse_case parse_cases[] = {
     { "0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z" },
     { "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z" },
     { "9999-12-31T23:59:59+01:00", "9999-12-31T22:59:59Z" },
+    { "0000-12-31T23:00:00-01:00", "0001-01-01T00:00:00Z" },
+    /* more than nine fraction digits: RFC 3339 sets no limit; truncated */
+    { "2026-01-01T00:00:00.1234567890Z", "2026-01-01T00:00:00.123456Z" },
+    { "2026-01-01T00:00:00.99999999999999999999999999Z", "2026-01-01T00:00:00.999999Z" },
+    /* a leap second ends a UTC day: the last microsecond of its minute */
+    { "2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999Z" },
+    { "2016-12-31T23:59:60.5Z", "2016-12-31T23:59:59.999999Z" },
+    { "2016-12-31T15:59:60-08:00", "2016-12-31T23:59:59.999999Z" },
+    { "2017-01-01T00:59:60+01:00", "2016-12-31T23:59:59.999999Z" },
+    { "9999-12-31T23:59:60Z", "9999-12-31T23:59:59.999999Z" },
     /* rejected */
     { "2026-02-30T00:00:00Z", NULL },
     { "2025-02-29T00:00:00Z", NULL },
@@ -49,7 +59,9 @@ static const parse_case parse_cases[] = {
     { "2026-01-00T00:00:00Z", NULL },
     { "2026-01-01T24:00:00Z", NULL },
     { "2026-01-01T23:60:00Z", NULL },
-    { "2026-01-01T23:59:60Z", NULL },
+    { "2026-01-01T12:59:60Z", NULL },
+    { "2026-12-31T23:58:60Z", NULL },
+    { "2026-12-31T23:59:61Z", NULL },
     { "2026-01-01T00:00:00+24:00", NULL },
     { "2026-01-01T00:00:00+23:60", NULL },
     { "2026-01-01T00:00:00+0100", NULL },
@@ -57,11 +69,8 @@ static const parse_case parse_cases[] = {
     { "2026-01-01 00:00:00Z", NULL },
     { "2026-01-01T00:00Z", NULL },
     { "2026-01-01T00:00:00.Z", NULL },
-    { "2026-01-01T00:00:00.1234567890Z", NULL },
     { "2026-01-01T00:00:00ZZ", NULL },
     { "2026-1-01T00:00:00Z", NULL },
-    { "0000-12-31T23:59:59Z", NULL },
-    { "0001-01-01T00:00:00+00:01", NULL },
     { "+2026-01-01T00:00:00Z", NULL },
     { "", NULL },
 };
@@ -74,7 +83,7 @@ static void test_parse_table(void **state)
         sk_time t = 12345;
         int rc = eng_time_parse(c->text, strlen(c->text), &t);
         if (!c->utc) {
-            if (rc != -1)
+            if (rc != ENG_TIME_SYNTAX)
                 fail_msg("accepted \"%s\"", c->text);
             assert_int_equal(t, 12345);
             continue;
@@ -103,6 +112,37 @@ static void test_known_values(void **state)
     assert_int_equal(t, SK_TIME_MAX);
     assert_int_equal(eng_time_parse("2026-11-26T12:00:00Z", 20, &t), 0);
     assert_int_equal(t, INT64_C(1795694400) * SK_USEC_PER_SEC);
+}
+
+/* RFC 3339 times outside the years 0001..9999 (UTC) are out of range, not
+ * malformed: a different answer, so the message can say which. */
+static void test_out_of_range(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "0000-12-31T23:59:59Z", "0001-01-01T00:00:00+00:01", "0001-01-01T00:59:59+01:00",
+        "9999-12-31T23:59:59-00:01",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        sk_time t = 12345;
+        if (eng_time_parse(texts[i], strlen(texts[i]), &t) != ENG_TIME_RANGE)
+            fail_msg("\"%s\" is not out of range", texts[i]);
+        assert_int_equal(t, 12345);
+    }
+}
+
+/* Sorting: a leap second is after every other instant of its minute and
+ * before the next minute. */
+static void test_leap_second_order(void **state)
+{
+    (void)state;
+    sk_time a, leap, b;
+    assert_int_equal(eng_time_parse("2016-12-31T23:59:59.999998Z", 27, &a), 0);
+    assert_int_equal(eng_time_parse("2016-12-31T23:59:60Z", 20, &leap), 0);
+    assert_int_equal(eng_time_parse("2017-01-01T00:00:00Z", 20, &b), 0);
+    assert_true(a < leap);
+    assert_true(leap < b);
+    assert_int_equal(b - leap, 1);
 }
 
 /* The length argument is honoured: no reading past it, no NUL needed. */
@@ -154,6 +194,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_known_values),
+        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_leap_second_order),
         cmocka_unit_test(test_length_bound),
         cmocka_unit_test(test_format_negative_usec),
         cmocka_unit_test(test_roundtrip),

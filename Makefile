@@ -33,6 +33,11 @@ PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
              -DSNAPKEEP_VERSION='"$(VERSION)"' -I. -I$(BUILD) $(PKG_CFLAGS) $(CPPFLAGS)
 LIBS    = $(LDFLAGS) $(PKG_LIBS) -lm
+# Allocation failure (cli/oom.h): every allocation of snapkeep's code goes
+# through cli/oom_wrap.c, which notes a failure, so `run` deletes nothing
+# after one and exits 7. GNU ld and lld; empty it for a linker without
+# --wrap (the latch then sees only the failures the code itself reports).
+OOM_LDFLAGS ?= -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 # Generated parser sources may relax only what flex/bison output needs.
 GEN_CFLAGS = $(filter-out -Wmissing-prototypes -Wshadow,$(ALL_CFLAGS)) -Wno-unused-function -Wno-sign-compare
 
@@ -86,7 +91,7 @@ gen-check:
 	  echo "make: $(FLEX) not found: grammar/lexer.l needs flex 2.6 or later (or set FLEX=)" >&2; exit 1; }
 
 $(BIN): $(BUILD)/cli/main.o $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/cli/main.o $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(OOM_LDFLAGS) -o $@ $(BUILD)/cli/main.o $(LIB) $(LIBS)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -109,8 +114,15 @@ $(BUILD)/%.o: %.c | $(GEN_HDR) pkg-check
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIB) | test-pkg-check
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
+	$(CC) $(ALL_CFLAGS) $(OOM_LDFLAGS) -Wno-missing-prototypes -Itests $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
 	  -o $@ $< $(TEST_SUPPORT) $(LIB) $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+# The LD_PRELOAD shim of tests/integration/run_oom.sh (glibc): fails the
+# N-th allocation of snapkeep's code in a real `snapkeep run`.
+FAILMALLOC_SO = $(BUILD)/tests/failmalloc.so
+$(FAILMALLOC_SO): tests/preload/failmalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -123,13 +135,13 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 # reads pkg-config again once the packages are there.
 check: deps-quiet
 	@$(MAKE) --no-print-directory check-built
-check-built: $(BIN) $(TEST_BIN)
-	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run all
+check-built: $(BIN) $(TEST_BIN) $(FAILMALLOC_SO)
+	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) FAILMALLOC_SO=$(CURDIR)/$(FAILMALLOC_SO) tests/run all
 
 unit: $(BIN) $(TEST_BIN)
 	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run unit
-integration: $(BIN) $(TEST_BIN)
-	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) tests/run integration
+integration: $(BIN) $(TEST_BIN) $(FAILMALLOC_SO)
+	@SNAPKEEP=$(CURDIR)/$(BIN) TEST_BUILD=$(BUILD) FAILMALLOC_SO=$(CURDIR)/$(FAILMALLOC_SO) tests/run integration
 policies-check: $(BIN)
 	./$(BIN) check policies/*.policy
 
@@ -139,7 +151,7 @@ asan:
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  snapkeep-asan
 snapkeep-asan: $(BUILD)/cli/main.o $(LIB) $(TEST_BIN)
-	$(CC) $(ALL_CFLAGS) -o $(BUILD)/snapkeep $(BUILD)/cli/main.o $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(OOM_LDFLAGS) -o $(BUILD)/snapkeep $(BUILD)/cli/main.o $(LIB) $(LIBS)
 	SNAPKEEP=$(BUILD)/snapkeep TEST_BUILD=$(BUILD) ASAN_OPTIONS=detect_leaks=1 \
 	  TEST_LABEL="unit tests under ASan+UBSan" tests/run unit
 

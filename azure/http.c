@@ -159,7 +159,10 @@ az_http *az_http_new(const char *ca_file, int connect_timeout_s,
 {
     static bool inited;
     if (!inited) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        /* libcurl allocates through snapkeep's allocators, so that an
+         * allocation failure inside it is noticed (cli/oom.h) */
+        if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, free, realloc, strdup,
+                                 calloc) != CURLE_OK) {
             snprintf(err, errlen, "libcurl failed to initialise");
             return NULL;
         }

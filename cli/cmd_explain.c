@@ -1,7 +1,8 @@
 /* snapkeep explain: the policy in plain words, one line per rule with the
  * age window and bucket of each tier, and, given a creation cadence, the
  * steady-state count per disk and the worst gap between kept snapshots in
- * each tier, measured by replaying the policy (engine/simulate.c). */
+ * each tier. The numbers are engine/explain.c's model; this file parses
+ * the arguments and renders the model as text or JSON. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,7 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "cli/report.h"
-#include "engine/simulate.h"
-
-/* A fixed Monday start keeps explain's numbers the same on every run. */
-#define EXPLAIN_START INT64_C(1767571200000000)    /* 2026-01-05T00:00:00Z */
-/* Snapshot evaluations explain may spend per policy (about a second). */
-#define EXPLAIN_WORK_LIMIT UINT64_C(20000000)
-#define DAY_USEC (INT64_C(86400) * SK_USEC_PER_SEC)
+#include "engine/explain.h"
 
 enum { OPT_CADENCE = 1, OPT_FORMAT };
 
@@ -25,26 +20,27 @@ typedef struct explain_args {
     pol_duration cadence;
 } explain_args;
 
-#define EXPLAIN_MAX_TIERS 32
-
-typedef struct explain_estimate {
-    const pol_rule *rule;
-    double count;
-    int64_t gap_usec;
-} explain_estimate;
-
-typedef struct explain_result {     /* one policy */
-    const pol_policy *p;
-    bool have_cadence;
-    const char *cadence_from;       /* "option" or "policy" */
-    int64_t cadence_usec;
-    int64_t jitter_usec;            /* how late the swept runs may start */
-    const char *no_numbers;         /* why there are none, or NULL */
-    eng_sim *sim;
-    explain_estimate estimates[EXPLAIN_MAX_TIERS];  /* when the replay was too long */
-    size_t nestimates;
-    double estimate_total;
-} explain_result;
+/* The words for a model without replayed numbers. */
+static const char *note_text(eng_explain_note n)
+{
+    switch (n) {
+    case ENG_EXPLAIN_REPLAYED: return NULL;
+    case ENG_EXPLAIN_NO_CADENCE:
+        return "no cadence: set `snapshot every` or pass --cadence to see the steady state "
+               "and gaps";
+    case ENG_EXPLAIN_CALENDAR_CADENCE:
+        return "`snapshot every` is in months or years, not a fixed cadence; pass --cadence "
+               "to see numbers";
+    case ENG_EXPLAIN_GROWING:
+        return "no steady state: a count of `all` keeps a snapshot per period forever";
+    case ENG_EXPLAIN_TOO_LONG:
+        return "the replay to steady state would take too long at this cadence: estimated "
+               "from the tier windows instead";
+    case ENG_EXPLAIN_FAILED:
+        return "the replay failed (out of memory or too many runs)";
+    }
+    return NULL;
+}
 
 /* ---- rules in words ---- */
 
@@ -204,145 +200,6 @@ static void each_rule(const pol_policy *p, rule_sink sink, void *ctx)
     }
 }
 
-static const pol_rule *last_tier(const pol_policy *p)
-{
-    const pol_rule *last = NULL;
-    for (size_t i = 0; i < p->nrules; i++)
-        if (pol_rule_is_tier(&p->rules[i]))
-            last = &p->rules[i];
-    return last;
-}
-
-/* ---- the numbers ---- */
-
-static int64_t sweep_usec(const pol_policy *p, int64_t cadence_usec)
-{
-    int64_t sweep = 7 * DAY_USEC;   /* covers daily and weekly phases */
-    if (sweep < 168 * cadence_usec)
-        sweep = 168 * cadence_usec;     /* enough runs for the averages to mean something */
-    for (size_t i = 0; i < p->nrules; i++) {
-        const pol_rule *r = &p->rules[i];
-        bool calendar = r->kind == POL_CALENDAR_TIER || r->kind == POL_COUNT ||
-                        r->kind == POL_PERIOD_WITHIN;
-        if (calendar && r->period == ENG_MONTH && sweep < 62 * DAY_USEC)
-            sweep = 62 * DAY_USEC;
-        if (calendar && r->period == ENG_YEAR && sweep < 366 * DAY_USEC)
-            sweep = 366 * DAY_USEC;
-        if (r->kind == POL_EVERY && sweep < 2 * r->width_usec)
-            sweep = 2 * r->width_usec;
-    }
-    return sweep;
-}
-
-/* When a replay would take too long (years of 15-minute snapshots), a
- * rough count from the tier windows: each keeps one snapshot per bucket (or
- * per creation, whichever is rarer) across its window. */
-static int64_t nominal_period_s(eng_period p)
-{
-    switch (p) {
-    case ENG_HOUR: return 3600;
-    case ENG_DAY: return 86400;
-    case ENG_WEEK: return 7 * 86400;
-    case ENG_MONTH: return 2629746;     /* 365.2425 / 12 days */
-    case ENG_YEAR: return 31556952;
-    }
-    return 86400;
-}
-
-static double mid_seconds(const pol_duration *d)
-{
-    int64_t lo, hi;
-    pol_duration_range(d, 0, &lo, &hi);
-    return ((double)lo + (double)hi) / 2;
-}
-
-static void estimate_tiers(const pol_policy *p, explain_result *res)
-{
-    double prev = 0, cadence = (double)res->cadence_usec / SK_USEC_PER_SEC, total = 0;
-    for (size_t i = 0; i < p->nrules && res->nestimates < EXPLAIN_MAX_TIERS; i++) {
-        const pol_rule *r = &p->rules[i];
-        if (!pol_rule_is_tier(r))
-            continue;
-        double end = mid_seconds(&r->end), bucket = cadence;
-        if (r->kind == POL_EVERY)
-            bucket = (double)(r->width_usec / SK_USEC_PER_SEC);
-        else if (r->kind == POL_CALENDAR_TIER)
-            bucket = (double)nominal_period_s(r->period);
-        if (bucket < cadence)
-            bucket = cadence;
-        explain_estimate *e = &res->estimates[res->nestimates++];
-        e->rule = r;
-        e->count = (end - prev) / bucket;
-        e->gap_usec = (int64_t)bucket * SK_USEC_PER_SEC;
-        total += e->count;
-        prev = end;
-    }
-    res->estimate_total = total;
-}
-
-static void compute(const explain_args *a, const pol_policy *p, explain_result *res)
-{
-    memset(res, 0, sizeof *res);
-    res->p = p;
-    if (a->have_cadence) {
-        res->have_cadence = true;
-        res->cadence_from = "option";
-        res->cadence_usec = pol_duration_fixed_usec(&a->cadence);
-    } else if (p->has_snapshot_every && p->snapshot_every.months == 0 &&
-               p->snapshot_every.years == 0) {
-        res->have_cadence = true;
-        res->cadence_from = "policy";
-        res->cadence_usec = pol_duration_fixed_usec(&p->snapshot_every);
-    } else if (p->has_snapshot_every) {
-        res->no_numbers = "`snapshot every` is in months or years, not a fixed cadence; "
-                          "pass --cadence to see numbers";
-        return;
-    } else {
-        res->no_numbers = "no cadence: set `snapshot every` or pass --cadence to see the "
-                          "steady state and gaps";
-        return;
-    }
-    bool growing = false;
-    int64_t warmup = eng_sim_warmup(p, res->cadence_usec, &growing);
-    if (growing) {
-        res->no_numbers = "no steady state: a count of `all` keeps a snapshot per period forever";
-        return;
-    }
-    /* Real schedules drift (timer delays, slow creations): the sweep lets
-     * each run start up to a twelfth of the cadence late, with a fixed seed
-     * so explain prints the same numbers every time. */
-    eng_rng rng;
-    eng_rng_seed(&rng, 1);
-    res->jitter_usec = res->cadence_usec / 12 / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
-    eng_sim_params prm = {
-        .start = EXPLAIN_START, .cadence_usec = res->cadence_usec,
-        .duration_usec = warmup + sweep_usec(p, res->cadence_usec), .warmup_usec = warmup,
-        .jitter_usec = res->jitter_usec, .rng = &rng, .work_limit = EXPLAIN_WORK_LIMIT,
-    };
-    /* skip a replay that would surely hit the work limit */
-    estimate_tiers(p, res);
-    double runs = (double)prm.duration_usec / (double)prm.cadence_usec;
-    if (runs * res->estimate_total > (double)EXPLAIN_WORK_LIMIT) {
-        res->no_numbers = "the replay to steady state would take too long at this cadence: "
-                          "estimated from the tier windows instead";
-        return;
-    }
-    res->nestimates = 0;
-    char err[256];
-    if (eng_simulate(p, &prm, &res->sim, err, sizeof err) != 0) {
-        res->no_numbers = "the replay failed (out of memory or too many runs)";
-        return;
-    }
-    if (res->sim->truncated || res->sim->first_steady >= res->sim->nruns) {
-        eng_sim_free(res->sim);
-        res->sim = NULL;
-        res->no_numbers = "the replay to steady state would take too long at this cadence: "
-                          "estimated from the tier windows instead";
-        res->nestimates = 0;
-        estimate_tiers(p, res);
-    }
-}
-
 /* ---- text ---- */
 
 static void print_scope(FILE *f, const pol_policy *p)
@@ -421,10 +278,10 @@ static void print_settings(FILE *f, const pol_policy *p)
     fputc('\n', f);
 }
 
-static void print_numbers(FILE *f, const explain_result *res)
+static void print_numbers(FILE *f, const eng_explain *res)
 {
     if (res->sim == NULL) {
-        fprintf(f, "  %s\n", res->no_numbers);
+        fprintf(f, "  %s\n", note_text(res->note));
         if (res->nestimates > 0)
             fprintf(f, "    the tiers keep about %.0f snapshots per disk:\n", res->estimate_total);
         for (size_t k = 0; k < res->nestimates; k++) {
@@ -442,7 +299,7 @@ static void print_numbers(FILE *f, const explain_result *res)
     rpt_format_age(res->jitter_usec, late, sizeof late);
     fprintf(f, "  at one snapshot every %s (from %s), each run up to %s late, once %s have "
             "passed:\n", cad,
-            strcmp(res->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`", late,
+            res->cadence_from_option ? "--cadence" : "`snapshot every`", late,
             warm);
     if (s->count_min == s->count_max)
         fprintf(f, "    steady state: %u snapshots per disk\n", s->count_min);
@@ -465,7 +322,7 @@ static void print_numbers(FILE *f, const explain_result *res)
     }
 }
 
-static void print_policy(FILE *f, const explain_result *res)
+static void print_policy(FILE *f, const eng_explain *res)
 {
     const pol_policy *p = res->p;
     if (p->anonymous)
@@ -475,7 +332,7 @@ static void print_policy(FILE *f, const explain_result *res)
     print_scope(f, p);
     print_settings(f, p);
     fputs("  rules (a snapshot is kept when any rule keeps it):\n", f);
-    text_ctx t = { f, last_tier(p) };
+    text_ctx t = { f, eng_last_tier(p) };
     each_rule(p, text_rule, &t);
     fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
     print_numbers(f, res);
@@ -540,7 +397,7 @@ static void json_scope(json_out *j, const pol_policy *p)
     json_end_array(j);
 }
 
-static void json_numbers(json_out *j, const explain_result *res)
+static void json_numbers(json_out *j, const eng_explain *res)
 {
     json_key(j, "cadence");
     if (res->have_cadence) {
@@ -549,13 +406,13 @@ static void json_numbers(json_out *j, const explain_result *res)
         rpt_format_age(res->cadence_usec, buf, sizeof buf);
         json_kv_int(j, "seconds", res->cadence_usec / SK_USEC_PER_SEC);
         json_kv_string(j, "text", buf);
-        json_kv_string(j, "from", res->cadence_from);
+        json_kv_string(j, "from", res->cadence_from_option ? "option" : "policy");
         json_kv_int(j, "jitter_seconds", res->jitter_usec / SK_USEC_PER_SEC);
         json_end_object(j);
     } else {
         json_null(j);
     }
-    json_kv_string(j, "note", res->no_numbers);
+    json_kv_string(j, "note", note_text(res->note));
     json_key(j, "estimate");
     if (res->nestimates == 0) {
         json_null(j);
@@ -603,7 +460,7 @@ static void json_numbers(json_out *j, const explain_result *res)
     json_end_object(j);
 }
 
-static void json_policy(json_out *j, const explain_result *res)
+static void json_policy(json_out *j, const eng_explain *res)
 {
     const pol_policy *p = res->p;
     char d[64];
@@ -702,7 +559,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
     return 0;
 }
 
-static int render(FILE *f, const explain_args *a, const explain_result *res, size_t n)
+static int render(FILE *f, const explain_args *a, const eng_explain *res, size_t n)
 {
     if (!a->json) {
         for (size_t i = 0; i < n; i++) {
@@ -736,19 +593,20 @@ int cmd_explain(int argc, char **argv)
     pol_file *pf = cli_load_policy(a.path, false);
     if (pf == NULL)
         return EXIT_INVALID;
-    explain_result *res = calloc(pf->npolicies + 1, sizeof *res);
+    eng_explain *res = calloc(pf->npolicies + 1, sizeof *res);
     if (res == NULL) {
         pol_file_free(pf);
         fputs("snapkeep: explain: out of memory\n", stderr);
         return EXIT_INVALID;
     }
+    int64_t cadence = a.have_cadence ? pol_duration_fixed_usec(&a.cadence) : 0;
     for (size_t i = 0; i < pf->npolicies; i++)
-        compute(&a, pf->policies[i], &res[i]);
+        eng_explain_compute(pf->policies[i], cadence, &res[i]);
     rc = render(stdout, &a, res, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
     if (rc != EXIT_OK)
         fputs("snapkeep: explain: writing the output failed\n", stderr);
     for (size_t i = 0; i < pf->npolicies; i++)
-        eng_sim_free(res[i].sim);
+        eng_explain_free(&res[i]);
     free(res);
     pol_file_free(pf);
     return rc;

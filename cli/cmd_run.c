@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/oom.h"
 #include "cli/report.h"
 #include "cli/run.h"
 
@@ -373,8 +374,8 @@ static inv_inventory *enforce(run_ctx *r)
         evalinv = usable_copy(r->after);
     }
     if (evalinv == NULL) {
+        cli_oom_note();
         cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
-        r->azure_failed = true;
         return NULL;
     }
     return evaluate_and_prune(r, evalinv);
@@ -382,6 +383,10 @@ static inv_inventory *enforce(run_ctx *r)
 
 static int exit_code(const run_ctx *r)
 {
+    /* an allocation failure anywhere, even one a step survived: exit 7,
+     * and run_prune held back every delete after it */
+    if (cli_oom_seen())
+        return EXIT_NOMEM;
     if (r->azure_failed)
         return EXIT_AZURE;
     if (r->refused)

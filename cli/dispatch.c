@@ -1,8 +1,12 @@
 /* snapkeep's entry: global flags, the command table and help. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
+#include "cli/oom.h"
 
 typedef struct cli_command {
     const char *name;
@@ -87,7 +91,7 @@ static void print_help(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nexit codes: 0 ok, 1 invalid policy or input, 2 usage, 3 Azure failure,\n"
-          "            4 partial, 5 stale, 6 refused by a safety rail\n"
+          "            4 partial, 5 stale, 6 refused by a safety rail, 7 out of memory\n"
           "See snapkeep(1) and snapkeep.policy(5).\n", f);
 }
 
@@ -127,5 +131,13 @@ int cli_main(int argc, char **argv)
         fprintf(stderr, "snapkeep: unknown command '%s' (try 'snapkeep --help')\n", first);
         return EXIT_USAGE;
     }
-    return c->run(argc - 1, argv + 1);
+    /* cJSON allocates through snapkeep's allocators too (cli/oom.h) */
+    cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = malloc, .free_fn = free });
+    int rc = c->run(argc - 1, argv + 1);
+    if (cli_oom_seen() && rc != EXIT_NOMEM) {
+        /* whatever the command made of it, the answer is "out of memory" */
+        fprintf(stderr, "snapkeep: %s: out of memory (exit %d)\n", c->name, EXIT_NOMEM);
+        rc = EXIT_NOMEM;
+    }
+    return rc;
 }

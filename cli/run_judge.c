@@ -101,10 +101,7 @@ static void drop_out_of_scope(run_ctx *r, run_policy *rp)
 {
     size_t k = 0;
     for (size_t i = 0; i < rp->ndisks; i++) {
-        inv_snapshot probe;
-        memset(&probe, 0, sizeof probe);
-        probe.source_id = rp->disks[i].id;
-        if (eng_policy_scopes(rp->p, &probe, r->before)) {
+        if (eng_policy_scopes_disk(rp->p, rp->disks[i].id, r->before)) {
             rp->disks[k++] = rp->disks[i];
             continue;
         }

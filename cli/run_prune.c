@@ -1,23 +1,25 @@
 /* `snapkeep run`: deleting what the plan prunes. Only snapshots a policy
  * owns and no policy keeps are candidates; a stalled disk, a listing
- * failure or clock skew holds them all back; max-delete lets the oldest go
- * first and defers the rest; and each one is re-read through ARM just
- * before its DELETE and left alone if anything about it changed. */
+ * failure, clock skew or an allocation failure holds them all back;
+ * max-delete lets the oldest go first and defers the rest; and each one is
+ * re-read through ARM just before its DELETE and left alone if anything
+ * about it changed. The decisions are engine/prune.c's and enforce.c's;
+ * this file gathers the facts, logs, journals and sends. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/oom.h"
 #include "cli/run.h"
+#include "engine/prune.h"
 
 typedef struct del_op {
     run_ctx *r;
     run_policy *rp;
     const inv_snapshot *planned;
     enf_confirm why;
-    bool stopped;           /* held back: the run failed while it waited */
+    enf_hold stopped;       /* held back: the run failed while it waited */
 } del_op;
-
-#define STOPPED_WHY "an Azure failure earlier in the run"
 
 typedef struct del_batch {
     run_ctx *r;
@@ -37,19 +39,21 @@ static const run_group *find_group(const run_policy *rp, const char *source)
     return NULL;
 }
 
+static enf_rails rails_of(const run_ctx *r, const run_policy *rp)
+{
+    return (enf_rails){ .clock_refused = r->refused, .failed = r->azure_failed,
+                        .out_of_memory = cli_oom_seen(),
+                        .policy_closed = rp != NULL && rp->no_deletes,
+                        .allow_stale = r->allow_stale };
+}
+
 /* Why a candidate may not be deleted in this run at all (NULL: it may). */
 static const char *held_back(const run_ctx *r, const run_policy *rp, const inv_snapshot *s)
 {
-    if (r->refused)
-        return "the local clock and ARM's disagree";
-    if (r->azure_failed || rp->no_deletes)
-        return "an Azure failure earlier in the run";
+    enf_rails rails = rails_of(r, rp);
     const run_group *g = find_group(rp, s->source_id);
-    if (g == NULL)
-        return "its disk was not judged before creation";
-    if (g->stale == ENF_STALE && !r->allow_stale)
-        return "snapshot creation for its disk looks stalled";
-    return NULL;
+    return enf_hold_text(enf_hold_candidate(&rails, g != NULL,
+                                            g != NULL ? g->stale : ENF_UNJUDGED));
 }
 
 /* "VERB NAME" or "VERB NAME: WHY", with the snapshot's fields. */
@@ -69,13 +73,13 @@ static bool confirm_delete(void *ctx, const az_op *op, const inv_snapshot *curre
     (void)op;
     del_op *d = ctx;
     const pol_file *f = d->r->file;
-    /* doc/design.md, rail 8: after an Azure failure (or a journal that
-     * cannot be written) nothing more is deleted; ops still queued in the
-     * batch are held back here, just before their DELETE would be sent */
-    if (d->r->azure_failed) {
-        d->stopped = true;
+    /* doc/design.md, rail 8: after an Azure failure, an allocation failure
+     * (or a journal that cannot be written) nothing more is deleted; ops still queued in the batch are held back here, just
+     * before their DELETE would be sent */
+    enf_rails rails = rails_of(d->r, d->rp);
+    d->stopped = enf_hold_queued(&rails);
+    if (d->stopped != ENF_HOLD_NONE)
         return false;
-    }
     if (current == NULL) {
         d->why = ENF_CONFIRM_ID;
         return false;
@@ -106,7 +110,8 @@ static void on_deleted(void *ctx, az_op *op)
         e.error_code = op->err.code;
         e.error = op->err.message;
     } else if (op->status == AZ_OP_SKIPPED) {
-        e.error = d->stopped ? STOPPED_WHY : enf_confirm_text(d->why);
+        e.error = d->stopped != ENF_HOLD_NONE ? enf_hold_text(d->stopped)
+                                              : enf_confirm_text(d->why);
     }
     run_journal(r, &e);
     log_outcome(r, d, op);
@@ -120,9 +125,10 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
         d->rp->n.pruned++;
         log_snap(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",
                  op->already_gone ? "it was already gone" : NULL);
-    } else if (op->status == AZ_OP_SKIPPED && d->stopped) {
+    } else if (op->status == AZ_OP_SKIPPED && d->stopped != ENF_HOLD_NONE) {
         d->rp->n.deferred++;
-        log_snap(r, CLI_LOG_WARN, "hold", d->rp, d->planned, "not deleting", STOPPED_WHY);
+        log_snap(r, CLI_LOG_WARN, "hold", d->rp, d->planned, "not deleting",
+                 enf_hold_text(d->stopped));
     } else if (op->status == AZ_OP_SKIPPED) {
         d->rp->n.deferred++;
         char why[160];
@@ -145,19 +151,15 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
 static size_t collect(run_ctx *r, run_policy *rp, const eng_plan *plan,
                       const inv_inventory *inv, bool *claimed, enf_candidate *out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < plan->ndecisions; i++) {
-        const eng_decision *d = &plan->decisions[i];
-        if (claimed[i] || !enf_may_delete(rp->p, d, inv))
-            continue;
-        claimed[i] = true;      /* an adopted snapshot goes to one policy only */
-        const char *why = held_back(r, rp, d->snap);
+    size_t all = enf_collect(rp->p, plan, inv, claimed, out), n = 0;
+    for (size_t i = 0; i < all; i++) {
+        const char *why = held_back(r, rp, out[i].snap);
         if (why != NULL) {
             rp->n.deferred++;
-            log_snap(r, CLI_LOG_WARN, "hold", rp, d->snap, "not deleting", why);
+            log_snap(r, CLI_LOG_WARN, "hold", rp, out[i].snap, "not deleting", why);
             continue;
         }
-        out[n++] = (enf_candidate){ .snap = d->snap, .index = i };
+        out[n++] = out[i];
     }
     return n;
 }
@@ -198,6 +200,10 @@ static void send_deletes(run_ctx *r, del_op *dels, size_t n)
     az_op *ops = calloc(n ? n : 1, sizeof *ops);
     del_op *sent = calloc(n ? n : 1, sizeof *sent);
     size_t k = 0;
+    if (ops == NULL || sent == NULL) {
+        cli_oom_note();
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
+    }
     for (size_t i = 0; ops != NULL && sent != NULL && i < n; i++) {
         cli_journal_entry e = cli_journal_entry_init(run_clock(r), "intent");
         e.op = "delete";
@@ -231,8 +237,8 @@ void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
     enf_candidate *cand = calloc(n ? n : 1, sizeof *cand);
     del_op *dels = calloc(n ? n : 1, sizeof *dels);
     if (claimed == NULL || cand == NULL || dels == NULL) {
+        cli_oom_note();
         cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
-        r->azure_failed = true;
     } else {
         size_t k = 0;
         for (size_t i = 0; i < r->npols; i++)

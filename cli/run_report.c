@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/metrics.h"
+#include "cli/oom.h"
 #include "cli/run.h"
 
 #define LAST_SUCCESS_FILE "last-success.json"
@@ -27,7 +28,7 @@ void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
 static bool policy_ok(const run_ctx *r, const run_policy *rp)
 {
     return !rp->failed && !rp->no_deletes && !(rp->stale && !r->allow_stale) &&
-           !r->refused && !r->azure_failed;
+           !r->refused && !r->azure_failed && !cli_oom_seen();
 }
 
 void run_summary(run_ctx *r, int exit_code)
@@ -51,13 +52,13 @@ void run_summary(run_ctx *r, int exit_code)
     static const char *const meaning[] = {
         "done", "invalid policy or input", "usage", "an Azure failure stopped the work",
         "partial: some actions failed", "stale: creation looks stalled, nothing pruned for it",
-        "refused by a safety rail" };
+        "refused by a safety rail", "out of memory: nothing deleted after it" };
     char code[8];
     snprintf(code, sizeof code, "%d", exit_code);
     cli_log_field f[] = { { "exit", code } };
     cli_log_emit(&r->log, exit_code == 0 ? CLI_LOG_INFO : CLI_LOG_ERROR, "end", f, 1,
                  "%sexit %d: %s", r->dry_run ? "dry run: " : "", exit_code,
-                 exit_code >= 0 && exit_code <= 6 ? meaning[exit_code] : "?");
+                 exit_code >= 0 && exit_code <= EXIT_NOMEM ? meaning[exit_code] : "?");
 }
 
 /* {"policy": epoch seconds, ...}: updated for the policies that succeeded. */

@@ -113,6 +113,12 @@ void eng_plan_free(eng_plan *plan);     /* NULL is a no-op */
 /* Whether a policy governs a snapshot (scope; ownership not considered). */
 bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
                        const inv_inventory *inv);
+/* Whether the snapshots of disk disk_id (an ARM ID) are in p's scope: the
+ * question `run` asks before snapshotting a disk, so that it never creates
+ * a snapshot its policy would not govern. inv gives the disks' tags for
+ * disk-tag selectors (NULL or without a disk list: they match nothing). */
+bool eng_policy_scopes_disk(const pol_policy *p, const char *disk_id,
+                            const inv_inventory *inv);
 /* Whether a policy owns a snapshot: in scope and (bare body, ownership tag
  * naming this policy, or `adopt untagged` and no ownership tag at all). */
 bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,

@@ -138,6 +138,12 @@ bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
     return ev_scope_match(p, s->source_id, inv);
 }
 
+bool eng_policy_scopes_disk(const pol_policy *p, const char *disk_id,
+                            const inv_inventory *inv)
+{
+    return ev_scope_match(p, disk_id, inv);
+}
+
 bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,
                      const inv_inventory *inv)
 {

@@ -127,6 +127,10 @@ static eng_tz *load_zone(pg_ctx *ctx, const pg_scope *s, const char *name, bool 
             pg_error(ctx, at, "unknown time zone \"%s\"", name);
         else
             pg_error(ctx, at, "%s", err);
+    } else if (tz == NULL && ctx->diags.nerrors == 0) {
+        /* an inherited zone that loaded where it was written but not here
+         * (out of memory): still an error, or the policy would have none */
+        pg_error(ctx, NULL, "%s", err[0] != '\0' ? err : "out of memory");
     }
     return tz;
 }

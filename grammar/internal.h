@@ -86,6 +86,9 @@ typedef struct pg_ctx {
     char *last_word;            /* text of the last unknown word */
     pol_loc reported;           /* a token the scanner already reported */
     bool eof;
+    /* where flex's fatal errors (out of memory setting up its buffer)
+     * return to, instead of exiting the process (lexer.l) */
+    void *lex_fatal;            /* jmp_buf *, or NULL */
 } pg_ctx;
 
 /* diag.c */

@@ -108,8 +108,13 @@ pol_file *pol_parse_string(const char *name, const char *text, size_t len,
     ctx.zones = zones;
     char *path = strdup(name != NULL ? name : "<string>");
     pol_file *f = NULL;
-    if (path == NULL)
+    if (path == NULL) {     /* still an error the caller can print */
+        ctx.path = name != NULL ? name : "<string>";
+        pg_error(&ctx, NULL, "out of memory");
+        hand_over(&ctx, diags);
+        pol_diags_free(&ctx.diags);
         return NULL;
+    }
     ctx.path = path;
     ctx.text = text != NULL ? text : "";
     ctx.len = text != NULL ? len : 0;

@@ -1,0 +1,63 @@
+/* The deletion rails of `snapkeep run`: see prune.h. */
+#include "engine/prune.h"
+
+size_t enf_collect(const pol_policy *p, const eng_plan *plan, const inv_inventory *inv,
+                   bool *claimed, enf_candidate *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        const eng_decision *d = &plan->decisions[i];
+        if (claimed[i] || !enf_may_delete(p, d, inv))
+            continue;
+        claimed[i] = true;
+        out[n++] = (enf_candidate){ .snap = d->snap, .index = i };
+    }
+    return n;
+}
+
+/* The run-wide rails first: a wrong clock or a failure stops every
+ * deletion, whatever the disk. */
+static enf_hold run_wide(const enf_rails *r)
+{
+    if (r->clock_refused)
+        return ENF_HOLD_CLOCK;
+    if (r->out_of_memory)
+        return ENF_HOLD_OOM;
+    if (r->failed)
+        return ENF_HOLD_FAILURE;
+    return ENF_HOLD_NONE;
+}
+
+enf_hold enf_hold_candidate(const enf_rails *r, bool judged, enf_staleness st)
+{
+    enf_hold h = run_wide(r);
+    if (h != ENF_HOLD_NONE)
+        return h;
+    if (r->policy_closed)
+        return ENF_HOLD_FAILURE;
+    if (!judged)
+        return ENF_HOLD_UNJUDGED;
+    if (st == ENF_STALE && !r->allow_stale)
+        return ENF_HOLD_STALE;
+    return ENF_HOLD_NONE;
+}
+
+enf_hold enf_hold_queued(const enf_rails *r)
+{
+    if (r->out_of_memory)
+        return ENF_HOLD_OOM;
+    return r->failed ? ENF_HOLD_FAILURE : ENF_HOLD_NONE;
+}
+
+const char *enf_hold_text(enf_hold h)
+{
+    switch (h) {
+    case ENF_HOLD_NONE: return NULL;
+    case ENF_HOLD_CLOCK: return "the local clock and ARM's disagree";
+    case ENF_HOLD_OOM: return "out of memory earlier in the run";
+    case ENF_HOLD_FAILURE: return "an Azure failure earlier in the run";
+    case ENF_HOLD_UNJUDGED: return "its disk was not judged before creation";
+    case ENF_HOLD_STALE: return "snapshot creation for its disk looks stalled";
+    }
+    return "held back";
+}

@@ -1,0 +1,210 @@
+/* engine/explain.c: the model `snapkeep explain` renders. The figures are
+ * those of a replay with explain's fixed parameters, so `snapkeep simulate
+ * --cadence 1h --jitter 5m --start 2026-01-05T00:00:00Z --for 22d --seed 1`
+ * prints the same steady state for the seed policy (one model, one figure). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/explain.h"
+#include "support/builders.h"
+
+static pol_policy *policy(const char *rules)
+{
+    pol_policy *p = tb_policy("t", true, NULL);
+    tb_rules(p, rules);
+    return p;
+}
+
+#define SEED "keep-all 24h, every 12h to 7d, daily to 15d"
+
+/* The seed policy at one snapshot an hour: 44 after most runs, 45 when a
+ * late run lands a snapshot in a bucket its predecessor missed; about one
+ * deletion per run; gaps a little over the buckets because runs drift. */
+static void test_seed_hourly(void **state)
+{
+    (void)state;
+    pol_policy *p = policy(SEED);
+    eng_explain e;
+    eng_explain_compute(p, TB_HOUR, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_REPLAYED);
+    assert_true(e.have_cadence && e.cadence_from_option);
+    assert_true(e.cadence_usec == TB_HOUR);
+    assert_true(e.jitter_usec == 5 * TB_MIN);
+    assert_non_null(e.sim);
+    assert_int_equal(e.sim->count_min, 44);
+    assert_int_equal(e.sim->count_max, 45);
+    assert_true(e.sim->count_avg > 44.3 && e.sim->count_avg < 44.5);
+    assert_int_equal(e.sim->del_min, 0);
+    assert_int_equal(e.sim->del_max, 2);
+    assert_true(e.sim->del_avg > 0.9 && e.sim->del_avg < 1.1);
+    assert_int_equal(e.sim->ngaps, 3);
+    assert_true(e.sim->gaps[0].max_gap_usec > TB_HOUR);
+    assert_true(e.sim->gaps[0].max_gap_usec <= TB_HOUR + 10 * TB_MIN);
+    assert_true(e.sim->gaps[1].max_gap_usec >= 12 * TB_HOUR);
+    assert_true(e.sim->gaps[1].max_gap_usec <= 12 * TB_HOUR + 10 * TB_MIN);
+    assert_true(e.sim->gaps[2].max_gap_usec >= TB_DAY - 10 * TB_MIN);
+    assert_int_equal(e.nestimates, 0);
+    eng_explain_free(&e);
+    assert_null(e.sim);
+    tb_policy_free(p);
+}
+
+/* The parameters are simulate's, written out: a replay through
+ * eng_simulate with them gives the same figures, and they are the ones the
+ * man page names (start, 15d warm-up plus a week, a twelfth of the cadence). */
+static void test_same_as_simulate(void **state)
+{
+    (void)state;
+    pol_policy *p = policy(SEED);
+    eng_explain e;
+    eng_explain_compute(p, TB_HOUR, &e);
+    assert_true(e.params.start == tb_time("2026-01-05T00:00Z"));
+    assert_true(e.params.warmup_usec == 15 * TB_DAY);
+    assert_true(e.params.duration_usec == 22 * TB_DAY);
+    assert_true(e.params.jitter_usec == 5 * TB_MIN);
+    assert_null(e.params.rng);
+    eng_rng rng;
+    eng_rng_seed(&rng, ENG_EXPLAIN_SEED);
+    eng_sim_params prm = e.params;
+    prm.rng = &rng;
+    prm.work_limit = 0;
+    eng_sim *s = NULL;
+    char err[128];
+    assert_int_equal(eng_simulate(p, &prm, &s, err, sizeof err), 0);
+    assert_int_equal(s->count_min, e.sim->count_min);
+    assert_int_equal(s->count_max, e.sim->count_max);
+    assert_true(s->count_avg == e.sim->count_avg);
+    assert_true(s->del_avg == e.sim->del_avg);
+    eng_sim_free(s);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
+static void test_cadence_sources(void **state)
+{
+    (void)state;
+    pol_policy *p = policy(SEED);
+    eng_explain e;
+    eng_explain_compute(p, 0, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_NO_CADENCE);
+    assert_false(e.have_cadence);
+    assert_null(e.sim);
+    eng_explain_free(&e);
+
+    p->has_snapshot_every = true;
+    p->snapshot_every = (pol_duration){ .months = 1 };
+    eng_explain_compute(p, 0, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_CALENDAR_CADENCE);
+    assert_false(e.have_cadence);
+    eng_explain_free(&e);
+
+    /* --cadence wins over a calendar `snapshot every` */
+    eng_explain_compute(p, 2 * TB_HOUR, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_REPLAYED);
+    assert_true(e.cadence_from_option && e.cadence_usec == 2 * TB_HOUR);
+    eng_explain_free(&e);
+
+    p->snapshot_every = (pol_duration){ .hours = 6 };
+    eng_explain_compute(p, 0, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_REPLAYED);
+    assert_true(e.have_cadence && !e.cadence_from_option);
+    assert_true(e.cadence_usec == 6 * TB_HOUR);
+    assert_true(e.jitter_usec == 30 * TB_MIN);
+    /* 6h snapshots: keep-all 24h holds 4, 12h buckets 12, days 8 or 9 */
+    assert_true(e.sim->count_min >= 20 && e.sim->count_max <= 27);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
+static void test_growing(void **state)
+{
+    (void)state;
+    pol_policy *p = policy("daily all");
+    eng_explain e;
+    eng_explain_compute(p, TB_HOUR, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_GROWING);
+    assert_true(e.have_cadence);
+    assert_null(e.sim);
+    assert_int_equal(e.nestimates, 0);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
+/* Ten years of 15-minute snapshots: not replayed, estimated per tier from
+ * its window (mid-length) over its bucket or the cadence, whichever is
+ * longer: a day of 15-minute snapshots is 96. */
+static void test_too_long_estimates(void **state)
+{
+    (void)state;
+    pol_policy *p = policy("keep-all 1d, daily to 30d, weekly to 6mo, monthly to 2y, "
+                           "yearly to 10y");
+    eng_explain e;
+    eng_explain_compute(p, 15 * TB_MIN, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_TOO_LONG);
+    assert_null(e.sim);
+    assert_int_equal(e.nestimates, 5);
+    assert_ptr_equal(e.estimates[0].rule, &p->rules[0]);
+    assert_true(e.estimates[0].count == 96);
+    assert_true(e.estimates[0].gap_usec == 15 * TB_MIN);
+    assert_true(e.estimates[1].count == 29);
+    assert_true(e.estimates[1].gap_usec == TB_DAY);
+    assert_true(e.estimates[2].gap_usec == 7 * TB_DAY);
+    assert_true(e.estimates[4].count > 7.9 && e.estimates[4].count < 8.1);
+    double sum = 0;
+    for (size_t i = 0; i < e.nestimates; i++)
+        sum += e.estimates[i].count;
+    assert_true(e.estimate_total == sum);
+    assert_true(e.estimate_total >= 160 && e.estimate_total <= 185);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
+static void test_sweep(void **state)
+{
+    (void)state;
+    pol_policy *p = policy(SEED);
+    assert_true(eng_explain_sweep_usec(p, TB_HOUR) == 7 * TB_DAY);
+    assert_true(eng_explain_sweep_usec(p, 2 * TB_HOUR) == 14 * TB_DAY);     /* 168 runs */
+    tb_policy_free(p);
+    p = policy("monthly 3");
+    assert_true(eng_explain_sweep_usec(p, TB_HOUR) == 62 * TB_DAY);
+    tb_policy_free(p);
+    p = policy("yearly to 5y");
+    assert_true(eng_explain_sweep_usec(p, TB_DAY) == 366 * TB_DAY);
+    tb_policy_free(p);
+    p = policy("every 30d to 1y");
+    assert_true(eng_explain_sweep_usec(p, TB_HOUR) == 60 * TB_DAY);
+    tb_policy_free(p);
+}
+
+static void test_last_tier(void **state)
+{
+    (void)state;
+    pol_policy *p = policy("last 3, keep-all 1d, tagged \"x\", daily to 7d, within 2d");
+    assert_ptr_equal(eng_last_tier(p), &p->rules[3]);
+    tb_policy_free(p);
+    p = policy("last 3");
+    assert_null(eng_last_tier(p));
+    tb_policy_free(p);
+    eng_explain_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_hourly),
+        cmocka_unit_test(test_same_as_simulate),
+        cmocka_unit_test(test_cadence_sources),
+        cmocka_unit_test(test_growing),
+        cmocka_unit_test(test_too_long_estimates),
+        cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_last_tier),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -6,6 +6,7 @@
 VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 MANDIR    ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec
 DOCDIR    ?= $(PREFIX)/share/doc/snapkeep
 DESTDIR   ?=
 CC        ?= cc
@@ -194,6 +195,8 @@ install: snapkeep
 	install -m 0644 man/snapkeep.policy.5 $(DESTDIR)$(MANDIR)/man5/snapkeep.policy.5
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 doc/design.md doc/json.md doc/semantics.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(LIBEXECDIR)/snapkeep
+	install -m 0755 contrib/snapkeep-verify $(DESTDIR)$(LIBEXECDIR)/snapkeep/snapkeep-verify
 
 clean:
 	rm -rf build build-asan build-fuzz snapkeep

@@ -19,7 +19,7 @@ static bool empty(const char *s)
 
 /* Regions compare as ARM's do: case and spaces do not matter
  * ("West Europe" is "westeurope"). */
-static bool same_region(const char *a, const char *b)
+bool rcv_same_region(const char *a, const char *b)
 {
     if (empty(a) || empty(b))
         return true;            /* unknown: ARM itself will judge */
@@ -39,7 +39,7 @@ static bool same_region(const char *a, const char *b)
     }
 }
 
-static bool same_zone(const char *a, const char *b)
+bool rcv_same_zone(const char *a, const char *b)
 {
     return (empty(a) && empty(b)) || (!empty(a) && !empty(b) && strcmp(a, b) == 0);
 }
@@ -49,7 +49,7 @@ bool rcv_power_stopped(rcv_power p)
     return p == RCV_POWER_STOPPED || p == RCV_POWER_DEALLOCATED;
 }
 
-static bool power_up(rcv_power p)
+bool rcv_power_up(rcv_power p)
 {
     return p == RCV_POWER_RUNNING || p == RCV_POWER_STARTING;
 }
@@ -62,7 +62,7 @@ const rcv_lun *rcv_find_disk(const rcv_vm *vm, const char *disk_id)
     return NULL;
 }
 
-static const rcv_lun *at_lun(const rcv_vm *vm, int lun)
+const rcv_lun *rcv_at_lun(const rcv_vm *vm, int lun)
 {
     for (size_t i = 0; i < vm->nluns; i++)
         if (vm->luns[i].lun == lun)
@@ -73,7 +73,7 @@ static const rcv_lun *at_lun(const rcv_vm *vm, int lun)
 int rcv_free_lun(const rcv_vm *vm)
 {
     for (int lun = 0; lun < RCV_MAX_LUNS; lun++)
-        if (at_lun(vm, lun) == NULL)
+        if (rcv_at_lun(vm, lun) == NULL)
             return lun;
     return -1;
 }
@@ -94,6 +94,9 @@ const char *rcv_step_name(rcv_step_kind k)
     case RCV_TAG_REPLACED: return "tag-replaced";
     case RCV_START: return "start";
     case RCV_DELETE_DISK: return "delete-disk";
+    case RCV_IP_REMOVE: return "ip-remove";
+    case RCV_IP_ADD: return "ip-add";
+    case RCV_DNS_SET: return "dns-set";
     }
     return "?";
 }
@@ -155,11 +158,11 @@ static rcv_refusal plan_target(rcv_plan *out, const rcv_disk *t, const char *tar
 static rcv_refusal check_place(rcv_plan *out, const rcv_vm *vm, const char *location,
                                const char *zone, const char *disk_id)
 {
-    if (!same_region(location, vm->location))
+    if (!rcv_same_region(location, vm->location))
         return refuse(out, RCV_REGION,
                       "disk %s would be in another region than VM %s: a disk attaches only "
                       "to a VM of its own region", N(disk_id), N(vm->id));
-    if (!same_zone(zone, vm->zone))
+    if (!rcv_same_zone(zone, vm->zone))
         return refuse(out, RCV_ZONE,
                       "disk %s and VM %s are not in the same availability zone", N(disk_id),
                       N(vm->id));
@@ -186,7 +189,7 @@ rcv_refusal rcv_plan_attach(const rcv_attach_in *in, rcv_plan *out)
         if (lun < 0 && (lun = rcv_free_lun(vm)) < 0)
             return refuse(out, RCV_NO_FREE_LUN, "VM %s has no free LUN (all %d are in use)",
                           N(vm->id), RCV_MAX_LUNS);
-        const rcv_lun *l = at_lun(vm, lun);
+        const rcv_lun *l = rcv_at_lun(vm, lun);
         if (l != NULL && (now_at == NULL || now_at->lun != lun))
             return refuse(out, RCV_LUN_TAKEN, "LUN %d of VM %s holds disk %s", lun,
                           N(vm->id), N(l->disk_id));
@@ -194,12 +197,12 @@ rcv_refusal rcv_plan_attach(const rcv_attach_in *in, rcv_plan *out)
         out->facts.lun = lun;
         snprintf(out->facts.caching, sizeof out->facts.caching, "None");
         out->facts.write_accelerator = false;
-        out->facts.was_running = power_up(vm->power);
+        out->facts.was_running = rcv_power_up(vm->power);
     }
     if ((r = plan_target(out, t, in->target_id, in->snapshot_id, in->facts.known)) != RCV_OK)
         return r;
     int lun = out->facts.lun;
-    const rcv_lun *l = at_lun(vm, lun);
+    const rcv_lun *l = rcv_at_lun(vm, lun);
     bool attached = now_at != NULL && now_at->lun == lun;
     if (!attached && now_at != NULL)
         return refuse(out, RCV_LUN_TAKEN, "disk %s is attached to VM %s at LUN %d, not the "
@@ -235,7 +238,7 @@ static rcv_refusal replace_facts(const rcv_replace_in *in, rcv_plan *out)
     snprintf(out->facts.caching, sizeof out->facts.caching, "%s",
              empty(d->caching) ? "None" : d->caching);
     out->facts.write_accelerator = d->write_accelerator;
-    out->facts.was_running = power_up(vm->power);
+    out->facts.was_running = rcv_power_up(vm->power);
     return RCV_OK;
 }
 
@@ -261,7 +264,7 @@ rcv_refusal rcv_plan_replace(const rcv_replace_in *in, rcv_plan *out)
     int lun = out->facts.lun;
     const rcv_lun *new_at = rcv_find_disk(vm, in->target_id);
     const rcv_lun *old_at = rcv_find_disk(vm, in->disk->id);
-    const rcv_lun *occupant = at_lun(vm, lun);
+    const rcv_lun *occupant = rcv_at_lun(vm, lun);
     bool swapped = new_at != NULL && new_at->lun == lun;
     if (new_at != NULL && !swapped)
         return refuse(out, RCV_LUN_TAKEN, "disk %s is attached to VM %s at LUN %d, not at "
@@ -285,7 +288,7 @@ rcv_refusal rcv_plan_replace(const rcv_replace_in *in, rcv_plan *out)
                   enf_same_id(in->disk->replaced_by, in->target_id);
     add_step(out, RCV_TAG_REPLACED, NULL, in->disk->id, tagged);
     if (out->facts.was_running || in->start)
-        add_step(out, RCV_START, vm->id, NULL, swapped && power_up(vm->power));
+        add_step(out, RCV_START, vm->id, NULL, swapped && rcv_power_up(vm->power));
     return RCV_OK;
 }
 

@@ -15,7 +15,11 @@
 
 /* ARM's data-disk LUNs are 0..63. */
 #define RCV_MAX_LUNS 64
-#define RCV_MAX_STEPS 8
+/* The longest plan is a failover of 16 disks: deallocate, 16 detaches (or
+ * creations), 16 attaches, the public IP's two moves, the DNS record and
+ * the start. */
+#define RCV_MAX_DISKS 16
+#define RCV_MAX_STEPS (2 * RCV_MAX_DISKS + 6)
 
 typedef enum rcv_power {
     RCV_POWER_UNKNOWN,
@@ -79,7 +83,10 @@ typedef enum rcv_step_kind {
     RCV_ATTACH,
     RCV_TAG_REPLACED,           /* snapkeep-replaced-by / -replaced-at on the old disk */
     RCV_START,
-    RCV_DELETE_DISK
+    RCV_DELETE_DISK,
+    RCV_IP_REMOVE,              /* failover: the public IP off the source's IP configuration */
+    RCV_IP_ADD,                 /* failover: onto the standby's primary IP configuration */
+    RCV_DNS_SET                 /* failover: the A record to the standby's private IP */
 } rcv_step_kind;
 
 typedef struct rcv_step {
@@ -90,6 +97,13 @@ typedef struct rcv_step {
     int lun;                    /* attach, detach; -1 when none */
     char caching[16];           /* attach */
     bool write_accelerator;     /* attach */
+    bool force;                 /* detach: ARM's ForceDetach (failover --force-detach) */
+    const char *nic_id;         /* ip-remove, ip-add: the NIC changed; NULL when not known */
+    const char *ipconfig;       /* its IP configuration's name; NULL: the primary one */
+    const char *public_ip_id;   /* ip-remove, ip-add */
+    const char *record_id;      /* dns-set: the A record set */
+    const char *ip;             /* dns-set: the one address it gets */
+    const char *etag;           /* dns-set: as read when planning (sent as If-Match) */
 } rcv_step;
 
 typedef enum rcv_refusal {
@@ -107,7 +121,14 @@ typedef enum rcv_refusal {
     RCV_NOT_RESTORED,           /* release: not a disk snapkeep restored */
     RCV_IN_SERVICE,             /* release: a disk --replace-on put in service */
     RCV_OS_DISK,                /* release: held by a VM but not as a data disk */
-    RCV_GONE                    /* release: the disk does not exist */
+    RCV_GONE,                   /* release: the disk does not exist */
+    RCV_SAME_VM,                /* failover: --to is --from */
+    RCV_NO_DISKS,               /* failover: no governed disk is a data disk of --from */
+    RCV_TOO_MANY,               /* failover: more than RCV_MAX_DISKS governed disks */
+    RCV_IP_ELSEWHERE,           /* failover: the public IP is on a third IP configuration */
+    RCV_IP_MISSING,             /* failover: the public IP does not exist */
+    RCV_NO_NIC,                 /* failover: the standby has no NIC / private IP */
+    RCV_DNS_MISSING             /* failover: the DNS record set does not exist */
 } rcv_refusal;
 
 typedef struct rcv_plan {
@@ -174,5 +195,13 @@ rcv_refusal rcv_plan_release(const rcv_release_in *in, rcv_plan *out);
 const char *rcv_step_name(rcv_step_kind k);
 /* Whether a power state counts as stopped for detaching disks. */
 bool rcv_power_stopped(rcv_power p);
+/* Running or starting. */
+bool rcv_power_up(rcv_power p);
+/* The data disk of vm at that LUN; NULL. */
+const rcv_lun *rcv_at_lun(const rcv_vm *vm, int lun);
+/* Regions compare as ARM's do (case and spaces aside; unknown matches);
+ * zones exactly (none matches none). */
+bool rcv_same_region(const char *a, const char *b);
+bool rcv_same_zone(const char *a, const char *b);
 
 #endif

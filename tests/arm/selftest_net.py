@@ -79,7 +79,7 @@ def run(T, work):
     srv = T.Server(work, "net", ["--lro-seconds", "0.4"], seed=seed)
     try:
         c = Net(T, srv, srv.bearer())
-        for fn in (t_seed, t_move_ip, t_refusals, t_pip_lifecycle, t_dns):
+        for fn in (t_seed, t_move_ip, t_refusals, t_vm_nic_link, t_pip_lifecycle, t_dns):
             T.section(fn, T, c)
     finally:
         srv.stop()
@@ -196,6 +196,22 @@ def t_refusals(T, c):
     check("missing NIC: 404 ResourceNotFound", st == 404 and T.error_code(b) == "ResourceNotFound", b)
     st, _, b = c.req("PATCH", nic_id("nic-spare"), {"tags": {"role": "spare"}})
     check("NIC PATCH tags: 200 at once", st == 200 and b["tags"] == {"role": "spare"}, b)
+
+
+def t_vm_nic_link(T, c):
+    check = T.check
+    vm = RG + "/providers/Microsoft.Compute/virtualMachines/vm-s"
+    prof = {"networkInterfaces": [{"id": nic_id("nic-spare"), "properties": {"primary": True}}]}
+    st, h, _ = c.req("PATCH", vm, {"properties": {"networkProfile": prof}}, query=V.API)
+    c.wait(h)
+    check("VM PATCH of networkProfile: the NIC it names points back, the one it dropped is freed",
+          st == 200 and c.get(nic_id("nic-spare"))["properties"]["virtualMachine"]["id"] == vm
+          and "virtualMachine" not in c.get(nic_id("nic-s"))["properties"])
+    prof["networkInterfaces"][0]["id"] = nic_id("nic-s")
+    st, h, _ = c.req("PATCH", vm, {"properties": {"networkProfile": prof}}, query=V.API)
+    c.wait(h)
+    check("and back", c.get(nic_id("nic-s"))["properties"]["virtualMachine"]["id"] == vm
+          and "virtualMachine" not in c.get(nic_id("nic-spare"))["properties"])
 
 
 def t_pip_lifecycle(T, c):

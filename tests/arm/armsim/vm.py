@@ -544,7 +544,7 @@ class VmMixin:
                                  "be a list.")
         current = vm["properties"].setdefault("storageProfile", {}).setdefault("dataDisks", [])
         have = {_disk_key_of(e): e for e in current}
-        keep, attach, detach = set(), [], []
+        keep, attach, detach, updates = set(), [], [], []
         for i, e in enumerate(wanted):
             target = "storageProfile.dataDisks[%d]" % i
             if not isinstance(e, dict):
@@ -561,6 +561,10 @@ class VmMixin:
                     if e.get("lun") is not None and e.get("lun") != have[dkey]["lun"]:
                         raise self.arm_error(409, "PropertyChangeNotAllowed", "Changing the "
                                              "LUN of an attached disk is not allowed.", target)
+                    # caching and write accelerator of an attached disk may change
+                    updates.append((have[dkey], self._caching(e.get("caching") or
+                                    have[dkey].get("caching"), target + ".caching"),
+                                    e.get("writeAcceleratorEnabled")))
             elif e.get("toBeDetached"):
                 raise self.arm_error(400, "InvalidParameter", "Data disk '%s' is not attached "
                                      "to VM '%s'." % (e.get("name") or dkey, vm["name"]), target)
@@ -569,7 +573,12 @@ class VmMixin:
         for dkey, e in have.items():
             if dkey not in keep and not any(d[0] == dkey for d in detach) and not e.get("toBeDetached"):
                 detach.append((dkey, None, "storageProfile.dataDisks"))
-        return self._plan_disks(vm, key, attach, detach, now, "patch")
+        changes = self._plan_disks(vm, key, attach, detach, now, "patch")
+        for entry, caching, wa in updates:
+            entry["caching"] = caching
+            if wa is not None:
+                entry["writeAcceleratorEnabled"] = bool(wa)
+        return changes
 
     def _vm_patch(self, req, grp, name, rid, key):
         if req.flags.get("lock"):

@@ -22,6 +22,7 @@ int cmd_run(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_failover(int argc, char **argv);
 
 /* Prints a command's usage (from the help table) to f. */
 void cli_usage(const char *command, FILE *f);

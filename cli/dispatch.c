@@ -45,6 +45,12 @@ static const cli_command commands[] = {
       "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"
       "                     [--dry-run] [--format text|json] [--state-dir DIR] [AZURE OPTIONS]",
       "detach a restored disk and delete it (only a disk restore made)" },
+    { "failover", cmd_failover,
+      "failover FILE [--from VM] [--to STANDBY] [--move-public-ip NAME] [--dns-record ZONE/NAME]\n"
+      "                     [--dns-zone-kind private|public] [--start|--no-start] [--force-detach]\n"
+      "                     [--resource-group RG] [--policy NAME] [--dry-run] [--format text|json]\n"
+      "                     [--state-dir DIR] [AZURE OPTIONS]",
+      "move the policy's disks, public IP and DNS record to the standby VM and start it" },
     { "drill", cmd_drill,
       "drill FILE [--sample N] [--seed S] [--now T] [--policy NAME] [--state-dir DIR]\n"
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"

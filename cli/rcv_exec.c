@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "azure/net.h"
 #include "cli/azure_opts.h"
 #include "cli/cli.h"
 #include "cli/rcv_exec.h"
@@ -104,7 +105,10 @@ void cli_rcv_step_text(char *buf, size_t n, const rcv_step *s)
         snprintf(buf, n, "deallocate VM %s", vm);
         break;
     case RCV_DETACH:
-        snprintf(buf, n, "detach disk %s from VM %s (LUN %d)", disk, vm, s->lun);
+        snprintf(buf, n, "%sdetach disk %s from VM %s (LUN %d)",
+                 s->force ? "force-" : "", disk, vm, s->lun);
+        if (s->force && strlen(buf) + 40 < n)
+            strcat(buf, ", ARM's ForceDetach");
         break;
     case RCV_ATTACH:
         snprintf(buf, n, "attach disk %s to VM %s at LUN %d (caching %s%s)", disk, vm, s->lun,
@@ -121,7 +125,40 @@ void cli_rcv_step_text(char *buf, size_t n, const rcv_step *s)
     case RCV_DELETE_DISK:
         snprintf(buf, n, "delete disk %s", disk);
         break;
+    case RCV_IP_REMOVE:
+        if (s->nic_id != NULL)
+            snprintf(buf, n, "remove public IP %s from IP configuration %s of NIC %s (VM %s)",
+                     enf_id_name(s->public_ip_id), s->ipconfig, enf_id_name(s->nic_id), vm);
+        else
+            snprintf(buf, n, "remove public IP %s from VM %s", enf_id_name(s->public_ip_id), vm);
+        break;
+    case RCV_IP_ADD:
+        snprintf(buf, n, "add public IP %s to IP configuration %s of NIC %s (VM %s)",
+                 enf_id_name(s->public_ip_id), s->ipconfig != NULL ? s->ipconfig : "(primary)",
+                 enf_id_name(s->nic_id), vm);
+        break;
+    case RCV_DNS_SET:
+        snprintf(buf, n, "point DNS A record %s at %s (VM %s's private IP; If-Match %s)",
+                 cli_rcv_record_name(s->record_id), s->ip, vm,
+                 s->etag != NULL ? s->etag : "none");
+        break;
     }
+}
+
+const char *cli_rcv_record_name(const char *record_id)
+{
+    /* ".../ZONE/A/NAME" reads as ZONE/NAME */
+    static char buf[600];
+    const char *a = record_id != NULL ? strstr(record_id, "/A/") : NULL;
+    const char *zone = a;
+    while (zone != NULL && zone > record_id && zone[-1] != '/')
+        zone--;
+    if (a == NULL || zone == NULL) {
+        snprintf(buf, sizeof buf, "%s", record_id != NULL ? record_id : "?");
+        return buf;
+    }
+    snprintf(buf, sizeof buf, "%.*s/%s", (int)(a - zone), zone, a + 3);
+    return buf;
 }
 
 void cli_rcv_print_plan(FILE *f, const rcv_plan *p, const cli_rcv_run *x)
@@ -155,6 +192,18 @@ cJSON *cli_rcv_plan_json(const rcv_plan *p, const cli_rcv_run *x)
             cJSON_AddStringToObject(o, "disk", s->disk_id);
         if (s->lun >= 0)
             cJSON_AddNumberToObject(o, "lun", s->lun);
+        if (s->kind == RCV_DETACH && s->force)
+            cJSON_AddBoolToObject(o, "force_detach", true);
+        if (s->nic_id != NULL)
+            cJSON_AddStringToObject(o, "nic", s->nic_id);
+        if (s->ipconfig != NULL)
+            cJSON_AddStringToObject(o, "ip_configuration", s->ipconfig);
+        if (s->public_ip_id != NULL)
+            cJSON_AddStringToObject(o, "public_ip", s->public_ip_id);
+        if (s->record_id != NULL)
+            cJSON_AddStringToObject(o, "dns_record", s->record_id);
+        if (s->ip != NULL)
+            cJSON_AddStringToObject(o, "ip", s->ip);
         if (s->kind == RCV_ATTACH) {
             cJSON_AddStringToObject(o, "caching", s->caching[0] ? s->caching : "None");
             cJSON_AddBoolToObject(o, "write_accelerator", s->write_accelerator);
@@ -351,11 +400,86 @@ static int delete_disk(cli_rcv_run *x, const char *id, az_error *err)
     return -1;
 }
 
+/* The public IP set on (or, public_ip_id NULL, taken off) one IP
+ * configuration: the NIC read now, changed in that one field, PUT back. */
+static int set_public_ip(cli_rcv_run *x, const char *nic_id, const char *ipconfig,
+                         const char *public_ip_id, az_error *err)
+{
+    az_nic *nic = calloc(1, sizeof *nic);
+    if (nic == NULL) {
+        set_oom(err);
+        return -1;
+    }
+    int rc = az_get_nic(x->client, nic_id, nic, err);
+    if (rc == 0) {
+        snprintf(err->code, sizeof err->code, "NotFound");
+        snprintf(err->message, sizeof err->message, "NIC %s does not exist",
+                 enf_id_name(nic_id));
+    }
+    rc = rc == 1 && az_nic_set_public_ip(nic, ipconfig, public_ip_id, err) == 0 &&
+                 az_put_nic(x->client, nic, err) == 0
+             ? 0 : -1;
+    az_nic_free(nic);
+    free(nic);
+    return rc;
+}
+
+/* The A record set to the one address, under the etag the plan read: a
+ * record someone changed since is refused by ARM (412), never overwritten. */
+static int set_dns(cli_rcv_run *x, const rcv_step *s, az_error *err)
+{
+    az_dns_a *rec = calloc(1, sizeof *rec);
+    if (rec == NULL) {
+        set_oom(err);
+        return -1;
+    }
+    int rc = az_get_dns_a(x->client, s->record_id, rec, err);
+    if (rc == 0) {
+        snprintf(err->code, sizeof err->code, "NotFound");
+        snprintf(err->message, sizeof err->message, "DNS record %s was deleted since the plan "
+                 "read it", cli_rcv_record_name(s->record_id));
+    }
+    if (rc == 1) {
+        snprintf(rec->etag, sizeof rec->etag, "%s", s->etag != NULL ? s->etag : "");
+        const char *ips[1] = { s->ip };
+        rc = az_dns_a_set_ips(rec, ips, 1, err) == 0 && az_put_dns_a(x->client, rec, err) == 0
+                 ? 0 : -1;
+        if (rc != 0 && strcmp(err->code, AZ_ERR_PRECONDITION) == 0) {
+            char arm[300];
+            snprintf(arm, sizeof arm, "%.299s", err->message);
+            snprintf(err->message, sizeof err->message,
+                     "DNS record %s was changed by someone else after this command read it "
+                     "(etag %s): it was not overwritten; look at it, then run the command "
+                     "again to plan from its new state (ARM: %s)",
+                     cli_rcv_record_name(s->record_id), s->etag != NULL ? s->etag : "?", arm);
+        }
+    } else
+        rc = -1;
+    az_dns_a_free(rec);
+    free(rec);
+    return rc;
+}
+
+static const az_op *create_op(const cli_rcv_run *x, const char *disk_id)
+{
+    for (size_t i = 0; i < x->ncreates; i++)
+        if (enf_same_id(x->creates[i].id, disk_id))
+            return &x->creates[i];
+    return x->create;
+}
+
 static int run_step(cli_rcv_run *x, const rcv_step *s, az_error *err)
 {
     switch (s->kind) {
     case RCV_CREATE_DISK: {
-        az_op op = *x->create;
+        const az_op *want = create_op(x, s->disk_id);
+        if (want == NULL) {
+            snprintf(err->code, sizeof err->code, "InternalError");
+            snprintf(err->message, sizeof err->message, "no creation for disk %s",
+                     enf_id_name(s->disk_id));
+            return -1;
+        }
+        az_op op = *want;
         az_run_ops(x->client, &op, 1, NULL, NULL);
         if (op.status == AZ_OP_DONE)
             return 0;
@@ -369,7 +493,7 @@ static int run_step(cli_rcv_run *x, const rcv_step *s, az_error *err)
     case RCV_START:
         return az_vm_power_action(x->client, s->vm_id, AZ_VM_START, err);
     case RCV_DETACH: {
-        az_disk_detach d = { .disk_id = s->disk_id };
+        az_disk_detach d = { .disk_id = s->disk_id, .force = s->force };
         return az_vm_attach_detach(x->client, s->vm_id, NULL, 0, &d, 1, err);
     }
     case RCV_ATTACH: {
@@ -381,6 +505,12 @@ static int run_step(cli_rcv_run *x, const rcv_step *s, az_error *err)
         return tag_replaced(x, s->disk_id, err);
     case RCV_DELETE_DISK:
         return delete_disk(x, s->disk_id, err);
+    case RCV_IP_REMOVE:
+        return set_public_ip(x, s->nic_id, s->ipconfig, NULL, err);
+    case RCV_IP_ADD:
+        return set_public_ip(x, s->nic_id, s->ipconfig, s->public_ip_id, err);
+    case RCV_DNS_SET:
+        return set_dns(x, s, err);
     }
     return -1;
 }

@@ -30,6 +30,8 @@ typedef struct cli_rcv_run {
     const char *policy;         /* journal fields */
     const char *source_disk;
     const az_op *create;        /* the disk creation RCV_CREATE_DISK sends */
+    const az_op *creates;       /* or one per disk (failover --restore), by op.id */
+    size_t ncreates;
     const char *replaced_by;    /* RCV_TAG_REPLACED: the new disk's ID */
     const char *resume_line;    /* the command that resumes, for failures */
     /* After a step whose answer was lost (az_error.ambiguous: it may have
@@ -55,6 +57,8 @@ int cli_rcv_execute(cli_rcv_run *x, rcv_plan *p);
 
 /* "deallocate VM vm1", "attach disk d to VM vm1 at LUN 2 (caching None)". */
 void cli_rcv_step_text(char *buf, size_t n, const rcv_step *s);
+/* A DNS record set's ID as "ZONE/NAME" (a static buffer). */
+const char *cli_rcv_record_name(const char *record_id);
 /* The plan as numbered lines ("  3. detach ... [done]"). */
 void cli_rcv_print_plan(FILE *f, const rcv_plan *p, const cli_rcv_run *x);
 /* The plan as a JSON array of steps (with seconds when x ran it). */

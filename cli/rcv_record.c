@@ -1,7 +1,9 @@
 /* STATE_DIR/recovery.json (see rcv_record.h):
  *   {"format":"snapkeep-recovery/1","key":"...","command":"...",
  *    "started":"...","snapshot":"...","facts":{"lun":2,"caching":"ReadWrite",
- *    "write_accelerator":true,"was_running":true}} */
+ *    "write_accelerator":true,"was_running":true},
+ *    "disks":[{"id":"...","lun":1,"caching":"None","write_accelerator":false,
+ *              "snapshot":"...","target":"..."}]}       (failover only) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,28 @@ static bool read_facts(const cJSON *f, rcv_facts *out)
     return true;
 }
 
+static bool read_disks(const cJSON *a, cli_rcv_record *out)
+{
+    const cJSON *d;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > RCV_MAX_DISKS)
+        return false;
+    cJSON_ArrayForEach(d, a) {
+        struct cli_rcv_record_disk *r = &out->disks[out->ndisks++];
+        const cJSON *lun = cJSON_GetObjectItemCaseSensitive(d, "lun");
+        const cJSON *wa = cJSON_GetObjectItemCaseSensitive(d, "write_accelerator");
+        if (!cJSON_IsObject(d) || !cJSON_IsNumber(lun) || lun->valuedouble < 0 ||
+            lun->valuedouble >= RCV_MAX_LUNS || lun->valuedouble != (int)lun->valuedouble ||
+            !cJSON_IsBool(wa) || !copy_str(d, "id", r->id, sizeof r->id, true) ||
+            !copy_str(d, "caching", r->caching, sizeof r->caching, true) ||
+            !copy_str(d, "snapshot", r->snapshot, sizeof r->snapshot, false) ||
+            !copy_str(d, "target", r->target, sizeof r->target, false))
+            return false;
+        r->lun = (int)lun->valuedouble;
+        r->write_accelerator = cJSON_IsTrue(wa);
+    }
+    return out->ndisks > 0;
+}
+
 int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen)
 {
     char path[4200];
@@ -134,13 +158,15 @@ int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, siz
     free(text);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(o, "format");
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(o, "facts");
+    const cJSON *disks = cJSON_GetObjectItemCaseSensitive(o, "disks");
     bool ok = cJSON_IsObject(o) && cJSON_IsString(fmt) &&
               strcmp(fmt->valuestring, RECORD_FORMAT) == 0 &&
               copy_str(o, "key", out->key, sizeof out->key, true) &&
               copy_str(o, "command", out->command_line, sizeof out->command_line, true) &&
               copy_str(o, "started", out->started, sizeof out->started, true) &&
               copy_str(o, "snapshot", out->snapshot, sizeof out->snapshot, false) &&
-              (facts == NULL || read_facts(facts, &out->facts));
+              (facts == NULL || read_facts(facts, &out->facts)) &&
+              (disks == NULL || read_disks(disks, out));
     cJSON_Delete(o);
     if (!ok) {
         snprintf(err, errlen, "%s: not a recovery record snapkeep can read; check the VM and "
@@ -169,6 +195,20 @@ int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err,
         cJSON_AddStringToObject(f, "caching", r->facts.caching);
         cJSON_AddBoolToObject(f, "write_accelerator", r->facts.write_accelerator);
         cJSON_AddBoolToObject(f, "was_running", r->facts.was_running);
+    }
+    cJSON *a = r->ndisks > 0 ? cJSON_AddArrayToObject(o, "disks") : NULL;
+    for (size_t i = 0; a != NULL && i < r->ndisks; i++) {
+        const struct cli_rcv_record_disk *d = &r->disks[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", d->id);
+        cJSON_AddNumberToObject(e, "lun", d->lun);
+        cJSON_AddStringToObject(e, "caching", d->caching);
+        cJSON_AddBoolToObject(e, "write_accelerator", d->write_accelerator);
+        if (d->snapshot[0] != '\0') {
+            cJSON_AddStringToObject(e, "snapshot", d->snapshot);
+            cJSON_AddStringToObject(e, "target", d->target);
+        }
+        cJSON_AddItemToArray(a, e);
     }
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

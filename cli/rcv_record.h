@@ -3,7 +3,8 @@
  * the first change and removed when the operation has finished. It holds
  * what live state cannot tell a resumed command (the snapshot --latest
  * chose, the LUN, whether the VM was running), so the same command run
- * again after a kill finishes the same job. Another recovery operation in
+ * again after a kill finishes the same job (failover: the list of disks
+ * with their LUNs). Another recovery operation in
  * the same state directory is refused while it exists. */
 #ifndef SNAPKEEP_RCV_RECORD_H
 #define SNAPKEEP_RCV_RECORD_H
@@ -23,6 +24,17 @@ typedef struct cli_rcv_record {
     char started[40];           /* RFC 3339 */
     char snapshot[1024];        /* the snapshot chosen ("" for release) */
     rcv_facts facts;
+    /* failover: every disk moved, as the first attempt found it on the
+     * source, and (--restore) the snapshot and new disk chosen for it */
+    size_t ndisks;
+    struct cli_rcv_record_disk {
+        char id[1024];
+        int lun;
+        char caching[16];
+        bool write_accelerator;
+        char snapshot[1024];    /* "" without --restore */
+        char target[1024];
+    } disks[RCV_MAX_DISKS];
 } cli_rcv_record;
 
 /* "OP|policy|disk|vm|target", IDs lower-cased: the same operation whatever

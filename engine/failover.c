@@ -75,6 +75,18 @@ static rcv_refusal take_facts(const rcv_failover_in *in, rcv_failover_plan *out)
         snprintf(d->caching, sizeof d->caching, "%s", empty(l->caching) ? "None" : l->caching);
         d->write_accelerator = l->write_accelerator;
     }
+    /* Not on the source but all on the standby: a failover that finished
+     * (its record gone) run again; every step is then done. */
+    bool none = f->ndisks == 0;
+    for (size_t i = 0; none && !in->restore && i < in->ndisks; i++) {
+        const rcv_lun *l = rcv_find_disk(in->to, in->disks[i].id);
+        if (l != NULL && f->ndisks < RCV_MAX_DISKS)
+            f->disks[f->ndisks++] = (rcv_fo_fact){ .disk_id = in->disks[i].id, .lun = l->lun,
+                                                   .write_accelerator = l->write_accelerator };
+        if (l != NULL)
+            snprintf(f->disks[f->ndisks - 1].caching, sizeof f->disks[0].caching, "%s",
+                     empty(l->caching) ? "None" : l->caching);
+    }
     if (f->ndisks == 0)
         return refuse(out, RCV_NO_DISKS, "no disk the policy governs is a data disk of VM %s: "
                       "nothing to move", N(from->id));

@@ -364,6 +364,11 @@ static void test_end_state(void **state)
     rcv_failover_plan p;
     assert_int_equal(rcv_plan_failover(&w.in, &p), RCV_OK);
     assert_int_equal(todo(&p.plan), 0);
+    /* the same command once its record is gone: all done, nothing refused */
+    memset(&w.in.facts, 0, sizeof w.in.facts);
+    assert_int_equal(rcv_plan_failover(&w.in, &p), RCV_OK);
+    assert_int_equal(p.facts.ndisks, 2);
+    assert_int_equal(todo(&p.plan), 0);
 }
 
 static void expect_refusal(world *w, rcv_refusal r, const char *words)

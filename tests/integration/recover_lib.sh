@@ -126,3 +126,80 @@ for l in open(log):
 print(" ".join(map(str, n)))
 EOF
 }
+
+# rv_net FILE SPEC...: adds networking to a seed rv_seed wrote. SPEC is
+# nic:VM:PRIVATE_IP[:PIP] (NIC nic-VM, the VM's only one, with public IP
+# PIP on its primary ipconfig1 when given), pip:NAME (a free public IP), or
+# private:ZONE/NAME:IP / public:ZONE/NAME:IP (an A record set, its zone).
+RV_N=/subscriptions/$AZ_SUB/resourceGroups/rg1/providers/Microsoft.Network
+rv_net() {
+    python3 - "$1" "$AZ_SUB" "${@:2}" <<'EOF2'
+import json, sys
+path, sub, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+s = json.load(open(path))
+N = f"/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Network"
+for k in ("networkInterfaces", "publicIPAddresses", "dnsZones", "privateDnsZones", "dnsRecordSets"):
+    s.setdefault(k, [])
+n = 20
+for spec in specs:
+    p = spec.split(":")
+    if p[0] == "nic":
+        vm, ip = p[1], p[2]
+        cfg = {"primary": True, "privateIPAddress": ip, "privateIPAllocationMethod": "Static"}
+        if len(p) > 3:
+            cfg["publicIPAddress"] = {"id": f"{N}/publicIPAddresses/{p[3]}"}
+            if not any(x["id"].endswith("/" + p[3]) for x in s["publicIPAddresses"]):
+                n += 1
+                s["publicIPAddresses"].append({"id": f"{N}/publicIPAddresses/{p[3]}",
+                    "location": "westeurope", "properties": {"ipAddress": f"20.1.2.{n}"}})
+        s["networkInterfaces"].append({"id": f"{N}/networkInterfaces/nic-{vm}",
+            "location": "westeurope",
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": cfg}]}})
+        for v in s["virtualMachines"]:
+            if v["id"].endswith("/" + vm):
+                v["properties"]["networkProfile"] = {"networkInterfaces": [
+                    {"id": f"{N}/networkInterfaces/nic-{vm}", "properties": {"primary": True}}]}
+    elif p[0] == "pip":
+        n += 1
+        s["publicIPAddresses"].append({"id": f"{N}/publicIPAddresses/{p[1]}",
+            "location": "westeurope", "properties": {"ipAddress": f"20.1.2.{n}"}})
+    else:
+        zone, name = p[1].split("/")
+        kind = "privateDnsZones" if p[0] == "private" else "dnsZones"
+        if f"{N}/{kind}/{zone}" not in s[kind]:
+            s[kind].append(f"{N}/{kind}/{zone}")
+        props = ({"ttl": 30, "aRecords": [{"ipv4Address": p[2]}]} if p[0] == "private"
+                 else {"TTL": 30, "ARecords": [{"ipv4Address": p[2]}]})
+        s["dnsRecordSets"].append({"id": f"{N}/{kind}/{zone}/A/{name}", "properties": props})
+json.dump(s, open(path, "w"))
+EOF2
+}
+
+# rv_pip NAME: the NIC/ipconfig holding the public IP in the server's
+# state ("-" when free).
+rv_pip() {
+    python3 - "$AZ_STATE" "$1" <<'EOF2'
+import json, sys
+st, name = sys.argv[1:]
+s = json.load(open(st))
+for n in s.get("networkInterfaces", []):
+    for c in n["properties"]["ipConfigurations"]:
+        pid = ((c.get("properties") or {}).get("publicIPAddress") or {}).get("id", "")
+        if pid.lower().endswith("/" + name.lower()):
+            print(n["id"].split("/")[-1] + "/" + c["name"]); sys.exit()
+print("-")
+EOF2
+}
+
+# rv_dns ZONE/NAME: the record set's addresses, space-separated.
+rv_dns() {
+    python3 - "$AZ_STATE" "$1" <<'EOF2'
+import json, sys
+st, rec = sys.argv[1:]
+zone, name = rec.split("/")
+for r in json.load(open(st)).get("dnsRecordSets", []):
+    if r["id"].lower().endswith(f"/{zone}/a/{name}".lower()):
+        p = r["properties"]
+        print(" ".join(a["ipv4Address"] for a in p.get("aRecords") or p.get("ARecords") or []))
+EOF2
+}

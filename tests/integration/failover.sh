@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# snapkeep failover against tests/arm/serve: a full failover with the
+# public IP and a Private DNS record (disks on the standby at the same LUNs
+# with their caching, source deallocated, IP and record on the standby),
+# failback the other way round, --dry-run sends no write, refusals before
+# any change, a source that does not answer (refused; --force-detach then
+# sends ARM's ForceDetach), a DNS record changed by someone else between
+# plan and update (412, exit 4, named), faults during every step.
+# shellcheck disable=SC1091,SC2016 # sourced helpers; bash -c snippets take "$1"
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/azure_lib.sh"
+. "$(dirname "$0")/recover_lib.sh"
+
+D=$T_TMP/fo
+mkdir -p "$D"
+rv_seed "$D/seed.json" \
+    "vm1:running:1:0=scratch1/None/0,1=data1/ReadWrite/1,3=data2/ReadOnly/0" \
+    "sb1:deallocated:1:0=own1/None/0" \
+    "vm2:running:1:1=data3/ReadWrite/0" "sb2:deallocated:1:-" \
+    "vm3:running:1:2=data4/None/0" "sb3:deallocated:1:-" \
+    "vm4:running:1:1=data5/None/0" "sb4:deallocated:1:1=own4/None/0" \
+    "vm5:running:1:1=data6/None/0" "sb5:deallocated:1:-" "vm9:running:1:-"
+rv_net "$D/seed.json" nic:vm1:10.0.0.4:pip1 nic:sb1:10.0.0.5 nic:vm2:10.0.0.6 \
+    nic:sb2:10.0.0.7 nic:vm3:10.0.0.8:pip3 nic:sb3:10.0.0.9 nic:vm9:10.0.0.10:pip9 \
+    nic:vm5:10.0.0.11 nic:sb5:10.0.0.12 \
+    private:corp.internal/app:10.0.0.4 private:corp.internal/db:10.0.0.6 \
+    public:example.com/www:10.0.0.11
+az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 ||
+    { t_fail "server starts"; t_done; }
+az_env_secret
+cat >"$D/p.policy" <<P
+policy "p1" {
+    subscription "$AZ_SUB"
+    resource-group "rg1"
+    disk "data1"
+    disk "data2"
+    disk "data3"
+    disk "data4"
+    disk "data5"
+    disk "data6"
+    keep-all 24h
+    recovery {
+        vm "vm1"
+        standby "sb1"
+        public-ip "pip1"
+        dns-record "corp.internal/app"
+    }
+}
+policy "p2" {
+    subscription "$AZ_SUB"
+    resource-group "rg1"
+    disk "data5"
+    disk "data6"
+    keep-all 24h
+}
+P
+fo() { "$SNAPKEEP" failover "$D/p.policy" --policy p1 --ca-file "$AZ_CA" "$@"; }
+fo2() { "$SNAPKEEP" failover "$D/p.policy" --policy p2 --ca-file "$AZ_CA" "$@"; }
+t_eq() { if [ "$3" = "$2" ]; then t_ok "$1"; else t_fail "$1 (got '$3', wanted '$2')"; fi; }
+
+t_exit "check: the recovery block with standby, public-ip and dns-record is valid" 0 \
+    "$SNAPKEEP" check "$D/p.policy"
+
+# ---- dry run: the plan, no write ----
+w0=$(rv_writes)
+t_exit "dry run: exit 0" 0 fo --dry-run --state-dir "$D/s1"
+t_check "dry run: lists every step in order" python3 - "$T_TMP/out" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+want = ["deallocate VM vm1", "detach disk data1 from VM vm1 (LUN 1)", "detach disk data2",
+        "attach disk data1 to VM sb1 at LUN 1 (caching ReadWrite, write accelerator)",
+        "attach disk data2 to VM sb1 at LUN 3 (caching ReadOnly)",
+        "remove public IP pip1 from IP configuration ipconfig1 of NIC nic-vm1",
+        "add public IP pip1 to IP configuration ipconfig1 of NIC nic-sb1",
+        "point DNS A record corp.internal/app at 10.0.0.5", "start VM sb1"]
+pos = [t.find(w) for w in want]
+assert all(p >= 0 for p in pos) and pos == sorted(pos), (pos, t)
+assert "scratch1" not in t, t
+PY
+t_eq "dry run: no write reached the server" "$w0" "$(rv_writes)"
+
+# ---- the failover, from the policy's recovery block ----
+t_exit "failover: exit 0" 0 fo --state-dir "$D/s1"
+cp "$T_TMP/out" "$D/fo1.out"
+t_eq "failover: the policy's disks on sb1 at the same LUNs, caching and WA; sb1 running" \
+    "running 0=own1/None/0 1=data1/ReadWrite/1 3=data2/ReadOnly/0" "$(rv_vm sb1)"
+t_eq "failover: vm1 deallocated, keeps the ungoverned disk" "deallocated 0=scratch1/None/0" \
+    "$(rv_vm vm1)"
+t_eq "failover: the public IP is on sb1's primary IP configuration" "nic-sb1/ipconfig1" \
+    "$(rv_pip pip1)"
+t_eq "failover: the DNS record points at sb1's private IP" "10.0.0.5" \
+    "$(rv_dns corp.internal/app)"
+t_check "failover: prints each step's seconds and the RTO" \
+    bash -c 'grep -Eq "start VM sb1  \([0-9.]+ s\)" "$1" && grep -Eq "RTO: [0-9.]+ s" "$1"' _ "$D/fo1.out"
+t_check "failover: the DNS PUT carried If-Match" python3 - "$AZ_LOG" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+p = [x for x in r if x.get("method") == "PUT" and "/A/app" in x.get("path", "")]
+assert len(p) == 1 and p[0]["status"] == 200, p
+PY
+t_check "failover: record removed" test ! -e "$D/s1/recovery.json"
+w0=$(rv_writes)
+t_exit "failover again: everything done already, exit 0" 0 fo --state-dir "$D/s1"
+t_eq "failover again: no write sent" "$w0" "$(rv_writes)"
+t_check "failover again: all 9 steps done already" test "$(grep -c "done already" "$T_TMP/out")" = 9
+
+# ---- failback: the same command the other way round ----
+t_exit "failback: exit 0" 0 fo --from sb1 --to vm1 --state-dir "$D/s1"
+t_eq "failback: the disks back on vm1 at their LUNs, running" \
+    "running 0=scratch1/None/0 1=data1/ReadWrite/1 3=data2/ReadOnly/0" "$(rv_vm vm1)"
+t_eq "failback: sb1 deallocated with its own disk" "deallocated 0=own1/None/0" "$(rv_vm sb1)"
+t_eq "failback: IP and record on vm1 again" "nic-vm1/ipconfig1 10.0.0.4" \
+    "$(rv_pip pip1) $(rv_dns corp.internal/app)"
+
+# ---- JSON, flags over the file, --no-start, a public DNS zone ----
+t_exit "refused: pip9 is on vm9's NIC, neither vm5's nor sb5's (exit 1)" 1 fo --from vm5 --to sb5 \
+    --move-public-ip pip9 --state-dir "$D/s5"
+t_check "refused: names the holder" grep -q "interface nic-vm9" "$T_TMP/err"
+t_exit "json: vm5 -> sb5, DNS only, --no-start" 0 fo2 --from vm5 --to sb5 \
+    --dns-record example.com/www --dns-zone-kind public --no-start --format json --state-dir "$D/s5"
+t_check "json: steps, seconds, rto" python3 - "$T_TMP/out" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] and o["operation"] == "failover" and o["rto_seconds"] >= 0, o
+acts = [s["action"] for s in o["steps"]]
+assert acts == ["deallocate", "detach", "attach", "dns-set"], acts
+assert all(s["status"] == "done" and "seconds" in s for s in o["steps"]), o["steps"]
+PY
+t_eq "json: sb5 not started, data6 at LUN 1; www points at sb5" \
+    "deallocated 1=data6/None/0 10.0.0.12" "$(rv_vm sb5) $(rv_dns example.com/www)"
+
+# ---- refusals before any change ----
+w0=$(rv_writes)
+t_exit "refused: a LUN taken on the standby" 1 fo2 --from vm4 --to sb4 --state-dir "$D/s4"
+t_check "refused: names the LUN" grep -q "LUN 1 of VM sb4 holds disk own4" "$T_TMP/err"
+t_exit "refused: --to is --from" 1 fo --from vm4 --to vm4 --state-dir "$D/s4"
+t_exit "refused: a standby that does not exist" 1 fo --from vm4 --to nosuch --state-dir "$D/s4"
+t_check "refused: says so" grep -q "standby VM nosuch does not exist" "$T_TMP/err"
+t_exit "refused: no governed disk on the source" 1 fo --from vm9 --to sb4 --state-dir "$D/s4"
+t_eq "refusals: no write sent" "$w0" "$(rv_writes)"
+t_done

@@ -59,9 +59,12 @@ void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv)
     size_t len = 0;
     buf[0] = '\0';
     for (int i = 0; i < argc && len + 1 < n; i++) {
-        const char *a = i == 0 ? "snapkeep" : argv[i];
-        if (i > 0)
-            buf[len++] = ' ';
+        const char *a = argv[i];
+        /* argv[0] is the command's name ("restore"): the line starts
+         * "snapkeep restore" */
+        len += (size_t)snprintf(buf + len, n - len, "%s", i == 0 ? "snapkeep " : " ");
+        if (len >= n)
+            len = n - 1;
         if (shell_plain(a)) {
             len += (size_t)snprintf(buf + len, n - len, "%s", a);
         } else {

@@ -41,7 +41,8 @@ typedef struct cli_rcv_record {
  * the spelling or the snapshot option (--latest resolved once, recorded). */
 void cli_rcv_key(char *buf, size_t n, const char *op, const char *policy, const char *disk,
                  const char *vm, const char *target);
-/* argv as one shell-quoted line ("snapkeep restore p.policy --disk 'a b'"). */
+/* argv (argv[0] the command's name) as one shell-quoted line
+ * ("snapkeep restore p.policy --disk 'a b'"). */
 void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv);
 
 /* 0 (out->present says whether one exists), or -1 with err (unreadable

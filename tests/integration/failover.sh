@@ -49,6 +49,8 @@ policy "p1" {
 policy "p2" {
     subscription "$AZ_SUB"
     resource-group "rg1"
+    disk "data3"
+    disk "data4"
     disk "data5"
     disk "data6"
     keep-all 24h
@@ -92,7 +94,7 @@ t_eq "failover: the DNS record points at sb1's private IP" "10.0.0.5" \
     "$(rv_dns corp.internal/app)"
 t_check "failover: prints each step's seconds and the RTO" \
     bash -c 'grep -Eq "start VM sb1  \([0-9.]+ s\)" "$1" && grep -Eq "RTO: [0-9.]+ s" "$1"' _ "$D/fo1.out"
-t_check "failover: the DNS PUT carried If-Match" python3 - "$AZ_LOG" <<'PY'
+t_check "failover: one PUT of the DNS record, answered 200" python3 - "$AZ_LOG" <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 p = [x for x in r if x.get("method") == "PUT" and "/A/app" in x.get("path", "")]
@@ -138,4 +140,71 @@ t_exit "refused: a standby that does not exist" 1 fo --from vm4 --to nosuch --st
 t_check "refused: says so" grep -q "standby VM nosuch does not exist" "$T_TMP/err"
 t_exit "refused: no governed disk on the source" 1 fo --from vm9 --to sb4 --state-dir "$D/s4"
 t_eq "refusals: no write sent" "$w0" "$(rv_writes)"
+
+# ---- a source that does not answer: refused, then --force-detach ----
+az_faults '{"rules": [{"name": "vm3-silent", "path": "virtualMachines/vm3/instanceView", "action": "status", "status": 400, "code": "OperationNotAllowed", "message": "the VM agent does not answer"}]}'
+w0=$(rv_writes)
+t_exit "silent source: refused (exit 1)" 1 fo2 --from vm3 --to sb3 --move-public-ip pip3 \
+    --state-dir "$D/s3"
+t_check "silent source: says it cannot be confirmed stopped and names --force-detach" \
+    bash -c 'grep -q "cannot be confirmed stopped" "$1" && grep -q -- "--force-detach" "$1"' _ "$T_TMP/err"
+t_eq "silent source: no write sent" "$w0" "$(rv_writes)"
+fo2 --from vm3 --to sb3 --move-public-ip pip3 --force-detach --state-dir "$D/s3" \
+    >"$D/force.out" 2>"$D/force.err" &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+    grep -q '"detachOption": *"ForceDetach"' "$AZ_STATE" 2>/dev/null && touch "$D/force.seen"
+    sleep 0.02
+done
+wait "$pid"
+t_eq "force-detach: exit 0" 0 "$?"
+t_check "force-detach: the server saw detachOption ForceDetach" test -e "$D/force.seen"
+t_check "force-detach: says so, and sent no deallocate" bash -c 'grep -q "ForceDetach" "$1" &&
+    ! grep -q "deallocate VM vm3" "$1"' _ "$D/force.out"
+t_eq "force-detach: data4 on sb3 at LUN 2, pip3 there" "running 2=data4/None/0 nic-sb3/ipconfig1" \
+    "$(rv_vm sb3) $(rv_pip pip3)"
+t_eq "force-detach: no deallocate POST reached vm3" "0" "$(rv_count POST 'vm3/deallocate$')"
+az_faults '{"rules": []}'
+
+# ---- the DNS record changed by someone else between plan and update ----
+az_faults '{"rules": [{"name": "slow-attach", "method": "POST", "path": "sb2/attachDetachDataDisks$", "action": "delay", "seconds": 1.5}]}'
+fo2 --from vm2 --to sb2 --dns-record corp.internal/db --state-dir "$D/s2" >"$D/race.out" 2>"$D/race.err" &
+pid=$!
+for _ in $(seq 1 400); do
+    grep -q '"event":"intent","op":"attach"' "$D/s2/journal.jsonl" 2>/dev/null && break
+    sleep 0.02
+done
+t_eq "race: someone else's PUT of the record is accepted" 200 "$(rv_put_dns corp.internal/db 10.0.0.99)"
+wait "$pid"
+t_eq "race: failover stops at the DNS step with exit 4" 4 "$?"
+t_check "race: the message names the record and why" bash -c 'grep -q "DNS record corp.internal/db was changed by someone else" "$1" &&
+    grep -q "step 4/5 (point DNS A record corp.internal/db" "$1" &&
+    grep -q "^    snapkeep failover .*--from vm2 --to sb2 --dns-record corp.internal/db" "$1"' _ "$D/race.err"
+t_eq "race: their change stays; the disk moved; sb2 not started yet" "10.0.0.99 deallocated 1=data3/ReadWrite/0" \
+    "$(rv_dns corp.internal/db) $(rv_vm sb2)"
+t_eq "race: ARM answered the If-Match PUT 412" 1 "$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (r := json.loads(l)).get("method") == "PUT" and r["path"].endswith("/A/db") and r["status"] == 412))' "$AZ_LOG")"
+az_faults '{"rules": []}'
+t_exit "race: the same command, run again, plans from the new record and finishes" 0 \
+    fo2 --from vm2 --to sb2 --dns-record corp.internal/db --state-dir "$D/s2"
+t_eq "race: record on sb2, sb2 running" "10.0.0.7 running 1=data3/ReadWrite/0" \
+    "$(rv_dns corp.internal/db) $(rv_vm sb2)"
+
+# ---- faults during every step: 429s, 503s, answers lost after the change ----
+az_faults '{"seed": 3, "rules": [
+  {"name": "lost-deallocate", "method": "POST", "path": "vm1/deallocate$", "times": 1, "action": "drop-after"},
+  {"name": "lost-detach", "method": "POST", "path": "vm1/attachDetachDataDisks$", "times": 1, "action": "drop-after"},
+  {"name": "lost-attach", "method": "POST", "path": "sb1/attachDetachDataDisks$", "times": 1, "action": "drop-after"},
+  {"name": "lost-nic", "method": "PUT", "path": "networkInterfaces/nic-sb1$", "times": 1, "action": "drop-after"},
+  {"name": "lost-dns", "method": "PUT", "path": "/A/app$", "times": 1, "action": "drop-after"},
+  {"name": "lost-start", "method": "POST", "path": "sb1/start$", "times": 1, "action": "drop-after"},
+  {"name": "throttled", "kind": "arm", "every": 4, "action": "throttle", "retry_after": 0},
+  {"name": "503s", "kind": "arm", "probability": 0.15, "action": "error", "status": 503}]}'
+t_exit "faults: the failover converges (exit 0)" 0 fo --state-dir "$D/s1" --retry-budget 60
+t_eq "faults: end state as without faults" \
+    "running 0=own1/None/0 1=data1/ReadWrite/1 3=data2/ReadOnly/0 deallocated 0=scratch1/None/0 nic-sb1/ipconfig1 10.0.0.5" \
+    "$(rv_vm sb1) $(rv_vm vm1) $(rv_pip pip1) $(rv_dns corp.internal/app)"
+t_check "faults: answers were lost and the state read again" grep -q "the answer was lost" "$T_TMP/err"
+az_faults '{"rules": []}'
 t_done

@@ -203,3 +203,17 @@ for r in json.load(open(st)).get("dnsRecordSets", []):
         print(" ".join(a["ipv4Address"] for a in p.get("aRecords") or p.get("ARecords") or []))
 EOF2
 }
+
+# rv_put_dns ZONE/NAME IP: someone else's change of a Private DNS record
+# (a PUT without If-Match, as the portal would send).
+rv_put_dns() {
+    local tok
+    tok=$(curl -s --cacert "$AZ_CA" -d grant_type=client_credentials -d "client_id=$AZ_CLIENT" \
+        -d "client_secret=$AZ_SECRET" -d scope=https://management.azure.com/.default \
+        "$AZ_URL/$AZ_TENANT/oauth2/v2.0/token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    curl -sS -o /dev/null -w '%{http_code}' --cacert "$AZ_CA" -X PUT \
+        -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+        -d "{\"properties\":{\"ttl\":30,\"aRecords\":[{\"ipv4Address\":\"$2\"}]}}" \
+        "$AZ_URL$RV_N/privateDnsZones/${1%/*}/A/${1#*/}?api-version=2024-06-01"
+}

@@ -31,12 +31,17 @@
 #include "cli/state.h"
 #include "engine/enforce.h"
 #include "engine/failover.h"
+#include "engine/pick.h"
 
 typedef struct fo_ctx {
     const char *policy_path, *policy_name, *from, *to, *public_ip, *dns, *target_rg, *state_dir;
     int dns_kind;               /* -1: the file's, else private */
     int start;                  /* -1: the file's (default yes) */
     bool force_detach, dry_run, json;
+    bool restore;               /* --restore: new disks from snapshots, originals untouched */
+    pick_mode mode;             /* --latest / --at */
+    bool have_mode;
+    sk_time at;
     cli_azure az;
     int argc;
     char **argv;
@@ -47,12 +52,16 @@ typedef struct fo_ctx {
     cli_state state;
     cli_journal journal;
     bool journaling;
-    cli_rcv_record record;
+    cli_rcv_record record;      /* also holds --restore's choices (disks[].snapshot/target) */
     az_client *client;
     cli_log log;
+    inv_inventory *inv;         /* --restore: the subscription's snapshots */
+    char snap_location[RCV_MAX_DISKS][64];
+    inv_tag create_tags[RCV_MAX_DISKS][1];
+    az_op creates[RCV_MAX_DISKS];
 } fo_ctx;
 
-enum { OPT_FROM = CLI_OPT_AZURE_LAST + 1, OPT_TO, OPT_PIP, OPT_DNS, OPT_DNS_KIND, OPT_START,
+enum { OPT_RESTORE = CLI_OPT_AZURE_LAST + 1, OPT_LATEST, OPT_AT, OPT_FROM, OPT_TO, OPT_PIP, OPT_DNS, OPT_DNS_KIND, OPT_START,
        OPT_NO_START, OPT_FORCE, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY };
 
 #define FO_HELPED (-100)
@@ -60,6 +69,16 @@ enum { OPT_FROM = CLI_OPT_AZURE_LAST + 1, OPT_TO, OPT_PIP, OPT_DNS, OPT_DNS_KIND
 static int fo_option(fo_ctx *r, int opt, const char *arg)
 {
     switch (opt) {
+    case OPT_RESTORE: r->restore = true; return 0;
+    case OPT_LATEST:
+    case OPT_AT:
+        if (r->have_mode) {
+            fputs("snapkeep: failover: give one of --latest and --at\n", stderr);
+            return -1;
+        }
+        r->have_mode = true;
+        r->mode = opt == OPT_LATEST ? PICK_LATEST : PICK_AT;
+        return opt == OPT_AT && cli_parse_time_opt("--at", arg, &r->at) != 0 ? -1 : 0;
     case OPT_FROM: r->from = arg; return 0;
     case OPT_TO: r->to = arg; return 0;
     case OPT_PIP: r->public_ip = arg; return 0;
@@ -94,6 +113,9 @@ static int fo_option(fo_ctx *r, int opt, const char *arg)
 static int parse_args(int argc, char **argv, fo_ctx *r)
 {
     static const struct option longopts[] = {
+        { "restore", no_argument, NULL, OPT_RESTORE },
+        { "latest", no_argument, NULL, OPT_LATEST },
+        { "at", required_argument, NULL, OPT_AT },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
         { "move-public-ip", required_argument, NULL, OPT_PIP },
@@ -125,7 +147,10 @@ static int parse_args(int argc, char **argv, fo_ctx *r)
         }
     }
     const char *problem = argc - optind == 0 ? "no policy file given"
-                          : argc - optind > 1 ? "only one policy file, please" : NULL;
+                          : argc - optind > 1 ? "only one policy file, please"
+                          : r->restore && !r->have_mode ? "--restore needs --latest or --at T"
+                          : !r->restore && r->have_mode ? "--latest and --at go with --restore"
+                                                        : NULL;
     if (problem != NULL) {
         fprintf(stderr, "snapkeep: failover: %s\n", problem);
         cli_usage("failover", stderr);
@@ -261,7 +286,8 @@ static int open_state(fo_ctx *r)
         fprintf(stderr, "snapkeep: failover: %s\n", err);
         return EXIT_REFUSED;
     }
-    cli_rcv_key(key, sizeof key, "failover", r->p->name, NULL, r->from_id, r->to_id);
+    cli_rcv_key(key, sizeof key, r->restore ? "failover-restore" : "failover", r->p->name,
+                NULL, r->from_id, r->to_id);
     if (r->record.present && strcmp(key, r->record.key) != 0) {
         fprintf(stderr, "snapkeep: failover: another recovery operation, started %s, is "
                 "unfinished (recorded in %s/%s):\n    %s\nrun that command again to finish "
@@ -293,6 +319,9 @@ typedef struct fo_world {
     az_disk_info *infos;        /* [nids] */
     rcv_disk views[RCV_MAX_LUNS + 64];
     rcv_fo_disk disks[RCV_MAX_LUNS + 64];
+    az_disk_info target;        /* --restore: scratch for the new disks' GETs */
+    az_disk_info target_infos[RCV_MAX_DISKS];
+    rcv_disk target_views[RCV_MAX_DISKS];
     const char *from_nics[8];
     az_public_ip pip;
     bool pip_exists;
@@ -446,6 +475,139 @@ static void world_free(fo_world *w)
     w->infos = NULL;
 }
 
+static const struct cli_rcv_record_disk *choice_of(const fo_ctx *r, const char *id)
+{
+    for (size_t i = 0; i < r->record.ndisks; i++)
+        if (enf_same_id(r->record.disks[i].id, id))
+            return &r->record.disks[i];
+    return NULL;
+}
+
+/* --restore: each governed disk's new disk as ARM shows it now. The
+ * views live in the world (re-read after a lost answer); the IDs in the
+ * record. */
+static int read_targets(fo_ctx *r, fo_world *w)
+{
+    az_error err;
+    memset(&err, 0, sizeof err);
+    for (size_t i = 0; i < w->nids; i++) {
+        const struct cli_rcv_record_disk *c = choice_of(r, w->ids[i]);
+        if (c == NULL)
+            continue;
+        size_t k = (size_t)(c - r->record.disks);
+        int got = az_get_disk_info(r->client, c->target, &w->target, &err);
+        if (got < 0) {
+            cli_print_az_error("failover: reading a new disk's name", &err);
+            return EXIT_AZURE;
+        }
+        /* the view points into the GET's strings: keep a copy per disk */
+        cli_rcv_disk_view(&w->target, got == 1, &w->target_views[k]);
+        if (got == 1) {
+            w->target_infos[k] = w->target;
+            cli_rcv_disk_view(&w->target_infos[k], true, &w->target_views[k]);
+        }
+        w->disks[i].target_id = c->target;
+        w->disks[i].target = &w->target_views[k];
+        w->disks[i].snapshot_id = c->snapshot;
+        w->disks[i].snapshot_location = r->snap_location[k];
+    }
+    return EXIT_OK;
+}
+
+/* --restore, first attempt: for each governed disk on the source the
+ * snapshot --latest / --at picks and the name of its new disk
+ * ("DISK-fo-YYYYMMDDTHHMMSSZ" of the snapshot's time, beside the original).
+ * Recorded before the first change, so a resume keeps them. */
+static int choose_snapshots(fo_ctx *r, fo_world *w)
+{
+    if (r->record.ndisks > 0) {
+        for (size_t k = 0; k < r->record.ndisks; k++) {
+            const inv_snapshot *s = NULL;
+            for (size_t i = 0; r->inv != NULL && i < r->inv->nsnapshots; i++)
+                if (enf_same_id(r->inv->snapshots[i].id, r->record.disks[k].snapshot))
+                    s = &r->inv->snapshots[i];
+            snprintf(r->snap_location[k], sizeof r->snap_location[k], "%s",
+                     s != NULL && s->location != NULL ? s->location : w->from.location);
+        }
+        return EXIT_OK;
+    }
+    const inv_snapshot **c = calloc(r->inv->nsnapshots + 1, sizeof *c);
+    if (c == NULL)
+        return EXIT_INVALID;
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < w->nids && rc == EXIT_OK; i++) {
+        const az_vm_disk *on = NULL;
+        for (size_t j = 0; j < w->from.ndisks; j++)
+            if (enf_same_id(w->from.disks[j].disk_id, w->ids[i]))
+                on = &w->from.disks[j];
+        if (on == NULL)
+            continue;
+        if (r->record.ndisks == RCV_MAX_DISKS)
+            break;              /* the planner refuses more */
+        size_t n = 0, at = 0;
+        for (size_t k = 0; k < r->inv->nsnapshots; k++) {
+            const inv_snapshot *s = &r->inv->snapshots[k];
+            if (s->source_id != NULL && enf_same_id(s->source_id, w->ids[i]))
+                c[n++] = s;
+        }
+        if (pick_snapshot(c, n, r->mode, NULL, r->at, &at) != PICK_FOUND) {
+            fprintf(stderr, "snapkeep: failover: disk %s has no usable snapshot%s: nothing "
+                    "was changed\n", enf_id_name(w->ids[i]),
+                    r->mode == PICK_AT ? " taken at or before --at" : "");
+            rc = EXIT_INVALID;
+            break;
+        }
+        struct cli_rcv_record_disk *d = &r->record.disks[r->record.ndisks];
+        char when[ENG_TIME_BUFSZ], stamp[24], rg[256];
+        size_t m = 0;
+        eng_time_format(c[at]->created, when, sizeof when);
+        bool fraction = false;  /* whole seconds: "20261123T100003Z" */
+        for (const char *p = when; *p != '\0' && m + 1 < sizeof stamp; p++) {
+            fraction = (fraction || *p == '.') && *p != 'Z';
+            if (*p != '-' && *p != ':' && !fraction)
+                stamp[m++] = *p;
+        }
+        stamp[m] = '\0';
+        char name[96];
+        snprintf(name, sizeof name, "%.60s-fo-%s", enf_id_name(w->ids[i]), stamp);
+        if (!cli_id_segment(w->ids[i], 3, rg, sizeof rg) ||
+            az_resource_id(d->target, sizeof d->target, r->subscription, rg, "disks",
+                           name) != 0) {
+            fprintf(stderr, "snapkeep: failover: cannot name the new disk of %s\n",
+                    w->ids[i]);
+            rc = EXIT_INVALID;
+            break;
+        }
+        snprintf(d->id, sizeof d->id, "%s", w->ids[i]);
+        snprintf(d->snapshot, sizeof d->snapshot, "%s", c[at]->id);
+        snprintf(r->snap_location[r->record.ndisks], sizeof r->snap_location[0], "%s",
+                 c[at]->location != NULL ? c[at]->location : w->from.location);
+        r->record.ndisks++;
+    }
+    free(c);
+    if (rc == EXIT_OK && r->record.ndisks == 0) {
+        fprintf(stderr, "snapkeep: failover: refused, nothing was changed: no disk the policy "
+                "governs is a data disk of VM %s: nothing to restore\n",
+                enf_id_name(r->from_id));
+        rc = EXIT_INVALID;
+    }
+    return rc == EXIT_OK ? read_targets(r, w) : rc;
+}
+
+/* The creations RCV_CREATE_DISK sends, one per recorded disk: in the
+ * standby's zone (a disk attaches only there), tagged with its snapshot. */
+static void build_creates(fo_ctx *r, const fo_world *w)
+{
+    for (size_t k = 0; k < r->record.ndisks; k++) {
+        const struct cli_rcv_record_disk *d = &r->record.disks[k];
+        r->create_tags[k][0] = (inv_tag){ CLI_TAG_RESTORED_FROM, d->snapshot };
+        r->creates[k] = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = d->target,
+                                 .location = r->snap_location[k], .source_id = d->snapshot,
+                                 .zone = w->to.zone[0] != '\0' ? w->to.zone : NULL,
+                                 .tags = r->create_tags[k], .ntags = 1 };
+    }
+}
+
 static int read_world(fo_ctx *r, fo_world *w)
 {
     world_free(w);
@@ -481,6 +643,8 @@ static int read_world(fo_ctx *r, fo_world *w)
         cli_rcv_disk_view(&w->infos[i], got == 1, &w->views[i]);
         w->disks[i] = (rcv_fo_disk){ .id = w->ids[i], .disk = &w->views[i] };
     }
+    if (r->restore && r->record.ndisks > 0 && (rc = read_targets(r, w)) != EXIT_OK)
+        return rc;
     return to_exists ? read_net(r, w) : EXIT_OK;
 }
 
@@ -488,7 +652,7 @@ static void facts_from_record(const fo_ctx *r, rcv_fo_facts *f)
 {
     memset(f, 0, sizeof *f);
     if (!r->record.present || r->record.ndisks == 0)
-        return;
+        return;     /* --restore's choices before the record is saved are not facts */
     f->known = true;
     f->ndisks = r->record.ndisks;
     for (size_t i = 0; i < r->record.ndisks; i++) {
@@ -505,6 +669,7 @@ static rcv_refusal make_plan(const fo_ctx *r, const fo_world *w, rcv_failover_pl
     rcv_failover_in in = {
         .from = &w->from_view, .from_answers = w->from_answers, .to = &w->to_view,
         .disks = w->disks, .ndisks = w->nids, .force_detach = r->force_detach,
+        .restore = r->restore,
         .start = r->start != 0,
         .from_nics = w->from_nics, .nfrom_nics = w->from.nnics < 8 ? w->from.nnics : 8,
         .to_nic = w->have_to_nic ? w->to_nic.id : NULL,
@@ -563,6 +728,9 @@ static int save_record(fo_ctx *r, const rcv_failover_plan *fp)
     for (size_t i = 0; i < fp->facts.ndisks; i++) {
         const rcv_fo_fact *f = &fp->facts.disks[i];
         struct cli_rcv_record_disk *d = &rec->disks[i];
+        const struct cli_rcv_record_disk *c = choice_of(r, f->disk_id);
+        struct cli_rcv_record_disk keep = c != NULL ? *c : (struct cli_rcv_record_disk){ 0 };
+        *d = keep;
         snprintf(d->id, sizeof d->id, "%s", f->disk_id);
         d->lun = f->lun;
         snprintf(d->caching, sizeof d->caching, "%s", f->caching);
@@ -649,6 +817,17 @@ static int fo_run(fo_ctx *r)
     }
     if (rc == EXIT_OK)
         rc = read_world(r, w);
+    if (rc == EXIT_OK && r->restore) {
+        if ((r->inv = inv_new()) == NULL)
+            rc = EXIT_INVALID;
+        else if (az_list_snapshots(r->client, r->subscription, NULL, r->inv, &err) != 0) {
+            cli_print_az_error("failover: listing the snapshots", &err);
+            rc = EXIT_AZURE;
+        } else
+            rc = choose_snapshots(r, w);
+        if (rc == EXIT_OK)
+            build_creates(r, w);
+    }
     if (rc == EXIT_OK && make_plan(r, w, fp) != RCV_OK) {
         fprintf(stderr, "snapkeep: failover: refused, nothing was changed: %s\n",
                 fp->plan.why);
@@ -661,7 +840,8 @@ static int fo_run(fo_ctx *r)
     if (rc == EXIT_OK && !r->dry_run) {
         x = (cli_rcv_run){ .command = "failover", .client = r->client, .journal = &r->journal,
                            .log = &r->log, .policy = r->p->name,
-                           .resume_line = r->record.command_line, .replan = replan };
+                           .resume_line = r->record.command_line, .replan = replan,
+                           .creates = r->creates, .ncreates = r->record.ndisks };
         replan_ctx rp = { r, w, fp };
         x.replan_ctx = &rp;
         rc = cli_rcv_execute(&x, &fp->plan);
@@ -709,6 +889,7 @@ int cmd_failover(int argc, char **argv)
         cli_journal_close(&r.journal);
     }
     az_client_free(r.client);
+    inv_free(r.inv);
     cli_state_close(&r.state);
     pol_file_free(r.file);
     return rc;

@@ -19,7 +19,8 @@ rv_seed "$D/seed.json" \
     "vm2:running:1:1=data3/ReadWrite/0" "sb2:deallocated:1:-" \
     "vm3:running:1:2=data4/None/0" "sb3:deallocated:1:-" \
     "vm4:running:1:1=data5/None/0" "sb4:deallocated:1:1=own4/None/0" \
-    "vm5:running:1:1=data6/None/0" "sb5:deallocated:1:-" "vm9:running:1:-"
+    "vm5:running:1:1=data6/None/0" "sb5:deallocated:1:-" "vm9:running:1:-" \
+    "vm6:running:1:1=data7/ReadOnly/0" "sb6:deallocated:1:-"
 rv_net "$D/seed.json" nic:vm1:10.0.0.4:pip1 nic:sb1:10.0.0.5 nic:vm2:10.0.0.6 \
     nic:sb2:10.0.0.7 nic:vm3:10.0.0.8:pip3 nic:sb3:10.0.0.9 nic:vm9:10.0.0.10:pip9 \
     nic:vm5:10.0.0.11 nic:sb5:10.0.0.12 \
@@ -38,6 +39,7 @@ policy "p1" {
     disk "data4"
     disk "data5"
     disk "data6"
+    disk "data7"
     keep-all 24h
     recovery {
         vm "vm1"
@@ -53,6 +55,7 @@ policy "p2" {
     disk "data4"
     disk "data5"
     disk "data6"
+    disk "data7"
     keep-all 24h
 }
 P
@@ -130,6 +133,22 @@ assert all(s["status"] == "done" and "seconds" in s for s in o["steps"]), o["ste
 PY
 t_eq "json: sb5 not started, data6 at LUN 1; www points at sb5" \
     "deallocated 1=data6/None/0 10.0.0.12" "$(rv_vm sb5) $(rv_dns example.com/www)"
+
+# ---- --restore: new disks from the newest snapshots, the originals untouched ----
+t_exit "restore: --restore without --latest/--at is a usage error" 2 fo2 --from vm6 --to sb6 \
+    --restore --state-dir "$D/s6"
+t_exit "restore: vm6 -> sb6 from the newest snapshot, exit 0" 0 fo2 --from vm6 --to sb6 \
+    --restore --latest --state-dir "$D/s6"
+t_eq "restore: the new disk on sb6 at LUN 1 with ReadOnly, sb6 running" \
+    "running 1=data7-fo-20261123T100003Z/ReadOnly/0" "$(rv_vm sb6)"
+t_eq "restore: vm6 deallocated, its original disk still at LUN 1" "deallocated 1=data7/ReadOnly/0" \
+    "$(rv_vm vm6)"
+t_eq "restore: the new disk is made from data7-s3, in zone 1" "data7-s3 ['1']" \
+    "$(rv_disk data7-fo-20261123T100003Z 't["snapkeep-restored-from"].split("/")[-1] + " " + str(d.get("zones"))')"
+t_eq "restore: nothing detached from vm6" 0 "$(rv_count POST 'vm6/attachDetachDataDisks$')"
+t_exit "restore: --at picks an older snapshot; the name is taken by nobody: refused as sb6's LUN 1 is used" 1 \
+    fo2 --from vm6 --to sb6 --restore --at 2026-11-21T12:00:00Z --state-dir "$D/s6"
+t_check "restore: names the LUN" grep -q "LUN 1 of VM sb6 holds disk data7-fo-20261123T100003Z" "$T_TMP/err"
 
 # ---- refusals before any change ----
 w0=$(rv_writes)

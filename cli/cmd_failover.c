@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -693,6 +694,50 @@ static rcv_refusal make_plan(const fo_ctx *r, const fo_world *w, rcv_failover_pl
     return rcv_plan_failover(&in, out);
 }
 
+/* After a lost answer or a kill, a NIC update may still run (ARM refuses
+ * another with 409 AnotherOperationInProgress, and a public IP being
+ * removed stays on its NIC until the update ends): wait until the NICs of
+ * both VMs show no update under way before reading them for the plan. */
+#define FO_NIC_SETTLE_S 600
+static int wait_nics_settled(fo_ctx *r, const fo_world *w, az_error *err)
+{
+    const char *ids[9];
+    size_t n = 0;
+    for (size_t i = 0; i < w->from.nnics && i < 8; i++)
+        ids[n++] = w->from.nic_ids[i];
+    if (w->to.nnics > 0 && w->to.primary_nic >= 0)
+        ids[n++] = w->to.nic_ids[w->to.primary_nic];
+    az_nic *nic = calloc(1, sizeof *nic);
+    if (nic == NULL)
+        return -1;
+    int rc = 0;
+    time_t deadline = time(NULL) + FO_NIC_SETTLE_S;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (;;) {
+            int got = az_get_nic(r->client, ids[i], nic, err);
+            bool busy = got == 1 && strcasecmp(nic->provisioning_state, "Updating") == 0;
+            az_nic_free(nic);
+            if (got < 0) {
+                rc = -1;
+                break;
+            }
+            if (!busy)
+                break;
+            if (time(NULL) > deadline) {
+                snprintf(err->code, sizeof err->code, "OperationTimedOut");
+                snprintf(err->message, sizeof err->message, "NIC %s is still updating after "
+                         "%d s", enf_id_name(ids[i]), FO_NIC_SETTLE_S);
+                rc = -1;
+                break;
+            }
+            struct timespec ts = { 0, 500 * 1000 * 1000L };
+            nanosleep(&ts, NULL);
+        }
+    }
+    free(nic);
+    return rc;
+}
+
 typedef struct replan_ctx {
     fo_ctx *r;
     fo_world *w;
@@ -703,7 +748,8 @@ static int replan(void *vctx, rcv_plan *plan, az_error *err)
 {
     replan_ctx *c = vctx;
     if ((c->w->from_answers && cli_rcv_wait_settled(c->r->client, c->r->from_id, err) != 0) ||
-        cli_rcv_wait_settled(c->r->client, c->r->to_id, err) != 0)
+        cli_rcv_wait_settled(c->r->client, c->r->to_id, err) != 0 ||
+        wait_nics_settled(c->r, c->w, err) != 0)
         return -1;
     if (read_world(c->r, c->w) != EXIT_OK) {
         snprintf(err->code, sizeof err->code, "ReadFailed");
@@ -817,6 +863,13 @@ static int fo_run(fo_ctx *r)
     }
     if (rc == EXIT_OK)
         rc = read_world(r, w);
+    if (rc == EXIT_OK && r->record.present && (r->pip_id[0] != '\0')) {
+        if (wait_nics_settled(r, w, &err) != 0) {
+            cli_print_az_error("failover: waiting for the NICs to settle", &err);
+            rc = cli_rcv_failure_exit(&err);
+        } else
+            rc = read_world(r, w);
+    }
     if (rc == EXIT_OK && r->restore) {
         if ((r->inv = inv_new()) == NULL)
             rc = EXIT_INVALID;

@@ -215,7 +215,8 @@ az_faults '{"seed": 3, "rules": [
   {"name": "lost-deallocate", "method": "POST", "path": "vm1/deallocate$", "times": 1, "action": "drop-after"},
   {"name": "lost-detach", "method": "POST", "path": "vm1/attachDetachDataDisks$", "times": 1, "action": "drop-after"},
   {"name": "lost-attach", "method": "POST", "path": "sb1/attachDetachDataDisks$", "times": 1, "action": "drop-after"},
-  {"name": "lost-nic", "method": "PUT", "path": "networkInterfaces/nic-sb1$", "times": 1, "action": "drop-after"},
+  {"name": "lost-nic-remove", "method": "PUT", "path": "networkInterfaces/nic-vm1$", "times": 1, "action": "drop-after"},
+  {"name": "lost-nic-add", "method": "PUT", "path": "networkInterfaces/nic-sb1$", "times": 1, "action": "drop-after"},
   {"name": "lost-dns", "method": "PUT", "path": "/A/app$", "times": 1, "action": "drop-after"},
   {"name": "lost-start", "method": "POST", "path": "sb1/start$", "times": 1, "action": "drop-after"},
   {"name": "throttled", "kind": "arm", "every": 4, "action": "throttle", "retry_after": 0},
@@ -225,5 +226,16 @@ t_eq "faults: end state as without faults" \
     "running 0=own1/None/0 1=data1/ReadWrite/1 3=data2/ReadOnly/0 deallocated 0=scratch1/None/0 nic-sb1/ipconfig1 10.0.0.5" \
     "$(rv_vm sb1) $(rv_vm vm1) $(rv_pip pip1) $(rv_dns corp.internal/app)"
 t_check "faults: answers were lost and the state read again" grep -q "the answer was lost" "$T_TMP/err"
+t_check "faults: no change the server carried out (answer dropped) was sent again" python3 - "$AZ_LOG" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+done = {r["client_request_id"] for r in rows if r.get("dropped") == "after" and r.get("client_request_id")}
+seen = {}
+for r in rows:
+    cid = r.get("client_request_id")
+    if cid in done:
+        seen[cid] = seen.get(cid, 0) + 1
+assert len(done) >= 3 and all(n == 1 for n in seen.values()), seen
+PY
 az_faults '{"rules": []}'
 t_done

@@ -12,6 +12,9 @@
 import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential,
          ManagedIdentityCredential } from "@azure/identity";
 import { ComputeManagementClient } from "@azure/arm-compute";
+import { NetworkManagementClient } from "@azure/arm-network";
+import { PrivateDnsManagementClient } from "@azure/arm-privatedns";
+import { DnsManagementClient } from "@azure/arm-dns";
 import { execFileSync } from "node:child_process";
 
 const url = process.env.ARM_URL, sub = process.env.ARM_SUB, rg = process.env.ARM_RG;
@@ -40,6 +43,62 @@ const power = async (vm) => (await client.virtualMachines.instanceView(rg, vm)).
 // VirtualMachines: create on seeded disks, get, instanceView, attach/detach,
 // deallocate/start/powerOff through the SDK's pollers; the disks' managedBy
 // and diskState follow. The access token the credential got is a JWT.
+// Failover's network steps: move a public IP between NICs with two PUTs
+// through the SDK's pollers; refused while held; DNS and Private DNS A
+// records updated with If-Match, a stale etag refused with 412.
+async function netChecks() {
+  const cred = credentials.secret();
+  const net = new NetworkManagementClient(cred, sub, clientOptions);
+  const pip = await net.publicIPAddresses.get(rg, "pip-sdk");
+  ok("sdk network: get public IP (ipAddress, ipConfiguration back-reference)", pip.ipAddress === "20.1.2.3"
+     && pip.ipConfiguration.id.toLowerCase().endsWith("/networkinterfaces/nic-p/ipconfigurations/ipconfig1"));
+  const nicP = await net.networkInterfaces.get(rg, "nic-p");
+  ok("sdk network: get NIC (primary ipConfiguration, privateIPAddress, publicIPAddress.id)",
+     nicP.ipConfigurations[0].primary === true && nicP.ipConfigurations[0].privateIPAddress === "10.0.0.4"
+     && nicP.ipConfigurations[0].publicIPAddress.id === pip.id && nicP.virtualMachine.id.endsWith("/sdk-vm-p"));
+  const nicS = await net.networkInterfaces.get(rg, "nic-s");
+  nicS.ipConfigurations[0].publicIPAddress = { id: pip.id };
+  try {
+    await net.networkInterfaces.beginCreateOrUpdateAndWait(rg, "nic-s", nicS);
+    ok("sdk network: a public IP held by another NIC is refused", false);
+  } catch (e) {
+    ok("sdk network: a public IP held by another NIC is refused", e.statusCode === 400
+       && e.code === "PublicIPAddressInUse", `${e.statusCode} ${e.code}`);
+  }
+  delete nicP.ipConfigurations[0].publicIPAddress;
+  const p2 = await net.networkInterfaces.beginCreateOrUpdateAndWait(rg, "nic-p", nicP);
+  const s2 = await net.networkInterfaces.beginCreateOrUpdateAndWait(rg, "nic-s", nicS);
+  const moved = await net.publicIPAddresses.get(rg, "pip-sdk");
+  ok("sdk network: public IP moved with two NIC PUTs (pollers)", p2.provisioningState === "Succeeded"
+     && !p2.ipConfigurations[0].publicIPAddress && s2.ipConfigurations[0].publicIPAddress.id === pip.id
+     && moved.ipConfiguration.id.toLowerCase().includes("/networkinterfaces/nic-s/"));
+  const pdns = new PrivateDnsManagementClient(cred, sub, clientOptions);
+  const rs = await pdns.recordSets.get(rg, "corp.internal", "A", "db");
+  const upd = await pdns.recordSets.createOrUpdate(rg, "corp.internal", "A", "db",
+    { ttl: 30, aRecords: [{ ipv4Address: s2.ipConfigurations[0].privateIPAddress }] }, { ifMatch: rs.etag });
+  ok("sdk private DNS: A record get, then update with If-Match", rs.aRecords[0].ipv4Address === "10.0.0.4"
+     && upd.aRecords[0].ipv4Address === "10.0.0.5" && upd.etag !== rs.etag);
+  try {
+    await pdns.recordSets.createOrUpdate(rg, "corp.internal", "A", "db",
+      { ttl: 30, aRecords: [{ ipv4Address: "10.0.0.9" }] }, { ifMatch: rs.etag });
+    ok("sdk private DNS: a stale etag is refused (412)", false);
+  } catch (e) {
+    ok("sdk private DNS: a stale etag is refused (412)", e.statusCode === 412, `${e.statusCode} ${e.code}`);
+  }
+  const dns = new DnsManagementClient(cred, sub, clientOptions);
+  const r = await dns.recordSets.get(rg, "example.com", "app", "A");
+  const r2 = await dns.recordSets.createOrUpdate(rg, "example.com", "app", "A",
+    { ttl: 60, aRecords: [{ ipv4Address: moved.ipAddress }] }, { ifMatch: r.etag });
+  let stale = 0;
+  try {
+    await dns.recordSets.createOrUpdate(rg, "example.com", "app", "A", { ttl: 60, aRecords: [] },
+                                        { ifMatch: r.etag });
+  } catch (e) { stale = e.statusCode; }
+  ok("sdk Azure DNS: A record get (TTL/ARecords), update with If-Match, stale etag 412",
+     r.ttl === 60 && r.aRecords[0].ipv4Address === "20.9.9.9" && r2.aRecords[0].ipv4Address === "20.1.2.3"
+     && r2.etag !== r.etag && stale === 412, `(${r.ttl} ${stale})`);
+}
+
 async function vmChecks() {
   const tok = await credentials.secret().getToken("https://management.azure.com/.default");
   const part = (i) => JSON.parse(Buffer.from(tok.token.split(".")[i], "base64url").toString());
@@ -91,11 +150,12 @@ async function vmChecks() {
   }
   let vms = 0;
   for await (const v of client.virtualMachines.list(rg)) vms++;
-  ok("sdk list VMs", vms === 1, `(${vms})`);
+  ok("sdk list VMs (the seeded two and the created one)", vms === 3, `(${vms})`);
 }
-const client = new ComputeManagementClient(credentials[kind](), sub, {
+const clientOptions = {
   endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
-  updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } });
+  updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } };
+const client = new ComputeManagementClient(credentials[kind](), sub, clientOptions);
 if (kind !== "secret") {
   try {
     const d = await client.disks.get(rg, diskName);
@@ -137,6 +197,7 @@ try {
   await client.disks.beginDeleteAndWait(rg, "sdk-restored");
   ok("sdk delete disk (poller)", true);
   await vmChecks();
+  await netChecks();
 } catch (e) {
   ok("sdk run without exception", false, `${e.name}: ${e.code || ""} ${e.statusCode || ""} ${e.message}`);
 }

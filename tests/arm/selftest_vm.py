@@ -355,6 +355,20 @@ def t_patch_form(T, c, dev):
     st, _, b = c.req("PATCH", vm_id("vm-a"), {"properties": {"storageProfile": {"dataDisks": bad}}})
     check("PATCH with a LUN in use: 400 InvalidParameter", st == 400
           and T.error_code(b) == "InvalidParameter" and sorted(c.luns("vm-a")) == [0, 1], b)
+    disks = c.vm("vm-a")["properties"]["storageProfile"]["dataDisks"]
+    disks[1]["caching"] = "ReadWrite"
+    st, h, b = c.req("PATCH", vm_id("vm-a"), {"properties": {"storageProfile": {"dataDisks": disks}}})
+    c.wait(h)
+    check("PATCH of an attached disk's caching: changed, nothing attached or detached",
+          st == 200 and c.luns("vm-a")[1]["caching"] == "ReadWrite" and sorted(c.luns("vm-a")) == [0, 1]
+          and c.disk("da1")["managedBy"] == vm_id("vm-a"), c.luns("vm-a"))
+    disks[1]["caching"] = "Sometimes"
+    st, _, b = c.req("PATCH", vm_id("vm-a"), {"properties": {"storageProfile": {"dataDisks": disks}}})
+    check("PATCH with an unknown caching: 400 InvalidParameter", st == 400
+          and T.error_code(b) == "InvalidParameter", b)
+    disks[1]["caching"] = "None"
+    st, h, b = c.req("PATCH", vm_id("vm-a"), {"properties": {"storageProfile": {"dataDisks": disks}}})
+    c.wait(h)
     st, h, b = c.req("PATCH", vm_id("vm-a"), {"tags": {"role": "primary"}})
     c.wait(h)
     check("PATCH tags only: disks untouched", st == 200 and c.vm("vm-a")["tags"] == {"role": "primary"}

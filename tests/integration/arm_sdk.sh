@@ -5,7 +5,10 @@
 # snapshots over several pages, create a snapshot and a disk through their
 # pollers, get, and delete; its VirtualMachines client creates a VM, reads it
 # and its instanceView, attaches/detaches data disks, deallocates, starts and
-# powers it off through its pollers; ClientAssertionCredential, ManagedIdentityCredential
+# powers it off through its pollers; @azure/arm-network moves a public IP
+# between NICs (two PUTs through the pollers, a held IP refused) and
+# @azure/arm-privatedns / @azure/arm-dns update A records with If-Match (a
+# stale etag refused); ClientAssertionCredential, ManagedIdentityCredential
 # (App Service and IMDS shapes) and AzureCliCredential (with tests/arm/fake-az)
 # get tokens ARM accepts. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without node, npm
@@ -16,14 +19,16 @@
 # shellcheck source=tests/lib.sh disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 
-PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0)
+PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0 @azure/arm-network@39.0.0
+      @azure/arm-privatedns@4.0.0 @azure/arm-dns@5.1.0)
 CACHE=${ARM_SDK_CACHE:-${TMPDIR:-/tmp}/snapkeep-arm-sdk}
 D=$T_TMP/sdk
 mkdir -p "$D" "$CACHE"
 
 installed() {   # the pinned versions, and their whole module graph loads
     [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ] &&
-    ( cd "$CACHE" && node -e 'require("@azure/identity"); require("@azure/arm-compute")' ) 2>/dev/null
+    ( cd "$CACHE" && node -e 'for (const m of ["identity", "arm-compute", "arm-network",
+        "arm-privatedns", "arm-dns"]) require("@azure/" + m)' ) 2>/dev/null
 }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     t_not_run "sdk: node and npm are needed for this test (apt-get install nodejs npm)"
@@ -39,7 +44,7 @@ if ! installed; then
     sed 's/^/    /' "$D/npm.log" | tail -20
     t_not_run "sdk: npm install ${PKGS[*]} into $CACHE failed (registry unreachable?)"
 fi
-t_ok "sdk: @azure/identity and @azure/arm-compute installed in $CACHE"
+t_ok "sdk: ${PKGS[*]} installed in $CACHE"
 
 SUB=00000000-0000-4000-8000-0000000000bb
 python3 - "$D/seed.json" "$SUB" <<'PY'
@@ -55,7 +60,29 @@ snaps = [{"id": base + "snapshots/seed-%04d" % i, "location": "westeurope",
 vmdisks = [{"id": base + "disks/" + n, "location": "westeurope", "zones": ["1"],
             "sku": {"name": "Premium_LRS"}, "properties": {"diskSizeGB": 8}}
            for n in ("sdk-os", "sdk-data0", "sdk-data1")]
-json.dump({"disks": [disk] + vmdisks, "snapshots": snaps}, open(sys.argv[1], "w"))
+rg = "/subscriptions/%s/resourceGroups/rg-sdk" % sub
+n = rg + "/providers/Microsoft.Network/"
+vmdisks += [{"id": base + "disks/os-" + v, "location": "westeurope"} for v in ("p", "s")]
+vms = [{"id": base + "virtualMachines/sdk-vm-" + v, "location": "westeurope",
+        "properties": {"storageProfile": {"osDisk": {"createOption": "Attach",
+                                                     "managedDisk": {"id": base + "disks/os-" + v}}},
+                       "networkProfile": {"networkInterfaces": [{"id": n + "networkInterfaces/nic-" + v}]}}}
+       for v in ("p", "s")]
+def nic(v, ip, pip=None):
+    cp = {"privateIPAddress": ip, "primary": True}
+    if pip:
+        cp["publicIPAddress"] = {"id": n + "publicIPAddresses/" + pip}
+    return {"id": n + "networkInterfaces/nic-" + v, "location": "westeurope",
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": cp}]}}
+json.dump({"disks": [disk] + vmdisks, "snapshots": snaps, "virtualMachines": vms,
+           "networkInterfaces": [nic("p", "10.0.0.4", "pip-sdk"), nic("s", "10.0.0.5")],
+           "publicIPAddresses": [{"id": n + "publicIPAddresses/pip-sdk", "location": "westeurope",
+                                  "properties": {"ipAddress": "20.1.2.3"}}],
+           "dnsRecordSets": [{"id": n + "dnsZones/example.com/A/app",
+                              "properties": {"TTL": 60, "ARecords": [{"ipv4Address": "20.9.9.9"}]}},
+                             {"id": n + "privateDnsZones/corp.internal/A/db",
+                              "properties": {"ttl": 30, "aRecords": [{"ipv4Address": "10.0.0.4"}]}}]},
+          open(sys.argv[1], "w"))
 PY
 # One throttled list page and one 503 on a poll: the SDK's own retry policy rides them.
 cat >"$D/faults.json" <<'EOF2'

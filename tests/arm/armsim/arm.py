@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from . import store as st
 from .vclock import arm_time, iso_z
+from .net import NetMixin
 from .vm import VM_KIND, Devices, VmMixin
 
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
@@ -44,7 +45,7 @@ def json_response(status, obj_or_text, headers=()):
     return status, list(headers), body.encode("utf-8")
 
 
-class Arm(VmMixin):
+class Arm(VmMixin, NetMixin):
     def __init__(self, cfg, store, clock):
         self.cfg = cfg
         self.store = store
@@ -81,8 +82,10 @@ class Arm(VmMixin):
         sub = self._sub(req.segs[1])
         if len(s) == 2:
             return self._only(m, "GET") or self._get_sub(sub)
+        if s[2] == "providers" and len(s) >= 5 and s[3] == "microsoft.network":
+            return self.net_sub_route(req, sub)
         if s[2] == "providers" and len(s) >= 5 and s[3] == "microsoft.compute":
-            if len(s) == 5 and s[4] in st.TYPES:
+            if len(s) == 5 and s[4] in st.COMPUTE_TYPES:
                 return self._only(m, "GET") or self._list(req, s[4], sub, None)
             if len(s) == 8 and s[4] == "locations" and s[6] in ("diskoperations", "operations"):
                 return self._only(m, "GET") or self._operation(req, req.segs[7])
@@ -92,8 +95,10 @@ class Arm(VmMixin):
             grp = self._group(sub, req.segs[3])
             if len(s) == 4:
                 return self._only(m, "GET") or self._get_group(grp)
+            if len(s) >= 7 and s[4] == "providers" and s[5] == "microsoft.network":
+                return self.net_route(req, grp)
             if len(s) >= 7 and s[4] == "providers" and s[5] == "microsoft.compute":
-                if s[6] not in st.TYPES:
+                if s[6] not in st.COMPUTE_TYPES:
                     raise ArmError(404, "InvalidResourceType", "The resource type '%s' could not "
                                    "be found in the namespace 'Microsoft.Compute' for api version "
                                    "'%s'." % (req.segs[6], req.api_version))
@@ -164,10 +169,11 @@ class Arm(VmMixin):
         return json_response(200, {"value": groups}) + (0,)
 
     # ---- lists -------------------------------------------------------------------
-    def _list(self, req, kind, sub, grp):
-        prefix = (grp["id"] if grp else "/subscriptions/" + sub).lower() + "/"
-        if grp is None:
-            prefix += "resourcegroups/"
+    def _list(self, req, kind, sub, grp, prefix=None):
+        if prefix is None:
+            prefix = (grp["id"] if grp else "/subscriptions/" + sub).lower() + "/"
+            if grp is None:
+                prefix += "resourcegroups/"
         tok = req.query.get("$skiptoken", [None])[0]
         after, page = self.decode_skiptoken(tok) if tok else (None, 1)
         if after is not None and not after.startswith(prefix):
@@ -511,6 +517,13 @@ class Arm(VmMixin):
 
     def _op_url(self, req, op, monitor):
         sub = self.store.subs.get(op["sub"], op["sub"])
+        if op.get("provider") == "Microsoft.Network":
+            # Network's shape: .../operations/ID (status) and .../operationResults/ID (Location)
+            url = "%s/subscriptions/%s/providers/Microsoft.Network/locations/%s/%s/%s?api-version=%s" % (
+                req.base, sub, op["location"], "operationResults" if monitor else "operations",
+                op["id"], op["apiVersion"])
+            pad = self.cfg.operation_url_bytes - len(url) - 3
+            return url + ("&p=" + "A" * pad if pad > 0 else "")
         # Compute's disk operations live under DiskOperations, its VM operations under operations
         fmt = "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/%s/%s?p=%s%s&api-version=%s"
         args = [req.base, sub, op["location"], op.get("path", "DiskOperations"), op["id"], op["p"], "&monitor=true" if monitor else "",
@@ -555,6 +568,9 @@ class Arm(VmMixin):
         if st.Store.kind_of(op["target"]) == VM_KIND:
             self.vm_finish(op, obj, fail)
             return
+        if st.Store.kind_of(op["target"]) in st.NETWORK_TYPES:
+            self.net_finish(op, obj, fail)
+            return
         props = obj["properties"]
         if op["kind"] == "delete":
             if fail:
@@ -572,7 +588,8 @@ class Arm(VmMixin):
             op = self.store.ops.get(op_id)
             if op is None or op["sub"] != req.lsegs[1]:
                 raise ArmError(404, "NotFound", "The operation '%s' was not found." % op_id)
-            if op.get("path", "DiskOperations").lower() != req.lsegs[6]:
+            if op.get("path", "DiskOperations").lower() != req.lsegs[6] or \
+                    op.get("provider", "Microsoft.Compute") != "Microsoft.Compute":
                 raise ArmError(404, "NotFound", "The operation '%s' was not found." % op_id)
             op = dict(op)
             out = self.store.text(op["target"]) if self.store.get(op["target"]) else None

@@ -13,6 +13,7 @@ from .faults import Faults
 from .httpd import Log, Server
 from .store import Store
 from .throttle import Throttle
+from .net import link_seeded_net
 from .vm import link_seeded_vms
 from .vclock import Clock
 
@@ -90,6 +91,7 @@ class App:
         elif cfg.seed:
             self.store.load_file(cfg.seed, is_state=False)
             link_seeded_vms(self.store)
+            link_seeded_net(self.store)
         self.auth = Auth(cfg, self.clock)
         self.arm = Arm(cfg, self.store, self.clock)
         self.faults = Faults(cfg.faults)

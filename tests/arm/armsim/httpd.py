@@ -60,7 +60,8 @@ def classify(method, path, lsegs):
         return "meta"
     if path.lower().rstrip("/") in MSI_PATHS:
         return "msi"
-    if len(lsegs) == 8 and lsegs[4] == "locations" and lsegs[6] in ("diskoperations", "operations"):
+    if len(lsegs) == 8 and lsegs[4] == "locations" and lsegs[6] in ("diskoperations", "operations",
+                                                                   "operationresults"):
         return "operation"
     if method == "GET" and ((len(lsegs) == 5 and lsegs[2] == "providers")
                             or (len(lsegs) == 7 and lsegs[2] == "resourcegroups")):

@@ -13,10 +13,21 @@ import os
 import threading
 
 FORMAT = "snapkeep-arm-state/1"
-TYPES = {"snapshots": "Microsoft.Compute/snapshots", "disks": "Microsoft.Compute/disks",
-         "virtualmachines": "Microsoft.Compute/virtualMachines"}
-# seed/state key -> internal kind (path segments are compared lower-cased)
-DOC_KEYS = {"disks": "disks", "snapshots": "snapshots", "virtualMachines": "virtualmachines"}
+COMPUTE_TYPES = {"snapshots": "Microsoft.Compute/snapshots", "disks": "Microsoft.Compute/disks",
+                 "virtualmachines": "Microsoft.Compute/virtualMachines"}
+NETWORK_TYPES = {"networkinterfaces": "Microsoft.Network/networkInterfaces",
+                 "publicipaddresses": "Microsoft.Network/publicIPAddresses"}
+# A record sets: .../providers/Microsoft.Network/{dnsZones|privateDnsZones}/ZONE/A/NAME
+RECORD_TYPES = {"dnszones": "Microsoft.Network/dnsZones/A",
+                "privatednszones": "Microsoft.Network/privateDnsZones/A"}
+ZONE_TYPES = {"dnszones": "Microsoft.Network/dnsZones",
+              "privatednszones": "Microsoft.Network/privateDnsZones"}
+TYPES = dict(COMPUTE_TYPES, **NETWORK_TYPES, **RECORD_TYPES)
+PROVIDER = {k: v.split("/")[0].lower() for k, v in TYPES.items()}
+# seed/state key -> internal kind(s) (path segments are compared lower-cased)
+DOC_KEYS = {"disks": ("disks",), "snapshots": ("snapshots",), "virtualMachines": ("virtualmachines",),
+            "networkInterfaces": ("networkinterfaces",), "publicIPAddresses": ("publicipaddresses",),
+            "dnsRecordSets": ("dnszones", "privatednszones")}
 POWER_STATES = ("running", "stopped", "deallocated", "deallocating", "starting", "stopping")
 
 
@@ -27,13 +38,26 @@ def norm_id(rid):
 
 
 def split_id(rid):
-    """(sub, rg, type, name) of a disk/snapshot ID in its given casing, or None."""
+    """(sub, rg, kind, name) of a served resource's ID in its given casing, or
+    None; kind is the lower-cased type segment (for A record sets the zone
+    type: dnszones / privatednszones)."""
     p = rid.strip().strip("/").split("/")
-    if (len(p) == 8 and p[0].lower() == "subscriptions" and p[2].lower() == "resourcegroups"
-            and p[4].lower() == "providers" and p[5].lower() == "microsoft.compute"
-            and p[6].lower() in TYPES and all(p)):
-        return p[1], p[3], p[6].lower(), p[7]
+    if not (len(p) >= 8 and p[0].lower() == "subscriptions" and p[2].lower() == "resourcegroups"
+            and p[4].lower() == "providers" and all(p)):
+        return None
+    kind = p[6].lower()
+    if len(p) == 8 and kind in PROVIDER and kind not in RECORD_TYPES \
+            and PROVIDER[kind] == p[5].lower():
+        return p[1], p[3], kind, p[7]
+    if len(p) == 10 and kind in RECORD_TYPES and p[5].lower() == "microsoft.network" \
+            and p[8].lower() == "a":
+        return p[1], p[3], kind, p[9]
     return None
+
+
+def zone_key(rid):
+    """The lower-cased zone ID of an A record set's ID."""
+    return "/".join(norm_id(rid).split("/")[:9])
 
 
 def group_key(sub, rg):
@@ -62,6 +86,7 @@ class Store:
         self.families = {}            # disk key -> incrementalSnapshotFamilyId
         self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
         self.power = {}               # VM key -> PowerState code suffix ("running", ...)
+        self.zones = {}               # lower zone id -> zone id (DNS and Private DNS zones)
         self.gen = 0
         self._saved_gen = 0
         self._save_lock = threading.Lock()
@@ -78,9 +103,17 @@ class Store:
             if len(p) != 4 or p[0].lower() != "subscriptions" or p[2].lower() != "resourcegroups":
                 raise ValueError("%s: bad resource group id %r" % (path, gid))
             self.add_group(p[1], p[3], g.get("location") if isinstance(g, dict) else None)
-        for doc_key, kind in DOC_KEYS.items():
+        for zk in ("dnsZones", "privateDnsZones"):
+            for z in doc.get(zk, []):
+                zid = z["id"] if isinstance(z, dict) else z
+                p = zid.strip("/").split("/")
+                if len(p) != 8 or p[6].lower() != zk.lower() or p[2].lower() != "resourcegroups":
+                    raise ValueError("%s: bad %s id %r" % (path, zk, zid))
+                self.add_group(p[1], p[3])
+                self.zones[norm_id(zid)] = "/" + zid.strip("/")
+        for doc_key, kinds in DOC_KEYS.items():
             for obj in doc.get(doc_key, []):
-                self._load_resource(path, kind, obj)
+                self._load_resource(path, kinds, obj)
         for k, v in (doc.get("powerStates") or {}).items():
             if norm_id(k) in self.res and v in POWER_STATES:
                 self.power[norm_id(k)] = v
@@ -91,13 +124,18 @@ class Store:
             self.families = dict(doc.get("families", {}))
             self.last_ticks = int(doc.get("lastTicks", 0))
 
-    def _load_resource(self, path, kind, obj):
+    def _load_resource(self, path, kinds, obj):
+        what = "/".join(kinds)
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            raise ValueError("%s: every %s entry needs an \"id\"" % (path, kind))
+            raise ValueError("%s: every %s entry needs an \"id\"" % (path, what))
         parts = split_id(obj["id"])
-        if not parts or parts[2] != kind:
-            raise ValueError("%s: %r is not a %s id" % (path, obj["id"], kind))
-        if not isinstance(obj.get("location"), str) or not obj["location"]:
+        if not parts or parts[2] not in kinds:
+            raise ValueError("%s: %r is not a %s id" % (path, obj["id"], what))
+        kind = parts[2]
+        if kind in RECORD_TYPES:
+            zk = zone_key(obj["id"])
+            self.zones.setdefault(zk, "/".join(("/" + obj["id"].strip("/")).split("/")[:9]))
+        elif not isinstance(obj.get("location"), str) or not obj["location"]:
             raise ValueError("%s: %s has no \"location\"" % (path, obj["id"]))
         if norm_id(obj["id"]) in self.res:
             raise ValueError("%s: duplicate id %s (ids compare case-insensitively)" % (path, obj["id"]))
@@ -105,7 +143,8 @@ class Store:
         obj.setdefault("name", name)
         obj.setdefault("type", TYPES[kind])
         props = obj.setdefault("properties", {})
-        props.setdefault("provisioningState", "Succeeded")
+        if kind not in RECORD_TYPES:
+            props.setdefault("provisioningState", "Succeeded")
         if kind == "virtualmachines":
             # seed-only field: the power state is not part of the VM's GET
             power = obj.pop("powerState", "running")
@@ -130,6 +169,9 @@ class Store:
     @staticmethod
     def kind_of(key):
         return key.split("/")[7]
+
+    def sorted_keys(self, kind):
+        return self.sorted[kind]
 
     def get(self, key):
         e = self.res.get(key)
@@ -172,6 +214,25 @@ class Store:
         more = i < len(lst) and lst[i].startswith(prefix)
         return out, more
 
+    def next_private_ip(self):
+        return self._next_ip("10.0.0.", "privateIPAddress", "networkinterfaces")
+
+    def next_public_ip(self):
+        return self._next_ip("20.50.0.", "ipAddress", "publicipaddresses")
+
+    def _next_ip(self, net, field, kind):
+        """The lowest free address of a /24 (from .4, as Azure subnets start)."""
+        used = set()
+        for k in self.sorted[kind]:
+            p = self.res[k][0].get("properties") or {}
+            used.add(p.get(field))
+            for c in p.get("ipConfigurations") or []:
+                used.add((c.get("properties") or {}).get(field))
+        for n in range(4, 255):
+            if net + str(n) not in used:
+                return net + str(n)
+        raise ValueError("no free address in %s0/24" % net)
+
     def next_ticks(self, now):
         """timeCreated ticks: the virtual clock, but strictly increasing, so
         snapshots made under a frozen test clock still have an order."""
@@ -188,10 +249,13 @@ class Store:
     def _serialize(self):
         parts = ['{"format":', dumps(FORMAT), ',"resourceGroups":',
                  dumps(sorted(self.groups.values(), key=lambda g: g["id"].lower()))]
-        for doc_key, kind in DOC_KEYS.items():
+        for doc_key, kinds in DOC_KEYS.items():
             parts.append(',"%s":[\n' % doc_key)
-            parts.append(",\n".join(self.res[k][1] for k in self.sorted[kind]))
+            parts.append(",\n".join(self.res[k][1] for kind in kinds for k in self.sorted[kind]))
             parts.append("]")
+        for zk in ("dnsZones", "privateDnsZones"):
+            parts += [',"%s":' % zk, dumps(sorted(v for k, v in self.zones.items()
+                                                  if k.split("/")[7] == zk.lower()))]
         parts += [',"powerStates":', dumps(dict(sorted(self.power.items())))]
         parts += [',"operations":[\n',
                   ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),

@@ -461,6 +461,7 @@ class VmMixin:
                     else:
                         self._release(okey, None)
                 raise
+            self.link_nics(vm)
             op = self._vm_op(req, "put", key, vm, now, changes)
             vm["properties"]["provisioningState"] = "Creating"
             self.store.touch(key)
@@ -499,6 +500,26 @@ class VmMixin:
         self.store.touch(dkey)
         return entry
 
+    def link_nics(self, vm, old_profile=None):
+        """A NIC a VM's networkProfile names points back at it (virtualMachine);
+        one it no longer names is freed. NICs that do not exist are not checked."""
+        refs = lambda prof: {st.norm_id(r["id"]): r for r in (prof or {}).get(
+            "networkInterfaces") or [] if isinstance(r, dict) and isinstance(r.get("id"), str)}
+        new = refs(vm["properties"].get("networkProfile"))
+        for nk in set(refs(old_profile)) - set(new):
+            nic = self.store.get(nk)
+            ref = ((nic or {}).get("properties") or {}).get("virtualMachine") or {}
+            if nic is not None and st.norm_id(ref.get("id") or "/") == st.norm_id(vm["id"]):
+                nic["properties"].pop("virtualMachine", None)
+                nic["properties"].pop("primary", None)
+                self.store.touch(nk)
+        for nk, r in new.items():
+            nic = self.store.get(nk)
+            if nic is not None and st.Store.kind_of(nk) == "networkinterfaces":
+                nic["properties"]["virtualMachine"] = {"id": vm["id"]}
+                nic["properties"]["primary"] = bool((r.get("properties") or {}).get("primary", True))
+                self.store.touch(nk)
+
     def _vm_update(self, req, vm, key, body, now):
         """PUT on an existing VM and PATCH: tags, hardwareProfile,
         networkProfile, and the data-disk list (the whole new list: entries
@@ -510,9 +531,11 @@ class VmMixin:
             changes = self._diff_disks(vm, key, sprof["dataDisks"], now)
         if "tags" in body:
             vm["tags"] = body["tags"] or {}
+        old_net = vm["properties"].get("networkProfile")
         for k in ("hardwareProfile", "networkProfile", "osProfile", "diagnosticsProfile"):
             if props.get(k) is not None:
                 vm["properties"][k] = props[k]
+        self.link_nics(vm, old_net)
         return self._vm_op(req, "put", key, vm, now, changes)
 
     def _diff_disks(self, vm, key, wanted, now):
@@ -521,7 +544,7 @@ class VmMixin:
                                  "be a list.")
         current = vm["properties"].setdefault("storageProfile", {}).setdefault("dataDisks", [])
         have = {_disk_key_of(e): e for e in current}
-        keep, attach, detach = set(), [], []
+        keep, attach, detach, updates = set(), [], [], []
         for i, e in enumerate(wanted):
             target = "storageProfile.dataDisks[%d]" % i
             if not isinstance(e, dict):
@@ -538,6 +561,10 @@ class VmMixin:
                     if e.get("lun") is not None and e.get("lun") != have[dkey]["lun"]:
                         raise self.arm_error(409, "PropertyChangeNotAllowed", "Changing the "
                                              "LUN of an attached disk is not allowed.", target)
+                    # caching and write accelerator of an attached disk may change
+                    updates.append((have[dkey], self._caching(e.get("caching") or
+                                    have[dkey].get("caching"), target + ".caching"),
+                                    e.get("writeAcceleratorEnabled")))
             elif e.get("toBeDetached"):
                 raise self.arm_error(400, "InvalidParameter", "Data disk '%s' is not attached "
                                      "to VM '%s'." % (e.get("name") or dkey, vm["name"]), target)
@@ -546,7 +573,12 @@ class VmMixin:
         for dkey, e in have.items():
             if dkey not in keep and not any(d[0] == dkey for d in detach) and not e.get("toBeDetached"):
                 detach.append((dkey, None, "storageProfile.dataDisks"))
-        return self._plan_disks(vm, key, attach, detach, now, "patch")
+        changes = self._plan_disks(vm, key, attach, detach, now, "patch")
+        for entry, caching, wa in updates:
+            entry["caching"] = caching
+            if wa is not None:
+                entry["writeAcceleratorEnabled"] = bool(wa)
+        return changes
 
     def _vm_patch(self, req, grp, name, rid, key):
         if req.flags.get("lock"):
@@ -662,6 +694,9 @@ class VmMixin:
                     self.store.remove(dk)
                 else:
                     self._release(dk, vm["id"])
+            net = vm["properties"].get("networkProfile")
+            vm["properties"]["networkProfile"] = {}
+            self.link_nics(vm, net)
             self.store.remove(key)
             self.devices.sync(vm["name"], [])
             return

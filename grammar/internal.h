@@ -89,10 +89,6 @@ typedef struct pg_ctx {
     /* where flex's fatal errors (out of memory setting up its buffer)
      * return to, instead of exiting the process (lexer.l) */
     void *lex_fatal;            /* jmp_buf *, or NULL */
-    /* what flex allocated while setting the buffer up: not yet its own to
-     * free when a later allocation of the set-up fails */
-    void *setup_allocs[4];
-    int nsetup;
 } pg_ctx;
 
 /* diag.c */

@@ -98,13 +98,18 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y | gen-check
+# One run of bison (flex) writes both files: the header is made by the .c
+# file's rule, so that under -j the generator never runs twice at once
+# (two bisons writing parser.c while it is compiled).
+$(BUILD)/grammar/parser.c: grammar/parser.y | gen-check
 	@mkdir -p $(BUILD)/grammar
 	$(BISON) -Wall -Werror --defines=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
+$(BUILD)/grammar/parser.h: $(BUILD)/grammar/parser.c ;
 
-$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/grammar/parser.h | gen-check
+$(BUILD)/grammar/lexer.c: grammar/lexer.l $(BUILD)/grammar/parser.h | gen-check
 	@mkdir -p $(BUILD)/grammar
 	$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
+$(BUILD)/grammar/lexer.h: $(BUILD)/grammar/lexer.c ;
 
 $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c | pkg-check
 	$(CC) $(GEN_CFLAGS) -MMD -MP -c -o $@ $<

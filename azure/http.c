@@ -287,9 +287,9 @@ static void http_set_options(az_http *h, http_xfer *x, const az_http_req *req)
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
     if (strcmp(req->method, "GET") != 0) {
         /* libcurl silently sends a request again when a reused connection
-         * closes before any answer: for a POST, PUT or DELETE that ARM may
-         * already have carried out, that is a second change nobody asked
-         * for. A fresh connection is never retried that way. */
+         * turns out closed before any answer; for a write ARM may already
+         * have carried out, that is the blind repeat the callers promise
+         * never to make. A fresh connection is never retried that way. */
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
         if (req->body != NULL) {

@@ -40,6 +40,18 @@ int cli_parse_duration_opt(const char *option, const char *text, pol_duration *o
  * ("/subscriptions/S/resourceGroups/RG/...": 1 is S, 3 is RG). false when
  * id is NULL, the segment is missing or empty, or longer than n - 1. */
 bool cli_id_segment(const char *id, size_t k, char *buf, size_t n);
+/* The one policy of file f a command works in: the one called name
+ * (--policy), else the file's only one. NULL with the reason printed
+ * ("snapkeep: COMMAND: ...") and *rc set: EXIT_INVALID for an unknown
+ * name, EXIT_USAGE when the file has several and none is named. */
+const pol_policy *cli_one_policy(const pol_file *f, const char *path, const char *name,
+                                 const char *command, int *rc);
+/* A resource named on the command line as an ARM ID: name itself when it
+ * is one (a leading '/' added), else NAME of `kind` ("disks",
+ * "virtualMachines") in resource group rg of subscription. -1 when rg is
+ * NULL for a bare name, or the ID does not fit. */
+int cli_name_to_id(char *buf, size_t n, const char *name, const char *subscription,
+                   const char *rg, const char *kind);
 /* The current time, for commands run without --now. */
 sk_time cli_now(void);
 /* Whether colour may be used on f (a TTY and NO_COLOR unset). */

@@ -110,39 +110,22 @@ static int parse_args(int argc, char **argv, rel_ctx *r)
 /* NAME in the policy's resource group (or --resource-group), or an ID. */
 static int resolve(const rel_ctx *r, const char *kind, const char *name, char *buf, size_t n)
 {
-    if (strchr(name, '/') != NULL) {
-        snprintf(buf, n, "%s%s", name[0] == '/' ? "" : "/", name);
-        return EXIT_OK;
-    }
     const char *rg = r->target_rg != NULL ? r->target_rg : r->p->resource_group;
-    if (rg == NULL || az_resource_id(buf, n, r->subscription, rg, kind, name) != 0) {
-        fprintf(stderr, "snapkeep: release: cannot tell which resource group %s is in: give "
-                "--resource-group or a full resource ID\n", name);
-        return EXIT_INVALID;
-    }
-    return EXIT_OK;
+    if (cli_name_to_id(buf, n, name, r->subscription, rg, kind) == 0)
+        return EXIT_OK;
+    fprintf(stderr, "snapkeep: release: cannot tell which resource group %s is in: give "
+            "--resource-group or a full resource ID\n", name);
+    return EXIT_INVALID;
 }
 
 static int choose_policy(rel_ctx *r)
 {
-    const pol_file *f = r->file;
-    for (size_t i = 0; r->policy_name != NULL && i < f->npolicies; i++)
-        if (strcmp(f->policies[i]->name, r->policy_name) == 0)
-            r->p = f->policies[i];
-    if (r->p == NULL && r->policy_name == NULL && f->npolicies == 1)
-        r->p = f->policies[0];
-    if (r->p == NULL) {
-        if (r->policy_name != NULL)
-            fprintf(stderr, "snapkeep: release: %s has no policy \"%s\"\n", r->policy_path,
-                    r->policy_name);
-        else
-            fprintf(stderr, "snapkeep: release: %s has %zu policies: choose one with "
-                    "--policy NAME\n", r->policy_path, f->npolicies);
-        return r->policy_name != NULL ? EXIT_INVALID : EXIT_USAGE;
-    }
+    int rc = EXIT_OK;
+    if ((r->p = cli_one_policy(r->file, r->policy_path, r->policy_name, "release", &rc)) == NULL)
+        return rc;
     if ((r->subscription = cli_policy_subscription(&r->az, r->p)) == NULL)
         return EXIT_INVALID;
-    int rc = resolve(r, "disks", r->disk, r->disk_id, sizeof r->disk_id);
+    rc = resolve(r, "disks", r->disk, r->disk_id, sizeof r->disk_id);
     if (rc == EXIT_OK && r->from != NULL)
         rc = resolve(r, "virtualMachines", r->from, r->from_id, sizeof r->from_id);
     return rc;

@@ -192,22 +192,10 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
 /* The policy block to work in: --policy NAME, or the file's only one. */
 static int choose_policy(rst_ctx *r)
 {
-    const pol_file *f = r->file;
-    for (size_t i = 0; r->policy_name != NULL && i < f->npolicies; i++)
-        if (strcmp(f->policies[i]->name, r->policy_name) == 0)
-            r->p = f->policies[i];
-    if (r->policy_name != NULL && r->p == NULL) {
-        fprintf(stderr, "snapkeep: restore: %s has no policy \"%s\"\n", r->policy_path,
-                r->policy_name);
-        return EXIT_INVALID;
-    }
-    if (r->p == NULL && f->npolicies == 1)
-        r->p = f->policies[0];
-    if (r->p == NULL) {
-        fprintf(stderr, "snapkeep: restore: %s has %zu policies: choose one with "
-                "--policy NAME\n", r->policy_path, f->npolicies);
-        return EXIT_USAGE;
-    }
+    int rc = EXIT_OK;
+    r->p = cli_one_policy(r->file, r->policy_path, r->policy_name, "restore", &rc);
+    if (r->p == NULL)
+        return rc;
     r->subscription = cli_policy_subscription(&r->az, r->p);
     if (r->subscription == NULL)
         return EXIT_INVALID;

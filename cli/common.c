@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "azure/azure.h"
 #include "cli/cli.h"
 
 void cli_print_diags(const pol_diags *diags, bool quiet)
@@ -82,4 +83,33 @@ bool cli_use_colour(FILE *f)
     if (no != NULL && no[0] != '\0')
         return false;
     return isatty(fileno(f)) != 0;
+}
+
+const pol_policy *cli_one_policy(const pol_file *f, const char *path, const char *name,
+                                 const char *command, int *rc)
+{
+    for (size_t i = 0; name != NULL && i < f->npolicies; i++)
+        if (strcmp(f->policies[i]->name, name) == 0)
+            return f->policies[i];
+    if (name == NULL && f->npolicies == 1)
+        return f->policies[0];
+    if (name != NULL)
+        fprintf(stderr, "snapkeep: %s: %s has no policy \"%s\"\n", command, path, name);
+    else
+        fprintf(stderr, "snapkeep: %s: %s has %zu policies: choose one with --policy NAME\n",
+                command, path, f->npolicies);
+    *rc = name != NULL ? EXIT_INVALID : EXIT_USAGE;
+    return NULL;
+}
+
+int cli_name_to_id(char *buf, size_t n, const char *name, const char *subscription,
+                   const char *rg, const char *kind)
+{
+    if (strchr(name, '/') != NULL) {
+        int len = snprintf(buf, n, "%s%s", name[0] == '/' ? "" : "/", name);
+        return len < 0 || (size_t)len >= n ? -1 : 0;
+    }
+    if (rg == NULL || subscription == NULL)
+        return -1;
+    return az_resource_id(buf, n, subscription, rg, kind, name);
 }

@@ -57,20 +57,13 @@ int drl_read_vm(drl_ctx *d, bool *azure)
 
 int drl_resolve_vm(drl_ctx *d, const drl_policy *dp)
 {
-    const char *name = d->attach_to;
-    if (strchr(name, '/') != NULL) {
-        snprintf(d->vm, sizeof d->vm, "%s%s", name[0] == '/' ? "" : "/", name);
+    if (cli_name_to_id(d->vm, sizeof d->vm, d->attach_to, dp->subscription,
+                       dp->p->resource_group, "virtualMachines") == 0)
         return 0;
-    }
-    if (dp->p->resource_group == NULL ||
-        az_resource_id(d->vm, sizeof d->vm, dp->subscription, dp->p->resource_group,
-                       "virtualMachines", name) != 0) {
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "usage", NULL, 0,
-                     "--attach-to %s: the policy names no resource group: give the VM as a "
-                     "full resource ID", name);
-        return -1;
-    }
-    return 0;
+    cli_log_emit(&d->log, CLI_LOG_ERROR, "usage", NULL, 0,
+                 "--attach-to %s: the policy names no resource group: give the VM as a "
+                 "full resource ID", d->attach_to);
+    return -1;
 }
 
 static int journal(drl_ctx *d, const drl_policy *dp, const drl_disk *dd, const char *op,

@@ -614,7 +614,11 @@ int cli_rcv_execute(cli_rcv_run *x, rcv_plan *p)
         x->seconds[i] += mono_s() - t0;
         if (journal_step(x, s, rc == 0 ? NULL : &x->err, true, mono_s() - t0) != 0 && rc == 0)
             return EXIT_INVALID;
-        if (rc != 0 && x->err.ambiguous && x->replan != NULL && replans++ < RCV_MAX_REPLANS) {
+        /* a lost answer, or ARM busy with an operation (perhaps the one
+         * whose answer was lost): read the state again, do not resend */
+        bool busy = x->err.http_status == 409 && strcmp(x->err.code, "OperationNotAllowed") == 0;
+        if (rc != 0 && (x->err.ambiguous || busy) && x->replan != NULL &&
+            replans++ < RCV_MAX_REPLANS) {
             int r = replan(x, p, i, text, start);
             if (r != EXIT_OK)
                 return r;

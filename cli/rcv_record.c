@@ -56,15 +56,13 @@ static bool shell_plain(const char *s)
 
 void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv)
 {
-    size_t len = 0;
-    buf[0] = '\0';
+    /* argv[0] is the command's name ("restore"), after "snapkeep" */
+    size_t len = (size_t)snprintf(buf, n, "snapkeep");
+    if (len >= n)
+        len = n - 1;
     for (int i = 0; i < argc && len + 1 < n; i++) {
         const char *a = argv[i];
-        /* argv[0] is the command's name ("restore"): the line starts
-         * "snapkeep restore" */
-        len += (size_t)snprintf(buf + len, n - len, "%s", i == 0 ? "snapkeep " : " ");
-        if (len >= n)
-            len = n - 1;
+        buf[len++] = ' ';
         if (shell_plain(a)) {
             len += (size_t)snprintf(buf + len, n - len, "%s", a);
         } else {

@@ -63,21 +63,15 @@ int rst_vm_resume(rst_ctx *r)
 static int resolve_vm(rst_ctx *r, const char *name)
 {
     char rg[256];
-    if (strchr(name, '/') != NULL) {
-        snprintf(r->vm, sizeof r->vm, "%s%s", name[0] == '/' ? "" : "/", name);
-        return EXIT_OK;
-    }
     const char *use_rg = r->target_rg != NULL ? r->target_rg : r->p->resource_group;
     if (use_rg == NULL && cli_id_segment(r->source, 3, rg, sizeof rg))
         use_rg = rg;
-    if (use_rg == NULL ||
-        az_resource_id(r->vm, sizeof r->vm, r->subscription, use_rg, "virtualMachines",
-                       name) != 0) {
-        fprintf(stderr, "snapkeep: restore: cannot tell which resource group VM %s is in: "
-                "give it as a full resource ID\n", name);
-        return EXIT_INVALID;
-    }
-    return EXIT_OK;
+    if (cli_name_to_id(r->vm, sizeof r->vm, name, r->subscription, use_rg,
+                       "virtualMachines") == 0)
+        return EXIT_OK;
+    fprintf(stderr, "snapkeep: restore: cannot tell which resource group VM %s is in: "
+            "give it as a full resource ID\n", name);
+    return EXIT_INVALID;
 }
 
 typedef struct vm_world {

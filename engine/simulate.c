@@ -125,7 +125,7 @@ typedef struct sim_ctx {
 static inv_inventory sim_view(const sim_ctx *c, size_t n)
 {
     inv_inventory v = *c->inv;
-    v.snapshots = c->buf + c->base;
+    v.snapshots = c->buf != NULL ? c->buf + c->base : NULL;   /* none yet: all missed */
     v.nsnapshots = n;
     v.capsnapshots = n;
     return v;
@@ -169,9 +169,9 @@ static void note_gaps(sim_ctx *c, sk_time now)
 {
     for (size_t k = 0; k < c->ntiers; k++)
         c->tier_lo[k] = eng_window_cut(c->tz, now, &c->tiers[k]->end);
-    const inv_snapshot *s = c->buf + c->base;
-    if (c->ntiers == 0)
+    if (c->ntiers == 0 || c->len == 0)
         return;
+    const inv_snapshot *s = c->buf + c->base;
     /* this scan is work too, if two orders of magnitude cheaper per
      * snapshot than an evaluation: counted so the bound holds for it */
     c->out->work += c->len / 64;

@@ -77,7 +77,7 @@ static int op_parse(void *ctx, char *err, size_t errlen)
 {
     (void)ctx;
     pol_diags d = { 0 };
-    pol_file *f = pol_parse_string("oom.policy", POLICY, sizeof POLICY - 1, &d);
+    pol_file *f = pol_parse_string("oom.policy", POLICY, sizeof POLICY - 1, &pol_zones_host, &d);
     int rc = f != NULL ? 0 : -1;
     if (f == NULL && d.n > 0)
         snprintf(err, errlen, "%s", d.items[0].message);
@@ -118,7 +118,7 @@ static void test_evaluate(void **state)
 {
     (void)state;
     eval_ctx c;
-    c.file = pol_parse_string("oom.policy", POLICY, sizeof POLICY - 1, NULL);
+    c.file = pol_parse_string("oom.policy", POLICY, sizeof POLICY - 1, &pol_zones_host, NULL);
     assert_non_null(c.file);
     c.now = tb_time("2026-11-26T12:00Z");
     c.inv = tb_inv();

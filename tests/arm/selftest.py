@@ -990,7 +990,7 @@ def test_rate(a, tok):
 
 
 def test_restart_and_sigterm(work, seed):
-    r = Server(work, "restart", ["--lro-seconds", "2"], seed=seed)
+    r = Server(work, "restart", ["--lro-seconds", "4"], seed=seed)
     tok = r.bearer()
     sp = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots/" % SUB1
     st, h, b = r.request("PUT", sp + "inflight?" + API,
@@ -1007,7 +1007,7 @@ def test_restart_and_sigterm(work, seed):
     other = os.path.join(work, "empty-seed.json")
     with open(other, "w") as f:
         json.dump({"disks": [], "snapshots": []}, f)
-    r2 = Server(work, "restart", ["--lro-seconds", "2"], seed=other, state=r.state)
+    r2 = Server(work, "restart", ["--lro-seconds", "4"], seed=other, state=r.state)
     try:
         tok = r2.bearer()
         names, _, probs = list_all(r2, tok, "/subscriptions/%s/providers/Microsoft.Compute/snapshots"
@@ -1040,7 +1040,7 @@ def main():
     clock = os.path.join(work, "main", "clock")
     with open(clock, "w") as f:
         f.write("2026-11-26T09:00:00Z\n")
-    a = Server(work, "main", ["--lro-seconds", "0.5", "--clock-file", clock, "--imds-port", "0",
+    a = Server(work, "main", ["--lro-seconds", "1.0", "--clock-file", clock, "--imds-port", "0",
                               "--client-assertion", "configured-assertion-value"], seed=seed)
     a.now = lambda: parse_time(open(clock).read())
     try:

@@ -40,6 +40,10 @@ t_check "CPPFLAGS reach every compile" sh -c "
     grep -q -- ' -c -o $b/cli/main.o' '$T_TMP/n-flags'"
 t_check "LDFLAGS reach the link" \
     grep -q -- "-o $b/snapkeep .*-Wl,--build-id=none" "$T_TMP/n-flags"
+# one bison and one flex run per build: two at once under -j would write
+# parser.c while it is being compiled
+t_check "bison and flex run once each" \
+    test "$(grep -c '^bison ' "$T_TMP/n-flags") $(grep -c '^flex ' "$T_TMP/n-flags")" = "1 1"
 
 # The real build, through a PKG_CONFIG that notes it was used.
 cat >"$T_TMP/my-pkg-config" <<EOF

@@ -22,6 +22,8 @@ rv_seed "$D/seed.json" \
     "vm4:deallocated:1:0=data4/ReadOnly/0" \
     "vm5:deallocated:1:3=data5/None/0" \
     "vm6:running:1:1=data6/ReadWrite/0" \
+    "vm7:running:1:0=data7/None/0" \
+    "vm8:running:1:5=data8/ReadWrite/0" \
     "vmz:running:2:-"
 az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 \
     --device-dir "$D/dev" || { t_fail "server starts"; t_done; }
@@ -148,6 +150,22 @@ t_check "record: used the recorded snapshot (s2), not the newest" \
     test "$(rv_disk r6b 't["snapkeep-restored-from"].split("/")[-1]')" = data6-s2
 t_check "record: removed when done" test ! -e "$SD/recovery.json"
 
+# ---- a step ARM fails: named, with its answer and the command that resumes ----
+az_faults '{"rules": [{"name": "attach-fails", "method": "POST", "path": "vm7/attachDetachDataDisks$",
+  "after": 1, "times": 1, "action": "fail-lro", "code": "AllocationFailed", "message": "injected"}]}'
+t_exit "failed step: exit 4" 4 rs --disk data7 --latest --to r8 --replace-on vm7
+t_check "failed step: names the step, ARM's code and the command that resumes" \
+    bash -c 'grep -q "step 4/6 (attach disk r8 to VM vm7 at LUN 0 (caching None)) failed" "$1" &&
+             grep -q "AllocationFailed: injected" "$1" &&
+             grep -q "snapkeep restore .*--disk data7 --latest --to r8 --replace-on vm7" "$1"' _ "$T_TMP/err"
+t_check "failed step: the record stays for the resume" test -s "$SD/recovery.json"
+t_check "failed step: data7 detached, nothing deleted" \
+    test "$(rv_vm vm7) $(rv_count DELETE '/disks/(data7|r8)$')" = "deallocated 0"
+az_faults '{"rules": []}'
+t_exit "failed step: the same command finishes once the cause is gone" 0 \
+    rs --disk data7 --latest --to r8 --replace-on vm7
+t_check "failed step: end state as planned" test "$(rv_vm vm7)" = "running 0=r8/None/0"
+
 # ---- a replace under 429, 503 and dropped answers ----
 az_faults '{"seed": 3, "rules": [
   {"name": "throttle", "kind": "arm", "every": 3, "action": "throttle", "retry_after": 0},
@@ -164,6 +182,15 @@ import json, sys
 fired = {f for l in open(sys.argv[1]) for f in json.loads(l).get("faults", [])}
 assert {"throttle", "503", "drop-after"} <= fired, fired
 PY
-az_faults '{"rules": []}'
+az_faults '{"seed": 9, "rules": [
+  {"name": "throttle2", "kind": "arm", "every": 2, "action": "throttle", "retry_after": 0},
+  {"name": "drop2", "kind": "arm", "method": ["POST", "PUT", "PATCH"], "every": 3, "action": "drop-after"},
+  {"name": "drop-before", "kind": "arm", "method": "POST", "every": 5, "action": "drop"}]}'
+t_exit "faults (another mix): replace rides through (exit 0)" 0 \
+    rs --disk data8 --latest --to r9 --replace-on vm8 --retry-budget 60
+t_check "faults (another mix): end state as without faults" \
+    test "$(rv_vm vm8) $(rv_disk data8 't["snapkeep-replaced-by"].split("/")[-1]')" = "running 5=r9/ReadWrite/0 r9"
+t_check "faults (another mix): one attach and one detach reached ARM's end" \
+    test "$(rv_count POST 'vm8/attachDetachDataDisks$')" -ge 2
 
 t_done

@@ -166,19 +166,20 @@ static const char *rg_of(const fo_ctx *r)
     return r->target_rg != NULL ? r->target_rg : r->p->resource_group;
 }
 
-/* NAME in the policy's resource group (or --resource-group), or an ID. */
+/* NAME in the policy's resource group (or --resource-group), or an ID:
+ * Compute kinds through cli_name_to_id, the public IP under Network. */
 static int resolve(const fo_ctx *r, const char *provider, const char *kind, const char *name,
                    char *buf, size_t n)
 {
-    if (strchr(name, '/') != NULL) {
-        snprintf(buf, n, "%s%s", name[0] == '/' ? "" : "/", name);
-        return EXIT_OK;
-    }
     const char *rg = rg_of(r);
-    int w = rg == NULL ? -1
-                       : snprintf(buf, n, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s",
-                                  r->subscription, rg, provider, kind, name);
-    if (w < 0 || (size_t)w >= n) {
+    int w;
+    if (strcmp(provider, "Microsoft.Compute") == 0 || strchr(name, '/') != NULL)
+        w = cli_name_to_id(buf, n, name, r->subscription, rg, kind);
+    else
+        w = rg == NULL ? -1
+            : snprintf(buf, n, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s",
+                       r->subscription, rg, provider, kind, name) >= (int)n ? -1 : 0;
+    if (w != 0) {
         fprintf(stderr, "snapkeep: failover: cannot tell which resource group %s is in: give "
                 "--resource-group or a full resource ID\n", name);
         return EXIT_INVALID;
@@ -237,21 +238,10 @@ static int choose_topology(fo_ctx *r)
 
 static int choose_policy(fo_ctx *r)
 {
-    const pol_file *f = r->file;
-    for (size_t i = 0; r->policy_name != NULL && i < f->npolicies; i++)
-        if (strcmp(f->policies[i]->name, r->policy_name) == 0)
-            r->p = f->policies[i];
-    if (r->p == NULL && r->policy_name == NULL && f->npolicies == 1)
-        r->p = f->policies[0];
-    if (r->p == NULL) {
-        if (r->policy_name != NULL)
-            fprintf(stderr, "snapkeep: failover: %s has no policy \"%s\"\n", r->policy_path,
-                    r->policy_name);
-        else
-            fprintf(stderr, "snapkeep: failover: %s has %zu policies: choose one with "
-                    "--policy NAME\n", r->policy_path, f->npolicies);
-        return r->policy_name != NULL ? EXIT_INVALID : EXIT_USAGE;
-    }
+    int rc = EXIT_OK;
+    r->p = cli_one_policy(r->file, r->policy_path, r->policy_name, "failover", &rc);
+    if (r->p == NULL)
+        return rc;
     if ((r->subscription = cli_policy_subscription(&r->az, r->p)) == NULL)
         return EXIT_INVALID;
     return choose_topology(r);

@@ -1003,7 +1003,7 @@ static int read_live_page(inv_inventory *inv, const char *name, const char *buf,
                           elem_fn elem, char **next_link, char *err, size_t errlen)
 {
     rd r;
-    jc_str next;
+    jc_str next = { 0 };
     const unsigned char *next_at = NULL;
     size_t nsnap = inv->nsnapshots, ndisk = inv->ndisks;
     *next_link = NULL;

@@ -24,8 +24,11 @@ int cmd_drill(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_failover(int argc, char **argv);
 
-/* Prints a command's usage (from the help table) to f. */
+/* Prints a command's usage line (from the help table) to f. */
 void cli_usage(const char *command, FILE *f);
+/* A command's whole help: what `snapkeep help COMMAND` and `COMMAND
+ * --help` both print (one text, one place). */
+void cli_help(const char *command, FILE *f);
 
 /* Prints every diagnostic to stderr (warnings too unless quiet). */
 void cli_print_diags(const pol_diags *diags, bool quiet);

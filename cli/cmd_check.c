@@ -46,7 +46,7 @@ int cmd_check(int argc, char **argv)
         if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            cli_usage("check", stdout);
+            cli_help("check", stdout);
             return EXIT_OK;
         } else {
             fprintf(stderr, "snapkeep: check: unknown option '%s'\n", argv[i]);

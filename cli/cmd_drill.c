@@ -170,7 +170,7 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("drill", stdout);
+            cli_help("drill", stdout);
             return DRILL_HELPED;
         }
         if (opt == '?' || drill_option(d, opt, optarg, fmt) != 0) {

@@ -523,7 +523,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            cli_usage("explain", stdout);
+            cli_help("explain", stdout);
             return -1;
         case OPT_CADENCE:
             if (cli_parse_duration_opt("--cadence", optarg, &a->cadence) != 0)

@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, fo_ctx *r)
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("failover", stdout);
+            cli_help("failover", stdout);
             return FO_HELPED;
         }
         if (opt == '?' || fo_option(r, opt, optarg) != 0) {

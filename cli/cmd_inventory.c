@@ -127,7 +127,7 @@ static int inventory_args(int argc, char **argv, cli_azure *a, const char **path
             break;
         case 'h':
         case OPT_HELP:
-            cli_usage("inventory", stdout);
+            cli_help("inventory", stdout);
             return -1;
         case ':':
             fprintf(stderr, "snapkeep: inventory: %s needs a value\n", argv[optind - 1]);

@@ -109,7 +109,7 @@ static int parse_args(int argc, char **argv, plan_args *a)
     int opt;
     while ((opt = getopt_long(argc, argv, "h", plan_options, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("plan", stdout);
+            cli_help("plan", stdout);
             return PLAN_HELPED;
         }
         if (opt == '?' || plan_option(a, opt, optarg) != 0) {

@@ -87,7 +87,7 @@ static int parse_args(int argc, char **argv, rel_ctx *r)
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("release", stdout);
+            cli_help("release", stdout);
             return RELEASE_HELPED;
         }
         if (opt == '?' || release_option(r, opt, optarg) != 0) {

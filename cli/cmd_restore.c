@@ -170,7 +170,7 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("restore", stdout);
+            cli_help("restore", stdout);
             return RESTORE_HELPED;
         }
         if (opt == '?' || restore_option(r, opt, optarg) != 0) {

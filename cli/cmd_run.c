@@ -93,25 +93,6 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     }
 }
 
-static void print_help(void)
-{
-    fputs("usage: snapkeep run FILE [--dry-run] [--now T] [--state-dir DIR] [--max-delete N]\n"
-          "                    [--allow-stale] [--log-format text|json] [--metrics-file PATH]\n"
-          "                    [AZURE OPTIONS]\n\n"
-          "Scheduled enforcement: for each policy, create the snapshots that are due, then\n"
-          "delete what the policy prunes, behind safety rails (see snapkeep(1)).\n\n"
-          "  --dry-run             do everything but create and delete; print the plan\n"
-          "  --now T               the run's clock (RFC 3339), for tests\n"
-          "  --state-dir DIR       lock and journal (default $STATE_DIRECTORY, else\n"
-          "                        " CLI_STATE_DEFAULT_DIR ")\n"
-          "  --max-delete N        delete at most N per policy (lowers max-delete)\n"
-          "  --allow-stale         prune disks whose snapshot creation looks stalled\n"
-          "  --log-format FMT      one line per action on stderr: text (default) or json\n"
-          "  --metrics-file PATH   Prometheus text metrics, written atomically\n\n"
-          "exit: 0 done, 1 invalid policy, 2 usage, 3 Azure failure, 4 some actions\n"
-          "      failed, 5 stale, 6 refused (clock skew, lock held)\n", stdout);
-}
-
 static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bool *have_now)
 {
     static const struct option longopts[] = {
@@ -131,7 +112,7 @@ static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bo
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            print_help();
+            cli_help("run", stdout);
             return RUN_HELPED;
         }
         if (opt == OPT_NOW)

@@ -130,7 +130,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage("simulate", stdout);
+            cli_help("simulate", stdout);
             return -1;
         }
         if (opt == '?' || sim_option(a, opt, optarg) != 0) {

@@ -13,49 +13,65 @@ typedef struct cli_command {
     int (*run)(int, char **);
     const char *usage;
     const char *summary;
+    const char *details;        /* options and exit codes; NULL: none beyond the usage */
 } cli_command;
 
 static const cli_command commands[] = {
     { "check", cmd_check, "check [-q] FILE...",
-      "validate policy files; every error located, with a caret" },
+      "validate policy files; every error located, with a caret", NULL },
     { "explain", cmd_explain, "explain FILE [--cadence D] [--format text|json]",
-      "the policy in plain words, steady-state count, worst gaps" },
+      "the policy in plain words, steady-state count, worst gaps", NULL },
     { "plan", cmd_plan,
       "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--output FILE]\n"
       "                     [--colour auto|always|never] [AZURE OPTIONS]",
-      "dry run: what would be kept and pruned, and why" },
+      "dry run: what would be kept and pruned, and why", NULL },
     { "simulate", cmd_simulate,
       "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N]\n"
       "                     [--start T] [--policy NAME] [--format text|json|svg]",
-      "replay creation and pruning on a virtual clock" },
+      "replay creation and pruning on a virtual clock", NULL },
     { "inventory", cmd_inventory, "inventory FILE [--format json] [AZURE OPTIONS]",
-      "the live snapshot inventory the policies govern (ARM JSON)" },
+      "the live snapshot inventory the policies govern (ARM JSON)", NULL },
     { "run", cmd_run,
       "run FILE [--dry-run] [--now T] [--state-dir DIR] [--max-delete N] [--allow-stale]\n"
       "                     [--log-format text|json] [--metrics-file FILE] [AZURE OPTIONS]",
-      "scheduled enforcement: create what is due, prune, safely" },
+      "scheduled enforcement: create what is due, prune, safely",
+      "  --dry-run             do everything but create and delete; print the plan\n"
+      "  --now T               the run's clock (RFC 3339), for tests\n"
+      "  --state-dir DIR       lock and journal (default $STATE_DIRECTORY, else\n"
+      "                        /var/lib/snapkeep)\n"
+      "  --max-delete N        delete at most N per policy (lowers max-delete)\n"
+      "  --allow-stale         prune disks whose snapshot creation looks stalled\n"
+      "  --log-format FMT      one line per action on stderr: text (default) or json\n"
+      "  --metrics-file PATH   Prometheus text metrics, written atomically\n\n"
+      "Credentials come from the environment, first found: AZURE_TENANT_ID +\n"
+      "AZURE_CLIENT_ID + AZURE_CLIENT_SECRET, then AZURE_FEDERATED_TOKEN_FILE, then the\n"
+      "managed identity, then `az login` (--auth forces one).\n\n"
+      "exit: 0 done, 1 invalid policy, 2 usage, 3 Azure failure, 4 some actions\n"
+      "      failed, 5 stale, 6 refused (clock skew, lock held), 7 out of memory\n" },
     { "restore", cmd_restore,
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
       "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"
       "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
       "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
       "                     [AZURE OPTIONS]",
-      "restore a disk from a snapshot; attach it, or put it in place of the VM's disk" },
+      "restore a disk from a snapshot; attach it, or put it in place of the VM's disk", NULL },
     { "release", cmd_release,
       "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"
       "                     [--dry-run] [--format text|json] [--state-dir DIR] [AZURE OPTIONS]",
-      "detach a restored disk and delete it (only a disk restore made)" },
+      "detach a restored disk and delete it (only a disk restore made)", NULL },
     { "failover", cmd_failover,
       "failover FILE [--from VM] [--to STANDBY] [--move-public-ip NAME] [--dns-record ZONE/NAME]\n"
-      "                     [--dns-zone-kind private|public] [--start|--no-start] [--force-detach]\n"
-      "                     [--resource-group RG] [--policy NAME] [--dry-run] [--format text|json]\n"
-      "                     [--state-dir DIR] [AZURE OPTIONS]",
-      "move the policy's disks, public IP and DNS record to the standby VM and start it" },
+      "                     [--dns-zone-kind private|public] [--restore (--latest|--at T)]\n"
+      "                     [--start|--no-start] [--force-detach] [--resource-group RG]\n"
+      "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
+      "                     [AZURE OPTIONS]",
+      "move the policy's disks, public IP and DNS record to the standby VM and start it", NULL },
     { "drill", cmd_drill,
       "drill FILE [--sample N] [--seed S] [--now T] [--policy NAME] [--state-dir DIR]\n"
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
-      "                     [AZURE OPTIONS]",
-      "rehearse recovery: restore, time and clean up" },
+      "                     [--attach-to VM] [--verify CMD] [--verify-timeout S]\n"
+      "                     [--device-dir DIR] [--report FILE] [AZURE OPTIONS]",
+      "rehearse recovery: restore, time and clean up", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -79,6 +95,19 @@ static const cli_command *find_command(const char *name)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;
+}
+
+void cli_help(const char *command, FILE *f)
+{
+    const cli_command *c = find_command(command);
+    if (c == NULL)
+        return;
+    fprintf(f, "usage: snapkeep %s\n\n%s.\n", c->usage, c->summary);
+    if (c->details != NULL)
+        fprintf(f, "\n%s", c->details);
+    if (strstr(c->usage, "AZURE OPTIONS") != NULL)
+        fputs(azure_options_help, f);
+    fputs("See snapkeep(1) for every option.\n", f);
 }
 
 void cli_usage(const char *command, FILE *f)
@@ -126,10 +155,7 @@ int cli_main(int argc, char **argv)
             fprintf(stderr, "snapkeep: help: unknown command '%s'\n", argv[2]);
             return EXIT_USAGE;
         }
-        printf("usage: snapkeep %s\n\n%s.\n", c->usage, c->summary);
-        if (strstr(c->usage, "AZURE OPTIONS") != NULL)
-            fputs(azure_options_help, stdout);
-        puts("See snapkeep(1) for every option.");
+        cli_help(c->name, stdout);
         return EXIT_OK;
     }
     const cli_command *c = find_command(first);

@@ -10,11 +10,16 @@ t_check "--help: on stdout, lists every command" \
 t_check "--help: lists the exit codes" grep -q "6 refused by a safety rail" "$T_TMP/out"
 t_exit "--version: exit 0" 0 "$SNAPKEEP" --version
 t_check "--version: name and version" grep -Eq '^snapkeep [0-9]+\.[0-9]+\.[0-9]+$' "$T_TMP/out"
-for c in check explain plan simulate inventory run restore drill; do
+for c in check explain plan simulate inventory run restore release drill; do
     t_exit "help $c: exit 0" 0 "$SNAPKEEP" help "$c"
     t_check "help $c: usage line" grep -q "^usage: snapkeep $c " "$T_TMP/out"
+    cp "$T_TMP/out" "$T_TMP/help-$c"
     t_exit "$c --help: exit 0" 0 "$SNAPKEEP" "$c" --help
+    t_check "$c --help: the same text as help $c" cmp -s "$T_TMP/out" "$T_TMP/help-$c"
 done
+t_check "help run: the run options and exit codes" \
+    bash -c 'grep -q -- "--allow-stale" "$0" && grep -q -- "--dry-run" "$0" && grep -q "5 stale" "$0"' "$T_TMP/help-run"
+t_check "help run: how credentials are found" grep -q "AZURE_FEDERATED_TOKEN_FILE" "$T_TMP/help-run"
 t_exit "help run: shows the Azure options" 0 "$SNAPKEEP" help run
 t_check "help run: --arm-endpoint listed" grep -q -- "--arm-endpoint URL" "$T_TMP/out"
 t_exit "no arguments: usage error" 2 "$SNAPKEEP"

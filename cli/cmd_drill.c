@@ -30,7 +30,7 @@ static void drl_free(drl_ctx *d);
 enum {
     OPT_SAMPLE = CLI_OPT_AZURE_LAST + 1, OPT_SEED, OPT_NOW, OPT_STATE_DIR, OPT_METRICS,
     OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT, OPT_ATTACH_TO, OPT_VERIFY, OPT_DEVICE_DIR,
-    OPT_VERIFY_TIMEOUT, OPT_REPORT
+    OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START
 };
 
 #define DRILL_HELPED (-100)
@@ -127,6 +127,9 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_VERIFY: d->verify_cmd = arg; return 0;
     case OPT_DEVICE_DIR: d->device_dir = arg; return 0;
     case OPT_REPORT: d->report_file = arg; return 0;
+    case OPT_FAILOVER: d->failover = true; return 0;
+    case OPT_TO: d->standby = arg; return 0;
+    case OPT_START: d->start_standby = true; return 0;
     case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
         if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
@@ -161,6 +164,9 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         { "device-dir", required_argument, NULL, OPT_DEVICE_DIR },
         { "verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT },
         { "report", required_argument, NULL, OPT_REPORT },
+        { "failover", no_argument, NULL, OPT_FAILOVER },
+        { "to", required_argument, NULL, OPT_TO },
+        { "start", no_argument, NULL, OPT_START },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -186,6 +192,10 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
     }
     const char *clash = d->device_dir != NULL && d->device_dir[0] != '/'
                             ? "--device-dir must be an absolute path"
+                        : d->failover && d->attach_to != NULL
+                            ? "--failover attaches to the standby (--to), not --attach-to"
+                        : !d->failover && (d->standby != NULL || d->start_standby)
+                            ? "--to and --start go with --failover"
                             : NULL;
     if (clash != NULL) {
         fprintf(stderr, "snapkeep: drill: %s\n", clash);
@@ -256,14 +266,30 @@ static int from_policies(drl_ctx *d, const char *what, const char **flag,
 static const char *rec_scratch_vm(const pol_recovery *r) { return r->scratch_vm; }
 static const char *rec_verify(const pol_recovery *r) { return r->verify; }
 static const char *rec_device_dir(const pol_recovery *r) { return r->device_dir; }
+static const char *rec_standby(const pol_recovery *r) { return r->standby; }
 
 /* The drill's --attach-to, --verify, --device-dir and --verify-timeout:
  * flags first, then the policy file's recovery block. */
 static int recovery_settings(drl_ctx *d)
 {
+    if (d->failover) {
+        /* the rehearsal's VM is the standby; its disks go where
+         * production has them, so one at a time at a free LUN is not it */
+        if (from_policies(d, "standby", &d->standby, rec_standby) != 0)
+            return EXIT_USAGE;
+        if (d->standby == NULL) {
+            fputs("snapkeep: drill: --failover needs the standby: --to VM, or standby in the "
+                  "policy's recovery block\n", stderr);
+            return EXIT_USAGE;
+        }
+        d->attach_to = d->standby;
+        d->sample = 0;
+    }
     bool had_attach = d->attach_to != NULL;
-    if (from_policies(d, "scratch-vm", &d->attach_to, rec_scratch_vm) != 0 ||
-        from_policies(d, "verify", &d->verify_cmd, rec_verify) != 0 ||
+    if (!d->failover &&
+        from_policies(d, "scratch-vm", &d->attach_to, rec_scratch_vm) != 0)
+        return EXIT_USAGE;
+    if (from_policies(d, "verify", &d->verify_cmd, rec_verify) != 0 ||
         from_policies(d, "device-dir", &d->device_dir, rec_device_dir) != 0)
         return EXIT_USAGE;
     if (!d->have_verify_timeout)
@@ -496,7 +522,8 @@ static void log_restore(drl_ctx *d, const drl_policy *dp, const drl_restore *x)
                      enf_id_name(x->disk_id), x->del.err.code, x->del.err.message);
 }
 
-static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
+/* A disk's restores: the newest snapshot and a sample, created at once. */
+static void drill_disk_create(drl_ctx *d, drl_policy *dp, drl_disk *dd)
 {
     size_t idx[DRL_MAX_SAMPLE + 1];
     size_t n = pick_drill_sample(dd->snaps, dd->nsnaps, d->sample,
@@ -513,11 +540,18 @@ static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
     dd->nrestores = n;
     for (size_t i = 0; i < n; i++) {
         dd->restores[i].snap = dd->snaps[idx[i]];
+        dd->restores[i].lun = -1;
         prepare(d, dp, dd, &dd->restores[i], (unsigned)i + 1);
     }
     run_batch(d, dp, dd, false);
-    if (d->attach_to != NULL)
-        drl_attach_and_verify(d, dp, dd);
+}
+
+/* Deletes a disk's drill disks, whatever happened, and judges them. */
+static void drill_disk_finish(drl_ctx *d, drl_policy *dp, drl_disk *dd)
+{
+    size_t n = dd->nrestores;
+    if (n == 0)
+        return;
     for (size_t i = 0; i < n; i++)
         dd->restores[i].del = (az_op){ .kind = AZ_OP_DELETE_DISK,
                                        .id = dd->restores[i].disk_id };
@@ -532,6 +566,28 @@ static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
         d->failed = d->failed || !x->ok;
         log_restore(d, dp, x);
     }
+}
+
+static void drill_disk(drl_ctx *d, drl_policy *dp, drl_disk *dd)
+{
+    drill_disk_create(d, dp, dd);
+    if (d->attach_to != NULL && !d->failover && dd->nrestores > 0)
+        drl_attach_and_verify(d, dp, dd);
+    drill_disk_finish(d, dp, dd);
+}
+
+/* --failover: every disk's newest snapshot restored first, then the
+ * standby rehearses the failover with all of them (drill_attach.c). */
+static void drill_policy_failover(drl_ctx *d, drl_policy *dp)
+{
+    sk_time t0 = cli_now();
+    for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++)
+        drill_disk_create(d, dp, &dp->disks[k]);
+    /* the RTO it proves: from the first restore to verified data */
+    d->failover_rto = (double)(cli_now() - t0) / (double)SK_USEC_PER_SEC;
+    drl_failover_rehearse(d, dp);
+    for (size_t k = 0; k < dp->ndisks; k++)
+        drill_disk_finish(d, dp, &dp->disks[k]);
 }
 
 static void drl_run(drl_ctx *d)
@@ -573,8 +629,11 @@ static void drl_run(drl_ctx *d)
         if (dp->ndisks == 0)
             cli_log_emit(&d->log, CLI_LOG_WARN, "empty", NULL, 0, "policy \"%s\" governs no "
                          "disk with snapshots: nothing to drill", dp->p->name);
-        for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++)
-            drill_disk(d, dp, &dp->disks[k]);
+        if (d->failover)
+            drill_policy_failover(d, dp);
+        else
+            for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++)
+                drill_disk(d, dp, &dp->disks[k]);
     }
     if (drl_interrupted())
         cli_log_emit(&d->log, CLI_LOG_WARN, "interrupted", NULL, 0,

@@ -70,7 +70,8 @@ static const cli_command commands[] = {
       "drill FILE [--sample N] [--seed S] [--now T] [--policy NAME] [--state-dir DIR]\n"
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
       "                     [--attach-to VM] [--verify CMD] [--verify-timeout S]\n"
-      "                     [--device-dir DIR] [--report FILE] [AZURE OPTIONS]",
+      "                     [--device-dir DIR] [--report FILE] [--failover [--to VM] [--start]]\n"
+      "                     [AZURE OPTIONS]",
       "rehearse recovery: restore, time and clean up", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

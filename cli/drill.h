@@ -43,6 +43,7 @@ typedef struct drl_restore {
     int lun;                /* -1: not attached */
     bool attached, detached;
     char device[1100];
+    char caching[16];       /* --failover: the production disk's */
     double attach_seconds, cleanup_seconds;
     az_error attach_err;    /* attach or detach failure */
     const char *attach_why; /* the device never appeared, no free LUN, ... */
@@ -72,6 +73,8 @@ typedef struct drl_ctx {
     /* options */
     const char *policy_path, *policy_name, *state_dir, *metrics_file, *report_file;
     const char *attach_to, *verify_cmd, *device_dir;
+    bool failover, start_standby;   /* --failover [--start]: the rehearsal */
+    const char *standby;            /* --to, else the policy's standby */
     double verify_timeout_s;
     size_t sample;
     uint64_t seed;
@@ -92,6 +95,11 @@ typedef struct drl_ctx {
     char vm[1024];              /* --attach-to as an ID */
     char vm_zone[8];            /* its availability zone ("" none): drill disks go there */
     double seconds;             /* the whole drill, wall clock */
+    /* --failover: what the rehearsal did with the standby */
+    bool standby_started, standby_deallocated;
+    double start_seconds, deallocate_seconds;
+    double failover_rto;        /* first create to the last verify (or attach) */
+    az_error standby_err;
     /* outcome */
     bool azure_failed, failed;
 } drl_ctx;
@@ -103,6 +111,12 @@ bool drl_interrupted(void);
  * device, runs the verify command, detaches it. Journaled; never leaves a
  * disk attached that it could detach. */
 void drl_attach_and_verify(drl_ctx *d, const drl_policy *dp, drl_disk *dd);
+/* --failover: the policy's drill disks (created, one per disk) attached to
+ * the standby at the LUNs, caching and write accelerator the production
+ * disks have (read, never changed), the standby started with --start, the
+ * verify command run for each, then the standby deallocated if the drill
+ * started it and the disks detached. Production is only read. */
+void drl_failover_rehearse(drl_ctx *d, const drl_policy *dp);
 /* Whether a restore's attach and verify (when the drill asked for them)
  * went well: attached, the device seen, verified with exit 0, detached. */
 bool drl_restore_proven(const drl_ctx *d, const drl_restore *x);

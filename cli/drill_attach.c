@@ -263,3 +263,123 @@ void drl_attach_and_verify(drl_ctx *d, const drl_policy *dp, drl_disk *dd)
                          x->attach_err.code, x->attach_err.message);
     }
 }
+
+/* The LUN, caching and write accelerator a production disk has on the VM
+ * holding it (read only). 0, or -1 with x->attach_why / attach_err set. */
+static int production_lun(drl_ctx *d, const drl_disk *dd, drl_restore *x, az_vm *vm,
+                          az_disk_attach *out)
+{
+    az_disk_info *info = malloc(sizeof *info);
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int got = info != NULL ? az_get_disk_info(d->client, dd->source, info, &err) : -1;
+    if (got == 1 && info->managed_by[0] == '\0')
+        x->attach_why = "the production disk is attached to no VM: its LUN is unknown";
+    else if (got == 1)
+        got = az_get_vm(d->client, info->managed_by, vm, &err);
+    free(info);
+    if (x->attach_why != NULL)
+        return -1;
+    if (got != 1) {
+        x->attach_err = err;
+        if (got == 0)
+            x->attach_why = "the production disk or its VM does not exist";
+        return -1;
+    }
+    for (size_t i = 0; i < vm->ndisks; i++)
+        if (enf_same_id(vm->disks[i].disk_id, dd->source)) {
+            x->lun = vm->disks[i].lun;
+            snprintf(x->caching, sizeof x->caching, "%s", vm->disks[i].caching);
+            *out = (az_disk_attach){ .disk_id = x->disk_id, .lun = x->lun,
+                                     .caching = x->caching,
+                                     .write_accelerator = vm->disks[i].write_accelerator };
+            return 0;
+        }
+    x->attach_why = "the production disk is not a data disk of the VM holding it";
+    return -1;
+}
+
+static void standby_power(drl_ctx *d, az_vm_action action, bool *done, double *sec)
+{
+    double t0 = mono_s();
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int rc = az_vm_power_action(d->client, d->vm, action, &err);
+    *sec = mono_s() - t0;
+    *done = rc == 0;
+    if (rc == 0)
+        return;
+    d->standby_err = err;
+    d->failed = true;
+    cli_log_emit(&d->log, CLI_LOG_ERROR, "standby", NULL, 0, "%s of the standby %s failed: "
+                 "%s: %s", action == AZ_VM_START ? "start" : "deallocation",
+                 enf_id_name(d->vm), err.code, err.message);
+}
+
+void drl_failover_rehearse(drl_ctx *d, const drl_policy *dp)
+{
+    az_vm *vm = malloc(sizeof *vm), *standby = malloc(sizeof *standby);
+    double t0 = mono_s();
+    if (vm == NULL || standby == NULL) {
+        d->failed = true;
+        free(vm);
+        free(standby);
+        return;
+    }
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int have_standby = az_get_vm(d->client, d->vm, standby, &err);
+    bool any = false;
+    for (size_t k = 0; k < dp->ndisks && !drl_interrupted(); k++) {
+        drl_disk *dd = &dp->disks[k];
+        drl_restore *x = dd->nrestores > 0 ? &dd->restores[0] : NULL;
+        if (x == NULL || x->why != NULL || x->create.status != AZ_OP_DONE)
+            continue;
+        az_disk_attach a;
+        if (production_lun(d, dd, x, vm, &a) != 0)
+            continue;
+        for (size_t i = 0; have_standby == 1 && i < standby->ndisks; i++)
+            if (standby->disks[i].lun == x->lun)
+                x->attach_why = "that LUN of the standby holds another disk";
+        if (have_standby != 1)
+            x->attach_why = "the standby cannot be read";
+        if (x->attach_why != NULL || journal(d, dp, dd, "attach", x, NULL, false, 0) != 0)
+            continue;
+        double a0 = mono_s();
+        int rc = az_vm_attach_detach(d->client, d->vm, &a, 1, NULL, 0, &err);
+        x->attach_seconds = mono_s() - a0;
+        journal(d, dp, dd, "attach", x, rc == 0 ? NULL : &err, true, x->attach_seconds);
+        if (rc != 0) {
+            x->attach_err = err;
+            if (err.ambiguous && attached_now(d, x->disk_id) != 0)
+                detach(d, dp, dd, x);
+            continue;
+        }
+        x->attached = true;
+        any = true;
+        /* the path as the standby sees it: nothing to wait for here */
+        snprintf(x->device, sizeof x->device, "%s/lun%d", d->device_dir, x->lun);
+    }
+    /* a standby that runs already is left as it is: the drill starts (and
+     * so deallocates) only one it found stopped */
+    bool was_up = have_standby == 1 && (standby->power == AZ_POWER_RUNNING ||
+                                        standby->power == AZ_POWER_STARTING);
+    if (any && d->start_standby && !was_up && !drl_interrupted())
+        standby_power(d, AZ_VM_START, &d->standby_started, &d->start_seconds);
+    for (size_t k = 0; k < dp->ndisks && d->verify_cmd != NULL; k++) {
+        drl_disk *dd = &dp->disks[k];
+        if (dd->nrestores > 0 && dd->restores[0].attached && !drl_interrupted() &&
+            (!d->start_standby || d->standby_started))
+            verify(d, dp, dd, &dd->restores[0]);
+    }
+    d->failover_rto += mono_s() - t0;   /* the creations' time is added by the caller */
+    if (d->standby_started)
+        standby_power(d, AZ_VM_DEALLOCATE, &d->standby_deallocated, &d->deallocate_seconds);
+    for (size_t k = 0; k < dp->ndisks; k++) {
+        drl_disk *dd = &dp->disks[k];
+        if (dd->nrestores > 0 && dd->restores[0].attached)
+            detach(d, dp, dd, &dd->restores[0]);
+    }
+    free(vm);
+    free(standby);
+}

@@ -121,6 +121,13 @@ static void text_report(const drl_ctx *d, int rc)
                 nfail += !dd->restores[r].ok;
         }
     }
+    if (d->failover)
+        printf("failover rehearsal on standby %s: %s%s%s\n", enf_id_name(d->vm),
+               d->standby_started ? "started, " : d->start_standby ? "NOT started, "
+                                                               : "not started (no --start), ",
+               d->standby_started ? (d->standby_deallocated ? "deallocated again" :
+                                     "NOT deallocated") : "left as it was",
+               d->failed ? "" : "; RTO proven");
     printf("summary: %zu disk(s) drilled, %zu restorable; %zu restore(s), %zu failed; "
            "%zu leftover(s) removed%s; exit %d\n", ndisks, nok, nrest, nfail, nleft,
            drl_interrupted() ? "; interrupted" : "", rc);
@@ -236,6 +243,21 @@ static cJSON *json_report(const drl_ctx *d, int rc)
         cJSON_AddStringToObject(o, "attach_to", d->vm);
     if (d->verify_cmd != NULL)
         cJSON_AddStringToObject(o, "verify", d->verify_cmd);
+    if (d->failover) {
+        cJSON *f = cJSON_AddObjectToObject(o, "failover");
+        cJSON_AddStringToObject(f, "standby", d->vm);
+        cJSON_AddBoolToObject(f, "started", d->standby_started);
+        cJSON_AddBoolToObject(f, "deallocated", d->standby_deallocated);
+        cJSON_AddNumberToObject(f, "start_seconds", tenth(d->start_seconds));
+        cJSON_AddNumberToObject(f, "deallocate_seconds", tenth(d->deallocate_seconds));
+        if (!d->failed && !d->azure_failed)
+            cJSON_AddNumberToObject(f, "rto_seconds", tenth(d->failover_rto));
+        if (d->standby_err.code[0] != '\0') {
+            cJSON *e = cJSON_AddObjectToObject(f, "error");
+            cJSON_AddStringToObject(e, "code", d->standby_err.code);
+            cJSON_AddStringToObject(e, "message", d->standby_err.message);
+        }
+    }
     ps = cJSON_AddArrayToObject(o, "policies");
     for (size_t i = 0; i < d->npols; i++) {
         const drl_policy *dp = &d->pols[i];

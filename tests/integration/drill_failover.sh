@@ -99,6 +99,8 @@ PY
 t_check "rehearsal: no scratch disk left" test -z "$(drill_disks)"
 t_check "rehearsal: production is as it was" test "$(rv_vm prod)" = "$PROD"
 t_check "rehearsal: not one request that changes production (server log)" test "$(prod_writes)" = 0
+t_check "rehearsal: no request at all to a NIC, public IP or DNS record" \
+    test "$(grep -ci '/providers/Microsoft.Network/' "$AZ_LOG")" = 0
 
 t_exit "rehearsal without --start: exit 0" 0 dk --failover --to stby --format json
 t_check "without --start: not started, no power action" \

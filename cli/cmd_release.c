@@ -133,48 +133,10 @@ static int choose_policy(rel_ctx *r)
 
 static int open_state(rel_ctx *r)
 {
-    char err[1024], key[sizeof r->record.key];
-    cli_state peek = { .dir = (char *)cli_state_dir_for(r->state_dir), .lock_fd = -1 };
-    const cli_state *st = &peek;
-    if (!r->dry_run) {
-        int rc = cli_state_open(&r->state, cli_state_dir_for(r->state_dir), "release", err,
-                                sizeof err);
-        if (rc != 0) {
-            fprintf(stderr, "snapkeep: release: %s\n", err);
-            return rc == 1 ? EXIT_REFUSED : EXIT_INVALID;
-        }
-        if (cli_journal_open(&r->journal, &r->state, "release", cli_now(), err,
-                             sizeof err) != 0) {
-            fprintf(stderr, "snapkeep: release: %s\n", err);
-            return EXIT_INVALID;
-        }
-        r->journaling = true;
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
-        e.message = r->policy_path;
-        if (cli_journal_write(&r->journal, &e, err, sizeof err) != 0) {
-            fprintf(stderr, "snapkeep: release: %s\n", err);
-            return EXIT_INVALID;
-        }
-        st = &r->state;
-    }
-    if (cli_rcv_record_load(st, &r->record, err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: release: %s\n", err);
-        return EXIT_REFUSED;
-    }
+    char key[sizeof r->record.key];
     cli_rcv_key(key, sizeof key, "release", r->p->name, r->disk_id, NULL, NULL);
-    if (r->record.present && strcmp(key, r->record.key) != 0) {
-        fprintf(stderr, "snapkeep: release: another recovery operation, started %s, is "
-                "unfinished (recorded in %s/%s):\n    %s\nrun that command again to finish "
-                "it first\n", r->record.started, st->dir, CLI_RCV_RECORD_FILE,
-                r->record.command_line);
-        return EXIT_REFUSED;
-    }
-    if (!r->record.present) {
-        snprintf(r->record.key, sizeof r->record.key, "%s", key);
-        cli_rcv_command_line(r->record.command_line, sizeof r->record.command_line, r->argc,
-                             r->argv);
-    }
-    return EXIT_OK;
+    return cli_rcv_open("release", r->state_dir, r->dry_run, r->policy_path, key, r->argc,
+                        r->argv, false, &r->state, &r->journal, &r->journaling, &r->record);
 }
 
 typedef struct rel_world {

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/cli.h"
 #include "cli/rcv_record.h"
 
 #define RECORD_FORMAT "snapkeep-recovery/1"
@@ -232,4 +233,62 @@ int cli_rcv_record_clear(const cli_state *st, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+static int open_journal(const char *command, const char *state_dir, const char *policy_path,
+                        cli_state *state, cli_journal *journal, bool *journaling)
+{
+    char err[1024];
+    int rc = cli_state_open(state, cli_state_dir_for(state_dir), command, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
+        return rc == 1 || rc == 2 ? EXIT_REFUSED : EXIT_INVALID;
+    }
+    if (cli_journal_open(journal, state, command, cli_now(), err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
+        return EXIT_INVALID;
+    }
+    *journaling = true;
+    cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
+    e.message = policy_path;
+    if (cli_journal_write(journal, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
+        return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
+
+int cli_rcv_open(const char *command, const char *state_dir, bool dry_run,
+                 const char *policy_path, const char *key, int argc, char **argv,
+                 bool resume_note, cli_state *state, cli_journal *journal, bool *journaling,
+                 cli_rcv_record *rec)
+{
+    char err[1024];
+    /* a dry run takes no lock, but shows the plan a resumed command would */
+    cli_state peek = { .dir = (char *)cli_state_dir_for(state_dir), .lock_fd = -1 };
+    const cli_state *st = &peek;
+    if (!dry_run) {
+        int rc = open_journal(command, state_dir, policy_path, state, journal, journaling);
+        if (rc != EXIT_OK)
+            return rc;
+        st = state;
+    }
+    if (cli_rcv_record_load(st, rec, err, sizeof err) != 0) {
+        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
+        return EXIT_REFUSED;
+    }
+    if (rec->present && strcmp(key, rec->key) != 0) {
+        fprintf(stderr, "snapkeep: %s: another recovery operation, started %s, is unfinished "
+                "(recorded in %s/%s):\n    %s\nrun that command again to finish it first\n",
+                command, rec->started, st->dir, CLI_RCV_RECORD_FILE, rec->command_line);
+        return EXIT_REFUSED;
+    }
+    if (rec->present && resume_note)
+        fprintf(stderr, "snapkeep: %s: resuming the attempt started %s\n", command,
+                rec->started);
+    if (!rec->present) {
+        snprintf(rec->key, sizeof rec->key, "%s", key);
+        cli_rcv_command_line(rec->command_line, sizeof rec->command_line, argc, argv);
+    }
+    return EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli/journal.h"
 #include "cli/state.h"
 #include "engine/recovery.h"
 
@@ -50,5 +51,18 @@ void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv);
 int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen);
 int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err, size_t errlen);
 int cli_rcv_record_clear(const cli_state *st, char *err, size_t errlen);
+
+/* Where a recovery command (`command`: "release", "failover") keeps its
+ * state: unless dry_run, the state directory's lock, the journal and its
+ * start line (*journaling set once it is open); then the record, which
+ * must be absent or this operation's (`key`). Another operation's record
+ * is refused, naming the command to run again; this one's is resumed
+ * (said on stderr when resume_note); with none, rec gets key and the
+ * command line of argv. Returns EXIT_OK, or the exit code with the reason
+ * printed. */
+int cli_rcv_open(const char *command, const char *state_dir, bool dry_run,
+                 const char *policy_path, const char *key, int argc, char **argv,
+                 bool resume_note, cli_state *state, cli_journal *journal, bool *journaling,
+                 cli_rcv_record *rec);
 
 #endif

@@ -43,7 +43,9 @@ static int add_tag(rst_ctx *r, const char *arg)
     /* snapkeep-restored-from is restore's own; the drill tags would make the
      * disk look like a drill's leftover, which the next drill deletes */
     static const char *const reserved[] = { CLI_TAG_RESTORED_FROM, CLI_TAG_DRILL,
-                                            CLI_TAG_DRILL_POLICY };
+                                            CLI_TAG_DRILL_POLICY, CLI_TAG_REPLACES,
+                                            CLI_TAG_REPLACED_BY, CLI_TAG_REPLACED_AT,
+                                            CLI_TAG_COPY_FOR };
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
         if ((size_t)(eq - arg) == strlen(reserved[i]) &&
             strncasecmp(arg, reserved[i], (size_t)(eq - arg)) == 0) {
@@ -502,6 +504,8 @@ void rst_create_op(const rst_ctx *r, bool in_place, az_op *op, inv_tag *tags)
     tags[n++] = (inv_tag){ CLI_TAG_RESTORED_FROM, r->snap->id };
     if (in_place)
         tags[n++] = (inv_tag){ CLI_TAG_REPLACES, r->source };
+    else if (r->attach_to != NULL)
+        tags[n++] = (inv_tag){ CLI_TAG_COPY_FOR, r->vm };
     for (int i = 0; i < r->ntags; i++)
         tags[n++] = (inv_tag){ r->tags[i].key, r->tags[i].value };
     *op = (az_op){ .kind = AZ_OP_CREATE_DISK, .id = r->target, .location = r->location,

@@ -89,6 +89,7 @@ void cli_rcv_disk_view(const az_disk_info *d, bool exists, rcv_disk *out)
     out->restored_from = tag_of(d, CLI_TAG_RESTORED_FROM);
     out->replaces = tag_of(d, CLI_TAG_REPLACES);
     out->replaced_by = tag_of(d, CLI_TAG_REPLACED_BY);
+    out->copy_for = tag_of(d, CLI_TAG_COPY_FOR);
 }
 
 void cli_rcv_step_text(char *buf, size_t n, const rcv_step *s)

@@ -21,6 +21,9 @@
 /* On the disk taken out of service: the new disk's ID, and when. */
 #define CLI_TAG_REPLACED_BY "snapkeep-replaced-by"
 #define CLI_TAG_REPLACED_AT "snapkeep-replaced-at"
+/* On the copy restore --attach-to attaches: the VM it is for. release
+ * detaches a restored disk only from that VM. */
+#define CLI_TAG_COPY_FOR "snapkeep-copy-for"
 
 typedef struct cli_rcv_run {
     const char *command;        /* "restore", "release": message prefix */

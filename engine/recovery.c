@@ -314,6 +314,15 @@ rcv_refusal rcv_plan_release(const rcv_release_in *in, rcv_plan *out)
     if (attached && in->from_vm != NULL && !enf_same_id(d->managed_by, in->from_vm))
         return refuse(out, RCV_HELD_ELSEWHERE, "disk %s is attached to VM %s, not to the "
                       "VM --from names", N(in->disk_id), N(d->managed_by));
+    /* A restored disk swapped in by hand is production data: only the
+     * copy a partial restore attached, to the VM it was made for, is
+     * detached by snapkeep. */
+    if (attached && (empty(d->copy_for) || !enf_same_id(d->copy_for, d->managed_by)))
+        return refuse(out, RCV_NOT_A_COPY,
+                      "disk %s is attached to VM %s, and not by restore --attach-to (no "
+                      "snapkeep-copy-for tag naming that VM): it may be in use there; release "
+                      "detaches only a partial restore's copy (detach it by hand if it is one)",
+                      N(in->disk_id), N(d->managed_by));
     if (attached) {
         const rcv_lun *l = in->vm != NULL ? rcv_find_disk(in->vm, in->disk_id) : NULL;
         if (l == NULL)

@@ -62,6 +62,7 @@ typedef struct rcv_disk {
     const char *restored_from;  /* tag snapkeep-restored-from */
     const char *replaces;       /* tag snapkeep-replaces: put in service by --replace-on */
     const char *replaced_by;    /* tag snapkeep-replaced-by */
+    const char *copy_for;       /* tag snapkeep-copy-for: the VM restore --attach-to made it for */
 } rcv_disk;
 
 /* What the first attempt saw and later attempts must reuse: live state
@@ -128,7 +129,8 @@ typedef enum rcv_refusal {
     RCV_IP_ELSEWHERE,           /* failover: the public IP is on a third IP configuration */
     RCV_IP_MISSING,             /* failover: the public IP does not exist */
     RCV_NO_NIC,                 /* failover: the standby has no NIC / private IP */
-    RCV_DNS_MISSING             /* failover: the DNS record set does not exist */
+    RCV_DNS_MISSING,            /* failover: the DNS record set does not exist */
+    RCV_NOT_A_COPY              /* release: attached, but not by restore --attach-to */
 } rcv_refusal;
 
 typedef struct rcv_plan {

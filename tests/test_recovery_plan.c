@@ -340,7 +340,7 @@ static void test_release(void **state)
     world_init(&w);
     vm_add(&w, 5, DISK("copy"), "None", false);
     rcv_disk d = { .exists = true, .id = DISK("copy"), .managed_by = VM,
-                   .restored_from = SNAP };
+                   .restored_from = SNAP, .copy_for = VM };
     rcv_release_in in = { .disk = &d, .disk_id = DISK("copy"), .vm = &w.vm };
     assert_int_equal(rcv_plan_release(&in, &p), RCV_OK);
     assert_int_equal(p.nsteps, 2);
@@ -352,6 +352,13 @@ static void test_release(void **state)
     assert_int_equal(rcv_plan_release(&in, &p), RCV_HELD_ELSEWHERE);
     in.from_vm = VM;
     assert_int_equal(rcv_plan_release(&in, &p), RCV_OK);
+
+    d.copy_for = NULL;                                  /* swapped in by hand: never */
+    assert_int_equal(rcv_plan_release(&in, &p), RCV_NOT_A_COPY);
+    assert_non_null(strstr(p.why, "not by restore --attach-to"));
+    d.copy_for = VM2;                                   /* made for another VM */
+    assert_int_equal(rcv_plan_release(&in, &p), RCV_NOT_A_COPY);
+    d.copy_for = VM;
 
     d.replaces = DISK("data");                          /* in service: never */
     assert_int_equal(rcv_plan_release(&in, &p), RCV_IN_SERVICE);

@@ -42,6 +42,8 @@ t_check "attach: at the first free LUN (1), caching None; vm1's own disks unchan
 t_check "attach: r1 made from the newest snapshot, held by vm1" \
     test "$(rv_disk r1 't["snapkeep-restored-from"].split("/")[-1] + " " + d["managedBy"].split("/")[-1]')" = "data1-s3 vm1"
 t_check "attach: its device appeared" test -e "$D/dev/vm1/lun1"
+t_check "attach: the copy says which VM it is for (snapkeep-copy-for)" \
+    test "$(rv_disk r1 't["snapkeep-copy-for"].split("/")[-1]')" = vm1
 t_check "attach: prints LUN, device path, read-only mount and the release line" \
     bash -c 'grep -q "attached to VM vm1 at LUN 1" "$1" && grep -q "/dev/disk/azure/scsi1/lun1 " "$1" &&
              grep -q "mount -o ro /dev/disk/azure/scsi1/lun1-part1" "$1" &&
@@ -76,6 +78,26 @@ t_check "release: its device gone" test ! -e "$D/dev/vm1/lun1"
 t_check "release: vm1 as before" \
     test "$(rv_vm vm1)" = "running 0=extra1/ReadOnly/0 2=data1/ReadWrite/1"
 t_exit "release again: gone is an error without a record" 1 rl --disk r1
+
+# a restored disk swapped in by hand (the guide's manual procedure) is production data now
+t_exit "by hand: a disk-only restore" 0 rs --disk data1 --latest --to r-hand
+TOKEN=$(curl -s --cacert "$AZ_CA" -d grant_type=client_credentials -d client_id="$AZ_CLIENT" \
+    -d client_secret="$AZ_SECRET" -d scope=https://management.azure.com/.default \
+    "$AZ_URL/$AZ_TENANT/oauth2/v2.0/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -s -o /dev/null --cacert "$AZ_CA" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"dataDisksToAttach\":[{\"diskId\":\"$RV_C/disks/r-hand\",\"lun\":4}]}" \
+    "$AZ_URL$RV_C/virtualMachines/vm2/attachDetachDataDisks?api-version=2024-07-01"
+for _ in $(seq 1 100); do [ "$(rv_vm vm2)" = "running 4=r-hand/None/0" ] && break; sleep 0.1; done
+t_check "by hand: r-hand is attached to vm2 (through ARM, not snapkeep)" \
+    test "$(rv_vm vm2)" = "running 4=r-hand/None/0"
+w0=$(rv_writes)
+t_exit "by hand: release refuses a restored disk that restore --attach-to did not attach" 1 \
+    rl --disk r-hand
+t_check "by hand: the refusal says why" grep -q "not by restore --attach-to" "$T_TMP/err"
+t_check "by hand: nothing detached or deleted" \
+    test "$(rv_writes) $(rv_vm vm2)" = "$w0 running 4=r-hand/None/0"
+t_exit "by hand: --tag cannot forge snapkeep-copy-for" 2 \
+    rs --disk data1 --latest --to r-forged --tag snapkeep-copy-for=x
 
 # ---- refusals before any change ----
 w0=$(rv_writes)

@@ -256,6 +256,17 @@ static int rel_run(rel_ctx *r)
     if (rc == EXIT_OK && rcv_plan_release(&in, plan) != RCV_OK) {
         fprintf(stderr, "snapkeep: release: refused, nothing was changed: %s\n", plan->why);
         rc = EXIT_INVALID;
+        /* an interrupted release that can no longer go on has nothing left to
+         * finish (it only ever detaches and deletes): its record would only
+         * block every other recovery operation */
+        char text[512];
+        if (!r->dry_run && r->record.present && r->record.started[0] != '\0') {
+            if (cli_rcv_record_clear(&r->state, text, sizeof text) != 0)
+                fprintf(stderr, "snapkeep: release: %s\n", text);
+            else
+                fprintf(stderr, "snapkeep: release: the interrupted release is given up; its "
+                        "record is removed\n");
+        }
     }
     cli_rcv_run x;
     memset(&x, 0, sizeof x);

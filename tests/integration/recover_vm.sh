@@ -172,6 +172,29 @@ t_check "record: used the recorded snapshot (s2), not the newest" \
     test "$(rv_disk r6b 't["snapkeep-restored-from"].split("/")[-1]')" = data6-s2
 t_check "record: removed when done" test ! -e "$SD/recovery.json"
 
+# ---- release reads the disk again just before its delete ----
+t_exit "guard: a copy attached to vm4" 0 rs --disk data4 --latest --to r-guard --attach-to vm4
+az_faults '{"rules": [{"name": "slow-detach", "method": "POST", "path": "vm4/attachDetachDataDisks$",
+  "action": "delay", "seconds": 2}]}'
+rl --disk r-guard --from vm4 >"$D/guard.out" 2>"$D/guard.err" &
+guard=$!
+sleep 0.8
+# while the detach is on its way, someone takes the disk over: it loses the restore tag
+curl -s -o /dev/null --cacert "$AZ_CA" -X PATCH -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{"tags": {"owner": "someone-else"}}' \
+    "$AZ_URL$RV_C/disks/r-guard?api-version=2025-01-02"
+wait "$guard"
+rc=$?
+az_faults '{"rules": []}'
+t_check "guard: the delete is refused (exit 4)" test "$rc" = 4
+t_check "guard: says the disk changed" grep -q "no longer carries snapkeep-restored-from" "$D/guard.err"
+t_check "guard: r-guard still exists, detached, and no DELETE was sent" \
+    test "$(rv_disk r-guard '(d.get("managedBy") or "-") + " " + t.get("owner", "")') $(rv_count DELETE '/disks/r-guard$')" = "- someone-else 0"
+t_exit "guard: the release run again is refused: not snapkeep's disk any more" 1 \
+    rl --disk r-guard --from vm4
+t_check "guard: it gives the interrupted release up, so nothing else stays blocked" \
+    bash -c 'grep -q "given up; its record is removed" "$1" && test ! -e "$2"' _ "$T_TMP/err" "$SD/recovery.json"
+
 # ---- a step ARM fails: named, with its answer and the command that resumes ----
 az_faults '{"rules": [{"name": "attach-fails", "method": "POST", "path": "vm7/attachDetachDataDisks$",
   "after": 1, "times": 1, "action": "fail-lro", "code": "AllocationFailed", "message": "injected"}]}'

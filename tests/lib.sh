@@ -23,6 +23,8 @@ t_exit() {
     if [ "$rc" = "$want" ]; then t_ok "$n"; else
         t_fail "$n (exit $rc, wanted $want)"; sed 's/^/    /' "$T_TMP/err" | head -20; fi
 }
+# t_eq NAME WANT GOT: passes when GOT is WANT (and says what it got when not).
+t_eq() { if [ "$3" = "$2" ]; then t_ok "$1"; else t_fail "$1 (got '$3', wanted '$2')"; fi; }
 t_done() { exit "$T_FAILED"; }
 # t_not_run WHY: the rest of this script cannot run here. tests/run counts
 # exit 77 as "not run", never as passed; a check that already failed still

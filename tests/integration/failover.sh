@@ -61,7 +61,6 @@ policy "p2" {
 P
 fo() { "$SNAPKEEP" failover "$D/p.policy" --policy p1 --ca-file "$AZ_CA" "$@"; }
 fo2() { "$SNAPKEEP" failover "$D/p.policy" --policy p2 --ca-file "$AZ_CA" "$@"; }
-t_eq() { if [ "$3" = "$2" ]; then t_ok "$1"; else t_fail "$1 (got '$3', wanted '$2')"; fi; }
 
 t_exit "check: the recovery block with standby, public-ip and dns-record is valid" 0 \
     "$SNAPKEEP" check "$D/p.policy"

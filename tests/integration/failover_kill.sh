@@ -33,17 +33,6 @@ az_env_secret
     printf '    keep-all 24h\n}\n'
 } >"$D/p.policy"
 
-t_eq() { if [ "$3" = "$2" ]; then t_ok "$1"; else t_fail "$1 (got '$3', wanted '$2')"; fi; }
-
-events() {
-    local j=$1 n=$2 ev=$3 _ got
-    for _ in $(seq 1 800); do
-        got=$(grep -c "\"event\":\"$ev\",\"op\":\"\(deallocate\|detach\|attach\|ip-remove\|ip-add\|dns-set\|start\)\"" "$j" 2>/dev/null || true)
-        [ "${got:-0}" -ge "$n" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 
 cmd_for() {
     printf '%s\n' "$SNAPKEEP" failover "$D/p.policy" --from "vm$1" --to "sb$1" \
@@ -51,31 +40,10 @@ cmd_for() {
         --ca-file "$AZ_CA"
 }
 
-pids=()
-for c in $CASES; do
-    k=${c#?}
-    ev=outcome
-    [ "${c%"$k"}" = m ] && ev=intent
-    mapfile -t cmd < <(cmd_for "$c")
-    (
-        "${cmd[@]}" >"$D/$c.1.out" 2>"$D/$c.1.err" &
-        pid=$!
-        if events "$D/state-$c/journal.jsonl" "$k" "$ev"; then
-            kill -9 "$pid"; wait "$pid" 2>/dev/null; echo killed >"$D/$c.killed"
-        else
-            wait "$pid"
-        fi
-    ) &
-    pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
-pids=()
-for c in $CASES; do
-    mapfile -t cmd < <(cmd_for "$c")
-    ( "${cmd[@]}" >"$D/$c.2.out" 2>"$D/$c.2.err"; echo $? >"$D/$c.2.rc" ) &
-    pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+# shellcheck disable=SC2086 # CASES is a word list
+rv_kill_cases $CASES
+# shellcheck disable=SC2086
+rv_resume_cases $CASES
 for c in $CASES; do
     t_check "$c: killed at its point, the record left for the resume" \
         test -e "$D/$c.killed" -a -n "$(grep -l "resuming the attempt" "$D/$c.2.err")"

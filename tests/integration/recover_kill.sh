@@ -20,21 +20,6 @@ az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.4 ||
 az_env_secret
 az_policy "$D/p.policy" rg1 dummy
 
-# t_eq NAME WANT GOT: passes when GOT is WANT (and says what it got when not)
-t_eq() { if [ "$3" = "$2" ]; then t_ok "$1"; else t_fail "$1 (got '$3', wanted '$2')"; fi; }
-
-# events JOURNAL N EVENT: waits until the journal holds N lines of EVENT
-# from recovery steps (create-disk ... start, detach, delete-disk)
-events() {
-    local j=$1 n=$2 ev=$3 _ got
-    for _ in $(seq 1 600); do
-        got=$(grep -c "\"event\":\"$ev\",\"op\":\"\(create-disk\|wait-disk\|deallocate\|detach\|attach\|tag-replaced\|start\|delete-disk\)\"" "$j" 2>/dev/null || true)
-        [ "${got:-0}" -ge "$n" ] && return 0
-        sleep 0.025
-    done
-    return 1
-}
-
 cmd_for() {
     printf '%s\n' "$SNAPKEEP" restore "$D/p.policy" --disk "d$1" --latest --to "r$1" \
         --replace-on "vm$1" --state-dir "$D/state-$1" --ca-file "$AZ_CA"
@@ -42,35 +27,14 @@ cmd_for() {
 
 # every case at once (each has its own VM, disk and state directory): each
 # run is killed by its own watcher at its own point
-pids=()
-for c in $CASES; do
-    k=${c#?}
-    ev=outcome
-    [ "${c%"$k"}" = m ] && ev=intent
-    mapfile -t cmd < <(cmd_for "$c")
-    (
-        "${cmd[@]}" >"$D/$c.1.out" 2>"$D/$c.1.err" &
-        pid=$!
-        if events "$D/state-$c/journal.jsonl" "$k" "$ev"; then
-            kill -9 "$pid"; wait "$pid" 2>/dev/null; echo killed >"$D/$c.killed"
-        else
-            wait "$pid"
-        fi
-    ) &
-    pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+# shellcheck disable=SC2086 # CASES is a word list
+rv_kill_cases $CASES
 for c in $CASES; do
     t_check "$c: killed at its point" test -e "$D/$c.killed"
     t_check "$c: the record is there for the resumed command" test -s "$D/state-$c/recovery.json"
 done
-pids=()
-for c in $CASES; do
-    mapfile -t cmd < <(cmd_for "$c")
-    ( "${cmd[@]}" >"$D/$c.2.out" 2>"$D/$c.2.err"; echo $? >"$D/$c.2.rc" ) &
-    pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+# shellcheck disable=SC2086
+rv_resume_cases $CASES
 for c in $CASES; do
     t_eq "$c: the same command finishes (exit 0)" 0 "$(cat "$D/$c.2.rc")"
     t_check "$c: said it resumed" grep -q "resuming the attempt started" "$D/$c.2.err"
@@ -93,7 +57,7 @@ rel=("$SNAPKEEP" release "$D/p.policy" --disk rel1 --from vmr --state-dir "$SD" 
 "${rel[@]}" >"$D/rel.out" 2>&1 &
 pid=$!
 t_cleanup_hooks+=("kill -9 $pid 2>/dev/null")
-events "$J" $((start_lines + 1)) outcome
+rv_events "$J" $((start_lines + 1)) outcome
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 t_exit "release: run again after the kill, exit 0" 0 "${rel[@]}"

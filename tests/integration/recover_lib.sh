@@ -217,3 +217,52 @@ rv_put_dns() {
         -d "{\"properties\":{\"ttl\":30,\"aRecords\":[{\"ipv4Address\":\"$2\"}]}}" \
         "$AZ_URL$RV_N/privateDnsZones/${1%/*}/A/${1#*/}?api-version=2024-06-01"
 }
+
+# rv_events JOURNAL N EVENT: waits (up to 16 s) until the journal holds N
+# lines of EVENT ("intent" or "outcome") of recovery steps.
+rv_events() {
+    local j=$1 n=$2 ev=$3 _ got
+    for _ in $(seq 1 800); do
+        got=$(grep -c "\"event\":\"$ev\",\"op\":\"\(create-disk\|wait-disk\|deallocate\|detach\|attach\|tag-replaced\|ip-remove\|ip-add\|dns-set\|start\|delete-disk\)\"" "$j" 2>/dev/null || true)
+        [ "${got:-0}" -ge "$n" ] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+# rv_kill_cases CASES...: for each case "oK" (after step K's outcome) or
+# "mK" (after step K's intent), runs the command `cmd_for CASE` prints (one
+# argument a line; its --state-dir must be $D/state-CASE), all at once, and
+# kills each with -9 at its point; $D/CASE.killed marks the ones killed.
+rv_kill_cases() {
+    local c k ev pids=() p
+    for c in "$@"; do
+        k=${c#?}
+        ev=outcome
+        [ "${c%"$k"}" = m ] && ev=intent
+        mapfile -t cmd < <(cmd_for "$c")
+        (
+            "${cmd[@]}" >"$D/$c.1.out" 2>"$D/$c.1.err" &
+            pid=$!
+            if rv_events "$D/state-$c/journal.jsonl" "$k" "$ev"; then
+                kill -9 "$pid"; wait "$pid" 2>/dev/null; echo killed >"$D/$c.killed"
+            else
+                wait "$pid"
+            fi
+        ) &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+}
+
+# rv_resume_cases CASES...: runs each case's command again, all at once;
+# $D/CASE.2.rc holds its exit code, $D/CASE.2.err its stderr.
+rv_resume_cases() {
+    local c pids=() p
+    for c in "$@"; do
+        mapfile -t cmd < <(cmd_for "$c")
+        ( "${cmd[@]}" >"$D/$c.2.out" 2>"$D/$c.2.err"; echo $? >"$D/$c.2.rc" ) &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+}

@@ -114,15 +114,21 @@ static rcv_refusal check_disk(const rcv_failover_in *in, const rcv_fo_fact *f,
     const rcv_vm *to = in->to;
     const char *id = moved_id(in, d);
     const rcv_disk *v = in->restore ? d->target : d->disk;
-    if (!in->restore && (v == NULL || !v->exists))
-        return refuse(out, RCV_GONE, "disk %s does not exist any more", N(d->id));
+    /* where the disk that moves is: the original's place, or the place the
+     * restored copy will be made in (the snapshot's region, the standby's
+     * zone) */
+    const char *location = d->snapshot_location, *zone = to->zone;
+    if (!in->restore) {
+        if (v == NULL || !v->exists)
+            return refuse(out, RCV_GONE, "disk %s does not exist any more", N(d->id));
+        location = v->location;
+        zone = v->zone;
+    }
     if (v != NULL && v->exists && !empty(v->managed_by) && !enf_same_id(v->managed_by, to->id) &&
         (in->restore || !enf_same_id(v->managed_by, in->from->id)))
         return refuse(out, RCV_HELD_ELSEWHERE, "disk %s is attached to VM %s, which is "
                       "neither %s nor %s", N(id), N(v->managed_by), N(in->from->id),
                       N(to->id));
-    const char *location = in->restore ? d->snapshot_location : v->location;
-    const char *zone = in->restore ? to->zone : v->zone;
     if (!rcv_same_region(location, to->location))
         return refuse(out, RCV_REGION, "disk %s would be in another region than VM %s: a disk "
                       "attaches only to a VM of its own region", N(id), N(to->id));

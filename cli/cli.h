@@ -24,6 +24,20 @@ int cmd_drill(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_failover(int argc, char **argv);
 
+/* What a command's option parsing returns when it answered --help (the
+ * command then exits 0). */
+#define CLI_HELPED (-100)
+/* One option of a command (getopt_long's opt and optarg): 0, or -1 when
+ * its value is bad (the function has printed why). */
+typedef int (*cli_option_fn)(void *ctx, int opt, const char *arg);
+/* The option loop every command that takes one policy file shares: -h and
+ * --help print cli_help and return CLI_HELPED; an unknown option or a bad
+ * value prints the usage to stderr and returns EXIT_USAGE, as does a
+ * missing or second file operand (named); else 0 with *file set. */
+struct option;
+int cli_parse_options(int argc, char **argv, const char *command,
+                      const struct option *longopts, cli_option_fn fn, void *ctx,
+                      const char **file);
 /* Prints a command's usage line (from the help table) to f. */
 void cli_usage(const char *command, FILE *f);
 /* A command's whole help: what `snapkeep help COMMAND` and `COMMAND

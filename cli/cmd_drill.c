@@ -33,7 +33,6 @@ enum {
     OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START
 };
 
-#define DRILL_HELPED (-100)
 
 static volatile sig_atomic_t drl_signal;
 
@@ -148,6 +147,18 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     }
 }
 
+/* drill_option with the log format the command line sets beside the context */
+typedef struct drl_args {
+    drl_ctx *d;
+    cli_log_format *fmt;
+} drl_args;
+
+static int drill_arg(void *ctx, int opt, const char *arg)
+{
+    drl_args *a = ctx;
+    return drill_option(a->d, opt, arg, a->fmt);
+}
+
 static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
 {
     static const struct option longopts[] = {
@@ -171,25 +182,11 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            cli_help("drill", stdout);
-            return DRILL_HELPED;
-        }
-        if (opt == '?' || drill_option(d, opt, optarg, fmt) != 0) {
-            cli_usage("drill", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "snapkeep: drill: %s\n", argc == optind ? "no policy file given"
-                                                                : "only one policy file, please");
-        cli_usage("drill", stderr);
-        return EXIT_USAGE;
-    }
+    drl_args args = { d, fmt };
+    int rc = cli_parse_options(argc, argv, "drill", longopts, drill_arg, &args,
+                               &d->policy_path);
+    if (rc != 0)
+        return rc;
     const char *clash = d->device_dir != NULL && d->device_dir[0] != '/'
                             ? "--device-dir must be an absolute path"
                         : d->failover && d->attach_to != NULL
@@ -202,7 +199,6 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         cli_usage("drill", stderr);
         return EXIT_USAGE;
     }
-    d->policy_path = argv[optind];
     return 0;
 }
 
@@ -703,7 +699,7 @@ int cmd_drill(int argc, char **argv)
     cli_log_format fmt = CLI_LOG_TEXT;
     int rc = parse_args(argc, argv, &d, &fmt);
     if (rc != 0)
-        return rc == DRILL_HELPED ? EXIT_OK : rc;
+        return rc == CLI_HELPED ? EXIT_OK : rc;
     d.real_start = cli_now();
     if (!d.have_now)
         d.now = d.real_start;

@@ -65,10 +65,10 @@ typedef struct fo_ctx {
 enum { OPT_RESTORE = CLI_OPT_AZURE_LAST + 1, OPT_LATEST, OPT_AT, OPT_FROM, OPT_TO, OPT_PIP, OPT_DNS, OPT_DNS_KIND, OPT_START,
        OPT_NO_START, OPT_FORCE, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY };
 
-#define FO_HELPED (-100)
 
-static int fo_option(fo_ctx *r, int opt, const char *arg)
+static int fo_option(void *ctx, int opt, const char *arg)
 {
+    fo_ctx *r = ctx;
     switch (opt) {
     case OPT_RESTORE: r->restore = true; return 0;
     case OPT_LATEST:
@@ -134,22 +134,11 @@ static int parse_args(int argc, char **argv, fo_ctx *r)
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            cli_help("failover", stdout);
-            return FO_HELPED;
-        }
-        if (opt == '?' || fo_option(r, opt, optarg) != 0) {
-            cli_usage("failover", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    const char *problem = argc - optind == 0 ? "no policy file given"
-                          : argc - optind > 1 ? "only one policy file, please"
-                          : r->restore && !r->have_mode ? "--restore needs --latest or --at T"
+    int rc = cli_parse_options(argc, argv, "failover", longopts, fo_option, r,
+                               &r->policy_path);
+    if (rc != 0)
+        return rc;
+    const char *problem = r->restore && !r->have_mode ? "--restore needs --latest or --at T"
                           : !r->restore && r->have_mode ? "--latest and --at go with --restore"
                                                         : NULL;
     if (problem != NULL) {
@@ -157,7 +146,6 @@ static int parse_args(int argc, char **argv, fo_ctx *r)
         cli_usage("failover", stderr);
         return EXIT_USAGE;
     }
-    r->policy_path = argv[optind];
     return 0;
 }
 
@@ -873,7 +861,7 @@ int cmd_failover(int argc, char **argv)
     cli_azure_init(&r.az);
     int rc = parse_args(argc, argv, &r);
     if (rc != 0)
-        return rc == FO_HELPED ? EXIT_OK : rc;
+        return rc == CLI_HELPED ? EXIT_OK : rc;
     cli_log_init(&r.log, "failover", CLI_LOG_TEXT, stderr);
     r.file = cli_load_policy(r.policy_path, true);
     if (r.file == NULL)

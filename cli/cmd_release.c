@@ -45,10 +45,10 @@ typedef struct rel_ctx {
 enum { OPT_DISK = CLI_OPT_AZURE_LAST + 1, OPT_FROM, OPT_RG, OPT_DRY_RUN, OPT_FORMAT,
        OPT_STATE_DIR, OPT_POLICY };
 
-#define RELEASE_HELPED (-100)
 
-static int release_option(rel_ctx *r, int opt, const char *arg)
+static int release_option(void *ctx, int opt, const char *arg)
 {
+    rel_ctx *r = ctx;
     switch (opt) {
     case OPT_DISK: r->disk = arg; return 0;
     case OPT_FROM: r->from = arg; return 0;
@@ -82,28 +82,15 @@ static int parse_args(int argc, char **argv, rel_ctx *r)
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            cli_help("release", stdout);
-            return RELEASE_HELPED;
-        }
-        if (opt == '?' || release_option(r, opt, optarg) != 0) {
-            cli_usage("release", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    const char *problem = argc - optind == 0 ? "no policy file given"
-                          : argc - optind > 1 ? "only one policy file, please"
-                          : r->disk == NULL   ? "--disk DISK is required" : NULL;
-    if (problem != NULL) {
-        fprintf(stderr, "snapkeep: release: %s\n", problem);
+    int rc = cli_parse_options(argc, argv, "release", longopts, release_option, r,
+                               &r->policy_path);
+    if (rc != 0)
+        return rc;
+    if (r->disk == NULL) {
+        fputs("snapkeep: release: --disk DISK is required\n", stderr);
         cli_usage("release", stderr);
         return EXIT_USAGE;
     }
-    r->policy_path = argv[optind];
     return 0;
 }
 
@@ -307,7 +294,7 @@ int cmd_release(int argc, char **argv)
     cli_azure_init(&r.az);
     int rc = parse_args(argc, argv, &r);
     if (rc != 0)
-        return rc == RELEASE_HELPED ? EXIT_OK : rc;
+        return rc == CLI_HELPED ? EXIT_OK : rc;
     cli_log_init(&r.log, "release", CLI_LOG_TEXT, stderr);
     r.file = cli_load_policy(r.policy_path, true);
     if (r.file == NULL)

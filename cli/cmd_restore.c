@@ -31,7 +31,6 @@ enum {
     OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START
 };
 
-#define RESTORE_HELPED (-100)
 
 static int add_tag(rst_ctx *r, const char *arg)
 {
@@ -83,8 +82,9 @@ static int set_mode(rst_ctx *r, pick_mode m, const char *arg)
     return 0;
 }
 
-static int restore_option(rst_ctx *r, int opt, const char *arg)
+static int restore_option(void *ctx, int opt, const char *arg)
 {
+    rst_ctx *r = ctx;
     switch (opt) {
     case OPT_DISK: r->disk = arg; return 0;
     case OPT_SNAPSHOT: return set_mode(r, PICK_NAME, arg);
@@ -167,27 +167,14 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            cli_help("restore", stdout);
-            return RESTORE_HELPED;
-        }
-        if (opt == '?' || restore_option(r, opt, optarg) != 0) {
-            cli_usage("restore", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1 || restore_need(r) != 0) {
-        if (argc - optind != 1)
-            fprintf(stderr, "snapkeep: restore: %s\n", argc == optind
-                    ? "no policy file given" : "only one policy file, please");
+    int rc = cli_parse_options(argc, argv, "restore", longopts, restore_option, r,
+                               &r->policy_path);
+    if (rc != 0)
+        return rc;
+    if (restore_need(r) != 0) {
         cli_usage("restore", stderr);
         return EXIT_USAGE;
     }
-    r->policy_path = argv[optind];
     return 0;
 }
 
@@ -608,7 +595,7 @@ int cmd_restore(int argc, char **argv)
     cli_azure_init(&r.az);
     int rc = parse_args(argc, argv, &r);
     if (rc != 0)
-        return rc == RESTORE_HELPED ? EXIT_OK : rc;
+        return rc == CLI_HELPED ? EXIT_OK : rc;
     r.start = cli_now();
     cli_log_init(&r.log, "restore", CLI_LOG_TEXT, stderr);
     r.file = cli_load_policy(r.policy_path, true);

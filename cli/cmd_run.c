@@ -19,7 +19,6 @@ enum {
     OPT_ALLOW_STALE, OPT_LOG_FORMAT, OPT_METRICS_FILE
 };
 
-#define RUN_HELPED (-100)
 
 sk_time run_clock(const run_ctx *r)
 {
@@ -93,6 +92,21 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     }
 }
 
+/* run_option with what the command line sets beside the context */
+typedef struct run_args {
+    run_ctx *r;
+    cli_log_format *fmt;
+    bool *have_now;
+} run_args;
+
+static int run_arg(void *ctx, int opt, const char *arg)
+{
+    run_args *a = ctx;
+    if (opt == OPT_NOW)
+        *a->have_now = true;
+    return run_option(a->r, opt, arg, a->fmt);
+}
+
 static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bool *have_now)
 {
     static const struct option longopts[] = {
@@ -107,29 +121,8 @@ static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bo
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            cli_help("run", stdout);
-            return RUN_HELPED;
-        }
-        if (opt == OPT_NOW)
-            *have_now = true;
-        if (opt == '?' || run_option(r, opt, optarg, fmt) != 0) {
-            cli_usage("run", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "snapkeep: run: %s\n", argc == optind ? "no policy file given"
-                                                              : "only one policy file, please");
-        cli_usage("run", stderr);
-        return EXIT_USAGE;
-    }
-    r->policy_path = argv[optind];
-    return 0;
+    run_args args = { r, fmt, have_now };
+    return cli_parse_options(argc, argv, "run", longopts, run_arg, &args, &r->policy_path);
 }
 
 /* ---- set-up ---- */
@@ -438,7 +431,7 @@ int cmd_run(int argc, char **argv)
     bool have_now = false;
     int rc = parse_args(argc, argv, &r, &fmt, &have_now);
     if (rc != 0)
-        return rc == RUN_HELPED ? EXIT_OK : rc;
+        return rc == CLI_HELPED ? EXIT_OK : rc;
     r.real_start = cli_now();
     if (!have_now)
         r.now = r.real_start;

@@ -1,5 +1,6 @@
 /* Helpers every command shares: loading policies, parsing option values. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,4 +113,31 @@ int cli_name_to_id(char *buf, size_t n, const char *name, const char *subscripti
     if (rg == NULL || subscription == NULL)
         return -1;
     return az_resource_id(buf, n, subscription, rg, kind, name);
+}
+
+int cli_parse_options(int argc, char **argv, const char *command,
+                      const struct option *longopts, cli_option_fn fn, void *ctx,
+                      const char **file)
+{
+    int opt;
+    optind = 1;
+    opterr = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            cli_help(command, stdout);
+            return CLI_HELPED;
+        }
+        if (opt == '?' || fn(ctx, opt, optarg) != 0) {
+            cli_usage(command, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "snapkeep: %s: %s\n", command,
+                argc == optind ? "no policy file given" : "only one policy file, please");
+        cli_usage(command, stderr);
+        return EXIT_USAGE;
+    }
+    *file = argv[optind];
+    return 0;
 }

@@ -1,0 +1,25 @@
+/* Azure's limits on snapshots, the one home of these figures (engine/, cli/ and the reports read
+ * them from here). Source: Microsoft's managed-disk documentation and the Compute REST API
+ * (error code SnapshotsLimitReached). */
+#ifndef SNAPKEEP_ENGINE_AZURE_LIMITS_H
+#define SNAPKEEP_ENGINE_AZURE_LIMITS_H
+
+/* Incremental snapshots one disk may have, whoever made them. */
+#define ENG_SNAPSHOTS_PER_DISK_MAX 500
+
+/* What one policy should plan to use at most: Azure Backup leaves the other 50 for snapshots made
+ * by hand, and a policy whose steady state comes above it will one day fail to create. */
+#define ENG_SNAPSHOTS_POLICY_BUDGET 450
+
+/* A disk within this share of the cap is reported by plan and status (10 %). */
+#define ENG_SNAPSHOTS_NEAR_CAP (ENG_SNAPSHOTS_PER_DISK_MAX - ENG_SNAPSHOTS_PER_DISK_MAX / 10)
+
+/* Snapshot creations per disk in any window of this many seconds. */
+#define ENG_CREATES_PER_WINDOW 7
+#define ENG_CREATE_WINDOW_SECONDS 300
+
+/* Snapshots of one disk whose background copy may be pending at once (Premium SSD v2, Ultra,
+ * cross-region copies); a fourth is refused by Azure. */
+#define ENG_PENDING_PER_DISK_MAX 3
+
+#endif

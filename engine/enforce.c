@@ -80,15 +80,13 @@ bool enf_is_due(const pol_policy *p, sk_time newest, sk_time now)
     return newest <= threshold;
 }
 
-/* Three times a duration, each part capped so the sum stays within what
- * eng_time_sub accepts (it clamps at the earliest instant anyway). */
-static pol_duration triple(const pol_duration *d)
+pol_duration enf_duration_times(const pol_duration *d, int64_t k)
 {
     pol_duration t = *d;
     int64_t *parts[] = { &t.years, &t.months, &t.weeks, &t.days, &t.hours, &t.minutes };
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         int64_t v = *parts[i];
-        *parts[i] = v > POL_DURATION_MAX_SECONDS ? POL_DURATION_MAX_SECONDS : v * 3;
+        *parts[i] = v > POL_DURATION_MAX_SECONDS / k ? POL_DURATION_MAX_SECONDS : v * k;
     }
     if (t.years > 10000)
         t.years = 10000;
@@ -102,7 +100,7 @@ enf_staleness enf_staleness_of(const pol_policy *p, sk_time newest, sk_time now,
     if (p->has_stale_after) {
         lim = eng_time_sub(p->tz, now, &p->stale_after);
     } else if (p->has_snapshot_every) {
-        pol_duration three = triple(&p->snapshot_every);
+        pol_duration three = enf_duration_times(&p->snapshot_every, 3);
         lim = eng_time_sub(p->tz, now, &three);
     } else {
         return ENF_UNJUDGED;

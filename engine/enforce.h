@@ -59,6 +59,11 @@ int64_t enf_jitter_usec(const pol_policy *p, sk_time now);
  * minus the jitter tolerance. Never due without `snapshot every`. */
 bool enf_is_due(const pol_policy *p, sk_time newest, sk_time now);
 
+/* k times a duration (k >= 1), each part capped so the sum stays within
+ * what eng_time_sub accepts (it clamps at the earliest instant anyway):
+ * the stale threshold's three cadences, status's two. */
+pol_duration enf_duration_times(const pol_duration *d, int64_t k);
+
 typedef enum enf_staleness {
     ENF_FRESH,          /* newest owned snapshot young enough */
     ENF_STALE,          /* older than stale-after, or 3x the cadence */

@@ -386,6 +386,7 @@ static void finish(run_ctx *r, const inv_inventory *inv, int rc)
         e.deleted = (int64_t)t.pruned;
         e.failed = (int64_t)t.failed;
         e.deferred = (int64_t)t.deferred;
+        run_record(r, rc);
         char err[512];
         if (run_journal(r, &e) == 0 && cli_journal_rotate(&r->journal, err, sizeof err) != 0)
             cli_log_emit(&r->log, CLI_LOG_WARN, "journal", NULL, 0, "%s", err);
@@ -409,6 +410,7 @@ static void cleanup(run_ctx *r, inv_inventory *evalinv)
         free(rp->groups);
     }
     free(r->pols);
+    free(r->deleted);
     inv_free(evalinv);
     if (r->after != r->before)
         inv_free(r->after);

@@ -76,6 +76,10 @@ typedef struct run_ctx {
     inv_inventory *after;       /* re-read after creation (may be `before`) */
     /* what happened, for the exit code */
     bool azure_failed, partial, stale, refused;
+    /* IDs of the snapshots this run deleted (pointing into the listing),
+     * so the last-run record counts what is left */
+    const char **deleted;
+    size_t ndeleted, capdeleted;
 } run_ctx;
 
 /* The run's clock: --now (or the start time) plus the real time elapsed. */
@@ -107,10 +111,18 @@ void run_create(run_ctx *r, inv_inventory *would);
 void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
 
 /* run_report.c */
+/* Whether a policy's part of the run succeeded: nothing failed or held back. */
+bool run_policy_ok(const run_ctx *r, const run_policy *rp);
 void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
 void run_summary(run_ctx *r, int exit_code);
 /* Remembers the last success per policy (not in a dry run) and writes
  * --metrics-file; inv (may be NULL) gives the newest snapshot ages. */
 void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code);
+
+/* run_record.c: the last-run record `snapkeep status` reads (cli/health.h):
+ * per policy the run's time, exit code and counts, and per disk the
+ * newest usable snapshot and how many snapshots are left after the run's
+ * deletions. Not in a dry run. */
+void run_record(run_ctx *r, int exit_code);
 
 #endif

@@ -123,6 +123,16 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
 {
     if (op->status == AZ_OP_DONE) {
         d->rp->n.pruned++;
+        if (r->ndeleted == r->capdeleted) {
+            size_t cap = r->capdeleted ? 2 * r->capdeleted : 16;
+            const char **n = realloc(r->deleted, cap * sizeof *n);
+            if (n != NULL) {
+                r->deleted = n;
+                r->capdeleted = cap;
+            }
+        }
+        if (r->ndeleted < r->capdeleted)
+            r->deleted[r->ndeleted++] = d->planned->id;
         log_snap(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",
                  op->already_gone ? "it was already gone" : NULL);
     } else if (op->status == AZ_OP_SKIPPED && d->stopped != ENF_HOLD_NONE) {

@@ -25,7 +25,7 @@ void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
     }
 }
 
-static bool policy_ok(const run_ctx *r, const run_policy *rp)
+bool run_policy_ok(const run_ctx *r, const run_policy *rp)
 {
     return !rp->failed && !rp->no_deletes && !(rp->stale && !r->allow_stale) &&
            !r->refused && !r->azure_failed && !cli_oom_seen();
@@ -44,7 +44,7 @@ void run_summary(run_ctx *r, int exit_code)
         snprintf(n[4], sizeof n[4], "%zu", rp->n.deferred);
         cli_log_field f[] = { { "policy", rp->p->name }, { "kept", n[0] }, { "created", n[1] },
                               { "pruned", n[2] }, { "failed", n[3] }, { "deferred", n[4] } };
-        cli_log_emit(&r->log, policy_ok(r, rp) ? CLI_LOG_INFO : CLI_LOG_WARN, "summary", f, 6,
+        cli_log_emit(&r->log, run_policy_ok(r, rp) ? CLI_LOG_INFO : CLI_LOG_WARN, "summary", f, 6,
                      "%spolicy \"%s\": %zu kept, %zu %screated, %zu %spruned, %zu failed, "
                      "%zu deferred", r->dry_run ? "dry run: " : "", rp->p->name, rp->n.kept,
                      rp->n.created, would, rp->n.pruned, would, rp->n.failed, rp->n.deferred);
@@ -67,7 +67,7 @@ static cJSON *last_success(run_ctx *r)
     const char **ok = calloc(r->npols ? r->npols : 1, sizeof *ok);
     size_t n = 0;
     for (size_t i = 0; ok != NULL && i < r->npols; i++)
-        if (policy_ok(r, &r->pols[i]))
+        if (run_policy_ok(r, &r->pols[i]))
             ok[n++] = r->pols[i].p->name;
     char err[512];
     cJSON *o = cli_state_last_success(&r->state, LAST_SUCCESS_FILE, ok, n,

@@ -23,6 +23,7 @@ int cmd_restore(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_failover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* What a command's option parsing returns when it answered --help (the
  * command then exits 0). */

@@ -48,6 +48,25 @@ static const cli_command commands[] = {
       "managed identity, then `az login` (--auth forces one).\n\n"
       "exit: 0 done, 1 invalid policy, 2 usage, 3 Azure failure, 4 some actions\n"
       "      failed, 5 stale, 6 refused (clock skew, lock held), 7 out of memory\n" },
+    { "status", cmd_status,
+      "status FILE... [--format table|json|nagios] [--warn-rpo D] [--crit-rpo D]\n"
+      "                     [--state-dir DIR] [--offline] [--now T] [AZURE OPTIONS]",
+      "am I protected? per disk: snapshot age, the 500 cap, last run and drill",
+      "  --format FMT          table (default, for people), json (doc/json.md) or nagios\n"
+      "                        (one status line with perfdata)\n"
+      "  --warn-rpo D          warning when the newest usable snapshot is older than D\n"
+      "                        (default: two cadences, `snapshot every`)\n"
+      "  --crit-rpo D          critical when older than D (default: the stale rule,\n"
+      "                        `stale-after`, else three cadences)\n"
+      "  --state-dir DIR       where run and drill record (default $STATE_DIRECTORY,\n"
+      "                        else /var/lib/snapkeep); read only, never locked\n"
+      "  --offline             read only the state directory: no Azure call\n"
+      "  --now T               the check's clock (RFC 3339), for tests\n\n"
+      "A disk is also a warning at 450 snapshots and critical at 500 (Azure's cap);\n"
+      "a last run that exited non-zero or a failed last drill is a warning.\n"
+      "Credentials are found as for run (see snapkeep help run).\n\n"
+      "exit (every format, Monitoring Plugins codes): 0 OK, 1 WARNING, 2 CRITICAL,\n"
+      "      3 UNKNOWN (usage error, invalid policy, a listing failure, nothing recorded)\n" },
     { "restore", cmd_restore,
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
       "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"

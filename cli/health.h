@@ -10,6 +10,8 @@
 #include "engine/health.h"
 
 #define CLI_LAST_RUN_FILE "last-run.json"
+/* {"policy": Unix seconds} of the last run that fully succeeded */
+#define CLI_LAST_SUCCESS_FILE "last-success.json"
 
 /* A list of disk IDs (malloc'd, each with a leading '/'). */
 typedef struct cli_disk_list {

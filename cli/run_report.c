@@ -7,11 +7,11 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/health.h"
 #include "cli/metrics.h"
 #include "cli/oom.h"
 #include "cli/run.h"
 
-#define LAST_SUCCESS_FILE "last-success.json"
 
 void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv)
 {
@@ -70,7 +70,7 @@ static cJSON *last_success(run_ctx *r)
         if (run_policy_ok(r, &r->pols[i]))
             ok[n++] = r->pols[i].p->name;
     char err[512];
-    cJSON *o = cli_state_last_success(&r->state, LAST_SUCCESS_FILE, ok, n,
+    cJSON *o = cli_state_last_success(&r->state, CLI_LAST_SUCCESS_FILE, ok, n,
                                       (double)(run_clock(r) / SK_USEC_PER_SEC), err, sizeof err);
     if (o == NULL || ok == NULL || err[0] != '\0')
         cli_log_emit(&r->log, CLI_LOG_WARN, "state", NULL, 0, "cannot remember the last success: %s",

@@ -75,6 +75,13 @@ static int parse_args(int argc, char **argv, st_opts *o)
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
+    /* the format first, so that even a usage error is answered in it */
+    for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--format") == 0 && strcmp(argv[i + 1], "nagios") == 0)
+            o->format = ST_NAGIOS;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--format=nagios") == 0)
+            o->format = ST_NAGIOS;
     int opt;
     optind = 1;
     opterr = 1;

@@ -130,7 +130,7 @@ void run_record(run_ctx *r, int exit_code)
     }
     const inv_inventory *end_inv = r->after != NULL ? r->after : r->before;
     inv_inventory *left = end_inv != NULL ? left_after(r, end_inv) : NULL;
-    sk_time end = run_clock(r);
+    sk_time end = run_clock(r) / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
     for (size_t i = 0; pols != NULL && i < r->npols; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(pols, r->pols[i].p->name);
         cJSON_AddItemToObject(pols, r->pols[i].p->name,

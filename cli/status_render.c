@@ -64,7 +64,7 @@ static void table_policy(const st_report *rep, const st_policy *sp, FILE *f)
         fprintf(f, "  limits: none (no `snapshot every`, no `stale-after`; give --warn-rpo)\n");
     }
     if (sp->run.have) {
-        fmt_time(sp->run.finished, a, sizeof a);
+        fmt_time(sp->run.started, a, sizeof a);
         fprintf(f, "  last run: %s, exit %d: %.0f created, %.0f deleted, %.0f deferred, "
                 "%.0f failed\n", a, sp->run.exit_code, sp->run.created, sp->run.deleted,
                 sp->run.deferred, sp->run.failed);

@@ -719,9 +719,11 @@ int cmd_drill(int argc, char **argv)
         drl_run(&d);
         d.seconds = (double)(cli_now() - d.real_start) / (double)SK_USEC_PER_SEC;
         rc = exit_code(&d);
+        /* a metrics file that cannot be written makes a clean drill partial */
+        if (drl_metrics(&d) != 0 && rc == EXIT_OK)
+            rc = EXIT_PARTIAL;
         finish(&d, rc);
         drl_report(&d, rc);
-        drl_metrics(&d);
     }
     drl_free(&d);
     return rc;

@@ -370,8 +370,12 @@ static int exit_code(const run_ctx *r)
     return r->partial ? EXIT_PARTIAL : EXIT_OK;
 }
 
-static void finish(run_ctx *r, const inv_inventory *inv, int rc)
+/* The metrics first: a metrics file that cannot be written turns a clean
+ * run into a partial one (exit 4), and the journal and the record say so. */
+static int finish(run_ctx *r, const inv_inventory *inv, int rc)
 {
+    if ((r->journaling || r->dry_run) && run_metrics(r, inv, rc) != 0 && rc == EXIT_OK)
+        rc = EXIT_PARTIAL;
     if (!r->dry_run && r->journaling) {
         run_counts t = { 0 };
         for (size_t i = 0; i < r->npols; i++) {
@@ -391,9 +395,8 @@ static void finish(run_ctx *r, const inv_inventory *inv, int rc)
         if (run_journal(r, &e) == 0 && cli_journal_rotate(&r->journal, err, sizeof err) != 0)
             cli_log_emit(&r->log, CLI_LOG_WARN, "journal", NULL, 0, "%s", err);
     }
-    if (r->journaling || r->dry_run)
-        run_metrics(r, inv, rc);
     run_summary(r, rc);
+    return rc;
 }
 
 static void cleanup(run_ctx *r, inv_inventory *evalinv)
@@ -447,8 +450,7 @@ int cmd_run(int argc, char **argv)
     inv_inventory *evalinv = NULL;
     if (rc == EXIT_OK) {
         evalinv = enforce(&r);
-        rc = exit_code(&r);
-        finish(&r, evalinv != NULL ? evalinv : r.before, rc);
+        rc = finish(&r, evalinv != NULL ? evalinv : r.before, exit_code(&r));
     }
     cleanup(&r, evalinv);
     return rc;

@@ -129,6 +129,7 @@ int drl_read_vm(drl_ctx *d, bool *azure);
 int drl_resolve_vm(drl_ctx *d, const drl_policy *dp);
 
 void drl_report(drl_ctx *d, int rc);
-void drl_metrics(drl_ctx *d);
+/* -1 when the metrics file could not be written (logged, naming it). */
+int drl_metrics(drl_ctx *d);
 
 #endif

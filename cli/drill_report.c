@@ -374,12 +374,12 @@ static void disk_metrics(const drl_ctx *d, cli_metrics *m, const drl_policy *dp,
     }
 }
 
-void drl_metrics(drl_ctx *d)
+int drl_metrics(drl_ctx *d)
 {
     cJSON *last = last_success(d);
     if (d->metrics_file == NULL) {
         cJSON_Delete(last);
-        return;
+        return 0;
     }
     cli_metrics *m = cli_metrics_new();
     if (m != NULL)
@@ -396,10 +396,16 @@ void drl_metrics(drl_ctx *d)
                             v->valuedouble);
     }
     char err[512];
-    if (m == NULL || cli_metrics_write(m, d->metrics_file, err, sizeof err) != 0)
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "metrics", NULL, 0, "cannot write metrics: %s",
+    int rc = 0;
+    if (m == NULL || cli_metrics_write(m, d->metrics_file, err, sizeof err) != 0) {
+        cli_log_field f[] = { { "path", d->metrics_file } };
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "metrics", f, 1,
+                     "cannot write the metrics file %s: %s", d->metrics_file,
                      m == NULL ? "out of memory" : err);
+        rc = -1;
+    }
     cli_metrics_free(m);
     cJSON_Delete(last);
+    return rc;
 }
 

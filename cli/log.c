@@ -2,6 +2,7 @@
 #include "cli/log.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,33 @@ static void emit_text(cli_log *l, cli_log_level level, const cli_log_field *fiel
     fputs(any ? ")\n" : "\n", l->out);
 }
 
+/* The fields whose values are numbers: JSON numbers in json lines. */
+static const char *const number_keys[] = {
+    "kept", "created", "pruned", "failed", "deferred", "count", "exit", "http_status",
+    "skew_seconds", "seconds", "pending", "lun",
+};
+
+static bool is_number_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof number_keys / sizeof number_keys[0]; i++)
+        if (strcmp(key, number_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A number field as a JSON number when it is one (else, never lost, as
+ * the string it is). */
+static void add_field(cJSON *o, const cli_log_field *f)
+{
+    char *end = NULL;
+    bool num = is_number_key(f->key);
+    double v = num ? strtod(f->value, &end) : 0;
+    if (num && end != f->value && *end == '\0' && isfinite(v))
+        cJSON_AddNumberToObject(o, f->key, v);
+    else
+        cJSON_AddStringToObject(o, f->key, f->value);
+}
+
 static void emit_json(cli_log *l, cli_log_level level, const char *event,
                       const cli_log_field *fields, size_t nfields, const char *msg)
 {
@@ -105,7 +133,7 @@ static void emit_json(cli_log *l, cli_log_level level, const char *event,
     for (size_t i = 0; i < nfields; i++)
         if (fields[i].value != NULL && fields[i].value[0] != '\0' &&
             !cJSON_HasObjectItem(o, fields[i].key))
-            cJSON_AddStringToObject(o, fields[i].key, fields[i].value);
+            add_field(o, &fields[i]);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (s != NULL) {

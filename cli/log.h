@@ -20,6 +20,9 @@ typedef struct cli_log_field {
     const char *key;
     const char *value;      /* NULL or "": the field is left out */
 } cli_log_field;
+/* In json lines the fields that hold counts, codes and seconds ("kept",
+ * "exit", "http_status", "seconds", ... : the list is in log.c) are JSON
+ * numbers, the others strings. */
 
 typedef struct cli_log {
     cli_log_format format;

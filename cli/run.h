@@ -116,8 +116,9 @@ bool run_policy_ok(const run_ctx *r, const run_policy *rp);
 void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
 void run_summary(run_ctx *r, int exit_code);
 /* Remembers the last success per policy (not in a dry run) and writes
- * --metrics-file; inv (may be NULL) gives the newest snapshot ages. */
-void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code);
+ * --metrics-file; inv (may be NULL) gives the newest snapshot ages. -1
+ * when the metrics file could not be written (logged, naming the path). */
+int run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code);
 
 /* run_record.c: the last-run record `snapkeep status` reads (cli/health.h):
  * per policy the run's time, exit code and counts, and per disk the

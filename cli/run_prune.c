@@ -157,20 +157,62 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
     }
 }
 
+/* Deletions a run leaves for later, told in one line per policy and
+ * reason (count, oldest, newest) instead of one line each: a policy over
+ * max-delete by 840 is one line, not 840. */
+typedef struct deferral {
+    size_t n;
+    const inv_snapshot *oldest, *newest;
+    const char *why;
+} deferral;
+
+static void defer_add(deferral *d, const inv_snapshot *s, const char *why)
+{
+    if (d->n++ == 0)
+        d->why = why;
+    if (d->oldest == NULL || s->created < d->oldest->created)
+        d->oldest = s;
+    if (d->newest == NULL || s->created > d->newest->created)
+        d->newest = s;
+}
+
+static void defer_log(run_ctx *r, const run_policy *rp, const deferral *d, const char *event)
+{
+    if (d->n == 0)
+        return;
+    char count[24], oldest[ENG_TIME_BUFSZ], newest[ENG_TIME_BUFSZ];
+    snprintf(count, sizeof count, "%zu", d->n);
+    eng_time_format(d->oldest->created, oldest, sizeof oldest);
+    eng_time_format(d->newest->created, newest, sizeof newest);
+    cli_log_field f[] = { { "policy", rp->p->name }, { "count", count },
+                          { "oldest", oldest }, { "newest", newest },
+                          { "oldest_snapshot", d->oldest->name },
+                          { "newest_snapshot", d->newest->name } };
+    cli_log_emit(&r->log, CLI_LOG_WARN, event, f, 6, "policy \"%s\": %s %zu deletion%s (taken "
+                 "%s to %s): %s", rp->p->name, strcmp(event, "defer") == 0 ? "deferred" : "holding back",
+                 d->n, d->n == 1 ? "" : "s", oldest, newest, d->why);
+}
+
 /* Candidates of one policy, held-back ones counted as deferred. */
 static size_t collect(run_ctx *r, run_policy *rp, const eng_plan *plan,
                       const inv_inventory *inv, bool *claimed, enf_candidate *out)
 {
     size_t all = enf_collect(rp->p, plan, inv, claimed, out), n = 0;
+    deferral held[4] = { { 0 } };     /* one per reason (enf_hold_text's static texts) */
     for (size_t i = 0; i < all; i++) {
         const char *why = held_back(r, rp, out[i].snap);
         if (why != NULL) {
             rp->n.deferred++;
-            log_snap(r, CLI_LOG_WARN, "hold", rp, out[i].snap, "not deleting", why);
+            size_t k = 0;
+            while (k + 1 < 4 && held[k].n > 0 && held[k].why != why)
+                k++;
+            defer_add(&held[k], out[i].snap, why);
             continue;
         }
         out[n++] = out[i];
     }
+    for (size_t k = 0; k < 4; k++)
+        defer_log(r, rp, &held[k], "hold");
     return n;
 }
 
@@ -188,12 +230,13 @@ static size_t choose(run_ctx *r, run_policy *rp, const eng_plan *plan, const inv
     int64_t max = effective_max(r, rp);
     enf_cut(cand, n, max);
     size_t k = 0;
+    char why[64];
+    snprintf(why, sizeof why, "over max-delete %lld for this run", (long long)max);
+    deferral over = { 0 };
     for (size_t i = 0; i < n; i++) {
         if (cand[i].deferred) {
-            char why[64];
-            snprintf(why, sizeof why, "over max-delete %lld for this run", (long long)max);
             rp->n.deferred++;
-            log_snap(r, CLI_LOG_WARN, "defer", rp, cand[i].snap, "deferred", why);
+            defer_add(&over, cand[i].snap, why);
         } else if (r->dry_run) {
             rp->n.pruned++;
             log_snap(r, CLI_LOG_INFO, "would-delete", rp, cand[i].snap, "would delete",
@@ -202,6 +245,7 @@ static size_t choose(run_ctx *r, run_policy *rp, const eng_plan *plan, const inv
             dels[k++] = (del_op){ .r = r, .rp = rp, .planned = cand[i].snap };
         }
     }
+    defer_log(r, rp, &over, "defer");
     return k;
 }
 

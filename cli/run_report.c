@@ -42,8 +42,9 @@ void run_summary(run_ctx *r, int exit_code)
         snprintf(n[2], sizeof n[2], "%zu", rp->n.pruned);
         snprintf(n[3], sizeof n[3], "%zu", rp->n.failed);
         snprintf(n[4], sizeof n[4], "%zu", rp->n.deferred);
-        cli_log_field f[] = { { "policy", rp->p->name }, { "kept", n[0] }, { "created", n[1] },
-                              { "pruned", n[2] }, { "failed", n[3] }, { "deferred", n[4] } };
+        cli_log_field f[] = { { "policy", rp->p->name }, { "kept", n[0] },
+                              { "created", n[1] }, { "pruned", n[2] },
+                              { "failed", n[3] }, { "deferred", n[4] } };
         cli_log_emit(&r->log, run_policy_ok(r, rp) ? CLI_LOG_INFO : CLI_LOG_WARN, "summary", f, 6,
                      "%spolicy \"%s\": %zu kept, %zu %screated, %zu %spruned, %zu failed, "
                      "%zu deferred", r->dry_run ? "dry run: " : "", rp->p->name, rp->n.kept,
@@ -147,24 +148,30 @@ static void declare(cli_metrics *m)
     cli_metrics_family(m, "snapkeep_newest_snapshot_age_seconds", "gauge",
                        "Age of the newest snapshot the policy owns, per source disk.");
     cli_metrics_family(m, "snapkeep_last_success_timestamp_seconds", "gauge",
-                       "When a run last finished for the policy with nothing failed or held back.");
+                       "When a run last finished for the policy with nothing failed or held back "
+                       "(Unix time; 0: never), for alerts on time() minus it.");
+    cli_metrics_family(m, "snapkeep_last_run_timestamp_seconds", "gauge",
+                       "When the last run finished, whatever its exit code (Unix time).");
     cli_metrics_family(m, "snapkeep_run_duration_seconds", "gauge",
                        "Wall time of the last run.");
     cli_metrics_family(m, "snapkeep_run_exit_code", "gauge",
                        "Exit code of the last run (see snapkeep(1)).");
 }
 
-void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code)
+int run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code)
 {
     cJSON *last = r->dry_run ? NULL : last_success(r);
     if (r->metrics_file == NULL || r->dry_run) {
         cJSON_Delete(last);
-        return;
+        return 0;
     }
+    char err[512];
     cli_metrics *m = cli_metrics_new();
     if (m == NULL) {
         cJSON_Delete(last);
-        return;
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "metrics", NULL, 0,
+                     "cannot write the metrics file %s: out of memory", r->metrics_file);
+        return -1;
     }
     declare(m);
     for (size_t i = 0; i < r->npols; i++)
@@ -174,15 +181,23 @@ void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code)
     for (size_t i = 0; i < r->npols; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(last, r->pols[i].p->name);
         const char *l[] = { "policy", r->pols[i].p->name, NULL };
-        if (cJSON_IsNumber(v))
-            cli_metrics_add(m, "snapkeep_last_success_timestamp_seconds", l, v->valuedouble);
+        /* never succeeded is 0, not a missing series: time() - 0 is huge,
+         * so the alert fires for a policy whose runs always failed */
+        cli_metrics_add(m, "snapkeep_last_success_timestamp_seconds", l,
+                        cJSON_IsNumber(v) ? v->valuedouble : 0);
     }
+    cli_metrics_add(m, "snapkeep_last_run_timestamp_seconds", NULL,
+                    (double)(run_clock(r) / SK_USEC_PER_SEC));
     cli_metrics_add(m, "snapkeep_run_duration_seconds", NULL,
                     (double)(cli_now() - r->real_start) / SK_USEC_PER_SEC);
     cli_metrics_add(m, "snapkeep_run_exit_code", NULL, exit_code);
-    char err[512];
-    if (cli_metrics_write(m, r->metrics_file, err, sizeof err) != 0)
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "metrics", NULL, 0, "cannot write metrics: %s", err);
+    int rc = cli_metrics_write(m, r->metrics_file, err, sizeof err);
+    if (rc != 0) {
+        cli_log_field f[] = { { "path", r->metrics_file } };
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "metrics", f, 1,
+                     "cannot write the metrics file %s: %s", r->metrics_file, err);
+    }
     cli_metrics_free(m);
     cJSON_Delete(last);
+    return rc;
 }

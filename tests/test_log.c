@@ -100,6 +100,39 @@ static void test_json(void **state)
     fclose(out);
 }
 
+/* Counts, exit codes and seconds are JSON numbers in json lines (a log
+ * pipeline sums them without parsing strings); names stay strings, even
+ * one that looks like a number, and a count field that is not a number
+ * is kept as the string it is. */
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    FILE *out = tmpfile();
+    cli_log l;
+    cli_log_init(&l, "run", CLI_LOG_JSON, out);
+    cli_log_field f[] = { { "policy", "42" }, { "kept", "26" }, { "created", "1" },
+                          { "deferred", "840" }, { "exit", "0" }, { "http_status", "409" },
+                          { "seconds", "1.5" }, { "count", "n/a" }, { "disk", "7" } };
+    cli_log_emit(&l, CLI_LOG_INFO, "summary", f, 9, "summary");
+    char *s = contents(out);
+    cJSON *o = cJSON_Parse(s);
+    assert_non_null(o);
+    static const char *const nums[] = { "kept", "created", "deferred", "exit", "http_status",
+                                        "seconds" };
+    static const double want[] = { 26, 1, 840, 0, 409, 1.5 };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        cJSON *v = cJSON_GetObjectItem(o, nums[i]);
+        assert_true(cJSON_IsNumber(v));
+        assert_true(v->valuedouble == want[i]);
+    }
+    assert_string_equal(cJSON_GetObjectItem(o, "policy")->valuestring, "42");
+    assert_string_equal(cJSON_GetObjectItem(o, "disk")->valuestring, "7");
+    assert_string_equal(cJSON_GetObjectItem(o, "count")->valuestring, "n/a");
+    cJSON_Delete(o);
+    free(s);
+    fclose(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_text_one_line),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

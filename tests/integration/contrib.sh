@@ -95,4 +95,36 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["Actions"].append
     "$C/azure-role-recovery.json" "$T_TMP/wild.json"
 t_check "contrib: a recovery role with a wildcard action is refused" \
     bash -c '! python3 "$1" "recovery=$2" 2>/dev/null' _ "$T_TMP/roles.py" "$T_TMP/wild.json"
+# The env example works for both readers: /bin/sh (the cron line sources it
+# with dash) and systemd's EnvironmentFile=, giving the same values.
+E=$C/snapkeep.env.example
+t_exit "contrib: dash sources the env example without error" 0 \
+    dash -c 'set -e; set -a; . "$1"; set +a; printf "%s\n" "$SNAPKEEP_POLICY" "$SNAPKEEP_OPTIONS" "$AZURE_CLIENT_SECRET"' _ "$E"
+t_check "contrib: dash gets the values, spaces and all" \
+    test "$(cat "$T_TMP/out")" = "$(printf '%s\n' /etc/snapkeep/snapkeep.policy \
+        '--metrics-file /var/lib/prometheus/node-exporter/snapkeep.prom' replace-me)"
+t_check "contrib: the env example quotes every value" \
+    bash -c '! grep -vE "^(#.*|[A-Z_]+=\"[^\"\$\`\\\\]*\")?\$" "$1"' _ "$E"
+sed "s|/usr/local/bin/snapkeep|$SNAPKEEP|; s|^EnvironmentFile=.*|EnvironmentFile=$E|" \
+    "$C/snapkeep.service" >"$U/envcheck.service"
+t_check "contrib: systemd reads the env example's values as dash does" \
+    bash -c 'systemd-analyze verify --man=no "$1" >/dev/null 2>&1 &&
+             grep -q "^AZURE_CLIENT_SECRET=\"replace-me\"\$" "$2"' _ "$U/envcheck.service" "$E"
+t_check "contrib: the docs say az login does not work under the hardened unit" \
+    bash -c 'grep -q "az login. credential" "$1" && grep -q "does NOT work there" "$1" && grep -q "az login.*does not work here" "$2"' _ "$E" "$C/snapkeep.service"
+
+# Monitoring: the Prometheus rules are promtool-valid and use only metrics
+# snapkeep writes; the Icinga command runs status in nagios format.
+if command -v promtool >/dev/null 2>&1; then
+    t_exit "contrib: promtool check rules passes" 0 promtool check rules "$C/snapkeep-alerts.yml"
+    printf 'groups:\n  - name: x\n    rules:\n      - alert: Bad\n        expr: rate(\n' >"$T_TMP/bad.yml"
+    t_exit "contrib: promtool refuses a broken rule (the check can fail)" 1 promtool check rules "$T_TMP/bad.yml"
+else
+    t_not_run "promtool (Debian package prometheus) is not installed"
+fi
+t_check "contrib: every metric the alerts use is one snapkeep writes" \
+    bash -c 'for m in $(grep -o "snapkeep_[a-z_]*" "$1" | sort -u); do
+                 grep -rq "\"$m\"" "$2"/cli/ || { echo "unknown metric $m"; exit 1; }; done' _ "$C/snapkeep-alerts.yml" "$TOP"
+t_check "contrib: the Icinga command runs status --format nagios" \
+    bash -c 'grep -q "\"/usr/local/bin/snapkeep\", \"status\"" "$1" && grep -q "value = \"nagios\"" "$1"' _ "$C/snapkeep-icinga.conf"
 t_done

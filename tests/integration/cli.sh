@@ -6,11 +6,11 @@
 
 t_exit "--help: exit 0" 0 "$SNAPKEEP" --help
 t_check "--help: on stdout, lists every command" \
-    bash -c 'for c in check explain plan simulate inventory run restore release drill failover; do grep -q "^  $c " "$0" || exit 1; done' "$T_TMP/out"
+    bash -c 'for c in check explain plan simulate inventory run status restore release drill failover; do grep -q "^  $c " "$0" || exit 1; done' "$T_TMP/out"
 t_check "--help: lists the exit codes" grep -q "6 refused by a safety rail" "$T_TMP/out"
 t_exit "--version: exit 0" 0 "$SNAPKEEP" --version
 t_check "--version: name and version" grep -Eq '^snapkeep [0-9]+\.[0-9]+\.[0-9]+$' "$T_TMP/out"
-for c in check explain plan simulate inventory run restore release drill failover; do
+for c in check explain plan simulate inventory run status restore release drill failover; do
     t_exit "help $c: exit 0" 0 "$SNAPKEEP" help "$c"
     t_check "help $c: usage line" grep -q "^usage: snapkeep $c " "$T_TMP/out"
     cp "$T_TMP/out" "$T_TMP/help-$c"

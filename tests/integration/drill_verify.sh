@@ -69,6 +69,21 @@ t_check "verify passes: metrics have the proven RPO and RTO" \
 t_check "verify passes: the production VM was never touched" \
     test "$(rv_count POST '/virtualMachines/prod/') $(rv_vm prod)" = "0 running 0=data1/ReadWrite/0"
 
+# snapkeep status reads the drill's report: the last drill, per disk the
+# proven RPO and RTO (the policy has no cadence: the limits are given)
+sk_status() { "$SNAPKEEP" status "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW" \
+                  --warn-rpo 2d --crit-rpo 3d --format json; }
+t_exit "status after a proving drill: OK" 0 sk_status
+t_check "status: last drill passed, the disk's proven RPO and RTO" python3 - "$T_TMP/out" <<'PY'
+import json, sys
+(p,) = json.load(open(sys.argv[1]))["policies"]
+assert p["last_drill"]["passed"] and p["last_drill"]["exit"] == 0, p["last_drill"]
+assert p["last_drill"]["started"] == "2026-11-24T10:00:04Z", p["last_drill"]
+(d,) = p["disks"]
+assert d["name"] == "data1" and d["drill"]["restorable"], d
+assert d["drill"]["proven_rpo_seconds"] == 86400 and d["drill"]["proven_rto_seconds"] > 0, d
+PY
+
 t_exit "verify fails: exit 4" 4 dk --sample 0 --attach-to scratch --device-dir "$DEV" \
     --verify 'echo "data/ok missing" >&2; exit 3' --format json
 t_check "verify fails: exit status and output in the report, not restorable" python3 - "$T_TMP/out" <<'PY'
@@ -80,6 +95,9 @@ assert r["verify"]["exit_status"] == 3 and r["verify"]["output"] == "data/ok mis
 assert r["attach"]["detached"] and r["deleted"], r
 PY
 t_check "verify fails: cleaned up" clean
+t_exit "status after a failed drill: WARNING" 1 sk_status
+t_check "status: the failed drill is the reason" \
+    bash -c 'jq -e ".policies[0].last_drill.passed == false and (.policies[0].problem | test(\"last drill\")) and .policies[0].disks[0].drill.proven_rpo_seconds == null" "$1" >/dev/null' _ "$T_TMP/out"
 
 t_exit "verify times out: exit 4" 4 dk --sample 0 --attach-to scratch --device-dir "$DEV" \
     --verify 'sleep 30' --verify-timeout 1 --format json

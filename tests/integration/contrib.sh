@@ -107,7 +107,7 @@ t_check "contrib: the env example quotes every value" \
     bash -c '! grep -vE "^(#.*|[A-Z_]+=\"[^\"\$\`\\\\]*\")?\$" "$1"' _ "$E"
 sed "s|/usr/local/bin/snapkeep|$SNAPKEEP|; s|^EnvironmentFile=.*|EnvironmentFile=$E|" \
     "$C/snapkeep.service" >"$U/envcheck.service"
-t_check "contrib: systemd reads the env example's values as dash does" \
+t_check "contrib: systemd-analyze verify accepts the unit with the env example as its EnvironmentFile" \
     bash -c 'systemd-analyze verify --man=no "$1" >/dev/null 2>&1 &&
              grep -q "^AZURE_CLIENT_SECRET=\"replace-me\"\$" "$2"' _ "$U/envcheck.service" "$E"
 t_check "contrib: the docs say az login does not work under the hardened unit" \
@@ -119,6 +119,13 @@ if command -v promtool >/dev/null 2>&1; then
     t_exit "contrib: promtool check rules passes" 0 promtool check rules "$C/snapkeep-alerts.yml"
     printf 'groups:\n  - name: x\n    rules:\n      - alert: Bad\n        expr: rate(\n' >"$T_TMP/bad.yml"
     t_exit "contrib: promtool refuses a broken rule (the check can fail)" 1 promtool check rules "$T_TMP/bad.yml"
+    t_exit "contrib: the alerts fire as meant on snapkeep's series (promtool test rules)" 0 \
+        bash -c 'cd "$1" && promtool test rules snapkeep-alerts.test.yml' _ "$TOP/tests/fixtures/prometheus"
+    sed 's/> 3 \* 3600/> 30 * 86400/' "$C/snapkeep-alerts.yml" >"$T_TMP/weak.yml"
+    sed "s|../../../contrib/snapkeep-alerts.yml|$T_TMP/weak.yml|" \
+        "$TOP/tests/fixtures/prometheus/snapkeep-alerts.test.yml" >"$T_TMP/weak.test.yml"
+    t_exit "contrib: a rule that would not fire fails the test (the test can fail)" 1 \
+        promtool test rules "$T_TMP/weak.test.yml"
 else
     t_not_run "promtool (Debian package prometheus) is not installed"
 fi

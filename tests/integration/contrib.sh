@@ -103,6 +103,14 @@ t_exit "contrib: dash sources the env example without error" 0 \
 t_check "contrib: dash gets the values, spaces and all" \
     test "$(cat "$T_TMP/out")" = "$(printf '%s\n' /etc/snapkeep/snapkeep.policy \
         '--metrics-file /var/lib/prometheus/node-exporter/snapkeep.prom' replace-me)"
+# the cron line itself, run by dash on the example: snapkeep gets the
+# policy and each option as its own argument
+CRON_CMD=$(grep -E '^[0-9*]' "$C/snapkeep.cron" | cut -d' ' -f7- |
+           sed "s|/etc/snapkeep/snapkeep.env|$E|; s|exec snapkeep run|exec printf '%s\\\\n' run|; s| 2>&1 .*||")
+t_exit "contrib: dash runs the cron line on the env example" 0 dash -c "$CRON_CMD"
+t_check "contrib: the cron line passes the policy and each option as one argument" \
+    test "$(cat "$T_TMP/out")" = "$(printf '%s\n' run /etc/snapkeep/snapkeep.policy --state-dir \
+        /var/lib/snapkeep --metrics-file /var/lib/prometheus/node-exporter/snapkeep.prom)"
 t_check "contrib: the env example quotes every value" \
     bash -c '! grep -vE "^(#.*|[A-Z_]+=\"[^\"\$\`\\\\]*\")?\$" "$1"' _ "$E"
 sed "s|/usr/local/bin/snapkeep|$SNAPKEEP|; s|^EnvironmentFile=.*|EnvironmentFile=$E|" \

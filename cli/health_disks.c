@@ -48,10 +48,15 @@ static const char *by_name(const inv_inventory *inv, const char *name)
                 return NULL;
             hit = inv->disks[i].id;
         }
-    for (size_t i = 0; hit == NULL && inv != NULL && i < inv->nsnapshots; i++) {
+    if (hit != NULL)
+        return hit;
+    for (size_t i = 0; inv != NULL && i < inv->nsnapshots; i++) {
         const char *src = inv->snapshots[i].source_id;
-        if (src != NULL && strcasecmp(enf_id_name(src), name) == 0)
-            hit = src;
+        if (src == NULL || strcasecmp(enf_id_name(src), name) != 0)
+            continue;
+        if (hit != NULL && !enf_same_id(hit, src))
+            return NULL;        /* two disks of that name: as ambiguous as for run */
+        hit = src;
     }
     return hit;
 }

@@ -95,6 +95,14 @@ t_check "drill: text says restorable, age and time" \
     grep -q "disk data1: restorable yes; newest snapshot 3d18h old; usable disk in" "$T_TMP/out"
 t_check "drill: default sample is 1 (2 restores per disk)" \
     test "$(grep -c '^    ok ' "$T_TMP/out")" = 4
+# a metrics file that cannot be written: a clean drill becomes exit 4, and
+# the error names the file
+t_exit "drill: metrics file in a missing directory: exit 4" 4 dk --now "$NOW" \
+    --metrics-file "$D/no-such-dir/drill.prom"
+t_check "drill: the error names the metrics file" \
+    grep -q "error: cannot write the metrics file $D/no-such-dir/drill.prom: " "$T_TMP/err"
+t_check "drill: the report in the state directory says exit 4" \
+    bash -c 'jq -e ".exit == 4" "$1" >/dev/null' _ "$SD/drill-report.json"
 
 az_faults '{"rules":[{"name":"boom","method":"PUT","path":"/disks/data2-drill-[0-9TZ]*-1$","action":"fail-lro","code":"DiskCreationFailed","message":"injected failure"}]}'
 before=$(sed -n 's/^snapkeep_drill_last_success_timestamp_seconds{policy="p1"} //p' "$M")

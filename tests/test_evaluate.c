@@ -417,6 +417,52 @@ static const ev_case zone_cases[] = {
       "11-01T03:00 11-01T04:00 11-01T06:00 11-01T07:00 11-01T08:00 11-01T09:00",
       { "11-01T06:00 => hourly all: hour 2026-11-01T01:00 (#4) (test.policy:1)",
         "11-01T05:00 => " } },
+    /* A window edge in a gap is the earliest instant the local time can
+     * mean. New York springs forward 2026-03-08 07:00Z. newest = 03-09T02:30
+     * EDT (06:30Z); minus 1d = 03-08T02:30, which does not occur: read at
+     * EDT (the offset after the gap) it is 06:30Z = 01:30 EST, as restic's
+     * `forget --keep-within 1d` computes it (Go's AddDate). b (01:45 EST)
+     * and c (03:15 EDT) are inside; reading the gap with EST, as snapkeep
+     * once did, put the edge at 07:30Z and pruned both. */
+    { "New York: within 1d whose edge is in the spring-forward gap",
+      "America/New_York", "within 1d", "2026-03-09T12:00Z", NULL, NULL, 0,
+      "a@2026-03-08T06:20Z b@2026-03-08T06:45Z c@2026-03-08T07:15Z n@2026-03-09T06:30Z",
+      "b c n",
+      { "b => within 1d (test.policy:1)", "c => within 1d (test.policy:1)", "a => " } },
+    /* The same edge for a tier: now = 03-09T02:30 EDT. */
+    { "New York: keep-all 1d whose edge is in the spring-forward gap",
+      "America/New_York", "keep-all 1d", "2026-03-09T06:30Z", NULL, NULL, 0,
+      "a@2026-03-08T06:30Z b@2026-03-08T06:45Z c@2026-03-08T07:15Z",
+      "b c", { "b => keep-all 1d (test.policy:1)" } },
+    /* A repeated time stays the earlier instant: newest = 11-02T01:30 EST
+     * (06:30Z); minus 1d = 11-01T01:30, which occurs at 05:30Z (EDT) and
+     * 06:30Z (EST): the edge is 05:30Z, so b (05:45Z) is inside. */
+    { "New York: within 1d whose edge is in the repeated hour",
+      "America/New_York", "within 1d", "2026-11-02T12:00Z", NULL, NULL, 0,
+      "a@2026-11-01T05:30Z b@2026-11-01T05:45Z n@2026-11-02T06:30Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
+    /* Paris springs forward 2026-03-29 01:00Z. now = 03-30T02:30 CEST
+     * (00:30Z); minus 1d = 03-29T02:30, in the gap: read at CEST, 00:30Z
+     * (01:30 CET). b at 00:45Z is inside. */
+    { "Paris: keep-all 1d whose edge is in the spring-forward gap",
+      "Europe/Paris", "keep-all 1d", "2026-03-30T00:30Z", NULL, NULL, 0,
+      "a@2026-03-29T00:30Z b@2026-03-29T00:45Z c@2026-03-29T01:15Z",
+      "b c", { "b => keep-all 1d (test.policy:1)" } },
+    /* Lord Howe's 30-minute gap 2026-10-04 02:00-02:30 local (15:30Z on the
+     * 3rd). newest = 10-05T02:15 +11 (10-04T15:15Z); minus 1d = 10-04T02:15,
+     * in the gap: read at +11, 10-03T15:15Z. b (01:50 +10:30 = 15:20Z) is
+     * inside; read at +10:30 the edge would be 15:45Z. */
+    { "Lord Howe: within 1d whose edge is in the 30-minute gap",
+      "Australia/Lord_Howe", "within 1d", "2026-10-05T00:00Z", NULL, NULL, 0,
+      "a@2026-10-03T15:10Z b@2026-10-03T15:20Z n@2026-10-04T15:15Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
+    /* Lord Howe falls back 2026-04-05 02:00 +11 -> 01:30 +10:30 (04T15:00Z).
+     * newest = 04-06T01:45 +10:30 (05T15:15Z); minus 1d = 04-05T01:45,
+     * which occurs at 14:45Z (+11) and 15:15Z: the edge is 14:45Z. */
+    { "Lord Howe: within 1d whose edge is in the repeated half hour",
+      "Australia/Lord_Howe", "within 1d", "2026-04-06T00:00Z", NULL, NULL, 0,
+      "a@2026-04-04T14:45Z b@2026-04-04T14:50Z n@2026-04-05T15:15Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
     /* Daily count in Paris: the day boundary is local midnight. */
     { "Paris: daily 2 uses local days",
       "Europe/Paris", "daily 2", "2026-11-20T12:00Z", NULL, NULL, 0,

@@ -131,6 +131,18 @@ t_check "bad time: names file, snapshot and field" bash -c \
 t_check "bad time: no plan output" test ! -s "$T_TMP/out"
 t_exit "malformed JSON: exit 1" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW"
 t_check "malformed JSON: no plan output" test ! -s "$T_TMP/out"
+# An inventory that is not JSON at all says so, and where, not "found a boolean"
+# (the first letter of `this` read as the start of `true`).
+printf 'this is not json\n' >"$D/not-json.json"
+printf '\n  nope\n' >"$D/nope-word.json"
+t_exit "not JSON: exit 1" 1 plan "$POL" --inventory "$D/not-json.json" --now "$NOW"
+t_eq "not JSON: one message naming file, line, column" \
+    "snapkeep: plan: $D/not-json.json:1:1: not JSON: the file starts with 'this'; an inventory is the JSON array \`az snapshot list\` prints, or ARM's {\"value\": [...]}" \
+    "$(cat "$T_TMP/err")"
+t_exit "nope: exit 1" 1 plan "$POL" --inventory "$D/nope-word.json" --now "$NOW"
+t_check "nope: not JSON at 2:3, never 'found null'" bash -c \
+    "grep -q 'nope-word.json:2:3: not JSON: the file starts with .nope.' '$T_TMP/err' && ! grep -q 'null' '$T_TMP/err'"
+t_check "not JSON: no plan output" test ! -s "$T_TMP/out"
 t_exit "refused plan leaves no --output file" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW" --output "$D/none.json"
 t_check "no --output file after refusal" test ! -e "$D/none.json"
 t_exit "missing inventory: exit 1" 1 plan "$POL" --inventory "$D/nope.json" --now "$NOW"

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/azure_opts.h"
+#include "cli/cli.h"
 #include "cli/exit.h"
 
 static void cli_azure_log(void *ctx, az_log_level level, const char *msg)
@@ -41,7 +42,7 @@ static int cli_int_arg(const char *opt, const char *arg, int lo, int hi, int *ou
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "snapkeep: --%s: '%s' is not a number from %d to %d\n", opt, arg,
+        cli_err("--%s: '%s' is not a number from %d to %d", opt, arg,
                 lo, hi);
         return -1;
     }
@@ -60,14 +61,14 @@ static int cli_auth_arg(cli_azure *a, const char *arg)
             a->opts.auth = kinds[i].kind;
             return 1;
         }
-    fprintf(stderr, "snapkeep: --auth: '%s' is not one of secret, workload, msi, cli\n", arg);
+    cli_err("--auth: '%s' is not one of secret, workload, msi, cli", arg);
     return -1;
 }
 
 static int cli_url_arg(const char *opt, const char *arg)
 {
     if (strncasecmp(arg, "https://", 8) != 0 || arg[8] == '\0') {
-        fprintf(stderr, "snapkeep: --%s: '%s' is not an https:// URL\n", opt, arg);
+        cli_err("--%s: '%s' is not an https:// URL", opt, arg);
         return -1;
     }
     return 1;
@@ -79,8 +80,8 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
     case CLI_OPT_CLOUD:
         if (strcasecmp(arg, "AzureCloud") != 0 && strcasecmp(arg, "AzureUSGovernment") != 0 &&
             strcasecmp(arg, "AzureChinaCloud") != 0) {
-            fprintf(stderr, "snapkeep: --cloud: '%s' is not AzureCloud, AzureUSGovernment "
-                    "or AzureChinaCloud\n", arg);
+            cli_err("--cloud: '%s' is not AzureCloud, AzureUSGovernment "
+                    "or AzureChinaCloud", arg);
             return -1;
         }
         a->opts.cloud = arg;
@@ -98,7 +99,7 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
         return cli_auth_arg(a, arg);
     case CLI_OPT_CA_FILE:
         if (access(arg, R_OK) != 0) {
-            fprintf(stderr, "snapkeep: --ca-file: %s: %s\n", arg, strerror(errno));
+            cli_err("--ca-file: %s: %s", arg, strerror(errno));
             return -1;
         }
         a->opts.ca_file = arg;
@@ -127,8 +128,8 @@ const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p)
         return p->subscription;
     if (a->subscription != NULL && *a->subscription != '\0')
         return a->subscription;
-    fprintf(stderr, "snapkeep: policy \"%s\": no subscription: set `subscription` in the "
-            "policy, --subscription or AZURE_SUBSCRIPTION_ID\n", p->name);
+    cli_err("policy \"%s\": no subscription: set `subscription` in the "
+            "policy, --subscription or AZURE_SUBSCRIPTION_ID", p->name);
     return NULL;
 }
 

@@ -128,7 +128,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
     a->seed = 1;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, opts)) != -1) {
         if (opt == 'h') {
             cli_help("simulate", stdout);
             return -1;

@@ -52,6 +52,12 @@ pol_file *pol_parse_string(const char *name, const char *text, size_t len,
 char *pol_diag_render(const pol_diag *d);
 void pol_diags_free(pol_diags *diags);
 
+/* The candidate `word` was most likely meant to be (an obvious slip:
+ * case, '-' for '_', a swapped pair, one or two letters), or NULL. The
+ * policy language's did-you-mean and the command line's (commands,
+ * options) both use it. */
+const char *pol_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* Loads an IANA zone from $TZDIR or /usr/share/zoneinfo ("UTC" is built
  * in). NULL with a message naming the zone when it is not found, is a
  * host-specific name (localtime, posixrules, Factory), or is not a

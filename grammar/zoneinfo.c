@@ -2,11 +2,14 @@
  * hands its bytes to the engine. The only file access time zones need,
  * reached through pol_zones_host; a parse from memory is given a zone
  * source (or only the built-in UTC) and never comes here. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,6 +115,53 @@ eng_tz *pol_zone_builtin(const char *name, char *err, size_t errlen)
     return NULL;
 }
 
+/* The zone `name` means when only its letter case is wrong
+ * ("europe/paris" -> "Europe/Paris"): each path component looked up in
+ * its directory ignoring case. false when there is none, or several. */
+static bool zone_case_fix(const char *dir, size_t dlen, const char *name, char *out,
+                          size_t outlen)
+{
+    char path[4096];
+    size_t plen = (size_t)snprintf(path, sizeof path, "%.*s", (int)dlen, dir), olen = 0;
+    const char *p = name;
+    if (plen >= sizeof path)
+        return false;
+    out[0] = '\0';
+    while (*p != '\0') {
+        size_t n = strcspn(p, "/");
+        DIR *d = opendir(path);
+        if (d == NULL)
+            return false;
+        const char *found = NULL;
+        char match[256];
+        int count = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strlen(e->d_name) == n && strncasecmp(e->d_name, p, n) == 0 &&
+                n < sizeof match) {
+                snprintf(match, sizeof match, "%s", e->d_name);
+                found = match;
+                count++;
+            }
+        }
+        closedir(d);
+        if (count != 1)
+            return false;
+        int w = snprintf(out + olen, outlen - olen, "%s%s", olen ? "/" : "", found);
+        int v = snprintf(path + plen, sizeof path - plen, "/%s", found);
+        if (w < 0 || (size_t)w >= outlen - olen || v < 0 || (size_t)v >= sizeof path - plen)
+            return false;
+        olen += (size_t)w;
+        plen += (size_t)v;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && strcmp(out, name) != 0 &&
+           !zone_host_specific(out);
+}
+
 eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
 {
     const char *dir = getenv("TZDIR");
@@ -142,14 +192,19 @@ eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
     unsigned char *data = read_all(path, &len);
     if (!data) {
         /* the message does not depend on where the zone database is */
-        if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
+        char fixed[256];
+        int e = errno;
+        if ((e == ENOENT || e == ENOTDIR) && zone_case_fix(dir, dlen, name, fixed, sizeof fixed))
+            snprintf(err, errlen, "unknown time zone \"%s\"; did you mean \"%s\"? (zone "
+                     "names are case-sensitive)", name, fixed);
+        else if (e == ENOENT || e == ENOTDIR || e == EISDIR)
             snprintf(err, errlen, "unknown time zone \"%s\" (no such IANA zone)", name);
-        else if (errno == EINVAL)
+        else if (e == EINVAL)
             snprintf(err, errlen, "cannot read time zone \"%s\": %s is not a regular file",
                      name, path);
         else
             snprintf(err, errlen, "cannot read time zone \"%s\": %s: %s", name, path,
-                     strerror(errno));
+                     strerror(e));
         return NULL;
     }
     eng_tz *tz = eng_tz_parse(name, data, len, msg, sizeof msg);

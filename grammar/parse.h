@@ -15,8 +15,15 @@ typedef struct pol_diag {
     char *file;
     int line, col;          /* 1-based; col counts bytes */
     char *message;
-    char *source_line;      /* the text of that line, without newline; may be NULL */
+    char *source_line;      /* the text of that line, without newline; may be NULL;
+                             * a long line is cut to a window around col
+                             * (POL_DIAG_LINE_MAX characters, "..." where cut) */
+    int source_col;         /* the caret's byte column in source_line */
 } pol_diag;
+
+/* The most characters of a source line an error quotes: a line of binary
+ * garbage is not echoed whole. */
+#define POL_DIAG_LINE_MAX 100
 
 typedef struct pol_diags {
     pol_diag *items;

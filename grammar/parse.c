@@ -19,8 +19,8 @@ static pol_loc at(const pg_ctx *ctx, int line, int col)
 
 /* A file with at least this many bad bytes, one in PG_BINARY_SHARE or
  * more of all its bytes, is binary data. */
-#define PG_BINARY_MIN 8
-#define PG_BINARY_SHARE 8
+#define PG_BINARY_MIN 32
+#define PG_BINARY_SHARE 4
 /* Good bytes between two bad ones that still leave them one bad spot. */
 #define PG_RUN_GAP 3
 

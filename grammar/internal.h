@@ -48,6 +48,7 @@ typedef struct pg_scope {
     pol_loc val[PG_NSETTINGS];  /* ... and its value */
     bool inherited[PG_NSETTINGS];   /* copied from the top level */
     pol_loc *extra_tag_locs;    /* one per pol->extra_tags */
+    pol_loc *disk_locs;         /* one per pol->disks written here */
     pg_rule_aux *aux;           /* one per pol->rules */
     pol_recovery *rec;          /* this scope's recovery block, NULL if none */
     pol_loc rec_set[PG_NREC];   /* first place each recovery setting was written */

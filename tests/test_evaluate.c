@@ -923,6 +923,60 @@ static void test_several_policies(void **state)
 
 /* `disks tagged`: needs the disk inventory; offline it matches nothing and
  * the plan says so once per policy. */
+/* A policy with nothing to work on says so (issue: an empty inventory
+ * planned "0 snapshots" silently), and so does a `disk` entry no snapshot
+ * comes from. */
+static size_t notes_with(const eng_plan *plan, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->nnotes; i++)
+        n += strstr(plan->notes[i].message, text) != NULL;
+    return n;
+}
+
+static void test_empty_scope_notes(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("blk", false, NULL);
+    tb_rules(p, "last 1");
+    tb_disk(p, "d1");
+    tb_disk(p, "d3");
+    pol_policy *bare = tb_policy("bare", true, NULL);
+    tb_rules(bare, "last 1");
+    /* an empty inventory: one note per policy */
+    inv_inventory *inv = tb_inv();
+    pol_policy *both[] = { p, bare };
+    eng_plan *plan = tb_eval(both, 2, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 2);
+    assert_int_equal(notes_with(plan, "the inventory holds no snapshot at all"), 2);
+    assert_ptr_equal(plan->notes[0].policy, p);
+    assert_non_null(strstr(plan->notes[0].message, "\"blk\""));
+    eng_plan_free(plan);
+    inv_free(inv);
+    /* snapshots of another disk only: the block's scope selects none */
+    inv = tb_inv();
+    tb_snap(inv, "x1", TB_DISK_ID("d2"), tb_time("2026-11-01T00:00Z"));
+    tb_snap(inv, "x2", TB_DISK_ID("d2"), tb_time("2026-11-02T00:00Z"));
+    plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 1);
+    assert_non_null(strstr(plan->notes[0].message,
+                           "none of the inventory's 2 snapshots is in its scope"));
+    eng_plan_free(plan);
+    /* d1 has snapshots, d3 none: a note for d3 alone */
+    tb_snap(inv, "a1", D1, tb_time("2026-11-01T00:00Z"));
+    plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 1);
+    assert_non_null(strstr(plan->notes[0].message, "disk \"d3\" has no snapshot in the inventory"));
+    eng_plan_free(plan);
+    /* the bare body governs them all: no note */
+    plan = tb_eval(&bare, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 0);
+    eng_plan_free(plan);
+    inv_free(inv);
+    tb_policy_free(p);
+    tb_policy_free(bare);
+}
+
 static void test_disk_tags(void **state)
 {
     (void)state;
@@ -1164,6 +1218,7 @@ int main(void)
         cmocka_unit_test(test_ownership),
         cmocka_unit_test(test_several_policies),
         cmocka_unit_test(test_disk_tags),
+        cmocka_unit_test(test_empty_scope_notes),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_future_counts_and_notes),
         cmocka_unit_test(test_empty_and_refused),

@@ -17,7 +17,7 @@ static void cli_azure_log(void *ctx, az_log_level level, const char *msg)
 {
     (void)ctx;
     static const char *names[] = { "debug", "info", "warning", "error" };
-    fprintf(stderr, "snapkeep: azure: %s: %s\n", names[level], msg);
+    cli_err("azure: %s: %s", names[level], msg);
 }
 
 static const char *cli_env(const char *name)
@@ -342,7 +342,7 @@ static int live_scopes(const cli_azure *a, const pol_file *f, live_scope **out, 
     live_scope *scopes = calloc(f->npolicies ? f->npolicies : 1, sizeof *scopes);
     *n = 0;
     if (scopes == NULL) {
-        fputs("snapkeep: out of memory\n", stderr);
+        cli_err("out of memory");
         return EXIT_AZURE;
     }
     /* subscription-wide scopes first, so resource groups fold into them */
@@ -376,14 +376,14 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
     live_raw lr = { .inv = inv };
     for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
         if (inv == NULL) {
-            fputs("snapkeep: out of memory\n", stderr);
+            cli_err("out of memory");
             rc = EXIT_AZURE;
         } else if (!live_covered(scopes, n, i) &&
                    live_list(client, &scopes[i], inv, raw ? &lr : NULL) != 0)
             rc = EXIT_AZURE;
     }
     if (rc == EXIT_OK && (lr.oom || live_dedupe(inv, lr.items) != 0)) {
-        fputs("snapkeep: out of memory\n", stderr);
+        cli_err("out of memory");
         rc = EXIT_AZURE;
     }
     free(scopes);
@@ -399,7 +399,7 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
             if (ni == NULL) {
                 cli_raw_free(lr.items, lr.cap);
                 inv_free(inv);
-                fputs("snapkeep: out of memory\n", stderr);
+                cli_err("out of memory");
                 return EXIT_AZURE;
             }
             memset(ni + lr.cap, 0, (inv->nsnapshots + 1 - lr.cap) * sizeof *ni);

@@ -63,6 +63,10 @@ done
 t_exit "explain --cadence 1H: usage error" 2 "$SNAPKEEP" explain policies/seed.policy --cadence 1H
 t_check "explain --cadence 1H: prefixed, lower-case hint" \
     grep -qx "snapkeep: explain: --cadence: '1H': unknown unit 'H': units are lower case, write 'h'" "$T_TMP/err"
+t_exit "run --max-delete bad: usage error" 2 "$SNAPKEEP" run policies/seed.policy --max-delete x
+t_check "run --max-delete bad: prefixed" grep -q "^snapkeep: run: --max-delete: 'x'" "$T_TMP/err"
+t_exit "simulate --seed bad: usage error" 2 "$SNAPKEEP" simulate policies/seed.policy --seed -1
+t_check "simulate --seed bad: prefixed" grep -q "^snapkeep: simulate: --seed: '-1'" "$T_TMP/err"
 t_exit "inventory --auth bad: usage error" 2 "$SNAPKEEP" inventory policies/seed.policy --auth bogus
 t_check "inventory --auth bad: prefixed" grep -q "^snapkeep: inventory: --auth: 'bogus'" "$T_TMP/err"
 

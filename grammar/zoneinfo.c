@@ -115,37 +115,69 @@ eng_tz *pol_zone_builtin(const char *name, char *err, size_t errlen)
     return NULL;
 }
 
-/* The zone `name` means when only its letter case is wrong
- * ("europe/paris" -> "Europe/Paris"): each path component looked up in
- * its directory ignoring case. false when there is none, or several. */
-static bool zone_case_fix(const char *dir, size_t dlen, const char *name, char *out,
-                          size_t outlen)
+/* The entry of directory `path` component p[0..n) means: the one equal
+ * ignoring case (*case_only stays true), else the obvious slip
+ * pol_suggest finds (*case_only false). false when there is none, or
+ * two that differ only in case. */
+static bool zone_component(const char *path, const char *p, size_t n, char *found,
+                           size_t flen, bool *case_only)
 {
-    char path[4096];
+    if (n == 0 || n >= flen)
+        return false;
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    char word[256];
+    snprintf(word, sizeof word, "%.*s", (int)n, p);
+    /* the names, for pol_suggest; a zone directory holds a few hundred */
+    enum { MAXN = 1024 };
+    char **names = malloc(MAXN * sizeof *names);
+    size_t nn = 0;
+    int same = 0;
+    struct dirent *e;
+    while (names != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (strcasecmp(e->d_name, word) == 0) {
+            snprintf(found, flen, "%s", e->d_name);
+            same++;
+        }
+        if (nn < MAXN && (names[nn] = strdup(e->d_name)) != NULL)
+            nn++;
+    }
+    closedir(d);
+    bool ok = same == 1;
+    if (same == 0 && names != NULL) {
+        const char *hint = pol_suggest(word, (const char *const *)names, nn);
+        if (hint != NULL && strlen(hint) < flen) {
+            snprintf(found, flen, "%s", hint);
+            *case_only = false;
+            ok = true;
+        }
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    return ok;
+}
+
+/* The zone `name` was most likely meant to be: each path component looked
+ * up in its directory ignoring case ("europe/paris" -> "Europe/Paris"),
+ * else as an obvious slip ("Europe/Pariss" -> "Europe/Paris"). *case_only
+ * says whether only the letter case was wrong. */
+static bool zone_fix(const char *dir, size_t dlen, const char *name, char *out,
+                     size_t outlen, bool *case_only)
+{
+    char path[4096], found[256];
     size_t plen = (size_t)snprintf(path, sizeof path, "%.*s", (int)dlen, dir), olen = 0;
     const char *p = name;
+    *case_only = true;
     if (plen >= sizeof path)
         return false;
     out[0] = '\0';
     while (*p != '\0') {
         size_t n = strcspn(p, "/");
-        DIR *d = opendir(path);
-        if (d == NULL)
-            return false;
-        const char *found = NULL;
-        char match[256];
-        int count = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strlen(e->d_name) == n && strncasecmp(e->d_name, p, n) == 0 &&
-                n < sizeof match) {
-                snprintf(match, sizeof match, "%s", e->d_name);
-                found = match;
-                count++;
-            }
-        }
-        closedir(d);
-        if (count != 1)
+        if (!zone_component(path, p, n, found, sizeof found, case_only))
             return false;
         int w = snprintf(out + olen, outlen - olen, "%s%s", olen ? "/" : "", found);
         int v = snprintf(path + plen, sizeof path - plen, "/%s", found);
@@ -194,9 +226,11 @@ eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
         /* the message does not depend on where the zone database is */
         char fixed[256];
         int e = errno;
-        if ((e == ENOENT || e == ENOTDIR) && zone_case_fix(dir, dlen, name, fixed, sizeof fixed))
-            snprintf(err, errlen, "unknown time zone \"%s\"; did you mean \"%s\"? (zone "
-                     "names are case-sensitive)", name, fixed);
+        bool case_only;
+        if ((e == ENOENT || e == ENOTDIR) &&
+            zone_fix(dir, dlen, name, fixed, sizeof fixed, &case_only))
+            snprintf(err, errlen, "unknown time zone \"%s\"; did you mean \"%s\"?%s", name,
+                     fixed, case_only ? " (zone names are case-sensitive)" : "");
         else if (e == ENOENT || e == ENOTDIR || e == EISDIR)
             snprintf(err, errlen, "unknown time zone \"%s\" (no such IANA zone)", name);
         else if (e == EINVAL)

@@ -589,9 +589,17 @@ static void test_zone_load(void **state)
     assert_int_equal(eng_tz_offset(tz, 0), -5 * 3600);
     eng_tz_free(tz);
 
+    /* a slip, or the wrong letter case: the zone meant */
     assert_null(pol_zone_load("Europe/Pariss", err, sizeof err));
-    assert_string_equal(err,
-        "unknown time zone \"Europe/Pariss\" (no such IANA zone)");
+    assert_string_equal(err, "unknown time zone \"Europe/Pariss\"; did you mean \"Europe/Paris\"?");
+    assert_null(pol_zone_load("europe/paris", err, sizeof err));
+    assert_string_equal(err, "unknown time zone \"europe/paris\"; did you mean \"Europe/Paris\"? "
+                             "(zone names are case-sensitive)");
+    assert_null(pol_zone_load("AUSTRALIA/LORD_HOWE", err, sizeof err));
+    assert_string_equal(err, "unknown time zone \"AUSTRALIA/LORD_HOWE\"; did you mean "
+                             "\"Australia/Lord_Howe\"? (zone names are case-sensitive)");
+    assert_null(pol_zone_load("Mars/Olympus", err, sizeof err));
+    assert_string_equal(err, "unknown time zone \"Mars/Olympus\" (no such IANA zone)");
     assert_null(pol_zone_load("Europe", err, sizeof err));
     assert_non_null(strstr(err, "unknown time zone \"Europe\""));
     assert_null(pol_zone_load("Europe/Paris/x", err, sizeof err));

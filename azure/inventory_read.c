@@ -963,6 +963,15 @@ static int read_document(rd *r)
             rc = read_pages_array(r);
         else
             rc = read_az_array(r);
+    } else if (jc_kind(c) == NULL) {
+        /* Not even a JSON value: say the file is not JSON (a text file,
+         * an HTML error page, a path where the content was expected),
+         * not what JSON value it is not. */
+        char found[40];
+        jc_found(c, found, sizeof found);
+        return jc_fail(c, c->p, "not JSON: the file starts with %s; an inventory is the JSON "
+                                "array `az snapshot list` prints, or ARM's {\"value\": [...]}",
+                       found);
     } else {
         return jc_fail_type(c, "not an inventory", "a JSON object or array");
     }

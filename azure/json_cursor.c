@@ -68,18 +68,62 @@ static int fail_utf8(jc_cur *c, const unsigned char *at, const char *where)
     return jc_fail(c, at, "not UTF-8: invalid byte 0x%02x%s", *at, where);
 }
 
+static bool is_word_byte(unsigned char b)
+{
+    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+           b == '_';
+}
+
+/* Bytes of the bare word (letters, digits, '_') at p: what a reader
+ * would call the thing found ('NaN', 'this'), rather than its first
+ * letter. */
+static size_t word_len(const jc_cur *c, const unsigned char *p)
+{
+    size_t n = 0;
+    while (p + n < c->end && is_word_byte(p[n]))
+        n++;
+    return n;
+}
+
+/* The longest bare word an error message quotes whole. */
+#define JC_WORD_MAX 24
+
+void jc_found(const jc_cur *c, char *buf, size_t len)
+{
+    const unsigned char *p = c->p;
+    if (p >= c->end) {
+        snprintf(buf, len, "the end of the file");
+        return;
+    }
+    size_t n = eng_utf8_len(p, (size_t)(c->end - p));
+    if (n == 0 || *p < 0x20 || *p == 0x7F) {
+        snprintf(buf, len, "byte 0x%02x", *p);
+        return;
+    }
+    size_t w = word_len(c, p);
+    if (w > JC_WORD_MAX)
+        snprintf(buf, len, "'%.*s...'", JC_WORD_MAX, (const char *)p);
+    else
+        snprintf(buf, len, "'%.*s'", (int)(w > 1 ? w : n), (const char *)p);
+}
+
 int jc_fail_expected(jc_cur *c, const char *what)
 {
     const unsigned char *p = c->p;
-    if (p >= c->end)
-        return jc_fail(c, p, "malformed JSON: expected %s, found the end of the file", what);
-    size_t n = eng_utf8_len(p, (size_t)(c->end - p));
-    if (n == 0)
+    if (p < c->end && eng_utf8_len(p, (size_t)(c->end - p)) == 0)
         return fail_utf8(c, p, "");
-    if (*p < 0x20 || *p == 0x7F)
-        return jc_fail(c, p, "malformed JSON: expected %s, found byte 0x%02x", what, *p);
-    return jc_fail(c, p, "malformed JSON: expected %s, found '%.*s'", what, (int)n,
-                   (const char *)p);
+    char found[JC_WORD_MAX + 8];
+    jc_found(c, found, sizeof found);
+    return jc_fail(c, p, "malformed JSON: expected %s, found %s", what, found);
+}
+
+/* The literal `word` stands whole at c->p (`nope` and `trueish` are not
+ * JSON, whatever letter they start with). */
+static bool literal_at(const jc_cur *c, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(c->end - c->p) >= n && memcmp(c->p, word, n) == 0 &&
+           word_len(c, c->p) == n;
 }
 
 const char *jc_kind(const jc_cur *c)
@@ -88,8 +132,9 @@ const char *jc_kind(const jc_cur *c)
     case '"': return "a string";
     case '{': return "an object";
     case '[': return "an array";
-    case 't': case 'f': return "a boolean";
-    case 'n': return "null";
+    case 't': return literal_at(c, "true") ? "a boolean" : NULL;
+    case 'f': return literal_at(c, "false") ? "a boolean" : NULL;
+    case 'n': return literal_at(c, "null") ? "null" : NULL;
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': return "a number";
     default: return NULL;
@@ -438,9 +483,8 @@ static int skip_literal(jc_cur *c)
 {
     static const char *const words[] = { "true", "false", "null" };
     for (size_t i = 0; i < 3; i++) {
-        size_t n = strlen(words[i]);
-        if ((size_t)(c->end - c->p) >= n && memcmp(c->p, words[i], n) == 0) {
-            c->p += n;
+        if (literal_at(c, words[i])) {
+            c->p += strlen(words[i]);
             return 0;
         }
     }

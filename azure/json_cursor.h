@@ -52,6 +52,9 @@ int jc_fail(jc_cur *c, const unsigned char *at, const char *fmt, ...) JC_PRINTF(
 /* "malformed JSON: expected WHAT, found X" at c->p (or the UTF-8 error
  * there, when the byte found is not UTF-8); returns -1. */
 int jc_fail_expected(jc_cur *c, const char *what);
+/* What stands at c->p, for a message: "'NaN'" (a bare word whole, cut at
+ * 24 characters), "'}'", "byte 0x1b", "the end of the file". */
+void jc_found(const jc_cur *c, char *buf, size_t len);
 /* "a string", "an object", ... for the value starting at c->p; NULL when
  * no JSON value can start there. */
 const char *jc_kind(const jc_cur *c);

@@ -10,13 +10,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli/azure_opts.h"
+#include "cli/cli.h"
 #include "cli/exit.h"
 
 static void cli_azure_log(void *ctx, az_log_level level, const char *msg)
 {
     (void)ctx;
     static const char *names[] = { "debug", "info", "warning", "error" };
-    fprintf(stderr, "snapkeep: azure: %s: %s\n", names[level], msg);
+    cli_err("azure: %s: %s", names[level], msg);
 }
 
 static const char *cli_env(const char *name)
@@ -41,7 +42,7 @@ static int cli_int_arg(const char *opt, const char *arg, int lo, int hi, int *ou
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "snapkeep: --%s: '%s' is not a number from %d to %d\n", opt, arg,
+        cli_err("--%s: '%s' is not a number from %d to %d", opt, arg,
                 lo, hi);
         return -1;
     }
@@ -60,14 +61,14 @@ static int cli_auth_arg(cli_azure *a, const char *arg)
             a->opts.auth = kinds[i].kind;
             return 1;
         }
-    fprintf(stderr, "snapkeep: --auth: '%s' is not one of secret, workload, msi, cli\n", arg);
+    cli_err("--auth: '%s' is not one of secret, workload, msi, cli", arg);
     return -1;
 }
 
 static int cli_url_arg(const char *opt, const char *arg)
 {
     if (strncasecmp(arg, "https://", 8) != 0 || arg[8] == '\0') {
-        fprintf(stderr, "snapkeep: --%s: '%s' is not an https:// URL\n", opt, arg);
+        cli_err("--%s: '%s' is not an https:// URL", opt, arg);
         return -1;
     }
     return 1;
@@ -79,8 +80,8 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
     case CLI_OPT_CLOUD:
         if (strcasecmp(arg, "AzureCloud") != 0 && strcasecmp(arg, "AzureUSGovernment") != 0 &&
             strcasecmp(arg, "AzureChinaCloud") != 0) {
-            fprintf(stderr, "snapkeep: --cloud: '%s' is not AzureCloud, AzureUSGovernment "
-                    "or AzureChinaCloud\n", arg);
+            cli_err("--cloud: '%s' is not AzureCloud, AzureUSGovernment "
+                    "or AzureChinaCloud", arg);
             return -1;
         }
         a->opts.cloud = arg;
@@ -98,7 +99,7 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
         return cli_auth_arg(a, arg);
     case CLI_OPT_CA_FILE:
         if (access(arg, R_OK) != 0) {
-            fprintf(stderr, "snapkeep: --ca-file: %s: %s\n", arg, strerror(errno));
+            cli_err("--ca-file: %s: %s", arg, strerror(errno));
             return -1;
         }
         a->opts.ca_file = arg;
@@ -127,8 +128,8 @@ const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p)
         return p->subscription;
     if (a->subscription != NULL && *a->subscription != '\0')
         return a->subscription;
-    fprintf(stderr, "snapkeep: policy \"%s\": no subscription: set `subscription` in the "
-            "policy, --subscription or AZURE_SUBSCRIPTION_ID\n", p->name);
+    cli_err("policy \"%s\": no subscription: set `subscription` in the "
+            "policy, --subscription or AZURE_SUBSCRIPTION_ID", p->name);
     return NULL;
 }
 
@@ -341,7 +342,7 @@ static int live_scopes(const cli_azure *a, const pol_file *f, live_scope **out, 
     live_scope *scopes = calloc(f->npolicies ? f->npolicies : 1, sizeof *scopes);
     *n = 0;
     if (scopes == NULL) {
-        fputs("snapkeep: out of memory\n", stderr);
+        cli_err("out of memory");
         return EXIT_AZURE;
     }
     /* subscription-wide scopes first, so resource groups fold into them */
@@ -375,14 +376,14 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
     live_raw lr = { .inv = inv };
     for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
         if (inv == NULL) {
-            fputs("snapkeep: out of memory\n", stderr);
+            cli_err("out of memory");
             rc = EXIT_AZURE;
         } else if (!live_covered(scopes, n, i) &&
                    live_list(client, &scopes[i], inv, raw ? &lr : NULL) != 0)
             rc = EXIT_AZURE;
     }
     if (rc == EXIT_OK && (lr.oom || live_dedupe(inv, lr.items) != 0)) {
-        fputs("snapkeep: out of memory\n", stderr);
+        cli_err("out of memory");
         rc = EXIT_AZURE;
     }
     free(scopes);
@@ -398,7 +399,7 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
             if (ni == NULL) {
                 cli_raw_free(lr.items, lr.cap);
                 inv_free(inv);
-                fputs("snapkeep: out of memory\n", stderr);
+                cli_err("out of memory");
                 return EXIT_AZURE;
             }
             memset(ni + lr.cap, 0, (inv->nsnapshots + 1 - lr.cap) * sizeof *ni);

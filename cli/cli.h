@@ -45,14 +45,30 @@ void cli_usage(const char *command, FILE *f);
  * --help` both print (one text, one place). */
 void cli_help(const char *command, FILE *f);
 
+/* The command being run ("plan"), set once by cli_main before the command
+ * starts ("snapkeep" before that, when messages say just "snapkeep: "). Every message of a command starts
+ * "snapkeep: COMMAND: " (cli_err), whichever helper prints it. */
+void cli_set_command(const char *name);
+const char *cli_command_name(void);
+/* "snapkeep: COMMAND: MESSAGE\n" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getopt_long for every command (optstring "h"), with snapkeep's own
+ * messages instead of getopt's: "snapkeep: plan: unknown option
+ * '--inventroy'; did you mean '--inventory'?", "option '--now' needs a
+ * value", "... is ambiguous". Returns what getopt_long returns, '?' for
+ * every error (already reported). */
+int cli_getopt(int argc, char **argv, const struct option *longopts);
+
 /* Prints every diagnostic to stderr (warnings too unless quiet). */
 void cli_print_diags(const pol_diags *diags, bool quiet);
 /* Parses and compiles a policy file, printing every diagnostic to stderr
  * (warnings too unless quiet). NULL when the file has errors. */
 pol_file *cli_load_policy(const char *path, bool quiet);
-/* --now and friends: RFC 3339; prints "snapkeep: OPTION: ..." on error. */
+/* --now, --at and friends: RFC 3339, or a date alone (YYYY-MM-DD, which is
+ * that day's midnight UTC); prints "snapkeep: COMMAND: OPTION: ..." on
+ * error. */
 int cli_parse_time_opt(const char *option, const char *text, sk_time *out);
-/* --cadence 1h and friends; prints "snapkeep: OPTION: ..." on error. */
+/* --cadence 1h and friends; prints "snapkeep: COMMAND: OPTION: ..." on error. */
 int cli_parse_duration_opt(const char *option, const char *text, pol_duration *out);
 /* Segment k (0-based, after the optional leading '/') of an ARM ID
  * ("/subscriptions/S/resourceGroups/RG/...": 1 is S, 3 is RG). false when

@@ -49,7 +49,12 @@ int cmd_check(int argc, char **argv)
             cli_help("check", stdout);
             return EXIT_OK;
         } else {
-            fprintf(stderr, "snapkeep: check: unknown option '%s'\n", argv[i]);
+            static const char *const names[] = { "--quiet", "--help" };
+            const char *hint = pol_suggest(argv[i], names, 2);
+            if (hint != NULL)
+                cli_err("unknown option '%s'; did you mean '%s'?", argv[i], hint);
+            else
+                cli_err("unknown option '%s'", argv[i]);
             cli_usage("check", stderr);
             return EXIT_USAGE;
         }

@@ -520,7 +520,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
     memset(a, 0, sizeof *a);
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, opts)) != -1) {
         switch (opt) {
         case 'h':
             cli_help("explain", stdout);
@@ -529,8 +529,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
             if (cli_parse_duration_opt("--cadence", optarg, &a->cadence) != 0)
                 return EXIT_USAGE;
             if (a->cadence.months > 0 || a->cadence.years > 0) {
-                fprintf(stderr, "snapkeep: --cadence: '%s': months and years are not a "
-                        "fixed cadence\n", optarg);
+                cli_err("--cadence: '%s': months and years are not a fixed cadence", optarg);
                 return EXIT_USAGE;
             }
             a->have_cadence = true;

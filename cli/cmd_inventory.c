@@ -111,8 +111,7 @@ static int inventory_args(int argc, char **argv, cli_azure *a, const char **path
 {
     int opt;
     optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", inventory_options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, inventory_options)) != -1) {
         int r = cli_azure_option(a, opt, optarg);
         if (r < 0)
             return EXIT_USAGE;
@@ -129,12 +128,7 @@ static int inventory_args(int argc, char **argv, cli_azure *a, const char **path
         case OPT_HELP:
             cli_help("inventory", stdout);
             return -1;
-        case ':':
-            fprintf(stderr, "snapkeep: inventory: %s needs a value\n", argv[optind - 1]);
-            cli_usage("inventory", stderr);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr, "snapkeep: inventory: unknown option '%s'\n", argv[optind - 1]);
+        default:                /* cli_getopt said what is wrong */
             cli_usage("inventory", stderr);
             return EXIT_USAGE;
         }

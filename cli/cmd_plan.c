@@ -105,9 +105,8 @@ static int parse_args(int argc, char **argv, plan_args *a)
     memset(a, 0, sizeof *a);
     cli_azure_init(&a->azure);
     optind = 1;
-    opterr = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", plan_options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, plan_options)) != -1) {
         if (opt == 'h') {
             cli_help("plan", stdout);
             return PLAN_HELPED;

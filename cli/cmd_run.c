@@ -79,13 +79,13 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     case OPT_LOG_FORMAT:
         if (cli_log_parse_format(arg, fmt) == 0)
             return 0;
-        fprintf(stderr, "snapkeep: --log-format: '%s': use text or json\n", arg);
+        cli_err("--log-format: '%s': use text or json", arg);
         return -1;
     case OPT_MAX_DELETE:
         r->max_delete = strtoll(arg, &end, 10);
         if (*arg != '\0' && *end == '\0' && r->max_delete >= 0 && r->max_delete <= 1000000)
             return 0;
-        fprintf(stderr, "snapkeep: --max-delete: '%s' is not a count from 0 to 1000000\n", arg);
+        cli_err("--max-delete: '%s' is not a count from 0 to 1000000", arg);
         return -1;
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;

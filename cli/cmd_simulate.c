@@ -42,8 +42,8 @@ static int64_t fixed_opt(const char *option, const char *text)
     if (cli_parse_duration_opt(option, text, &d) != 0)
         return -1;
     if (d.months > 0 || d.years > 0) {
-        fprintf(stderr, "snapkeep: %s: '%s': months and years have no fixed length here; "
-                "use d or w\n", option, text);
+        cli_err("%s: '%s': months and years have no fixed length here; use d or w", option,
+                text);
         return -1;
     }
     return pol_duration_fixed_usec(&d);
@@ -57,8 +57,7 @@ static int parse_miss(const char *text, uint32_t *ppm)
     if (*end == '%')
         end++;
     if (end == text || *end != '\0' || errno != 0 || !(v >= 0 && v <= 100)) {
-        fprintf(stderr, "snapkeep: --miss: '%s' is not a percentage from 0 to 100 "
-                "(e.g. 3%%)\n", text);
+        cli_err("--miss: '%s' is not a percentage from 0 to 100 (e.g. 3%%)", text);
         return -1;
     }
     *ppm = (uint32_t)lround(v * 10000.0);
@@ -71,7 +70,7 @@ static int parse_seed(const char *text, uint64_t *seed)
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0' || errno != 0 || text[0] == '-') {
-        fprintf(stderr, "snapkeep: --seed: '%s' is not a non-negative integer\n", text);
+        cli_err("--seed: '%s' is not a non-negative integer", text);
         return -1;
     }
     *seed = v;
@@ -128,7 +127,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
     a->seed = 1;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, opts)) != -1) {
         if (opt == 'h') {
             cli_help("simulate", stdout);
             return -1;

@@ -1,6 +1,8 @@
 /* Helpers every command shares: loading policies, parsing option values. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,11 +33,52 @@ pol_file *cli_load_policy(const char *path, bool quiet)
     return f;
 }
 
+static const char *current_command;
+
+void cli_set_command(const char *name)
+{
+    current_command = name;
+}
+
+const char *cli_command_name(void)
+{
+    return current_command != NULL ? current_command : "snapkeep";
+}
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (current_command != NULL)
+        fprintf(stderr, "snapkeep: %s: ", current_command);
+    else
+        fputs("snapkeep: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* YYYY-MM-DD and nothing else. */
+static bool is_date_alone(const char *t)
+{
+    static const char shape[] = "dddd-dd-dd";
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)t[i]) : t[i] != shape[i])
+            return false;
+    return t[sizeof shape - 1] == '\0';
+}
+
 int cli_parse_time_opt(const char *option, const char *text, sk_time *out)
 {
-    if (eng_time_parse(text, strlen(text), out) != 0) {
-        fprintf(stderr, "snapkeep: %s: '%s' is not an RFC 3339 time "
-                "(e.g. 2026-11-26T12:00:00Z)\n", option, text);
+    char midnight[32];
+    const char *t = text;
+    if (is_date_alone(text)) {
+        snprintf(midnight, sizeof midnight, "%sT00:00:00Z", text);
+        t = midnight;
+    }
+    if (eng_time_parse(t, strlen(t), out) != 0) {
+        cli_err("%s: '%s' is not an RFC 3339 time or a date (e.g. 2026-11-26T12:00:00Z, "
+                "or 2026-11-26 for its midnight UTC)", option, text);
         return -1;
     }
     return 0;
@@ -43,12 +86,75 @@ int cli_parse_time_opt(const char *option, const char *text, sk_time *out)
 
 int cli_parse_duration_opt(const char *option, const char *text, pol_duration *out)
 {
-    char err[128];
+    char err[160];
     if (pol_duration_parse(text, strlen(text), out, err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: %s: '%s': %s\n", option, text, err);
+        cli_err("%s: '%s': %s", option, text, err);
         return -1;
     }
     return 0;
+}
+
+/* Why getopt_long refused argv[optind - 1], said our way. */
+static void option_error(char **argv, const struct option *lo, int ret)
+{
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) != 0 && optopt > 0 && optopt < 128) {   /* a short option */
+        if (ret == ':')
+            cli_err("option '-%c' needs a value", optopt);
+        else
+            cli_err("unknown option '-%c'", optopt);
+        return;
+    }
+    if (strncmp(arg, "--", 2) != 0) {
+        cli_err("unknown option '%s'", arg);
+        return;
+    }
+    /* getopt moved past a long option's missing value only when there was
+     * none; argv[optind - 1] is the option itself either way */
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    const char *names[64];
+    size_t n = 0, prefixed = 0;
+    const struct option *exact = NULL;
+    for (const struct option *o = lo; o->name != NULL && n < 64; o++) {
+        names[n++] = o->name;
+        if (strncmp(o->name, name, len) == 0) {
+            prefixed++;
+            if (o->name[len] == '\0')
+                exact = o;
+        }
+    }
+    if (exact != NULL && ret == ':') {
+        cli_err("option '--%s' needs a value", exact->name);
+        return;
+    }
+    if (exact != NULL && name[len] == '=' && exact->has_arg == no_argument) {
+        cli_err("option '--%s' takes no value", exact->name);
+        return;
+    }
+    if (exact == NULL && prefixed > 1) {
+        cli_err("option '--%.*s' is ambiguous: write it out in full", (int)len, name);
+        return;
+    }
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)len, name);
+    const char *hint = pol_suggest(word, names, n);
+    if (hint != NULL)
+        cli_err("unknown option '--%s'; did you mean '--%s'?", word, hint);
+    else
+        cli_err("unknown option '--%s'", word);
+}
+
+int cli_getopt(int argc, char **argv, const struct option *longopts)
+{
+    opterr = 0;
+    optopt = 0;
+    int opt = getopt_long(argc, argv, ":h", longopts, NULL);
+    if (opt == '?' || opt == ':') {
+        option_error(argv, longopts, opt);
+        return '?';
+    }
+    return opt;
 }
 
 bool cli_id_segment(const char *id, size_t k, char *buf, size_t n)
@@ -121,8 +227,7 @@ int cli_parse_options(int argc, char **argv, const char *command,
 {
     int opt;
     optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, longopts)) != -1) {
         if (opt == 'h') {
             cli_help(command, stdout);
             return CLI_HELPED;
@@ -133,8 +238,7 @@ int cli_parse_options(int argc, char **argv, const char *command,
         }
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "snapkeep: %s: %s\n", command,
-                argc == optind ? "no policy file given" : "only one policy file, please");
+        cli_err("%s", argc == optind ? "no policy file given" : "only one policy file, please");
         cli_usage(command, stderr);
         return EXIT_USAGE;
     }

@@ -137,6 +137,20 @@ void cli_usage(const char *command, FILE *f)
         fprintf(f, "usage: snapkeep %s\n", c->usage);
 }
 
+/* "unknown command 'chek'; did you mean 'check'?" */
+static void unknown_command(const char *word, const char *tail)
+{
+    const char *names[NCOMMANDS + 1];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    names[NCOMMANDS] = "help";
+    const char *hint = pol_suggest(word, names, NCOMMANDS + 1);
+    if (hint != NULL)
+        cli_err("unknown command '%s'; did you mean '%s'?%s", word, hint, tail);
+    else
+        cli_err("unknown command '%s'%s", word, tail);
+}
+
 static void print_help(FILE *f)
 {
     fputs("usage: snapkeep COMMAND [ARGS...]\n"
@@ -172,7 +186,8 @@ int cli_main(int argc, char **argv)
         }
         const cli_command *c = find_command(argv[2]);
         if (c == NULL) {
-            fprintf(stderr, "snapkeep: help: unknown command '%s'\n", argv[2]);
+            cli_set_command("help");
+            unknown_command(argv[2], "");
             return EXIT_USAGE;
         }
         cli_help(c->name, stdout);
@@ -180,9 +195,10 @@ int cli_main(int argc, char **argv)
     }
     const cli_command *c = find_command(first);
     if (c == NULL) {
-        fprintf(stderr, "snapkeep: unknown command '%s' (try 'snapkeep --help')\n", first);
+        unknown_command(first, " (try 'snapkeep --help')");
         return EXIT_USAGE;
     }
+    cli_set_command(c->name);
     /* cJSON allocates through snapkeep's allocators too (cli/oom.h) */
     cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = malloc, .free_fn = free });
     int rc = c->run(argc - 1, argv + 1);

@@ -57,6 +57,26 @@ static int fail(char *err, size_t errlen, const char *msg, const char *arg, size
     return -1;
 }
 
+/* "unknown unit 'D'", with the hint a capital letter needs: units are
+ * lower case, and 'M' could mean minutes or months. */
+static int unknown_unit(char *err, size_t errlen, const char *u, size_t n)
+{
+    char low[4] = "";
+    for (size_t k = 0; k < n && n < sizeof low; k++)
+        low[k] = (char)(u[k] >= 'A' && u[k] <= 'Z' ? u[k] - 'A' + 'a' : u[k]);
+    low[n < sizeof low ? n : 0] = '\0';
+    if (err == NULL || errlen == 0 || low[0] == '\0' || memcmp(low, u, n) == 0 ||
+        unit_of(low, n) < 0)
+        return fail(err, errlen, "unknown unit", u, n);
+    if (strcmp(low, "m") == 0)
+        snprintf(err, errlen, "unknown unit '%.*s': units are lower case: 'm' is minutes, "
+                 "'mo' months", (int)n, u);
+    else
+        snprintf(err, errlen, "unknown unit '%.*s': units are lower case, write '%s'", (int)n,
+                 u, low);
+    return -1;
+}
+
 /* Bytes that would garble a terminal are shown escaped. */
 static int unexpected(char *err, size_t errlen, char c)
 {
@@ -94,7 +114,7 @@ static int parse_pair(const char *s, size_t len, size_t *i, pol_duration *out, b
                          : unexpected(err, errlen, s[*i]);
     int u = unit_of(s + ustart, *i - ustart);
     if (u < 0)
-        return fail(err, errlen, "unknown unit", s + ustart, *i - ustart);
+        return unknown_unit(err, errlen, s + ustart, *i - ustart);
     if (seen[u]) {
         char msg[32];
         snprintf(msg, sizeof msg, "unit '%s' given twice", unit_names[u]);

@@ -16,6 +16,9 @@
  * (NULL or "": a snapshot with no source). */
 bool ev_scope_match(const pol_policy *p, const char *source_id,
                     const inv_inventory *inv);
+/* Whether disk entry i of p (`disk "NAME"` or an ID) selects the source
+ * disk source_id, within p's subscription and resource group. */
+bool ev_scope_disk_entry(const pol_policy *p, size_t i, const char *source_id);
 /* Ownership given the snapshot's POL_OWNER_TAG value (NULL: untagged),
  * for a policy that already governs the snapshot. */
 bool ev_owner_ok(const pol_policy *p, const char *owner_tag);

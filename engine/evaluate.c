@@ -451,10 +451,65 @@ static int ev_failed_notes(eng_plan *plan)
     return 0;
 }
 
+/* A policy with nothing to work on says so: an empty inventory, the
+ * wrong one, or a scope that selects nothing would otherwise plan "0
+ * snapshots" in silence. Likewise each `disk` entry no snapshot comes
+ * from (a disk never snapshotted yet, or a misspelt name). */
+static int ev_empty_notes(ev_run *run, const pol_policy *pol)
+{
+    const inv_inventory *inv = run->inv;
+    char msg[600];
+    size_t governed = 0, ndisks = pol->ndisks;
+    bool *hit = ndisks > 0 ? calloc(ndisks, sizeof *hit) : NULL;
+    if (ndisks > 0 && hit == NULL)
+        return -1;
+    for (size_t i = 0; i < inv->nsnapshots; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        if (!ev_scope_match(pol, s->source_id, inv))
+            continue;
+        governed++;
+        for (size_t k = 0; k < ndisks; k++)
+            if (!hit[k] && ev_scope_disk_entry(pol, k, s->source_id))
+                hit[k] = true;
+    }
+    int rc = 0;
+    const char *name = pol->name ? pol->name : "?";
+    /* offline, `disks tagged` selects nothing: the note below says why */
+    bool explained = !pol->anonymous && pol->ndisk_tags > 0 && !inv->disks_known &&
+                     inv->nsnapshots > 0;
+    if (governed == 0 && explained) {
+        rc = 0;
+    } else if (governed == 0) {
+        if (pol->anonymous || inv->nsnapshots == 0)
+            snprintf(msg, sizeof msg, "policy \"%s\": the inventory holds no snapshot%s: "
+                     "nothing to keep or prune (is it the right inventory?)", name,
+                     inv->nsnapshots == 0 ? " at all" : " it governs");
+        else
+            snprintf(msg, sizeof msg, "policy \"%s\": none of the inventory's %zu "
+                     "snapshot%s is in its scope: nothing to keep or prune (check the "
+                     "inventory, and the policy's subscription, resource-group and disks)",
+                     name, inv->nsnapshots, inv->nsnapshots == 1 ? "" : "s");
+        rc = ev_note(run->plan, pol, NULL, msg);
+    } else {
+        for (size_t k = 0; k < ndisks && rc == 0; k++) {
+            if (hit[k])
+                continue;
+            snprintf(msg, sizeof msg, "policy \"%s\": disk \"%.300s\" has no snapshot in "
+                     "the inventory", name, pol->disks[k] ? pol->disks[k] : "?");
+            rc = ev_note(run->plan, pol, NULL, msg);
+        }
+    }
+    free(hit);
+    return rc;
+}
+
 static int ev_notes(ev_run *run)
 {
     eng_plan *plan = run->plan;
     char msg[512], when[ENG_TIME_BUFSZ];
+    for (size_t p = 0; p < run->npol; p++)
+        if (ev_empty_notes(run, run->pol[p]) != 0)
+            return -1;
     for (size_t p = 0; p < run->npol; p++) {
         const pol_policy *pol = run->pol[p];
         if (pol->anonymous || pol->ndisk_tags == 0 || run->inv->disks_known)

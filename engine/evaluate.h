@@ -119,6 +119,20 @@ bool eng_policy_scopes(const pol_policy *p, const inv_snapshot *s,
  * disk-tag selectors (NULL or without a disk list: they match nothing). */
 bool eng_policy_scopes_disk(const pol_policy *p, const char *disk_id,
                             const inv_inventory *inv);
+/* How a `disk` entry written as a resource ID sits with the policy's own
+ * `subscription` and `resource-group`: a disk they exclude is never in
+ * scope, so its snapshots would be reported unmanaged and never pruned,
+ * and `run` would never snapshot it. `check` warns (grammar/checks.c). */
+typedef enum eng_disk_conflict {
+    ENG_DISK_FITS,              /* a name, or an ID inside the scope */
+    ENG_DISK_OTHER_SUBSCRIPTION,
+    ENG_DISK_OTHER_GROUP,
+    ENG_DISK_NOT_A_DISK_ID,     /* has '/', but is no managed-disk ID */
+} eng_disk_conflict;
+/* For ENG_DISK_OTHER_*, *part and *len are the ID's subscription or
+ * resource group. */
+eng_disk_conflict eng_disk_entry_conflict(const pol_policy *p, const char *entry,
+                                          const char **part, size_t *len);
 /* Whether a policy owns a snapshot: in scope and (bare body, ownership tag
  * naming this policy, or `adopt untagged` and no ownership tag at all). */
 bool eng_policy_owns(const pol_policy *p, const inv_snapshot *s,

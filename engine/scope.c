@@ -98,6 +98,42 @@ static bool ev_disk_entry_match(const char *entry, const char *source_id,
     return d->name.p != NULL && ev_span_eq(d->name, entry);
 }
 
+eng_disk_conflict eng_disk_entry_conflict(const pol_policy *p, const char *entry,
+                                          const char **part, size_t *len)
+{
+    *part = NULL;
+    *len = 0;
+    if (entry == NULL || strchr(entry, '/') == NULL)
+        return ENG_DISK_FITS;
+    ev_disk_id d = ev_parse_disk_id(entry);
+    if (d.name.p == NULL)
+        return ENG_DISK_NOT_A_DISK_ID;
+    /* the same comparisons as ev_scope_match below */
+    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription)) {
+        *part = d.sub.p;
+        *len = d.sub.n;
+        return ENG_DISK_OTHER_SUBSCRIPTION;
+    }
+    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group)) {
+        *part = d.rg.p;
+        *len = d.rg.n;
+        return ENG_DISK_OTHER_GROUP;
+    }
+    return ENG_DISK_FITS;
+}
+
+bool ev_scope_disk_entry(const pol_policy *p, size_t i, const char *source_id)
+{
+    if (source_id == NULL || source_id[0] == '\0' || i >= p->ndisks || p->disks[i] == NULL)
+        return false;
+    ev_disk_id d = ev_parse_disk_id(source_id);
+    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription))
+        return false;
+    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))
+        return false;
+    return ev_disk_entry_match(p->disks[i], source_id, &d);
+}
+
 /* Subscription and resource group filter; disk entries and disk-tag
  * selectors both select disks, so a disk matching either is in scope. */
 bool ev_scope_match(const pol_policy *p, const char *source_id,

@@ -161,8 +161,6 @@ static void period_at(const eng_tz *tz, int64_t t, tz_period *p)
 int64_t eng_tz_local_to_utc(const eng_tz *tz, int64_t local)
 {
     tz_period p;
-    bool have_before = false;
-    int32_t before = 0;
 
     if (local > TZ_LOCAL_LIMIT)
         local = TZ_LOCAL_LIMIT;
@@ -177,16 +175,21 @@ int64_t eng_tz_local_to_utc(const eng_tz *tz, int64_t local)
         int64_t cand = local - p.off;
         if (cand >= p.start && cand < p.end)
             return cand;
-        if (cand >= p.end) {        /* local time is past this period's end */
-            before = p.off;
-            have_before = true;
-        }
-        if (p.end == INT64_MAX || p.end > local - TZ_OFF_MIN)
+        /* The first period can never start after cand (t is below every
+         * reading); a later one that does means local time jumped over
+         * `local` at p.start: a gap. Read it with the offset in force
+         * after the gap, which gives the earliest instant it can mean
+         * (02:30 on New York's spring-forward night is 06:30Z = 01:30
+         * EST), so a window ending there is never shorter than written;
+         * Go's AddDate, and so restic, does the same. */
+        if (cand < p.start)
+            return cand;
+        if (p.end == INT64_MAX || p.end <= t)
             break;
         t = p.end;
     }
-    /* In a gap: read with the offset in force before it. */
-    return local - (have_before ? before : eng_tz_offset(tz, local));
+    /* Unreachable with offsets inside TZ_OFF_MIN..TZ_OFF_MAX. */
+    return local - eng_tz_offset(tz, local);
 }
 
 int32_t eng_tz_max_shift(const eng_tz *tz)
@@ -366,7 +369,7 @@ static bool extend(eng_tz *tz)
     tz_period p;
     while (t < limit) {
         tz_posix_period(&tz->rule, t, &p);
-        if (p.end == INT64_MAX)
+        if (p.end == INT64_MAX || p.end <= t)
             break;
         t = p.end;
         tz_posix_period(&tz->rule, t, &p);

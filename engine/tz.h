@@ -21,9 +21,11 @@ const char *eng_tz_name(const eng_tz *tz);
 /* UTC offset in seconds in force at a UTC instant (seconds since epoch). */
 int32_t eng_tz_offset(const eng_tz *tz, int64_t utc_seconds);
 /* The instant at which local wall-clock time `local_seconds` (seconds since
- * 1970-01-01T00:00 local) occurs. In a gap (clocks going forward) the offset
- * in force before the gap is used (02:30 -> 03:30 in Europe/Paris); a time
- * that occurs twice gives the earlier instant. */
+ * 1970-01-01T00:00 local) occurs; a time that does not name exactly one
+ * instant gives the earliest it can mean. In a gap (clocks going forward)
+ * the offset in force after the gap is used: 02:30 on the spring-forward
+ * night is 00:30Z (01:30 CET) in Europe/Paris and 06:30Z (01:30 EST) in
+ * America/New_York; a time that occurs twice gives the earlier instant. */
 int64_t eng_tz_local_to_utc(const eng_tz *tz, int64_t local_seconds);
 /* Largest change of UTC offset at any daylight-saving transition of the
  * zone, in seconds (3600 for Europe/Paris, 0 for UTC). Used by `check` to

@@ -73,6 +73,7 @@ void pg_scope_free(pg_scope *s)
     pol_policy_free(s->pol);
     free(s->aux);
     free(s->extra_tag_locs);
+    free(s->disk_locs);
     free(s);
 }
 
@@ -203,10 +204,11 @@ void pg_set_string(pg_ctx *ctx, pg_setting which, char *value,
                 free(value);
                 return;
             }
-        if (!GROW(ctx, p->disks, p->ndisks)) {
+        if (!GROW(ctx, ctx->cur->disk_locs, p->ndisks) || !GROW(ctx, p->disks, p->ndisks)) {
             free(value);
             return;
         }
+        ctx->cur->disk_locs[p->ndisks] = *vloc;
         p->disks[p->ndisks++] = value;
         break;
     default:

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/evaluate.h"
 #include "grammar/internal.h"
 
 typedef struct span { int64_t min, max; } span;
@@ -200,8 +201,47 @@ static void check_stale(pg_ctx *ctx, const pg_scope *s, int32_t shift)
                    dur_text(&p->snapshot_every, c, sizeof c), s->set[PG_SNAPSHOT_EVERY].line);
 }
 
+/* A disk named by resource ID that the policy's own subscription or
+ * resource-group leaves out: the disk is never in scope (engine/scope.c
+ * decides, the same test the evaluator makes). Where the disks and the
+ * setting both come from the top level, the first block reports it. */
+static void check_scope(pg_ctx *ctx, const pg_scope *s)
+{
+    const pol_policy *p = s->pol;
+    const pg_scope *where = s->inherited[PG_DISK] ? ctx->top : s;
+    if (where == NULL || where->disk_locs == NULL)
+        return;
+    for (size_t i = 0; i < p->ndisks; i++) {
+        const char *part;
+        size_t len;
+        eng_disk_conflict c = eng_disk_entry_conflict(p, p->disks[i], &part, &len);
+        if (c == ENG_DISK_FITS)
+            continue;
+        pg_setting by = c == ENG_DISK_OTHER_SUBSCRIPTION ? PG_SUBSCRIPTION : PG_RESOURCE_GROUP;
+        if (c != ENG_DISK_NOT_A_DISK_ID && s->inherited[PG_DISK] && s->inherited[by] &&
+            ctx->blocks != s)
+            continue;
+        if (c == ENG_DISK_NOT_A_DISK_ID && s->inherited[PG_DISK] && ctx->blocks != s)
+            continue;
+        const pol_loc *at = &where->disk_locs[i];
+        if (c == ENG_DISK_NOT_A_DISK_ID)
+            pg_warning(ctx, at, "disk \"%s\" is not a managed-disk ID (/subscriptions/S/"
+                       "resourceGroups/RG/providers/Microsoft.Compute/disks/NAME): no "
+                       "snapshot's source can match it", p->disks[i]);
+        else
+            pg_warning(ctx, at, "disk \"%s\" is in %s \"%.*s\", but the policy's scope "
+                       "is %s \"%s\" (line %d): the disk is outside it, so plan reports its "
+                       "snapshots as unmanaged and run never snapshots or prunes it", p->disks[i],
+                       by == PG_SUBSCRIPTION ? "subscription" : "resource group", (int)len,
+                       part, by == PG_SUBSCRIPTION ? "subscription" : "resource-group",
+                       by == PG_SUBSCRIPTION ? p->subscription : p->resource_group,
+                       s->val[by].line);
+    }
+}
+
 void pg_check_policy(pg_ctx *ctx, const pg_scope *s)
 {
+    check_scope(ctx, s);
     int32_t shift = s->pol->tz != NULL ? eng_tz_max_shift(s->pol->tz) : 0;
     check_tiers(ctx, s, shift);
     check_rules(ctx, s, shift);

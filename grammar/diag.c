@@ -55,8 +55,26 @@ static bool line_table(pg_ctx *ctx)
     return true;
 }
 
-static char *source_line(pg_ctx *ctx, int line)
+/* Byte offset of the character `chars` characters after p (UTF-8 lead
+ * bytes counted; a stray byte is a character). */
+static size_t skip_chars(const char *p, size_t n, size_t chars)
 {
+    size_t i = 0;
+    while (i < n && chars > 0) {
+        i++;
+        while (i < n && ((unsigned char)p[i] & 0xC0) == 0x80)
+            i++;
+        chars--;
+    }
+    return i;
+}
+
+/* The quoted line, cut to POL_DIAG_LINE_MAX characters around byte column
+ * col when longer ("..." marks each cut); *caret is col's byte column in
+ * what is returned. */
+static char *source_line(pg_ctx *ctx, int line, int col, int *caret)
+{
+    *caret = col;
     if (line < 1 || ctx->text == NULL || !line_table(ctx) || (size_t)line > ctx->nlines)
         return NULL;
     size_t start = ctx->line_starts[line - 1], end = start;
@@ -64,7 +82,40 @@ static char *source_line(pg_ctx *ctx, int line)
         end++;
     if (end > start && ctx->text[end - 1] == '\r')
         end--;
-    return sanitized(ctx->text + start, end - start);
+    const char *s = ctx->text + start;
+    size_t n = end - start;
+    if (skip_chars(s, n, POL_DIAG_LINE_MAX) == n)
+        return sanitized(s, n);
+    /* a window that starts a third of the way before the caret */
+    size_t at = col > 1 ? (size_t)col - 1 : 0, from = 0;
+    if (at > n)
+        at = n;
+    size_t before = 0;
+    for (size_t i = 0; i < at; i = i + skip_chars(s + i, at - i, 1))
+        before++;
+    if (before > POL_DIAG_LINE_MAX / 3)
+        from = skip_chars(s, n, before - POL_DIAG_LINE_MAX / 3);
+    size_t len = skip_chars(s + from, n - from, POL_DIAG_LINE_MAX);
+    char *win = sanitized(s + from, len);
+    if (win == NULL)
+        return NULL;
+    const char *pre = from > 0 ? "..." : "", *post = from + len < n ? "..." : "";
+    size_t total = strlen(pre) + strlen(win) + strlen(post) + 1;
+    char *out = malloc(total);
+    if (out != NULL)
+        snprintf(out, total, "%s%s%s", pre, win, post);
+    free(win);
+    *caret = (int)(at - from + strlen(pre) + 1);
+    return out;
+}
+
+/* A line the text check reported bad bytes on. */
+static bool on_bad_line(const pg_ctx *ctx, int line)
+{
+    for (int i = 0; i < ctx->nbad_lines; i++)
+        if (ctx->bad_lines[i] == line)
+            return true;
+    return false;
 }
 
 void pg_oom(pg_ctx *ctx)
@@ -94,6 +145,8 @@ void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
              const char *fmt, ...)
 {
     char buf[1024];
+    if (loc != NULL && !ctx->checking_text && on_bad_line(ctx, loc->line))
+        return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
@@ -106,7 +159,7 @@ void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
     if (loc != NULL) {
         d.line = loc->line;
         d.col = loc->col;
-        d.source_line = source_line(ctx, loc->line);
+        d.source_line = source_line(ctx, loc->line, loc->col, &d.source_col);
     }
     if (d.file == NULL || d.message == NULL || !diags_push(&ctx->diags, &d)) {
         free(d.file);
@@ -171,7 +224,7 @@ char *pol_diag_render(const pol_diag *d)
     const char *file = d->file != NULL ? d->file : "";
     size_t cap = strlen(file) + strlen(d->message) + 64;
     const char *src = d->line > 0 ? d->source_line : NULL;
-    size_t col = d->col > 0 ? (size_t)d->col : 1;
+    size_t col = d->source_col > 0 ? (size_t)d->source_col : d->col > 0 ? (size_t)d->col : 1;
     if (src != NULL)
         cap += 2 * strlen(src) + col + 8;
     char *out = malloc(cap);

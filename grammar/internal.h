@@ -48,6 +48,7 @@ typedef struct pg_scope {
     pol_loc val[PG_NSETTINGS];  /* ... and its value */
     bool inherited[PG_NSETTINGS];   /* copied from the top level */
     pol_loc *extra_tag_locs;    /* one per pol->extra_tags */
+    pol_loc *disk_locs;         /* one per pol->disks written here */
     pg_rule_aux *aux;           /* one per pol->rules */
     pol_recovery *rec;          /* this scope's recovery block, NULL if none */
     pol_loc rec_set[PG_NREC];   /* first place each recovery setting was written */
@@ -55,6 +56,9 @@ typedef struct pg_scope {
     bool had_error;             /* a syntax error inside: skip whole-policy checks */
     struct pg_scope *next;
 } pg_scope;
+
+/* Beyond this many lines with bytes that are not text, the file is binary. */
+#define PG_MAX_BAD_LINES 10
 
 typedef struct pg_ctx {
     const char *path;           /* owned by the caller of the parse */
@@ -86,6 +90,12 @@ typedef struct pg_ctx {
     char *last_word;            /* text of the last unknown word */
     pol_loc reported;           /* a token the scanner already reported */
     bool eof;
+    /* Lines the text check reported bytes on: other errors there would
+     * only be echoes of the same bad bytes ('?' as an unknown keyword),
+     * so they are dropped (one bad spot, one error). */
+    int bad_lines[PG_MAX_BAD_LINES];
+    int nbad_lines;
+    bool checking_text;
     /* where flex's fatal errors (out of memory setting up its buffer)
      * return to, instead of exiting the process (lexer.l) */
     void *lex_fatal;            /* jmp_buf *, or NULL */

@@ -15,8 +15,15 @@ typedef struct pol_diag {
     char *file;
     int line, col;          /* 1-based; col counts bytes */
     char *message;
-    char *source_line;      /* the text of that line, without newline; may be NULL */
+    char *source_line;      /* the text of that line, without newline; may be NULL;
+                             * a long line is cut to a window around col
+                             * (POL_DIAG_LINE_MAX characters, "..." where cut) */
+    int source_col;         /* the caret's byte column in source_line */
 } pol_diag;
+
+/* The most characters of a source line an error quotes: a line of binary
+ * garbage is not echoed whole. */
+#define POL_DIAG_LINE_MAX 100
 
 typedef struct pol_diags {
     pol_diag *items;
@@ -51,6 +58,12 @@ pol_file *pol_parse_string(const char *name, const char *text, size_t len,
  * the caller frees. */
 char *pol_diag_render(const pol_diag *d);
 void pol_diags_free(pol_diags *diags);
+
+/* The candidate `word` was most likely meant to be (an obvious slip:
+ * case, '-' for '_', a swapped pair, one or two letters), or NULL. The
+ * policy language's did-you-mean and the command line's (commands,
+ * options) both use it. */
+const char *pol_suggest(const char *word, const char *const *candidates, size_t n);
 
 /* Loads an IANA zone from $TZDIR or /usr/share/zoneinfo ("UTC" is built
  * in). NULL with a message naming the zone when it is not found, is a

@@ -354,6 +354,8 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
     if (ctx->last_tok == WORD && ctx->prev_tok == NUMBER && pg_is_unit(w)) {
         pg_error(ctx, L(*loc), "unexpected '%s': write a duration without spaces, "
                  "as in 24h or 7d", w);
+    } else if (ctx->last_tok == WORD && ctx->prev_tok == TIMEZONE) {
+        pg_error(ctx, L(*loc), "quote the zone name: timezone \"%s\"", w);
     } else if (ctx->last_tok == WORD && strstr(msg, "expecting string") != NULL) {
         pg_error(ctx, L(*loc), "'%s' must be quoted: \"%s\"", w, w);
     } else if (ctx->prev_tok == POLICY &&

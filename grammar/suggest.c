@@ -1,6 +1,8 @@
 /* "unknown keyword 'keepall'; did you mean 'keep-all'?": the closest
  * keyword when it is close enough to be an obvious slip, and the keyword a
- * restic user means by a restic flag name (keep-daily, keep-last...). */
+ * restic user means by a restic flag name (keep-daily, keep-last...). The
+ * same measure serves the command line (commands, options): one idea of
+ * "an obvious slip" everywhere. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,28 @@ static int distance(const char *a, const char *b)
     return d[la][lb] > 9 ? 9 : d[la][lb];
 }
 
+/* Case only in a short word, one slip in a medium one, two in a long
+ * one: beyond that the "suggestion" is a guess. */
+static int allowed_slips(const char *word)
+{
+    size_t len = strlen(word);
+    return len <= 3 ? 0 : len <= 5 ? 1 : 2;
+}
+
+const char *pol_suggest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 9;
+    for (size_t i = 0; i < n; i++) {
+        int d = distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best_d <= allowed_slips(word) ? best : NULL;
+}
+
 const char *pg_suggest_keyword(const char *word)
 {
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
@@ -65,9 +89,5 @@ const char *pg_suggest_keyword(const char *word)
             best = pg_keywords[i].word;
         }
     }
-    /* Case only in a short word, one slip in a medium one, two in a long
-     * one: beyond that the "suggestion" is a guess. */
-    size_t len = strlen(word);
-    int allowed = len <= 3 ? 0 : len <= 5 ? 1 : 2;
-    return best_d <= allowed ? best : NULL;
+    return best_d <= allowed_slips(word) ? best : NULL;
 }

@@ -2,11 +2,14 @@
  * hands its bytes to the engine. The only file access time zones need,
  * reached through pol_zones_host; a parse from memory is given a zone
  * source (or only the built-in UTC) and never comes here. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,6 +115,85 @@ eng_tz *pol_zone_builtin(const char *name, char *err, size_t errlen)
     return NULL;
 }
 
+/* The entry of directory `path` component p[0..n) means: the one equal
+ * ignoring case (*case_only stays true), else the obvious slip
+ * pol_suggest finds (*case_only false). false when there is none, or
+ * two that differ only in case. */
+static bool zone_component(const char *path, const char *p, size_t n, char *found,
+                           size_t flen, bool *case_only)
+{
+    if (n == 0 || n >= flen)
+        return false;
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    char word[256];
+    snprintf(word, sizeof word, "%.*s", (int)n, p);
+    /* the names, for pol_suggest; a zone directory holds a few hundred */
+    enum { MAXN = 1024 };
+    char **names = malloc(MAXN * sizeof *names);
+    size_t nn = 0;
+    int same = 0;
+    struct dirent *e;
+    while (names != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (strcasecmp(e->d_name, word) == 0) {
+            snprintf(found, flen, "%s", e->d_name);
+            same++;
+        }
+        if (nn < MAXN && (names[nn] = strdup(e->d_name)) != NULL)
+            nn++;
+    }
+    closedir(d);
+    bool ok = same == 1;
+    if (same == 0 && names != NULL) {
+        const char *hint = pol_suggest(word, (const char *const *)names, nn);
+        if (hint != NULL && strlen(hint) < flen) {
+            snprintf(found, flen, "%s", hint);
+            *case_only = false;
+            ok = true;
+        }
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    return ok;
+}
+
+/* The zone `name` was most likely meant to be: each path component looked
+ * up in its directory ignoring case ("europe/paris" -> "Europe/Paris"),
+ * else as an obvious slip ("Europe/Pariss" -> "Europe/Paris"). *case_only
+ * says whether only the letter case was wrong. */
+static bool zone_fix(const char *dir, size_t dlen, const char *name, char *out,
+                     size_t outlen, bool *case_only)
+{
+    char path[4096], found[256];
+    size_t plen = (size_t)snprintf(path, sizeof path, "%.*s", (int)dlen, dir), olen = 0;
+    const char *p = name;
+    *case_only = true;
+    if (plen >= sizeof path)
+        return false;
+    out[0] = '\0';
+    while (*p != '\0') {
+        size_t n = strcspn(p, "/");
+        if (!zone_component(path, p, n, found, sizeof found, case_only))
+            return false;
+        int w = snprintf(out + olen, outlen - olen, "%s%s", olen ? "/" : "", found);
+        int v = snprintf(path + plen, sizeof path - plen, "/%s", found);
+        if (w < 0 || (size_t)w >= outlen - olen || v < 0 || (size_t)v >= sizeof path - plen)
+            return false;
+        olen += (size_t)w;
+        plen += (size_t)v;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && strcmp(out, name) != 0 &&
+           !zone_host_specific(out);
+}
+
 eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
 {
     const char *dir = getenv("TZDIR");
@@ -142,14 +224,21 @@ eng_tz *pol_zone_load(const char *name, char *err, size_t errlen)
     unsigned char *data = read_all(path, &len);
     if (!data) {
         /* the message does not depend on where the zone database is */
-        if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
+        char fixed[256];
+        int e = errno;
+        bool case_only;
+        if ((e == ENOENT || e == ENOTDIR) &&
+            zone_fix(dir, dlen, name, fixed, sizeof fixed, &case_only))
+            snprintf(err, errlen, "unknown time zone \"%s\"; did you mean \"%s\"?%s", name,
+                     fixed, case_only ? " (zone names are case-sensitive)" : "");
+        else if (e == ENOENT || e == ENOTDIR || e == EISDIR)
             snprintf(err, errlen, "unknown time zone \"%s\" (no such IANA zone)", name);
-        else if (errno == EINVAL)
+        else if (e == EINVAL)
             snprintf(err, errlen, "cannot read time zone \"%s\": %s is not a regular file",
                      name, path);
         else
             snprintf(err, errlen, "cannot read time zone \"%s\": %s: %s", name, path,
-                     strerror(errno));
+                     strerror(e));
         return NULL;
     }
     eng_tz *tz = eng_tz_parse(name, data, len, msg, sizeof msg);

@@ -387,7 +387,8 @@ static void test_nul_byte(void **state)
     pol_diags_free(&d);
 }
 
-/* A file of random bytes stops after ten reports. */
+/* A file of random bytes is one error: binary data, not a report per
+ * spot (a binary file once gave eleven errors, each echoing its line). */
 static void test_binary_gives_up(void **state)
 {
     (void)state;
@@ -396,9 +397,99 @@ static void test_binary_gives_up(void **state)
         text[i] = (char)(i % 20 == 19 ? '\n' : 0x80 + (int)(i % 50));
     pol_diags d = { 0 };
     assert_null(pol_parse_string("bin", text, sizeof text, &pol_zones_host, &d));
+    assert_int_equal(d.nerrors, 1);
+    assert_string_equal(d.items[0].message,
+                        "not a text file: 380 of its 400 bytes are not UTF-8 text, from offset 0 on");
+    pol_diags_free(&d);
+}
+
+/* Sparse bad spots in a text file: one report each, up to ten, then the
+ * parse gives up. */
+static void test_many_spots_give_up(void **state)
+{
+    (void)state;
+    char text[2048];
+    size_t n = 0;
+    for (int i = 0; i < 12; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "# comment %02d with a Latin-1 \xe9 in it, among plain text\n", i);
+    n += (size_t)snprintf(text + n, sizeof text - n, "keep-all 1d\n");
+    pol_diags d = { 0 };
+    assert_null(pol_parse_string("spots", text, n, &pol_zones_host, &d));
     assert_int_equal(d.nerrors, 11);
     assert_string_equal(d.items[10].message,
                         "not a text file: too many bytes that are not UTF-8 text; giving up");
+    pol_diags_free(&d);
+}
+
+/* One bad spot, one error: the bytes the text check reported are not
+ * reported again by the scanner or the parser ('?' as an unknown keyword,
+ * the '[' of an escape sequence, a duration "31mlast"). */
+static void test_one_spot_one_error(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *want; } spots[] = {
+        /* a Latin-1 byte after a statement: was two errors */
+        { "timezone \"UTC\"\xe9\nkeep-all 1d\n",
+          "1:15: error: byte 0xe9 at offset 14 is not UTF-8 text (the file must be UTF-8)\n" },
+        /* a Latin-1 word (r\xe9sum\xe9): one spot */
+        { "keep-all 1d # r\xe9sum\xe9\n",
+          "1:16: error: byte 0xe9 at offset 15 is not UTF-8 text, nor is 1 more up to offset 19 "
+          "(the file must be UTF-8)\n" },
+        /* a colour escape sequence around a rule: was six errors */
+        { "keep-all 1d\n\x1b[31mlast 3\n",
+          "2:1: error: control character 0x1b (ESC: a terminal escape sequence) at offset 12 is "
+          "not text\n" },
+        /* ... and the errors of other lines are still reported */
+        { "keep-all 1d\n\x1b[31mlast 3\nkeepall 2d\n",
+          "2:1: error: control character 0x1b (ESC: a terminal escape sequence) at offset 12 is "
+          "not text\n"
+          "3:1: error: unknown keyword 'keepall'; did you mean 'keep-all'?\n" },
+        /* a run of control bytes is one spot */
+        { "keep-all 1d\x01\x02\x03\n",
+          "1:12: error: control character 0x01 at offset 11 is not text, nor are 2 more up to "
+          "offset 13\n" },
+    };
+    for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
+        pol_diags d = { 0 };
+        assert_null(pol_parse_string("t", spots[i].text, strlen(spots[i].text), &pol_zones_host,
+                                     &d));
+        char *got = diag_lines(&d);
+        if (strcmp(got, spots[i].want) != 0)
+            fail_msg("case %zu:\n got: %s want: %s", i, got, spots[i].want);
+        free(got);
+        pol_diags_free(&d);
+    }
+}
+
+/* A long line is quoted as a window of POL_DIAG_LINE_MAX characters
+ * around the error, "..." where cut, the caret still under the error. */
+static void test_long_line_capped(void **state)
+{
+    (void)state;
+    char text[1024];
+    int pad = 300;
+    int n = snprintf(text, sizeof text, "keep-all 1d %*s bogus %*s\n", pad, "", pad, "");
+    pol_diags d = { 0 };
+    assert_null(pol_parse_string("t", text, (size_t)n, &pol_zones_host, &d));
+    assert_int_equal(d.n, 1);
+    char *r = pol_diag_render(&d.items[0]);
+    assert_non_null(r);
+    char *src = strchr(r, '\n') + 1, *caret = strchr(src, '\n') + 1;
+    size_t srclen = (size_t)(caret - 1 - src);
+    assert_true(srclen <= POL_DIAG_LINE_MAX + 2 + 6);       /* "  " and two "..." */
+    assert_memory_equal(src, "  ...", 5);
+    assert_memory_equal(caret + (strchr(src, 'b') - src), "^", 1);
+    assert_memory_equal(src + srclen - 3, "...", 3);
+    free(r);
+    /* a short line is quoted whole */
+    pol_diags_free(&d);
+    d = (pol_diags){ 0 };
+    n = snprintf(text, sizeof text, "keep-all 1d bogus\n");
+    assert_null(pol_parse_string("t", text, (size_t)n, &pol_zones_host, &d));
+    r = pol_diag_render(&d.items[0]);
+    assert_non_null(strstr(r, "\n  keep-all 1d bogus\n              ^\n"));
+    free(r);
     pol_diags_free(&d);
 }
 
@@ -453,7 +544,7 @@ static void test_render(void **state)
         free(got);
         pol_diags_free(&d);
     }
-    pol_diag w = { POL_WARNING, (char *)"x", 3, 1, (char *)"careful", NULL };
+    pol_diag w = { POL_WARNING, (char *)"x", 3, 1, (char *)"careful", NULL, 0 };
     char *got = pol_diag_render(&w);
     assert_string_equal(got, "x:3:1: warning: careful\n");
     free(got);
@@ -613,6 +704,9 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_binary_gives_up),
+        cmocka_unit_test(test_many_spots_give_up),
+        cmocka_unit_test(test_one_spot_one_error),
+        cmocka_unit_test(test_long_line_capped),
         cmocka_unit_test(test_statement_limit),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_golden),

@@ -68,13 +68,14 @@ static int64_t lc_gmtoff(int64_t utc)
 }
 
 /* Local wall-clock seconds (as if UTC) -> instant: the earlier of two
- * readings, and in a gap the offset in force before it. */
+ * readings, and in a gap the offset in force after it (the earliest
+ * instant the time can mean). */
 static int64_t lc_local_to_utc(int64_t local)
 {
-    int64_t offs[5], best = INT64_MAX, maxoff = INT64_MIN;
+    int64_t offs[5], best = INT64_MAX, minoff = INT64_MAX;
     for (int i = 0; i < 5; i++) {
         offs[i] = lc_gmtoff(local + (i - 2) * 86400);
-        maxoff = offs[i] > maxoff ? offs[i] : maxoff;
+        minoff = offs[i] < minoff ? offs[i] : minoff;
     }
     for (int i = 0; i < 5; i++) {
         int64_t u = local - offs[i];
@@ -83,7 +84,9 @@ static int64_t lc_local_to_utc(int64_t local)
     }
     if (best != INT64_MAX)
         return best;
-    return local - lc_gmtoff(local - maxoff - 3600);
+    /* local - minoff is past the gap's transition: its offset is the one
+     * after the gap */
+    return local - lc_gmtoff(local - minoff + 3600);
 }
 
 /* now - d, doc/semantics.md's way, with libc doing the zone work. */
@@ -453,9 +456,9 @@ static void test_oracle_sees_the_changes(void **state)
     set_tz("Europe/Paris");
     assert_int_equal(lc_gmtoff(tb_time("2026-03-29T01:00Z") / USEC - 1), 3600);
     assert_int_equal(lc_gmtoff(tb_time("2026-03-29T01:00Z") / USEC), 7200);
-    /* 02:30 on the night of the gap is 03:30 CEST = 01:30Z. */
+    /* 02:30 on the night of the gap is read at +02:00: 00:30Z. */
     assert_int_equal(lc_local_to_utc(tb_time("2026-03-29T02:30Z") / USEC),
-                     tb_time("2026-03-29T01:30Z") / USEC);
+                     tb_time("2026-03-29T00:30Z") / USEC);
     /* 02:30 on the night clocks go back: the earlier, 00:30Z. */
     assert_int_equal(lc_local_to_utc(tb_time("2026-10-25T02:30Z") / USEC),
                      tb_time("2026-10-25T00:30Z") / USEC);
@@ -463,6 +466,9 @@ static void test_oracle_sees_the_changes(void **state)
     assert_int_equal(lc_gmtoff(tb_time("2026-04-04T15:00Z") / USEC - 1), 39600);
     assert_int_equal(lc_gmtoff(tb_time("2026-04-04T15:00Z") / USEC), 37800);
     assert_int_equal(lc_gmtoff(tb_time("2026-10-03T15:30Z") / USEC), 39600);
+    /* Lord Howe's 30-minute gap: 02:15 is read at +11:00 */
+    assert_int_equal(lc_local_to_utc(tb_time("2026-10-04T02:15Z") / USEC),
+                     tb_time("2026-10-03T15:15Z") / USEC);
     set_tz("America/Santiago");
     assert_int_equal(lc_gmtoff(tb_time("2026-04-05T03:00Z") / USEC - 1), -3 * 3600);
     assert_int_equal(lc_gmtoff(tb_time("2026-04-05T03:00Z") / USEC), -4 * 3600);

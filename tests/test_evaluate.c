@@ -417,6 +417,52 @@ static const ev_case zone_cases[] = {
       "11-01T03:00 11-01T04:00 11-01T06:00 11-01T07:00 11-01T08:00 11-01T09:00",
       { "11-01T06:00 => hourly all: hour 2026-11-01T01:00 (#4) (test.policy:1)",
         "11-01T05:00 => " } },
+    /* A window edge in a gap is the earliest instant the local time can
+     * mean. New York springs forward 2026-03-08 07:00Z. newest = 03-09T02:30
+     * EDT (06:30Z); minus 1d = 03-08T02:30, which does not occur: read at
+     * EDT (the offset after the gap) it is 06:30Z = 01:30 EST, as restic's
+     * `forget --keep-within 1d` computes it (Go's AddDate). b (01:45 EST)
+     * and c (03:15 EDT) are inside; reading the gap with EST, as snapkeep
+     * once did, put the edge at 07:30Z and pruned both. */
+    { "New York: within 1d whose edge is in the spring-forward gap",
+      "America/New_York", "within 1d", "2026-03-09T12:00Z", NULL, NULL, 0,
+      "a@2026-03-08T06:20Z b@2026-03-08T06:45Z c@2026-03-08T07:15Z n@2026-03-09T06:30Z",
+      "b c n",
+      { "b => within 1d (test.policy:1)", "c => within 1d (test.policy:1)", "a => " } },
+    /* The same edge for a tier: now = 03-09T02:30 EDT. */
+    { "New York: keep-all 1d whose edge is in the spring-forward gap",
+      "America/New_York", "keep-all 1d", "2026-03-09T06:30Z", NULL, NULL, 0,
+      "a@2026-03-08T06:30Z b@2026-03-08T06:45Z c@2026-03-08T07:15Z",
+      "b c", { "b => keep-all 1d (test.policy:1)" } },
+    /* A repeated time stays the earlier instant: newest = 11-02T01:30 EST
+     * (06:30Z); minus 1d = 11-01T01:30, which occurs at 05:30Z (EDT) and
+     * 06:30Z (EST): the edge is 05:30Z, so b (05:45Z) is inside. */
+    { "New York: within 1d whose edge is in the repeated hour",
+      "America/New_York", "within 1d", "2026-11-02T12:00Z", NULL, NULL, 0,
+      "a@2026-11-01T05:30Z b@2026-11-01T05:45Z n@2026-11-02T06:30Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
+    /* Paris springs forward 2026-03-29 01:00Z. now = 03-30T02:30 CEST
+     * (00:30Z); minus 1d = 03-29T02:30, in the gap: read at CEST, 00:30Z
+     * (01:30 CET). b at 00:45Z is inside. */
+    { "Paris: keep-all 1d whose edge is in the spring-forward gap",
+      "Europe/Paris", "keep-all 1d", "2026-03-30T00:30Z", NULL, NULL, 0,
+      "a@2026-03-29T00:30Z b@2026-03-29T00:45Z c@2026-03-29T01:15Z",
+      "b c", { "b => keep-all 1d (test.policy:1)" } },
+    /* Lord Howe's 30-minute gap 2026-10-04 02:00-02:30 local (15:30Z on the
+     * 3rd). newest = 10-05T02:15 +11 (10-04T15:15Z); minus 1d = 10-04T02:15,
+     * in the gap: read at +11, 10-03T15:15Z. b (01:50 +10:30 = 15:20Z) is
+     * inside; read at +10:30 the edge would be 15:45Z. */
+    { "Lord Howe: within 1d whose edge is in the 30-minute gap",
+      "Australia/Lord_Howe", "within 1d", "2026-10-05T00:00Z", NULL, NULL, 0,
+      "a@2026-10-03T15:10Z b@2026-10-03T15:20Z n@2026-10-04T15:15Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
+    /* Lord Howe falls back 2026-04-05 02:00 +11 -> 01:30 +10:30 (04T15:00Z).
+     * newest = 04-06T01:45 +10:30 (05T15:15Z); minus 1d = 04-05T01:45,
+     * which occurs at 14:45Z (+11) and 15:15Z: the edge is 14:45Z. */
+    { "Lord Howe: within 1d whose edge is in the repeated half hour",
+      "Australia/Lord_Howe", "within 1d", "2026-04-06T00:00Z", NULL, NULL, 0,
+      "a@2026-04-04T14:45Z b@2026-04-04T14:50Z n@2026-04-05T15:15Z",
+      "b n", { "b => within 1d (test.policy:1)" } },
     /* Daily count in Paris: the day boundary is local midnight. */
     { "Paris: daily 2 uses local days",
       "Europe/Paris", "daily 2", "2026-11-20T12:00Z", NULL, NULL, 0,
@@ -877,6 +923,60 @@ static void test_several_policies(void **state)
 
 /* `disks tagged`: needs the disk inventory; offline it matches nothing and
  * the plan says so once per policy. */
+/* A policy with nothing to work on says so (issue: an empty inventory
+ * planned "0 snapshots" silently), and so does a `disk` entry no snapshot
+ * comes from. */
+static size_t notes_with(const eng_plan *plan, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->nnotes; i++)
+        n += strstr(plan->notes[i].message, text) != NULL;
+    return n;
+}
+
+static void test_empty_scope_notes(void **state)
+{
+    (void)state;
+    pol_policy *p = tb_policy("blk", false, NULL);
+    tb_rules(p, "last 1");
+    tb_disk(p, "d1");
+    tb_disk(p, "d3");
+    pol_policy *bare = tb_policy("bare", true, NULL);
+    tb_rules(bare, "last 1");
+    /* an empty inventory: one note per policy */
+    inv_inventory *inv = tb_inv();
+    pol_policy *both[] = { p, bare };
+    eng_plan *plan = tb_eval(both, 2, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 2);
+    assert_int_equal(notes_with(plan, "the inventory holds no snapshot at all"), 2);
+    assert_ptr_equal(plan->notes[0].policy, p);
+    assert_non_null(strstr(plan->notes[0].message, "\"blk\""));
+    eng_plan_free(plan);
+    inv_free(inv);
+    /* snapshots of another disk only: the block's scope selects none */
+    inv = tb_inv();
+    tb_snap(inv, "x1", TB_DISK_ID("d2"), tb_time("2026-11-01T00:00Z"));
+    tb_snap(inv, "x2", TB_DISK_ID("d2"), tb_time("2026-11-02T00:00Z"));
+    plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 1);
+    assert_non_null(strstr(plan->notes[0].message,
+                           "none of the inventory's 2 snapshots is in its scope"));
+    eng_plan_free(plan);
+    /* d1 has snapshots, d3 none: a note for d3 alone */
+    tb_snap(inv, "a1", D1, tb_time("2026-11-01T00:00Z"));
+    plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 1);
+    assert_non_null(strstr(plan->notes[0].message, "disk \"d3\" has no snapshot in the inventory"));
+    eng_plan_free(plan);
+    /* the bare body governs them all: no note */
+    plan = tb_eval(&bare, 1, inv, tb_time("2026-11-21T00:00Z"));
+    assert_int_equal(plan->nnotes, 0);
+    eng_plan_free(plan);
+    inv_free(inv);
+    tb_policy_free(p);
+    tb_policy_free(bare);
+}
+
 static void test_disk_tags(void **state)
 {
     (void)state;
@@ -1118,6 +1218,7 @@ int main(void)
         cmocka_unit_test(test_ownership),
         cmocka_unit_test(test_several_policies),
         cmocka_unit_test(test_disk_tags),
+        cmocka_unit_test(test_empty_scope_notes),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_future_counts_and_notes),
         cmocka_unit_test(test_empty_and_refused),

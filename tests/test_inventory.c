@@ -734,6 +734,24 @@ static const refusal refusals[] = {
     { "[1]", "inv.json:1:2: snapshot .[0]: expected an object, found a number" },
     { "\"inventory\"", "inv.json:1:1: not an inventory: expected a JSON object or array, found a string" },
     { "42", "inv.json:1:1: not an inventory: expected a JSON object or array, found a number" },
+    /* not JSON at all: said so, where, and what an inventory is (JSON
+     * literals are still "not an inventory") */
+    { "this is not json", "inv.json:1:1: not JSON: the file starts with 'this'; an inventory "
+      "is the JSON array `az snapshot list` prints, or ARM's {\"value\": [...]}" },
+    { "nope", "inv.json:1:1: not JSON: the file starts with 'nope'; an inventory is the JSON "
+      "array `az snapshot list` prints, or ARM's {\"value\": [...]}" },
+    { "\n  trueish", "inv.json:2:3: not JSON: the file starts with 'trueish'; an inventory is "
+      "the JSON array `az snapshot list` prints, or ARM's {\"value\": [...]}" },
+    { "<html><body>502 Bad Gateway", "inv.json:1:1: not JSON: the file starts with '<'; an "
+      "inventory is the JSON array `az snapshot list` prints, or ARM's {\"value\": [...]}" },
+    { "\x1b[1m", "inv.json:1:1: not JSON: the file starts with byte 0x1b; an inventory is "
+      "the JSON array `az snapshot list` prints, or ARM's {\"value\": [...]}" },
+    { "true", "inv.json:1:1: not an inventory: expected a JSON object or array, found a boolean" },
+    { "null", "inv.json:1:1: not an inventory: expected a JSON object or array, found null" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":nullified}]}",
+      "inv.json:1:79: malformed JSON: expected a value, found 'nullified'" },
+    { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":abcdefghijklmnopqrstuvwxyz0123}]}",
+      "inv.json:1:79: malformed JSON: expected a value, found 'abcdefghijklmnopqrstuvwx...'" },
     { "", "inv.json: empty file: expected a JSON object or array" },
     { " \n\t\r\n", "inv.json: empty file: expected a JSON object or array" },
     { "\xEF\xBB\xBF", "inv.json: empty file: expected a JSON object or array" },
@@ -749,7 +767,7 @@ static const refusal refusals[] = {
     { "{\"value\":[]}{}", "inv.json:1:13: malformed JSON: expected the end of the file after the "
       "JSON value, found '{'" },
     { "{\"value\" []}", "inv.json:1:10: malformed JSON: expected ':' after an object key, found '['" },
-    { "{value:[]}", "inv.json:1:2: malformed JSON: expected a string key or '}', found 'v'" },
+    { "{value:[]}", "inv.json:1:2: malformed JSON: expected a string key or '}', found 'value'" },
     { "{'value':[]}", "inv.json:1:2: malformed JSON: expected a string key or '}', found '''" },
     { "{\"value\":[{\"name\":\"a\" " P0 "}]}",
       "inv.json:1:23: malformed JSON: expected ',' or '}' after an object member, found '\"'" },
@@ -757,7 +775,7 @@ static const refusal refusals[] = {
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"tags\":{\"k\":]}}]}",
       "inv.json:1:87: malformed JSON: expected a value, found ']'" },
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":tru}]}",
-      "inv.json:1:79: malformed JSON: expected a value, found 't'" },
+      "inv.json:1:79: malformed JSON: expected a value, found 'tru'" },
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":01}]}",
       "inv.json:1:79: malformed JSON: a number may not start with 0" },
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":1.}]}",
@@ -773,7 +791,7 @@ static const refusal refusals[] = {
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":{\"y\":1,}}]}",
       "inv.json:1:86: malformed JSON: expected a string key, found '}'" },
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":NaN}]}",
-      "inv.json:1:79: malformed JSON: expected a value, found 'N'" },
+      "inv.json:1:79: malformed JSON: expected a value, found 'NaN'" },
     { "{\"value\":[{\"name\":\"a\"," P0 ",\"x\":\"abc}]}",
       "inv.json:1:79: malformed JSON: unterminated string" },
     { "{\"value\":[{\"name\":\"a\tb\"," P0 "}]}",

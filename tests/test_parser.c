@@ -233,8 +233,8 @@ static void test_settings(void **state)
         "timezone \"Europe/Paris\"\n"
         "subscription \"0b1f6471-1bf0-4dda-aec3-cb9272f09590\"\n"
         "resource-group \"rg\"\n"
-        "disk \"d1\"; disk \"/subscriptions/s/resourceGroups/r/providers/"
-        "Microsoft.Compute/disks/d2\"\n"
+        "disk \"d1\"; disk \"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/"
+        "resourceGroups/rg/providers/Microsoft.Compute/disks/d2\"\n"
         "disks tagged \"role\" = \"db\"; disks tagged \"backup\"\n"
         "snapshot every 30m; stale-after 2h\n"
         "max-delete 0\n"
@@ -247,7 +247,8 @@ static void test_settings(void **state)
     dump_file(&o, f);
     assert_string_equal(o.buf, "all.policy bare=1\npolicy all (anonymous) @1:1 "
         "tz=Europe/Paris(Europe/Paris) sub=0b1f6471-1bf0-4dda-aec3-cb9272f09590 rg=rg "
-        "disks=[d1,/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/disks/d2] "
+        "disks=[d1,/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/"
+        "providers/Microsoft.Compute/disks/d2] "
         "disktags=[role=db,backup=*] every=30m stale=2h maxdel=0 adopt=1 incr=0 "
         "sku=Premium_LRS tags=[owner=ops,env=]\n"
         "  12:1 k0 p1 end=1d width=-/0 window=- count=0 \"keep-all 1d\"\n");

@@ -27,4 +27,51 @@ t_check "no arguments: help on stderr" grep -q "^usage: snapkeep COMMAND" "$T_TM
 t_exit "unknown command: usage error" 2 "$SNAPKEEP" frobnicate
 t_check "unknown command: named" grep -q "unknown command 'frobnicate'" "$T_TMP/err"
 t_exit "help for an unknown command: usage error" 2 "$SNAPKEEP" help frobnicate
+
+# --- did-you-mean for commands and options (the policy language's measure) ---
+t_exit "chek: usage error" 2 "$SNAPKEEP" chek policies/seed.policy
+t_eq "chek: did you mean check" \
+    "snapkeep: unknown command 'chek'; did you mean 'check'? (try 'snapkeep --help')" "$(cat "$T_TMP/err")"
+t_exit "help chek: usage error" 2 "$SNAPKEEP" help chek
+t_eq "help chek: did you mean check" "snapkeep: help: unknown command 'chek'; did you mean 'check'?" \
+    "$(cat "$T_TMP/err")"
+t_exit "--inventroy: usage error" 2 "$SNAPKEEP" plan policies/seed.policy --inventroy x.json
+t_eq "--inventroy: did you mean --inventory" \
+    "snapkeep: plan: unknown option '--inventroy'; did you mean '--inventory'?" "$(head -1 "$T_TMP/err")"
+t_exit "run --dryrun: usage error" 2 "$SNAPKEEP" run policies/seed.policy --dryrun
+t_check "run --dryrun: did you mean --dry-run" \
+    grep -qx "snapkeep: run: unknown option '--dryrun'; did you mean '--dry-run'?" "$T_TMP/err"
+t_exit "check --quite: usage error" 2 "$SNAPKEEP" check --quite policies/seed.policy
+t_check "check --quite: did you mean --quiet" \
+    grep -qx "snapkeep: check: unknown option '--quite'; did you mean '--quiet'?" "$T_TMP/err"
+t_exit "far from any option: no guess" 2 "$SNAPKEEP" plan policies/seed.policy --frobnicate
+t_check "far from any option: no guess" grep -qx "snapkeep: plan: unknown option '--frobnicate'" "$T_TMP/err"
+t_exit "--now without its value: usage error" 2 "$SNAPKEEP" plan policies/seed.policy --now
+t_check "--now without its value: said so" grep -qx "snapkeep: plan: option '--now' needs a value" "$T_TMP/err"
+
+# --- every message of a command starts "snapkeep: COMMAND: " (getopt's own
+# "plan: unrecognized option" and "snapkeep: --now: ..." are gone) ---
+for c in explain plan simulate inventory run restore release drill failover; do
+    t_exit "$c --bogus-option: usage error" 2 "$SNAPKEEP" "$c" policies/seed.policy --bogus-option
+    t_check "$c --bogus-option: 'snapkeep: $c: ' first" grep -q "^snapkeep: $c: unknown option '--bogus-option'" "$T_TMP/err"
+done
+for c in plan run; do
+    t_exit "$c --now garbage: usage error" 2 "$SNAPKEEP" "$c" policies/seed.policy --now 2026-1-1
+    t_check "$c --now garbage: prefixed, names the date form" \
+        grep -q "^snapkeep: $c: --now: '2026-1-1' is not an RFC 3339 time or a date" "$T_TMP/err"
+done
+t_exit "explain --cadence 1H: usage error" 2 "$SNAPKEEP" explain policies/seed.policy --cadence 1H
+t_check "explain --cadence 1H: prefixed, lower-case hint" \
+    grep -qx "snapkeep: explain: --cadence: '1H': unknown unit 'H': units are lower case, write 'h'" "$T_TMP/err"
+t_exit "run --max-delete bad: usage error" 2 "$SNAPKEEP" run policies/seed.policy --max-delete x
+t_check "run --max-delete bad: prefixed" grep -q "^snapkeep: run: --max-delete: 'x'" "$T_TMP/err"
+t_exit "simulate --seed bad: usage error" 2 "$SNAPKEEP" simulate policies/seed.policy --seed -1
+t_check "simulate --seed bad: prefixed" grep -q "^snapkeep: simulate: --seed: '-1'" "$T_TMP/err"
+t_exit "inventory --auth bad: usage error" 2 "$SNAPKEEP" inventory policies/seed.policy --auth bogus
+t_check "inventory --auth bad: prefixed" grep -q "^snapkeep: inventory: --auth: 'bogus'" "$T_TMP/err"
+
+# --- --now accepts a date alone: that day's midnight UTC ---
+t_exit "--now DATE: exit 0" 0 "$SNAPKEEP" plan policies/dss-datadir.policy \
+    --inventory policies/sample-inventory.json --now 2026-11-26 --format json
+t_eq "--now DATE is midnight UTC" "2026-11-26T00:00:00Z" "$(jq -r .now "$T_TMP/out")"
 t_done

@@ -121,6 +121,21 @@ t_check "empty inventory: JSON with empty arrays" jqt '.summary.total == 0 and .
     and .groups == []' "$D/empty.json"
 t_check "empty inventory: SVG well-formed" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/empty.svg"
 t_check "empty inventory: table total line" grep -q '^total: 0 snapshots' "$D/empty.table"
+# ... but not a silent one: the policy has nothing to work on, and says so
+t_check "empty inventory: table warns the policy has no snapshot" grep -qx \
+    'warning: policy "dss-datadir": the inventory holds no snapshot at all: nothing to keep or prune (is it the right inventory?)' \
+    "$D/empty.table"
+t_check "empty inventory: the same warning in the JSON" jqt '[.warnings[]|select(.policy=="dss-datadir"
+    and (.message|test("holds no snapshot at all")))]|length == 1' "$D/empty.json"
+# an inventory of other disks only: none in the policy's scope
+jq '.value |= map(select(.properties.creationData.sourceResourceId|test("dss-data$";"i")|not))' \
+    "$INV" >"$D/other-disks.json"
+t_exit "other disks only: exit 0" 0 plan "$POL" --inventory "$D/other-disks.json" --now "$NOW" --format json
+t_check "other disks only: warns none is in the scope" jqt '[.warnings[]|select(.policy=="dss-datadir"
+    and (.message|test("none of the inventory.s [0-9]+ snapshots? is in its scope")))]|length == 1' "$T_TMP/out"
+t_exit "the demo inventory: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json
+t_check "the demo inventory: no such warning" jqt \
+    '[.warnings[]|select(.message|test("no snapshot|in its scope"))]|length == 0' "$T_TMP/out"
 
 # --- refusals: exit code, a message naming the problem, no plan ---
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"yesterday"}}]}' >"$D/bad-time.json"
@@ -131,6 +146,18 @@ t_check "bad time: names file, snapshot and field" bash -c \
 t_check "bad time: no plan output" test ! -s "$T_TMP/out"
 t_exit "malformed JSON: exit 1" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW"
 t_check "malformed JSON: no plan output" test ! -s "$T_TMP/out"
+# An inventory that is not JSON at all says so, and where, not "found a boolean"
+# (the first letter of `this` read as the start of `true`).
+printf 'this is not json\n' >"$D/not-json.json"
+printf '\n  nope\n' >"$D/nope-word.json"
+t_exit "not JSON: exit 1" 1 plan "$POL" --inventory "$D/not-json.json" --now "$NOW"
+t_eq "not JSON: one message naming file, line, column" \
+    "snapkeep: plan: $D/not-json.json:1:1: not JSON: the file starts with 'this'; an inventory is the JSON array \`az snapshot list\` prints, or ARM's {\"value\": [...]}" \
+    "$(cat "$T_TMP/err")"
+t_exit "nope: exit 1" 1 plan "$POL" --inventory "$D/nope-word.json" --now "$NOW"
+t_check "nope: not JSON at 2:3, never 'found null'" bash -c \
+    "grep -q 'nope-word.json:2:3: not JSON: the file starts with .nope.' '$T_TMP/err' && ! grep -q 'null' '$T_TMP/err'"
+t_check "not JSON: no plan output" test ! -s "$T_TMP/out"
 t_exit "refused plan leaves no --output file" 1 plan "$POL" --inventory "$D/truncated.json" --now "$NOW" --output "$D/none.json"
 t_check "no --output file after refusal" test ! -e "$D/none.json"
 t_exit "missing inventory: exit 1" 1 plan "$POL" --inventory "$D/nope.json" --now "$NOW"

@@ -84,8 +84,7 @@ static int parse_args(int argc, char **argv, st_opts *o)
             o->format = ST_NAGIOS;
     int opt;
     optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, longopts)) != -1) {
         if (opt == 'h') {
             cli_help("status", stdout);
             return CLI_HELPED;

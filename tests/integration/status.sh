@@ -127,6 +127,9 @@ t_exit "bad --format: exit 3" 3 "$SNAPKEEP" status "$P" --format xml
 t_exit "bad --warn-rpo: exit 3" 3 "$SNAPKEEP" status "$P" --warn-rpo 2x --format nagios
 t_check "usage error in nagios format: an UNKNOWN line" grep -q "^SNAPKEEP UNKNOWN - usage error" "$T_TMP/out"
 t_exit "no file: exit 3" 3 "$SNAPKEEP" status
+t_exit "unknown option: exit 3" 3 "$SNAPKEEP" status "$P" --ofline
+t_check "unknown option: snapkeep's own message with a hint" \
+    grep -q "^snapkeep: status: unknown option '--ofline'; did you mean '--offline'?" "$T_TMP/err"
 t_exit "--help: exit 0" 0 "$SNAPKEEP" status --help
 t_check "help status and status --help are one text" \
     bash -c 'cmp -s <("$1" help status) <("$1" status --help)' _ "$SNAPKEEP"

@@ -12,6 +12,7 @@
 #include "engine/evaluate.h"
 #include "engine/inventory.h"
 #include "engine/policy.h"
+#include "engine/prune.h"
 #include "engine/simulate.h"
 
 /* The JSON schema version of plan, explain and simulate output. */
@@ -23,8 +24,27 @@ typedef struct rpt_plan {
     const inv_inventory *inv;
     const char *policy_path;
     const char *inventory_path;     /* NULL: read live from Azure */
+    const enf_next *next;           /* per decision: what the next run does
+                                       (engine/prune.c's enf_next_run) */
+    size_t duplicates;              /* snapshots listed more than once */
+    const char *duplicate_example;  /* the first of them */
     bool colour;                    /* table only */
+    bool summary;                   /* table only: counts, no snapshot lines */
 } rpt_plan;
+
+/* What the next run deletes and defers over a plan's decisions [from, to)
+ * of the group order (every decision when order is NULL). */
+typedef struct rpt_next_counts { size_t deletes, deferred; } rpt_next_counts;
+rpt_next_counts rpt_next_count(const rpt_plan *r, const eng_decision *const *order,
+                               size_t from, size_t to);
+/* The same for one policy, or for the whole plan (p NULL). */
+rpt_next_counts rpt_next_of_policy(const rpt_plan *r, const pol_policy *p);
+/* The warnings of a plan, as the table and JSON both give them: the
+ * evaluator's notes, then the unmanaged count and the duplicate listing.
+ * Calls sink once per warning; kind is "note", "unmanaged" or "duplicate". */
+typedef void (*rpt_warning_sink)(void *ctx, const char *kind, const pol_policy *p,
+                                 const char *snapshot, const char *message);
+void rpt_plan_warnings(const rpt_plan *r, rpt_warning_sink sink, void *ctx);
 
 int rpt_plan_table(FILE *f, const rpt_plan *r);
 int rpt_plan_json(FILE *f, const rpt_plan *r);

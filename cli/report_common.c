@@ -180,3 +180,50 @@ size_t rpt_tier_windows(const pol_policy *p, sk_time now, const pol_rule **rules
     }
     return k;
 }
+
+rpt_next_counts rpt_next_count(const rpt_plan *r, const eng_decision *const *order,
+                               size_t from, size_t to)
+{
+    rpt_next_counts c = { 0, 0 };
+    for (size_t i = from; r->next != NULL && i < to; i++) {
+        size_t k = order != NULL ? (size_t)(order[i] - r->plan->decisions) : i;
+        c.deletes += r->next[k] == ENF_NEXT_DELETE;
+        c.deferred += r->next[k] == ENF_NEXT_DEFER;
+    }
+    return c;
+}
+
+rpt_next_counts rpt_next_of_policy(const rpt_plan *r, const pol_policy *p)
+{
+    rpt_next_counts c = { 0, 0 };
+    for (size_t i = 0; r->next != NULL && i < r->plan->ndecisions; i++) {
+        if (p != NULL && r->plan->decisions[i].policy != p)
+            continue;
+        c.deletes += r->next[i] == ENF_NEXT_DELETE;
+        c.deferred += r->next[i] == ENF_NEXT_DEFER;
+    }
+    return c;
+}
+
+void rpt_plan_warnings(const rpt_plan *r, rpt_warning_sink sink, void *ctx)
+{
+    const eng_plan *plan = r->plan;
+    char msg[1024];
+    for (size_t i = 0; i < plan->nnotes; i++) {
+        const eng_note *n = &plan->notes[i];
+        sink(ctx, "note", n->policy, n->snap != NULL ? n->snap->name : NULL, n->message);
+    }
+    if (plan->nunmanaged > 0) {
+        snprintf(msg, sizeof msg, "%zu %s governed by no policy (unmanaged, never pruned)",
+                 plan->nunmanaged, plan->nunmanaged == 1 ? "snapshot is" : "snapshots are");
+        sink(ctx, "unmanaged", NULL, NULL, msg);
+    }
+    if (r->duplicates > 0) {
+        snprintf(msg, sizeof msg, "%s: %zu %s listed more than once (\"%s\" first), each taken "
+                 "once with the tags of every copy",
+                 r->inventory_path != NULL ? r->inventory_path : "the listing", r->duplicates,
+                 r->duplicates == 1 ? "snapshot" : "snapshots",
+                 r->duplicate_example != NULL ? r->duplicate_example : "?");
+        sink(ctx, "duplicate", NULL, r->duplicate_example, msg);
+    }
+}

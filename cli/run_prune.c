@@ -147,36 +147,28 @@ static void log_outcome(run_ctx *r, del_op *d, az_op *op)
     }
 }
 
-/* Candidates of one policy, held-back ones counted as deferred. */
-static size_t collect(run_ctx *r, run_policy *rp, const eng_plan *plan,
-                      const inv_inventory *inv, bool *claimed, enf_candidate *out)
+typedef struct hold_ctx { run_ctx *r; run_policy *rp; } hold_ctx;
+
+/* enf_choose asks: a held-back candidate is counted as deferred and logged. */
+static bool held(void *ctx, const enf_candidate *c)
 {
-    size_t all = enf_collect(rp->p, plan, inv, claimed, out), n = 0;
-    for (size_t i = 0; i < all; i++) {
-        const char *why = held_back(r, rp, out[i].snap);
-        if (why != NULL) {
-            rp->n.deferred++;
-            log_snap(r, CLI_LOG_WARN, "hold", rp, out[i].snap, "not deleting", why);
-            continue;
-        }
-        out[n++] = out[i];
-    }
-    return n;
+    hold_ctx *h = ctx;
+    const char *why = held_back(h->r, h->rp, c->snap);
+    if (why == NULL)
+        return false;
+    h->rp->n.deferred++;
+    log_snap(h->r, CLI_LOG_WARN, "hold", h->rp, c->snap, "not deleting", why);
+    return true;
 }
 
-static int64_t effective_max(const run_ctx *r, const run_policy *rp)
-{
-    int64_t m = enf_max_delete(rp->p);
-    return r->max_delete >= 0 && r->max_delete < m ? r->max_delete : m;
-}
-
-/* Fills dels with what this policy deletes now; logs the deferred. */
+/* Fills dels with what this policy deletes now (engine/prune.c's
+ * enf_choose, the decision `plan` shows too); logs the deferred. */
 static size_t choose(run_ctx *r, run_policy *rp, const eng_plan *plan, const inv_inventory *inv,
                      bool *claimed, enf_candidate *cand, del_op *dels)
 {
-    size_t n = collect(r, rp, plan, inv, claimed, cand);
-    int64_t max = effective_max(r, rp);
-    enf_cut(cand, n, max);
+    int64_t max = enf_run_max_delete(rp->p, r->max_delete);
+    hold_ctx h = { r, rp };
+    size_t n = enf_choose(rp->p, plan, inv, claimed, max, held, &h, cand, NULL);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (cand[i].deferred) {

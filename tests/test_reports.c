@@ -272,6 +272,7 @@ typedef struct fixture {
     pol_file file;
     inv_inventory *inv;
     eng_plan *plan;
+    enf_next *next;
     rpt_plan r;
 } fixture;
 
@@ -286,6 +287,7 @@ static int setup_plan(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->p = tb_policy("db", false, NULL);
+    fx->p->max_delete = 2;      /* the plan shows what one run deletes, and defers */
     tb_disk(fx->p, TB_DISK_ID("d1"));
     tb_rules(fx->p, "keep-all 6h, every 12h to 3d, daily to 7d, tagged \"hold\"");
     fx->file.path = (char *)"test.policy";
@@ -309,7 +311,14 @@ static int setup_plan(void **state)
     tb_snap(fx->inv, "d1-manual", d1, now - 2 * TB_DAY);
     tb_snap(fx->inv, "d2-x", TB_DISK_ID("d2"), now - 3 * TB_HOUR);
     fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
-    fx->r = (rpt_plan){ fx->plan, &fx->file, fx->inv, "test.policy", "inv.json", false };
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv,
+                                  fx->next), 0);
+    /* a snapshot the listing gave twice: a warning in the report too */
+    fx->r = (rpt_plan){ .plan = fx->plan, .file = &fx->file, .inv = fx->inv,
+                        .policy_path = "test.policy", .inventory_path = "inv.json",
+                        .next = fx->next, .duplicates = 1, .duplicate_example = "d1-b" };
     *state = fx;
     return 0;
 }
@@ -318,6 +327,7 @@ static int teardown_plan(void **state)
 {
     fixture *fx = *state;
     eng_plan_free(fx->plan);
+    free(fx->next);
     inv_free(fx->inv);
     tb_policy_free(fx->p);
     free(fx);
@@ -401,19 +411,43 @@ static void test_plan_json(void **state)
     assert_int_equal(cJSON_GetObjectItem(sum, "total")->valueint, (int)fx->plan->ndecisions);
     assert_int_equal(cJSON_GetObjectItem(sum, "keep")->valueint, (int)fx->plan->nkeep);
     assert_int_equal(cJSON_GetObjectItem(sum, "prune")->valueint, (int)fx->plan->nprune);
-    size_t i = 0;
+    /* max-delete 2: the next run deletes 2 of the prunes and defers the rest */
+    assert_int_equal(cJSON_GetObjectItem(sum, "deletes_next_run")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(sum, "deferred")->valueint, (int)fx->plan->nprune - 2);
+    /* the warnings the table gives, in JSON too (issue 15, item 9) */
+    cJSON *warn = cJSON_GetObjectItem(doc, "warnings");
+    bool unmanaged = false, duplicate = false;
+    for (cJSON *w = warn->child; w != NULL; w = w->next) {
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(w, "kind"));
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(w, "message"));
+        if (strcmp(kind, "unmanaged") == 0)
+            unmanaged = strstr(msg, "snapshots are governed by no policy") != NULL;
+        if (strcmp(kind, "duplicate") == 0)
+            duplicate = strstr(msg, "inv.json: 1 snapshot listed more than once") != NULL;
+    }
+    assert_true(unmanaged);
+    assert_true(duplicate);
+    size_t i = 0, ndel = 0;
     for (cJSON *s = snaps->child; s != NULL; s = s->next, i++) {
         const eng_decision *d = &fx->plan->decisions[i];
         assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(s, "name")), d->snap->name);
         assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(s, "action")),
                             d->action == ENG_KEEP ? "keep" : "prune");
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(s, "reasons")), (int)d->nreasons);
+        cJSON *next = cJSON_GetObjectItem(s, "next_run");
+        if (fx->next[i] == ENF_NEXT_NONE)
+            assert_true(cJSON_IsNull(next));
+        else
+            assert_string_equal(cJSON_GetStringValue(next),
+                                fx->next[i] == ENF_NEXT_DELETE ? "delete" : "defer");
+        ndel += fx->next[i] == ENF_NEXT_DELETE;
         cJSON *pol = cJSON_GetObjectItem(s, "policy");
         if (d->policy == NULL)
             assert_true(cJSON_IsNull(pol));
         else
             assert_string_equal(cJSON_GetStringValue(pol), d->policy->name);
     }
+    assert_int_equal(ndel, 2);
     cJSON_Delete(doc);
     free(out);
 }
@@ -435,6 +469,15 @@ static void test_plan_table(void **state)
     assert_non_null(strstr(out, "\033[32mKEEP \033[0m"));
     assert_non_null(strstr(out, "\033[31mPRUNE\033[0m"));
     assert_non_null(strstr(out, "\033[33mwarning:\033[0m"));
+    free(out);
+    /* --summary: the counts per policy and disk, no snapshot line */
+    fx->r.summary = true;
+    assert_int_equal(rpt_plan_table(mem_open(&m), &fx->r), 0);
+    out = mem_close(&m);
+    fx->r.summary = false;
+    golden("tests/golden/plan/small.summary", out, m.len);
+    assert_null(strstr(out, "d1-a "));
+    assert_non_null(strstr(out, "policy db: 1 disk, "));
     free(out);
 }
 

@@ -60,8 +60,9 @@ t_check "same plan is not empty" jqt '.summary.total > 400' "$D/p-az.json"
 jq '[{value: .value}, {value: .value}]' "$INV" >"$D/overlap.json"
 t_exit "overlapping pages: exit 0" 0 plan "$POL" --inventory "$D/overlap.json" --now "$NOW" --format json
 cp "$T_TMP/out" "$D/overlap.plan.json"
-t_check "overlapping pages: each snapshot once, the same plan" \
-    cmp -s <(jq -S 'del(.inventory)' "$D/plan.json") <(jq -S 'del(.inventory)' "$D/overlap.plan.json")
+t_check "overlapping pages: each snapshot once, the same plan (and a warning)" \
+    cmp -s <(jq -S 'del(.inventory)' "$D/plan.json") \
+        <(jq -S 'del(.inventory) | .warnings |= map(select(.kind != "duplicate"))' "$D/overlap.plan.json")
 t_check "overlapping pages: no kept snapshot listed as a prune" test -z "$(comm -12 \
     <(jq -r '.snapshots[]|select(.action=="prune").id' "$D/overlap.plan.json" | sort -u) \
     <(jq -r '.snapshots[]|select(.action=="keep").id' "$D/overlap.plan.json" | sort -u))"
@@ -165,7 +166,8 @@ t_exit "two policy files: exit 2" 2 plan "$POL" "$POL" --inventory "$INV"
 t_exit "unknown option: exit 2" 2 plan "$POL" --inventory "$INV" --bogus
 # --- without --inventory: a live listing from ARM (tests/arm/serve), read only ---
 az_seed "$D/seed.json" rg-a:data1:60 rg-a:data2:5
-if az_start "$D/srv" --seed "$D/seed.json" --page-size 25; then
+printf '2026-11-26T00:00:00Z\n' >"$D/clock"     # ARM's Date: a run checks it (clock skew)
+if az_start "$D/srv" --seed "$D/seed.json" --page-size 25 --clock-file "$D/clock"; then
     az_env_secret
     az_policy "$D/live.policy" rg-a data1
     LNOW=2026-11-26T00:00:00Z
@@ -191,10 +193,47 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     t_exit "live plan: failing listing -> exit 3" 3 plan "$D/live.policy" --ca-file "$AZ_CA" --now "$LNOW" --timeout 5
     t_check "live plan: no plan output on failure" test ! -s "$T_TMP/out"
     az_faults '{"rules":[]}'
+    # issue 15: what the plan says one run deletes is what a run deletes
+    # (engine/prune.c's enf_choose decides for both), oldest first
+    az_policy "$D/md.policy" rg-a data1
+    sed -i 's/^    keep-all 24h$/    keep-all 24h\n    max-delete 7/' "$D/md.policy"
+    t_exit "live plan with max-delete 7: exit 0" 0 plan "$D/md.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json
+    cp "$T_TMP/out" "$D/md.json"
+    t_check "max-delete 7: the summary says 7 now, the rest deferred" jqt '.summary.deletes_next_run == 7
+        and .summary.deferred == .summary.prune - 7 and .summary.prune > 7
+        and .policies[0].deletes_next_run == 7 and .policies[0].max_delete == 7
+        and .groups[0].deletes_next_run == 7' "$D/md.json"
+    t_check "max-delete 7: the seven are the oldest prunes" jqt '[.snapshots[]|select(.action=="prune")]
+        | sort_by(.time) | (.[:7]|all(.next_run=="delete")) and (.[7:]|all(.next_run=="defer"))' "$D/md.json"
+    jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' "$D/md.json" | sort >"$D/md.next"
+    az_state_ids rg-a data1 >"$D/md.before"
+    t_exit "run with the same policy: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
+        --now "$LNOW" --state-dir "$D/md-state"
+    az_state_ids rg-a data1 >"$D/md.after"
+    t_check "run deleted exactly the plan's next-run share" \
+        cmp -s "$D/md.next" <(comm -23 "$D/md.before" "$D/md.after")
     az_env_clear
 else
     t_fail "live plan: ARM test server starts"
 fi
+
+# --- --summary: counts per policy and disk, no snapshot lines (make demo uses it) ---
+t_exit "--summary: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --summary
+t_check "--summary: a line per policy, with the next run's share" grep -q \
+    '^policy dss-datadir: 1 disk, 480 snapshots, keep 4[4-6], prune [0-9]*; the next run deletes 24 and defers [0-9]* (max-delete 24)$' "$T_TMP/out"
+t_check "--summary: a line per disk" grep -Eq '^  dss-data: 480 snapshots, keep 4[4-6], prune' "$T_TMP/out"
+t_check "--summary: no snapshot line" bash -c "! grep -q 'dss-data-2026' '$T_TMP/out'"
+t_check "--summary: short (the full table is 490 lines)" test "$(wc -l <"$T_TMP/out")" -lt 15
+t_check "make demo uses --summary" grep -q 'plan policies/dss-datadir.policy .*--summary' Makefile
+t_exit "--summary with --format json: exit 2" 2 plan "$POL" --inventory "$INV" --summary --format json
+t_check "table: the next run's share on the total" grep -q '^next run: deletes 24, defers [0-9]* to later runs (max-delete)$' "$D/plan.txt"
+t_check "table: a deferred prune says so" grep -q 'PRUNE   no rule keeps it; over max-delete: a later run deletes it$' "$D/plan.txt"
+t_check "json: max-delete 24 of dss-datadir: 24 now, the rest deferred" jqt \
+    '.summary.deletes_next_run == 24 and .summary.deferred == .summary.prune - 24' "$D/plan.json"
+t_check "json: unmanaged snapshots are a warning too" jqt \
+    '[.warnings[]|select(.kind=="unmanaged")][0].message == "3 snapshots are governed by no policy (unmanaged, never pruned)"' "$D/plan.json"
+t_check "json: a snapshot listed twice is a warning too" jqt \
+    '[.warnings[]|select(.kind=="duplicate")] | length == 1 and (.[0].message|test("overlap.json: [0-9]+ snapshots listed more than once"))' "$D/overlap.plan.json"
 
 t_exit "--help: exit 0" 0 plan --help
 t_check "--help: usage on stdout" grep -q '^usage: snapkeep plan' "$T_TMP/out"

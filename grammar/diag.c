@@ -67,6 +67,15 @@ static char *source_line(pg_ctx *ctx, int line)
     return sanitized(ctx->text + start, end - start);
 }
 
+const char *pg_quote_rule(const char *text, char *buf, size_t n)
+{
+    if (text == NULL)
+        text = "";
+    char q = strchr(text, '"') != NULL ? '`' : '"';
+    snprintf(buf, n, "%c%s%c", q, text, q);
+    return buf;
+}
+
 void pg_oom(pg_ctx *ctx)
 {
     ctx->oom = true;

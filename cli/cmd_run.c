@@ -174,8 +174,8 @@ static void report_interrupted(run_ctx *r)
         }
         cli_log_field f[] = { { "prev_run", scan.runs[i] } };
         cli_log_emit(&r->log, CLI_LOG_WARN, "interrupted", f, 1,
-                     "run %s did not finish (%lld action(s) without outcome)", scan.runs[i],
-                     (long long)pending);
+                     "run %s did not finish (%lld action%s without outcome)", scan.runs[i],
+                     (long long)pending, cli_s((size_t)pending));
         cli_journal_entry e = cli_journal_entry_init(run_clock(r), "interrupted");
         e.prev_run = scan.runs[i];
         e.pending = pending;

@@ -78,6 +78,11 @@ sk_time cli_now(void)
     return (sk_time)ts.tv_sec * SK_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+const char *cli_s(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 bool cli_use_colour(FILE *f)
 {
     const char *no = getenv("NO_COLOR");

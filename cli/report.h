@@ -60,6 +60,12 @@ typedef struct rpt_sim {
 } rpt_sim;
 
 int rpt_sim_json(FILE *f, const rpt_sim *r);
+/* "steady_state": the one JSON shape of a replay's steady state, for
+ * simulate and explain alike (null before the warm-up ends, or s NULL):
+ * warmup, from, runs, count_min/avg/max, deleted_min/avg/max,
+ * deleted_histogram, gaps. */
+struct json_out;
+void rpt_sim_steady_json(struct json_out *j, const eng_sim *s);
 int rpt_sim_svg(FILE *f, const rpt_sim *r);
 
 /* An age or a span for people: "45s", "3h", "3h20m", "2d4h", "15d";
@@ -90,6 +96,11 @@ typedef struct rpt_groups {
 
 int rpt_groups_build(const eng_plan *plan, const pol_file *file, rpt_groups *out);
 void rpt_groups_free(rpt_groups *g);
+
+/* Why a policy has no steady state, naming the rule that keeps without
+ * limit: "no steady state: `last all` (line 4) keeps every snapshot
+ * forever, so the count only grows" (explain and simulate). */
+void rpt_growing_text(const pol_policy *p, char *buf, size_t n);
 
 /* The tier windows of a policy at `now`: tier k holds snapshots taken in
  * (lo[k], hi[k]] (instants). Returns the number of tiers (<= max). */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli/report.h"
+#include "engine/calendar.h"
 #include "engine/duration.h"
 
 size_t rpt_format_age(int64_t usec, char *buf, size_t n)
@@ -226,4 +227,17 @@ void rpt_plan_warnings(const rpt_plan *r, rpt_warning_sink sink, void *ctx)
                  r->duplicate_example != NULL ? r->duplicate_example : "?");
         sink(ctx, "duplicate", NULL, r->duplicate_example, msg);
     }
+}
+
+void rpt_growing_text(const pol_policy *p, char *buf, size_t n)
+{
+    const pol_rule *r = eng_sim_growing_rule(p);
+    if (r == NULL)
+        snprintf(buf, n, "no steady state: a rule keeps without limit");
+    else if (r->kind == POL_LAST)
+        snprintf(buf, n, "no steady state: `%s` (line %d) keeps every snapshot forever, so "
+                 "the count only grows", r->text, r->loc.line);
+    else
+        snprintf(buf, n, "no steady state: `%s` (line %d) keeps one snapshot per %s forever, "
+                 "so the count only grows", r->text, r->loc.line, eng_period_noun(r->period));
 }

@@ -221,33 +221,8 @@ static void write_sim_params(json_out *j, const rpt_sim *r)
     json_end_object(j);
 }
 
-static void write_sim_steady(json_out *j, const eng_sim *s)
+static void write_gaps(json_out *j, const eng_sim *s)
 {
-    bool have = s->first_steady < s->nruns;
-    json_key(j, "steady_state");
-    if (!have) {
-        json_null(j);
-    } else {
-        json_begin_object(j);
-        kv_time(j, "from", s->runs[s->first_steady].at);
-        json_kv_int(j, "runs", (int64_t)(s->nruns - s->first_steady));
-        json_kv_int(j, "count_min", s->count_min);
-        json_kv_double(j, "count_avg", s->count_avg, 3);
-        json_kv_int(j, "count_max", s->count_max);
-        json_kv_int(j, "deleted_min", s->del_min);
-        json_kv_double(j, "deleted_avg", s->del_avg, 3);
-        json_kv_int(j, "deleted_max", s->del_max);
-        json_key(j, "deleted_histogram");
-        json_begin_array(j);
-        for (size_t k = 0; k < s->ndel_hist; k++) {
-            json_begin_object(j);
-            json_kv_int(j, "deleted", (int64_t)k);
-            json_kv_int(j, "runs", s->del_hist[k]);
-            json_end_object(j);
-        }
-        json_end_array(j);
-        json_end_object(j);
-    }
     json_key(j, "gaps");
     json_begin_array(j);
     for (size_t k = 0; k < s->ngaps; k++) {
@@ -264,6 +239,42 @@ static void write_sim_steady(json_out *j, const eng_sim *s)
         json_end_object(j);
     }
     json_end_array(j);
+}
+
+void rpt_sim_steady_json(json_out *j, const eng_sim *s)
+{
+    json_key(j, "steady_state");
+    if (s == NULL || s->first_steady >= s->nruns) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    kv_span(j, "warmup", s->warmup_usec);
+    kv_time(j, "from", s->runs[s->first_steady].at);
+    json_kv_int(j, "runs", (int64_t)(s->nruns - s->first_steady));
+    json_kv_int(j, "count_min", s->count_min);
+    json_kv_double(j, "count_avg", s->count_avg, 3);
+    json_kv_int(j, "count_max", s->count_max);
+    json_kv_int(j, "deleted_min", s->del_min);
+    json_kv_double(j, "deleted_avg", s->del_avg, 3);
+    json_kv_int(j, "deleted_max", s->del_max);
+    json_key(j, "deleted_histogram");
+    json_begin_array(j);
+    for (size_t k = 0; k < s->ndel_hist; k++) {
+        json_begin_object(j);
+        json_kv_int(j, "deleted", (int64_t)k);
+        json_kv_int(j, "runs", s->del_hist[k]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    write_gaps(j, s);
+    json_end_object(j);
+}
+
+static void write_sim_steady(json_out *j, const eng_sim *s)
+{
+    rpt_sim_steady_json(j, s);
+    write_gaps(j, s);       /* also at the top, where version 1 had them */
 }
 
 static void write_sim_runs(json_out *j, const eng_sim *s)

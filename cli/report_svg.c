@@ -290,9 +290,9 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     svg_begin(f, SVG_W, height, title);
     fputs("<text x=\"12\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", f);
     svg_text(f, title);
-    fprintf(f, "</text>\n<text x=\"12\" y=\"48\" fill=\"#444\">%zu snapshots: keep %zu, "
+    fprintf(f, "</text>\n<text x=\"12\" y=\"48\" fill=\"#444\">%zu snapshot%s: keep %zu, "
             "prune %zu, unmanaged %zu, future %zu</text>\n",
-            plan->ndecisions, plan->nkeep, plan->nprune, plan->nunmanaged, plan->nfuture);
+            plan->ndecisions, plan->ndecisions == 1 ? "" : "s", plan->nkeep, plan->nprune, plan->nunmanaged, plan->nfuture);
     draw_legend(f, 72);
     age_axis ax = plan_axis(r);
     /* grid first, so the markers stay on top of it */

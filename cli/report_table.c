@@ -3,6 +3,7 @@
  * reasons, a summary line per disk and one for everything. */
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/report.h"
 
 typedef struct table_style {
@@ -88,11 +89,6 @@ static void print_row(FILE *f, const table_style *st, const rpt_plan *r,
     fputc('\n', f);
 }
 
-static const char *plural(size_t n)
-{
-    return n == 1 ? "" : "s";
-}
-
 /* "; the next run deletes 24 and defers 412 (max-delete)" when a run
  * would not delete everything the plan prunes there. */
 static void print_next(FILE *f, rpt_next_counts c, const pol_policy *p)
@@ -129,11 +125,11 @@ static void print_counts(FILE *f, const rpt_plan *r, const rpt_groups *gs, size_
         keep += gs->order[i]->action == ENG_KEEP;
     if (g < r->plan->ngroups) {
         put_safe(f, rpt_disk_name(r->plan->groups[g].source_id));
-        fprintf(f, ": %zu snapshot%s, keep %zu, prune %zu", to - from, plural(to - from), keep,
+        fprintf(f, ": %zu snapshot%s, keep %zu, prune %zu", to - from, cli_s(to - from), keep,
                 to - from - keep);
         print_next(f, rpt_next_count(r, gs->order, from, to), NULL);
     } else {
-        fprintf(f, "unmanaged: %zu snapshot%s, all kept", to - from, plural(to - from));
+        fprintf(f, "unmanaged: %zu snapshot%s, all kept", to - from, cli_s(to - from));
     }
     fputc('\n', f);
 }
@@ -178,7 +174,7 @@ static void print_policy_line(FILE *f, const table_style *st, const rpt_plan *r,
     fprintf(f, "%spolicy ", st->bold);
     put_safe(f, p != NULL ? p->name : "?");
     fprintf(f, "%s: %zu disk%s, %zu snapshot%s, keep %zu, prune %zu", st->reset, disks,
-            plural(disks), total, plural(total), keep, total - keep);
+            cli_s(disks), total, cli_s(total), keep, total - keep);
     print_next(f, rpt_next_of_policy(r, p), p);
     fputc('\n', f);
 }
@@ -244,7 +240,7 @@ int rpt_plan_table(FILE *f, const rpt_plan *r)
         for (size_t i = 0; i < gs.nslices; i++)
             print_slice(f, st, r, &gs, gs.show[i]);
     fprintf(f, "%stotal: %zu snapshot%s: keep %zu, prune %zu%s (%zu unmanaged, %zu dated in the "
-            "future)\n", st->bold, plan->ndecisions, plural(plan->ndecisions), plan->nkeep,
+            "future)\n", st->bold, plan->ndecisions, cli_s(plan->ndecisions), plan->nkeep,
             plan->nprune, st->reset, plan->nunmanaged, plan->nfuture);
     if (r->next != NULL && plan->nprune > 0) {
         rpt_next_counts c = rpt_next_count(r, NULL, 0, plan->ndecisions);

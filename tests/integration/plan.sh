@@ -123,6 +123,12 @@ t_check "empty inventory: JSON with empty arrays" jqt '.summary.total == 0 and .
 t_check "empty inventory: SVG well-formed" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/empty.svg"
 t_check "empty inventory: table total line" grep -q '^total: 0 snapshots' "$D/empty.table"
 
+# --- plurals: one snapshot is "1 snapshot" (issue 15) ---
+jq '{value: [.value[0]]}' "$INV" >"$D/one-inv.json"
+t_exit "one snapshot: exit 0" 0 plan "$POL" --inventory "$D/one-inv.json" --now "$NOW" --summary
+t_check "one snapshot: singular words" bash -c "grep -q '^total: 1 snapshot: keep 1, prune 0' '$T_TMP/out' &&
+    grep -q '^policy dss-datadir: 1 disk, 1 snapshot, keep 1, prune 0$' '$T_TMP/out'"
+
 # --- refusals: exit code, a message naming the problem, no plan ---
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"yesterday"}}]}' >"$D/bad-time.json"
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"2026-11-20T10:00:00Z"}},' >"$D/truncated.json"

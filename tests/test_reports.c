@@ -513,6 +513,12 @@ static void test_plan_table_bidi(void **state)
     eng_plan_free(fx->plan);
     fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
     fx->r.plan = fx->plan;
+    free(fx->next);         /* one per decision: the plan has two more */
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv,
+                                  fx->next), 0);
+    fx->r.next = fx->next;
     membuf m;
     assert_int_equal(rpt_plan_table(mem_open(&m), &fx->r), 0);
     char *out = mem_close(&m);
@@ -531,16 +537,46 @@ static void test_plan_table_bidi(void **state)
 static void test_plan_svg(void **state)
 {
     fixture *fx = *state;
+    /* a creation that failed and one still running: marks of their own */
+    const char *d1 = TB_DISK_ID("d1");
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    inv_snapshot *failed = tb_snap(fx->inv, "d1-failed", d1, now - 4 * TB_DAY);
+    tb_snap_tag(fx->inv, failed, POL_OWNER_TAG, "db");
+    tb_snap_state(fx->inv, failed, "Failed");
+    inv_snapshot *running = tb_snap(fx->inv, "d1-running", d1, now - 2 * TB_HOUR);
+    tb_snap_tag(fx->inv, running, POL_OWNER_TAG, "db");
+    tb_snap_state(fx->inv, running, "Updating");
+    owned(fx->inv, "d1-k \"odd\" <&>", d1, now - 3 * TB_HOUR);   /* kept: its own title */
+    eng_plan_free(fx->plan);
+    fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
+    fx->r.plan = fx->plan;
+    free(fx->next);
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    fx->r.next = fx->next;
     membuf m;
     assert_int_equal(rpt_plan_svg(mem_open(&m), &fx->r), 0);
     char *out = mem_close(&m);
     golden("tests/golden/plan/small.svg", out, m.len);
-    /* text is escaped for XML; every snapshot has a marker with a title */
-    assert_non_null(strstr(out, "d1-h &quot;odd&quot; \\name\t\xc3\xa9&lt;&amp;&gt;"));
+    /* text is escaped for XML; every kept snapshot has a marker with a
+     * title, the two pruned ones 9 days old share a bin: "2 pruned" */
+    assert_non_null(strstr(out, "<title>d1-k &quot;odd&quot; &lt;&amp;&gt; "));
+    assert_non_null(strstr(out, "<title>2 pruned, 9d to 9d1h old</title>"));
     size_t titles = 0;
     for (const char *p = out; (p = strstr(p, "</title></")) != NULL; p++)
         titles++;
-    assert_true(titles >= fx->plan->ndecisions);
+    assert_true(titles >= fx->plan->nkeep);
+    /* issue 15: failed and held snapshots are marked apart, and a print
+     * keeps which rule kept what */
+    assert_non_null(strstr(out, ">failed: no backup</text>"));
+    assert_non_null(strstr(out, ">held (tagged rule)</text>"));
+    assert_non_null(strstr(out, ">in progress</text>"));
+    assert_non_null(strstr(out, ">failed: 1</text>"));
+    assert_non_null(strstr(out, ">in progress: 1</text>"));
+    assert_non_null(strstr(out, ">held (tagged): 1</text>"));
+    assert_non_null(strstr(out, ">keep-all 6h: 3</text>"));
+    const char *fm = strstr(out, "stroke=\"#000000\" stroke-width=\"1.6\" fill=\"#ffffff\"><title>d1-failed");
+    assert_non_null(fm);
     assert_non_null(strstr(out, "</svg>\n"));
     free(out);
 }

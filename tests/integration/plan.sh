@@ -104,7 +104,41 @@ t_check "table: newest first" bash -c "grep -E '^  dss-data-2' '$D/plan.txt' | a
 t_exit "plan svg exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format svg
 cp "$T_TMP/out" "$D/plan.svg"
 t_check "svg is well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/plan.svg"
-t_check "svg: one marker per snapshot" test "$(grep -c '<title>dss-\|<title>unm' "$D/plan.svg")" -ge 483
+t_check "svg: a mark per kept snapshot; the pruned ones all drawn, lone or binned" python3 - "$D/plan.svg" <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+kept = len(re.findall(r"<title>[^<]*: KEEP", svg))
+lone = len(re.findall(r"<title>[^<]*: PRUNE", svg))
+binned = sum(int(n) for n in re.findall(r"<title>(\d+) pruned, ", svg))
+sys.exit(0 if (kept, lone + binned) == (49, 434) and binned > 0 else 1)
+PY
+t_check "svg: the pruned lane is binned, not one cross per snapshot" \
+    test "$(grep -c '<title>[0-9]* pruned, ' "$D/plan.svg")" -lt 150
+t_check "svg: which rule kept what, in a row legend" bash -c "grep -q '>kept by</text>' '$D/plan.svg' &&
+    grep -q '>keep-all 24h: 24</text>' '$D/plan.svg'"
+t_check "svg: held, failed and in-progress marks in the legend" bash -c "grep -q '>held (tagged rule)</text>' '$D/plan.svg' &&
+    grep -q '>failed: no backup</text>' '$D/plan.svg' && grep -q '>in progress</text>' '$D/plan.svg'"
+# a failed, an updating and a held snapshot, and marks reaching 25 days
+python3 tests/gen-inventory --disks 1 --per-disk 600 --cadence 1h --end 2026-11-26T11:00:00Z \
+    --policy p 2>/dev/null | jq '.value[300].tags["legal-hold"] = "yes"
+    | .value[10].properties.provisioningState = "Failed"
+    | .value[20].properties.provisioningState = "Updating"' >"$D/marks.json"
+printf 'policy "p" {\n  keep-all 24h, every 12h to 7d, daily to 15d\n  tagged "legal-hold"\n}\n' >"$D/marks.policy"
+t_exit "svg with failed, updating and held snapshots: exit 0" 0 plan "$D/marks.policy" \
+    --inventory "$D/marks.json" --now "$NOW" --format svg --output "$D/marks.svg"
+t_check "svg: the failed, the in-progress and the held one counted in the row legend" bash -c "
+    grep -q '>failed: 1</text>' '$D/marks.svg' && grep -q '>in progress: 1</text>' '$D/marks.svg' &&
+    grep -q '>held (tagged): 1</text>' '$D/marks.svg'"
+t_check "svg: the axis reaches the oldest mark (25d), not only 15d" grep -q '>26d</text>\|>27d</text>' "$D/marks.svg"
+# issue 15: rendered as a PNG (librsvg, .ci/deps), it is produced without error
+for f in plan marks; do
+    t_exit "svg $f renders to PNG (rsvg-convert)" 0 rsvg-convert -o "$D/$f.png" "$D/$f.svg"
+    t_check "svg $f: rsvg-convert says nothing" test ! -s "$T_TMP/err"
+    t_check "svg $f: a PNG, as wide as the SVG" python3 -c '
+import struct, sys
+b = open(sys.argv[1], "rb").read(24)
+sys.exit(0 if b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", b[16:20])[0] == 1100 else 1)' "$D/$f.png"
+done
 t_check "svg: legend and tier labels" bash -c "grep -q '>pruned</text>' '$D/plan.svg' && grep -q '>every 12h to 7d</text>' '$D/plan.svg'"
 
 # --- --output ---

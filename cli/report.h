@@ -68,6 +68,11 @@ struct json_out;
 void rpt_sim_steady_json(struct json_out *j, const eng_sim *s);
 int rpt_sim_svg(FILE *f, const rpt_sim *r);
 
+/* SVG helpers (report_svg.c): text escaped for XML (control characters
+ * become '?'), and the document's start with a white background. */
+void rpt_svg_text(FILE *f, const char *s);
+void rpt_svg_begin(FILE *f, int w, int h, const char *title);
+
 /* An age or a span for people: "45s", "3h", "3h20m", "2d4h", "15d";
  * negative values get a leading '-'. Two units at most, truncated. */
 size_t rpt_format_age(int64_t usec, char *buf, size_t n);

@@ -1,7 +1,8 @@
-/* The plan as an SVG timeline (one row per disk, snapshots on a
- * logarithmic age axis, tier windows shaded, bucket boundaries drawn) and
- * the simulation as a count-over-time chart. Standalone SVG 1.1, no
- * scripts, readable in any browser. */
+/* The plan as an SVG timeline: one row per disk, snapshots on a
+ * logarithmic age axis, tier windows shaded, bucket boundaries drawn, marks
+ * that say what kept each snapshot. Standalone SVG 1.1, no scripts,
+ * readable in any browser and as a PNG (the simulation's chart is in
+ * report_sim_svg.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 static const char *const tier_fill[] = { "#e3eefa", "#e6f4e1", "#fbf0dc", "#efe4f7", "#dff5f1" };
 
-static void svg_text(FILE *f, const char *s)
+void rpt_svg_text(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
@@ -40,13 +41,13 @@ static void svg_text(FILE *f, const char *s)
     }
 }
 
-static void svg_begin(FILE *f, int w, int h, const char *title)
+void rpt_svg_begin(FILE *f, int w, int h, const char *title)
 {
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
             "<title>", w, h, w, h);
-    svg_text(f, title);
+    rpt_svg_text(f, title);
     fprintf(f, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
 }
 
@@ -164,10 +165,10 @@ static void draw_tiers(FILE *f, const age_axis *ax, const pol_policy *p, sk_time
         double x0 = age_x(ax, now - hi[k]), x1 = age_x(ax, now - lo[k]);
         fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"80\" fill=\"%s\">"
                 "<title>", x0, top + 12, x1 - x0, tier_fill[k % 5]);
-        svg_text(f, rules[k]->text);
+        rpt_svg_text(f, rules[k]->text);
         fprintf(f, "</title></rect>\n<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#345\">",
                 x0 + 3, top + 23);
-        svg_text(f, rules[k]->text);
+        rpt_svg_text(f, rules[k]->text);
         fputs("</text>\n", f);
         draw_boundaries(f, ax, p, rules[k], now, lo[k], hi[k], top);
     }
@@ -220,12 +221,12 @@ static void marker_title(FILE *f, const eng_plan *plan, const eng_decision *d)
     eng_time_format(d->snap->created, when, sizeof when);
     rpt_format_age(plan->now - d->snap->created, age, sizeof age);
     fputs("<title>", f);
-    svg_text(f, d->snap->name);
+    rpt_svg_text(f, d->snap->name);
     fprintf(f, " %s (%s old): %s", when, age, d->action == ENG_KEEP ? "KEEP" : "PRUNE");
     for (uint32_t k = 0; k < d->nreasons; k++) {
         eng_reason_format(&d->reasons[k], why, sizeof why);
         fputs(k == 0 ? " - " : "; ", f);
-        svg_text(f, why);
+        rpt_svg_text(f, why);
     }
     fputs("</title>", f);
 }
@@ -268,7 +269,7 @@ static void put_mark(FILE *f, mark_kind m, size_t rule, double x, int y,
         close = "</circle>";
         break;
     }
-    if (d != NULL)
+    if (d != NULL && plan != NULL)
         marker_title(f, plan, d);
     fprintf(f, "%s\n", close);
 }
@@ -317,7 +318,7 @@ static void draw_row_legend(FILE *f, const pol_policy *p, const size_t *by_rule,
             continue;
         put_mark(f, MARK_RULE, k, x + 5, y, NULL, NULL);
         fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x + 13, y + 4);
-        svg_text(f, p->rules[k].text != NULL ? p->rules[k].text : "rule");
+        rpt_svg_text(f, p->rules[k].text != NULL ? p->rules[k].text : "rule");
         fprintf(f, ": %zu</text>\n", by_rule[k]);
         x += 24 + 6.0 * (double)(strlen(p->rules[k].text != NULL ? p->rules[k].text : "rule") +
                                  6);
@@ -348,9 +349,9 @@ static void draw_row(FILE *f, const age_axis *ax, const rpt_plan *r,
     fprintf(f, "<line x1=\"10\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#cccccc\"/>\n",
             top + 4, SVG_W - 10, top + 4);
     fprintf(f, "<text x=\"12\" y=\"%d\" font-weight=\"bold\">", top + 34);
-    svg_text(f, g < plan->ngroups ? rpt_disk_name(plan->groups[g].source_id) : "unmanaged");
+    rpt_svg_text(f, g < plan->ngroups ? rpt_disk_name(plan->groups[g].source_id) : "unmanaged");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">", top + 52);
-    svg_text(f, p != NULL ? p->name : "no policy: never pruned");
+    rpt_svg_text(f, p != NULL ? p->name : "no policy: never pruned");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">keep %zu, prune %zu</text>\n",
             top + 70, keep, to - from - keep);
     if (p != NULL)
@@ -464,9 +465,9 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     char now[ENG_TIME_BUFSZ], title[512];
     eng_time_format(plan->now, now, sizeof now);
     snprintf(title, sizeof title, "snapkeep plan: %s at %s", r->policy_path, now);
-    svg_begin(f, SVG_W, height, title);
+    rpt_svg_begin(f, SVG_W, height, title);
     fputs("<text x=\"12\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", f);
-    svg_text(f, title);
+    rpt_svg_text(f, title);
     fprintf(f, "</text>\n<text x=\"12\" y=\"48\" fill=\"#444\">%zu snapshot%s: keep %zu, "
             "prune %zu, unmanaged %zu, future %zu</text>\n",
             plan->ndecisions, plan->ndecisions == 1 ? "" : "s", plan->nkeep, plan->nprune,
@@ -485,128 +486,5 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     }
     fputs("</svg>\n", f);
     rpt_groups_free(&gs);
-    return ferror(f) ? -1 : 0;
-}
-
-/* ---- simulation chart ---- */
-
-#define SIM_W 1000
-#define SIM_H 440
-#define SIM_L 70
-#define SIM_T 70
-#define SIM_PW 880
-#define SIM_PH 280
-
-static double nice_step(double span, int want)
-{
-    double raw = span / want, mag = pow(10, floor(log10(raw)));
-    double r = raw / mag;
-    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
-}
-
-static void sim_axes(FILE *f, double days, double ymax)
-{
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333\"/>\n",
-            SIM_L, SIM_T, SIM_PW, SIM_PH);
-    double dx = nice_step(days, 12);
-    if (dx < 1 && days >= 2)
-        dx = 1;
-    for (double d = 0; d <= days + 1e-9; d += dx) {
-        double x = SIM_L + SIM_PW * d / days;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
-                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                x, SIM_T, x, SIM_T + SIM_PH, x, SIM_T + SIM_PH + 16, d);
-    }
-    double dy = nice_step(ymax, 6);
-    for (double v = 0; v <= ymax + 1e-9; v += dy) {
-        double y = SIM_T + SIM_PH - SIM_PH * v / ymax;
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                SIM_L, y, SIM_L + SIM_PW, y, SIM_L - 6, y + 4, v);
-    }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">days since the start</text>\n"
-            "<text transform=\"translate(18 %d) rotate(-90)\" text-anchor=\"middle\">"
-            "snapshots per disk (after each run)</text>\n",
-            SIM_L + SIM_PW / 2, SIM_T + SIM_PH + 36, SIM_T + SIM_PH / 2);
-}
-
-static void sim_series(FILE *f, const eng_sim *s, sk_time start, double days, double ymax)
-{
-    double span = days * 86400.0 * SK_USEC_PER_SEC;
-    fputs("<g stroke=\"#c0392b\" stroke-width=\"1\">\n", f);
-    for (size_t i = 0; i < s->nruns; i++) {
-        if (s->runs[i].deleted == 0)
-            continue;
-        double x = SIM_L + SIM_PW * (double)(s->runs[i].at - start) / span;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, SIM_T + SIM_PH,
-                x, SIM_T + SIM_PH - 6.0 * s->runs[i].deleted);
-    }
-    fputs("</g>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\"", f);
-    for (size_t i = 0; i < s->nruns; i++) {
-        double x = SIM_L + SIM_PW * (double)(s->runs[i].at - start) / span;
-        double y = SIM_T + SIM_PH - SIM_PH * s->runs[i].count / ymax;
-        fprintf(f, "%.1f,%.1f ", x, y);
-    }
-    fputs("\"/>\n", f);
-}
-
-static void sim_steady(FILE *f, const eng_sim *s, sk_time start, double days, double ymax)
-{
-    double span = days * 86400.0 * SK_USEC_PER_SEC;
-    double wx = SIM_PW * (double)s->warmup_usec / span;
-    if (wx > SIM_PW)
-        wx = SIM_PW;
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#f0f0f0\" opacity=\"0.8\"/>"
-            "<text x=\"%d\" y=\"%d\" fill=\"#777\">warm-up</text>\n",
-            SIM_L, SIM_T, wx, SIM_PH, SIM_L + 6, SIM_T + 16);
-    if (s->first_steady >= s->nruns)
-        return;
-    (void)start;
-    const uint32_t lines[2] = { s->count_min, s->count_max };
-    for (int i = 0; i < 2; i++) {
-        double y = SIM_T + SIM_PH - SIM_PH * lines[i] / ymax;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#2e8b57\" "
-                "stroke-dasharray=\"5,3\"/>\n", SIM_L + wx, y, SIM_L + SIM_PW, y);
-    }
-}
-
-int rpt_sim_svg(FILE *f, const rpt_sim *r)
-{
-    const eng_sim *s = r->sim;
-    char title[512], start[ENG_TIME_BUFSZ], cad[RPT_AGE_BUFSZ];
-    eng_time_format(r->params->start, start, sizeof start);
-    rpt_format_age(r->params->cadence_usec, cad, sizeof cad);
-    snprintf(title, sizeof title, "snapkeep simulate: %s, a snapshot every %s from %s",
-             r->policy->name, cad, start);
-    svg_begin(f, SIM_W, SIM_H, title);
-    fputs("<text x=\"12\" y=\"26\" font-size=\"16\" font-weight=\"bold\">", f);
-    svg_text(f, title);
-    fputs("</text>\n", f);
-    if (s->first_steady < s->nruns)
-        fprintf(f, "<text x=\"12\" y=\"46\" fill=\"#444\">steady state %u to %u snapshots "
-                "(average %.1f); deletions per run %u to %u (average %.2f)</text>\n",
-                s->count_min, s->count_max, s->count_avg, s->del_min, s->del_max, s->del_avg);
-    else
-        fputs("<text x=\"12\" y=\"46\" fill=\"#444\">no steady state: the replay is shorter "
-              "than the warm-up</text>\n", f);
-    double days = (double)r->params->duration_usec / (86400.0 * SK_USEC_PER_SEC);
-    uint32_t maxc = 1;
-    for (size_t i = 0; i < s->nruns; i++)
-        if (s->runs[i].count > maxc)
-            maxc = s->runs[i].count;
-    double ymax = maxc * 1.1;
-    sim_steady(f, s, r->params->start, days, ymax);
-    sim_axes(f, days, ymax);
-    sim_series(f, s, r->params->start, days, ymax);
-    fprintf(f, "<g font-size=\"11\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1f5fa8\" "
-            "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">snapshots kept</text>"
-            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#2e8b57\" stroke-dasharray=\"5,3\"/>"
-            "<text x=\"%d\" y=\"%d\">steady-state min and max</text>"
-            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#c0392b\"/>"
-            "<text x=\"%d\" y=\"%d\">deletions in a run (6 px each)</text></g>\n",
-            SIM_L, SIM_H - 22, SIM_L + 24, SIM_H - 22, SIM_L + 30, SIM_H - 18,
-            SIM_L + 160, SIM_H - 22, SIM_L + 184, SIM_H - 22, SIM_L + 190, SIM_H - 18,
-            SIM_L + 370, SIM_H - 14, SIM_L + 370, SIM_H - 26, SIM_L + 378, SIM_H - 18);
-    fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;
 }

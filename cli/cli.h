@@ -75,5 +75,7 @@ sk_time cli_now(void);
 bool cli_use_colour(FILE *f);
 /* "" for one, "s" otherwise: "1 snapshot", "2 disks" (never "disk(s)"). */
 const char *cli_s(size_t n);
+/* --max-delete N of run and plan: 0 to 1000000; -1 with a message if not. */
+int cli_parse_max_delete(const char *arg, int64_t *out);
 
 #endif

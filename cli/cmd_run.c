@@ -69,7 +69,6 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
 
 static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
 {
-    char *end;
     switch (opt) {
     case OPT_DRY_RUN: r->dry_run = true; return 0;
     case OPT_ALLOW_STALE: r->allow_stale = true; return 0;
@@ -82,11 +81,7 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
         fprintf(stderr, "snapkeep: --log-format: '%s': use text or json\n", arg);
         return -1;
     case OPT_MAX_DELETE:
-        r->max_delete = strtoll(arg, &end, 10);
-        if (*arg != '\0' && *end == '\0' && r->max_delete >= 0 && r->max_delete <= 1000000)
-            return 0;
-        fprintf(stderr, "snapkeep: --max-delete: '%s' is not a count from 0 to 1000000\n", arg);
-        return -1;
+        return cli_parse_max_delete(arg, &r->max_delete);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }

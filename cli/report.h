@@ -26,6 +26,8 @@ typedef struct rpt_plan {
     const char *inventory_path;     /* NULL: read live from Azure */
     const enf_next *next;           /* per decision: what the next run does
                                        (engine/prune.c's enf_next_run) */
+    bool has_max_delete;            /* --max-delete given: it lowers each policy's */
+    int64_t max_delete;
     size_t duplicates;              /* snapshots listed more than once */
     const char *duplicate_example;  /* the first of them */
     bool colour;                    /* table only */
@@ -39,6 +41,9 @@ rpt_next_counts rpt_next_count(const rpt_plan *r, const eng_decision *const *ord
                                size_t from, size_t to);
 /* The same for one policy, or for the whole plan (p NULL). */
 rpt_next_counts rpt_next_of_policy(const rpt_plan *r, const pol_policy *p);
+/* What one run may delete for p in this plan: its max-delete, lowered by
+ * --max-delete when given. */
+int64_t rpt_max_delete(const rpt_plan *r, const pol_policy *p);
 /* The warnings of a plan, as the table and JSON both give them: the
  * evaluator's notes, then the unmanaged count and the duplicate listing.
  * Calls sink once per warning; kind is "note", "unmanaged" or "duplicate". */

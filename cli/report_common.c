@@ -182,6 +182,11 @@ size_t rpt_tier_windows(const pol_policy *p, sk_time now, const pol_rule **rules
     return k;
 }
 
+int64_t rpt_max_delete(const rpt_plan *r, const pol_policy *p)
+{
+    return enf_run_max_delete(p, r->has_max_delete ? r->max_delete : -1);
+}
+
 rpt_next_counts rpt_next_count(const rpt_plan *r, const eng_decision *const *order,
                                size_t from, size_t to)
 {

@@ -91,13 +91,13 @@ static void print_row(FILE *f, const table_style *st, const rpt_plan *r,
 
 /* "; the next run deletes 24 and defers 412 (max-delete)" when a run
  * would not delete everything the plan prunes there. */
-static void print_next(FILE *f, rpt_next_counts c, const pol_policy *p)
+static void print_next(FILE *f, const rpt_plan *r, rpt_next_counts c, const pol_policy *p)
 {
     if (c.deferred == 0)
         return;
     fprintf(f, "; the next run deletes %zu and defers %zu (max-delete", c.deletes, c.deferred);
     if (p != NULL)
-        fprintf(f, " %lld", (long long)enf_max_delete(p));
+        fprintf(f, " %lld", (long long)rpt_max_delete(r, p));
     fputc(')', f);
 }
 
@@ -127,7 +127,7 @@ static void print_counts(FILE *f, const rpt_plan *r, const rpt_groups *gs, size_
         put_safe(f, rpt_disk_name(r->plan->groups[g].source_id));
         fprintf(f, ": %zu snapshot%s, keep %zu, prune %zu", to - from, cli_s(to - from), keep,
                 to - from - keep);
-        print_next(f, rpt_next_count(r, gs->order, from, to), NULL);
+        print_next(f, r, rpt_next_count(r, gs->order, from, to), NULL);
     } else {
         fprintf(f, "unmanaged: %zu snapshot%s, all kept", to - from, cli_s(to - from));
     }
@@ -175,7 +175,7 @@ static void print_policy_line(FILE *f, const table_style *st, const rpt_plan *r,
     put_safe(f, p != NULL ? p->name : "?");
     fprintf(f, "%s: %zu disk%s, %zu snapshot%s, keep %zu, prune %zu", st->reset, disks,
             cli_s(disks), total, cli_s(total), keep, total - keep);
-    print_next(f, rpt_next_of_policy(r, p), p);
+    print_next(f, r, rpt_next_of_policy(r, p), p);
     fputc('\n', f);
 }
 

@@ -32,7 +32,7 @@ size_t enf_choose(const pol_policy *p, const eng_plan *plan, const inv_inventory
 }
 
 int enf_next_run(const pol_policy *const *pols, size_t npols, const eng_plan *plan,
-                 const inv_inventory *inv, enf_next *next)
+                 const inv_inventory *inv, int64_t run_limit, enf_next *next)
 {
     size_t n = plan->ndecisions;
     bool *claimed = calloc(n ? n : 1, sizeof *claimed);
@@ -45,8 +45,8 @@ int enf_next_run(const pol_policy *const *pols, size_t npols, const eng_plan *pl
     for (size_t i = 0; i < n; i++)
         next[i] = ENF_NEXT_NONE;
     for (size_t k = 0; k < npols; k++) {
-        size_t m = enf_choose(pols[k], plan, inv, claimed, enf_max_delete(pols[k]), NULL, NULL,
-                              cand, NULL);
+        size_t m = enf_choose(pols[k], plan, inv, claimed,
+                              enf_run_max_delete(pols[k], run_limit), NULL, NULL, cand, NULL);
         for (size_t i = 0; i < m; i++)
             next[cand[i].index] = cand[i].deferred ? ENF_NEXT_DEFER : ENF_NEXT_DELETE;
     }

@@ -56,7 +56,8 @@ size_t enf_choose(const pol_policy *p, const eng_plan *plan, const inv_inventory
 
 /* What the next run does with each decision of a plan, for a file's
  * policies (in file order, as `run` takes them) with their own max-delete
- * and no rail closed: next[i] for decision i. */
+ * lowered by run_limit (`--max-delete`; negative: none) and no rail
+ * closed: next[i] for decision i. */
 typedef enum enf_next {
     ENF_NEXT_NONE,          /* kept, or pruned but never deleted by a run
                                (no ID, not Succeeded, a bare-body policy) */
@@ -66,7 +67,7 @@ typedef enum enf_next {
 
 /* Fills next (plan->ndecisions entries). Returns 0, -1 when out of memory. */
 int enf_next_run(const pol_policy *const *pols, size_t npols, const eng_plan *plan,
-                 const inv_inventory *inv, enf_next *next);
+                 const inv_inventory *inv, int64_t run_limit, enf_next *next);
 
 /* Whether a candidate is held back when the deletions are chosen: judged
  * says its disk was judged before creation, st how (ignored when not). */

@@ -166,7 +166,7 @@ static void test_choose_and_next_run(void **state)
     assert_string_equal(out[0].snap->name, "a2");
     assert_false(out[1].deferred);
 
-    assert_int_equal(enf_next_run((const pol_policy *const *)pols, 2, plan, inv, next), 0);
+    assert_int_equal(enf_next_run((const pol_policy *const *)pols, 2, plan, inv, -1, next), 0);
     size_t del = 0, defer = 0;
     for (size_t i = 0; i < plan->ndecisions; i++) {
         const char *n = plan->decisions[i].snap->name;

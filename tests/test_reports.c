@@ -313,7 +313,7 @@ static int setup_plan(void **state)
     fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
     fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
     assert_non_null(fx->next);
-    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv,
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv, -1,
                                   fx->next), 0);
     /* a snapshot the listing gave twice: a warning in the report too */
     fx->r = (rpt_plan){ .plan = fx->plan, .file = &fx->file, .inv = fx->inv,
@@ -516,7 +516,7 @@ static void test_plan_table_bidi(void **state)
     free(fx->next);         /* one per decision: the plan has two more */
     fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
     assert_non_null(fx->next);
-    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv,
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv, -1,
                                   fx->next), 0);
     fx->r.next = fx->next;
     membuf m;

@@ -252,6 +252,14 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     az_state_ids rg-a data1 >"$D/md.after"
     t_check "run deleted exactly the plan's next-run share" \
         cmp -s "$D/md.next" <(comm -23 "$D/md.before" "$D/md.after")
+    # and with --max-delete 3 on both, the next three
+    plan "$D/md.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json --max-delete 3 |
+        jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' | sort >"$D/md3.next"
+    t_exit "run --max-delete 3: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
+        --now "$LNOW" --state-dir "$D/md-state" --max-delete 3
+    az_state_ids rg-a data1 >"$D/md3.after"
+    t_check "plan --max-delete 3 names the three run --max-delete 3 deletes" bash -c \
+        "test \"\$(wc -l <'$D/md3.next')\" = 3 && cmp -s '$D/md3.next' <(comm -23 '$D/md.after' '$D/md3.after')"
     az_env_clear
 else
     t_fail "live plan: ARM test server starts"
@@ -265,6 +273,12 @@ t_check "--summary: a line per disk" grep -Eq '^  dss-data: 480 snapshots, keep 
 t_check "--summary: no snapshot line" bash -c "! grep -q 'dss-data-2026' '$T_TMP/out'"
 t_check "--summary: short (the full table is 490 lines)" test "$(wc -l <"$T_TMP/out")" -lt 15
 t_check "make demo uses --summary" grep -q 'plan policies/dss-datadir.policy .*--summary' Makefile
+t_exit "--max-delete 5: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 5
+t_check "--max-delete 5 lowers the policy's 24, as run --max-delete does" jqt \
+    '.summary.deletes_next_run == 5 and .policies[0].max_delete == 5' "$T_TMP/out"
+t_exit "--max-delete 50 does not raise it" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 50
+t_check "--max-delete 50: still the policy's 24" jqt '.summary.deletes_next_run == 24' "$T_TMP/out"
+t_exit "bad --max-delete: exit 2" 2 plan "$POL" --inventory "$INV" --max-delete -3
 t_exit "--summary with --format json: exit 2" 2 plan "$POL" --inventory "$INV" --summary --format json
 t_check "table: the next run's share on the total" grep -q '^next run: deletes 24, defers [0-9]* to later runs (max-delete)$' "$D/plan.txt"
 t_check "table: a deferred prune says so" grep -q 'PRUNE   no rule keeps it; over max-delete: a later run deletes it$' "$D/plan.txt"

@@ -311,17 +311,9 @@ static void print_numbers(FILE *f, const eng_explain *res)
     fprintf(f, "  at one snapshot every %s (from %s), every run on time, once %s have "
             "passed:\n", cad,
             res->cadence_from_option ? "--cadence" : "`snapshot every`", warm);
-    if (s->count_min == s->count_max)
-        fprintf(f, "    steady state: %u snapshot%s per disk\n", s->count_min,
-                cli_s(s->count_min));
-    else
-        fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
-                s->count_min, s->count_max, s->count_avg);
-    if (s->del_min == s->del_max)
-        fprintf(f, "    deletions per run: %u\n", s->del_min);
-    else
-        fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
-                s->del_avg);
+    char count[96], del[96];
+    rpt_steady_text(s, count, sizeof count, del, sizeof del);
+    fprintf(f, "    steady state: %s\n    deletions per run: %s\n", count, del);
     if (s->ngaps > 0)
         fputs("    largest gap between kept snapshots in each tier:\n", f);
     for (size_t k = 0; k < s->ngaps; k++) {

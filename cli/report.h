@@ -107,6 +107,12 @@ typedef struct rpt_groups {
 int rpt_groups_build(const eng_plan *plan, const pol_file *file, rpt_groups *out);
 void rpt_groups_free(rpt_groups *g);
 
+/* A steady state's figures as explain and simulate's chart print them:
+ * "44 snapshots per disk" or "44 to 45 snapshots per disk (average 44.4)",
+ * and "1" or
+ * "0 to 2 (average 0.99)" deletions. */
+void rpt_steady_text(const eng_sim *s, char *count, size_t ncount, char *del, size_t ndel);
+
 /* Why a policy has no steady state, naming the rule that keeps without
  * limit: "no steady state: `last all` (line 4) keeps every snapshot
  * forever, so the count only grows" (explain and simulate). */

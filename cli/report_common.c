@@ -246,3 +246,17 @@ void rpt_growing_text(const pol_policy *p, char *buf, size_t n)
         snprintf(buf, n, "no steady state: `%s` (line %d) keeps one snapshot per %s forever, "
                  "so the count only grows", r->text, r->loc.line, eng_period_noun(r->period));
 }
+
+void rpt_steady_text(const eng_sim *s, char *count, size_t ncount, char *del, size_t ndel)
+{
+    if (s->count_min == s->count_max)
+        snprintf(count, ncount, "%u snapshot%s per disk", s->count_min,
+                 s->count_min == 1 ? "" : "s");
+    else
+        snprintf(count, ncount, "%u to %u snapshots per disk (average %.1f)", s->count_min,
+                 s->count_max, s->count_avg);
+    if (s->del_min == s->del_max)
+        snprintf(del, ndel, "%u", s->del_min);
+    else
+        snprintf(del, ndel, "%u to %u (average %.2f)", s->del_min, s->del_max, s->del_avg);
+}

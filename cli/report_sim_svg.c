@@ -100,13 +100,15 @@ int rpt_sim_svg(FILE *f, const rpt_sim *r)
     fputs("<text x=\"12\" y=\"26\" font-size=\"16\" font-weight=\"bold\">", f);
     rpt_svg_text(f, title);
     fputs("</text>\n", f);
-    if (s->first_steady < s->nruns)
-        fprintf(f, "<text x=\"12\" y=\"46\" fill=\"#444\">steady state %u to %u snapshots "
-                "(average %.1f); deletions per run %u to %u (average %.2f)</text>\n",
-                s->count_min, s->count_max, s->count_avg, s->del_min, s->del_max, s->del_avg);
-    else
+    if (s->first_steady < s->nruns) {
+        char count[96], del[96];
+        rpt_steady_text(s, count, sizeof count, del, sizeof del);
+        fprintf(f, "<text x=\"12\" y=\"46\" fill=\"#444\">steady state %s; "
+                "deletions per run %s</text>\n", count, del);
+    } else {
         fputs("<text x=\"12\" y=\"46\" fill=\"#444\">no steady state: the replay is shorter "
               "than the warm-up</text>\n", f);
+    }
     double days = (double)r->params->duration_usec / (86400.0 * SK_USEC_PER_SEC);
     uint32_t maxc = 1;
     for (size_t i = 0; i < s->nruns; i++)

@@ -465,8 +465,15 @@ static void json_policy(json_out *j, const eng_explain *res)
     } else {
         json_null(j);
     }
-    json_kv_int(j, "max_delete", enf_max_delete(p));
-    json_kv_bool(j, "max_delete_default", p->max_delete < 0);
+    /* max_delete: the policy's setting (null: not set, as schema v1 had
+     * it); max_delete_per_run: what a run deletes at most, the default 50
+     * when unset (plan's policies[] carry the same field) */
+    json_key(j, "max_delete");
+    if (p->max_delete >= 0)
+        json_int(j, p->max_delete);
+    else
+        json_null(j);
+    json_kv_int(j, "max_delete_per_run", enf_max_delete(p));
     json_kv_bool(j, "incremental", p->incremental);
     json_kv_string(j, "sku", p->sku);
     json_key(j, "tags");

@@ -68,7 +68,7 @@ static void write_policies(json_out *j, const rpt_plan *r)
         json_kv_int(j, "keep", (int64_t)keep);
         json_kv_int(j, "prune", (int64_t)prune);
         kv_next(j, rpt_next_of_policy(r, p));
-        json_kv_int(j, "max_delete", rpt_max_delete(r, p));
+        json_kv_int(j, "max_delete_per_run", rpt_max_delete(r, p));
         json_end_object(j);
     }
     json_end_array(j);

@@ -52,7 +52,7 @@ for sim_args in "--for 30d" "--for 61d --start 2026-07-17T13:00:00Z" "--for 22d 
         <(jq ".steady_state | $figures" "$T_TMP/sim.json") \
         <(jq ".policies[0].steady_state | $figures" "$T_TMP/seed.json")
 done
-"$SNAPKEEP" explain --cadence 1h "$G/oneline.policy" --format json | jq -e '.policies[0] | .max_delete == 50 and .max_delete_default' >/dev/null
+"$SNAPKEEP" explain --cadence 1h "$G/oneline.policy" --format json | jq -e '.policies[0] | .max_delete == null and .max_delete_per_run == 50' >/dev/null
 t_check "explain json: the default max-delete, said to be the default" test $? = 0
 t_check "explain: the default max-delete in words" grep -q '^  max-delete: at most 50 deletions per run (the default)$' "$T_TMP/seed.txt"
 printf 'keep-all 2h\nlast all\n' >"$T_TMP/lastall.policy"

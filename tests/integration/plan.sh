@@ -241,7 +241,7 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     cp "$T_TMP/out" "$D/md.json"
     t_check "max-delete 7: the summary says 7 now, the rest deferred" jqt '.summary.deletes_next_run == 7
         and .summary.deferred == .summary.prune - 7 and .summary.prune > 7
-        and .policies[0].deletes_next_run == 7 and .policies[0].max_delete == 7
+        and .policies[0].deletes_next_run == 7 and .policies[0].max_delete_per_run == 7
         and .groups[0].deletes_next_run == 7' "$D/md.json"
     t_check "max-delete 7: the seven are the oldest prunes" jqt '[.snapshots[]|select(.action=="prune")]
         | sort_by(.time) | (.[:7]|all(.next_run=="delete")) and (.[7:]|all(.next_run=="defer"))' "$D/md.json"
@@ -275,7 +275,7 @@ t_check "--summary: short (the full table is 490 lines)" test "$(wc -l <"$T_TMP/
 t_check "make demo uses --summary" grep -q 'plan policies/dss-datadir.policy .*--summary' Makefile
 t_exit "--max-delete 5: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 5
 t_check "--max-delete 5 lowers the policy's 24, as run --max-delete does" jqt \
-    '.summary.deletes_next_run == 5 and .policies[0].max_delete == 5' "$T_TMP/out"
+    '.summary.deletes_next_run == 5 and .policies[0].max_delete_per_run == 5' "$T_TMP/out"
 t_exit "--max-delete 50 does not raise it" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 50
 t_check "--max-delete 50: still the policy's 24" jqt '.summary.deletes_next_run == 24' "$T_TMP/out"
 t_exit "bad --max-delete: exit 2" 2 plan "$POL" --inventory "$INV" --max-delete -3

@@ -186,7 +186,7 @@ demo: deps-quiet
 demo-built: snapkeep
 	./snapkeep check policies/*.policy
 	./snapkeep explain policies/dss-datadir.policy
-	./snapkeep plan policies/dss-datadir.policy --inventory policies/sample-inventory.json --now 2026-11-26T12:00:00Z
+	./snapkeep plan policies/dss-datadir.policy --inventory policies/sample-inventory.json --now 2026-11-26T12:00:00Z --summary
 
 lint: snapkeep
 	mandoc -Tlint -Wwarning man/snapkeep.1 man/snapkeep.policy.5

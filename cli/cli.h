@@ -90,5 +90,9 @@ int cli_name_to_id(char *buf, size_t n, const char *name, const char *subscripti
 sk_time cli_now(void);
 /* Whether colour may be used on f (a TTY and NO_COLOR unset). */
 bool cli_use_colour(FILE *f);
+/* "" for one, "s" otherwise: "1 snapshot", "2 disks" (never "disk(s)"). */
+const char *cli_s(size_t n);
+/* --max-delete N of run and plan: 0 to 1000000; -1 with a message if not. */
+int cli_parse_max_delete(const char *arg, int64_t *out);
 
 #endif

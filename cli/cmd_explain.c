@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "cli/report.h"
+#include "engine/enforce.h"
 #include "engine/explain.h"
 
 enum { OPT_CADENCE = 1, OPT_FORMAT };
@@ -32,7 +33,7 @@ static const char *note_text(eng_explain_note n)
         return "`snapshot every` is in months or years, not a fixed cadence; pass --cadence "
                "to see numbers";
     case ENG_EXPLAIN_GROWING:
-        return "no steady state: a count of `all` keeps a snapshot per period forever";
+        return NULL;        /* growing_text names the rule */
     case ENG_EXPLAIN_TOO_LONG:
         return "the replay to steady state would take too long at this cadence: estimated "
                "from the tier windows instead";
@@ -40,6 +41,15 @@ static const char *note_text(eng_explain_note n)
         return "the replay failed (out of memory or too many runs)";
     }
     return NULL;
+}
+
+/* The note of a model without numbers, in words (NULL: it has numbers). */
+static const char *note_words(const eng_explain *res, char *buf, size_t n)
+{
+    if (res->note != ENG_EXPLAIN_GROWING)
+        return note_text(res->note);
+    rpt_growing_text(res->p, buf, n);
+    return buf;
 }
 
 /* ---- rules in words ---- */
@@ -156,13 +166,13 @@ static void describe_rule(const pol_policy *p, const pol_rule *r, const pol_rule
         return;
     case POL_LAST:
         if (r->count == POL_COUNT_ALL)
-            snprintf(buf, n, "keep every snapshot");
+            snprintf(buf, n, "keep every snapshot, however old (nothing is ever pruned)");
         else
             snprintf(buf, n, "keep the %lld newest snapshots", (long long)r->count);
         return;
     case POL_COUNT:
         if (r->count == POL_COUNT_ALL)
-            snprintf(buf, n, "keep the newest snapshot of every %s", noun);
+            snprintf(buf, n, "keep the newest snapshot of every %s, however old", noun);
         else
             snprintf(buf, n, "keep the newest snapshot of each of the %lld latest %ss that have "
                      "one (and the oldest snapshot while fewer exist)", (long long)r->count, noun);
@@ -264,8 +274,9 @@ static void print_settings(FILE *f, const pol_policy *p)
         fprintf(f, "  stale after: %s (three snapshot intervals, the default) without a new "
                 "snapshot, a run prunes nothing\n", three);
     }
-    if (p->max_delete >= 0)
-        fprintf(f, "  max-delete: at most %lld deletions per run\n", (long long)p->max_delete);
+    int64_t md = enf_max_delete(p);
+    fprintf(f, "  max-delete: at most %lld deletion%s per run%s\n", (long long)md,
+            cli_s((size_t)md), p->max_delete >= 0 ? "" : " (the default)");
     if (!p->has_snapshot_every)
         return;
     fprintf(f, "  creates: %s snapshots", p->incremental ? "incremental" : "full");
@@ -281,7 +292,8 @@ static void print_settings(FILE *f, const pol_policy *p)
 static void print_numbers(FILE *f, const eng_explain *res)
 {
     if (res->sim == NULL) {
-        fprintf(f, "  %s\n", note_text(res->note));
+        char words[256];
+        fprintf(f, "  %s\n", note_words(res, words, sizeof words));
         if (res->nestimates > 0)
             fprintf(f, "    the tiers keep about %.0f snapshots per disk:\n", res->estimate_total);
         for (size_t k = 0; k < res->nestimates; k++) {
@@ -293,24 +305,15 @@ static void print_numbers(FILE *f, const eng_explain *res)
         return;
     }
     const eng_sim *s = res->sim;
-    char cad[RPT_AGE_BUFSZ], warm[RPT_AGE_BUFSZ], gap[RPT_AGE_BUFSZ], late[RPT_AGE_BUFSZ];
+    char cad[RPT_AGE_BUFSZ], warm[RPT_AGE_BUFSZ], gap[RPT_AGE_BUFSZ];
     rpt_format_age(res->cadence_usec, cad, sizeof cad);
     rpt_format_age(s->warmup_usec, warm, sizeof warm);
-    rpt_format_age(res->jitter_usec, late, sizeof late);
-    fprintf(f, "  at one snapshot every %s (from %s), each run up to %s late, once %s have "
+    fprintf(f, "  at one snapshot every %s (from %s), every run on time, once %s have "
             "passed:\n", cad,
-            res->cadence_from_option ? "--cadence" : "`snapshot every`", late,
-            warm);
-    if (s->count_min == s->count_max)
-        fprintf(f, "    steady state: %u snapshots per disk\n", s->count_min);
-    else
-        fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
-                s->count_min, s->count_max, s->count_avg);
-    if (s->del_min == s->del_max)
-        fprintf(f, "    deletions per run: %u\n", s->del_min);
-    else
-        fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
-                s->del_avg);
+            res->cadence_from_option ? "--cadence" : "`snapshot every`", warm);
+    char count[96], del[96];
+    rpt_steady_text(s, count, sizeof count, del, sizeof del);
+    fprintf(f, "    steady state: %s\n    deletions per run: %s\n", count, del);
     if (s->ngaps > 0)
         fputs("    largest gap between kept snapshots in each tier:\n", f);
     for (size_t k = 0; k < s->ngaps; k++) {
@@ -320,6 +323,7 @@ static void print_numbers(FILE *f, const eng_explain *res)
             rpt_format_age(s->gaps[k].max_gap_usec, gap, sizeof gap);
         fprintf(f, "      %-28s %s\n", s->gaps[k].rule->text, gap);
     }
+    fputs("    (the replay simulate makes by default; simulate --jitter shows late runs)\n", f);
 }
 
 static void print_policy(FILE *f, const eng_explain *res)
@@ -412,7 +416,8 @@ static void json_numbers(json_out *j, const eng_explain *res)
     } else {
         json_null(j);
     }
-    json_kv_string(j, "note", note_text(res->note));
+    char words[256];
+    json_kv_string(j, "note", note_words(res, words, sizeof words));
     json_key(j, "estimate");
     if (res->nestimates == 0) {
         json_null(j);
@@ -431,33 +436,7 @@ static void json_numbers(json_out *j, const eng_explain *res)
         json_end_array(j);
         json_end_object(j);
     }
-    json_key(j, "steady_state");
-    const eng_sim *s = res->sim;
-    if (s == NULL) {
-        json_null(j);
-        return;
-    }
-    json_begin_object(j);
-    json_span(j, "warmup", s->warmup_usec);
-    json_kv_int(j, "count_min", s->count_min);
-    json_kv_double(j, "count_avg", s->count_avg, 3);
-    json_kv_int(j, "count_max", s->count_max);
-    json_kv_int(j, "deleted_min", s->del_min);
-    json_kv_double(j, "deleted_avg", s->del_avg, 3);
-    json_kv_int(j, "deleted_max", s->del_max);
-    json_key(j, "gaps");
-    json_begin_array(j);
-    for (size_t k = 0; k < s->ngaps; k++) {
-        json_begin_object(j);
-        json_kv_string(j, "rule", s->gaps[k].rule->text);
-        if (s->gaps[k].max_gap_usec >= 0)
-            json_span(j, "max_gap", s->gaps[k].max_gap_usec);
-        else
-            json_kv_string(j, "max_gap", NULL);
-        json_end_object(j);
-    }
-    json_end_array(j);
-    json_end_object(j);
+    rpt_sim_steady_json(j, res->sim);       /* the shape simulate writes */
 }
 
 static void json_policy(json_out *j, const eng_explain *res)
@@ -486,11 +465,15 @@ static void json_policy(json_out *j, const eng_explain *res)
     } else {
         json_null(j);
     }
+    /* max_delete: the policy's setting (null: not set, as schema v1 had
+     * it); max_delete_per_run: what a run deletes at most, the default 50
+     * when unset (plan's policies[] carry the same field) */
     json_key(j, "max_delete");
     if (p->max_delete >= 0)
         json_int(j, p->max_delete);
     else
         json_null(j);
+    json_kv_int(j, "max_delete_per_run", enf_max_delete(p));
     json_kv_bool(j, "incremental", p->incremental);
     json_kv_string(j, "sku", p->sku);
     json_key(j, "tags");

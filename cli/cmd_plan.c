@@ -16,7 +16,7 @@
 #include "engine/evaluate.h"
 
 enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR,
-       OPT_MAX_INVENTORY };
+       OPT_MAX_INVENTORY, OPT_SUMMARY, OPT_MAX_DELETE };
 
 typedef enum plan_format { FMT_TABLE, FMT_JSON, FMT_SVG } plan_format;
 typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mode;
@@ -30,6 +30,10 @@ typedef struct plan_args {
     sk_time now;
     plan_format format;
     colour_mode colour;
+    bool summary;                   /* --summary: counts per policy and disk */
+    int64_t max_delete;             /* --max-delete, as run's; -1: not given */
+    size_t duplicates;              /* snapshots the inventory listed twice */
+    const char *duplicate_example;  /* a name in the inventory */
     cli_azure azure;
 } plan_args;
 
@@ -41,6 +45,8 @@ static const struct option plan_options[] = {
     { "output", required_argument, NULL, OPT_OUTPUT },
     { "colour", required_argument, NULL, OPT_COLOUR },
     { "color", required_argument, NULL, OPT_COLOUR },
+    { "summary", no_argument, NULL, OPT_SUMMARY },
+    { "max-delete", required_argument, NULL, OPT_MAX_DELETE },
     { "help", no_argument, NULL, 'h' },
     CLI_AZURE_LONG_OPTIONS,
     { NULL, 0, NULL, 0 }
@@ -79,6 +85,9 @@ static int plan_option(plan_args *a, int opt, const char *arg)
         return 0;
     }
     case OPT_OUTPUT: a->output_path = arg; return 0;
+    case OPT_SUMMARY: a->summary = true; return 0;
+    case OPT_MAX_DELETE:
+        return cli_parse_max_delete(arg, &a->max_delete);
     case OPT_NOW:
         a->have_now = true;
         return cli_parse_time_opt("--now", arg, &a->now);
@@ -103,6 +112,7 @@ static int plan_option(plan_args *a, int opt, const char *arg)
 static int parse_args(int argc, char **argv, plan_args *a)
 {
     memset(a, 0, sizeof *a);
+    a->max_delete = -1;
     cli_azure_init(&a->azure);
     optind = 1;
     int opt;
@@ -123,6 +133,11 @@ static int parse_args(int argc, char **argv, plan_args *a)
         return EXIT_USAGE;
     }
     a->policy_path = argv[optind];
+    if (a->summary && a->format != FMT_TABLE) {
+        fputs("snapkeep: plan: --summary shapes the table; JSON and SVG are whole\n", stderr);
+        cli_usage("plan", stderr);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -150,10 +165,15 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
             *inv = NULL;
             return EXIT_INVALID;
         }
-        if (dropped > 0)
-            fprintf(stderr, "snapkeep: plan: warning: %s: %zu snapshot(s) listed more than once "
+        if (dropped > 0) {
+            fprintf(stderr, "snapkeep: plan: warning: %s: %zu %s listed more than once "
                     "(\"%s\" first), each taken once with the tags of every copy\n",
-                    a->inventory_path, dropped, example != NULL ? example : "?");
+                    a->inventory_path, dropped, dropped == 1 ? "snapshot" : "snapshots",
+                    example != NULL ? example : "?");
+            /* the report carries it too (JSON `warnings`) */
+            a->duplicates = dropped;
+            a->duplicate_example = example;
+        }
         return EXIT_OK;
     }
     az_client *client = NULL;
@@ -264,8 +284,21 @@ int cmd_plan(int argc, char **argv)
         fprintf(stderr, "snapkeep: plan: %s\n", err);
         rc = EXIT_INVALID;
     } else {
-        rpt_plan r = { plan, pf, inv, a.policy_path, a.inventory_path, false };
-        rc = emit(&a, &r);
+        /* what one run deletes and defers: the run's own decision */
+        enf_next *next = malloc((plan->ndecisions ? plan->ndecisions : 1) * sizeof *next);
+        if (next == NULL || enf_next_run((const pol_policy *const *)pf->policies, pf->npolicies,
+                                         plan, inv, a.max_delete, next) != 0) {
+            fprintf(stderr, "snapkeep: plan: out of memory\n");
+            rc = EXIT_INVALID;
+        } else {
+            rpt_plan r = { .plan = plan, .file = pf, .inv = inv, .policy_path = a.policy_path,
+                           .inventory_path = a.inventory_path, .next = next,
+                           .has_max_delete = a.max_delete >= 0,
+                           .max_delete = a.max_delete, .duplicates = a.duplicates,
+                           .duplicate_example = a.duplicate_example, .summary = a.summary };
+            rc = emit(&a, &r);
+        }
+        free(next);
     }
     eng_plan_free(plan);
     inv_free(inv);

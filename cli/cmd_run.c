@@ -69,7 +69,6 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
 
 static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
 {
-    char *end;
     switch (opt) {
     case OPT_DRY_RUN: r->dry_run = true; return 0;
     case OPT_ALLOW_STALE: r->allow_stale = true; return 0;
@@ -82,11 +81,7 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
         cli_err("--log-format: '%s': use text or json", arg);
         return -1;
     case OPT_MAX_DELETE:
-        r->max_delete = strtoll(arg, &end, 10);
-        if (*arg != '\0' && *end == '\0' && r->max_delete >= 0 && r->max_delete <= 1000000)
-            return 0;
-        cli_err("--max-delete: '%s' is not a count from 0 to 1000000", arg);
-        return -1;
+        return cli_parse_max_delete(arg, &r->max_delete);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }
@@ -174,8 +169,8 @@ static void report_interrupted(run_ctx *r)
         }
         cli_log_field f[] = { { "prev_run", scan.runs[i] } };
         cli_log_emit(&r->log, CLI_LOG_WARN, "interrupted", f, 1,
-                     "run %s did not finish (%lld action(s) without outcome)", scan.runs[i],
-                     (long long)pending);
+                     "run %s did not finish (%lld action%s without outcome)", scan.runs[i],
+                     (long long)pending, cli_s((size_t)pending));
         cli_journal_entry e = cli_journal_entry_init(run_clock(r), "interrupted");
         e.prev_run = scan.runs[i];
         e.pending = pending;

@@ -182,9 +182,10 @@ static void print_header(FILE *f, const rpt_sim *r)
             r->policy->name, r->policy_path, cad,
             strcmp(r->cadence_from, "option") == 0 ? "--cadence" : "`snapshot every`",
             dur, start);
-    fprintf(f, "jitter up to %s, %.4g%% of creations missed (seed %llu): %zu runs, "
-            "%zu snapshots created, %zu missed%s\n\n", jit, p->miss_ppm / 10000.0,
-            (unsigned long long)r->seed, s->nruns, s->created, s->missed,
+    fprintf(f, "jitter up to %s, %.4g%% of creations missed (seed %llu): %zu run%s, "
+            "%zu snapshot%s created, %zu missed%s\n\n", jit, p->miss_ppm / 10000.0,
+            (unsigned long long)r->seed, s->nruns, cli_s(s->nruns), s->created,
+            cli_s(s->created), s->missed,
             s->truncated ? " (stopped early: too much work)" : "");
 }
 
@@ -235,20 +236,24 @@ static void print_series(FILE *f, const rpt_sim *r)
             top = s->runs[i].count;
     span_stat st[256];
     size_t n = span_stats(r, span_days * DAY_USEC, st, sizeof st / sizeof st[0]);
-    if (span_days == 1 || span_days == 7)
-        fprintf(f, "snapshots per disk after each run, per %s:\n",
-                span_days == 1 ? "day" : "week");
+    /* the rows are windows from the start, not calendar days: say so */
+    if (span_days == 1)
+        fputs("snapshots per disk after each run, per 24-hour window from the start "
+              "(day 1 is the first 24 hours, not a calendar day):\n", f);
     else
-        fprintf(f, "snapshots per disk after each run, per %lld days:\n", (long long)span_days);
-    fprintf(f, "  %5s  %-10s  %5s  %6s  %5s\n", "day", "date",
-            "min", "avg", "max");
+        fprintf(f, "snapshots per disk after each run, per %lld-day window from the start "
+                "(%lld times 24 hours, not calendar weeks or months):\n",
+                (long long)span_days, (long long)span_days);
+    fprintf(f, "  %5s  %-17s  %5s  %6s  %5s\n", "day", "from", "min", "avg", "max");
     for (size_t i = 0; i < n; i++) {
-        char date[ENG_TIME_BUFSZ];
-        eng_time_format(r->params->start + st[i].idx * span_days * DAY_USEC, date, sizeof date);
-        date[10] = '\0';
+        char from[ENG_TIME_BUFSZ];
+        eng_time_format(r->params->start + st[i].idx * span_days * DAY_USEC, from, sizeof from);
+        /* "2026-12-08T01:00:00Z" -> "2026-12-08T01:00Z": the start is on the minute */
+        if (strlen(from) == 20 && strcmp(from + 16, ":00Z") == 0)
+            strcpy(from + 16, "Z");
         int bar = (int)lround(st[i].avg * 30.0 / top);
-        fprintf(f, "  %5lld  %-10s  %5u  %6.1f  %5u  %.*s\n",
-                (long long)(st[i].idx * span_days + 1), date, st[i].lo, st[i].avg, st[i].hi,
+        fprintf(f, "  %5lld  %-17s  %5u  %6.1f  %5u  %.*s\n",
+                (long long)(st[i].idx * span_days + 1), from, st[i].lo, st[i].avg, st[i].hi,
                 bar, "##############################");
     }
     print_sparkline(f, st, n, top);
@@ -260,16 +265,19 @@ static void print_steady(FILE *f, const rpt_sim *r)
     const eng_sim *s = r->sim;
     char warm[RPT_AGE_BUFSZ], at[ENG_TIME_BUFSZ], gap[RPT_AGE_BUFSZ];
     rpt_format_age(s->warmup_usec, warm, sizeof warm);
-    if (s->growing)
-        fputs("note: a count of `all` never lets snapshots go: the count grows without bound\n", f);
+    if (s->growing) {
+        char why[256];
+        rpt_growing_text(r->policy, why, sizeof why);
+        fprintf(f, "note: %s\n", why);
+    }
     if (s->first_steady >= s->nruns) {
         fprintf(f, "no steady state: the replay ends before the %s warm-up (the policy's "
                 "longest reach); use a longer --for\n", warm);
         return;
     }
     eng_time_format(s->runs[s->first_steady].at, at, sizeof at);
-    fprintf(f, "steady state after the %s warm-up (%zu runs from %s):\n", warm,
-            s->nruns - s->first_steady, at);
+    fprintf(f, "steady state after the %s warm-up (%zu run%s from %s):\n", warm,
+            s->nruns - s->first_steady, cli_s(s->nruns - s->first_steady), at);
     fprintf(f, "  snapshots per disk: min %u, avg %.1f, max %u\n", s->count_min, s->count_avg,
             s->count_max);
     fprintf(f, "  deletions per run: min %u, avg %.2f, max %u\n", s->del_min, s->del_avg,

@@ -184,6 +184,24 @@ sk_time cli_now(void)
     return (sk_time)ts.tv_sec * SK_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+int cli_parse_max_delete(const char *arg, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (*arg != '\0' && *end == '\0' && errno == 0 && v >= 0 && v <= 1000000) {
+        *out = v;
+        return 0;
+    }
+    cli_err("--max-delete: '%s' is not a count from 0 to 1000000", arg);
+    return -1;
+}
+
+const char *cli_s(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 bool cli_use_colour(FILE *f)
 {
     const char *no = getenv("NO_COLOR");

@@ -22,9 +22,12 @@ static const cli_command commands[] = {
     { "explain", cmd_explain, "explain FILE [--cadence D] [--format text|json]",
       "the policy in plain words, steady-state count, worst gaps", NULL },
     { "plan", cmd_plan,
-      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--output FILE]\n"
-      "                     [--colour auto|always|never] [AZURE OPTIONS]",
-      "dry run: what would be kept and pruned, and why", NULL },
+      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--summary]\n"
+      "                     [--max-delete N] [--output FILE] [--colour auto|always|never]\n"
+      "                     [AZURE OPTIONS]",
+      "dry run: what would be kept and pruned, and why; what one run deletes and defers",
+      "  --summary             table only: counts per policy and disk, no snapshot lines\n"
+      "  --max-delete N        what a run with --max-delete N would delete and defer\n" },
     { "simulate", cmd_simulate,
       "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N]\n"
       "                     [--start T] [--policy NAME] [--format text|json|svg]",

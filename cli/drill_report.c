@@ -128,9 +128,10 @@ static void text_report(const drl_ctx *d, int rc)
                d->standby_started ? (d->standby_deallocated ? "deallocated again" :
                                      "NOT deallocated") : "left as it was",
                d->failed ? "" : "; RTO proven");
-    printf("summary: %zu disk(s) drilled, %zu restorable; %zu restore(s), %zu failed; "
-           "%zu leftover(s) removed%s; exit %d\n", ndisks, nok, nrest, nfail, nleft,
-           drl_interrupted() ? "; interrupted" : "", rc);
+    printf("summary: %zu disk%s drilled, %zu restorable; %zu restore%s, %zu failed; "
+           "%zu leftover%s removed%s; exit %d\n", ndisks, cli_s(ndisks), nok, nrest,
+           cli_s(nrest), nfail, nleft, cli_s(nleft), drl_interrupted() ? "; interrupted" : "",
+           rc);
 }
 
 static double tenth(double s)

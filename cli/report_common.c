@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli/report.h"
+#include "engine/calendar.h"
 #include "engine/duration.h"
 
 size_t rpt_format_age(int64_t usec, char *buf, size_t n)
@@ -179,4 +180,83 @@ size_t rpt_tier_windows(const pol_policy *p, sk_time now, const pol_rule **rules
         k++;
     }
     return k;
+}
+
+int64_t rpt_max_delete(const rpt_plan *r, const pol_policy *p)
+{
+    return enf_run_max_delete(p, r->has_max_delete ? r->max_delete : -1);
+}
+
+rpt_next_counts rpt_next_count(const rpt_plan *r, const eng_decision *const *order,
+                               size_t from, size_t to)
+{
+    rpt_next_counts c = { 0, 0 };
+    for (size_t i = from; r->next != NULL && i < to; i++) {
+        size_t k = order != NULL ? (size_t)(order[i] - r->plan->decisions) : i;
+        c.deletes += r->next[k] == ENF_NEXT_DELETE;
+        c.deferred += r->next[k] == ENF_NEXT_DEFER;
+    }
+    return c;
+}
+
+rpt_next_counts rpt_next_of_policy(const rpt_plan *r, const pol_policy *p)
+{
+    rpt_next_counts c = { 0, 0 };
+    for (size_t i = 0; r->next != NULL && i < r->plan->ndecisions; i++) {
+        if (p != NULL && r->plan->decisions[i].policy != p)
+            continue;
+        c.deletes += r->next[i] == ENF_NEXT_DELETE;
+        c.deferred += r->next[i] == ENF_NEXT_DEFER;
+    }
+    return c;
+}
+
+void rpt_plan_warnings(const rpt_plan *r, rpt_warning_sink sink, void *ctx)
+{
+    const eng_plan *plan = r->plan;
+    char msg[1024];
+    for (size_t i = 0; i < plan->nnotes; i++) {
+        const eng_note *n = &plan->notes[i];
+        sink(ctx, "note", n->policy, n->snap != NULL ? n->snap->name : NULL, n->message);
+    }
+    if (plan->nunmanaged > 0) {
+        snprintf(msg, sizeof msg, "%zu %s governed by no policy (unmanaged, never pruned)",
+                 plan->nunmanaged, plan->nunmanaged == 1 ? "snapshot is" : "snapshots are");
+        sink(ctx, "unmanaged", NULL, NULL, msg);
+    }
+    if (r->duplicates > 0) {
+        snprintf(msg, sizeof msg, "%s: %zu %s listed more than once (\"%s\" first), each taken "
+                 "once with the tags of every copy",
+                 r->inventory_path != NULL ? r->inventory_path : "the listing", r->duplicates,
+                 r->duplicates == 1 ? "snapshot" : "snapshots",
+                 r->duplicate_example != NULL ? r->duplicate_example : "?");
+        sink(ctx, "duplicate", NULL, r->duplicate_example, msg);
+    }
+}
+
+void rpt_growing_text(const pol_policy *p, char *buf, size_t n)
+{
+    const pol_rule *r = eng_sim_growing_rule(p);
+    if (r == NULL)
+        snprintf(buf, n, "no steady state: a rule keeps without limit");
+    else if (r->kind == POL_LAST)
+        snprintf(buf, n, "no steady state: `%s` (line %d) keeps every snapshot forever, so "
+                 "the count only grows", r->text, r->loc.line);
+    else
+        snprintf(buf, n, "no steady state: `%s` (line %d) keeps one snapshot per %s forever, "
+                 "so the count only grows", r->text, r->loc.line, eng_period_noun(r->period));
+}
+
+void rpt_steady_text(const eng_sim *s, char *count, size_t ncount, char *del, size_t ndel)
+{
+    if (s->count_min == s->count_max)
+        snprintf(count, ncount, "%u snapshot%s per disk", s->count_min,
+                 s->count_min == 1 ? "" : "s");
+    else
+        snprintf(count, ncount, "%u to %u snapshots per disk (average %.1f)", s->count_min,
+                 s->count_max, s->count_avg);
+    if (s->del_min == s->del_max)
+        snprintf(del, ndel, "%u", s->del_min);
+    else
+        snprintf(del, ndel, "%u to %u (average %.2f)", s->del_min, s->del_max, s->del_avg);
 }

@@ -22,13 +22,21 @@ static void kv_policy(json_out *j, const char *key, const pol_policy *p)
     json_string(j, p != NULL ? p->name : NULL);
 }
 
-static void write_summary(json_out *j, const eng_plan *plan)
+static void kv_next(json_out *j, rpt_next_counts c)
 {
+    json_kv_int(j, "deletes_next_run", (int64_t)c.deletes);
+    json_kv_int(j, "deferred", (int64_t)c.deferred);
+}
+
+static void write_summary(json_out *j, const rpt_plan *r)
+{
+    const eng_plan *plan = r->plan;
     json_key(j, "summary");
     json_begin_object(j);
     json_kv_int(j, "total", (int64_t)plan->ndecisions);
     json_kv_int(j, "keep", (int64_t)plan->nkeep);
     json_kv_int(j, "prune", (int64_t)plan->nprune);
+    kv_next(j, rpt_next_of_policy(r, NULL));
     json_kv_int(j, "unmanaged", (int64_t)plan->nunmanaged);
     json_kv_int(j, "future", (int64_t)plan->nfuture);
     json_end_object(j);
@@ -59,13 +67,27 @@ static void write_policies(json_out *j, const rpt_plan *r)
         json_kv_int(j, "total", (int64_t)total);
         json_kv_int(j, "keep", (int64_t)keep);
         json_kv_int(j, "prune", (int64_t)prune);
+        kv_next(j, rpt_next_of_policy(r, p));
+        json_kv_int(j, "max_delete_per_run", rpt_max_delete(r, p));
         json_end_object(j);
     }
     json_end_array(j);
 }
 
-static void write_groups(json_out *j, const eng_plan *plan)
+static int write_groups(json_out *j, const rpt_plan *r)
 {
+    const eng_plan *plan = r->plan;
+    /* one pass: the decisions are not in group order */
+    rpt_next_counts *next = calloc(plan->ngroups + 1, sizeof *next);
+    if (next == NULL)
+        return -1;
+    for (size_t i = 0; r->next != NULL && i < plan->ndecisions; i++) {
+        size_t g = plan->decisions[i].group;
+        if (g < plan->ngroups) {
+            next[g].deletes += r->next[i] == ENF_NEXT_DELETE;
+            next[g].deferred += r->next[i] == ENF_NEXT_DEFER;
+        }
+    }
     json_key(j, "groups");
     json_begin_array(j);
     for (size_t g = 0; g < plan->ngroups; g++) {
@@ -78,6 +100,7 @@ static void write_groups(json_out *j, const eng_plan *plan)
         json_kv_int(j, "total", (int64_t)gr->nsnapshots);
         json_kv_int(j, "keep", (int64_t)gr->nkeep);
         json_kv_int(j, "prune", (int64_t)gr->nprune);
+        kv_next(j, next[g]);
         if (gr->newest != SK_TIME_MIN)
             kv_time(j, "newest", gr->newest);
         else
@@ -85,25 +108,39 @@ static void write_groups(json_out *j, const eng_plan *plan)
         json_end_object(j);
     }
     json_end_array(j);
+    free(next);
+    return 0;
 }
 
-static void write_warnings(json_out *j, const eng_plan *plan)
+static void write_warning(void *ctx, const char *kind, const pol_policy *p,
+                          const char *snapshot, const char *message)
+{
+    json_out *j = ctx;
+    json_begin_object(j);
+    json_kv_string(j, "kind", kind);
+    kv_policy(j, "policy", p);
+    json_kv_string(j, "snapshot", snapshot);
+    json_kv_string(j, "message", message);
+    json_end_object(j);
+}
+
+static void write_warnings(json_out *j, const rpt_plan *r)
 {
     json_key(j, "warnings");
     json_begin_array(j);
-    for (size_t i = 0; i < plan->nnotes; i++) {
-        const eng_note *n = &plan->notes[i];
-        json_begin_object(j);
-        kv_policy(j, "policy", n->policy);
-        json_kv_string(j, "snapshot", n->snap != NULL ? n->snap->name : NULL);
-        json_kv_string(j, "message", n->message);
-        json_end_object(j);
-    }
+    rpt_plan_warnings(r, write_warning, j);
     json_end_array(j);
 }
 
-static void write_decision(json_out *j, const eng_plan *plan, const eng_decision *d)
+static const char *next_name(const rpt_plan *r, size_t i)
 {
+    enf_next n = r->next != NULL ? r->next[i] : ENF_NEXT_NONE;
+    return n == ENF_NEXT_DELETE ? "delete" : n == ENF_NEXT_DEFER ? "defer" : NULL;
+}
+
+static void write_decision(json_out *j, const rpt_plan *r, const eng_decision *d)
+{
+    const eng_plan *plan = r->plan;
     char buf[ENG_REASON_BUFSZ];
     json_begin_object(j);
     json_kv_string(j, "name", d->snap->name);
@@ -118,6 +155,7 @@ static void write_decision(json_out *j, const eng_plan *plan, const eng_decision
     else
         json_null(j);
     json_kv_string(j, "action", d->action == ENG_KEEP ? "keep" : "prune");
+    json_kv_string(j, "next_run", next_name(r, (size_t)(d - plan->decisions)));
     json_kv_bool(j, "newest", d->newest);
     json_kv_bool(j, "future", d->future);
     json_kv_bool(j, "unmanaged", d->unmanaged);
@@ -141,14 +179,15 @@ int rpt_plan_json(FILE *f, const rpt_plan *r)
     kv_time(&j, "now", r->plan->now);
     json_kv_string(&j, "policy_file", r->policy_path);
     json_kv_string(&j, "inventory", r->inventory_path);
-    write_summary(&j, r->plan);
+    write_summary(&j, r);
     write_policies(&j, r);
-    write_groups(&j, r->plan);
-    write_warnings(&j, r->plan);
+    if (write_groups(&j, r) != 0)
+        j.failed = true;
+    write_warnings(&j, r);
     json_key(&j, "snapshots");
     json_begin_array(&j);
     for (size_t i = 0; i < r->plan->ndecisions; i++)
-        write_decision(&j, r->plan, &r->plan->decisions[i]);
+        write_decision(&j, r, &r->plan->decisions[i]);
     json_end_array(&j);
     json_end_object(&j);
     return json_finish(&j);
@@ -182,33 +221,8 @@ static void write_sim_params(json_out *j, const rpt_sim *r)
     json_end_object(j);
 }
 
-static void write_sim_steady(json_out *j, const eng_sim *s)
+static void write_gaps(json_out *j, const eng_sim *s)
 {
-    bool have = s->first_steady < s->nruns;
-    json_key(j, "steady_state");
-    if (!have) {
-        json_null(j);
-    } else {
-        json_begin_object(j);
-        kv_time(j, "from", s->runs[s->first_steady].at);
-        json_kv_int(j, "runs", (int64_t)(s->nruns - s->first_steady));
-        json_kv_int(j, "count_min", s->count_min);
-        json_kv_double(j, "count_avg", s->count_avg, 3);
-        json_kv_int(j, "count_max", s->count_max);
-        json_kv_int(j, "deleted_min", s->del_min);
-        json_kv_double(j, "deleted_avg", s->del_avg, 3);
-        json_kv_int(j, "deleted_max", s->del_max);
-        json_key(j, "deleted_histogram");
-        json_begin_array(j);
-        for (size_t k = 0; k < s->ndel_hist; k++) {
-            json_begin_object(j);
-            json_kv_int(j, "deleted", (int64_t)k);
-            json_kv_int(j, "runs", s->del_hist[k]);
-            json_end_object(j);
-        }
-        json_end_array(j);
-        json_end_object(j);
-    }
     json_key(j, "gaps");
     json_begin_array(j);
     for (size_t k = 0; k < s->ngaps; k++) {
@@ -225,6 +239,42 @@ static void write_sim_steady(json_out *j, const eng_sim *s)
         json_end_object(j);
     }
     json_end_array(j);
+}
+
+void rpt_sim_steady_json(json_out *j, const eng_sim *s)
+{
+    json_key(j, "steady_state");
+    if (s == NULL || s->first_steady >= s->nruns) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    kv_span(j, "warmup", s->warmup_usec);
+    kv_time(j, "from", s->runs[s->first_steady].at);
+    json_kv_int(j, "runs", (int64_t)(s->nruns - s->first_steady));
+    json_kv_int(j, "count_min", s->count_min);
+    json_kv_double(j, "count_avg", s->count_avg, 3);
+    json_kv_int(j, "count_max", s->count_max);
+    json_kv_int(j, "deleted_min", s->del_min);
+    json_kv_double(j, "deleted_avg", s->del_avg, 3);
+    json_kv_int(j, "deleted_max", s->del_max);
+    json_key(j, "deleted_histogram");
+    json_begin_array(j);
+    for (size_t k = 0; k < s->ndel_hist; k++) {
+        json_begin_object(j);
+        json_kv_int(j, "deleted", (int64_t)k);
+        json_kv_int(j, "runs", s->del_hist[k]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    write_gaps(j, s);
+    json_end_object(j);
+}
+
+static void write_sim_steady(json_out *j, const eng_sim *s)
+{
+    rpt_sim_steady_json(j, s);
+    write_gaps(j, s);       /* also at the top, where version 1 had them */
 }
 
 static void write_sim_runs(json_out *j, const eng_sim *s)

@@ -1,7 +1,8 @@
-/* The plan as an SVG timeline (one row per disk, snapshots on a
- * logarithmic age axis, tier windows shaded, bucket boundaries drawn) and
- * the simulation as a count-over-time chart. Standalone SVG 1.1, no
- * scripts, readable in any browser. */
+/* The plan as an SVG timeline: one row per disk, snapshots on a
+ * logarithmic age axis, tier windows shaded, bucket boundaries drawn, marks
+ * that say what kept each snapshot. Standalone SVG 1.1, no scripts,
+ * readable in any browser and as a PNG (the simulation's chart is in
+ * report_sim_svg.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,15 @@
 #define SVG_LEFT 210
 #define SVG_RIGHT 30
 #define SVG_PW (SVG_W - SVG_LEFT - SVG_RIGHT)
-#define SVG_TOP 96
-#define SVG_ROW 112
+#define SVG_TOP 112
+#define SVG_ROW 128
 #define SVG_MAX_BOUNDARIES 400
 #define SVG_MAX_TIERS 32
 #define HOUR_USEC (INT64_C(3600) * SK_USEC_PER_SEC)
 
 static const char *const tier_fill[] = { "#e3eefa", "#e6f4e1", "#fbf0dc", "#efe4f7", "#dff5f1" };
 
-static void svg_text(FILE *f, const char *s)
+void rpt_svg_text(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
@@ -40,17 +41,30 @@ static void svg_text(FILE *f, const char *s)
     }
 }
 
-static void svg_begin(FILE *f, int w, int h, const char *title)
+void rpt_svg_begin(FILE *f, int w, int h, const char *title)
 {
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
             "<title>", w, h, w, h);
-    svg_text(f, title);
+    rpt_svg_text(f, title);
     fprintf(f, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
 }
 
 /* ---- plan timeline ---- */
+
+/* A kept snapshot is coloured by the rule that keeps it (its first rule
+ * reason), so a PNG or a print keeps the reasons the tooltips give; each
+ * row's legend says which colour is which rule and how many it keeps. */
+#define SVG_NCOLOURS 8
+static const char *const rule_colour[SVG_NCOLOURS] = {
+    "#2e8b57", "#1f5fa8", "#c49000", "#138d90", "#8c564b", "#d35fb7", "#7a8b00", "#34495e"
+};
+#define NEWEST_COLOUR "#222222"     /* kept only as its disk's newest */
+#define HELD_COLOUR "#7d3c98"       /* kept by a `tagged` rule: a hold */
+#define PRUNE_COLOUR "#c0392b"
+#define SVG_BIN 6                   /* px: closer pruned snapshots draw as one bar */
+#define SVG_MAX_RULES 64            /* rules told apart in a row's legend */
 
 typedef struct age_axis { double max_h; } age_axis;
 
@@ -151,13 +165,54 @@ static void draw_tiers(FILE *f, const age_axis *ax, const pol_policy *p, sk_time
         double x0 = age_x(ax, now - hi[k]), x1 = age_x(ax, now - lo[k]);
         fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"80\" fill=\"%s\">"
                 "<title>", x0, top + 12, x1 - x0, tier_fill[k % 5]);
-        svg_text(f, rules[k]->text);
+        rpt_svg_text(f, rules[k]->text);
         fprintf(f, "</title></rect>\n<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#345\">",
                 x0 + 3, top + 23);
-        svg_text(f, rules[k]->text);
+        rpt_svg_text(f, rules[k]->text);
         fputs("</text>\n", f);
         draw_boundaries(f, ax, p, rules[k], now, lo[k], hi[k], top);
     }
+}
+
+/* How a kept snapshot is marked: by what keeps it, or why it is no backup. */
+typedef enum mark_kind {
+    MARK_RULE,          /* kept by rule `rule` (an index into the policy's rules) */
+    MARK_NEWEST,        /* kept only as its disk's newest */
+    MARK_HELD,          /* kept by a `tagged` rule */
+    MARK_FAILED,        /* provisioningState Failed or Canceled: not a backup */
+    MARK_IN_PROGRESS,   /* not yet a backup */
+    MARK_FUTURE,
+    MARK_UNMANAGED,
+    MARK_PRUNED
+} mark_kind;
+
+static mark_kind mark_of(const eng_decision *d, size_t *rule)
+{
+    *rule = SIZE_MAX;
+    if (d->action != ENG_KEEP)
+        return MARK_PRUNED;
+    if (d->future)
+        return MARK_FUTURE;
+    if (d->unmanaged)
+        return MARK_UNMANAGED;
+    if (d->failed)
+        return MARK_FAILED;
+    if (d->in_progress)
+        return MARK_IN_PROGRESS;
+    for (uint32_t k = 0; k < d->nreasons; k++)
+        if (d->reasons[k].kind == ENG_R_RULE && d->reasons[k].rule != NULL &&
+            d->reasons[k].rule->kind == POL_TAGGED)
+            return MARK_HELD;
+    const pol_policy *p = d->policy;
+    for (uint32_t k = 0; k < d->nreasons; k++) {
+        const pol_rule *r = d->reasons[k].rule;
+        if (d->reasons[k].kind == ENG_R_RULE && r != NULL && p != NULL &&
+            r >= p->rules && r < p->rules + p->nrules) {
+            *rule = (size_t)(r - p->rules);
+            return MARK_RULE;
+        }
+    }
+    return MARK_NEWEST;
 }
 
 static void marker_title(FILE *f, const eng_plan *plan, const eng_decision *d)
@@ -166,41 +221,121 @@ static void marker_title(FILE *f, const eng_plan *plan, const eng_decision *d)
     eng_time_format(d->snap->created, when, sizeof when);
     rpt_format_age(plan->now - d->snap->created, age, sizeof age);
     fputs("<title>", f);
-    svg_text(f, d->snap->name);
+    rpt_svg_text(f, d->snap->name);
     fprintf(f, " %s (%s old): %s", when, age, d->action == ENG_KEEP ? "KEEP" : "PRUNE");
     for (uint32_t k = 0; k < d->nreasons; k++) {
         eng_reason_format(&d->reasons[k], why, sizeof why);
         fputs(k == 0 ? " - " : "; ", f);
-        svg_text(f, why);
+        rpt_svg_text(f, why);
     }
     fputs("</title>", f);
 }
 
-static void draw_marker(FILE *f, const age_axis *ax, const eng_plan *plan,
-                        const eng_decision *d, int top)
+/* One mark's shape at (x, y), with `inner` (a <title>) inside it; the
+ * legend draws the same shapes without one. */
+static void put_mark(FILE *f, mark_kind m, size_t rule, double x, int y,
+                     const eng_plan *plan, const eng_decision *d)
 {
-    double x = age_x(ax, plan->now - d->snap->created);
-    if (d->future) {
-        int y = top + 42;
+    const char *close = "</path>";
+    switch (m) {
+    case MARK_FUTURE:
         fprintf(f, "<path d=\"M%.1f %d l5 5 l-5 5 l-5 -5 z\" fill=\"#e67e22\">", x, y - 5);
-    } else if (d->unmanaged) {
+        break;
+    case MARK_UNMANAGED:
         fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"8\" height=\"8\" fill=\"#8a8a8a\">",
-                x - 4, top + 38);
-    } else if (d->action == ENG_KEEP) {
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"4.5\" fill=\"#2e8b57\">", x, top + 42);
-    } else {
-        fprintf(f, "<path d=\"M%.1f %d l8 8 m0 -8 l-8 8\" stroke=\"#c0392b\" "
-                "stroke-width=\"2\" fill=\"none\">", x - 4, top + 68);
+                x - 4, y - 4);
+        close = "</rect>";
+        break;
+    case MARK_FAILED:       /* a struck-through ring: there is no backup here */
+        fprintf(f, "<path d=\"M%.1f %d a5 5 0 1 0 0.01 0 M%.1f %.1f l7 -7\" stroke=\"#000000\" "
+                "stroke-width=\"1.6\" fill=\"#ffffff\">", x, y - 5, x - 3.5, y + 3.5);
+        break;
+    case MARK_IN_PROGRESS:
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"#ffffff\" stroke=\"#555555\" "
+                "stroke-width=\"1.5\" stroke-dasharray=\"2,1.5\">", x, y);
+        close = "</circle>";
+        break;
+    case MARK_HELD:         /* a triangle: held, whatever its age */
+        fprintf(f, "<path d=\"M%.1f %d l5.5 9 l-11 0 z\" fill=\"%s\">", x, y - 5, HELD_COLOUR);
+        break;
+    case MARK_PRUNED:
+        fprintf(f, "<path d=\"M%.1f %d l8 8 m0 -8 l-8 8\" stroke=\"%s\" stroke-width=\"2\" "
+                "fill=\"none\">", x - 4, y - 4, PRUNE_COLOUR);
+        break;
+    case MARK_RULE:
+    case MARK_NEWEST:
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%d\" r=\"4.5\" fill=\"%s\">", x, y,
+                m == MARK_NEWEST ? NEWEST_COLOUR : rule_colour[rule % SVG_NCOLOURS]);
+        close = "</circle>";
+        break;
     }
-    marker_title(f, plan, d);
-    if (d->future)
-        fputs("</path>\n", f);
-    else if (d->unmanaged)
-        fputs("</rect>\n", f);
-    else if (d->action == ENG_KEEP)
-        fputs("</circle>\n", f);
-    else
-        fputs("</path>\n", f);
+    if (d != NULL && plan != NULL)
+        marker_title(f, plan, d);
+    fprintf(f, "%s\n", close);
+}
+
+/* Pruned snapshots within SVG_BIN pixels of each other are one bar whose
+ * height grows with their number (a lane of hourly prunes read as one red
+ * smear otherwise); a lone one keeps its cross and its own tooltip. */
+static void draw_pruned(FILE *f, const age_axis *ax, const eng_plan *plan,
+                        const eng_decision *const *ds, size_t n, int y)
+{
+    size_t i = 0;
+    while (i < n) {
+        double x = age_x(ax, plan->now - ds[i]->snap->created);
+        long bin = lround(floor((x - SVG_LEFT) / SVG_BIN));
+        size_t j = i + 1;
+        while (j < n && lround(floor((age_x(ax, plan->now - ds[j]->snap->created) - SVG_LEFT) /
+                                     SVG_BIN)) == bin)
+            j++;
+        if (j - i == 1) {
+            put_mark(f, MARK_PRUNED, 0, x, y, plan, ds[i]);
+        } else {
+            double h = 5 + 3.2 * log2((double)(j - i));
+            if (h > 22)
+                h = 22;
+            char a[RPT_AGE_BUFSZ], b[RPT_AGE_BUFSZ];
+            rpt_format_age(plan->now - ds[i]->snap->created, a, sizeof a);
+            rpt_format_age(plan->now - ds[j - 1]->snap->created, b, sizeof b);
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\">"
+                    "<title>%zu pruned, %s to %s old</title></rect>\n",
+                    SVG_LEFT + (double)bin * SVG_BIN, y - h / 2, SVG_BIN - 1, h, PRUNE_COLOUR,
+                    j - i, a, b);
+        }
+        i = j;
+    }
+}
+
+/* The row's legend: which colour is which rule, and how many each keeps. */
+static void draw_row_legend(FILE *f, const pol_policy *p, const size_t *by_rule,
+                            const size_t *by_mark, int y)
+{
+    double x = SVG_LEFT;
+    fprintf(f, "<g font-size=\"10\" fill=\"#333\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
+            "kept by</text>\n", SVG_LEFT - 22, y + 4);
+    for (size_t k = 0; p != NULL && k < p->nrules && k < SVG_MAX_RULES; k++) {
+        if (by_rule[k] == 0 || p->rules[k].kind == POL_TAGGED)
+            continue;
+        put_mark(f, MARK_RULE, k, x + 5, y, NULL, NULL);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x + 13, y + 4);
+        rpt_svg_text(f, p->rules[k].text != NULL ? p->rules[k].text : "rule");
+        fprintf(f, ": %zu</text>\n", by_rule[k]);
+        x += 24 + 6.0 * (double)(strlen(p->rules[k].text != NULL ? p->rules[k].text : "rule") +
+                                 6);
+    }
+    static const struct { mark_kind m; const char *what; } others[] = {
+        { MARK_NEWEST, "newest only" }, { MARK_HELD, "held (tagged)" },
+        { MARK_FAILED, "failed" }, { MARK_IN_PROGRESS, "in progress" },
+    };
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+        if (by_mark[others[k].m] == 0)
+            continue;
+        put_mark(f, others[k].m, 0, x + 5, y, NULL, NULL);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\">%s: %zu</text>\n", x + 13, y + 4, others[k].what,
+                by_mark[others[k].m]);
+        x += 24 + 6.0 * (double)(strlen(others[k].what) + 6);
+    }
+    fputs("</g>\n", f);
 }
 
 static void draw_row(FILE *f, const age_axis *ax, const rpt_plan *r,
@@ -214,18 +349,36 @@ static void draw_row(FILE *f, const age_axis *ax, const rpt_plan *r,
     fprintf(f, "<line x1=\"10\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#cccccc\"/>\n",
             top + 4, SVG_W - 10, top + 4);
     fprintf(f, "<text x=\"12\" y=\"%d\" font-weight=\"bold\">", top + 34);
-    svg_text(f, g < plan->ngroups ? rpt_disk_name(plan->groups[g].source_id) : "unmanaged");
+    rpt_svg_text(f, g < plan->ngroups ? rpt_disk_name(plan->groups[g].source_id) : "unmanaged");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">", top + 52);
-    svg_text(f, p != NULL ? p->name : "no policy: never pruned");
+    rpt_svg_text(f, p != NULL ? p->name : "no policy: never pruned");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">keep %zu, prune %zu</text>\n",
             top + 70, keep, to - from - keep);
     if (p != NULL)
         draw_tiers(f, ax, p, plan->now, top);
     fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#2e8b57\" text-anchor=\"end\">kept</text>\n"
-            "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#c0392b\" text-anchor=\"end\">pruned</text>\n",
-            SVG_LEFT - 22, top + 46, SVG_LEFT - 22, top + 76);
-    for (size_t i = from; i < to; i++)
-        draw_marker(f, ax, plan, gs->order[i], top);
+            "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"%s\" text-anchor=\"end\">pruned</text>\n",
+            SVG_LEFT - 22, top + 46, SVG_LEFT - 22, top + 76, PRUNE_COLOUR);
+    size_t by_rule[SVG_MAX_RULES] = { 0 }, by_mark[MARK_PRUNED + 1] = { 0 };
+    const eng_decision **pruned = malloc((to - from + 1) * sizeof *pruned);
+    size_t npruned = 0;
+    for (size_t i = from; i < to; i++) {
+        const eng_decision *d = gs->order[i];
+        size_t rule;
+        mark_kind m = mark_of(d, &rule);
+        by_mark[m]++;
+        if (m == MARK_RULE && rule < SVG_MAX_RULES)
+            by_rule[rule]++;
+        if (m == MARK_PRUNED && pruned != NULL)
+            pruned[npruned++] = d;
+        else if (m != MARK_PRUNED)
+            put_mark(f, m, rule, age_x(ax, plan->now - d->snap->created), top + 42, plan, d);
+    }
+    /* newest first: ages, and so x, only grow along the slice */
+    draw_pruned(f, ax, plan, pruned, npruned, top + 72);
+    free(pruned);
+    if (p != NULL)
+        draw_row_legend(f, p, by_rule, by_mark, top + SVG_ROW - 22);
 }
 
 static void draw_age_axis(FILE *f, const age_axis *ax, int top, int bottom)
@@ -237,41 +390,66 @@ static void draw_age_axis(FILE *f, const age_axis *ax, int top, int bottom)
     double last = -1e9;
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
             SVG_LEFT, bottom, SVG_LEFT + SVG_PW, bottom);
-    for (size_t i = 0; i < sizeof ticks_h / sizeof ticks_h[0]; i++) {
-        if ((double)ticks_h[i] > ax->max_h)
-            break;
-        double x = age_x(ax, ticks_h[i] * HOUR_USEC);
-        if (x - last < 38)
+    for (size_t i = 0; i <= sizeof ticks_h / sizeof ticks_h[0]; i++) {
+        /* the last tick is the axis's end, so the scale covers every mark */
+        bool end = i == sizeof ticks_h / sizeof ticks_h[0] || (double)ticks_h[i] > ax->max_h;
+        int64_t age = end ? (int64_t)(ax->max_h * (double)HOUR_USEC) : ticks_h[i] * HOUR_USEC;
+        double x = end ? SVG_LEFT + SVG_PW : age_x(ax, age);
+        if (x - last < 38 && !end)
             continue;
+        if (end && x - last < 38)
+            break;
         last = x;
         char label[RPT_AGE_BUFSZ];
-        rpt_format_age(ticks_h[i] * HOUR_USEC, label, sizeof label);
+        int64_t day = INT64_C(86400) * SK_USEC_PER_SEC;
+        if (end && age >= 2 * day)     /* "27d", not "26d23h" */
+            age = (age + day / 2) / day * day;
+        rpt_format_age(age, label, sizeof label);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#dddddd\"/>\n"
                 "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                x, top, x, bottom + 5, x, bottom + 19, ticks_h[i] == 0 ? "now" : label);
+                x, top, x, bottom + 5, x, bottom + 19, age == 0 ? "now" : label);
+        if (end)
+            break;
     }
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">snapshot age "
             "(logarithmic scale; newest on the left)</text>\n",
             SVG_LEFT + SVG_PW / 2, bottom + 40);
 }
 
+/* Every kind of mark, in two lines: what a PNG or a print needs to be read. */
 static void draw_legend(FILE *f, int y)
 {
-    fprintf(f, "<g font-size=\"11\">\n"
-            "<circle cx=\"%d\" cy=\"%d\" r=\"4.5\" fill=\"#2e8b57\"/><text x=\"%d\" y=\"%d\">kept</text>\n"
-            "<path d=\"M%d %d l8 8 m0 -8 l-8 8\" stroke=\"#c0392b\" stroke-width=\"2\"/>"
-            "<text x=\"%d\" y=\"%d\">pruned</text>\n"
-            "<path d=\"M%d %d l5 5 l-5 5 l-5 -5 z\" fill=\"#e67e22\"/><text x=\"%d\" y=\"%d\">future (kept)</text>\n"
-            "<rect x=\"%d\" y=\"%d\" width=\"8\" height=\"8\" fill=\"#8a8a8a\"/><text x=\"%d\" y=\"%d\">unmanaged (kept)</text>\n"
-            "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">tier window</text>\n"
+    static const struct { mark_kind m; const char *what; int dx; } line1[] = {
+        { MARK_RULE, "kept (colour: the rule that keeps it, per row)", 0 },
+        { MARK_NEWEST, "kept: newest only", 300 },
+        { MARK_HELD, "held (tagged rule)", 430 },
+        { MARK_FAILED, "failed: no backup", 560 },
+        { MARK_IN_PROGRESS, "in progress", 690 },
+        { MARK_FUTURE, "future (kept)", 790 },
+    };
+    fputs("<g font-size=\"11\">\n", f);
+    for (size_t i = 0; i < sizeof line1 / sizeof line1[0]; i++) {
+        put_mark(f, line1[i].m, 0, SVG_LEFT + line1[i].dx, y, NULL, NULL);
+        fprintf(f, "<text x=\"%d\" y=\"%d\">%s</text>\n", SVG_LEFT + line1[i].dx + 10, y + 4,
+                line1[i].what);
+    }
+    int y2 = y + 20;
+    put_mark(f, MARK_UNMANAGED, 0, SVG_LEFT, y2, NULL, NULL);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">unmanaged (kept)</text>\n", SVG_LEFT + 10, y2 + 4);
+    put_mark(f, MARK_PRUNED, 0, SVG_LEFT + 130, y2, NULL, NULL);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">pruned</text>\n"
+            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"14\" fill=\"%s\"/>"
+            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"8\" fill=\"%s\"/>"
+            "<text x=\"%d\" y=\"%d\">pruned, many (height: how many)</text>\n"
+            "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"12\" fill=\"%s\"/>"
+            "<text x=\"%d\" y=\"%d\">tier window</text>\n"
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#7f9bb3\" stroke-dasharray=\"3,2\"/>"
             "<text x=\"%d\" y=\"%d\">bucket boundary</text>\n</g>\n",
-            SVG_LEFT, y, SVG_LEFT + 10, y + 4,
-            SVG_LEFT + 60, y - 4, SVG_LEFT + 74, y + 4,
-            SVG_LEFT + 140, y - 5, SVG_LEFT + 150, y + 4,
-            SVG_LEFT + 240, y - 4, SVG_LEFT + 254, y + 4,
-            SVG_LEFT + 370, y - 6, tier_fill[0], SVG_LEFT + 398, y + 4,
-            SVG_LEFT + 490, y - 7, SVG_LEFT + 490, y + 7, SVG_LEFT + 498, y + 4);
+            SVG_LEFT + 140, y2 + 4,
+            SVG_LEFT + 210, y2 - 7, SVG_BIN - 1, PRUNE_COLOUR,
+            SVG_LEFT + 214, y2 - 4, SVG_BIN - 1, PRUNE_COLOUR, SVG_LEFT + 222, y2 + 4,
+            SVG_LEFT + 420, y2 - 6, tier_fill[0], SVG_LEFT + 448, y2 + 4,
+            SVG_LEFT + 540, y2 - 7, SVG_LEFT + 540, y2 + 7, SVG_LEFT + 548, y2 + 4);
 }
 
 int rpt_plan_svg(FILE *f, const rpt_plan *r)
@@ -287,13 +465,14 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     char now[ENG_TIME_BUFSZ], title[512];
     eng_time_format(plan->now, now, sizeof now);
     snprintf(title, sizeof title, "snapkeep plan: %s at %s", r->policy_path, now);
-    svg_begin(f, SVG_W, height, title);
+    rpt_svg_begin(f, SVG_W, height, title);
     fputs("<text x=\"12\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", f);
-    svg_text(f, title);
-    fprintf(f, "</text>\n<text x=\"12\" y=\"48\" fill=\"#444\">%zu snapshots: keep %zu, "
+    rpt_svg_text(f, title);
+    fprintf(f, "</text>\n<text x=\"12\" y=\"48\" fill=\"#444\">%zu snapshot%s: keep %zu, "
             "prune %zu, unmanaged %zu, future %zu</text>\n",
-            plan->ndecisions, plan->nkeep, plan->nprune, plan->nunmanaged, plan->nfuture);
-    draw_legend(f, 72);
+            plan->ndecisions, plan->ndecisions == 1 ? "" : "s", plan->nkeep, plan->nprune,
+            plan->nunmanaged, plan->nfuture);
+    draw_legend(f, 70);
     age_axis ax = plan_axis(r);
     /* grid first, so the markers stay on top of it */
     draw_age_axis(f, &ax, SVG_TOP, SVG_TOP + (int)rows * SVG_ROW + 4);
@@ -307,128 +486,5 @@ int rpt_plan_svg(FILE *f, const rpt_plan *r)
     }
     fputs("</svg>\n", f);
     rpt_groups_free(&gs);
-    return ferror(f) ? -1 : 0;
-}
-
-/* ---- simulation chart ---- */
-
-#define SIM_W 1000
-#define SIM_H 440
-#define SIM_L 70
-#define SIM_T 70
-#define SIM_PW 880
-#define SIM_PH 280
-
-static double nice_step(double span, int want)
-{
-    double raw = span / want, mag = pow(10, floor(log10(raw)));
-    double r = raw / mag;
-    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
-}
-
-static void sim_axes(FILE *f, double days, double ymax)
-{
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333\"/>\n",
-            SIM_L, SIM_T, SIM_PW, SIM_PH);
-    double dx = nice_step(days, 12);
-    if (dx < 1 && days >= 2)
-        dx = 1;
-    for (double d = 0; d <= days + 1e-9; d += dx) {
-        double x = SIM_L + SIM_PW * d / days;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
-                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                x, SIM_T, x, SIM_T + SIM_PH, x, SIM_T + SIM_PH + 16, d);
-    }
-    double dy = nice_step(ymax, 6);
-    for (double v = 0; v <= ymax + 1e-9; v += dy) {
-        double y = SIM_T + SIM_PH - SIM_PH * v / ymax;
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                SIM_L, y, SIM_L + SIM_PW, y, SIM_L - 6, y + 4, v);
-    }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">days since the start</text>\n"
-            "<text transform=\"translate(18 %d) rotate(-90)\" text-anchor=\"middle\">"
-            "snapshots per disk (after each run)</text>\n",
-            SIM_L + SIM_PW / 2, SIM_T + SIM_PH + 36, SIM_T + SIM_PH / 2);
-}
-
-static void sim_series(FILE *f, const eng_sim *s, sk_time start, double days, double ymax)
-{
-    double span = days * 86400.0 * SK_USEC_PER_SEC;
-    fputs("<g stroke=\"#c0392b\" stroke-width=\"1\">\n", f);
-    for (size_t i = 0; i < s->nruns; i++) {
-        if (s->runs[i].deleted == 0)
-            continue;
-        double x = SIM_L + SIM_PW * (double)(s->runs[i].at - start) / span;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, SIM_T + SIM_PH,
-                x, SIM_T + SIM_PH - 6.0 * s->runs[i].deleted);
-    }
-    fputs("</g>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\"", f);
-    for (size_t i = 0; i < s->nruns; i++) {
-        double x = SIM_L + SIM_PW * (double)(s->runs[i].at - start) / span;
-        double y = SIM_T + SIM_PH - SIM_PH * s->runs[i].count / ymax;
-        fprintf(f, "%.1f,%.1f ", x, y);
-    }
-    fputs("\"/>\n", f);
-}
-
-static void sim_steady(FILE *f, const eng_sim *s, sk_time start, double days, double ymax)
-{
-    double span = days * 86400.0 * SK_USEC_PER_SEC;
-    double wx = SIM_PW * (double)s->warmup_usec / span;
-    if (wx > SIM_PW)
-        wx = SIM_PW;
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#f0f0f0\" opacity=\"0.8\"/>"
-            "<text x=\"%d\" y=\"%d\" fill=\"#777\">warm-up</text>\n",
-            SIM_L, SIM_T, wx, SIM_PH, SIM_L + 6, SIM_T + 16);
-    if (s->first_steady >= s->nruns)
-        return;
-    (void)start;
-    const uint32_t lines[2] = { s->count_min, s->count_max };
-    for (int i = 0; i < 2; i++) {
-        double y = SIM_T + SIM_PH - SIM_PH * lines[i] / ymax;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#2e8b57\" "
-                "stroke-dasharray=\"5,3\"/>\n", SIM_L + wx, y, SIM_L + SIM_PW, y);
-    }
-}
-
-int rpt_sim_svg(FILE *f, const rpt_sim *r)
-{
-    const eng_sim *s = r->sim;
-    char title[512], start[ENG_TIME_BUFSZ], cad[RPT_AGE_BUFSZ];
-    eng_time_format(r->params->start, start, sizeof start);
-    rpt_format_age(r->params->cadence_usec, cad, sizeof cad);
-    snprintf(title, sizeof title, "snapkeep simulate: %s, a snapshot every %s from %s",
-             r->policy->name, cad, start);
-    svg_begin(f, SIM_W, SIM_H, title);
-    fputs("<text x=\"12\" y=\"26\" font-size=\"16\" font-weight=\"bold\">", f);
-    svg_text(f, title);
-    fputs("</text>\n", f);
-    if (s->first_steady < s->nruns)
-        fprintf(f, "<text x=\"12\" y=\"46\" fill=\"#444\">steady state %u to %u snapshots "
-                "(average %.1f); deletions per run %u to %u (average %.2f)</text>\n",
-                s->count_min, s->count_max, s->count_avg, s->del_min, s->del_max, s->del_avg);
-    else
-        fputs("<text x=\"12\" y=\"46\" fill=\"#444\">no steady state: the replay is shorter "
-              "than the warm-up</text>\n", f);
-    double days = (double)r->params->duration_usec / (86400.0 * SK_USEC_PER_SEC);
-    uint32_t maxc = 1;
-    for (size_t i = 0; i < s->nruns; i++)
-        if (s->runs[i].count > maxc)
-            maxc = s->runs[i].count;
-    double ymax = maxc * 1.1;
-    sim_steady(f, s, r->params->start, days, ymax);
-    sim_axes(f, days, ymax);
-    sim_series(f, s, r->params->start, days, ymax);
-    fprintf(f, "<g font-size=\"11\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1f5fa8\" "
-            "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">snapshots kept</text>"
-            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#2e8b57\" stroke-dasharray=\"5,3\"/>"
-            "<text x=\"%d\" y=\"%d\">steady-state min and max</text>"
-            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#c0392b\"/>"
-            "<text x=\"%d\" y=\"%d\">deletions in a run (6 px each)</text></g>\n",
-            SIM_L, SIM_H - 22, SIM_L + 24, SIM_H - 22, SIM_L + 30, SIM_H - 18,
-            SIM_L + 160, SIM_H - 22, SIM_L + 184, SIM_H - 22, SIM_L + 190, SIM_H - 18,
-            SIM_L + 370, SIM_H - 14, SIM_L + 370, SIM_H - 26, SIM_L + 378, SIM_H - 18);
-    fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;
 }

@@ -3,6 +3,7 @@
  * reasons, a summary line per disk and one for everything. */
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/report.h"
 
 typedef struct table_style {
@@ -54,11 +55,12 @@ static size_t name_width(const rpt_groups *gs, size_t g)
     return w > 60 ? 60 : w;
 }
 
-static void print_reasons(FILE *f, const eng_decision *d)
+static void print_reasons(FILE *f, const eng_decision *d, enf_next next)
 {
     char buf[ENG_REASON_BUFSZ];
     if (d->nreasons == 0) {
-        fputs("no rule keeps it", f);
+        fputs(next == ENF_NEXT_DEFER ? "no rule keeps it; over max-delete: a later run deletes it"
+                                     : "no rule keeps it", f);
         return;
     }
     for (uint32_t k = 0; k < d->nreasons; k++) {
@@ -69,7 +71,7 @@ static void print_reasons(FILE *f, const eng_decision *d)
     }
 }
 
-static void print_row(FILE *f, const table_style *st, sk_time now,
+static void print_row(FILE *f, const table_style *st, const rpt_plan *r,
                       const eng_decision *d, int width)
 {
     char when[ENG_TIME_BUFSZ], age[RPT_AGE_BUFSZ];
@@ -77,13 +79,58 @@ static void print_row(FILE *f, const table_style *st, sk_time now,
     sk_time t = d->snap->created;
     eng_time_format(t - ((t % SK_USEC_PER_SEC) + SK_USEC_PER_SEC) % SK_USEC_PER_SEC, when,
                     sizeof when);
-    rpt_format_age(now - d->snap->created, age, sizeof age);
+    rpt_format_age(r->plan->now - d->snap->created, age, sizeof age);
     bool keep = d->action == ENG_KEEP;
     fputs("  ", f);
     put_padded(f, d->snap->name, (size_t)width);
     fprintf(f, "  %-20s  %7s  %s%-5s%s   ", when, age,
             keep ? st->keep : st->prune, keep ? "KEEP" : "PRUNE", st->reset);
-    print_reasons(f, d);
+    print_reasons(f, d, r->next != NULL ? r->next[d - r->plan->decisions] : ENF_NEXT_NONE);
+    fputc('\n', f);
+}
+
+/* "; the next run deletes 24 and defers 412 (max-delete)" when a run
+ * would not delete everything the plan prunes there. */
+static void print_next(FILE *f, const rpt_plan *r, rpt_next_counts c, const pol_policy *p)
+{
+    if (c.deferred == 0)
+        return;
+    fprintf(f, "; the next run deletes %zu and defers %zu (max-delete", c.deletes, c.deferred);
+    if (p != NULL)
+        fprintf(f, " %lld", (long long)rpt_max_delete(r, p));
+    fputc(')', f);
+}
+
+static void print_heading(FILE *f, const table_style *st, const rpt_plan *r, size_t g)
+{
+    const eng_plan *plan = r->plan;
+    if (g < plan->ngroups) {
+        const eng_group *gr = &plan->groups[g];
+        fprintf(f, "%spolicy ", st->bold);
+        put_safe(f, gr->policy != NULL ? gr->policy->name : "?");
+        fputs(", disk ", f);
+        put_safe(f, rpt_disk_name(gr->source_id));
+        fputs(st->reset, f);
+    } else {
+        fprintf(f, "%sunmanaged: no policy owns these; they are never pruned%s",
+                st->bold, st->reset);
+    }
+}
+
+/* A disk's counts: "dss-data: 480 snapshots, keep 44, prune 436". */
+static void print_counts(FILE *f, const rpt_plan *r, const rpt_groups *gs, size_t g)
+{
+    size_t from = gs->start[g], to = gs->start[g + 1], keep = 0;
+    for (size_t i = from; i < to; i++)
+        keep += gs->order[i]->action == ENG_KEEP;
+    if (g < r->plan->ngroups) {
+        put_safe(f, rpt_disk_name(r->plan->groups[g].source_id));
+        fprintf(f, ": %zu snapshot%s, keep %zu, prune %zu", to - from, cli_s(to - from), keep,
+                to - from - keep);
+        print_next(f, r, rpt_next_count(r, gs->order, from, to), NULL);
+    } else {
+        fprintf(f, "unmanaged: %zu snapshot%s, all kept", to - from, cli_s(to - from));
+    }
     fputc('\n', f);
 }
 
@@ -91,53 +138,84 @@ static void print_slice(FILE *f, const table_style *st, const rpt_plan *r,
                         const rpt_groups *gs, size_t g)
 {
     const eng_plan *plan = r->plan;
-    size_t from = gs->start[g], to = gs->start[g + 1], keep = 0;
+    size_t from = gs->start[g], to = gs->start[g + 1];
     if (from == to)
         return;
-    for (size_t i = from; i < to; i++)
-        keep += gs->order[i]->action == ENG_KEEP;
-    if (g < plan->ngroups) {
-        const eng_group *gr = &plan->groups[g];
-        fprintf(f, "%spolicy ", st->bold);
-        put_safe(f, gr->policy != NULL ? gr->policy->name : "?");
-        fputs(", disk ", f);
-        put_safe(f, rpt_disk_name(gr->source_id));
+    print_heading(f, st, r, g);
+    fputc('\n', f);
+    if (g < plan->ngroups && plan->groups[g].source_id != NULL) {
+        fprintf(f, "  %s", st->dim);
+        put_safe(f, plan->groups[g].source_id);
         fprintf(f, "%s\n", st->reset);
-        if (gr->source_id != NULL) {
-            fprintf(f, "  %s", st->dim);
-            put_safe(f, gr->source_id);
-            fprintf(f, "%s\n", st->reset);
-        }
-    } else {
-        fprintf(f, "%sunmanaged: no policy owns these; they are never pruned%s\n",
-                st->bold, st->reset);
     }
     int width = (int)name_width(gs, g);
     fprintf(f, "  %-*s  %-20s  %7s  %-5s  %s\n", width, "NAME", "TIME", "AGE",
             "ACTION", "REASONS");
     for (size_t i = from; i < to; i++)
-        print_row(f, st, plan->now, gs->order[i], width);
-    if (g < plan->ngroups) {
-        fputs("  ", f);
-        put_safe(f, rpt_disk_name(plan->groups[g].source_id));
-        fprintf(f, ": %zu snapshots, keep %zu, prune %zu\n\n", to - from, keep, to - from - keep);
-    }
-    else
-        fprintf(f, "  unmanaged: %zu snapshots, all kept\n\n", to - from);
+        print_row(f, st, r, gs->order[i], width);
+    fputs("  ", f);
+    print_counts(f, r, gs, g);
+    fputc('\n', f);
 }
 
-static void print_warnings(FILE *f, const table_style *st, const eng_plan *plan)
+/* --summary: a line per policy, then one per disk under it; no snapshots. */
+static void print_policy_line(FILE *f, const table_style *st, const rpt_plan *r,
+                              const pol_policy *p)
 {
-    for (size_t i = 0; i < plan->nnotes; i++) {
-        const eng_note *n = &plan->notes[i];
-        fprintf(f, "%swarning:%s ", st->warn, st->reset);
-        put_safe(f, n->message);    /* self-contained: names policy and snapshot */
-        fputc('\n', f);
+    size_t disks = 0, total = 0, keep = 0;
+    for (size_t g = 0; g < r->plan->ngroups; g++) {
+        const eng_group *gr = &r->plan->groups[g];
+        if (gr->policy != p)
+            continue;
+        disks++;
+        total += gr->nsnapshots;
+        keep += gr->nkeep;
     }
-    if (plan->nunmanaged > 0)
-        fprintf(f, "%swarning:%s %zu snapshot%s governed by no policy (unmanaged, never pruned)\n",
-                st->warn, st->reset, plan->nunmanaged, plan->nunmanaged == 1 ? " is" : "s are");
-    if (plan->nnotes > 0 || plan->nunmanaged > 0)
+    fprintf(f, "%spolicy ", st->bold);
+    put_safe(f, p != NULL ? p->name : "?");
+    fprintf(f, "%s: %zu disk%s, %zu snapshot%s, keep %zu, prune %zu", st->reset, disks,
+            cli_s(disks), total, cli_s(total), keep, total - keep);
+    print_next(f, r, rpt_next_of_policy(r, p), p);
+    fputc('\n', f);
+}
+
+static void print_summary(FILE *f, const table_style *st, const rpt_plan *r,
+                          const rpt_groups *gs)
+{
+    const pol_policy *last = NULL;
+    for (size_t i = 0; i < gs->nslices; i++) {
+        size_t g = gs->show[i];
+        if (gs->start[g] == gs->start[g + 1])
+            continue;
+        if (g < r->plan->ngroups) {
+            if (i == 0 || r->plan->groups[g].policy != last)
+                print_policy_line(f, st, r, r->plan->groups[g].policy);
+            last = r->plan->groups[g].policy;
+            fputs("  ", f);
+        }
+        print_counts(f, r, gs, g);
+    }
+    fputc('\n', f);
+}
+
+typedef struct warn_ctx { FILE *f; const table_style *st; size_t n; } warn_ctx;
+
+static void print_warning(void *ctx, const char *kind, const pol_policy *p,
+                          const char *snapshot, const char *message)
+{
+    warn_ctx *w = ctx;
+    (void)kind, (void)p, (void)snapshot;
+    fprintf(w->f, "%swarning:%s ", w->st->warn, w->st->reset);
+    put_safe(w->f, message);        /* self-contained: names policy and snapshot */
+    fputc('\n', w->f);
+    w->n++;
+}
+
+static void print_warnings(FILE *f, const table_style *st, const rpt_plan *r)
+{
+    warn_ctx w = { f, st, 0 };
+    rpt_plan_warnings(r, print_warning, &w);
+    if (w.n > 0)
         fputc('\n', f);
 }
 
@@ -155,12 +233,24 @@ int rpt_plan_table(FILE *f, const rpt_plan *r)
     fprintf(f, " at %s%s (inventory: ", now, st->reset);
     put_safe(f, r->inventory_path != NULL ? r->inventory_path : "live from Azure");
     fputs(")\n\n", f);
-    print_warnings(f, st, plan);
-    for (size_t i = 0; i < gs.nslices; i++)
-        print_slice(f, st, r, &gs, gs.show[i]);
-    fprintf(f, "%stotal: %zu snapshots: keep %zu, prune %zu%s (%zu unmanaged, %zu dated in the future)\n",
-            st->bold, plan->ndecisions, plan->nkeep, plan->nprune, st->reset,
-            plan->nunmanaged, plan->nfuture);
+    print_warnings(f, st, r);
+    if (r->summary)
+        print_summary(f, st, r, &gs);
+    else
+        for (size_t i = 0; i < gs.nslices; i++)
+            print_slice(f, st, r, &gs, gs.show[i]);
+    fprintf(f, "%stotal: %zu snapshot%s: keep %zu, prune %zu%s (%zu unmanaged, %zu dated in the "
+            "future)\n", st->bold, plan->ndecisions, cli_s(plan->ndecisions), plan->nkeep,
+            plan->nprune, st->reset, plan->nunmanaged, plan->nfuture);
+    if (r->next != NULL && plan->nprune > 0) {
+        rpt_next_counts c = rpt_next_count(r, NULL, 0, plan->ndecisions);
+        fprintf(f, "next run: deletes %zu, defers %zu to later runs (max-delete)", c.deletes,
+                c.deferred);
+        if (c.deletes + c.deferred < plan->nprune)
+            fprintf(f, "; %zu pruned that no run deletes (not Succeeded, no ID or a "
+                    "bare-body policy)", plan->nprune - c.deletes - c.deferred);
+        fputc('\n', f);
+    }
     rpt_groups_free(&gs);
     return ferror(f) ? -1 : 0;
 }

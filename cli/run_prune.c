@@ -193,42 +193,38 @@ static void defer_log(run_ctx *r, const run_policy *rp, const deferral *d, const
                  d->n, d->n == 1 ? "" : "s", oldest, newest, d->why);
 }
 
-/* Candidates of one policy, held-back ones counted as deferred. */
-static size_t collect(run_ctx *r, run_policy *rp, const eng_plan *plan,
-                      const inv_inventory *inv, bool *claimed, enf_candidate *out)
+/* enf_choose asks: a held-back candidate is counted as deferred and
+ * summed into one line per reason (enf_hold_text's static texts). */
+typedef struct hold_ctx {
+    run_ctx *r;
+    run_policy *rp;
+    deferral held[4];
+} hold_ctx;
+
+static bool held(void *ctx, const enf_candidate *c)
 {
-    size_t all = enf_collect(rp->p, plan, inv, claimed, out), n = 0;
-    deferral held[4] = { { 0 } };     /* one per reason (enf_hold_text's static texts) */
-    for (size_t i = 0; i < all; i++) {
-        const char *why = held_back(r, rp, out[i].snap);
-        if (why != NULL) {
-            rp->n.deferred++;
-            size_t k = 0;
-            while (k + 1 < 4 && held[k].n > 0 && held[k].why != why)
-                k++;
-            defer_add(&held[k], out[i].snap, why);
-            continue;
-        }
-        out[n++] = out[i];
-    }
-    for (size_t k = 0; k < 4; k++)
-        defer_log(r, rp, &held[k], "hold");
-    return n;
+    hold_ctx *h = ctx;
+    const char *why = held_back(h->r, h->rp, c->snap);
+    if (why == NULL)
+        return false;
+    h->rp->n.deferred++;
+    size_t k = 0;
+    while (k + 1 < 4 && h->held[k].n > 0 && h->held[k].why != why)
+        k++;
+    defer_add(&h->held[k], c->snap, why);
+    return true;
 }
 
-static int64_t effective_max(const run_ctx *r, const run_policy *rp)
-{
-    int64_t m = enf_max_delete(rp->p);
-    return r->max_delete >= 0 && r->max_delete < m ? r->max_delete : m;
-}
-
-/* Fills dels with what this policy deletes now; logs the deferred. */
+/* Fills dels with what this policy deletes now (engine/prune.c's
+ * enf_choose, the decision `plan` shows too); logs the deferred. */
 static size_t choose(run_ctx *r, run_policy *rp, const eng_plan *plan, const inv_inventory *inv,
                      bool *claimed, enf_candidate *cand, del_op *dels)
 {
-    size_t n = collect(r, rp, plan, inv, claimed, cand);
-    int64_t max = effective_max(r, rp);
-    enf_cut(cand, n, max);
+    int64_t max = enf_run_max_delete(rp->p, r->max_delete);
+    hold_ctx h = { .r = r, .rp = rp };
+    size_t n = enf_choose(rp->p, plan, inv, claimed, max, held, &h, cand, NULL);
+    for (size_t i = 0; i < 4; i++)
+        defer_log(r, rp, &h.held[i], "hold");
     size_t k = 0;
     char why[64];
     snprintf(why, sizeof why, "over max-delete %lld for this run", (long long)max);

@@ -133,6 +133,20 @@ size_t eng_bucket_label(eng_period p, int64_t key, char *buf, size_t n)
     return put(buf, n, snprintf(buf, n, "?"));
 }
 
+size_t eng_bucket_label_tz(eng_period p, const eng_tz *tz, int64_t key, char *buf, size_t n)
+{
+    size_t len = eng_bucket_label(p, key, buf, n);
+    if (p != ENG_HOUR || tz == NULL || len == 0 || len >= n)
+        return len;
+    int32_t off = eng_tz_offset(tz, eng_tz_local_to_utc(tz, key * 3600));
+    if (off == 0)
+        return len + put(buf + len, n - len, snprintf(buf + len, n - len, "Z"));
+    int32_t a = off < 0 ? -off : off;
+    return len + put(buf + len, n - len, snprintf(buf + len, n - len, "%c%02d:%02d",
+                                                  off < 0 ? '-' : '+', (int)(a / 3600),
+                                                  (int)(a / 60 % 60)));
+}
+
 int64_t eng_every_bucket(sk_time t, int64_t width_usec)
 {
     if (width_usec <= 0)

@@ -24,6 +24,11 @@ int64_t eng_bucket(eng_period p, const eng_tz *tz, sk_time t);
  * "2026-11-20", week "2026-W47" (ISO week-year), month "2026-11", year
  * "2026". Returns the length. */
 size_t eng_bucket_label(eng_period p, int64_t key, char *buf, size_t n);
+/* The same, an hour with the UTC offset it starts at in tz, so a local hour
+ * reads as an instant: "2026-10-25T02:00+02:00" (the hour repeated when
+ * clocks go back: its first occurrence), "2026-11-20T13:00Z" at offset 0.
+ * Other periods are dates and carry no offset. */
+size_t eng_bucket_label_tz(eng_period p, const eng_tz *tz, int64_t key, char *buf, size_t n);
 /* Fixed-width epoch-aligned bucket: floor(t / width). */
 int64_t eng_every_bucket(sk_time t, int64_t width_usec);
 /* Label of such a bucket: its start in UTC, "2026-11-20T12:00Z". */

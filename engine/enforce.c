@@ -126,6 +126,12 @@ int64_t enf_max_delete(const pol_policy *p)
     return p->max_delete >= 0 ? p->max_delete : ENF_DEFAULT_MAX_DELETE;
 }
 
+int64_t enf_run_max_delete(const pol_policy *p, int64_t run_limit)
+{
+    int64_t m = enf_max_delete(p);
+    return run_limit >= 0 && run_limit < m ? run_limit : m;
+}
+
 bool enf_may_delete(const pol_policy *p, const eng_decision *d,
                     const inv_inventory *inv)
 {

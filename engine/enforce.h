@@ -83,6 +83,9 @@ int enf_snapshot_name(const char *disk_name, sk_time t, char *buf, size_t n);
 
 /* max-delete of a policy: its setting, else ENF_DEFAULT_MAX_DELETE. */
 int64_t enf_max_delete(const pol_policy *p);
+/* What one run may delete for p: enf_max_delete(p), lowered by a
+ * run-wide limit (`run --max-delete`; negative: none given). */
+int64_t enf_run_max_delete(const pol_policy *p, int64_t run_limit);
 
 /* Whether policy p may delete the snapshot of decision d: pruned by the
  * plan (so no policy of the file keeps it), not future, not unmanaged,

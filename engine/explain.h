@@ -3,8 +3,9 @@
  * worst gap in each tier, measured by replaying the policy (simulate.c)
  * with explain's fixed parameters; or, when that replay would take too
  * long, a rough per-tier estimate from the tier windows. Pure: the start
- * is fixed and the jitter comes from a fixed seed, so the figures are the
- * same on every machine and every run. cli/cmd_explain.c only renders. */
+ * is fixed and every run is on time (as `simulate` replays by default), so
+ * the figures are the same on every machine and every run, and the same
+ * as simulate's for the same cadence. cli/cmd_explain.c only renders. */
 #ifndef SNAPKEEP_EXPLAIN_H
 #define SNAPKEEP_EXPLAIN_H
 
@@ -19,8 +20,6 @@
 #define ENG_EXPLAIN_START INT64_C(1767571200000000)
 /* Snapshot evaluations one policy may spend (about a second). */
 #define ENG_EXPLAIN_WORK_LIMIT UINT64_C(20000000)
-/* The jitter's seed: `simulate --seed 1` replays the same runs. */
-#define ENG_EXPLAIN_SEED 1
 #define ENG_EXPLAIN_MAX_TIERS 32
 
 /* Why a model has no replayed numbers (ENG_EXPLAIN_REPLAYED: it has). */
@@ -44,7 +43,8 @@ typedef struct eng_explain {
     bool have_cadence;
     bool cadence_from_option;       /* else from `snapshot every` */
     int64_t cadence_usec;
-    int64_t jitter_usec;            /* how late each replayed run may start */
+    int64_t jitter_usec;            /* how late each replayed run may start:
+                                       0, every run on time (as simulate) */
     eng_explain_note note;
     eng_sim *sim;                   /* the replay; NULL unless note is REPLAYED */
     eng_sim_params params;          /* what was (or would have been) replayed */

@@ -1,6 +1,8 @@
 /* The deletion rails of `snapkeep run`: see prune.h. */
 #include "engine/prune.h"
 
+#include <stdlib.h>
+
 size_t enf_collect(const pol_policy *p, const eng_plan *plan, const inv_inventory *inv,
                    bool *claimed, enf_candidate *out)
 {
@@ -13,6 +15,44 @@ size_t enf_collect(const pol_policy *p, const eng_plan *plan, const inv_inventor
         out[n++] = (enf_candidate){ .snap = d->snap, .index = i };
     }
     return n;
+}
+
+size_t enf_choose(const pol_policy *p, const eng_plan *plan, const inv_inventory *inv,
+                  bool *claimed, int64_t max_delete, enf_held_fn held, void *ctx,
+                  enf_candidate *out, size_t *ndelete)
+{
+    size_t all = enf_collect(p, plan, inv, claimed, out), n = 0;
+    for (size_t i = 0; i < all; i++)
+        if (held == NULL || !held(ctx, &out[i]))
+            out[n++] = out[i];
+    size_t now = enf_cut(out, n, max_delete);
+    if (ndelete != NULL)
+        *ndelete = now;
+    return n;
+}
+
+int enf_next_run(const pol_policy *const *pols, size_t npols, const eng_plan *plan,
+                 const inv_inventory *inv, int64_t run_limit, enf_next *next)
+{
+    size_t n = plan->ndecisions;
+    bool *claimed = calloc(n ? n : 1, sizeof *claimed);
+    enf_candidate *cand = calloc(n ? n : 1, sizeof *cand);
+    if (claimed == NULL || cand == NULL) {
+        free(claimed);
+        free(cand);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        next[i] = ENF_NEXT_NONE;
+    for (size_t k = 0; k < npols; k++) {
+        size_t m = enf_choose(pols[k], plan, inv, claimed,
+                              enf_run_max_delete(pols[k], run_limit), NULL, NULL, cand, NULL);
+        for (size_t i = 0; i < m; i++)
+            next[cand[i].index] = cand[i].deferred ? ENF_NEXT_DEFER : ENF_NEXT_DELETE;
+    }
+    free(claimed);
+    free(cand);
+    return 0;
 }
 
 /* The run-wide rails first: a wrong clock or a failure stops every

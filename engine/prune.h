@@ -39,6 +39,36 @@ typedef enum enf_hold {
 size_t enf_collect(const pol_policy *p, const eng_plan *plan, const inv_inventory *inv,
                    bool *claimed, enf_candidate *out);
 
+/* Asked by enf_choose about each candidate: true holds it back from this
+ * run (the callee says why, e.g. with enf_hold_candidate). */
+typedef bool (*enf_held_fn)(void *ctx, const enf_candidate *c);
+
+/* Which deletions one run makes for policy p, and in what order: the
+ * candidates enf_collect gives, less those `held` holds back (NULL: none,
+ * as a plan shows it), cut by enf_cut to max_delete (oldest first, the
+ * rest deferred). The one decision `run` acts on and `plan` shows. out
+ * (room for plan->ndecisions) receives the candidates not held back, the
+ * ones deleted now first; returns their number, *ndelete (may be NULL)
+ * how many of them are deleted now. */
+size_t enf_choose(const pol_policy *p, const eng_plan *plan, const inv_inventory *inv,
+                  bool *claimed, int64_t max_delete, enf_held_fn held, void *ctx,
+                  enf_candidate *out, size_t *ndelete);
+
+/* What the next run does with each decision of a plan, for a file's
+ * policies (in file order, as `run` takes them) with their own max-delete
+ * lowered by run_limit (`--max-delete`; negative: none) and no rail
+ * closed: next[i] for decision i. */
+typedef enum enf_next {
+    ENF_NEXT_NONE,          /* kept, or pruned but never deleted by a run
+                               (no ID, not Succeeded, a bare-body policy) */
+    ENF_NEXT_DELETE,        /* the next run deletes it */
+    ENF_NEXT_DEFER          /* over max-delete: a later run deletes it */
+} enf_next;
+
+/* Fills next (plan->ndecisions entries). Returns 0, -1 when out of memory. */
+int enf_next_run(const pol_policy *const *pols, size_t npols, const eng_plan *plan,
+                 const inv_inventory *inv, int64_t run_limit, enf_next *next);
+
 /* Whether a candidate is held back when the deletions are chosen: judged
  * says its disk was judged before creation, st how (ignored when not). */
 enf_hold enf_hold_candidate(const enf_rails *r, bool judged, enf_staleness st);

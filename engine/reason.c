@@ -1,6 +1,7 @@
 /* Reasons as report text. The shapes are grepped by reports and tests:
  *   "every 12h to 7d: bucket 2026-11-20T12:00Z (FILE:LINE)"
  *   "daily to 15d: bucket 2026-11-19 (FILE:LINE)"
+ *   "hourly to 2d: bucket 2026-10-25T02:00+02:00 (FILE:LINE)" (an hour: its offset)
  *   "daily 7: day 2026-11-19 (#3) (FILE:LINE)", "daily 7: oldest (FILE:LINE)"
  *   "last 3: #1 (FILE:LINE)", "within 2d (FILE:LINE)", "tagged \"k\" (FILE:LINE)"
  *   "newest", "future: dated after now", "unmanaged: no policy governs it",
@@ -52,6 +53,7 @@ static const char *ev_rule_text(const pol_rule *r)
 static void ev_put_bucket(ev_buf *b, const eng_reason *r)
 {
     const pol_rule *rule = r->rule;
+    const eng_tz *tz = r->policy != NULL ? r->policy->tz : NULL;   /* NULL: no offset */
     char label[ENG_LABEL_BUFSZ];
     if (!r->has_bucket)
         return;
@@ -61,12 +63,12 @@ static void ev_put_bucket(ev_buf *b, const eng_reason *r)
         ev_put(b, ": bucket %s", label);
         break;
     case POL_CALENDAR_TIER:
-        eng_bucket_label(rule->period, r->bucket, label, sizeof label);
+        eng_bucket_label_tz(rule->period, tz, r->bucket, label, sizeof label);
         ev_put(b, ": bucket %s", label);
         break;
     case POL_COUNT:
     case POL_PERIOD_WITHIN:
-        eng_bucket_label(rule->period, r->bucket, label, sizeof label);
+        eng_bucket_label_tz(rule->period, tz, r->bucket, label, sizeof label);
         ev_put(b, ": %s %s (#%lld)", eng_period_noun(rule->period), label,
                (long long)r->ordinal);
         break;

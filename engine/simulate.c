@@ -102,6 +102,16 @@ int64_t eng_sim_warmup(const pol_policy *p, int64_t cadence_usec, bool *growing)
     return reach;
 }
 
+const pol_rule *eng_sim_growing_rule(const pol_policy *p)
+{
+    for (size_t i = 0; i < p->nrules; i++) {
+        const pol_rule *r = &p->rules[i];
+        if ((r->kind == POL_LAST || r->kind == POL_COUNT) && r->count == POL_COUNT_ALL)
+            return r;
+    }
+    return NULL;
+}
+
 /* Replay state shared by the helpers below. */
 typedef struct sim_ctx {
     pol_policy policy;          /* shallow copy without scope */
@@ -456,7 +466,10 @@ static int replay(sim_ctx *c, const eng_sim_params *prm, char *err, size_t errle
             return -1;
         run->count = (uint32_t)c->len;
         s->nruns++;
-        if (at >= steady_from) {
+        /* after the warm-up, not at it: the run at start + warm-up still
+         * prunes the replay's first snapshot, which no earlier one shared a
+         * bucket with (a deletion no later run repeats) */
+        if (at > steady_from) {
             if (s->first_steady == nruns)
                 s->first_steady = k;
             note_gaps(c, at);

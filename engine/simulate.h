@@ -27,7 +27,7 @@ typedef struct eng_sim_params {
     int64_t jitter_usec;    /* each run starts up to this late (uniform) */
     uint32_t miss_ppm;      /* chance in a million a creation fails */
     eng_rng *rng;           /* needed when jitter or misses are set */
-    /* Statistics start when the run time reaches start + warmup; a
+    /* Statistics start with the first run after start + warmup; a
      * negative value means eng_sim_warmup(policy, cadence). */
     int64_t warmup_usec;
     /* Stop early (eng_sim.truncated) once eng_sim.work passes this; 0: no
@@ -77,6 +77,9 @@ typedef struct eng_sim {
  * cadences), measured at its longest (a month as 31 days...). Sets *growing
  * when a count is `all` (nothing ever ages out of it). */
 int64_t eng_sim_warmup(const pol_policy *p, int64_t cadence_usec, bool *growing);
+/* The first rule that keeps without limit (`last all`, `daily all`...), the
+ * reason a policy has no steady state; NULL when none does. */
+const pol_rule *eng_sim_growing_rule(const pol_policy *p);
 
 /* Runs the replay for one disk under policy p (its scope and ownership
  * are not simulated: every simulated snapshot belongs to it). Returns 0,

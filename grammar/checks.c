@@ -158,8 +158,9 @@ static void check_rules(pg_ctx *ctx, const pg_scope *s, int32_t shift)
         for (size_t j = 0; j < i; j++)
             if (r->text != NULL && p->rules[j].text != NULL &&
                 strcmp(r->text, p->rules[j].text) == 0) {
-                pg_warning(ctx, &r->loc, "rule \"%s\" repeats line %d", r->text,
-                           p->rules[j].loc.line);
+                char q[PG_QUOTE_BUFSZ];
+                pg_warning(ctx, &r->loc, "rule %s repeats line %d",
+                           pg_quote_rule(r->text, q, sizeof q), p->rules[j].loc.line);
                 break;
             }
         if ((r->kind == POL_LAST || r->kind == POL_COUNT) && r->count == 1)
@@ -178,10 +179,12 @@ static void check_rules(pg_ctx *ctx, const pg_scope *s, int32_t shift)
         }
         for (size_t k = 0; r->kind == POL_TAGGED && k < r->ntags; k++) {
             const pol_tag_match *t = &r->tags[k];
+            char q[PG_QUOTE_BUFSZ];
             if (strcasecmp(t->key, POL_OWNER_TAG) == 0 &&
                 (t->value == NULL || (p->name != NULL && strcmp(t->value, p->name) == 0)))
-                pg_warning(ctx, &r->loc, "\"%s\" keeps every snapshot this policy owns: "
-                           "they all carry the %s tag", r->text, POL_OWNER_TAG);
+                pg_warning(ctx, &r->loc, "%s keeps every snapshot this policy owns: "
+                           "they all carry the %s tag", pg_quote_rule(r->text, q, sizeof q),
+                           POL_OWNER_TAG);
         }
     }
 }

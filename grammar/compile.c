@@ -199,11 +199,13 @@ pol_file *pg_compile(pg_ctx *ctx)
         take(ctx, f, top);
         return f;
     }
-    for (size_t i = 0; i < top->pol->nrules; i++)
-        pg_error(ctx, &top->pol->rules[i].loc, "rule \"%s\" outside any policy "
+    for (size_t i = 0; i < top->pol->nrules; i++) {
+        char q[PG_QUOTE_BUFSZ];
+        pg_error(ctx, &top->pol->rules[i].loc, "rule %s outside any policy "
                  "block: in a file with blocks, rules go inside a block (the first "
-                 "is on line %d)", top->pol->rules[i].text ? top->pol->rules[i].text : "",
+                 "is on line %d)", pg_quote_rule(top->pol->rules[i].text, q, sizeof q),
                  ctx->first_block.line);
+    }
     if (top->pol->timezone != NULL)
         eng_tz_free(load_zone(ctx, top, top->pol->timezone, true));
     for (pg_scope *b = ctx->blocks; b != NULL; b = b->next) {

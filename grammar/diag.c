@@ -118,6 +118,15 @@ static bool on_bad_line(const pg_ctx *ctx, int line)
     return false;
 }
 
+const char *pg_quote_rule(const char *text, char *buf, size_t n)
+{
+    if (text == NULL)
+        text = "";
+    char q = strchr(text, '"') != NULL ? '`' : '"';
+    snprintf(buf, n, "%c%s%c", q, text, q);
+    return buf;
+}
+
 void pg_oom(pg_ctx *ctx)
 {
     ctx->oom = true;

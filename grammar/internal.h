@@ -107,6 +107,10 @@ void pg_diag(pg_ctx *ctx, pol_diag_level level, const pol_loc *loc,
 #define pg_error(ctx, loc, ...) pg_diag((ctx), POL_ERROR, (loc), __VA_ARGS__)
 #define pg_warning(ctx, loc, ...) pg_diag((ctx), POL_WARNING, (loc), __VA_ARGS__)
 void pg_oom(pg_ctx *ctx);
+/* A rule's text quoted for a message: "last 3", but `tagged "legal-hold"`
+ * when the text holds a double quote (no nested quotes). Returns buf. */
+#define PG_QUOTE_BUFSZ 256
+const char *pg_quote_rule(const char *text, char *buf, size_t n);
 void pg_diags_sort(pol_diags *d, size_t from);
 
 /* build.c: what the grammar's actions call. Each takes ownership of the

@@ -132,6 +132,36 @@ static void test_labels(void **state)
     }
 }
 
+/* Hours read as instants: the offset they start at (issue 15: a local hour
+ * "2026-10-25T02:00" next to UTC's "...T00:00Z" did not say which 02:00). */
+static const label_case tz_label_cases[] = {
+    { "UTC", ENG_HOUR, "2026-11-20T13:59:59Z", "2026-11-20T13:00Z" },
+    { "Europe/Paris", ENG_HOUR, "2026-10-25T00:30:00Z", "2026-10-25T02:00+02:00" },
+    { "Europe/Paris", ENG_HOUR, "2026-10-25T01:30:00Z", "2026-10-25T02:00+02:00" },
+    { "Europe/Paris", ENG_HOUR, "2026-10-25T02:30:00Z", "2026-10-25T03:00+01:00" },
+    { "Europe/Paris", ENG_HOUR, "2026-03-29T01:30:00Z", "2026-03-29T03:00+02:00" },
+    { "America/New_York", ENG_HOUR, "2026-11-20T04:59:59Z", "2026-11-19T23:00-05:00" },
+    { "Asia/Kathmandu", ENG_HOUR, "2026-11-20T00:14:59Z", "2026-11-20T05:00+05:45" },
+    { "Europe/Paris", ENG_DAY, "2026-11-19T23:30:00Z", "2026-11-20" },
+    { "Europe/Paris", ENG_WEEK, "2026-11-22T23:30:00Z", "2026-W48" },
+};
+
+static void test_labels_tz(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof tz_label_cases / sizeof tz_label_cases[0]; i++) {
+        const label_case *c = &tz_label_cases[i];
+        eng_tz *tz = zone(c->zone);
+        char buf[ENG_LABEL_BUFSZ];
+        size_t n = eng_bucket_label_tz(c->p, tz, eng_bucket(c->p, tz, at(c->time)), buf,
+                                       sizeof buf);
+        if (strcmp(buf, c->label) != 0 || n != strlen(c->label))
+            fail_msg("%s %s %s: %s, want %s", c->zone, eng_period_noun(c->p), c->time, buf,
+                     c->label);
+        eng_tz_free(tz);
+    }
+}
+
 /* ISO week-year and week of every day 1900..2100 against strftime %G-W%V. */
 static void test_iso_week_oracle(void **state)
 {
@@ -262,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_civil_known),
         cmocka_unit_test(test_civil_roundtrip),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_labels_tz),
         cmocka_unit_test(test_iso_week_oracle),
         cmocka_unit_test(test_dst_bucket_widths),
         cmocka_unit_test(test_every),

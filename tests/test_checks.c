@@ -283,7 +283,7 @@ static const check_case cases[] = {
       "2:1: warning: rule \"last 3\" repeats line 1\n"
       "", 1 },
     { "tagged \"snapkeep-policy\"",
-      "1:1: warning: \"tagged \"snapkeep-policy\"\" keeps every snapshot this policy owns: they all carry the snapkeep-policy tag\n"
+      "1:1: warning: `tagged \"snapkeep-policy\"` keeps every snapshot this policy owns: they all carry the snapkeep-policy tag\n"
       "", 1 },
     { "snapshot every 1h\nstale-after 1h\nlast 3",
       "2:13: warning: stale-after 1h is not longer than the snapshot cadence (every 1h, line 1): every run would find the disk stale\n"

@@ -115,6 +115,83 @@ static void test_collect_claims(void **state)
     tb_policy_free(b);
 }
 
+static bool hold_named(void *ctx, const enf_candidate *c)
+{
+    return strcmp(c->snap->name, (const char *)ctx) == 0;
+}
+
+/* One decision for `run` and `plan`: oldest first up to max-delete, the
+ * rest deferred; a held-back candidate takes no place in the cut; the
+ * plan's view (enf_next_run) is each policy's own max-delete, policies in
+ * file order sharing the claims as a run does. */
+static void test_choose_and_next_run(void **state)
+{
+    (void)state;
+    sk_time now = tb_time("2026-11-26T12:00Z");
+    pol_policy *a = tb_policy("a", false, NULL), *b = tb_policy("b", false, NULL);
+    tb_rules(a, "last 1");
+    tb_rules(b, "last 1");
+    a->max_delete = 2;
+    b->adopt_untagged = true;
+    b->max_delete = 0;
+    inv_inventory *inv = tb_inv();
+    owner(inv, tb_snap(inv, "a0", TB_DISK_ID("d"), now - TB_HOUR), "a");
+    owner(inv, tb_snap(inv, "a3", TB_DISK_ID("d"), now - 3 * TB_HOUR), "a");
+    owner(inv, tb_snap(inv, "a1", TB_DISK_ID("d"), now - 5 * TB_HOUR), "a");
+    owner(inv, tb_snap(inv, "a2", TB_DISK_ID("d"), now - 4 * TB_HOUR), "a");
+    owner(inv, tb_snap(inv, "b0", TB_DISK_ID("e"), now - TB_HOUR), "b");
+    tb_snap(inv, "untagged", TB_DISK_ID("e"), now - 2 * TB_HOUR);
+    pol_policy *pols[] = { a, b };
+    eng_plan *plan = tb_eval(pols, 2, inv, now);
+    bool *claimed = calloc(plan->ndecisions, sizeof *claimed);
+    enf_candidate *out = calloc(plan->ndecisions, sizeof *out);
+    enf_next *next = calloc(plan->ndecisions, sizeof *next);
+    assert_non_null(claimed);
+    assert_non_null(out);
+    assert_non_null(next);
+
+    size_t now_n = 9;
+    assert_int_equal(enf_choose(a, plan, inv, claimed, 2, NULL, NULL, out, &now_n), 3);
+    assert_int_equal(now_n, 2);
+    assert_string_equal(out[0].snap->name, "a1");      /* oldest first */
+    assert_string_equal(out[1].snap->name, "a2");
+    assert_string_equal(out[2].snap->name, "a3");
+    assert_false(out[1].deferred);
+    assert_true(out[2].deferred);
+    /* a1 held back: a2 and a3 go, nothing deferred */
+    memset(claimed, 0, plan->ndecisions * sizeof *claimed);
+    assert_int_equal(enf_choose(a, plan, inv, claimed, 2, hold_named, (void *)"a1", out,
+                                &now_n), 2);
+    assert_int_equal(now_n, 2);
+    assert_string_equal(out[0].snap->name, "a2");
+    assert_false(out[1].deferred);
+
+    assert_int_equal(enf_next_run((const pol_policy *const *)pols, 2, plan, inv, -1, next), 0);
+    size_t del = 0, defer = 0;
+    for (size_t i = 0; i < plan->ndecisions; i++) {
+        const char *n = plan->decisions[i].snap->name;
+        enf_next want = strcmp(n, "a1") == 0 || strcmp(n, "a2") == 0 ? ENF_NEXT_DELETE
+                      : strcmp(n, "a3") == 0 || strcmp(n, "untagged") == 0 ? ENF_NEXT_DEFER
+                      : ENF_NEXT_NONE;
+        assert_int_equal(next[i], want);
+        del += next[i] == ENF_NEXT_DELETE;
+        defer += next[i] == ENF_NEXT_DEFER;
+    }
+    assert_int_equal(del, 2);
+    assert_int_equal(defer, 2);     /* b's max-delete 0 defers its one */
+    assert_int_equal(enf_run_max_delete(a, -1), 2);
+    assert_int_equal(enf_run_max_delete(a, 1), 1);
+    assert_int_equal(enf_run_max_delete(a, 5), 2);
+
+    free(next);
+    free(claimed);
+    free(out);
+    eng_plan_free(plan);
+    inv_free(inv);
+    tb_policy_free(a);
+    tb_policy_free(b);
+}
+
 static void test_scopes_disk(void **state)
 {
     (void)state;
@@ -148,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_hold_queued),
         cmocka_unit_test(test_hold_text),
         cmocka_unit_test(test_collect_claims),
+        cmocka_unit_test(test_choose_and_next_run),
         cmocka_unit_test(test_scopes_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

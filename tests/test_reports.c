@@ -272,6 +272,7 @@ typedef struct fixture {
     pol_file file;
     inv_inventory *inv;
     eng_plan *plan;
+    enf_next *next;
     rpt_plan r;
 } fixture;
 
@@ -286,6 +287,7 @@ static int setup_plan(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->p = tb_policy("db", false, NULL);
+    fx->p->max_delete = 2;      /* the plan shows what one run deletes, and defers */
     tb_disk(fx->p, TB_DISK_ID("d1"));
     tb_rules(fx->p, "keep-all 6h, every 12h to 3d, daily to 7d, tagged \"hold\"");
     fx->file.path = (char *)"test.policy";
@@ -309,7 +311,14 @@ static int setup_plan(void **state)
     tb_snap(fx->inv, "d1-manual", d1, now - 2 * TB_DAY);
     tb_snap(fx->inv, "d2-x", TB_DISK_ID("d2"), now - 3 * TB_HOUR);
     fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
-    fx->r = (rpt_plan){ fx->plan, &fx->file, fx->inv, "test.policy", "inv.json", false };
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv, -1,
+                                  fx->next), 0);
+    /* a snapshot the listing gave twice: a warning in the report too */
+    fx->r = (rpt_plan){ .plan = fx->plan, .file = &fx->file, .inv = fx->inv,
+                        .policy_path = "test.policy", .inventory_path = "inv.json",
+                        .next = fx->next, .duplicates = 1, .duplicate_example = "d1-b" };
     *state = fx;
     return 0;
 }
@@ -318,6 +327,7 @@ static int teardown_plan(void **state)
 {
     fixture *fx = *state;
     eng_plan_free(fx->plan);
+    free(fx->next);
     inv_free(fx->inv);
     tb_policy_free(fx->p);
     free(fx);
@@ -401,19 +411,43 @@ static void test_plan_json(void **state)
     assert_int_equal(cJSON_GetObjectItem(sum, "total")->valueint, (int)fx->plan->ndecisions);
     assert_int_equal(cJSON_GetObjectItem(sum, "keep")->valueint, (int)fx->plan->nkeep);
     assert_int_equal(cJSON_GetObjectItem(sum, "prune")->valueint, (int)fx->plan->nprune);
-    size_t i = 0;
+    /* max-delete 2: the next run deletes 2 of the prunes and defers the rest */
+    assert_int_equal(cJSON_GetObjectItem(sum, "deletes_next_run")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(sum, "deferred")->valueint, (int)fx->plan->nprune - 2);
+    /* the warnings the table gives, in JSON too (issue 15, item 9) */
+    cJSON *warn = cJSON_GetObjectItem(doc, "warnings");
+    bool unmanaged = false, duplicate = false;
+    for (cJSON *w = warn->child; w != NULL; w = w->next) {
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(w, "kind"));
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(w, "message"));
+        if (strcmp(kind, "unmanaged") == 0)
+            unmanaged = strstr(msg, "snapshots are governed by no policy") != NULL;
+        if (strcmp(kind, "duplicate") == 0)
+            duplicate = strstr(msg, "inv.json: 1 snapshot listed more than once") != NULL;
+    }
+    assert_true(unmanaged);
+    assert_true(duplicate);
+    size_t i = 0, ndel = 0;
     for (cJSON *s = snaps->child; s != NULL; s = s->next, i++) {
         const eng_decision *d = &fx->plan->decisions[i];
         assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(s, "name")), d->snap->name);
         assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(s, "action")),
                             d->action == ENG_KEEP ? "keep" : "prune");
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(s, "reasons")), (int)d->nreasons);
+        cJSON *next = cJSON_GetObjectItem(s, "next_run");
+        if (fx->next[i] == ENF_NEXT_NONE)
+            assert_true(cJSON_IsNull(next));
+        else
+            assert_string_equal(cJSON_GetStringValue(next),
+                                fx->next[i] == ENF_NEXT_DELETE ? "delete" : "defer");
+        ndel += fx->next[i] == ENF_NEXT_DELETE;
         cJSON *pol = cJSON_GetObjectItem(s, "policy");
         if (d->policy == NULL)
             assert_true(cJSON_IsNull(pol));
         else
             assert_string_equal(cJSON_GetStringValue(pol), d->policy->name);
     }
+    assert_int_equal(ndel, 2);
     cJSON_Delete(doc);
     free(out);
 }
@@ -435,6 +469,15 @@ static void test_plan_table(void **state)
     assert_non_null(strstr(out, "\033[32mKEEP \033[0m"));
     assert_non_null(strstr(out, "\033[31mPRUNE\033[0m"));
     assert_non_null(strstr(out, "\033[33mwarning:\033[0m"));
+    free(out);
+    /* --summary: the counts per policy and disk, no snapshot line */
+    fx->r.summary = true;
+    assert_int_equal(rpt_plan_table(mem_open(&m), &fx->r), 0);
+    out = mem_close(&m);
+    fx->r.summary = false;
+    golden("tests/golden/plan/small.summary", out, m.len);
+    assert_null(strstr(out, "d1-a "));
+    assert_non_null(strstr(out, "policy db: 1 disk, "));
     free(out);
 }
 
@@ -470,6 +513,12 @@ static void test_plan_table_bidi(void **state)
     eng_plan_free(fx->plan);
     fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
     fx->r.plan = fx->plan;
+    free(fx->next);         /* one per decision: the plan has two more */
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    assert_int_equal(enf_next_run((const pol_policy *const *)&fx->p, 1, fx->plan, fx->inv, -1,
+                                  fx->next), 0);
+    fx->r.next = fx->next;
     membuf m;
     assert_int_equal(rpt_plan_table(mem_open(&m), &fx->r), 0);
     char *out = mem_close(&m);
@@ -488,16 +537,46 @@ static void test_plan_table_bidi(void **state)
 static void test_plan_svg(void **state)
 {
     fixture *fx = *state;
+    /* a creation that failed and one still running: marks of their own */
+    const char *d1 = TB_DISK_ID("d1");
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    inv_snapshot *failed = tb_snap(fx->inv, "d1-failed", d1, now - 4 * TB_DAY);
+    tb_snap_tag(fx->inv, failed, POL_OWNER_TAG, "db");
+    tb_snap_state(fx->inv, failed, "Failed");
+    inv_snapshot *running = tb_snap(fx->inv, "d1-running", d1, now - 2 * TB_HOUR);
+    tb_snap_tag(fx->inv, running, POL_OWNER_TAG, "db");
+    tb_snap_state(fx->inv, running, "Updating");
+    owned(fx->inv, "d1-k \"odd\" <&>", d1, now - 3 * TB_HOUR);   /* kept: its own title */
+    eng_plan_free(fx->plan);
+    fx->plan = tb_eval(&fx->p, 1, fx->inv, now);
+    fx->r.plan = fx->plan;
+    free(fx->next);
+    fx->next = calloc(fx->plan->ndecisions, sizeof *fx->next);
+    assert_non_null(fx->next);
+    fx->r.next = fx->next;
     membuf m;
     assert_int_equal(rpt_plan_svg(mem_open(&m), &fx->r), 0);
     char *out = mem_close(&m);
     golden("tests/golden/plan/small.svg", out, m.len);
-    /* text is escaped for XML; every snapshot has a marker with a title */
-    assert_non_null(strstr(out, "d1-h &quot;odd&quot; \\name\t\xc3\xa9&lt;&amp;&gt;"));
+    /* text is escaped for XML; every kept snapshot has a marker with a
+     * title, the two pruned ones 9 days old share a bin: "2 pruned" */
+    assert_non_null(strstr(out, "<title>d1-k &quot;odd&quot; &lt;&amp;&gt; "));
+    assert_non_null(strstr(out, "<title>2 pruned, 9d to 9d1h old</title>"));
     size_t titles = 0;
     for (const char *p = out; (p = strstr(p, "</title></")) != NULL; p++)
         titles++;
-    assert_true(titles >= fx->plan->ndecisions);
+    assert_true(titles >= fx->plan->nkeep);
+    /* issue 15: failed and held snapshots are marked apart, and a print
+     * keeps which rule kept what */
+    assert_non_null(strstr(out, ">failed: no backup</text>"));
+    assert_non_null(strstr(out, ">held (tagged rule)</text>"));
+    assert_non_null(strstr(out, ">in progress</text>"));
+    assert_non_null(strstr(out, ">failed: 1</text>"));
+    assert_non_null(strstr(out, ">in progress: 1</text>"));
+    assert_non_null(strstr(out, ">held (tagged): 1</text>"));
+    assert_non_null(strstr(out, ">keep-all 6h: 3</text>"));
+    const char *fm = strstr(out, "stroke=\"#000000\" stroke-width=\"1.6\" fill=\"#ffffff\"><title>d1-failed");
+    assert_non_null(fm);
     assert_non_null(strstr(out, "</svg>\n"));
     free(out);
 }

@@ -41,6 +41,29 @@ while read -r n; do
     t_exit "policies/$n.policy as shown passes check" 0 "$SNAPKEEP" check "$T_TMP/$n.policy"
 done <"$T_TMP/shown"
 
+# snapkeep(1)'s "delete by hand" recipe (jq | xargs az snapshot delete)
+# takes only the first run's share: max-delete 24 of dss-datadir over the
+# sample inventory is 24 IDs, the oldest prunes, not all of them (issue 15)
+python3 - man/snapkeep.1 >"$T_TMP/recipe" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+i = next(i for i, l in enumerate(lines) if l.startswith("$ jq") and "xargs" in lines[i + 1])
+print(lines[i][2:].rstrip() + " " + lines[i + 1].strip())
+PY
+t_check "snapkeep(1): the delete-by-hand recipe is found" grep -q 'xargs -r az snapshot delete' "$T_TMP/recipe"
+R=$T_TMP/recipe-dir
+mkdir -p "$R/bin"
+printf '#!/bin/sh\nfor a; do printf "%%s\\n" "$a"; done >>"%s/az.args"\n' "$R" >"$R/bin/az"
+chmod +x "$R/bin/az"
+"$SNAPKEEP" plan policies/dss-datadir.policy --inventory policies/sample-inventory.json \
+    --now 2026-11-26T12:00:00Z --format json >"$R/plan.json"
+t_exit "snapkeep(1): the recipe runs" 0 bash -c "cd '$R' && PATH='$R/bin':\$PATH && $(cat "$T_TMP/recipe")"
+grep '^/subscriptions/' "$R/az.args" | sort >"$R/deleted"
+jq -r '[.snapshots[]|select(.action=="prune")]|sort_by(.time)|.[:24][].id' "$R/plan.json" | sort >"$R/oldest"
+t_check "snapkeep(1): the recipe deletes the next run's 24, the oldest prunes" \
+    bash -c "test \"\$(wc -l <'$R/deleted')\" = 24 && cmp -s '$R/deleted' '$R/oldest'"
+t_check "snapkeep(1): fewer than the plan prunes" test "$(jq .summary.prune "$R/plan.json")" -gt 24
+
 W=$T_TMP/readme
 mkdir -p "$W"
 ln -s "$SNAPKEEP" "$W/snapkeep"

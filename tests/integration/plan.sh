@@ -60,8 +60,9 @@ t_check "same plan is not empty" jqt '.summary.total > 400' "$D/p-az.json"
 jq '[{value: .value}, {value: .value}]' "$INV" >"$D/overlap.json"
 t_exit "overlapping pages: exit 0" 0 plan "$POL" --inventory "$D/overlap.json" --now "$NOW" --format json
 cp "$T_TMP/out" "$D/overlap.plan.json"
-t_check "overlapping pages: each snapshot once, the same plan" \
-    cmp -s <(jq -S 'del(.inventory)' "$D/plan.json") <(jq -S 'del(.inventory)' "$D/overlap.plan.json")
+t_check "overlapping pages: each snapshot once, the same plan (and a warning)" \
+    cmp -s <(jq -S 'del(.inventory)' "$D/plan.json") \
+        <(jq -S 'del(.inventory) | .warnings |= map(select(.kind != "duplicate"))' "$D/overlap.plan.json")
 t_check "overlapping pages: no kept snapshot listed as a prune" test -z "$(comm -12 \
     <(jq -r '.snapshots[]|select(.action=="prune").id' "$D/overlap.plan.json" | sort -u) \
     <(jq -r '.snapshots[]|select(.action=="keep").id' "$D/overlap.plan.json" | sort -u))"
@@ -103,7 +104,41 @@ t_check "table: newest first" bash -c "grep -E '^  dss-data-2' '$D/plan.txt' | a
 t_exit "plan svg exits 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format svg
 cp "$T_TMP/out" "$D/plan.svg"
 t_check "svg is well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$D/plan.svg"
-t_check "svg: one marker per snapshot" test "$(grep -c '<title>dss-\|<title>unm' "$D/plan.svg")" -ge 483
+t_check "svg: a mark per kept snapshot; the pruned ones all drawn, lone or binned" python3 - "$D/plan.svg" <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+kept = len(re.findall(r"<title>[^<]*: KEEP", svg))
+lone = len(re.findall(r"<title>[^<]*: PRUNE", svg))
+binned = sum(int(n) for n in re.findall(r"<title>(\d+) pruned, ", svg))
+sys.exit(0 if (kept, lone + binned) == (49, 434) and binned > 0 else 1)
+PY
+t_check "svg: the pruned lane is binned, not one cross per snapshot" \
+    test "$(grep -c '<title>[0-9]* pruned, ' "$D/plan.svg")" -lt 150
+t_check "svg: which rule kept what, in a row legend" bash -c "grep -q '>kept by</text>' '$D/plan.svg' &&
+    grep -q '>keep-all 24h: 24</text>' '$D/plan.svg'"
+t_check "svg: held, failed and in-progress marks in the legend" bash -c "grep -q '>held (tagged rule)</text>' '$D/plan.svg' &&
+    grep -q '>failed: no backup</text>' '$D/plan.svg' && grep -q '>in progress</text>' '$D/plan.svg'"
+# a failed, an updating and a held snapshot, and marks reaching 25 days
+python3 tests/gen-inventory --disks 1 --per-disk 600 --cadence 1h --end 2026-11-26T11:00:00Z \
+    --policy p 2>/dev/null | jq '.value[300].tags["legal-hold"] = "yes"
+    | .value[10].properties.provisioningState = "Failed"
+    | .value[20].properties.provisioningState = "Updating"' >"$D/marks.json"
+printf 'policy "p" {\n  keep-all 24h, every 12h to 7d, daily to 15d\n  tagged "legal-hold"\n}\n' >"$D/marks.policy"
+t_exit "svg with failed, updating and held snapshots: exit 0" 0 plan "$D/marks.policy" \
+    --inventory "$D/marks.json" --now "$NOW" --format svg --output "$D/marks.svg"
+t_check "svg: the failed, the in-progress and the held one counted in the row legend" bash -c "
+    grep -q '>failed: 1</text>' '$D/marks.svg' && grep -q '>in progress: 1</text>' '$D/marks.svg' &&
+    grep -q '>held (tagged): 1</text>' '$D/marks.svg'"
+t_check "svg: the axis reaches the oldest mark (25d), not only 15d" grep -q '>26d</text>\|>27d</text>' "$D/marks.svg"
+# issue 15: rendered as a PNG (librsvg, .ci/deps), it is produced without error
+for f in plan marks; do
+    t_exit "svg $f renders to PNG (rsvg-convert)" 0 rsvg-convert -o "$D/$f.png" "$D/$f.svg"
+    t_check "svg $f: rsvg-convert says nothing" test ! -s "$T_TMP/err"
+    t_check "svg $f: a PNG, as wide as the SVG" python3 -c '
+import struct, sys
+b = open(sys.argv[1], "rb").read(24)
+sys.exit(0 if b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", b[16:20])[0] == 1100 else 1)' "$D/$f.png"
+done
 t_check "svg: legend and tier labels" bash -c "grep -q '>pruned</text>' '$D/plan.svg' && grep -q '>every 12h to 7d</text>' '$D/plan.svg'"
 
 # --- --output ---
@@ -136,6 +171,12 @@ t_check "other disks only: warns none is in the scope" jqt '[.warnings[]|select(
 t_exit "the demo inventory: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json
 t_check "the demo inventory: no such warning" jqt \
     '[.warnings[]|select(.message|test("no snapshot|in its scope"))]|length == 0' "$T_TMP/out"
+
+# --- plurals: one snapshot is "1 snapshot" (issue 15) ---
+jq '{value: [.value[0]]}' "$INV" >"$D/one-inv.json"
+t_exit "one snapshot: exit 0" 0 plan "$POL" --inventory "$D/one-inv.json" --now "$NOW" --summary
+t_check "one snapshot: singular words" bash -c "grep -q '^total: 1 snapshot: keep 1, prune 0' '$T_TMP/out' &&
+    grep -q '^policy dss-datadir: 1 disk, 1 snapshot, keep 1, prune 0$' '$T_TMP/out'"
 
 # --- refusals: exit code, a message naming the problem, no plan ---
 printf '{"value":[{"name":"s1","properties":{"timeCreated":"yesterday"}}]}' >"$D/bad-time.json"
@@ -192,7 +233,8 @@ t_exit "two policy files: exit 2" 2 plan "$POL" "$POL" --inventory "$INV"
 t_exit "unknown option: exit 2" 2 plan "$POL" --inventory "$INV" --bogus
 # --- without --inventory: a live listing from ARM (tests/arm/serve), read only ---
 az_seed "$D/seed.json" rg-a:data1:60 rg-a:data2:5
-if az_start "$D/srv" --seed "$D/seed.json" --page-size 25; then
+printf '2026-11-26T00:00:00Z\n' >"$D/clock"     # ARM's Date: a run checks it (clock skew)
+if az_start "$D/srv" --seed "$D/seed.json" --page-size 25 --clock-file "$D/clock"; then
     az_env_secret
     az_policy "$D/live.policy" rg-a data1
     LNOW=2026-11-26T00:00:00Z
@@ -218,10 +260,61 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     t_exit "live plan: failing listing -> exit 3" 3 plan "$D/live.policy" --ca-file "$AZ_CA" --now "$LNOW" --timeout 5
     t_check "live plan: no plan output on failure" test ! -s "$T_TMP/out"
     az_faults '{"rules":[]}'
+    # issue 15: what the plan says one run deletes is what a run deletes
+    # (engine/prune.c's enf_choose decides for both), oldest first
+    az_policy "$D/md.policy" rg-a data1
+    sed -i 's/^    keep-all 24h$/    keep-all 24h\n    max-delete 7/' "$D/md.policy"
+    t_exit "live plan with max-delete 7: exit 0" 0 plan "$D/md.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json
+    cp "$T_TMP/out" "$D/md.json"
+    t_check "max-delete 7: the summary says 7 now, the rest deferred" jqt '.summary.deletes_next_run == 7
+        and .summary.deferred == .summary.prune - 7 and .summary.prune > 7
+        and .policies[0].deletes_next_run == 7 and .policies[0].max_delete_per_run == 7
+        and .groups[0].deletes_next_run == 7' "$D/md.json"
+    t_check "max-delete 7: the seven are the oldest prunes" jqt '[.snapshots[]|select(.action=="prune")]
+        | sort_by(.time) | (.[:7]|all(.next_run=="delete")) and (.[7:]|all(.next_run=="defer"))' "$D/md.json"
+    jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' "$D/md.json" | sort >"$D/md.next"
+    az_state_ids rg-a data1 >"$D/md.before"
+    t_exit "run with the same policy: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
+        --now "$LNOW" --state-dir "$D/md-state"
+    az_state_ids rg-a data1 >"$D/md.after"
+    t_check "run deleted exactly the plan's next-run share" \
+        cmp -s "$D/md.next" <(comm -23 "$D/md.before" "$D/md.after")
+    # and with --max-delete 3 on both, the next three
+    plan "$D/md.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json --max-delete 3 |
+        jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' | sort >"$D/md3.next"
+    t_exit "run --max-delete 3: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
+        --now "$LNOW" --state-dir "$D/md-state" --max-delete 3
+    az_state_ids rg-a data1 >"$D/md3.after"
+    t_check "plan --max-delete 3 names the three run --max-delete 3 deletes" bash -c \
+        "test \"\$(wc -l <'$D/md3.next')\" = 3 && cmp -s '$D/md3.next' <(comm -23 '$D/md.after' '$D/md3.after')"
     az_env_clear
 else
     t_fail "live plan: ARM test server starts"
 fi
+
+# --- --summary: counts per policy and disk, no snapshot lines (make demo uses it) ---
+t_exit "--summary: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --summary
+t_check "--summary: a line per policy, with the next run's share" grep -q \
+    '^policy dss-datadir: 1 disk, 480 snapshots, keep 4[4-6], prune [0-9]*; the next run deletes 24 and defers [0-9]* (max-delete 24)$' "$T_TMP/out"
+t_check "--summary: a line per disk" grep -Eq '^  dss-data: 480 snapshots, keep 4[4-6], prune' "$T_TMP/out"
+t_check "--summary: no snapshot line" bash -c "! grep -q 'dss-data-2026' '$T_TMP/out'"
+t_check "--summary: short (the full table is 490 lines)" test "$(wc -l <"$T_TMP/out")" -lt 15
+t_check "make demo uses --summary" grep -q 'plan policies/dss-datadir.policy .*--summary' Makefile
+t_exit "--max-delete 5: exit 0" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 5
+t_check "--max-delete 5 lowers the policy's 24, as run --max-delete does" jqt \
+    '.summary.deletes_next_run == 5 and .policies[0].max_delete_per_run == 5' "$T_TMP/out"
+t_exit "--max-delete 50 does not raise it" 0 plan "$POL" --inventory "$INV" --now "$NOW" --format json --max-delete 50
+t_check "--max-delete 50: still the policy's 24" jqt '.summary.deletes_next_run == 24' "$T_TMP/out"
+t_exit "bad --max-delete: exit 2" 2 plan "$POL" --inventory "$INV" --max-delete -3
+t_exit "--summary with --format json: exit 2" 2 plan "$POL" --inventory "$INV" --summary --format json
+t_check "table: the next run's share on the total" grep -q '^next run: deletes 24, defers [0-9]* to later runs (max-delete)$' "$D/plan.txt"
+t_check "table: a deferred prune says so" grep -q 'PRUNE   no rule keeps it; over max-delete: a later run deletes it$' "$D/plan.txt"
+t_check "json: max-delete 24 of dss-datadir: 24 now, the rest deferred" jqt \
+    '.summary.deletes_next_run == 24 and .summary.deferred == .summary.prune - 24' "$D/plan.json"
+t_check "json: unmanaged snapshots are a warning too" jqt \
+    '[.warnings[]|select(.kind=="unmanaged")][0].message == "3 snapshots are governed by no policy (unmanaged, never pruned)"' "$D/plan.json"
+t_check "json: a snapshot listed twice is a warning too" jqt \
+    '[.warnings[]|select(.kind=="duplicate")] | length == 1 and (.[0].message|test("overlap.json: [0-9]+ snapshots listed more than once"))' "$D/overlap.plan.json"
 
 t_exit "--help: exit 0" 0 plan --help
 t_check "--help: usage on stdout" grep -q '^usage: snapkeep plan' "$T_TMP/out"

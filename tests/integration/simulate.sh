@@ -42,13 +42,20 @@ t_check "same seed, same replay" cmp -s "$T_TMP/a.json" "$T_TMP/b.json"
 
 # text
 t_exit "simulate text exits 0" 0 sim "$POL" --for 20d --start "$START"
-t_check "text: one line per day" test "$(grep -cE '^ +[0-9]+  2026-11-[0-9]{2} ' "$T_TMP/out")" = 20
+t_check "text: one line per 24 hours" test "$(grep -cE '^ +[0-9]+  2026-11-[0-9]{2}T00:00Z ' "$T_TMP/out")" = 20
+t_check "text: a day is a 24-hour window from the start, and says so" grep -q \
+    '^snapshots per disk after each run, per 24-hour window from the start (day 1 is the first 24 hours, not a calendar day):$' "$T_TMP/out"
 t_check "text: sparkline of the daily averages, full at the end" grep -Eq '^  trend: .*█$' "$T_TMP/out"
 t_check "text: steady state" grep -Eq '^  snapshots per disk: min 4[4-6], avg 4[4-6]\.[0-9], max 4[4-6]$' "$T_TMP/out"
 t_check "text: deletions per run" grep -Eq '^  deletions per run: min [0-2], avg (0\.9[5-9]|1\.0[0-5]), max [0-2]$' "$T_TMP/out"
 t_check "text: gap lines" grep -Eq '^  every 12h to 7d +12h ' "$T_TMP/out"
+t_exit "a replay starting mid-day" 0 sim "$POL" --for 3d --start 2026-11-01T13:00:00Z
+t_check "mid-day start: day 1 runs from the start's hour" grep -Eq '^ +1  2026-11-01T13:00Z ' "$T_TMP/out"
+t_exit "one run" 0 sim "$POL" --for 1h --start "$START"
+t_check "one run: singular words" grep -q ': 1 run, 1 snapshot created, 0 missed$' "$T_TMP/out"
 t_exit "three years: per 30 days" 0 sim "$POL" --for 1000d --start "$START"
-t_check "three years: about 34 lines of 30 days" test "$(grep -cE '^ +[0-9]+  20[0-9-]{8} ' "$T_TMP/out")" = 34
+t_check "three years: about 34 lines of 30 days" test "$(grep -cE '^ +[0-9]+  20[0-9-]{8}T' "$T_TMP/out")" = 34
+t_check "three years: the window said" grep -q 'per 30-day window from the start (30 times 24 hours' "$T_TMP/out"
 t_exit "short replay exits 0" 0 sim "$POL" --for 5d --start "$START"
 t_check "short replay: no steady state, says why" grep -q 'no steady state' "$T_TMP/out"
 

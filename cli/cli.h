@@ -7,6 +7,7 @@
 
 #include "cli/exit.h"
 #include "engine/duration.h"
+#include "engine/explain.h"
 #include "engine/sktime.h"
 #include "grammar/parse.h"
 
@@ -49,6 +50,10 @@ void cli_print_diags(const pol_diags *diags, bool quiet);
 /* Parses and compiles a policy file, printing every diagnostic to stderr
  * (warnings too unless quiet). NULL when the file has errors. */
 pol_file *cli_load_policy(const char *path, bool quiet);
+/* When the explain model e says its policy keeps more than Azure's policy
+ * budget per disk (eng_explain_cap_of), prints a warning at the policy's
+ * location to out and returns true (cli/cap_warn.c). */
+bool cli_cap_warning(const eng_explain *e, FILE *out);
 /* --now and friends: RFC 3339; prints "snapkeep: OPTION: ..." on error. */
 int cli_parse_time_opt(const char *option, const char *text, sk_time *out);
 /* --cadence 1h and friends; prints "snapkeep: OPTION: ..." on error. */

@@ -255,6 +255,9 @@ class Arm(VmMixin, NetMixin):
             if busy:
                 raise self._conflict(kind, name, busy)
             existing = self.store.get(key)
+            if existing is None and req.flags.get("race-create"):
+                existing = self._raced(req, kind, rid, name, body, props, cd, now)
+            self._if_none_match(req, existing, kind, name)
             if existing is not None:
                 obj = self._update(existing, body, cd)
             elif kind == "snapshots":
@@ -268,6 +271,30 @@ class Arm(VmMixin, NetMixin):
             gen = self.store.commit()
         gen = max(gen, self.finalize_due())
         return (202, self._lro_headers(req, op), text.encode("utf-8"), gen)
+
+    @staticmethod
+    def _if_none_match(req, existing, kind, name):
+        """If-None-Match: * as ARM checks it on a PUT: the resource must not
+        exist, else 412 PreconditionFailed and nothing changes. (If-Match is
+        not modelled for Compute: snapkeep does not send it there.)"""
+        inm = (req.headers.get("If-None-Match") or "").strip()
+        if inm == "*" and existing is not None:
+            raise ArmError(412, "PreconditionFailed", "The condition specified using HTTP "
+                           "conditional header(s) is not met: the %s '%s' already exists "
+                           "(If-None-Match: *)." % (SINGULAR[kind], name))
+
+    def _raced(self, req, kind, rid, name, body, props, cd, now):
+        """The race-create fault: someone else created this resource, from
+        the same source, just before the PUT arrived (tagged made-by=race)."""
+        other = dict(body, tags={"made-by": "race"})
+        if kind == "snapshots":
+            obj = self._new_snapshot(req, rid, name, other, props, cd, now)
+        else:
+            obj = self._new_disk(rid, name, other, props, cd, now)
+        obj["properties"]["provisioningState"] = "Succeeded"
+        self.store.put(st.norm_id(rid), obj)
+        self.store.commit()     # it stays even when this PUT is refused
+        return obj
 
     @staticmethod
     def _json_body(req):

@@ -1,12 +1,14 @@
-/* The cap warning `check` and `explain` print (engine/explain.h's
+/* The cap warnings: the one `check` and `explain` print (engine/explain.h's
  * eng_explain_cap_of), in the compiler's diagnostic form at the policy's
- * location, so one figure reads the same in both. */
+ * location, so one figure reads the same in both; and plan's list of disks
+ * near Azure's cap (engine/enforce.h's enf_near_cap_disks). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
 #include "cli/report.h"
 #include "engine/azure_limits.h"
+#include "engine/enforce.h"
 
 bool cli_cap_warning(const eng_explain *e, FILE *out)
 {
@@ -33,4 +35,22 @@ bool cli_cap_warning(const eng_explain *e, FILE *out)
     fputs(text, out);
     free(text);
     return true;
+}
+
+int cli_near_cap_warnings(const inv_inventory *inv, const char *command, FILE *out)
+{
+    enf_disk_count *d = NULL;
+    long n = enf_near_cap_disks(inv, &d);
+    if (n < 0) {
+        fprintf(out, "snapkeep: %s: out of memory\n", command);
+        return -1;
+    }
+    for (long i = 0; i < n; i++)
+        fprintf(out, "snapkeep: %s: warning: disk %s has %zu incremental snapshots (%zu without "
+                "a snapkeep ownership tag), within 10 %% of Azure's limit of %d per disk: at "
+                "%d, Azure refuses new ones and run reports the disk as failed (exit 4)\n",
+                command, d[i].disk_id, d[i].incremental, d[i].foreign_tagless,
+                ENG_SNAPSHOTS_PER_DISK_MAX, ENG_SNAPSHOTS_PER_DISK_MAX);
+    free(d);
+    return (int)n;
 }

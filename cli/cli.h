@@ -8,6 +8,7 @@
 #include "cli/exit.h"
 #include "engine/duration.h"
 #include "engine/explain.h"
+#include "engine/inventory.h"
 #include "engine/sktime.h"
 #include "grammar/parse.h"
 
@@ -54,6 +55,10 @@ pol_file *cli_load_policy(const char *path, bool quiet);
  * budget per disk (eng_explain_cap_of), prints a warning at the policy's
  * location to out and returns true (cli/cap_warn.c). */
 bool cli_cap_warning(const eng_explain *e, FILE *out);
+/* One warning line per disk of inv within 10 % of Azure's cap
+ * (enf_near_cap_disks), "snapkeep: COMMAND: warning: ..."; returns how
+ * many, -1 when out of memory (said on out). */
+int cli_near_cap_warnings(const inv_inventory *inv, const char *command, FILE *out);
 /* --now and friends: RFC 3339; prints "snapkeep: OPTION: ..." on error. */
 int cli_parse_time_opt(const char *option, const char *text, sk_time *out);
 /* --cadence 1h and friends; prints "snapkeep: OPTION: ..." on error. */

@@ -210,7 +210,7 @@ static void create_failed(run_ctx *r, create_op *c, az_op *op)
                  "snapshots outside the policy's scope too): no snapshot is created for it",
                  c->name, enf_id_name(c->disk->id), ENG_SNAPSHOTS_PER_DISK_MAX,
                  ENG_CREATES_PER_WINDOW, ENG_CREATE_WINDOW_SECONDS / 60);
-    else if (op->err.http_status == 412)
+    else if (AZ_ERR_NAME_TAKEN(&op->err))
         snprintf(what, sizeof what, "creating %s of disk %s refused: a resource of that name "
                  "was made by someone else since the listing (the create is conditional, "
                  "If-None-Match: *), and it is not overwritten", c->name,

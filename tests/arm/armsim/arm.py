@@ -285,8 +285,10 @@ class Arm(VmMixin, NetMixin):
 
     def _raced(self, req, kind, rid, name, body, props, cd, now):
         """The race-create fault: someone else created this resource, from
-        the same source, just before the PUT arrived (tagged made-by=race)."""
-        other = dict(body, tags={"made-by": "race"})
+        the same source, just before the PUT arrived, tagged as the rule's
+        `tags` say (default made-by=race)."""
+        tags = req.flags["race-create"]
+        other = dict(body, tags=dict(tags) if isinstance(tags, dict) else {"made-by": "race"})
         if kind == "snapshots":
             obj = self._new_snapshot(req, rid, name, other, props, cd, now)
         else:

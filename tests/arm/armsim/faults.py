@@ -16,7 +16,7 @@ MODIFIER = {"delay", "fail-lro", "clock-offset", "expire-token", "race-create"}
 KINDS = {"any", "arm", "list", "operation", "token", "msi", "meta"}
 SELECTORS = {"name", "method", "path", "query", "kind", "page", "nth", "every", "after",
              "times", "probability", "action", "status", "retry_after", "seconds", "code",
-             "message", "body", "state"}
+             "message", "body", "state", "tags"}
 
 
 class FaultError(ValueError):

@@ -483,6 +483,51 @@ static void test_near_cap_disks(void **state)
     assert_true(enf_near_cap(450));
 }
 
+/* The window against a naive count, on generated creation times (fixed
+ * seed): allowed exactly when fewer than 7 lie in (now - 300 s, +inf), and
+ * a refusal's retry time is the first instant the naive count allows. */
+static size_t naive_recent(const sk_time *t, size_t n, sk_time now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += t[i] > now - 300 * SK_USEC_PER_SEC;
+    return k;
+}
+
+static void test_limit_rate_generated(void **state)
+{
+    fixture *f = *state;
+    uint64_t x = 12345;
+    sk_time base = T("2026-11-26T12:00:00Z");
+    for (int round = 0; round < 300; round++) {
+        inv_inventory *inv = inv_new();
+        sk_time times[40];
+        size_t n = 0;
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        size_t want = (size_t)(x >> 59) + 3;    /* 3 .. 34 snapshots */
+        for (size_t i = 0; i < want; i++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            times[n] = base - (sk_time)((x >> 33) % 900) * SK_USEC_PER_SEC;
+            char name[32];
+            snprintf(name, sizeof name, "g%zu", i);
+            add_snap(inv, name, DISK_A, times[n++], (x & 1) ? "p" : NULL, NULL, NULL);
+        }
+        enf_disk_load l;
+        enf_disk_load_of(&f->p, inv, DISK_A, base, &l);
+        assert_int_equal(l.recent, naive_recent(times, n, base));
+        sk_time retry = 0;
+        enf_create_limit got = enf_create_allowed(&l, false, base, &retry);
+        assert_int_equal(got == ENF_CREATE_OK, naive_recent(times, n, base) < 7);
+        if (got == ENF_CREATE_RATE) {
+            assert_true(naive_recent(times, n, retry) < 7);
+            assert_true(naive_recent(times, n, retry - 1) >= 7);
+            assert_int_equal(enf_create_allowed(&l, false, retry, NULL), ENF_CREATE_OK);
+            assert_int_equal(enf_create_allowed(&l, false, retry - 1, NULL), ENF_CREATE_RATE);
+        }
+        inv_free(inv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_rate_generated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_near_cap_disks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

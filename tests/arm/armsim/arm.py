@@ -12,7 +12,7 @@ import uuid
 from urllib.parse import quote
 
 from . import store as st
-from .vclock import arm_time, iso_z
+from .vclock import arm_time, iso_z, parse_time
 from .net import NetMixin
 from .vm import VM_KIND, Devices, VmMixin
 
@@ -408,7 +408,21 @@ class Arm(VmMixin, NetMixin):
         window, burst = self.cfg.snapshot_window, self.cfg.snapshot_burst
         recent = [t for t in self.store.creations.get(skey, []) if t > now - window]
         self.store.creations[skey] = recent
-        if len(recent) >= burst:
+        # A seeded (or restored) history counts too: its snapshots were
+        # created at their timeCreated. The PUTs this server saw are those
+        # same snapshots, or deleted ones, so the larger count is a lower
+        # bound of what ARM counts.
+        listed = 0
+        for k in self.store.sorted["snapshots"]:
+            p = self.store.res[k][0]["properties"]
+            if st.norm_id((p.get("creationData") or {}).get("sourceResourceId") or "/") != skey:
+                continue
+            try:
+                created = parse_time(p.get("timeCreated") or "")
+            except ValueError:
+                continue
+            listed += created > now - window
+        if max(len(recent), listed) >= burst:
             raise ArmError(409, "SnapshotsLimitReached", "Only %d snapshots of a disk can be "
                            "created in %d seconds; retry later." % (burst, int(window)))
         if incremental:

@@ -120,6 +120,13 @@ typedef enum az_op_status {
     AZ_OP_FAILED            /* err says why */
 } az_op_status;
 
+/* The header every create (az_run_ops PUT) carries: ARM answers 412
+ * PreconditionFailed when the resource exists, and changes nothing. */
+#define AZ_IF_NONE_MATCH "If-None-Match: *"
+/* Whether a failed create found its name taken (that 412): the resource
+ * there is someone else's, so nothing may clean it up as a failed create. */
+#define AZ_ERR_NAME_TAKEN(e) ((e)->http_status == 412)
+
 typedef struct az_op {
     az_op_kind kind;
     const char *id;             /* the resource to create or delete (full ARM ID) */

@@ -4,6 +4,8 @@
  *   [confirm GET] -> PUT/DELETE -> [poll Azure-AsyncOperation or Location]
  *                                -> [GET the created resource]
  *
+ * Creates send If-None-Match: * (a 412 fails the operation: nothing is
+ * overwritten).
  * A PUT/DELETE that may have reached ARM without an answer is reconciled by
  * reading the resource before anything is sent again. At most `parallel`
  * operations are under way at once. */
@@ -88,6 +90,11 @@ static void ops_send(op_run *r, op_state st, const char *method, char *url, char
     r->call.url = url;
     r->call.body = body;
     r->call.idempotent = strcmp(method, "GET") == 0;
+    /* Every create is conditional: a resource someone made under the same
+     * name since the listing (or the reconciling read) is answered 412
+     * PreconditionFailed, never overwritten. */
+    if (st == ST_WRITE && strcmp(method, "PUT") == 0)
+        r->call.header = AZ_IF_NONE_MATCH;
     r->call.done = ops_on_answer;
     r->call.ctx = r;
     if (url == NULL || (body == NULL && strcmp(method, "PUT") == 0)) {

@@ -7,6 +7,8 @@
 
 #include "cli/exit.h"
 #include "engine/duration.h"
+#include "engine/explain.h"
+#include "engine/inventory.h"
 #include "engine/sktime.h"
 #include "grammar/parse.h"
 
@@ -64,6 +66,14 @@ void cli_print_diags(const pol_diags *diags, bool quiet);
 /* Parses and compiles a policy file, printing every diagnostic to stderr
  * (warnings too unless quiet). NULL when the file has errors. */
 pol_file *cli_load_policy(const char *path, bool quiet);
+/* When the explain model e says its policy keeps more than Azure's policy
+ * budget per disk (eng_explain_cap_of), prints a warning at the policy's
+ * location to out and returns true (cli/cap_warn.c). */
+bool cli_cap_warning(const eng_explain *e, FILE *out);
+/* One warning line per disk of inv within 10 % of Azure's cap
+ * (enf_near_cap_disks), "snapkeep: COMMAND: warning: ..."; returns how
+ * many, -1 when out of memory (said on out). */
+int cli_near_cap_warnings(const inv_inventory *inv, const char *command, FILE *out);
 /* --now, --at and friends: RFC 3339, or a date alone (YYYY-MM-DD, which is
  * that day's midnight UTC); prints "snapkeep: COMMAND: OPTION: ..." on
  * error. */

@@ -13,12 +13,28 @@ static size_t count_rules(const pol_file *f)
     return n;
 }
 
+/* The cap warning of each policy (explain's model at the policy's own
+ * cadence); returns how many were printed. */
+static size_t cap_warnings(const pol_file *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->npolicies; i++) {
+        eng_explain e;
+        eng_explain_compute(f->policies[i], 0, &e);
+        n += cli_cap_warning(&e, stderr);
+        eng_explain_free(&e);
+    }
+    return n;
+}
+
 /* One file: diagnostics to stderr, "FILE: ok (...)" to stdout. */
 static bool check_one(const char *path, bool quiet)
 {
     pol_diags diags = { 0 };
     pol_file *f = pol_parse_file(path, &diags);
     cli_print_diags(&diags, quiet);
+    if (f != NULL && !quiet)
+        diags.nwarnings += cap_warnings(f);
     if (f != NULL && !quiet) {
         size_t np = f->npolicies, nr = count_rules(f);
         printf("%s: ok (%zu polic%s, %zu rule%s", path, np, np == 1 ? "y" : "ies",

@@ -489,6 +489,10 @@ static void run_batch(drl_ctx *d, const drl_policy *dp, drl_disk *dd, bool del)
     for (size_t k = 0; k < n; k++) {
         drl_restore *x = &dd->restores[at[k]];
         *(del ? &x->del : &x->create) = ops[k];
+        /* a name someone else took since the check: that disk is not the
+         * drill's, and the clean-up must not delete it */
+        if (!del && ops[k].status == AZ_OP_FAILED && AZ_ERR_NAME_TAKEN(&ops[k].err))
+            x->sent = false;
         cli_recover_journal(&d->journal, &d->log, drl_clock(d),
                             del ? "delete-disk" : "create-disk", dp->p->name, dd->source,
                             x->disk_id, &ops[k]);

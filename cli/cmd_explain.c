@@ -11,6 +11,7 @@
 #include "cli/json_out.h"
 #include "cli/report.h"
 #include "engine/enforce.h"
+#include "engine/azure_limits.h"
 #include "engine/explain.h"
 
 enum { OPT_CADENCE = 1, OPT_FORMAT };
@@ -436,6 +437,21 @@ static void json_numbers(json_out *j, const eng_explain *res)
         json_end_array(j);
         json_end_object(j);
     }
+    json_key(j, "cap");
+    eng_explain_cap cap;
+    eng_explain_cap_of(res, &cap);
+    if (!cap.known) {
+        json_null(j);
+    } else {
+        json_begin_object(j);
+        json_kv_int(j, "snapshots", cap.total);
+        json_kv_int(j, "steady", cap.steady);
+        json_kv_int(j, "floor", cap.floor);
+        json_kv_int(j, "budget", ENG_SNAPSHOTS_POLICY_BUDGET);
+        json_kv_int(j, "limit", ENG_SNAPSHOTS_PER_DISK_MAX);
+        json_kv_bool(j, "over_budget", cap.over);
+        json_end_object(j);
+    }
     rpt_sim_steady_json(j, res->sim);       /* the shape simulate writes */
 }
 
@@ -582,8 +598,10 @@ int cmd_explain(int argc, char **argv)
         return EXIT_INVALID;
     }
     int64_t cadence = a.have_cadence ? pol_duration_fixed_usec(&a.cadence) : 0;
-    for (size_t i = 0; i < pf->npolicies; i++)
+    for (size_t i = 0; i < pf->npolicies; i++) {
         eng_explain_compute(pf->policies[i], cadence, &res[i]);
+        cli_cap_warning(&res[i], stderr);
+    }
     rc = render(stdout, &a, res, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
     if (rc != EXIT_OK)
         fputs("snapkeep: explain: writing the output failed\n", stderr);

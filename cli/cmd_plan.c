@@ -276,6 +276,7 @@ int cmd_plan(int argc, char **argv)
         pol_file_free(pf);
         return rc;
     }
+    cli_near_cap_warnings(inv, "plan", stderr);
     sk_time now = a.have_now ? a.now : cli_now();
     eng_plan *plan = NULL;
     char err[256];

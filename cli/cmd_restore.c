@@ -517,7 +517,10 @@ static int create(rst_ctx *r)
     if (op.status != AZ_OP_DONE) {
         cli_print_az_error("restore: creating the disk failed", &op.err);
         rc = failure_is_azure(&op.err) ? EXIT_AZURE : EXIT_PARTIAL;
-        if (rc == EXIT_PARTIAL)
+        if (AZ_ERR_NAME_TAKEN(&op.err))
+            fprintf(stderr, "snapkeep: restore: a disk named %s was made by someone else since "
+                    "the check; it is left as it is: choose another name\n", r->target);
+        else if (rc == EXIT_PARTIAL)
             remove_failed(r);
         else
             fprintf(stderr, "snapkeep: restore: the disk may still be in the making: "

@@ -50,7 +50,9 @@ static const cli_command commands[] = {
       "AZURE_CLIENT_ID + AZURE_CLIENT_SECRET, then AZURE_FEDERATED_TOKEN_FILE, then the\n"
       "managed identity, then `az login` (--auth forces one).\n\n"
       "exit: 0 done, 1 invalid policy, 2 usage, 3 Azure failure, 4 some actions\n"
-      "      failed, 5 stale, 6 refused (clock skew, lock held), 7 out of memory\n" },
+      "      failed or held back (a disk at Azure's 500 snapshots or 7 in 5 minutes,\n"
+      "      a name taken since the listing: 412), 5 stale, 6 refused (clock skew,\n"
+      "      lock held), 7 out of memory\n" },
     { "status", cmd_status,
       "status FILE... [--format table|json|nagios] [--warn-rpo D] [--crit-rpo D]\n"
       "                     [--state-dir DIR] [--offline] [--now T] [AZURE OPTIONS]",

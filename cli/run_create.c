@@ -71,7 +71,52 @@ static bool exists_already(const run_ctx *r, const char *id)
     return false;
 }
 
-static int plan_one(run_ctx *r, run_policy *rp, run_disk *d, create_op *c)
+/* Azure's per-disk limits (engine/enforce.h), judged on the listing made
+ * before any creation plus the creations this run has planned so far (two
+ * policies may snapshot one disk): a creation Azure would refuse is not
+ * sent, and the disk is reported as failed (exit 4). */
+static bool within_limits(run_ctx *r, run_policy *rp, run_disk *d, const create_op *planned,
+                          size_t nplanned)
+{
+    enf_disk_load l;
+    enf_disk_load_of(rp->p, r->before, d->id, r->now, &l);
+    for (size_t i = 0; i < nplanned; i++)
+        if (planned[i].disk != NULL && enf_same_id(planned[i].disk->id, d->id))
+            enf_disk_load_add(&l, r->now, planned[i].rp->p->incremental);
+    sk_time retry = 0;
+    char why[512], at[ENG_TIME_BUFSZ];
+    switch (enf_create_allowed(&l, rp->p->incremental, r->now, &retry)) {
+    case ENF_CREATE_OK:
+        return true;
+    case ENF_CREATE_CAP:
+        snprintf(why, sizeof why, "it has %zu incremental snapshots (%zu of them not this "
+                 "policy's), Azure's limit of %d per disk: a new one would be refused "
+                 "(SnapshotsLimitReached); prune or delete some of them", l.incremental,
+                 l.foreign, ENG_SNAPSHOTS_PER_DISK_MAX);
+        break;
+    case ENF_CREATE_RATE:
+        eng_time_format(retry, at, sizeof at);
+        snprintf(why, sizeof why, "%d snapshots of it were created in the last %d minutes, "
+                 "Azure's limit: a new one would be refused (SnapshotsLimitReached) until %s",
+                 ENG_CREATES_PER_WINDOW, ENG_CREATE_WINDOW_SECONDS / 60, at);
+        break;
+    }
+    run_disk_problem(r, rp, enf_id_name(d->id), why);
+    return false;
+}
+
+/* Two policies snapshotting one disk in one run would name their
+ * snapshots alike: the second is refused rather than sent over the first. */
+static bool planned_already(const create_op *planned, size_t nplanned, const char *id)
+{
+    for (size_t i = 0; i < nplanned; i++)
+        if (planned[i].disk != NULL && enf_same_id(planned[i].id, id))
+            return true;
+    return false;
+}
+
+static int plan_one(run_ctx *r, run_policy *rp, run_disk *d, create_op *c,
+                    const create_op *planned, size_t nplanned)
 {
     char sub[256], rg[256];
     c->rp = rp;
@@ -87,6 +132,13 @@ static int plan_one(run_ctx *r, run_policy *rp, run_disk *d, create_op *c)
                      "and is never overwritten");
         return -1;
     }
+    if (planned_already(planned, nplanned, c->id)) {
+        run_disk_problem(r, rp, enf_id_name(d->id), "another policy of this file creates a "
+                     "snapshot of the same name in this run");
+        return -1;
+    }
+    if (!within_limits(r, rp, d, planned, nplanned))
+        return -1;
     return fill_tags(c);
 }
 
@@ -151,8 +203,20 @@ static void create_failed(run_ctx *r, create_op *c, az_op *op)
         r->partial = true;
     else
         r->azure_failed = true;
-    char what[160];
-    snprintf(what, sizeof what, "creating %s failed", c->name);
+    char what[400];
+    if (strcmp(op->err.code, "SnapshotsLimitReached") == 0)
+        snprintf(what, sizeof what, "creating %s of disk %s refused by Azure's snapshot limits "
+                 "(%d incremental snapshots per disk, %d creations per %d minutes, counting "
+                 "snapshots outside the policy's scope too): no snapshot is created for it",
+                 c->name, enf_id_name(c->disk->id), ENG_SNAPSHOTS_PER_DISK_MAX,
+                 ENG_CREATES_PER_WINDOW, ENG_CREATE_WINDOW_SECONDS / 60);
+    else if (AZ_ERR_NAME_TAKEN(&op->err))
+        snprintf(what, sizeof what, "creating %s of disk %s refused: a resource of that name "
+                 "was made by someone else since the listing (the create is conditional, "
+                 "If-None-Match: *), and it is not overwritten", c->name,
+                 enf_id_name(c->disk->id));
+    else
+        snprintf(what, sizeof what, "creating %s failed", c->name);
     run_log_az(r, CLI_LOG_ERROR, "create", c->rp, c->name, &op->err, what);
 }
 
@@ -208,7 +272,7 @@ void run_create(run_ctx *r, inv_inventory *would)
             run_disk *d = &rp->disks[k];
             if (!d->due || (!r->dry_run && !disk_location(r, rp, d)))
                 continue;
-            if (plan_one(r, rp, d, &ctx[n]) != 0) {
+            if (plan_one(r, rp, d, &ctx[n], ctx, n) != 0) {
                 free(ctx[n].tags);
                 memset(&ctx[n], 0, sizeof ctx[n]);
                 continue;

@@ -15,6 +15,7 @@
 #include "engine/inventory.h"
 #include "engine/names.h"
 #include "engine/policy.h"
+#include "engine/azure_limits.h"
 #include "engine/sktime.h"
 
 /* max-delete when the policy does not set it. */
@@ -126,5 +127,56 @@ enf_confirm enf_confirm_delete(const pol_policy *owner,
                                const inv_snapshot *planned,
                                const inv_snapshot *current);
 const char *enf_confirm_text(enf_confirm c);
+
+/* ---- Azure's per-disk limits (engine/azure_limits.h), enforce_limits.c ----
+ * What a run may create for one disk, judged on the live listing of the
+ * policy's scope: every snapshot of the disk counts, whoever made it. */
+
+/* The snapshots a disk already has, as the limits see them. */
+typedef struct enf_disk_load {
+    size_t incremental;     /* incremental snapshots of the disk: the 500 cap */
+    size_t foreign;         /* of those, not owned by the policy asked about */
+    size_t recent;          /* snapshots of the disk (any kind) created in the
+                             * window of ENG_CREATE_WINDOW_SECONDS ending at now */
+    /* the newest ENG_CREATES_PER_WINDOW creation times in the window, oldest
+     * first (the first `nwindow` are set) */
+    sk_time window[ENG_CREATES_PER_WINDOW];
+    size_t nwindow;
+} enf_disk_load;
+
+/* Counts the snapshots of disk disk_id in inv for policy p at now. */
+void enf_disk_load_of(const pol_policy *p, const inv_inventory *inv, const char *disk_id,
+                      sk_time now, enf_disk_load *out);
+/* Adds a creation this run makes at t (so a second policy of the same disk
+ * in the same run sees it). */
+void enf_disk_load_add(enf_disk_load *l, sk_time t, bool incremental);
+
+typedef enum enf_create_limit {
+    ENF_CREATE_OK,
+    ENF_CREATE_CAP,         /* incremental, and the disk holds ENG_SNAPSHOTS_PER_DISK_MAX */
+    ENF_CREATE_RATE         /* ENG_CREATES_PER_WINDOW created within the window */
+} enf_create_limit;
+
+/* Whether one more snapshot (incremental or full) may be created at now.
+ * ENF_CREATE_RATE sets *retry_at (may be NULL) to the first instant a
+ * creation is allowed again. The cap comes first: waiting does not lift it. */
+enf_create_limit enf_create_allowed(const enf_disk_load *l, bool incremental, sk_time now,
+                                    sk_time *retry_at);
+
+/* Whether a disk holding n snapshots is within 10 % of the cap
+ * (ENG_SNAPSHOTS_NEAR_CAP or more): what `plan` warns about. */
+bool enf_near_cap(size_t n);
+
+/* One disk's snapshot count in an inventory, for the near-cap warning. */
+typedef struct enf_disk_count {
+    const char *disk_id;    /* borrowed from the inventory */
+    size_t incremental, foreign_tagless;
+} enf_disk_count;
+
+/* The disks of inv whose incremental snapshots reach ENG_SNAPSHOTS_NEAR_CAP,
+ * in the order first seen, into a malloc'd array (*out, free()); returns
+ * how many, or -1 when out of memory. foreign_tagless counts the ones no
+ * snapkeep policy tagged. */
+long enf_near_cap_disks(const inv_inventory *inv, enf_disk_count **out);
 
 #endif

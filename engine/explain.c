@@ -6,6 +6,8 @@
 
 #include "engine/explain.h"
 
+#include "engine/azure_limits.h"
+
 #define DAY_USEC (INT64_C(86400) * SK_USEC_PER_SEC)
 
 const pol_rule *eng_last_tier(const pol_policy *p)
@@ -154,4 +156,21 @@ void eng_explain_free(eng_explain *e)
         return;
     eng_sim_free(e->sim);
     e->sim = NULL;
+}
+
+void eng_explain_cap_of(const eng_explain *e, eng_explain_cap *out)
+{
+    memset(out, 0, sizeof *out);
+    if (e->sim != NULL)
+        out->steady = e->sim->count_max;
+    else if (e->note == ENG_EXPLAIN_TOO_LONG && e->nestimates > 0)
+        out->steady = (int64_t)e->estimate_total + (e->estimate_total > (double)(int64_t)e->estimate_total);
+    else
+        return;
+    for (size_t i = 0; i < e->p->nrules; i++)
+        if (e->p->rules[i].kind == POL_LAST && e->p->rules[i].count > 0)
+            out->floor += e->p->rules[i].count;
+    out->known = true;
+    out->total = out->steady + out->floor;
+    out->over = out->total > ENG_SNAPSHOTS_POLICY_BUDGET;
 }

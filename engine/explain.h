@@ -67,4 +67,22 @@ int64_t eng_explain_sweep_usec(const pol_policy *p, int64_t cadence_usec);
 /* The last tier rule of p (the one whose end is where no tier keeps), or NULL. */
 const pol_rule *eng_last_tier(const pol_policy *p);
 
+/* The cap check `check` and `explain` make (engine/azure_limits.h): the
+ * most snapshots one disk holds under the policy, by this model. `steady`
+ * is the replay's largest steady-state count (count_max, what explain
+ * prints), else the tier estimate rounded up; `floor` adds the N of every
+ * `last N` rule, which keeps its N on top of the tiers whenever snapshots
+ * come closer together than the cadence (a retry, a run by hand, creation
+ * that stops). A policy whose total comes above ENG_SNAPSHOTS_POLICY_BUDGET
+ * leaves too little of Azure's ENG_SNAPSHOTS_PER_DISK_MAX for anything
+ * else and will one day fail to create. No figure (known false) without a
+ * fixed cadence, for a count of `all` (no steady state) or a failed replay. */
+typedef struct eng_explain_cap {
+    bool known;
+    int64_t steady, floor, total;
+    bool over;                      /* total > ENG_SNAPSHOTS_POLICY_BUDGET */
+} eng_explain_cap;
+
+void eng_explain_cap_of(const eng_explain *e, eng_explain_cap *out);
+
 #endif

@@ -29,6 +29,7 @@ typedef struct fake_req {
     char method[8];
     char url[8192];
     char auth[512];
+    char headers[1024];         /* the other header lines, each ending '\n' */
     char body[4096];
 } fake_req;
 
@@ -78,6 +79,10 @@ static int fake_transport(void *ctx, const az_http_req *req, az_http_resp *resp)
     for (size_t i = 0; i < req->nheaders; i++)
         if (strncmp(req->headers[i], "Authorization:", 14) == 0)
             snprintf(r->auth, sizeof r->auth, "%s", req->headers[i]);
+        else if (req->headers[i] != NULL) {
+            size_t used = strlen(r->headers);
+            snprintf(r->headers + used, sizeof r->headers - used, "%s\n", req->headers[i]);
+        }
     if (F.next >= F.n)
         fail_msg("unexpected request %s %s", req->method, req->url);
     fake_answer *a = &F.answers[F.next++];
@@ -511,6 +516,9 @@ static void test_lost_writes_reconciled(void **state)
     assert_string_equal(F.reqs[5].method, "PUT");
     assert_string_equal(F.reqs[6].method, "GET");
     assert_string_equal(F.reqs[7].method, "PUT");
+    assert_non_null(strstr(F.reqs[5].headers, "If-None-Match: *"));
+    assert_non_null(strstr(F.reqs[7].headers, "If-None-Match: *"));
+    assert_null(strstr(F.reqs[6].headers, "If-None-Match"));
     assert_string_equal(put.provisioning_state, "Succeeded");
 
     size_t before = F.nreq;
@@ -544,6 +552,10 @@ static void test_create_snapshot_lro(void **state)
     assert_int_equal(F.nreq, 4);
     assert_string_equal(F.reqs[0].method, "PUT");
     assert_string_equal(F.reqs[0].url, ARM SNAP_ID "?api-version=2025-01-02");
+    /* the create is conditional; the polls and the read are not */
+    assert_non_null(strstr(F.reqs[0].headers, "If-None-Match: *\n"));
+    for (size_t i = 1; i < 4; i++)
+        assert_null(strstr(F.reqs[i].headers, "If-None-Match"));
     assert_string_equal(F.reqs[1].url, aop);
     assert_string_equal(F.reqs[2].url, aop);
     assert_string_equal(F.reqs[3].url, ARM SNAP_ID "?api-version=2025-01-02");
@@ -599,6 +611,7 @@ static void test_create_disk_and_failures(void **state)
     assert_int_equal(op.status, AZ_OP_FAILED);
     assert_string_equal(op.err.code, "InternalOperationError");
     assert_string_equal(op.err.message, "boom");
+    assert_non_null(strstr(F.reqs[0].headers, "If-None-Match: *"));
     cJSON *b = cJSON_Parse(F.reqs[0].body);
     assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "zones"), 0)->valuestring, "1");
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "properties"), "incremental"));
@@ -616,6 +629,41 @@ static void test_create_disk_and_failures(void **state)
     assert_int_equal(az_run_ops(c, &op3, 1, NULL, NULL), 1);
     assert_string_equal(op3.err.code, "InvalidOperation");
     assert_int_equal(F.nreq, 3);
+    az_client_free(c);
+}
+
+/* A conditional create ARM refuses because the resource exists (made by
+ * someone else since the listing): failed with the 412 and ARM's code, not
+ * retried, not reconciled, nothing else sent; the same for a disk. Deletes
+ * carry no condition. */
+static void test_create_conditional_412(void **state)
+{
+    (void)state;
+    az_client *c = fake_client(NULL, 0);
+    const char *pf = "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
+                     "condition specified using HTTP conditional header(s) is not met.\"}}";
+    fake_answer_add((fake_answer){ 412, pf, NULL, NULL, NULL, NULL });
+    az_op op = { .kind = AZ_OP_CREATE_SNAPSHOT, .id = SNAP_ID, .location = "westeurope",
+                 .source_id = DISK_ID, .incremental = true };
+    assert_int_equal(az_run_ops(c, &op, 1, NULL, NULL), 1);
+    assert_int_equal(op.status, AZ_OP_FAILED);
+    assert_int_equal(op.err.http_status, 412);
+    assert_string_equal(op.err.code, "PreconditionFailed");
+    assert_false(op.err.ambiguous);
+    assert_false(op.err.retries_exhausted);
+    assert_int_equal(F.nreq, 1);
+    assert_non_null(strstr(F.reqs[0].headers, "If-None-Match: *"));
+    fake_answer_add((fake_answer){ 412, pf, NULL, NULL, NULL, NULL });
+    az_op disk = { .kind = AZ_OP_CREATE_DISK, .id = DISK_ID, .location = "westeurope",
+                   .source_id = SNAP_ID };
+    assert_int_equal(az_run_ops(c, &disk, 1, NULL, NULL), 1);
+    assert_int_equal(disk.err.http_status, 412);
+    assert_int_equal(F.nreq, 2);
+    assert_non_null(strstr(F.reqs[1].headers, "If-None-Match: *"));
+    fake_answer_add((fake_answer){ 200, NULL, NULL, NULL, NULL, NULL });
+    az_op del = { .kind = AZ_OP_DELETE_SNAPSHOT, .id = SNAP_ID };
+    assert_int_equal(az_run_ops(c, &del, 1, NULL, NULL), 0);
+    assert_null(strstr(F.reqs[2].headers, "If-None-Match"));
     az_client_free(c);
 }
 
@@ -732,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_create_snapshot_lro),
         cmocka_unit_test(test_long_monitor_url),
         cmocka_unit_test(test_create_disk_and_failures),
+        cmocka_unit_test(test_create_conditional_412),
         cmocka_unit_test(test_lro_deadline),
         cmocka_unit_test(test_many_ops),
         cmocka_unit_test(test_no_secret_in_output),

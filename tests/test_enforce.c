@@ -367,6 +367,167 @@ static void test_confirm(void **state)
     assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
 }
 
+/* The cap counts every incremental snapshot of the disk, owned or not; a
+ * full snapshot neither counts nor is capped; 499 lets one more in. */
+static void test_limit_cap(void **state)
+{
+    fixture *f = *state;
+    sk_time now = T("2026-11-26T12:00:00Z");
+    char name[64];
+    for (int i = 0; i < 499; i++) {
+        snprintf(name, sizeof name, "s%03d", i);
+        inv_snapshot *s = add_snap(f->inv, name, DISK_A, now - (i + 1) * HOUR,
+                                   i < 300 ? "p" : i < 400 ? NULL : "someone-else", NULL, NULL);
+        s->incremental = true;
+    }
+    inv_snapshot *full = add_snap(f->inv, "full", DISK_A, now - DAY, "p", NULL, NULL);
+    full->incremental = false;
+    add_snap(f->inv, "b1", DISK_B, now - DAY, "p", NULL, NULL)->incremental = true;
+    enf_disk_load l;
+    enf_disk_load_of(&f->p, f->inv, DISK_A, now, &l);
+    assert_int_equal(l.incremental, 499);
+    assert_int_equal(l.foreign, 199);
+    assert_int_equal(enf_create_allowed(&l, true, now, NULL), ENF_CREATE_OK);
+    enf_disk_load_add(&l, now, true);
+    assert_int_equal(l.incremental, 500);
+    assert_int_equal(enf_create_allowed(&l, true, now + HOUR, NULL), ENF_CREATE_CAP);
+    /* waiting does not lift the cap; a full snapshot is not under it */
+    assert_int_equal(enf_create_allowed(&l, true, now + 30 * DAY, NULL), ENF_CREATE_CAP);
+    assert_int_equal(enf_create_allowed(&l, false, now + HOUR, NULL), ENF_CREATE_OK);
+    /* the other disk is counted on its own; the ID compares as ARM's do */
+    enf_disk_load_of(&f->p, f->inv, "SUBSCRIPTIONS/S1/resourcegroups/rg/providers/"
+                     "Microsoft.Compute/disks/DISK-B", now, &l);
+    assert_int_equal(l.incremental, 1);
+    enf_disk_load_of(&f->p, f->inv, NULL, now, &l);
+    assert_int_equal(l.incremental, 0);
+}
+
+/* Seven creations in any 5 minutes: the eighth waits until the oldest of
+ * the newest seven is 300 s old; creations of other disks, and older ones,
+ * take no slot; a snapshot of any owner or kind takes one. */
+static void test_limit_rate(void **state)
+{
+    fixture *f = *state;
+    sk_time now = T("2026-11-26T12:00:00Z");
+    sk_time sec = SK_USEC_PER_SEC;
+    add_snap(f->inv, "old", DISK_A, now - 300 * sec, "p", NULL, NULL);   /* just outside */
+    add_snap(f->inv, "other", DISK_B, now - 10 * sec, "p", NULL, NULL);
+    char name[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "r%d", i);
+        inv_snapshot *s = add_snap(f->inv, name, DISK_A, now - (250 - 40 * i) * sec,
+                                   i % 2 ? NULL : "p", i == 5 ? "Failed" : NULL, NULL);
+        s->incremental = i != 3;
+    }
+    enf_disk_load l;
+    sk_time retry = 0;
+    enf_disk_load_of(&f->p, f->inv, DISK_A, now, &l);
+    assert_int_equal(l.recent, 6);
+    assert_int_equal(enf_create_allowed(&l, true, now, &retry), ENF_CREATE_OK);
+    assert_true(retry == 0);
+    enf_disk_load_add(&l, now, true);       /* the seventh */
+    assert_int_equal(enf_create_allowed(&l, true, now, &retry), ENF_CREATE_RATE);
+    /* the oldest in the window was made at now - 250 s: free at now + 50 s */
+    assert_true(retry == now + 50 * sec);
+    assert_int_equal(enf_create_allowed(&l, true, now + 50 * sec - 1, NULL), ENF_CREATE_RATE);
+    assert_int_equal(enf_create_allowed(&l, true, now + 50 * sec, NULL), ENF_CREATE_OK);
+    assert_int_equal(enf_create_allowed(&l, false, now, NULL), ENF_CREATE_RATE);
+    /* a listing at a later time sees the same window move */
+    enf_disk_load_of(&f->p, f->inv, DISK_A, now + 50 * sec, &l);
+    assert_int_equal(l.recent, 5);
+    /* with eight and more in the window, the slot frees at the 7th newest */
+    inv_inventory *inv = inv_new();
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "m%02d", i);
+        add_snap(inv, name, DISK_A, now - (200 - 10 * i) * sec, "p", NULL, NULL);
+    }
+    enf_disk_load_of(&f->p, inv, DISK_A, now, &l);
+    assert_int_equal(l.recent, 12);
+    assert_int_equal(l.nwindow, ENG_CREATES_PER_WINDOW);
+    assert_int_equal(enf_create_allowed(&l, true, now, &retry), ENF_CREATE_RATE);
+    /* the newest seven: now-150 s .. now-90 s; free once now-150 s is 300 s old */
+    assert_true(retry == now + 150 * sec);
+    inv_free(inv);
+}
+
+/* plan's near-cap list: disks from 450 incremental snapshots, in order of
+ * first sighting; untagged ones counted apart; full snapshots not at all. */
+static void test_near_cap_disks(void **state)
+{
+    fixture *f = *state;
+    sk_time now = T("2026-11-26T12:00:00Z");
+    char name[32];
+    for (int i = 0; i < 449; i++) {
+        snprintf(name, sizeof name, "b%03d", i);
+        add_snap(f->inv, name, DISK_B, now - i * HOUR, "p", NULL, NULL)->incremental = true;
+    }
+    for (int i = 0; i < 455; i++) {
+        snprintf(name, sizeof name, "a%03d", i);
+        add_snap(f->inv, name, i % 5 == 0 ? &DISK_A[1] : DISK_A, now - i * HOUR,
+                 i < 20 ? NULL : "p", NULL, NULL)->incremental = true;
+    }
+    add_snap(f->inv, "b-full", DISK_B, now, "p", NULL, NULL)->incremental = false;
+    enf_disk_count *d = NULL;
+    assert_int_equal(enf_near_cap_disks(f->inv, &d), 1);
+    assert_true(enf_same_id(d[0].disk_id, DISK_A));
+    assert_int_equal(d[0].incremental, 455);
+    assert_int_equal(d[0].foreign_tagless, 20);
+    free(d);
+    add_snap(f->inv, "b-449", DISK_B, now, NULL, NULL, NULL)->incremental = true;
+    assert_int_equal(enf_near_cap_disks(f->inv, &d), 2);
+    assert_true(enf_same_id(d[0].disk_id, DISK_B));     /* seen first */
+    assert_int_equal(d[0].incremental, 450);
+    assert_true(enf_same_id(d[1].disk_id, DISK_A));
+    free(d);
+    assert_false(enf_near_cap(449));
+    assert_true(enf_near_cap(450));
+}
+
+/* The window against a naive count, on generated creation times (fixed
+ * seed): allowed exactly when fewer than 7 lie in (now - 300 s, +inf), and
+ * a refusal's retry time is the first instant the naive count allows. */
+static size_t naive_recent(const sk_time *t, size_t n, sk_time now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += t[i] > now - 300 * SK_USEC_PER_SEC;
+    return k;
+}
+
+static void test_limit_rate_generated(void **state)
+{
+    fixture *f = *state;
+    uint64_t x = 12345;
+    sk_time base = T("2026-11-26T12:00:00Z");
+    for (int round = 0; round < 300; round++) {
+        inv_inventory *inv = inv_new();
+        sk_time times[40];
+        size_t n = 0;
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        size_t want = (size_t)(x >> 59) + 3;    /* 3 .. 34 snapshots */
+        for (size_t i = 0; i < want; i++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            times[n] = base - (sk_time)((x >> 33) % 900) * SK_USEC_PER_SEC;
+            char name[32];
+            snprintf(name, sizeof name, "g%zu", i);
+            add_snap(inv, name, DISK_A, times[n++], (x & 1) ? "p" : NULL, NULL, NULL);
+        }
+        enf_disk_load l;
+        enf_disk_load_of(&f->p, inv, DISK_A, base, &l);
+        assert_int_equal(l.recent, naive_recent(times, n, base));
+        sk_time retry = 0;
+        enf_create_limit got = enf_create_allowed(&l, false, base, &retry);
+        assert_int_equal(got == ENF_CREATE_OK, naive_recent(times, n, base) < 7);
+        if (got == ENF_CREATE_RATE) {
+            assert_true(naive_recent(times, n, retry) < 7);
+            assert_true(naive_recent(times, n, retry - 1) >= 7);
+            assert_int_equal(enf_create_allowed(&l, false, retry, NULL), ENF_CREATE_OK);
+            assert_int_equal(enf_create_allowed(&l, false, retry - 1, NULL), ENF_CREATE_RATE);
+        }
+        inv_free(inv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +540,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_may_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_rate_generated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_cap_disks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

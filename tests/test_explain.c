@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "engine/azure_limits.h"
 #include "engine/explain.h"
 #include "support/builders.h"
 
@@ -217,6 +219,97 @@ static void test_last_tier(void **state)
     eng_explain_free(NULL);
 }
 
+/* The cap figure is the replay's largest count (the number explain prints)
+ * plus every `last N`; the policy budget is exceeded only above 450. */
+static void test_cap_figure(void **state)
+{
+    (void)state;
+    /* 4d10h of 15-minute snapshots plus a month of dailies: the replay's
+     * steady state peaks at 450; `last 8` brings it to 458 */
+    pol_policy *p = policy("keep-all 4d10h, daily to 30d, last 8");
+    eng_explain e;
+    eng_explain_cap c;
+    eng_explain_compute(p, 15 * TB_MIN, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_REPLAYED);
+    eng_explain_cap_of(&e, &c);
+    assert_true(c.known);
+    assert_int_equal(c.steady, e.sim->count_max);
+    assert_int_equal(c.floor, 8);
+    assert_int_equal(c.total, c.steady + 8);
+    assert_true(c.total > ENG_SNAPSHOTS_POLICY_BUDGET);
+    assert_true(c.over);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+    /* 4d: 410 + 8 = 418, under the budget */
+    p = policy("keep-all 4d, daily to 30d, last 8");
+    eng_explain_compute(p, 15 * TB_MIN, &e);
+    eng_explain_cap_of(&e, &c);
+    assert_true(c.known);
+    assert_int_equal(c.total, (int64_t)e.sim->count_max + 8);
+    assert_true(c.total <= ENG_SNAPSHOTS_POLICY_BUDGET);
+    assert_false(c.over);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
+/* Exactly at the budget is not above it; one more is. */
+static void test_cap_boundary(void **state)
+{
+    (void)state;
+    /* keep-all of N hours at 1h: the count settles at N or N+1 */
+    for (int hours = 440; hours <= 452; hours++) {
+        char text[64];
+        snprintf(text, sizeof text, "keep-all %dh", hours);
+        pol_policy *p = policy(text);
+        eng_explain e;
+        eng_explain_cap c;
+        eng_explain_compute(p, TB_HOUR, &e);
+        eng_explain_cap_of(&e, &c);
+        assert_true(c.known);
+        assert_int_equal(c.floor, 0);
+        assert_int_equal(c.total, e.sim->count_max);
+        assert_int_equal(c.over, c.total > 450);
+        if (hours <= 445)
+            assert_false(c.over);
+        if (hours >= 451)
+            assert_true(c.over);
+        eng_explain_free(&e);
+        tb_policy_free(p);
+    }
+}
+
+/* No figure without a steady state: no cadence, `all`; an estimate counts. */
+static void test_cap_unknown_and_estimated(void **state)
+{
+    (void)state;
+    eng_explain e;
+    eng_explain_cap c;
+    pol_policy *p = policy("daily all, last 3");
+    eng_explain_compute(p, TB_HOUR, &e);
+    eng_explain_cap_of(&e, &c);
+    assert_false(c.known);
+    assert_false(c.over);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+    p = policy("keep-all 1d");
+    eng_explain_compute(p, 0, &e);      /* no `snapshot every`, no --cadence */
+    eng_explain_cap_of(&e, &c);
+    assert_false(c.known);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+    /* ten years of 15-minute snapshots: the estimate (about 170), rounded up, plus 400 */
+    p = policy("keep-all 1d, daily to 30d, weekly to 6mo, monthly to 2y, yearly to 10y, last 400");
+    eng_explain_compute(p, 15 * TB_MIN, &e);
+    assert_int_equal(e.note, ENG_EXPLAIN_TOO_LONG);
+    eng_explain_cap_of(&e, &c);
+    assert_true(c.known);
+    assert_true(c.steady >= (int64_t)e.estimate_total && c.steady < e.estimate_total + 1);
+    assert_int_equal(c.floor, 400);
+    assert_true(c.over);
+    eng_explain_free(&e);
+    tb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +321,9 @@ int main(void)
         cmocka_unit_test(test_too_long_estimates),
         cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_last_tier),
+        cmocka_unit_test(test_cap_figure),
+        cmocka_unit_test(test_cap_boundary),
+        cmocka_unit_test(test_cap_unknown_and_estimated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

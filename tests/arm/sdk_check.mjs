@@ -183,6 +183,18 @@ try {
   const got = await client.snapshots.get(rg, "sdk-snap-1");
   ok("sdk get snapshot", got.id.toLowerCase() === created.id.toLowerCase()
      && got.tags["snapkeep-policy"] === "sdk");
+  // a conditional create (If-None-Match: *, as snapkeep sends it) of an
+  // existing snapshot: the SDK sees ARM's 412 PreconditionFailed
+  let refused = null;
+  try {
+    await client.snapshots.beginCreateOrUpdateAndWait(rg, "sdk-snap-1", {
+      location: disk.location, incremental: true,
+      creationData: { createOption: "Copy", sourceResourceId: disk.id } },
+      { requestOptions: { headers: { "If-None-Match": "*" } } });
+  } catch (e) { refused = e; }
+  ok("sdk conditional create of an existing snapshot: 412 PreconditionFailed",
+     refused !== null && refused.statusCode === 412 && refused.code === "PreconditionFailed",
+     refused ? `(${refused.statusCode} ${refused.code})` : "(created)");
   const updated = await client.snapshots.beginUpdateAndWait(rg, "sdk-snap-1",
     { tags: { "snapkeep-policy": "sdk", extra: "1" } });
   ok("sdk update snapshot tags (poller)", updated.tags.extra === "1"

@@ -562,6 +562,43 @@ def test_lro_more(a, tok, g, p):
     body["properties"]["creationData"]["sourceResourceId"] = sp + "nope"
     st, _, b = a.request("PUT", dp + "restored-2?" + API, body, token=tok)
     check("create disk from a missing snapshot: 404 NotFound", st == 404 and error_code(b) == "NotFound", b)
+    test_conditional(a, tok, sp, dp, g)
+
+
+def test_conditional(a, tok, sp, dp, snap):
+    """If-None-Match: * on a PUT: 412 PreconditionFailed when the resource
+    exists, nothing changed; a new one is created as without it."""
+    inm = {"If-None-Match": "*"}
+    disk = rid(SUB1, "rg-two", "disks", "disk-two")
+    before = state_has(a, "snapshots", "lro-2")
+    st, _, b = a.request("PUT", sp + "lro-2?" + API, snapshot_body(disk, tags={"x": "y"}),
+                         headers=inm, token=tok)
+    check("If-None-Match: * on an existing snapshot: 412 PreconditionFailed, unchanged",
+          st == 412 and error_code(b) == "PreconditionFailed"
+          and state_has(a, "snapshots", "lro-2") == before, (st, b))
+    st, h, b = a.request("PUT", sp + "cond-1?" + API, snapshot_body(disk), headers=inm, token=tok)
+    check("If-None-Match: * on a new snapshot: 202, created", st == 202
+          and state_has(a, "snapshots", "cond-1") is not None, (st, b))
+    wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] == "Succeeded")
+    body = {"location": "westeurope",
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snap["id"]}}}
+    st, _, b = a.request("PUT", dp + "restored-1?" + API, body, headers=inm, token=tok)
+    check("If-None-Match: * on an existing disk: 412 PreconditionFailed",
+          st == 412 and error_code(b) == "PreconditionFailed", (st, b))
+    # race-create: someone else's resource lands just before the PUT
+    a.set_faults({"rules": [{"action": "race-create", "method": "PUT", "times": 1}]})
+    st, _, b = a.request("PUT", sp + "race-1?" + API, snapshot_body(disk), headers=inm, token=tok)
+    r = state_has(a, "snapshots", "race-1")
+    check("fault race-create with If-None-Match: 412, the other's snapshot kept as made",
+          st == 412 and error_code(b) == "PreconditionFailed" and r is not None
+          and r["tags"] == {"made-by": "race"}, (st, b, r))
+    a.set_faults({"rules": [{"action": "race-create", "method": "PUT", "times": 1}]})
+    st, h, b = a.request("PUT", sp + "race-2?" + API, snapshot_body(disk), token=tok)
+    r = state_has(a, "snapshots", "race-2")
+    check("fault race-create without the header: the other's snapshot is overwritten (why snapkeep sends it)",
+          st == 202 and r["tags"] == {"snapkeep-policy": "dss-datadir"}, (st, b, r))
+    a.set_faults({"rules": []})
+    wait_for(lambda: a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"] == "Succeeded")
 
 
 def test_delete(a, tok):

@@ -124,6 +124,26 @@ t_check "failed restore: metrics say not restorable, last success unchanged" \
              grep -q "^snapkeep_drill_last_success_timestamp_seconds{policy=\"p1\"} $2$" "$1"' _ "$M" "$before"
 az_faults '{"rules":[]}'
 
+# a disk someone else makes under a drill disk's name between the check and
+# the PUT: the conditional create is answered 412, that restore fails, and
+# the drill's clean-up leaves the other disk alone (it is not the drill's)
+az_faults '{"rules":[{"name":"race","method":"PUT","path":"/disks/data2-drill-[0-9TZ]*-1$","action":"race-create","tags":{"made-by":"race"}}]}'
+t_exit "name taken (412): exit 4" 4 dk --seed 1 --now 2026-11-10T02:00:00Z --format json
+t_check "name taken: the restore failed with ARM's 412, the other disk fine" python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+d = {x["disk"].split("/")[-1]: x for x in o["policies"][0]["disks"]}
+r = d["data2"]["restores"][0]
+sys.exit(0 if d["data1"]["restorable"] and not r["restored"]
+         and r["error"]["code"] == "PreconditionFailed" else 1)' "$T_TMP/out"
+t_check "name taken: the other disk is still there, no DELETE sent to it" python3 -c '
+import json, sys
+mine = [d["name"] for d in json.load(open(sys.argv[1]))["disks"] if (d.get("tags") or {}).get("made-by") == "race"]
+dels = [r for l in open(sys.argv[2]) for r in [json.loads(l)]
+        if r["method"] == "DELETE" and mine and r["path"].lower().split("?")[0].endswith("/disks/" + mine[0].lower())]
+sys.exit(0 if len(mine) == 1 and not dels else 1)' "$AZ_STATE" "$AZ_LOG"
+az_faults '{"rules":[]}'
+
 # slow restores from here on: a second server
 az_start "$D/slow" --seed "$D/seed.json" --retry-after 0 --lro-seconds 2 ||
     { t_fail "slow server starts"; t_done; }

@@ -96,4 +96,25 @@ t_exit "missing file: exit 1" 1 "$SNAPKEEP" explain "$T_TMP/nope.policy"
 printf 'keep-all 24h, every 12h to 12h\n' >"$T_TMP/bad.policy"
 t_exit "invalid policy: exit 1" 1 "$SNAPKEEP" explain "$T_TMP/bad.policy"
 
+# The cap: explain prints the same warning as check, at the policy's
+# location, and its JSON carries the figure; another cadence, another figure.
+C=tests/golden/check/cap.policy
+t_exit "cap: explain exits 0 with the warning" 0 "$SNAPKEEP" explain "$C"
+t_check "cap: explain's warning is check's, word for word" cmp -s "$T_TMP/err" tests/golden/check/cap.expected
+t_exit "cap: explain --format json exits 0" 0 "$SNAPKEEP" explain --format json "$C"
+t_check "cap: JSON figure: 458 = steady 450 + floor 8, over the 450 of 500" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["policies"]
+a, b = p[0]["cap"], p[1]["cap"]
+ok = a == {"snapshots": 458, "steady": 450, "floor": 8, "budget": 450, "limit": 500, "over_budget": True}
+ok = ok and b["over_budget"] is False and b["snapshots"] == b["steady"] + 8 and b["snapshots"] <= 450
+ok = ok and a["steady"] == p[0]["steady_state"]["count_max"]
+sys.exit(0 if ok else 1)' "$T_TMP/out"
+t_exit "cap: at --cadence 1h the same policy fits" 0 "$SNAPKEEP" explain --cadence 1h "$C"
+t_check "cap: no warning at --cadence 1h" test ! -s "$T_TMP/err"
+t_exit "cap: no cadence, no figure" 0 "$SNAPKEEP" explain --format json "$G/oneline.policy"
+t_check "cap: JSON cap is null without a cadence" python3 -c '
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["policies"][0]["cap"] is None else 1)' "$T_TMP/out"
+
 t_done

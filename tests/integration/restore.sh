@@ -130,6 +130,19 @@ t_check "failed creation: ARM's code and message" \
     grep -q "QuotaExceeded: Operation could not be completed as it results in exceeding approved quota" "$T_TMP/err"
 t_check "failed creation: a failed disk was made, then removed" \
     test "$(puts_to r-fail) $(disk_field r-fail 'd["id"]')" = "1 "
+# a disk of that name made by someone else (tagged as restored from the same
+# snapshot, as a second restore would) between the check and the PUT: the
+# conditional create is answered 412, and the disk is left alone
+az_faults '{"rules":[{"name":"race","method":"PUT","path":"/disks/r-race$","action":"race-create","tags":{"snapkeep-restored-from":"'"$SNAP"'/data1-c","made-by":"race"}}]}'
+t_exit "name taken since the check (412): exit 4" 4 sk --latest --to r-race
+t_check "name taken: ARM's 412 code, and said the disk is someone else's" bash -c '
+grep -q "PreconditionFailed" "$1" && grep -q "made by someone else since the check; it is left as it is" "$1"' _ "$T_TMP/err"
+t_check "name taken: the other disk stays as it was made, no DELETE sent" python3 -c '
+import json, sys
+tags = [d.get("tags") for d in json.load(open(sys.argv[1]))["disks"] if d["name"] == "r-race"]
+dels = [r for l in open(sys.argv[2]) for r in [json.loads(l)]
+        if r["method"] == "DELETE" and r["path"].lower().split("?")[0].endswith("/disks/r-race")]
+sys.exit(0 if len(tags) == 1 and tags[0].get("made-by") == "race" and not dels else 1)' "$AZ_STATE" "$AZ_LOG"
 az_faults '{"rules":[{"name":"denied","method":"PUT","path":"/disks/r-denied$","action":"status","status":403,"code":"AuthorizationFailed","message":"no write access"}]}'
 t_exit "refused creation (403): exit 4" 4 sk --latest --to r-denied
 t_check "refused creation: ARM's code" grep -q "AuthorizationFailed: no write access" "$T_TMP/err"
@@ -148,6 +161,7 @@ done = {l["resource"]: l["outcome"] for l in lines if l.get("event") == "outcome
 assert any(r.endswith("/r-latest") for r in intents), intents
 assert set(intents) == set(done), (intents, done)
 assert [v for k, v in done.items() if k.endswith("/r-fail")] == ["failed"]
+assert [v for k, v in done.items() if k.endswith("/r-race")] == ["failed"]
 assert sum(1 for l in lines if l.get("event") == "end") == sum(1 for l in lines if l.get("event") == "start")
 EOF
 # A journal past its size limit is moved aside after the command's end line.

@@ -98,9 +98,9 @@ t_exit "invalid policy: exit 1" 1 "$SNAPKEEP" explain "$T_TMP/bad.policy"
 
 # The cap: explain prints the same warning as check, at the policy's
 # location, and its JSON carries the figure; another cadence, another figure.
-C=tests/golden/check/cap.policy
+C=tests/golden/cap/cap.policy
 t_exit "cap: explain exits 0 with the warning" 0 "$SNAPKEEP" explain "$C"
-t_check "cap: explain's warning is check's, word for word" cmp -s "$T_TMP/err" tests/golden/check/cap.expected
+t_check "cap: explain's warning is check's, word for word" cmp -s "$T_TMP/err" tests/golden/cap/cap.expected
 t_exit "cap: explain --format json exits 0" 0 "$SNAPKEEP" explain --format json "$C"
 t_check "cap: JSON figure: 458 = steady 450 + floor 8, over the 450 of 500" python3 -c '
 import json, sys

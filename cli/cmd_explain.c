@@ -266,6 +266,9 @@ static void print_settings(FILE *f, const pol_policy *p)
     }
     if (p->max_delete >= 0)
         fprintf(f, "  max-delete: at most %lld deletions per run\n", (long long)p->max_delete);
+    char retired[512];
+    eng_retired_text(p, retired, sizeof retired);
+    fprintf(f, "  retired: %s\n", retired);
     if (!p->has_snapshot_every)
         return;
     fprintf(f, "  creates: %s snapshots", p->incremental ? "incremental" : "full");
@@ -491,6 +494,8 @@ static void json_policy(json_out *j, const eng_explain *res)
         json_int(j, p->max_delete);
     else
         json_null(j);
+    eng_retired_setting(p, d, sizeof d);
+    json_kv_string(j, "retired", d);
     json_kv_bool(j, "incremental", p->incremental);
     json_kv_string(j, "sku", p->sku);
     json_key(j, "tags");

@@ -258,8 +258,11 @@ static inv_inventory *usable_copy(const inv_inventory *src)
         }
         *d = src->disks[i];
     }
-    if (dst != NULL)
+    if (dst != NULL) {
         dst->disks_known = src->disks_known;
+        dst->disk_scopes = src->disk_scopes;    /* in src's arena, which outlives dst */
+        dst->ndisk_scopes = src->ndisk_scopes;
+    }
     return dst;
 }
 

@@ -102,6 +102,9 @@ static void print_slice(FILE *f, const table_style *st, const rpt_plan *r,
         put_safe(f, gr->policy != NULL ? gr->policy->name : "?");
         fputs(", disk ", f);
         put_safe(f, rpt_disk_name(gr->source_id));
+        char label[RPT_LABEL_BUFSZ];
+        rpt_group_label(gr, label, sizeof label);
+        put_safe(f, label);
         fprintf(f, "%s\n", st->reset);
         if (gr->source_id != NULL) {
             fprintf(f, "  %s", st->dim);

@@ -158,8 +158,11 @@ static int add_group(run_policy *rp, const char *source)
     return 0;
 }
 
-/* Staleness per source disk of the policy's own snapshots. */
-static void judge_groups(run_ctx *r, run_policy *rp)
+/* Staleness per source disk of the policy's own snapshots: only of the
+ * disk as it is now (its uniqueId). A disk that is gone, or the snapshots
+ * of an earlier disk of the same name, are retired (engine/identity.h): no
+ * snapshot will ever be added to them, so they are never stale. */
+static void judge_groups(run_ctx *r, run_policy *rp, const eng_disk_index *dx)
 {
     const inv_inventory *inv = r->before;
     for (size_t i = 0; i < inv->nsnapshots; i++) {
@@ -169,8 +172,12 @@ static void judge_groups(run_ctx *r, run_policy *rp)
     }
     for (size_t g = 0; g < rp->ngroups; g++) {
         run_group *gr = &rp->groups[g];
-        gr->newest = enf_newest_owned(rp->p, inv, gr->source, r->now);
-        gr->stale = enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
+        const inv_disk *now_disk = dx != NULL ? eng_disk_find(dx, gr->source) : NULL;
+        gr->identity = dx != NULL ? eng_identity_of(dx, gr->source, NULL) : ENG_ID_UNJUDGED;
+        gr->newest = enf_newest_owned(rp->p, inv, gr->source,
+                                      now_disk != NULL ? now_disk->unique_id : NULL, r->now);
+        gr->stale = eng_identity_retired(gr->identity) ? ENF_UNJUDGED
+                  : enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
         if (gr->stale != ENF_STALE)
             continue;
         char newest[ENG_TIME_BUFSZ], limit[ENG_TIME_BUFSZ];
@@ -192,6 +199,9 @@ static void judge_groups(run_ctx *r, run_policy *rp)
 
 void run_judge(run_ctx *r)
 {
+    /* NULL when out of memory: then nothing is judged retired, and a gone
+     * disk looks stale, which only holds deletions back */
+    eng_disk_index *dx = eng_disk_index_new(r->before);
     for (size_t i = 0; i < r->npols; i++) {
         run_policy *rp = &r->pols[i];
         resolve_disks(r, rp);
@@ -203,9 +213,14 @@ void run_judge(run_ctx *r)
         }
         for (size_t k = 0; k < rp->ndisks; k++) {
             run_disk *d = &rp->disks[k];
-            d->newest = enf_newest_owned(rp->p, r->before, d->id, r->now);
+            const inv_disk *disk = dx != NULL ? eng_disk_find(dx, d->id) : NULL;
+            d->unique_id = disk != NULL ? disk->unique_id : NULL;
+            /* a disk made again under the same name has no snapshot yet:
+             * its predecessor's do not make it look up to date */
+            d->newest = enf_newest_owned(rp->p, r->before, d->id, d->unique_id, r->now);
             d->due = enf_is_due(rp->p, d->newest, r->now);
         }
-        judge_groups(r, rp);
+        judge_groups(r, rp, dx);
     }
+    eng_disk_index_free(dx);
 }

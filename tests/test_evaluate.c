@@ -514,7 +514,9 @@ static void test_state_flags_and_notes(void **state)
     assert_int_equal(plan->ngroups, 1);
     assert_int_equal(plan->groups[0].newest, tb_time("2026-11-20T09:00Z"));
     assert_int_equal(plan->groups[0].nsnapshots, 3);
-    assert_int_equal(plan->nnotes, 1);
+    assert_int_equal(plan->nnotes, 2);     /* and: no disk list, identity not judged */
+    assert_true(plan->identity_unjudged);
+    assert_non_null(strstr(plan->notes[1].message, "no disk list"));
     assert_ptr_equal(plan->notes[0].snap, &inv->snapshots[1]);
     assert_ptr_equal(plan->notes[0].policy, p);
     assert_non_null(strstr(plan->notes[0].message, "\"bad\""));
@@ -961,7 +963,9 @@ static void test_future_counts_and_notes(void **state)
     eng_plan *plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
     assert_int_equal(plan->nfuture, 1);
     assert_int_equal(plan->nkeep, 2);
-    assert_int_equal(plan->nnotes, 1);
+    assert_int_equal(plan->nnotes, 2);     /* and: no disk list, identity not judged */
+    assert_true(plan->identity_unjudged);
+    assert_non_null(strstr(plan->notes[1].message, "no disk list"));
     assert_ptr_equal(plan->notes[0].snap, &inv->snapshots[1]);
     assert_non_null(strstr(plan->notes[0].message, "\"soon\""));
     assert_true(tb_find(plan, "soon")->future);

@@ -51,7 +51,7 @@ size_t rpt_format_age(int64_t usec, char *buf, size_t n);
 const char *rpt_disk_name(const char *source_id);
 
 /* A group's heading after its disk name: "" for the disk as it is now,
- * else " (retired: the disk is gone)", " (retired: an earlier disk of the
+ * else " (retired: a disk that is gone)", " (retired: an earlier disk of the
  * same name, uniqueId U)", with ", released" under `retired for`. Every
  * report (table, SVG, explain) shows a retired group this way. */
 size_t rpt_group_label(const eng_group *g, char *buf, size_t n);

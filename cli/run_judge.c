@@ -112,6 +112,36 @@ static void drop_out_of_scope(run_ctx *r, run_policy *rp)
     rp->ndisks = k;
 }
 
+/* A disk the policy names that the disk list, covering its resource group,
+ * no longer has, while the policy owns snapshots of it: the disk was
+ * deleted. Nothing can be created for it, and that is no failure: its
+ * snapshots are a retired group (engine/identity.h), kept as the policy's
+ * `retired` setting says. A named disk that never had a snapshot is still
+ * a problem (a typo): disk_location reports it. */
+static void drop_gone(run_ctx *r, run_policy *rp)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < rp->ndisks; i++) {
+        run_disk *d = &rp->disks[i];
+        bool gone = d->location == NULL && find_disk(r->before, d->id) == NULL &&
+                    inv_disks_cover(r->before, d->id) &&
+                    enf_newest_owned(rp->p, r->before, d->id, NULL, r->now) != SK_TIME_MIN;
+        if (!gone) {
+            rp->disks[k++] = *d;
+            continue;
+        }
+        cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(d->id) } };
+        cli_log_emit(&r->log, CLI_LOG_WARN, "disk-gone", f, 2,
+                     "policy \"%s\": disk \"%s\" no longer exists: no snapshot is created for "
+                     "it; its snapshots are a retired group (retired %s)", rp->p->name,
+                     enf_id_name(d->id), rp->p->retired == POL_RETIRED_KEEP_ALL ? "keep-all"
+                     : rp->p->retired == POL_RETIRED_FOR ? "for" : "forever");
+        free(d->id);
+        free(d->location);
+    }
+    rp->ndisks = k;
+}
+
 static void resolve_disks(run_ctx *r, run_policy *rp)
 {
     const pol_policy *p = rp->p;
@@ -139,6 +169,7 @@ static void resolve_disks(run_ctx *r, run_policy *rp)
             add_disk(rp, r->before->disks[i].id, r->before->disks[i].location);
     inv_free(listed);
     drop_out_of_scope(r, rp);
+    drop_gone(r, rp);
 }
 
 static int add_group(run_policy *rp, const char *source)

@@ -30,8 +30,8 @@ const char *eng_identity_text(eng_identity id)
     switch (id) {
     case ENG_ID_CURRENT: return "the disk as it is now";
     case ENG_ID_UNJUDGED: return "not judged (no disk list)";
-    case ENG_ID_EARLIER: return "an earlier disk of the same name (another uniqueId)";
-    case ENG_ID_GONE: return "the disk is gone";
+    case ENG_ID_EARLIER: return "an earlier disk of the same name";
+    case ENG_ID_GONE: return "a disk that is gone";
     }
     return "not judged";
 }

@@ -32,7 +32,8 @@ static inline bool eng_identity_retired(eng_identity id)
 
 /* "current", "unjudged", "earlier", "gone": the JSON spelling. */
 const char *eng_identity_name(eng_identity id);
-/* For reports: "the disk is gone", "an earlier disk of the same name", ... */
+/* For reports, a noun phrase: "a disk that is gone", "an earlier disk of
+ * the same name", ... */
 const char *eng_identity_text(eng_identity id);
 
 /* The disks of an inventory by ID, for lookups in constant time. */

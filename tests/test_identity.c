@@ -209,7 +209,7 @@ static void test_gone_disk_forever(void **state)
     assert_int_equal(group_of(plan, "g1")->identity, ENG_ID_GONE);
     assert_true(group_of(plan, "g1")->retired);
     assert_false(group_of(plan, "g1")->released);
-    assert_true(has_note(plan, "the disk is gone"));
+    assert_true(has_note(plan, "of a disk that is gone"));
     assert_true(has_note(plan, "retired forever"));
     eng_plan_free(plan);
     tb_policy_free(p);
@@ -267,7 +267,7 @@ static void test_retired_keep_all(void **state)
     assert_string_equal(kept, "g1 g2 n2");      /* keep-all touches retired groups only */
     free(kept);
     char *why = tb_reasons(tb_find(plan, "g1"));
-    assert_string_equal(why, "retired keep-all: the disk is gone");
+    assert_string_equal(why, "retired keep-all: a disk that is gone");
     free(why);
     eng_plan_free(plan);
     tb_policy_free(p);

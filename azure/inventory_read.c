@@ -49,6 +49,7 @@ typedef struct rd {
     bool pending;
     const unsigned char *pend_at;
     char pend[384];
+    int (*elem)(struct rd *r);  /* one element of a document: rd_snapshot, rd_disk */
     inv_tag *tagbuf;            /* scratch for one "tags" object */
     size_t tagcap;
     rd_memo memo[RD_MEMO_SLOTS];
@@ -1005,7 +1006,7 @@ static int read_pages_array(rd *r)
             snprintf(lb, sizeof lb, "page .[%zu]", r->page);
             return jc_fail_type(c, lb, "an ARM list page");
         }
-        if (read_page(r, rd_snapshot, &next, &next_at) < 0)
+        if (read_page(r, r->elem, &next, &next_at) < 0)
             return -1;
     }
     if (more < 0)
@@ -1023,7 +1024,7 @@ static int read_az_array(rd *r)
         return -1;
     while ((more = jc_arr_next(c, &i)) > 0) {
         r->index = i - 1;
-        if (rd_snapshot(r) < 0)
+        if (r->elem(r) < 0)
             return -1;
     }
     return more;
@@ -1069,7 +1070,7 @@ static int read_document(rd *r)
         jc_str next;
         const unsigned char *next_at = NULL;
         r->shape = RD_ARM;
-        rc = read_page(r, rd_snapshot, &next, &next_at);
+        rc = read_page(r, r->elem, &next, &next_at);
         if (rc == 0)
             rc = check_last_link(r, &next, next_at);
     } else if (jc_peek(c) == '[') {
@@ -1091,6 +1092,7 @@ static void rd_init(rd *r, inv_inventory *inv, const char *name, const char *buf
     memset(r, 0, sizeof *r);
     jc_init(&r->c, name, buf, len, INV_READ_MAX_DEPTH, err, errlen);
     r->inv = inv;
+    r->elem = rd_snapshot;
 }
 
 int inv_read_buffer(const char *name, const char *buf, size_t len,
@@ -1275,10 +1277,11 @@ static int open_regular(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
-                  size_t errlen)
+/* The whole of path ("-": standard input) into *buf, at most max_bytes
+ * (0: the default). 0, INV_READ_TOO_LARGE or -1 with the message. */
+static int read_whole(const char *path, size_t max_bytes, char **buf, size_t *len,
+                      char *err, size_t errlen)
 {
-    *out = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "standard input" : path;
     if (max_bytes == 0)
@@ -1288,9 +1291,9 @@ int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char 
     int fd = is_stdin ? STDIN_FILENO : open_regular(path, err, errlen);
     if (fd < 0)
         return -1;
-    char *buf = NULL;
-    size_t len = 0;
-    int e = slurp(fd, max_bytes, &buf, &len);
+    *buf = NULL;
+    *len = 0;
+    int e = slurp(fd, max_bytes, buf, len);
     if (!is_stdin)
         close(fd);
     if (e == EFBIG) {
@@ -1302,7 +1305,65 @@ int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char 
         snprintf(err, errlen, "%s: cannot read: %s", name, strerror(e));
         return -1;
     }
-    int rc = inv_read_buffer(name, buf, len, out, err, errlen);
+    return 0;
+}
+
+int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    char *buf;
+    size_t len;
+    int rc = read_whole(path, max_bytes, &buf, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = inv_read_buffer(strcmp(path, "-") == 0 ? "standard input" : path, buf, len, out,
+                         err, errlen);
     free(buf);
     return rc;
+}
+
+/* The subscription and resource group of a disk ID: its segments 1 and 3. */
+static int add_scope_of(inv_inventory *inv, const char *id)
+{
+    char sub[256], rg[256];
+    const char *p = id[0] == '/' ? id + 1 : id;
+    const char *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    const char *s3 = s2 ? strchr(s2 + 1, '/') : NULL, *s4 = s3 ? strchr(s3 + 1, '/') : NULL;
+    if (s4 == NULL || (size_t)(s2 - s1 - 1) >= sizeof sub || (size_t)(s4 - s3 - 1) >= sizeof rg)
+        return 0;       /* not an ARM ID: it covers nothing */
+    memcpy(sub, s1 + 1, (size_t)(s2 - s1 - 1));
+    sub[s2 - s1 - 1] = '\0';
+    memcpy(rg, s3 + 1, (size_t)(s4 - s3 - 1));
+    rg[s4 - s3 - 1] = '\0';
+    return inv_add_disk_scope(inv, sub, rg);
+}
+
+int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, char *err,
+                        size_t errlen)
+{
+    char *buf;
+    size_t len;
+    int rc = read_whole(path, max_bytes, &buf, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    size_t before = inv->ndisks;
+    rd r;
+    rd_init(&r, inv, strcmp(path, "-") == 0 ? "standard input" : path, buf, len, err, errlen);
+    r.elem = rd_disk;
+    rc = read_document(&r);
+    free(r.tagbuf);
+    free(buf);
+    for (size_t i = before; rc == 0 && i < inv->ndisks; i++)
+        if (inv->disks[i].id != NULL && inv->disks[i].id[0] != '\0' &&
+            add_scope_of(inv, inv->disks[i].id) != 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            rc = -1;
+        }
+    if (rc != 0) {
+        inv->ndisks = before;
+        return -1;
+    }
+    inv->disks_known = true;
+    return 0;
 }

@@ -22,7 +22,7 @@ static const cli_command commands[] = {
     { "explain", cmd_explain, "explain FILE [--cadence D] [--format text|json]",
       "the policy in plain words, steady-state count, worst gaps", NULL },
     { "plan", cmd_plan,
-      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--output FILE]\n"
+      "plan FILE [--inventory FILE [--disks FILE]] [--now T] [--format table|json|svg] [--output FILE]\n"
       "                     [--colour auto|always|never] [AZURE OPTIONS]",
       "dry run: what would be kept and pruned, and why", NULL },
     { "simulate", cmd_simulate,

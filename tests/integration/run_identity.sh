@@ -28,6 +28,7 @@ out, sub, rg, uold, unew, ugone, uv2 = sys.argv[1:]
 base = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute"
 def disk(name, uid, sku):
     return {"name": name, "id": f"{base}/disks/{name}", "location": "westeurope",
+            "tags": {"role": name},
             "sku": {"name": sku}, "properties": {"diskSizeGB": 64, "uniqueId": uid,
             "provisioningState": "Succeeded", "diskState": "Unattached",
             "timeCreated": "2026-11-01T00:00:00.0000000+00:00"}}
@@ -126,6 +127,54 @@ EOF
 t_check "plan table: the retired groups are shown as such" \
     grep -q "disk db (retired: an earlier disk of the same name, uniqueId $UID_OLD)" "$T_TMP/plan.txt"
 t_check "plan table: ... and the gone one" grep -q "disk gone (retired: a disk that is gone" "$T_TMP/plan.txt"
+
+# 2b. the offline plan: with --disks (the az disk list array, or ARM's
+# {"value":[...]}) it says what the live plan says; without, it says in one
+# line what it could not judge
+"$SNAPKEEP" inventory "$P" --ca-file "$AZ_CA" >"$T_TMP/inv.json"
+python3 - "$AZ_STATE" "$T_TMP/disks-az.json" "$T_TMP/disks-arm.json" <<'EOF2'
+import json, sys
+disks = json.load(open(sys.argv[1]))["disks"]
+flat = []
+for d in disks:     # az lifts properties to the top level
+    f = {k: v for k, v in d.items() if k != "properties"}
+    f.update(d["properties"])
+    flat.append(f)
+json.dump(flat, open(sys.argv[2], "w"))
+json.dump({"value": disks}, open(sys.argv[3], "w"))
+EOF2
+strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("inventory"); print(json.dumps(d, sort_keys=True))' "$1"; }
+for shape in az arm; do
+    "$SNAPKEEP" plan "$P" --inventory "$T_TMP/inv.json" --disks "$T_TMP/disks-$shape.json" \
+        --now 2026-11-21T00:10:00Z --format json >"$T_TMP/off-$shape.json"
+    t_check "plan --disks ($shape shape): the same plan as the live one" \
+        test "$(strip "$T_TMP/off-$shape.json")" = "$(strip "$T_TMP/plan.json")"
+done
+cat >"$T_TMP/tagged.policy" <<EOF2
+policy "id" {
+    subscription "$AZ_SUB"
+    disks tagged "role" = "db"
+    keep-all 1d
+}
+EOF2
+"$SNAPKEEP" plan "$T_TMP/tagged.policy" --ca-file "$AZ_CA" --now 2026-11-21T00:10:00Z \
+    --format json >"$T_TMP/tagged-live.json"
+"$SNAPKEEP" plan "$T_TMP/tagged.policy" --inventory "$T_TMP/inv.json" --disks "$T_TMP/disks-az.json" \
+    --now 2026-11-21T00:10:00Z --format json >"$T_TMP/tagged-off.json"
+t_check "plan --disks: disks tagged selects as the live plan does" \
+    test "$(strip "$T_TMP/tagged-off.json")" = "$(strip "$T_TMP/tagged-live.json")"
+t_check "... and it selects the db disk's groups only" \
+    test "$(jq -c '[.groups[].disk]' "$T_TMP/tagged-off.json")" = '["db","db"]'
+"$SNAPKEEP" plan "$P" --inventory "$T_TMP/inv.json" --now 2026-11-21T00:10:00Z >"$T_TMP/nodisks.txt"
+t_eq "plan without --disks: one line says identity was not judged" 1 \
+    "$(grep -c 'no disk list: whether a disk was deleted' "$T_TMP/nodisks.txt")"
+t_check "plan without --disks: no group is called retired" \
+    bash -c '! grep -q "(retired" "$1"' _ "$T_TMP/nodisks.txt"
+t_exit "plan --disks without --inventory: usage error" 2 "$SNAPKEEP" plan "$P" --disks "$T_TMP/disks-az.json"
+echo '[{"name":"d"' >"$T_TMP/bad-disks.json"
+t_exit "plan --disks with a broken file: exit 1" 1 "$SNAPKEEP" plan "$P" \
+    --inventory "$T_TMP/inv.json" --disks "$T_TMP/bad-disks.json"
+t_check "... naming the file and the place" grep -q "bad-disks.json:2:1: malformed JSON" "$T_TMP/err"
 
 # 3. hourly runs: a copy takes 10 h of the virtual clock here; three are
 # pending after the 02:00 run, so the 03:00 run starts no fourth

@@ -15,6 +15,7 @@
 #include "engine/azure_limits.h"
 #include "engine/enforce.h"
 #include "engine/identity.h"
+#include "engine/pick.h"
 #include "grammar/parse.h"
 #include "support/builders.h"
 
@@ -410,6 +411,41 @@ static void test_pending_limit(void **state)
     inv_free(inv);
 }
 
+/* restore and drill: the pending snapshot they would have chosen */
+static void test_pick_pending(void **state)
+{
+    (void)state;
+    inv_inventory *inv = tb_inv();
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    tb_snap(inv, "old", D1, now - 3 * DAY);
+    tb_snap(inv, "done", D1, now - 2 * DAY);
+    inv_snapshot *s = tb_snap(inv, "copying", D1, now - 1 * DAY);
+    s->has_completion = true;
+    s->completion_percent = 30;
+    s = tb_snap(inv, "stale-copy", D1, now - 4 * DAY);
+    s->has_completion = true;
+    s->completion_percent = 90;
+    const inv_snapshot *c[4] = { &inv->snapshots[0], &inv->snapshots[1], &inv->snapshots[2],
+                                 &inv->snapshots[3] };
+    size_t at = 99, pend = 99;
+    assert_int_equal(pick_snapshot(c, 4, PICK_LATEST, NULL, 0, &at), PICK_FOUND);
+    assert_int_equal(at, 1);                            /* never the copying one */
+    assert_true(pick_pending(c, 4, PICK_LATEST, NULL, 0, true, at, &pend));
+    assert_int_equal(pend, 2);                          /* the newer one still copying */
+    assert_int_equal(pick_snapshot(c, 4, PICK_AT, NULL, now - 2 * DAY, &at), PICK_FOUND);
+    assert_false(pick_pending(c, 4, PICK_AT, NULL, now - 2 * DAY, true, at, &pend));
+    assert_int_equal(pick_snapshot(c, 4, PICK_NAME, "copying", 0, &at), PICK_UNUSABLE);
+    assert_true(pick_pending(c, 4, PICK_NAME, "COPYING", 0, false, 0, &pend));
+    assert_int_equal(pend, 2);
+    assert_false(pick_pending(c, 4, PICK_NAME, "done", 0, true, 1, &pend));
+    /* nothing finished at all: the newest pending is named */
+    assert_true(pick_pending(c + 2, 2, PICK_LATEST, NULL, 0, false, 0, &pend));
+    assert_int_equal(pend, 0);
+    size_t idx[4];
+    assert_int_equal(pick_drill_sample(c, 4, 3, 1, now, idx, 4), 2);    /* done, old */
+    inv_free(inv);
+}
+
 /* ---- the grammar ---- */
 
 static pol_file *parse(const char *text, pol_diags *diags)
@@ -524,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_pending_predicates),
         cmocka_unit_test(test_pending_kept_and_uncounted),
         cmocka_unit_test(test_pending_limit),
+        cmocka_unit_test(test_pick_pending),
         cmocka_unit_test(test_grammar_retired),
         cmocka_unit_test(test_reader_fields),
         cmocka_unit_test(test_reader_disk_unique_id),

@@ -195,6 +195,54 @@ sk_run "$P" 2026-11-21T10:00:00Z >/dev/null 2>"$T_TMP/err.10"
 t_check "once a copy finished, the next snapshot is made" test "$(puts_for "$lines" v2)" = 1
 t_check "... the finished copy reads 100" test "$(percent v2)" = "100 90 80 0"
 
+# 3b. restore and drill never choose a snapshot still being copied: the
+# newest v2 snapshot (10:00) is at 0 %; they say so and offer --wait, which
+# waits for the copy (the virtual clock moved by a background job) and uses it
+rst() { "$SNAPKEEP" restore "$P" --disk v2 --latest --to v2-r --dry-run --ca-file "$AZ_CA" \
+        --state-dir "$RUN_STATE_DIR" "$@"; }
+t_exit "restore --latest with the newest still copying: exit 0" 0 rst
+t_check "... it restores the newest finished one" grep -q "snapshot v2-20261121T000000Z " "$T_TMP/out"
+t_check "... and says why, offering --wait" grep -q \
+    "snapshot v2-20261121T100000Z is still being copied (completionPercent 0): it cannot make a disk yet; using v2-20261121T000000Z .* instead; --wait waits" "$T_TMP/err"
+t_exit "restore --snapshot NAME still copying: exit 1" 1 "$SNAPKEEP" restore "$P" --disk v2 \
+    --snapshot v2-20261121T100000Z --to v2-r --dry-run --ca-file "$AZ_CA" --state-dir "$RUN_STATE_DIR"
+t_check "... saying so" grep -q "v2-20261121T100000Z is still being copied" "$T_TMP/err"
+# waiting_then T FILE: once FILE says the command waits, moves the clock to T
+waiting_then() {
+    local _
+    for _ in $(seq 1 300); do
+        grep -q "waiting for snapshot" "$2" 2>/dev/null && break
+        sleep 0.1
+    done
+    run_clock "$1"
+}
+rst --wait >"$T_TMP/out" 2>"$T_TMP/err" &
+waiting_then 2026-11-21T20:00:00Z "$T_TMP/err"
+wait $!
+t_eq "restore --latest --wait: waits for the copy, exit 0" 0 "$?"
+t_check "... and restores the snapshot it waited for" grep -q "snapshot v2-20261121T100000Z " "$T_TMP/out"
+t_check "... having said it waited" grep -q "waiting for snapshot v2-20261121T100000Z: completionPercent" "$T_TMP/err"
+# a new pending one for the drill: the run at 20:00 makes v2-...T200000Z
+sk_run "$P" 2026-11-21T20:00:00Z >/dev/null 2>&1
+cat >"$T_TMP/drill.policy" <<EOF2
+policy "id" {
+    subscription "$AZ_SUB"
+    resource-group "$RG"
+    disk "v2"
+    keep-all 1d
+}
+EOF2
+drl() { "$SNAPKEEP" drill "$T_TMP/drill.policy" --sample 0 --now 2026-11-21T20:05:00Z \
+        --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA" --format json "$@"; }
+t_exit "drill with the newest still copying: exit 0" 0 drl
+t_check "... it restores the newest finished one" grep -q '"v2-20261121T100000Z"' "$T_TMP/out"
+t_check "... and says why" grep -q "snapshot v2-20261121T200000Z is still being copied" "$T_TMP/err"
+drl --wait >"$T_TMP/out" 2>"$T_TMP/err" &
+waiting_then 2026-11-22T08:00:00Z "$T_TMP/err"
+wait $!
+t_eq "drill --wait: waits for the copy, exit 0" 0 "$?"
+t_check "... and restores the snapshot it waited for" grep -q '"v2-20261121T200000Z"' "$T_TMP/out"
+
 # 4. retired for: a second server, the gone disk released after 3 days
 S=$T_TMP/b
 policy "$T_TMP/p2.policy" "    retired for 3d"

@@ -263,6 +263,12 @@ static int merge_copy(inv_inventory *inv, inv_snapshot *k, const inv_snapshot *c
         field = "creationData.sourceResourceId";
     else if (!same_text(k->provisioning_state, c->provisioning_state))
         field = "provisioningState";
+    else if (!same_text(k->source_unique_id, c->source_unique_id))
+        field = "creationData.sourceUniqueId";
+    else if (k->has_completion != c->has_completion ||
+             k->completion_percent != c->completion_percent ||
+             !same_text(k->copy_error_code, c->copy_error_code))
+        field = "its background copy (completionPercent, copyCompletionError)";
     else if (!same_text(inv_tag_get(k->tags, k->ntags, POL_OWNER_TAG),
                         inv_tag_get(c->tags, c->ntags, POL_OWNER_TAG)))
         field = "the tag " POL_OWNER_TAG;

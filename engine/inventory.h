@@ -108,8 +108,8 @@ uint64_t inv_id_hash(const char *id);
  * get a second decision. The first record gains every tag only a later
  * copy has, so a legal hold any copy carries holds it, as the run's re-read
  * before a delete would. Copies that disagree on what a decision reads
- * (timeCreated, the source disk, provisioningState, the ownership tag, or
- * a tag's value) are not merged: -2, with a sentence naming the snapshot
+ * (timeCreated, the source disk and its uniqueId, provisioningState, the
+ * background copy, the ownership tag, or a tag's value) are not merged: -2, with a sentence naming the snapshot
  * and the field in why. Snapshots without an ID are kept. *merged receives
  * how many copies went, *example (may be NULL) the name of the first. -1:
  * out of memory. After -1 or -2 the inventory is valid but partial: free it. */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -530,6 +531,30 @@ static void test_reader_fields(void **state)
     assert_non_null(strstr(err, "completionPercent: expected a number"));
 }
 
+/* A snapshot listed twice whose copies disagree on what identity or the
+ * copy decide is refused, as for the other decision fields. */
+static void test_duplicates_disagree(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        { "\"creationData\":{\"sourceUniqueId\":\"a\"}", "\"creationData\":{\"sourceUniqueId\":\"b\"}" },
+        { "\"completionPercent\":40", "\"completionPercent\":100" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "[{\"name\":\"s\",\"id\":\"/x/s\",\"timeCreated\":"
+                 "\"2026-11-20T10:00:00Z\",%s},{\"name\":\"s\",\"id\":\"/x/s\",\"timeCreated\":"
+                 "\"2026-11-20T10:00:00Z\",%s}]", pairs[i][0], pairs[i][1]);
+        inv_inventory *inv = NULL;
+        char err[512];
+        assert_int_equal(inv_read_buffer("d.json", buf, strlen(buf), &inv, err, sizeof err), 0);
+        size_t merged;
+        assert_int_equal(inv_merge_duplicate_ids(inv, &merged, NULL, err, sizeof err), -2);
+        assert_non_null(strstr(err, i == 0 ? "sourceUniqueId" : "background copy"));
+        inv_free(inv);
+    }
+}
+
 static void test_reader_disk_unique_id(void **state)
 {
     (void)state;
@@ -564,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_grammar_retired),
         cmocka_unit_test(test_reader_fields),
         cmocka_unit_test(test_reader_disk_unique_id),
+        cmocka_unit_test(test_duplicates_disagree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

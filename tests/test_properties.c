@@ -36,7 +36,10 @@
  *     snapshots of an earlier or gone disk are never mixed into another
  *     group, and under `retired forever` (the default) the rules treat
  *     them as any group. Every group holds one incarnation and is retired
- *     exactly when it is not the disk as it is now.
+ *     exactly when it is not the disk as it is now. Under `retired keep-all`
+ *     every backup of a retired group is kept; under `retired for D` one
+ *     whose newest backup is D old keeps only its `tagged` holds, the others
+ *     are as under `forever`; current groups never change.
  *  7. Unfinished and failed background copies (completionPercent < 100,
  *     copyCompletionError) are kept, are never `newest`, and change
  *     nothing for the others. */
@@ -49,6 +52,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/enforce.h"
 #include "support/builders.h"
 
 /* ---- deterministic random numbers ---- */
@@ -898,6 +902,76 @@ static void check_same_decisions(pol_policy *const *pols, size_t npols, const in
     }
 }
 
+static bool pol_has_tagged(const pol_policy *p)
+{
+    for (size_t i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == POL_TAGGED)
+            return true;
+    return false;
+}
+
+/* The `retired` setting over the same inventory: keep-all keeps every
+ * backup of a retired group; `for D` releases a group whose newest backup
+ * is at least D old (nothing of it kept but `tagged` holds) and leaves the
+ * others as `forever` (plan_forever) decides them; current groups are never
+ * touched. */
+static void check_retired_settings(pol_policy *p, const inv_inventory *inv,
+                                   const eng_plan *forever, const eng_plan *split, sk_time now,
+                                   size_t *nreleased)
+{
+    (void)split;
+    static const pol_duration fors[] = { { .days = 1 }, { .days = 30 }, { .hours = 6 } };
+    for (int k = 0; k < 4; k++) {
+        p->retired = k == 3 ? POL_RETIRED_KEEP_ALL : POL_RETIRED_FOR;
+        if (k < 3)
+            p->retired_for = fors[k];
+        eng_plan *q = tb_eval(&p, 1, inv, now);
+        for (size_t i = 0; i < q->ndecisions; i++) {
+            const eng_decision *d = &q->decisions[i], *f = &forever->decisions[i];
+            if (d->group >= q->ngroups || d->unmanaged) {
+                assert_int_equal(d->action, f->action);
+                continue;
+            }
+            const eng_group *gr = &q->groups[d->group];
+            bool backup = enf_snapshot_usable(d->snap) && d->snap->created <= now;
+            if (!gr->retired) {
+                char *a = tb_reasons(d), *b = tb_reasons(f);
+                if (strcmp(a, b) != 0)
+                    fail_msg("%s: a current group changed with `retired`: [%s] [%s]",
+                             d->snap->name, a, b);
+                free(a);
+                free(b);
+            } else if (p->retired == POL_RETIRED_KEEP_ALL) {
+                if (backup && d->action != ENG_KEEP)
+                    fail_msg("%s: retired keep-all, yet pruned", d->snap->name);
+            } else if (gr->newest != SK_TIME_MIN &&    /* no backup: nothing to release */
+                       gr->newest <= eng_window_cut(p->tz, now, &p->retired_for)) {
+                assert_true(gr->released);
+                bool held = false, other = false;
+                for (uint32_t k2 = 0; k2 < d->nreasons; k2++) {
+                    bool tag = d->reasons[k2].kind == ENG_R_RULE &&
+                               d->reasons[k2].rule->kind == POL_TAGGED;
+                    held |= tag;
+                    other |= !tag;
+                }
+                if (backup && (other || (held && inv_tag_get(d->snap->tags, d->snap->ntags,
+                                                             "hold") == NULL)))
+                    fail_msg("%s: released group, kept by more than a hold", d->snap->name);
+                if (backup && held != (inv_tag_get(d->snap->tags, d->snap->ntags, "hold") != NULL &&
+                                       pol_has_tagged(p)))
+                    fail_msg("%s: released group, kept %d, held %d", d->snap->name,
+                             d->action == ENG_KEEP, held);
+                *nreleased += d->action == ENG_PRUNE;
+            } else {
+                assert_false(gr->released);
+                assert_int_equal(d->action, f->action);
+            }
+        }
+        eng_plan_free(q);
+    }
+    p->retired = POL_RETIRED_FOREVER;
+}
+
 static void test_identity_generated(void **state)
 {
     (void)state;
@@ -907,7 +981,7 @@ static void test_identity_generated(void **state)
     id_snap *x = calloc(CAP, sizeof *x);
     bool *drop = calloc(CAP, sizeof *drop);
     assert_true(g != NULL && x != NULL && drop != NULL);
-    size_t retired = 0, earlier = 0, gone = 0, pending = 0, failed = 0, groups = 0;
+    size_t retired = 0, earlier = 0, gone = 0, pending = 0, failed = 0, groups = 0, released = 0;
     for (int c = 0; c < CASES; c++) {
         pol_policy *pols[1] = { gen_policy(&r, "p0") };
         sk_time now;
@@ -931,6 +1005,7 @@ static void test_identity_generated(void **state)
         inv_inventory *split = id_inv(g, x, n, fate, ninc, covered, false, NULL);
         eng_plan *pa = tb_eval(pols, 1, listed, now), *pb = tb_eval(pols, 1, split, now);
         check_same_decisions(pols, 1, listed, pa, pb, NULL, now, "identity");
+        check_retired_settings(pols[0], listed, pa, pb, now, &released);
         /* one incarnation per group; retired exactly when not the disk now */
         for (size_t gi = 0; gi < pa->ngroups; gi++) {
             const eng_group *gr = &pa->groups[gi];
@@ -978,6 +1053,7 @@ static void test_identity_generated(void **state)
     assert_true(retired < groups);
     assert_true(pending > CASES);
     assert_true(failed > CASES / 4);
+    assert_true(released > CASES / 10);
     free(g);
     free(x);
     free(drop);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "azure/inventory_read.h"
+#include "cli/report.h"
 #include "engine/azure_limits.h"
 #include "engine/enforce.h"
 #include "engine/identity.h"
@@ -319,6 +320,52 @@ static void test_newest_owned_by_incarnation(void **state)
     inv_free(inv);
 }
 
+/* Every report shows a retired group as such. */
+static char *render(int (*fn)(FILE *, const rpt_plan *), const rpt_plan *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(fn(f, r), 0);
+    fclose(f);
+    return buf;
+}
+
+static void test_reports_show_retired(void **state)
+{
+    (void)state;
+    pol_policy *p = policy("last 1");
+    inv_inventory *inv = tb_inv();
+    disks_listed(inv);
+    disk_uid(inv, D1, UID_NEW);
+    sk_time now = tb_time("2026-11-20T12:00Z");
+    snap_uid(inv, "old", D1, UID_OLD, now - 2 * DAY);
+    snap_uid(inv, "new", D1, UID_NEW, now - DAY);
+    snap_uid(inv, "gone", D2, UID_OLD, now - DAY);
+    eng_plan *plan = tb_eval(&p, 1, inv, now);
+    char path[] = "t.policy";
+    pol_file file = { .path = path, .policies = &p, .npolicies = 1 };
+    rpt_plan r = { plan, &file, inv, "t.policy", "inv.json", false };
+    char *t = render(rpt_plan_table, &r), *j = render(rpt_plan_json, &r),
+         *v = render(rpt_plan_svg, &r);
+    assert_non_null(strstr(t, "disk d1 (retired: an earlier disk of the same name, uniqueId "
+                              UID_OLD ")"));
+    assert_non_null(strstr(t, "disk d2 (retired: a disk that is gone"));
+    assert_non_null(strstr(j, "\"identity\":\"earlier\",\"unique_id\":\"" UID_OLD
+                              "\",\"retired\":true,\"released\":false"));
+    assert_non_null(strstr(j, "\"identity\":\"current\",\"unique_id\":null,\"retired\":false"));
+    assert_non_null(strstr(j, "\"identity\":\"gone\""));
+    assert_non_null(strstr(v, "d1 (retired)"));
+    assert_non_null(strstr(v, "d2 (retired)"));
+    free(t);
+    free(j);
+    free(v);
+    eng_plan_free(plan);
+    tb_policy_free(p);
+    inv_free(inv);
+}
+
 /* ---- background copies ---- */
 
 static void test_pending_predicates(void **state)
@@ -582,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_retired_keep_all),
         cmocka_unit_test(test_unjudged_offline),
         cmocka_unit_test(test_newest_owned_by_incarnation),
+        cmocka_unit_test(test_reports_show_retired),
         cmocka_unit_test(test_pending_predicates),
         cmocka_unit_test(test_pending_kept_and_uncounted),
         cmocka_unit_test(test_pending_limit),

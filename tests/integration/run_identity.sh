@@ -91,7 +91,8 @@ run_start "$S" "$T_TMP/seed.json" --copy-seconds 36000 || { t_fail "server start
 
 # 1. the first run: exit 0 (the gone disk's 5-day-old newest is not stale),
 # db gets a snapshot although its old namesake has some, v2 too
-t_exit "re-created and deleted disks: run exits 0, not 5" 0 sk_run "$P" "$NOW"
+t_exit "re-created and deleted disks: run exits 0, not 5" 0 sk_run "$P" "$NOW" \
+    --metrics-file "$T_TMP/m.prom"
 t_check "the re-created disk got a snapshot at once" \
     test "$(names db | grep -c db-20261121T000000Z)" = 1
 t_check "the deleted disk named in the policy: a warning, no failure" \
@@ -101,6 +102,9 @@ t_check "its predecessor's snapshots: thinned as their own group (daily to 7d ke
 t_check "the deleted disk's snapshots: thinned, the 7-day window and the newest kept" \
     test "$(names gone | tr '\n' ' ')" = "gone-15 gone-16 "
 t_check "no STALE reported" bash -c '! grep -q STALE "$1"' _ "$T_TMP/err"
+t_check "metrics: the new db disk's age (under a minute), none for the gone disk" \
+    bash -c 'grep -Eq "^snapkeep_newest_snapshot_age_seconds\{disk=\"db\",policy=\"id\"\} [0-9]{1,2}(\.[0-9]+)?$" "$1" &&
+             ! grep -q "disk=\"gone\"" "$1"' _ "$T_TMP/m.prom"
 t_check "the v2 disk's snapshot copies in the background (0 %)" test "$(percent v2)" = 0
 
 # 2. the plan says which groups are retired

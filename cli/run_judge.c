@@ -112,6 +112,38 @@ static void drop_out_of_scope(run_ctx *r, run_policy *rp)
     rp->ndisks = k;
 }
 
+/* A disk the listing says is gone is read once more through ARM before its
+ * snapshots lose the stale rail: only a 404 confirms it. A disk that is
+ * there after all means the disk listing was incomplete, and a run that
+ * trusted it would prune a live disk's history by age with no check: the
+ * policy deletes nothing this run (an Azure failure, exit 3). Returns
+ * whether the disk is confirmed gone. */
+static bool confirm_gone(run_ctx *r, run_policy *rp, const char *disk_id)
+{
+    if (r->client == NULL)
+        return false;
+    inv_inventory *scratch = inv_new();
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int got = scratch != NULL ? az_get_disk(r->client, disk_id, scratch, NULL, &err) : -1;
+    inv_free(scratch);
+    if (got == 0)
+        return true;
+    if (got == 1) {
+        cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(disk_id) } };
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "disk-list", f, 2,
+                     "policy \"%s\": disk %s exists but the disk listing did not show it: "
+                     "the listing is incomplete; nothing is deleted for this policy",
+                     rp->p->name, enf_id_name(disk_id));
+    } else if (scratch != NULL) {
+        run_log_az(r, CLI_LOG_ERROR, "disk", rp, enf_id_name(disk_id), &err,
+                   "reading a disk the listing does not show");
+    }
+    rp->failed = rp->no_deletes = true;
+    r->azure_failed = true;
+    return false;
+}
+
 /* A disk the policy names that the disk list, covering its resource group,
  * no longer has, while the policy owns snapshots of it: the disk was
  * deleted. Nothing can be created for it, and that is no failure: its
@@ -125,7 +157,8 @@ static void drop_gone(run_ctx *r, run_policy *rp)
         run_disk *d = &rp->disks[i];
         bool gone = d->location == NULL && find_disk(r->before, d->id) == NULL &&
                     inv_disks_cover(r->before, d->id) &&
-                    enf_newest_owned(rp->p, r->before, d->id, NULL, r->now) != SK_TIME_MIN;
+                    enf_newest_owned(rp->p, r->before, d->id, NULL, r->now) != SK_TIME_MIN &&
+                    confirm_gone(r, rp, d->id);
         if (!gone) {
             rp->disks[k++] = *d;
             continue;
@@ -207,6 +240,11 @@ static void judge_groups(run_ctx *r, run_policy *rp, const eng_disk_index *dx)
         gr->identity = dx != NULL ? eng_identity_of(dx, gr->source, NULL) : ENG_ID_UNJUDGED;
         gr->newest = enf_newest_owned(rp->p, inv, gr->source,
                                       now_disk != NULL ? now_disk->unique_id : NULL, r->now);
+        /* gone: confirmed through ARM first (confirm_gone); an earlier disk of
+         * the same name needs no confirming: the disk of that ID is there,
+         * with another uniqueId */
+        if (gr->identity == ENG_ID_GONE && !confirm_gone(r, rp, gr->source))
+            gr->identity = ENG_ID_UNJUDGED;
         gr->stale = eng_identity_retired(gr->identity) ? ENF_UNJUDGED
                   : enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
         if (gr->stale != ENF_STALE)

@@ -247,6 +247,19 @@ wait $!
 t_eq "drill --wait: waits for the copy, exit 0" 0 "$?"
 t_check "... and restores the snapshot it waited for" grep -q '"v2-20261121T200000Z"' "$T_TMP/out"
 
+# 3c. a disk the listing left out is not gone: the GET that confirms a gone
+# disk finds it (a fault answers it), so nothing is deleted (exit 3)
+S=$T_TMP/c
+run_start "$S" "$T_TMP/seed.json" || { t_fail "server c starts"; t_done; }
+az_faults "{\"rules\":[{\"method\":\"GET\",\"path\":\"/disks/gone\$\",\"kind\":\"arm\",
+  \"action\":\"status\",\"status\":200,\"body\":{\"name\":\"gone\",\"location\":\"westeurope\",
+  \"id\":\"/subscriptions/$AZ_SUB/resourceGroups/$RG/providers/Microsoft.Compute/disks/gone\",
+  \"properties\":{\"provisioningState\":\"Succeeded\",\"uniqueId\":\"$UID_GONE\"}}}]}"
+before=$(names gone | tr '\n' ' ')
+t_exit "a gone disk the GET finds after all: exit 3" 3 sk_run "$P" "$NOW"
+t_check "... nothing of it deleted" test "$(names gone | tr '\n' ' ')" = "$before"
+t_check "... said why" grep -q "exists but the disk listing did not show it" "$T_TMP/err"
+
 # 4. retired for: a second server, the gone disk released after 3 days
 S=$T_TMP/b
 policy "$T_TMP/p2.policy" "    retired for 3d"

@@ -49,6 +49,7 @@ typedef struct rd {
     bool pending;
     const unsigned char *pend_at;
     char pend[384];
+    int (*elem)(struct rd *r);  /* one element of a document: rd_snapshot, rd_disk */
     inv_tag *tagbuf;            /* scratch for one "tags" object */
     size_t tagcap;
     rd_memo memo[RD_MEMO_SLOTS];
@@ -80,7 +81,8 @@ static void rd_once(rd *r, unsigned *seen, unsigned bit, const char *field);
 typedef enum rd_key_id {
     K_OTHER, K_NAME, K_ID, K_LOCATION, K_TAGS, K_SKU, K_PROPERTIES, K_TIME,
     K_CREATION, K_STATE, K_INCREMENTAL, K_SOURCE, K_ZONES, K_VALUE, K_NEXTLINK,
-    K_TYPE, K_MANAGED_BY, K_DISK_STATE
+    K_TYPE, K_MANAGED_BY, K_DISK_STATE, K_UNIQUE_ID, K_SOURCE_UNIQUE, K_COMPLETION,
+    K_COPY_ERROR, K_ERROR_CODE, K_ERROR_MESSAGE
 } rd_key_id;
 static rd_key_id rd_key(const jc_str *k);
 
@@ -106,19 +108,27 @@ static rd_key_id classify(const char *s, size_t n)
     case 5:
         return EQ("value") ? K_VALUE : EQ("zones") ? K_ZONES : K_OTHER;
     case 8:
-        return EQ("location") ? K_LOCATION : EQ("nextLink") ? K_NEXTLINK : K_OTHER;
+        return EQ("location") ? K_LOCATION : EQ("nextLink") ? K_NEXTLINK
+             : EQ("uniqueId") ? K_UNIQUE_ID : K_OTHER;
     case 9:
-        return EQ("managedBy") ? K_MANAGED_BY : EQ("diskState") ? K_DISK_STATE : K_OTHER;
+        return EQ("managedBy") ? K_MANAGED_BY : EQ("diskState") ? K_DISK_STATE
+             : EQ("errorCode") ? K_ERROR_CODE : K_OTHER;
     case 10:
         return EQ("properties") ? K_PROPERTIES : K_OTHER;
     case 11:
         return EQ("timeCreated") ? K_TIME : EQ("incremental") ? K_INCREMENTAL : K_OTHER;
     case 12:
-        return EQ("creationData") ? K_CREATION : K_OTHER;
+        return EQ("creationData") ? K_CREATION : EQ("errorMessage") ? K_ERROR_MESSAGE
+             : K_OTHER;
+    case 14:
+        return EQ("sourceUniqueId") ? K_SOURCE_UNIQUE : K_OTHER;
     case 16:
         return EQ("sourceResourceId") ? K_SOURCE : K_OTHER;
     case 17:
-        return EQ("provisioningState") ? K_STATE : K_OTHER;
+        return EQ("provisioningState") ? K_STATE : EQ("completionPercent") ? K_COMPLETION
+             : K_OTHER;
+    case 19:
+        return EQ("copyCompletionError") ? K_COPY_ERROR : K_OTHER;
     default:
         return K_OTHER;
     }
@@ -464,22 +474,28 @@ enum {
     F_NAME = 1u << 0, F_ID = 1u << 1, F_LOC = 1u << 2, F_TAGS = 1u << 3,
     F_SKU = 1u << 4, F_PROPS = 1u << 5, F_TIME = 1u << 6, F_CD = 1u << 7,
     F_STATE = 1u << 8, F_INC = 1u << 9, F_SRC = 1u << 10, F_SKUNAME = 1u << 11,
-    F_ZONES = 1u << 12, F_MANAGED = 1u << 13, F_DSTATE = 1u << 14
+    F_ZONES = 1u << 12, F_MANAGED = 1u << 13, F_DSTATE = 1u << 14, F_SUID = 1u << 15,
+    F_PCT = 1u << 16, F_CERR = 1u << 17, F_UID = 1u << 18, F_ECODE = 1u << 19,
+    F_EMSG = 1u << 20
 };
 
 /* Field names as messages show them, flattened (az) or under properties. */
 typedef struct names {
-    const char *time, *cd, *src, *state, *inc;
+    const char *time, *cd, *src, *state, *inc, *suid, *pct, *cerr, *ecode, *emsg;
 } names;
 
 static const names FLAT = {
     "timeCreated", "creationData", "creationData.sourceResourceId",
-    "provisioningState", "incremental"
+    "provisioningState", "incremental", "creationData.sourceUniqueId",
+    "completionPercent", "copyCompletionError", "copyCompletionError.errorCode",
+    "copyCompletionError.errorMessage"
 };
 static const names NESTED = {
     "properties.timeCreated", "properties.creationData",
     "properties.creationData.sourceResourceId", "properties.provisioningState",
-    "properties.incremental"
+    "properties.incremental", "properties.creationData.sourceUniqueId",
+    "properties.completionPercent", "properties.copyCompletionError",
+    "properties.copyCompletionError.errorCode", "properties.copyCompletionError.errorMessage"
 };
 
 typedef struct snap_ctx {
@@ -521,10 +537,94 @@ static int rd_object_string(rd *r, const char *object, unsigned *seen, const rd_
     return more;
 }
 
+/* creationData: the source disk's ID and its uniqueId, the rest skipped. */
 static int snap_creation_data(snap_ctx *x, const names *nm)
 {
-    const rd_member src = { K_SOURCE, F_SRC, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE };
-    return rd_object_string(x->r, nm->cd, &x->seen, &src, &x->s->source_id);
+    rd *r = x->r;
+    int open = rd_object(r, nm->cd);
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    jc_str k;
+    int more;
+    while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
+        int rc;
+        rd_key_id key = rd_key(&k);
+        if (key == K_SOURCE) {
+            rd_once(r, &x->seen, F_SRC, nm->src);
+            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE, &x->s->source_id);
+        } else if (key == K_SOURCE_UNIQUE) {
+            rd_once(r, &x->seen, F_SUID, nm->suid);
+            rc = rd_string(r, nm->suid, RD_STR_OPTIONAL, RD_MEMO_NONE, &x->s->source_unique_id);
+        } else {
+            rc = jc_skip(&r->c);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return more;
+}
+
+/* A JSON number from 0 to 100 (completionPercent); null leaves it unset. */
+static int rd_percent(rd *r, const char *field, bool *has, double *dst)
+{
+    jc_cur *c = &r->c;
+    const unsigned char *at = c->p;
+    if (is_null(r))
+        return 0;
+    int ch = jc_peek(c);
+    if (ch != '-' && (ch < '0' || ch > '9'))
+        return wrong_type(r, field, "a number");
+    if (jc_skip(c) < 0)
+        return -1;
+    char buf[40];
+    size_t len = (size_t)(c->p - at);
+    if (len >= sizeof buf) {
+        rd_pend(r, at, "%s: not a number from 0 to 100", field);
+        return 0;
+    }
+    memcpy(buf, at, len);
+    buf[len] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end != '\0' || !(v >= 0.0 && v <= 100.0))
+        rd_pend(r, at, "%s: not a number from 0 to 100: %s", field, buf);
+    else {
+        *dst = v;
+        *has = true;
+    }
+    return 0;
+}
+
+/* copyCompletionError: {"errorCode": ..., "errorMessage": ...}. */
+static int snap_copy_error(snap_ctx *x, const names *nm)
+{
+    rd *r = x->r;
+    int open = rd_object(r, nm->cerr);
+    if (open <= 0)
+        return open;
+    size_t n = 0;
+    jc_str k;
+    int more;
+    while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
+        int rc;
+        rd_key_id key = rd_key(&k);
+        if (key == K_ERROR_CODE) {
+            rd_once(r, &x->seen, F_ECODE, nm->ecode);
+            rc = rd_string(r, nm->ecode, RD_STR_OPTIONAL, RD_MEMO_NONE, &x->s->copy_error_code);
+        } else if (key == K_ERROR_MESSAGE) {
+            rd_once(r, &x->seen, F_EMSG, nm->emsg);
+            rc = rd_string(r, nm->emsg, RD_STR_OPTIONAL, RD_MEMO_NONE,
+                           &x->s->copy_error_message);
+        } else {
+            rc = jc_skip(&r->c);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (more == 0 && x->s->copy_error_code == NULL)
+        x->s->copy_error_code = "";     /* an error object without a code is an error */
+    return more;
 }
 
 /* The members ARM keeps under "properties" and az lifts to the top.
@@ -547,6 +647,12 @@ static int snap_prop(snap_ctx *x, rd_key_id key, const names *nm)
     case K_INCREMENTAL:
         rd_once(r, &x->seen, F_INC, nm->inc);
         return rd_bool(r, nm->inc, &s->incremental) < 0 ? -1 : 1;
+    case K_COMPLETION:
+        rd_once(r, &x->seen, F_PCT, nm->pct);
+        return rd_percent(r, nm->pct, &s->has_completion, &s->completion_percent) < 0 ? -1 : 1;
+    case K_COPY_ERROR:
+        rd_once(r, &x->seen, F_CERR, nm->cerr);
+        return snap_copy_error(x, nm) < 0 ? -1 : 1;
     default:
         return 0;
     }
@@ -700,6 +806,13 @@ static int disk_state(rd *r, unsigned *seen, inv_disk *d, const char *field)
     return rd_string(r, field, RD_STR_OPTIONAL, RD_MEMO_NONE, &d->disk_state);
 }
 
+/* uniqueId under "properties" (ARM) or at the top (`az disk list`). */
+static int disk_unique_id(rd *r, unsigned *seen, inv_disk *d, const char *field)
+{
+    rd_once(r, seen, F_UID, field);
+    return rd_string(r, field, RD_STR_OPTIONAL, RD_MEMO_NONE, &d->unique_id);
+}
+
 static int disk_properties(rd *r, unsigned *seen, inv_disk *d)
 {
     int open = rd_object(r, "properties");
@@ -709,8 +822,10 @@ static int disk_properties(rd *r, unsigned *seen, inv_disk *d)
     jc_str k;
     int more;
     while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
-        int rc = rd_key(&k) == K_DISK_STATE ? disk_state(r, seen, d, "properties.diskState")
-                                            : jc_skip(&r->c);
+        rd_key_id key = rd_key(&k);
+        int rc = key == K_DISK_STATE ? disk_state(r, seen, d, "properties.diskState")
+               : key == K_UNIQUE_ID ? disk_unique_id(r, seen, d, "properties.uniqueId")
+               : jc_skip(&r->c);
         if (rc < 0)
             return -1;
     }
@@ -742,6 +857,8 @@ static int rd_disk(rd *r)
             rc = rd_string(r, "managedBy", RD_STR_OPTIONAL, RD_MEMO_NONE, &d->managed_by);
         } else if (rc == 0 && key == K_DISK_STATE) {
             rc = disk_state(r, &seen, d, "diskState");
+        } else if (rc == 0 && key == K_UNIQUE_ID) {
+            rc = disk_unique_id(r, &seen, d, "uniqueId");
         } else if (rc == 0 && key == K_PROPERTIES) {
             rd_once(r, &seen, F_PROPS, "properties");
             rc = disk_properties(r, &seen, d);
@@ -889,7 +1006,7 @@ static int read_pages_array(rd *r)
             snprintf(lb, sizeof lb, "page .[%zu]", r->page);
             return jc_fail_type(c, lb, "an ARM list page");
         }
-        if (read_page(r, rd_snapshot, &next, &next_at) < 0)
+        if (read_page(r, r->elem, &next, &next_at) < 0)
             return -1;
     }
     if (more < 0)
@@ -907,7 +1024,7 @@ static int read_az_array(rd *r)
         return -1;
     while ((more = jc_arr_next(c, &i)) > 0) {
         r->index = i - 1;
-        if (rd_snapshot(r) < 0)
+        if (r->elem(r) < 0)
             return -1;
     }
     return more;
@@ -953,7 +1070,7 @@ static int read_document(rd *r)
         jc_str next;
         const unsigned char *next_at = NULL;
         r->shape = RD_ARM;
-        rc = read_page(r, rd_snapshot, &next, &next_at);
+        rc = read_page(r, r->elem, &next, &next_at);
         if (rc == 0)
             rc = check_last_link(r, &next, next_at);
     } else if (jc_peek(c) == '[') {
@@ -984,6 +1101,7 @@ static void rd_init(rd *r, inv_inventory *inv, const char *name, const char *buf
     memset(r, 0, sizeof *r);
     jc_init(&r->c, name, buf, len, INV_READ_MAX_DEPTH, err, errlen);
     r->inv = inv;
+    r->elem = rd_snapshot;
 }
 
 int inv_read_buffer(const char *name, const char *buf, size_t len,
@@ -1168,10 +1286,11 @@ static int open_regular(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
-                  size_t errlen)
+/* The whole of path ("-": standard input) into *buf, at most max_bytes
+ * (0: the default). 0, INV_READ_TOO_LARGE or -1 with the message. */
+static int read_whole(const char *path, size_t max_bytes, char **buf, size_t *len,
+                      char *err, size_t errlen)
 {
-    *out = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "standard input" : path;
     if (max_bytes == 0)
@@ -1181,9 +1300,9 @@ int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char 
     int fd = is_stdin ? STDIN_FILENO : open_regular(path, err, errlen);
     if (fd < 0)
         return -1;
-    char *buf = NULL;
-    size_t len = 0;
-    int e = slurp(fd, max_bytes, &buf, &len);
+    *buf = NULL;
+    *len = 0;
+    int e = slurp(fd, max_bytes, buf, len);
     if (!is_stdin)
         close(fd);
     if (e == EFBIG) {
@@ -1195,7 +1314,65 @@ int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char 
         snprintf(err, errlen, "%s: cannot read: %s", name, strerror(e));
         return -1;
     }
-    int rc = inv_read_buffer(name, buf, len, out, err, errlen);
+    return 0;
+}
+
+int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    char *buf;
+    size_t len;
+    int rc = read_whole(path, max_bytes, &buf, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = inv_read_buffer(strcmp(path, "-") == 0 ? "standard input" : path, buf, len, out,
+                         err, errlen);
     free(buf);
     return rc;
+}
+
+/* The subscription and resource group of a disk ID: its segments 1 and 3. */
+static int add_scope_of(inv_inventory *inv, const char *id)
+{
+    char sub[256], rg[256];
+    const char *p = id[0] == '/' ? id + 1 : id;
+    const char *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    const char *s3 = s2 ? strchr(s2 + 1, '/') : NULL, *s4 = s3 ? strchr(s3 + 1, '/') : NULL;
+    if (s4 == NULL || (size_t)(s2 - s1 - 1) >= sizeof sub || (size_t)(s4 - s3 - 1) >= sizeof rg)
+        return 0;       /* not an ARM ID: it covers nothing */
+    memcpy(sub, s1 + 1, (size_t)(s2 - s1 - 1));
+    sub[s2 - s1 - 1] = '\0';
+    memcpy(rg, s3 + 1, (size_t)(s4 - s3 - 1));
+    rg[s4 - s3 - 1] = '\0';
+    return inv_add_disk_scope(inv, sub, rg);
+}
+
+int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, char *err,
+                        size_t errlen)
+{
+    char *buf;
+    size_t len;
+    int rc = read_whole(path, max_bytes, &buf, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    size_t before = inv->ndisks;
+    rd r;
+    rd_init(&r, inv, strcmp(path, "-") == 0 ? "standard input" : path, buf, len, err, errlen);
+    r.elem = rd_disk;
+    rc = read_document(&r);
+    free(r.tagbuf);
+    free(buf);
+    for (size_t i = before; rc == 0 && i < inv->ndisks; i++)
+        if (inv->disks[i].id != NULL && inv->disks[i].id[0] != '\0' &&
+            add_scope_of(inv, inv->disks[i].id) != 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            rc = -1;
+        }
+    if (rc != 0) {
+        inv->ndisks = before;
+        return -1;
+    }
+    inv->disks_known = true;
+    return 0;
 }

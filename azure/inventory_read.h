@@ -46,6 +46,15 @@
 int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char *err,
                   size_t errlen);
 
+/* Reads a disk list file (the JSON of `az disk list`, a bare array; an ARM
+ * list response {"value":[...]}; or an array of such pages) into inv:
+ * its disks are appended, inv->disks_known is set, and the resource group
+ * of each disk becomes one of inv->disk_scopes, so a snapshot of another
+ * disk of such a group is of a disk that is gone. Same limits and messages
+ * as inv_read_file ("disk .[3] ("d1"): ..."); on failure inv is as it was. */
+int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, char *err,
+                        size_t errlen);
+
 /* The same from memory; `name` stands for the file in messages. `buf` need
  * not be NUL-terminated. */
 int inv_read_buffer(const char *name, const char *buf, size_t len,

@@ -159,7 +159,6 @@ void cli_print_az_error(const char *what, const az_error *err)
 typedef struct live_scope {
     const char *subscription;
     const char *resource_group;     /* NULL: the whole subscription */
-    bool disks;
 } live_scope;
 
 typedef struct live_raw {
@@ -176,16 +175,14 @@ static bool live_same(const char *a, const char *b)
 
 /* One listing per distinct scope; a subscription-wide one covers every
  * resource group of that subscription. */
-static size_t live_add_scope(live_scope *scopes, size_t n, const char *sub, const char *rg,
-                             bool disks)
+static size_t live_add_scope(live_scope *scopes, size_t n, const char *sub, const char *rg)
 {
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(scopes[i].subscription, sub) == 0 &&
             (scopes[i].resource_group == NULL || live_same(scopes[i].resource_group, rg))) {
-            scopes[i].disks |= disks;
             return n;
         }
-    scopes[n] = (live_scope){ sub, rg, disks };
+    scopes[n] = (live_scope){ sub, rg };
     return n + 1;
 }
 
@@ -247,10 +244,18 @@ static int live_list(az_client *client, const live_scope *s, inv_inventory *inv,
         cli_print_az_error(what, &err);
         return -1;
     }
-    if (s->disks && az_list_disks(client, s->subscription, s->resource_group, inv, &err) != 0) {
+    /* Every scope's disks, not only for `disks tagged`: a snapshot whose
+     * disk is missing from a complete disk list is of a disk that is gone,
+     * and one whose sourceUniqueId is not its disk's is of an earlier disk
+     * of that name (engine/identity.h). */
+    if (az_list_disks(client, s->subscription, s->resource_group, inv, &err) != 0) {
         snprintf(what, sizeof what, "listing disks of %s", s->resource_group ?
                  s->resource_group : s->subscription);
         cli_print_az_error(what, &err);
+        return -1;
+    }
+    if (inv_add_disk_scope(inv, s->subscription, s->resource_group) != 0) {
+        fputs("snapkeep: out of memory\n", stderr);
         return -1;
     }
     return 0;
@@ -355,7 +360,7 @@ static int live_scopes(const cli_azure *a, const pol_file *f, live_scope **out, 
                 return EXIT_INVALID;
             }
             if ((pass == 0) == (p->resource_group == NULL))
-                *n = live_add_scope(scopes, *n, sub, p->resource_group, p->ndisk_tags > 0);
+                *n = live_add_scope(scopes, *n, sub, p->resource_group);
         }
     *out = scopes;
     return EXIT_OK;

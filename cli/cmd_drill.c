@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/copy_wait.h"
 #include "cli/drill.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
@@ -30,7 +31,7 @@ static void drl_free(drl_ctx *d);
 enum {
     OPT_SAMPLE = CLI_OPT_AZURE_LAST + 1, OPT_SEED, OPT_NOW, OPT_STATE_DIR, OPT_METRICS,
     OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT, OPT_ATTACH_TO, OPT_VERIFY, OPT_DEVICE_DIR,
-    OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START
+    OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START, OPT_WAIT
 };
 
 
@@ -129,6 +130,7 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_FAILOVER: d->failover = true; return 0;
     case OPT_TO: d->standby = arg; return 0;
     case OPT_START: d->start_standby = true; return 0;
+    case OPT_WAIT: d->wait = true; return 0;
     case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
         if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
@@ -178,6 +180,7 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         { "failover", no_argument, NULL, OPT_FAILOVER },
         { "to", required_argument, NULL, OPT_TO },
         { "start", no_argument, NULL, OPT_START },
+        { "wait", no_argument, NULL, OPT_WAIT },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -522,9 +525,51 @@ static void log_restore(drl_ctx *d, const drl_policy *dp, const drl_restore *x)
                      enf_id_name(x->disk_id), x->del.err.code, x->del.err.message);
 }
 
+/* A snapshot newer than the one the drill would restore is still being
+ * copied: it cannot make a disk, so it is never chosen; the drill says so,
+ * and with --wait waits for it and restores it instead. */
+static void drill_pending(drl_ctx *d, const drl_policy *dp, drl_disk *dd)
+{
+    size_t chosen = 0, pend = 0;
+    bool found = pick_snapshot(dd->snaps, dd->nsnaps, PICK_AT, NULL, d->now, &chosen) ==
+                 PICK_FOUND;
+    if (!pick_pending(dd->snaps, dd->nsnaps, PICK_AT, NULL, d->now, found, chosen, &pend))
+        return;
+    const inv_snapshot *s = dd->snaps[pend];
+    if (!d->wait) {
+        char pct[32];
+        snprintf(pct, sizeof pct, "%g", s->completion_percent);
+        cli_log_field f[] = { { "policy", dp->p->name }, { "snapshot", s->name },
+                              { "completion_percent", pct } };
+        cli_log_emit(&d->log, CLI_LOG_WARN, "pending", f, 3,
+                     "disk %s: snapshot %s is still being copied (completionPercent %s): it "
+                     "cannot make a disk yet, so the drill restores %s; --wait waits for it",
+                     enf_id_name(dd->source), s->name, pct,
+                     found ? dd->snaps[chosen]->name : "nothing newer");
+        return;
+    }
+    inv_inventory **w = realloc(d->waited, (d->nwaited + 1) * sizeof *w);
+    if (w == NULL || (w[d->nwaited] = inv_new()) == NULL) {
+        if (w != NULL)
+            d->waited = w;
+        d->failed = true;
+        return;
+    }
+    d->waited = w;
+    const inv_snapshot *done = NULL;
+    int rc = cli_copy_wait(d->client, "drill", s->id, w[d->nwaited++], &done);
+    if (rc == EXIT_OK)
+        dd->snaps[pend] = done;
+    else if (rc == EXIT_AZURE)
+        d->azure_failed = true;
+    else
+        d->failed = true;
+}
+
 /* A disk's restores: the newest snapshot and a sample, created at once. */
 static void drill_disk_create(drl_ctx *d, drl_policy *dp, drl_disk *dd)
 {
+    drill_pending(d, dp, dd);
     size_t idx[DRL_MAX_SAMPLE + 1];
     size_t n = pick_drill_sample(dd->snaps, dd->nsnaps, d->sample,
                                  disk_seed(d->seed, dd->source), d->now, idx, d->sample + 1);
@@ -655,6 +700,9 @@ static void drl_free(drl_ctx *d)
     cli_leftovers_free(&d->unmarked);
     free(d->pols);
     inv_free(d->inv);
+    for (size_t i = 0; i < d->nwaited; i++)
+        inv_free(d->waited[i]);
+    free(d->waited);
     az_client_free(d->client);
     if (d->journaling)
         cli_journal_close(&d->journal);

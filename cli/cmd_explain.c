@@ -278,6 +278,9 @@ static void print_settings(FILE *f, const pol_policy *p)
     int64_t md = enf_max_delete(p);
     fprintf(f, "  max-delete: at most %lld deletion%s per run%s\n", (long long)md,
             cli_s((size_t)md), p->max_delete >= 0 ? "" : " (the default)");
+    char retired[512];
+    eng_retired_text(p, retired, sizeof retired);
+    fprintf(f, "  retired: %s\n", retired);
     if (!p->has_snapshot_every)
         return;
     fprintf(f, "  creates: %s snapshots", p->incremental ? "incremental" : "full");
@@ -490,6 +493,8 @@ static void json_policy(json_out *j, const eng_explain *res)
     else
         json_null(j);
     json_kv_int(j, "max_delete_per_run", enf_max_delete(p));
+    eng_retired_setting(p, d, sizeof d);
+    json_kv_string(j, "retired", d);
     json_kv_bool(j, "incremental", p->incremental);
     json_kv_string(j, "sku", p->sku);
     json_key(j, "tags");

@@ -47,7 +47,18 @@ static char *inventory_from_record(const inv_snapshot *s)
     if (ok && s->source_id)
         ok = (cd = cJSON_AddObjectToObject(props, "creationData")) &&
              cJSON_AddStringToObject(cd, "createOption", "Copy") &&
-             cJSON_AddStringToObject(cd, "sourceResourceId", s->source_id);
+             cJSON_AddStringToObject(cd, "sourceResourceId", s->source_id) &&
+             (s->source_unique_id == NULL ||
+              cJSON_AddStringToObject(cd, "sourceUniqueId", s->source_unique_id));
+    /* the disk's identity and the background copy decide too (engine/identity.h) */
+    if (ok && s->has_completion)
+        ok = cJSON_AddNumberToObject(props, "completionPercent", s->completion_percent) != NULL;
+    cJSON *ce;
+    if (ok && s->copy_error_code != NULL)
+        ok = (ce = cJSON_AddObjectToObject(props, "copyCompletionError")) &&
+             cJSON_AddStringToObject(ce, "errorCode", s->copy_error_code) &&
+             (s->copy_error_message == NULL ||
+              cJSON_AddStringToObject(ce, "errorMessage", s->copy_error_message));
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return text;

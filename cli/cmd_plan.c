@@ -16,7 +16,7 @@
 #include "engine/evaluate.h"
 
 enum { OPT_INVENTORY = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_FORMAT, OPT_OUTPUT, OPT_COLOUR,
-       OPT_MAX_INVENTORY, OPT_SUMMARY, OPT_MAX_DELETE };
+       OPT_MAX_INVENTORY, OPT_SUMMARY, OPT_MAX_DELETE, OPT_DISKS };
 
 typedef enum plan_format { FMT_TABLE, FMT_JSON, FMT_SVG } plan_format;
 typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mode;
@@ -24,6 +24,7 @@ typedef enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER } colour_mod
 typedef struct plan_args {
     const char *policy_path;
     const char *inventory_path;
+    const char *disks_path;         /* --disks: the disk list an offline plan judges by */
     size_t max_inventory_bytes;     /* 0: the reader's default */
     const char *output_path;
     bool have_now;
@@ -39,6 +40,7 @@ typedef struct plan_args {
 
 static const struct option plan_options[] = {
     { "inventory", required_argument, NULL, OPT_INVENTORY },
+    { "disks", required_argument, NULL, OPT_DISKS },
     { "max-inventory-bytes", required_argument, NULL, OPT_MAX_INVENTORY },
     { "now", required_argument, NULL, OPT_NOW },
     { "format", required_argument, NULL, OPT_FORMAT },
@@ -72,6 +74,7 @@ static int plan_option(plan_args *a, int opt, const char *arg)
     int v;
     switch (opt) {
     case OPT_INVENTORY: a->inventory_path = arg; return 0;
+    case OPT_DISKS: a->disks_path = arg; return 0;
     case OPT_MAX_INVENTORY: {
         char *end;
         errno = 0;
@@ -133,12 +136,37 @@ static int parse_args(int argc, char **argv, plan_args *a)
         return EXIT_USAGE;
     }
     a->policy_path = argv[optind];
+    if (a->disks_path != NULL && a->inventory_path == NULL) {
+        fputs("snapkeep: plan: --disks goes with --inventory (a live plan lists the disks "
+              "itself)\n", stderr);
+        cli_usage("plan", stderr);
+        return EXIT_USAGE;
+    }
+    if (a->disks_path != NULL && strcmp(a->disks_path, "-") == 0 &&
+        strcmp(a->inventory_path, "-") == 0) {
+        fputs("snapkeep: plan: --inventory and --disks cannot both be standard input\n", stderr);
+        cli_usage("plan", stderr);
+        return EXIT_USAGE;
+    }
     if (a->summary && a->format != FMT_TABLE) {
         fputs("snapkeep: plan: --summary shapes the table; JSON and SVG are whole\n", stderr);
         cli_usage("plan", stderr);
         return EXIT_USAGE;
     }
     return 0;
+}
+
+/* --disks: what the live plan knows besides the snapshots (disk tags for
+ * `disks tagged`, each disk's uniqueId, which disks are gone). */
+static int load_disks(const plan_args *a, inv_inventory *inv)
+{
+    char err[1024];
+    int rc = inv_read_disks_file(a->disks_path, a->max_inventory_bytes, inv, err, sizeof err);
+    if (rc == 0)
+        return EXIT_OK;
+    fprintf(stderr, "snapkeep: plan: %s%s\n", err, rc == INV_READ_TOO_LARGE
+            ? " (--max-inventory-bytes raises it)" : "");
+    return EXIT_INVALID;
 }
 
 static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
@@ -173,6 +201,11 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
             /* the report carries it too (JSON `warnings`) */
             a->duplicates = dropped;
             a->duplicate_example = example;
+        }
+        if (a->disks_path != NULL && load_disks(a, *inv) != EXIT_OK) {
+            inv_free(*inv);
+            *inv = NULL;
+            return EXIT_INVALID;
         }
         return EXIT_OK;
     }

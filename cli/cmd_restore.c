@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/copy_wait.h"
 #include "cli/recover.h"
 #include "cli/rcv_exec.h"
 #include "cli/restore.h"
@@ -28,7 +29,7 @@
 enum {
     OPT_DISK = CLI_OPT_AZURE_LAST + 1, OPT_SNAPSHOT, OPT_AT, OPT_LATEST, OPT_TO, OPT_ZONE,
     OPT_SKU, OPT_TAG, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY,
-    OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START
+    OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START, OPT_WAIT
 };
 
 
@@ -101,6 +102,7 @@ static int restore_option(void *ctx, int opt, const char *arg)
     case OPT_ATTACH_TO: r->attach_to = arg; return 0;
     case OPT_REPLACE_ON: r->replace_on = arg; return 0;
     case OPT_START: r->start_vm = true; return 0;
+    case OPT_WAIT: r->wait = true; return 0;
     case OPT_LUN: {
         char *end = NULL;
         long v = strtol(arg, &end, 10);
@@ -163,6 +165,7 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
         { "lun", required_argument, NULL, OPT_LUN },
         { "replace-on", required_argument, NULL, OPT_REPLACE_ON },
         { "start", no_argument, NULL, OPT_START },
+        { "wait", no_argument, NULL, OPT_WAIT },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -302,16 +305,28 @@ static int pick(rst_ctx *r)
             (!by_id || enf_same_id(s->id, r->snapshot_name)))
             c[n++] = s;
     }
-    size_t at = 0;
-    pick_result pr = pick_snapshot(c, n, r->mode,
-                                   by_id ? enf_id_name(r->snapshot_name) : r->snapshot_name,
-                                   r->at, &at);
+    size_t at = 0, pend = 0;
+    const char *name = by_id ? enf_id_name(r->snapshot_name) : r->snapshot_name;
+    pick_result pr = pick_snapshot(c, n, r->mode, name, r->at, &at);
+    int rc2 = pr == PICK_FOUND ? EXIT_OK : EXIT_INVALID;
+    if (pick_pending(c, n, r->mode, name, r->at, pr == PICK_FOUND, at, &pend)) {
+        /* the snapshot asked for, or a newer one than the choice, is still
+         * being copied: never restored from; waited for with --wait */
+        if (r->wait) {
+            const inv_snapshot *done = NULL;
+            rc2 = cli_copy_wait(r->client, "restore", c[pend]->id, r->disks, &done);
+            r->snap = rc2 == EXIT_OK ? done : NULL;
+            free(c);
+            return rc2;
+        }
+        cli_copy_note("restore", c[pend], pr == PICK_FOUND ? c[at] : NULL);
+    } else if (pr != PICK_FOUND) {
+        explain_no_pick(r, pr, c, n);
+    }
     if (pr == PICK_FOUND)
         r->snap = c[at];
-    else
-        explain_no_pick(r, pr, c, n);
     free(c);
-    return pr == PICK_FOUND ? EXIT_OK : EXIT_INVALID;
+    return rc2;
 }
 
 /* ---- the new disk ---- */

@@ -231,8 +231,11 @@ static void check_skew(run_ctx *r)
 
 /* A copy holding only snapshots with data (provisioning Succeeded): a
  * failed or unfinished creation must not take a tier's place and get a
- * good snapshot pruned. The records point into `src`. */
-static inv_inventory *usable_copy(const inv_inventory *src)
+ * good snapshot pruned. The records point into `src`; the disks are
+ * `disks`' (the listing made before creation, whose gone disks run_judge
+ * confirmed: a disk missing from a later listing must not make its
+ * snapshots look retired). */
+static inv_inventory *usable_copy(const inv_inventory *src, const inv_inventory *disks)
 {
     inv_inventory *dst = inv_new();
     for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
@@ -245,16 +248,19 @@ static inv_inventory *usable_copy(const inv_inventory *src)
         }
         *s = src->snapshots[i];
     }
-    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
+    for (size_t i = 0; dst != NULL && i < disks->ndisks; i++) {
         inv_disk *d = inv_add_disk(dst);
         if (d == NULL) {
             inv_free(dst);
             return NULL;
         }
-        *d = src->disks[i];
+        *d = disks->disks[i];
     }
-    if (dst != NULL)
-        dst->disks_known = src->disks_known;
+    if (dst != NULL) {
+        dst->disks_known = disks->disks_known;
+        dst->disk_scopes = disks->disk_scopes;  /* in disks' arena, which outlives dst */
+        dst->ndisk_scopes = disks->ndisk_scopes;
+    }
     return dst;
 }
 
@@ -325,7 +331,7 @@ static inv_inventory *enforce(run_ctx *r)
     run_judge(r);
     inv_inventory *evalinv = NULL;
     if (r->dry_run) {
-        evalinv = usable_copy(r->before);
+        evalinv = usable_copy(r->before, r->before);
         if (evalinv != NULL)
             run_create(r, evalinv);
     } else {
@@ -340,7 +346,7 @@ static inv_inventory *enforce(run_ctx *r)
             return NULL;
         }
         check_skew(r);
-        evalinv = usable_copy(r->after);
+        evalinv = usable_copy(r->after, r->before);
     }
     if (evalinv == NULL) {
         cli_oom_note();

@@ -22,12 +22,14 @@ static const cli_command commands[] = {
     { "explain", cmd_explain, "explain FILE [--cadence D] [--format text|json]",
       "the policy in plain words, steady-state count, worst gaps", NULL },
     { "plan", cmd_plan,
-      "plan FILE [--inventory FILE] [--now T] [--format table|json|svg] [--summary]\n"
+      "plan FILE [--inventory FILE [--disks FILE]] [--now T] [--format table|json|svg] [--summary]\n"
       "                     [--max-delete N] [--output FILE] [--colour auto|always|never]\n"
       "                     [AZURE OPTIONS]",
       "dry run: what would be kept and pruned, and why; what one run deletes and defers",
       "  --summary             table only: counts per policy and disk, no snapshot lines\n"
-      "  --max-delete N        what a run with --max-delete N would delete and defer\n" },
+      "  --max-delete N        what a run with --max-delete N would delete and defer\n"
+      "  --disks FILE          with --inventory: the JSON of `az disk list` (disk tags,\n"
+      "                        uniqueId, gone disks), what a live plan lists itself\n" },
     { "simulate", cmd_simulate,
       "simulate FILE [--cadence D] [--for D] [--jitter D] [--miss P%] [--seed N]\n"
       "                     [--start T] [--policy NAME] [--format text|json|svg]",
@@ -76,8 +78,8 @@ static const cli_command commands[] = {
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
       "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"
       "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
-      "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
-      "                     [AZURE OPTIONS]",
+      "                     [--policy NAME] [--wait] [--dry-run] [--format text|json]\n"
+      "                     [--state-dir DIR] [AZURE OPTIONS]",
       "restore a disk from a snapshot; attach it, or put it in place of the VM's disk", NULL },
     { "release", cmd_release,
       "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"
@@ -95,7 +97,7 @@ static const cli_command commands[] = {
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
       "                     [--attach-to VM] [--verify CMD] [--verify-timeout S]\n"
       "                     [--device-dir DIR] [--report FILE] [--failover [--to VM] [--start]]\n"
-      "                     [AZURE OPTIONS]",
+      "                     [--wait] [AZURE OPTIONS]",
       "rehearse recovery: restore, time and clean up", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -79,6 +79,7 @@ typedef struct drl_ctx {
     size_t sample;
     uint64_t seed;
     bool have_seed, have_now, json, have_verify_timeout;
+    bool wait;                      /* --wait: for a newer snapshot still being copied */
     sk_time now, real_start;
     cli_azure az;
     /* resources */
@@ -89,6 +90,8 @@ typedef struct drl_ctx {
     az_client *client;
     pol_file *file;
     inv_inventory *inv;
+    inv_inventory **waited;     /* one per --wait: the finished snapshots' records */
+    size_t nwaited;
     drl_policy *pols;
     size_t npols;
     cli_leftovers unmarked;     /* drill disks without a policy tag, named once */

@@ -86,6 +86,13 @@ size_t rpt_format_age(int64_t usec, char *buf, size_t n);
 /* The last segment of a resource ID ("dss-data"), or the whole string. */
 const char *rpt_disk_name(const char *source_id);
 
+/* A group's heading after its disk name: "" for the disk as it is now,
+ * else " (retired: a disk that is gone)", " (retired: an earlier disk of the
+ * same name, uniqueId U)", with ", released" under `retired for`. Every
+ * report (table, SVG, explain) shows a retired group this way. */
+size_t rpt_group_label(const eng_group *g, char *buf, size_t n);
+#define RPT_LABEL_BUFSZ 256
+
 /* The length in bytes of the character at s when it must not reach a
  * terminal as it is (C0 and C1 controls, DEL, Unicode format characters:
  * bidi embeddings, overrides, isolates and marks, zero-width characters,

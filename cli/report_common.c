@@ -71,6 +71,19 @@ const char *rpt_disk_name(const char *source_id)
     return slash != NULL && slash[1] != '\0' ? slash + 1 : source_id;
 }
 
+size_t rpt_group_label(const eng_group *g, char *buf, size_t n)
+{
+    int len = 0;
+    if (n > 0)
+        buf[0] = '\0';
+    if (g->retired)
+        len = snprintf(buf, n, " (retired: %s%s%s%s)", eng_identity_text(g->identity),
+                       g->unique_id != NULL ? ", uniqueId " : "",
+                       g->unique_id != NULL ? g->unique_id : "",
+                       g->released ? ", released" : "");
+    return len < 0 ? 0 : (size_t)len;
+}
+
 /* Newest first; equal times: smaller name first (the evaluator's walk order). */
 static int newest_first(const void *a, const void *b)
 {

@@ -105,6 +105,10 @@ static int write_groups(json_out *j, const rpt_plan *r)
             kv_time(j, "newest", gr->newest);
         else
             json_kv_string(j, "newest", NULL);
+        json_kv_string(j, "identity", eng_identity_name(gr->identity));
+        json_kv_string(j, "unique_id", gr->unique_id);
+        json_kv_bool(j, "retired", gr->retired);
+        json_kv_bool(j, "released", gr->released);
         json_end_object(j);
     }
     json_end_array(j);
@@ -159,6 +163,8 @@ static void write_decision(json_out *j, const rpt_plan *r, const eng_decision *d
     json_kv_bool(j, "newest", d->newest);
     json_kv_bool(j, "future", d->future);
     json_kv_bool(j, "unmanaged", d->unmanaged);
+    json_kv_bool(j, "pending", d->pending);
+    json_kv_bool(j, "copy_failed", d->copy_failed);
     json_key(j, "reasons");
     json_begin_array(j);
     for (uint32_t k = 0; k < d->nreasons; k++) {

@@ -350,6 +350,8 @@ static void draw_row(FILE *f, const age_axis *ax, const rpt_plan *r,
             top + 4, SVG_W - 10, top + 4);
     fprintf(f, "<text x=\"12\" y=\"%d\" font-weight=\"bold\">", top + 34);
     rpt_svg_text(f, g < plan->ngroups ? rpt_disk_name(plan->groups[g].source_id) : "unmanaged");
+    if (g < plan->ngroups && plan->groups[g].retired)
+        rpt_svg_text(f, " (retired)");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">", top + 52);
     rpt_svg_text(f, p != NULL ? p->name : "no policy: never pruned");
     fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" fill=\"#555\">keep %zu, prune %zu</text>\n",

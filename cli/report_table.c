@@ -110,6 +110,9 @@ static void print_heading(FILE *f, const table_style *st, const rpt_plan *r, siz
         put_safe(f, gr->policy != NULL ? gr->policy->name : "?");
         fputs(", disk ", f);
         put_safe(f, rpt_disk_name(gr->source_id));
+        char label[RPT_LABEL_BUFSZ];
+        rpt_group_label(gr, label, sizeof label);      /* " (retired: ...)" or "" */
+        put_safe(f, label);
         fputs(st->reset, f);
     } else {
         fprintf(f, "%sunmanaged: no policy owns these; they are never pruned%s",

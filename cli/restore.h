@@ -30,6 +30,7 @@ typedef struct rst_ctx {
     bool start_vm;                          /* --start */
     pick_mode mode;
     bool have_mode, dry_run, json;
+    bool wait;                              /* --wait: for a snapshot still being copied */
     sk_time at;
     rst_tag tags[RST_MAX_TAGS];
     int ntags;

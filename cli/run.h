@@ -25,7 +25,9 @@
 typedef struct run_disk {
     char *id;                   /* ARM ID */
     char *location;             /* NULL until known */
-    sk_time newest;             /* newest owned snapshot before creation */
+    const char *unique_id;      /* its uniqueId (in r->before), NULL when unknown */
+    sk_time newest;             /* newest owned snapshot of this disk (this
+                                   uniqueId) before creation */
     bool due;
 } run_disk;
 
@@ -35,6 +37,7 @@ typedef struct run_group {
     sk_time newest;
     sk_time limit;
     enf_staleness stale;
+    eng_identity identity;      /* a retired disk (gone) is never stale */
 } run_group;
 
 typedef struct run_counts {

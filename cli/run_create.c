@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cli/run.h"
+#include "engine/azure_limits.h"
 
 typedef struct create_op {
     run_policy *rp;
@@ -255,6 +256,31 @@ static void send_creates(run_ctx *r, create_op *ctx, size_t n)
     free(sent);
 }
 
+/* Azure lets a disk have ENG_PENDING_PER_DISK_MAX snapshots whose
+ * background copy is unfinished (Premium SSD v2, Ultra) and refuses
+ * another: the disk is left for a later run, once a copy has finished.
+ * Creations this run already planned for the same disk (two policies)
+ * count too, when the disk is one whose copies are pending. A warning, not
+ * a failure: nothing is wrong, Azure is still copying. */
+static bool pending_limit_reached(run_ctx *r, const run_policy *rp, const run_disk *d,
+                                  const create_op *planned, size_t nplanned)
+{
+    size_t pending = enf_pending_of_disk(r->before, d->id, d->unique_id);
+    for (size_t i = 0; pending > 0 && i < nplanned; i++)
+        pending += planned[i].disk != NULL && enf_same_id(planned[i].disk->id, d->id);
+    if (enf_may_start_pending(pending))
+        return false;
+    char count[32];
+    snprintf(count, sizeof count, "%zu", pending);
+    cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(d->id) },
+                          { "pending", count } };
+    cli_log_emit(&r->log, CLI_LOG_WARN, "pending-limit", f, 3,
+                 "policy \"%s\": disk %s has %zu snapshots whose background copy has not "
+                 "finished (Azure allows %d): no new snapshot is started; a later run makes "
+                 "it", rp->p->name, enf_id_name(d->id), pending, ENG_PENDING_PER_DISK_MAX);
+    return true;
+}
+
 void run_create(run_ctx *r, inv_inventory *would)
 {
     size_t total = 0;
@@ -270,7 +296,8 @@ void run_create(run_ctx *r, inv_inventory *would)
         run_policy *rp = &r->pols[i];
         for (size_t k = 0; k < rp->ndisks; k++) {
             run_disk *d = &rp->disks[k];
-            if (!d->due || (!r->dry_run && !disk_location(r, rp, d)))
+            if (!d->due || pending_limit_reached(r, rp, d, ctx, n) ||
+                (!r->dry_run && !disk_location(r, rp, d)))
                 continue;
             if (plan_one(r, rp, d, &ctx[n], ctx, n) != 0) {
                 free(ctx[n].tags);

@@ -112,6 +112,69 @@ static void drop_out_of_scope(run_ctx *r, run_policy *rp)
     rp->ndisks = k;
 }
 
+/* A disk the listing says is gone is read once more through ARM before its
+ * snapshots lose the stale rail: only a 404 confirms it. A disk that is
+ * there after all means the disk listing was incomplete, and a run that
+ * trusted it would prune a live disk's history by age with no check: the
+ * policy deletes nothing this run (an Azure failure, exit 3). Returns
+ * whether the disk is confirmed gone. */
+static bool confirm_gone(run_ctx *r, run_policy *rp, const char *disk_id)
+{
+    if (r->client == NULL)
+        return false;
+    inv_inventory *scratch = inv_new();
+    az_error err;
+    memset(&err, 0, sizeof err);
+    int got = scratch != NULL ? az_get_disk(r->client, disk_id, scratch, NULL, &err) : -1;
+    inv_free(scratch);
+    if (got == 0)
+        return true;
+    if (got == 1) {
+        cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(disk_id) } };
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "disk-list", f, 2,
+                     "policy \"%s\": disk %s exists but the disk listing did not show it: "
+                     "the listing is incomplete; nothing is deleted for this policy",
+                     rp->p->name, enf_id_name(disk_id));
+    } else if (scratch != NULL) {
+        run_log_az(r, CLI_LOG_ERROR, "disk", rp, enf_id_name(disk_id), &err,
+                   "reading a disk the listing does not show");
+    }
+    rp->failed = rp->no_deletes = true;
+    r->azure_failed = true;
+    return false;
+}
+
+/* A disk the policy names that the disk list, covering its resource group,
+ * no longer has, while the policy owns snapshots of it: the disk was
+ * deleted. Nothing can be created for it, and that is no failure: its
+ * snapshots are a retired group (engine/identity.h), kept as the policy's
+ * `retired` setting says. A named disk that never had a snapshot is still
+ * a problem (a typo): disk_location reports it. */
+static void drop_gone(run_ctx *r, run_policy *rp)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < rp->ndisks; i++) {
+        run_disk *d = &rp->disks[i];
+        bool gone = d->location == NULL && find_disk(r->before, d->id) == NULL &&
+                    inv_disks_cover(r->before, d->id) &&
+                    enf_newest_owned(rp->p, r->before, d->id, NULL, r->now) != SK_TIME_MIN &&
+                    confirm_gone(r, rp, d->id);
+        if (!gone) {
+            rp->disks[k++] = *d;
+            continue;
+        }
+        cli_log_field f[] = { { "policy", rp->p->name }, { "disk", enf_id_name(d->id) } };
+        cli_log_emit(&r->log, CLI_LOG_WARN, "disk-gone", f, 2,
+                     "policy \"%s\": disk \"%s\" no longer exists: no snapshot is created for "
+                     "it; its snapshots are a retired group (retired %s)", rp->p->name,
+                     enf_id_name(d->id), rp->p->retired == POL_RETIRED_KEEP_ALL ? "keep-all"
+                     : rp->p->retired == POL_RETIRED_FOR ? "for" : "forever");
+        free(d->id);
+        free(d->location);
+    }
+    rp->ndisks = k;
+}
+
 static void resolve_disks(run_ctx *r, run_policy *rp)
 {
     const pol_policy *p = rp->p;
@@ -139,6 +202,7 @@ static void resolve_disks(run_ctx *r, run_policy *rp)
             add_disk(rp, r->before->disks[i].id, r->before->disks[i].location);
     inv_free(listed);
     drop_out_of_scope(r, rp);
+    drop_gone(r, rp);
 }
 
 static int add_group(run_policy *rp, const char *source)
@@ -158,8 +222,11 @@ static int add_group(run_policy *rp, const char *source)
     return 0;
 }
 
-/* Staleness per source disk of the policy's own snapshots. */
-static void judge_groups(run_ctx *r, run_policy *rp)
+/* Staleness per source disk of the policy's own snapshots: only of the
+ * disk as it is now (its uniqueId). A disk that is gone, or the snapshots
+ * of an earlier disk of the same name, are retired (engine/identity.h): no
+ * snapshot will ever be added to them, so they are never stale. */
+static void judge_groups(run_ctx *r, run_policy *rp, const eng_disk_index *dx)
 {
     const inv_inventory *inv = r->before;
     for (size_t i = 0; i < inv->nsnapshots; i++) {
@@ -169,8 +236,17 @@ static void judge_groups(run_ctx *r, run_policy *rp)
     }
     for (size_t g = 0; g < rp->ngroups; g++) {
         run_group *gr = &rp->groups[g];
-        gr->newest = enf_newest_owned(rp->p, inv, gr->source, r->now);
-        gr->stale = enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
+        const inv_disk *now_disk = dx != NULL ? eng_disk_find(dx, gr->source) : NULL;
+        gr->identity = dx != NULL ? eng_identity_of(dx, gr->source, NULL) : ENG_ID_UNJUDGED;
+        gr->newest = enf_newest_owned(rp->p, inv, gr->source,
+                                      now_disk != NULL ? now_disk->unique_id : NULL, r->now);
+        /* gone: confirmed through ARM first (confirm_gone); an earlier disk of
+         * the same name needs no confirming: the disk of that ID is there,
+         * with another uniqueId */
+        if (gr->identity == ENG_ID_GONE && !confirm_gone(r, rp, gr->source))
+            gr->identity = ENG_ID_UNJUDGED;
+        gr->stale = eng_identity_retired(gr->identity) ? ENF_UNJUDGED
+                  : enf_staleness_of(rp->p, gr->newest, r->now, &gr->limit);
         if (gr->stale != ENF_STALE)
             continue;
         char newest[ENG_TIME_BUFSZ], limit[ENG_TIME_BUFSZ];
@@ -192,6 +268,9 @@ static void judge_groups(run_ctx *r, run_policy *rp)
 
 void run_judge(run_ctx *r)
 {
+    /* NULL when out of memory: then nothing is judged retired, and a gone
+     * disk looks stale, which only holds deletions back */
+    eng_disk_index *dx = eng_disk_index_new(r->before);
     for (size_t i = 0; i < r->npols; i++) {
         run_policy *rp = &r->pols[i];
         resolve_disks(r, rp);
@@ -203,9 +282,14 @@ void run_judge(run_ctx *r)
         }
         for (size_t k = 0; k < rp->ndisks; k++) {
             run_disk *d = &rp->disks[k];
-            d->newest = enf_newest_owned(rp->p, r->before, d->id, r->now);
+            const inv_disk *disk = dx != NULL ? eng_disk_find(dx, d->id) : NULL;
+            d->unique_id = disk != NULL ? disk->unique_id : NULL;
+            /* a disk made again under the same name has no snapshot yet:
+             * its predecessor's do not make it look up to date */
+            d->newest = enf_newest_owned(rp->p, r->before, d->id, d->unique_id, r->now);
             d->due = enf_is_due(rp->p, d->newest, r->now);
         }
-        judge_groups(r, rp);
+        judge_groups(r, rp, dx);
     }
+    eng_disk_index_free(dx);
 }

@@ -104,20 +104,28 @@ static int age_cmp(const void *a, const void *b)
 }
 
 /* Newest owned snapshot per source disk, after the run: sorted by source
- * so large inventories stay cheap. */
+ * so large inventories stay cheap. Only of the disks as they are now: a
+ * gone disk's age, or an earlier disk's of the same name, would grow for
+ * ever and page someone about a disk that no longer exists. */
 static void newest_ages(run_ctx *r, cli_metrics *m, const run_policy *rp,
                         const inv_inventory *inv)
 {
     age_item *it = calloc(inv->nsnapshots ? inv->nsnapshots : 1, sizeof *it);
-    if (it == NULL)
+    eng_disk_index *dx = eng_disk_index_new(inv);
+    if (it == NULL || dx == NULL) {
+        free(it);
+        eng_disk_index_free(dx);
         return;
+    }
     size_t n = 0;
     for (size_t i = 0; i < inv->nsnapshots; i++) {
         const inv_snapshot *s = &inv->snapshots[i];
         if (s->source_id != NULL && s->source_id[0] != '\0' && enf_snapshot_usable(s) &&
-            eng_policy_owns(rp->p, s, inv))
+            eng_policy_owns(rp->p, s, inv) &&
+            !eng_identity_retired(eng_identity_of(dx, s->source_id, s->source_unique_id)))
             it[n++] = (age_item){ s->source_id, s->created };
     }
+    eng_disk_index_free(dx);
     qsort(it, n, sizeof *it, age_cmp);
     sk_time now = run_clock(r);
     for (size_t i = 0; i < n;) {

@@ -6,6 +6,7 @@
 #define SNAPKEEP_ASCII_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 static inline unsigned char eng_ascii_lower(unsigned char c)
 {
@@ -19,6 +20,16 @@ static inline bool eng_ascii_ieq(const char *a, const char *b)
         if (eng_ascii_lower((unsigned char)*a) != eng_ascii_lower((unsigned char)*b))
             return false;
     return *a == *b;
+}
+
+/* The same for the first n bytes of a (which holds at least n) against
+ * the whole of b's first n bytes. */
+static inline bool eng_ascii_nieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (eng_ascii_lower((unsigned char)a[i]) != eng_ascii_lower((unsigned char)b[i]))
+            return false;
+    return true;
 }
 
 #endif

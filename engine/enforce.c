@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/ascii.h"
+#include "engine/azure_limits.h"
 #include "engine/duration.h"
 
 bool enf_same_id(const char *a, const char *b)
@@ -25,15 +26,44 @@ static bool state_is(const inv_snapshot *s, const char *want)
     return s->provisioning_state != NULL && eng_ascii_ieq(s->provisioning_state, want);
 }
 
-bool enf_snapshot_usable(const inv_snapshot *s)
+static bool provisioned(const inv_snapshot *s)
 {
     return s->provisioning_state == NULL || s->provisioning_state[0] == '\0' ||
            state_is(s, "Succeeded");
 }
 
+static bool provision_failed(const inv_snapshot *s)
+{
+    return state_is(s, "Failed") || state_is(s, "Canceled");
+}
+
+bool enf_snapshot_copy_failed(const inv_snapshot *s)
+{
+    return s->copy_error_code != NULL && !provision_failed(s);
+}
+
+bool enf_snapshot_pending(const inv_snapshot *s)
+{
+    return provisioned(s) && !enf_snapshot_copy_failed(s) &&
+           s->has_completion && s->completion_percent < 100.0;
+}
+
+bool enf_snapshot_usable(const inv_snapshot *s)
+{
+    return provisioned(s) && !enf_snapshot_copy_failed(s) && !enf_snapshot_pending(s);
+}
+
 bool enf_snapshot_taken(const inv_snapshot *s)
 {
-    return !state_is(s, "Failed") && !state_is(s, "Canceled");
+    return !provision_failed(s) && !enf_snapshot_copy_failed(s);
+}
+
+/* Same incarnation: either side unknown counts as the same (offline
+ * inventories and old api-versions do not carry uniqueIds). */
+static bool same_incarnation(const inv_snapshot *s, const char *unique_id)
+{
+    return unique_id == NULL || unique_id[0] == '\0' || s->source_unique_id == NULL ||
+           s->source_unique_id[0] == '\0' || eng_ascii_ieq(s->source_unique_id, unique_id);
 }
 
 static bool of_disk(const inv_snapshot *s, const char *disk_id)
@@ -45,7 +75,7 @@ static bool of_disk(const inv_snapshot *s, const char *disk_id)
 }
 
 sk_time enf_newest_owned(const pol_policy *p, const inv_inventory *inv,
-                         const char *disk_id, sk_time now)
+                         const char *disk_id, const char *unique_id, sk_time now)
 {
     sk_time newest = SK_TIME_MIN;
     sk_time horizon = now > SK_TIME_MAX - ENF_JITTER_MAX_USEC ? SK_TIME_MAX
@@ -54,11 +84,29 @@ sk_time enf_newest_owned(const pol_policy *p, const inv_inventory *inv,
         const inv_snapshot *s = &inv->snapshots[i];
         if (s->created > horizon || s->created <= newest)
             continue;
-        if (!of_disk(s, disk_id) || !enf_snapshot_taken(s) || !eng_policy_owns(p, s, inv))
+        if (!of_disk(s, disk_id) || !same_incarnation(s, unique_id) ||
+            !enf_snapshot_taken(s) || !eng_policy_owns(p, s, inv))
             continue;
         newest = s->created;
     }
     return newest;
+}
+
+size_t enf_pending_of_disk(const inv_inventory *inv, const char *disk_id,
+                           const char *unique_id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < inv->nsnapshots; i++) {
+        const inv_snapshot *s = &inv->snapshots[i];
+        n += disk_id != NULL && of_disk(s, disk_id) && same_incarnation(s, unique_id) &&
+             enf_snapshot_pending(s);
+    }
+    return n;
+}
+
+bool enf_may_start_pending(size_t pending)
+{
+    return pending < ENG_PENDING_PER_DISK_MAX;
 }
 
 int64_t enf_jitter_usec(const pol_policy *p, sk_time now)

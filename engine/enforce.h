@@ -36,20 +36,42 @@ bool enf_same_id(const char *a, const char *b);
 const char *enf_id_name(const char *id);
 
 /* A snapshot that holds data: provisioning state Succeeded, ASCII case
- * ignored (or absent or empty, as in offline inventories). The one rule
- * for "a backup": only these take part in the evaluator's rules, are
- * picked for a restore and are deleted. */
+ * ignored (or absent or empty, as in offline inventories), and its
+ * background copy finished (completionPercent absent or 100, no
+ * copyCompletionError). The one rule for "a backup": only these take part
+ * in the evaluator's rules, are picked for a restore and are deleted. */
 bool enf_snapshot_usable(const inv_snapshot *s);
 /* A snapshot that counts as taken for the due check: anything but a
- * Failed or Canceled creation (one still Updating will finish). A snapshot
- * neither usable nor taken is what plans report as failed. */
+ * Failed or Canceled creation (one still Updating will finish) or a
+ * background copy that failed. A snapshot neither usable nor taken is what
+ * plans report as failed. */
 bool enf_snapshot_taken(const inv_snapshot *s);
+/* Provisioned, but its background copy (Premium SSD v2, Ultra, a copy
+ * across regions) has not reached 100 % and has not failed: it cannot make
+ * a disk yet, and it is one of the ENG_PENDING_PER_DISK_MAX Azure allows a
+ * disk at once. */
+bool enf_snapshot_pending(const inv_snapshot *s);
+/* Its background copy failed (copyCompletionError) while its provisioning
+ * did not: it will never finish. */
+bool enf_snapshot_copy_failed(const inv_snapshot *s);
+
+/* How many snapshots of disk `disk_id` are pending (enf_snapshot_pending),
+ * whoever made them; with `unique_id` (may be NULL), only those of that
+ * incarnation of the disk. */
+size_t enf_pending_of_disk(const inv_inventory *inv, const char *disk_id,
+                           const char *unique_id);
+/* Whether `run` may start one more snapshot of a disk that has `pending`
+ * copies pending: Azure refuses a fourth (ENG_PENDING_PER_DISK_MAX). */
+bool enf_may_start_pending(size_t pending);
 
 /* The newest snapshot of source disk `disk_id` (NULL: snapshots with no
  * source) that policy p owns and that counts as taken, ignoring ones dated
- * more than ENF_JITTER_MAX_USEC after now. SK_TIME_MIN when none. */
+ * more than ENF_JITTER_MAX_USEC after now. With `unique_id` (the disk's
+ * uniqueId, may be NULL), snapshots of an earlier disk of the same name
+ * (another creationData.sourceUniqueId) do not count: a disk made again
+ * has no snapshot yet. SK_TIME_MIN when none. */
 sk_time enf_newest_owned(const pol_policy *p, const inv_inventory *inv,
-                         const char *disk_id, sk_time now);
+                         const char *disk_id, const char *unique_id, sk_time now);
 
 /* Tolerance for timer jitter: min(5 min, cadence / 10), the cadence
  * measured back from now. 0 when the policy has no `snapshot every`. */

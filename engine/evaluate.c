@@ -107,11 +107,17 @@ static uint32_t ev_group_of(ev_run *run, uint32_t snap, size_t pidx)
         run->gpidx = gpidx;
         run->capgroups = cap;
     }
-    const char *sid = run->src.of[snap] == EV_NONE ? NULL
-                    : run->inv->snapshots[run->src.rep[run->src.of[snap]]].source_id;
+    uint32_t sn = run->src.of[snap];
+    const char *sid = sn == EV_NONE ? NULL : run->inv->snapshots[run->src.rep[sn]].source_id;
+    eng_identity ident = sn == EV_NONE ? ENG_ID_UNJUDGED : run->src.ident[sn];
     plan->groups[plan->ngroups] = (eng_group){ .policy = run->pol[pidx],
                                                .source_id = sid,
-                                               .newest = SK_TIME_MIN };
+                                               .newest = SK_TIME_MIN,
+                                               .identity = ident,
+                                               .unique_id = sn == EV_NONE ? NULL
+                                                          : run->src.uid[sn],
+                                               .retired = eng_identity_retired(ident) };
+    plan->nretired += eng_identity_retired(ident);
     run->gpidx[plan->ngroups] = (uint32_t)pidx;
     *g = (uint32_t)plan->ngroups++;
     return *g;
@@ -245,6 +251,13 @@ static bool ev_set_aside(ev_run *run, const eng_group *grp, size_t pidx, uint32_
     if (!backup) {
         eng_reason r = { .kind = enf_snapshot_taken(s) ? ENG_R_IN_PROGRESS : ENG_R_FAILED,
                          .policy = grp->policy, .state = s->provisioning_state };
+        /* a failed provisioning says more than the copy it never started */
+        if (enf_snapshot_copy_failed(s))
+            r = (eng_reason){ .kind = ENG_R_COPY_FAILED, .policy = grp->policy,
+                              .state = s->copy_error_code, .message = s->copy_error_message };
+        else if (enf_snapshot_pending(s))
+            r = (eng_reason){ .kind = ENG_R_PENDING, .policy = grp->policy,
+                              .percent = s->completion_percent };
         ev_emit(&run->pool, snap, ev_order(pidx, 0), &r);
         /* A hold tag on it is worth showing; a future one is ignored by
          * every rule, tags included, as before. */
@@ -252,6 +265,28 @@ static bool ev_set_aside(ev_run *run, const eng_group *grp, size_t pidx, uint32_
             ev_tagged_one(&run->pool, grp->policy, pidx, run->inv, snap);
     }
     return future || !backup;
+}
+
+/* A retired group under the policy's `retired` setting: keep-all keeps
+ * every backup (and the rules still run, so each keeps its reasons too);
+ * `retired for D` releases the whole group once its newest backup is older
+ * than D, leaving only `tagged` holds. Returns true when the group was
+ * released (the caller evaluates nothing more). */
+static bool ev_retired(ev_run *run, eng_group *grp, const ev_group_ctx *g)
+{
+    const pol_policy *p = grp->policy;
+    if (p->retired == POL_RETIRED_KEEP_ALL) {
+        eng_reason r = { .kind = ENG_R_RETIRED, .policy = p, .identity = grp->identity };
+        for (size_t i = 0; i < g->m; i++)
+            ev_emit(&run->pool, g->items[i].snap, ev_order(g->pidx, p->nrules), &r);
+        return false;
+    }
+    if (p->retired != POL_RETIRED_FOR ||
+        grp->newest > eng_window_cut(p->tz, run->now, &p->retired_for))
+        return false;
+    grp->released = true;
+    ev_tagged(g);
+    return true;
 }
 
 /* Scratch sized for the largest group, reused by every group. */
@@ -277,6 +312,8 @@ static void ev_one_group(ev_run *run, size_t gi, const ev_item *all, size_t n,
                        .states = sc->states, .pool = &run->pool };
     g.items = ev_sort_items(sc->items, sc->tmp, m, run->inv->snapshots);
     grp->newest = g.items[0].t;
+    if (grp->retired && ev_retired(run, grp, &g))
+        return;
     eng_reason newest = { .kind = ENG_R_NEWEST, .policy = grp->policy };
     ev_emit(&run->pool, g.items[0].snap, ev_order(pidx, grp->policy->nrules), &newest);
     run->plan->decisions[g.items[0].snap].newest = true;
@@ -413,6 +450,8 @@ static void ev_decide(ev_run *run)
         plan->nfuture += d->future;
         plan->nfailed += d->failed;
         plan->ninprogress += d->in_progress;
+        plan->npending += d->pending;
+        plan->ncopyfailed += d->copy_failed;
     }
     for (size_t i = 0; i < plan->ndecisions; i++) {
         if (run->gof[i] == EV_NONE)
@@ -442,9 +481,18 @@ static int ev_failed_notes(eng_plan *plan)
         const eng_decision *d = &plan->decisions[i];
         if (!d->failed || d->unmanaged)
             continue;
-        snprintf(msg, sizeof msg, "snapshot \"%s\" has provisioningState %s: it is not "
-                 "a backup, is kept, and is ignored by every rule; delete it by hand",
-                 d->snap->name ? d->snap->name : "?", d->snap->provisioning_state);
+        if (d->copy_failed)
+            snprintf(msg, sizeof msg, "snapshot \"%s\": its background copy failed (%s%s%s): "
+                     "it is not a backup, is kept, and is ignored by every rule; delete it "
+                     "by hand", d->snap->name ? d->snap->name : "?",
+                     d->snap->copy_error_code[0] ? d->snap->copy_error_code
+                                                 : "copyCompletionError",
+                     d->snap->copy_error_message != NULL ? ": " : "",
+                     d->snap->copy_error_message != NULL ? d->snap->copy_error_message : "");
+        else
+            snprintf(msg, sizeof msg, "snapshot \"%s\" has provisioningState %s: it is not "
+                     "a backup, is kept, and is ignored by every rule; delete it by hand",
+                     d->snap->name ? d->snap->name : "?", d->snap->provisioning_state);
         if (ev_note(plan, d->policy, d->snap, msg) != 0)
             return -1;
     }
@@ -503,6 +551,51 @@ static int ev_empty_notes(ev_run *run, const pol_policy *pol)
     return rc;
 }
 
+/* One per retired group, so every report and the run's log say which
+ * snapshots no longer belong to a disk in use; and one line, not one per
+ * snapshot, when there is no disk list to judge by. */
+static int ev_identity_notes(ev_run *run)
+{
+    eng_plan *plan = run->plan;
+    char msg[640], when[ENG_TIME_BUFSZ];
+    bool sourced = false;
+    for (size_t g = 0; g < plan->ngroups; g++) {
+        const eng_group *gr = &plan->groups[g];
+        sourced |= gr->source_id != NULL;
+        if (!gr->retired)
+            continue;
+        const pol_policy *p = gr->policy;
+        char what[160];
+        if (gr->released) {
+            snprintf(what, sizeof what, "released (retired for): no rule keeps them");
+        } else if (p->retired == POL_RETIRED_KEEP_ALL) {
+            snprintf(what, sizeof what, "all kept (retired keep-all)");
+        } else {
+            eng_time_format(gr->newest, when, sizeof when);
+            snprintf(what, sizeof what, "the rules go on thinning them and the newest (%s) "
+                     "stays%s", when, p->retired == POL_RETIRED_FOR
+                     ? " until `retired for` has passed" : " (retired forever)");
+        }
+        snprintf(msg, sizeof msg, "policy \"%s\", disk %s: %zu snapshot%s of %s%s%s%s: a "
+                 "retired group, never stale; %s", p->name ? p->name : "?",
+                 gr->source_id != NULL ? enf_id_name(gr->source_id) : "?", gr->nsnapshots,
+                 gr->nsnapshots == 1 ? "" : "s", eng_identity_text(gr->identity),
+                 gr->unique_id != NULL ? " (uniqueId " : "",
+                 gr->unique_id != NULL ? gr->unique_id : "", gr->unique_id != NULL ? ")" : "",
+                 what);
+        if (ev_note(plan, p, NULL, msg) != 0)
+            return -1;
+    }
+    if (!run->inv->disks_known && sourced) {
+        plan->identity_unjudged = true;
+        if (ev_note(plan, NULL, NULL, "no disk list: whether a disk was deleted, or deleted "
+                    "and made again under its name, is not judged (give plan --disks FILE, "
+                    "the JSON of `az disk list`)") != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int ev_notes(ev_run *run)
 {
     eng_plan *plan = run->plan;
@@ -530,7 +623,9 @@ static int ev_notes(ev_run *run)
         if (ev_note(plan, d->policy, d->snap, msg) != 0)
             return -1;
     }
-    return ev_failed_notes(plan);
+    if (ev_failed_notes(plan) != 0)
+        return -1;
+    return ev_identity_notes(run);
 }
 
 static int ev_check_policies(const pol_policy *const *pol, size_t npol, char *err, size_t errlen)
@@ -568,7 +663,8 @@ static int ev_setup(ev_run *run)
     plan->decisions = calloc(n ? n : 1, sizeof *plan->decisions);
     run->gof = malloc((n ? n : 1) * sizeof *run->gof);
     if (plan->decisions == NULL || run->gof == NULL ||
-        ev_sources_build(&run->src, run->inv) != 0 || ev_cuts(run) != 0)
+        ev_sources_build(&run->src, run->inv) != 0 ||
+        ev_sources_split(&run->src, run->inv) != 0 || ev_cuts(run) != 0)
         return -1;
     size_t nslots = (run->src.n + 1) * run->npol;
     run->gidx = malloc((nslots ? nslots : 1) * sizeof *run->gidx);
@@ -582,6 +678,8 @@ static int ev_setup(ev_run *run)
         plan->decisions[i].future = s->created > run->now;
         plan->decisions[i].failed = !enf_snapshot_usable(s) && !enf_snapshot_taken(s);
         plan->decisions[i].in_progress = !enf_snapshot_usable(s) && enf_snapshot_taken(s);
+        plan->decisions[i].pending = enf_snapshot_pending(s);
+        plan->decisions[i].copy_failed = enf_snapshot_copy_failed(s);
     }
     return 0;
 }

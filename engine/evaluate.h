@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/identity.h"
 #include "engine/inventory.h"
 #include "engine/policy.h"
 #include "engine/sktime.h"
@@ -22,8 +23,13 @@ typedef enum eng_reason_kind {
     ENG_R_NOT_OWNED,    /* in a policy's scope but without its ownership tag */
     ENG_R_IN_PROGRESS,  /* provisioningState neither Succeeded nor Failed/Canceled
                            (Creating, Updating, ...): not yet a backup, kept */
-    ENG_R_FAILED        /* provisioningState Failed or Canceled: not a backup,
+    ENG_R_FAILED,       /* provisioningState Failed or Canceled: not a backup,
                            kept (a run never deletes it), warned about */
+    ENG_R_PENDING,      /* provisioned, but its background copy is below 100 %:
+                           it cannot make a disk yet; kept, counted by no rule */
+    ENG_R_COPY_FAILED,  /* its background copy failed (copyCompletionError): not
+                           a backup, kept, warned about */
+    ENG_R_RETIRED       /* a retired group under `retired keep-all` */
 } eng_reason_kind;
 
 typedef struct eng_reason {
@@ -37,7 +43,11 @@ typedef struct eng_reason {
     const char *owner_tag;      /* ENG_R_NOT_OWNED: the snapshot's POL_OWNER_TAG
                                    value, NULL when it has none */
     const char *state;          /* ENG_R_IN_PROGRESS, ENG_R_FAILED: the snapshot's
-                                   provisioningState */
+                                   provisioningState; ENG_R_COPY_FAILED: the
+                                   copy's errorCode */
+    const char *message;        /* ENG_R_COPY_FAILED: the copy's errorMessage */
+    double percent;             /* ENG_R_PENDING: completionPercent */
+    eng_identity identity;      /* ENG_R_RETIRED: why the group is retired */
 } eng_reason;
 
 typedef struct eng_decision {
@@ -45,8 +55,11 @@ typedef struct eng_decision {
     eng_action action;
     bool future, unmanaged, newest;
     bool failed, in_progress;   /* not a backup (enf_snapshot_usable): its
-                                   provisioningState is Failed/Canceled, or
-                                   another state than Succeeded */
+                                   provisioningState is Failed/Canceled or its
+                                   copy failed, or it is not yet finished
+                                   (another state, or a copy still pending) */
+    bool pending, copy_failed;  /* of those: the background copy is pending
+                                   (in_progress too) or failed (failed too) */
     const pol_policy *policy;   /* first policy that keeps it; pruned: the first
                                    that owns it; unmanaged: the first that
                                    governs it; NULL if none */
@@ -66,6 +79,18 @@ typedef struct eng_group {
     const char *source_id;      /* as first seen; NULL: snapshots with no source */
     size_t nsnapshots, nkeep, nprune;
     sk_time newest;             /* newest non-future backup, SK_TIME_MIN if none */
+    /* Which disk: a group is one disk, and a disk is its uniqueId. The
+     * snapshots of one source ID whose sourceUniqueId is not the disk's
+     * form a group of their own per uniqueId (ENG_ID_EARLIER), as do those
+     * of a disk the disk list no longer has (ENG_ID_GONE). Both are
+     * retired: the policy's `retired` setting applies, and `run` never
+     * calls them stale. */
+    eng_identity identity;
+    const char *unique_id;      /* the group's sourceUniqueId when retired by it,
+                                   else NULL */
+    bool retired;               /* eng_identity_retired(identity) */
+    bool released;              /* retired, `retired for D`, and its newest
+                                   backup older than D: no rule keeps it */
 } eng_group;
 
 typedef struct eng_note {       /* a warning for the report */
@@ -84,6 +109,10 @@ typedef struct eng_plan {
     size_t nnotes;
     size_t nkeep, nprune, nunmanaged, nfuture;
     size_t nfailed, ninprogress;        /* decisions with failed / in_progress */
+    size_t npending, ncopyfailed;       /* decisions with pending / copy_failed */
+    size_t nretired;                    /* retired groups */
+    bool identity_unjudged;             /* no disk list: re-created and gone disks
+                                           could not be told (a note says so) */
     void *priv;                 /* evaluator-owned storage */
 } eng_plan;
 

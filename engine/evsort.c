@@ -96,8 +96,112 @@ int ev_sources_build(ev_sources *src, const inv_inventory *inv)
     return 0;
 }
 
+static bool ev_known(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* Room for one more source number in rep/hash/ident/uid. */
+static int ev_src_reserve(ev_sources *src)
+{
+    if (src->n < src->caprep)
+        return 0;
+    size_t cap = src->caprep ? src->caprep * 2 : 64;
+    uint32_t *rep = realloc(src->rep, cap * sizeof *rep);
+    if (rep == NULL)
+        return -1;
+    src->rep = rep;
+    uint64_t *hash = realloc(src->hash, cap * sizeof *hash);
+    if (hash == NULL)
+        return -1;
+    src->hash = hash;
+    eng_identity *ident = realloc(src->ident, cap * sizeof *ident);
+    if (ident == NULL)
+        return -1;
+    src->ident = ident;
+    const char **uid = realloc(src->uid, cap * sizeof *uid);
+    if (uid == NULL)
+        return -1;
+    src->uid = uid;
+    src->caprep = cap;
+    return 0;
+}
+
+static uint64_t ev_uid_hash(uint32_t primary, const char *uid)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ primary;
+    for (; *uid != '\0'; uid++)
+        h = (h ^ (unsigned char)(*uid | 0x20)) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+int ev_sources_split(ev_sources *src, const inv_inventory *inv)
+{
+    size_t nprimary = src->n;
+    /* ident/uid sized with rep, which may be larger than n */
+    src->ident = malloc((src->caprep ? src->caprep : 1) * sizeof *src->ident);
+    src->uid = malloc((src->caprep ? src->caprep : 1) * sizeof *src->uid);
+    eng_disk_index *dx = eng_disk_index_new(inv);
+    uint32_t *tab = NULL;
+    int rc = -1;
+    if (src->ident == NULL || src->uid == NULL || dx == NULL)
+        goto out;
+    for (size_t k = 0; k < nprimary; k++) {
+        src->ident[k] = eng_identity_of(dx, inv->snapshots[src->rep[k]].source_id, NULL);
+        src->uid[k] = NULL;
+    }
+    if (!inv->disks_known) {
+        rc = 0;
+        goto out;
+    }
+    size_t cap = 16;
+    while (cap < inv->nsnapshots * 2)
+        cap *= 2;
+    tab = calloc(cap, sizeof *tab);     /* source number + 1 of a split one */
+    if (tab == NULL)
+        goto out;
+    for (size_t i = 0; i < inv->nsnapshots; i++) {
+        uint32_t p = src->of[i];
+        const char *uid = inv->snapshots[i].source_unique_id;
+        if (p == EV_NONE || p >= nprimary || !ev_known(uid))
+            continue;
+        eng_identity id = src->ident[p] == ENG_ID_GONE ? ENG_ID_GONE
+                        : eng_identity_of(dx, inv->snapshots[i].source_id, uid);
+        if (!eng_identity_retired(id))
+            continue;
+        uint64_t h = ev_uid_hash(p, uid);
+        size_t k = (size_t)h & (cap - 1);
+        for (; tab[k] != 0; k = (k + 1) & (cap - 1)) {
+            uint32_t j = tab[k] - 1;
+            if (src->hash[j] == h && src->of[src->rep[j]] == j &&
+                inv_id_equal(inv->snapshots[src->rep[j]].source_id,
+                             inv->snapshots[i].source_id) &&
+                eng_same_unique_id(src->uid[j], uid))
+                break;
+        }
+        if (tab[k] == 0) {
+            if (ev_src_reserve(src) != 0)
+                goto out;
+            src->rep[src->n] = (uint32_t)i;
+            src->hash[src->n] = h;
+            src->ident[src->n] = id;
+            src->uid[src->n] = uid;
+            tab[k] = (uint32_t)src->n + 1;
+            src->n++;
+        }
+        src->of[i] = tab[k] - 1;
+    }
+    rc = 0;
+out:
+    free(tab);
+    eng_disk_index_free(dx);
+    return rc;
+}
+
 void ev_sources_free(ev_sources *src)
 {
+    free(src->ident);
+    free(src->uid);
     free(src->of);
     free(src->rep);
     free(src->hash);

@@ -16,9 +16,18 @@ typedef struct ev_sources {
     size_t n, caprep;
     uint32_t *slots;    /* open addressing: source number + 1, 0 = empty */
     size_t mask;
+    /* After ev_sources_split: per source number, which disk it is, and the
+     * sourceUniqueId of a retired one (NULL otherwise). */
+    eng_identity *ident;
+    const char **uid;
 } ev_sources;
 
 int ev_sources_build(ev_sources *src, const inv_inventory *inv);   /* -1: OOM */
+/* Splits each source disk by identity (engine/identity.h): the snapshots of
+ * an earlier disk of the same name, or of a gone disk, get a number of
+ * their own per sourceUniqueId (those of a gone disk without one keep the
+ * disk's number). Fills ident and uid. -1: out of memory. */
+int ev_sources_split(ev_sources *src, const inv_inventory *inv);
 void ev_sources_free(ev_sources *src);
 
 /* Sorts newest first (equal times: smaller name, then inventory order).

@@ -143,6 +143,67 @@ inv_disk *inv_add_disk(inv_inventory *inv)
     return d;
 }
 
+int inv_add_disk_scope(inv_inventory *inv, const char *subscription,
+                       const char *resource_group)
+{
+    for (size_t i = 0; i < inv->ndisk_scopes; i++) {
+        const inv_scope *o = &inv->disk_scopes[i];
+        if (eng_ascii_ieq(o->subscription, subscription) &&
+            (o->resource_group == NULL ||
+             (resource_group != NULL && eng_ascii_ieq(o->resource_group, resource_group))))
+            return 0;
+    }
+    inv_scope *n = inv_alloc(inv, (inv->ndisk_scopes + 1) * sizeof *n);
+    char *sub = inv_strdup(inv, subscription, strlen(subscription));
+    char *rg = resource_group != NULL ? inv_strdup(inv, resource_group, strlen(resource_group))
+                                      : NULL;
+    if (n == NULL || sub == NULL || (resource_group != NULL && rg == NULL))
+        return -1;
+    if (inv->ndisk_scopes)
+        memcpy(n, inv->disk_scopes, inv->ndisk_scopes * sizeof *n);
+    n[inv->ndisk_scopes++] = (inv_scope){ sub, rg };
+    inv->disk_scopes = n;
+    return 0;
+}
+
+/* Segment k (0-based, after the leading '/') of an ID, as [*at, *at+*len). */
+static bool id_segment(const char *id, int k, const char **at, size_t *len)
+{
+    const char *p = *id == '/' ? id + 1 : id;
+    for (int i = 0; i < k; i++) {
+        p = strchr(p, '/');
+        if (p == NULL)
+            return false;
+        p++;
+    }
+    const char *e = strchr(p, '/');
+    *at = p;
+    *len = e != NULL ? (size_t)(e - p) : strlen(p);
+    return true;
+}
+
+static bool seg_is(const char *at, size_t len, const char *want)
+{
+    return strlen(want) == len && eng_ascii_nieq(at, want, len);
+}
+
+bool inv_disks_cover(const inv_inventory *inv, const char *disk_id)
+{
+    const char *sub, *rg, *kw;
+    size_t nsub, nrg, nkw;
+    if (!inv->disks_known || disk_id == NULL || !id_segment(disk_id, 0, &kw, &nkw) ||
+        !seg_is(kw, nkw, "subscriptions") || !id_segment(disk_id, 1, &sub, &nsub) ||
+        !id_segment(disk_id, 3, &rg, &nrg))
+        return false;
+    for (size_t i = 0; i < inv->ndisk_scopes; i++) {
+        const inv_scope *s = &inv->disk_scopes[i];
+        if (seg_is(sub, nsub, s->subscription) &&
+            (s->resource_group == NULL || seg_is(rg, nrg, s->resource_group)))
+            return true;
+    }
+    return false;
+}
+
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
 {
     for (uint32_t i = 0; i < ntags; i++)
@@ -202,6 +263,12 @@ static int merge_copy(inv_inventory *inv, inv_snapshot *k, const inv_snapshot *c
         field = "creationData.sourceResourceId";
     else if (!same_text(k->provisioning_state, c->provisioning_state))
         field = "provisioningState";
+    else if (!same_text(k->source_unique_id, c->source_unique_id))
+        field = "creationData.sourceUniqueId";
+    else if (k->has_completion != c->has_completion ||
+             k->completion_percent != c->completion_percent ||
+             !same_text(k->copy_error_code, c->copy_error_code))
+        field = "its background copy (completionPercent, copyCompletionError)";
     else if (!same_text(inv_tag_get(k->tags, k->ntags, POL_OWNER_TAG),
                         inv_tag_get(c->tags, c->ntags, POL_OWNER_TAG)))
         field = "the tag " POL_OWNER_TAG;

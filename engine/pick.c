@@ -57,6 +57,29 @@ pick_result pick_snapshot(const inv_snapshot *const *snaps, size_t n, pick_mode 
     return found ? PICK_FOUND : PICK_NONE;
 }
 
+bool pick_pending(const inv_snapshot *const *snaps, size_t n, pick_mode mode,
+                  const char *name, sk_time at, bool found, size_t chosen, size_t *out)
+{
+    bool hit = false;
+    for (size_t i = 0; i < n; i++) {
+        const inv_snapshot *s = snaps[i];
+        if (!enf_snapshot_pending(s))
+            continue;
+        if (mode == PICK_NAME) {
+            if (s->name == NULL || name == NULL || !eng_ascii_ieq(s->name, name))
+                continue;
+        } else if ((mode == PICK_AT && s->created > at) ||
+                   (found && !newer(s, snaps[chosen]))) {
+            continue;
+        }
+        if (!hit || newer(s, snaps[*out])) {
+            *out = i;
+            hit = true;
+        }
+    }
+    return hit;
+}
+
 uint64_t pick_rand(uint64_t *state)
 {
     uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));

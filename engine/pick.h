@@ -5,6 +5,7 @@
 #ifndef SNAPKEEP_PICK_H
 #define SNAPKEEP_PICK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,15 @@ typedef enum pick_result {
  * *out is an index into snaps when PICK_FOUND. */
 pick_result pick_snapshot(const inv_snapshot *const *snaps, size_t n, pick_mode mode,
                           const char *name, sk_time at, size_t *out);
+
+/* The snapshot that would have been chosen were its background copy
+ * finished (enf_snapshot_pending: completionPercent below 100), when there
+ * is one: PICK_NAME, the named one if it is pending; PICK_LATEST and
+ * PICK_AT, the newest pending one (taken at or before `at` for PICK_AT)
+ * newer than snaps[chosen] (any, when found is false). restore and drill
+ * say so, and with --wait wait for it. *out is an index into snaps. */
+bool pick_pending(const inv_snapshot *const *snaps, size_t n, pick_mode mode,
+                  const char *name, sk_time at, bool found, size_t chosen, size_t *out);
 
 /* The snapshots a drill restores from one disk's owned snapshots: the
  * newest usable one taken at or before `now`, then up to `sample` distinct

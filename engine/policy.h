@@ -97,6 +97,16 @@ typedef struct pol_recovery {
 /* A setting's value and where it was written (line 0: not set). */
 typedef struct pol_setting_loc { pol_loc loc; } pol_setting_loc;
 
+/* What becomes of a retired group: the snapshots of a disk that is gone, or
+ * of an earlier disk of the same name (engine/identity.h). */
+typedef enum pol_retired_kind {
+    POL_RETIRED_FOREVER,    /* default: the rules go on thinning the group, and
+                               its newest backup is kept for ever */
+    POL_RETIRED_FOR,        /* as FOREVER until its newest backup is older than
+                               retired_for, then nothing of it is kept by a rule */
+    POL_RETIRED_KEEP_ALL    /* every backup of the group is kept */
+} pol_retired_kind;
+
 typedef struct pol_policy {
     char *name;             /* block name, or the file's base name */
     bool anonymous;         /* a bare-body file */
@@ -116,6 +126,8 @@ typedef struct pol_policy {
     bool has_stale_after;
     pol_duration stale_after;
     int64_t max_delete;     /* -1: not set (commands apply their default) */
+    pol_retired_kind retired;   /* `retired ...`, default POL_RETIRED_FOREVER */
+    pol_duration retired_for;   /* POL_RETIRED_FOR */
     bool adopt_untagged;
     bool incremental;       /* default true */
     char *sku;              /* NULL: ARM's default */

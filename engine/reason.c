@@ -128,6 +128,19 @@ size_t eng_reason_format(const eng_reason *r, char *buf, size_t n)
         ev_put(&b, "failed: provisioningState %s, not a backup (delete it by hand)",
                r->state != NULL ? r->state : "?");
         break;
+    case ENG_R_PENDING:
+        ev_put(&b, "copying: completionPercent %g, not yet a backup (its background copy "
+               "has not finished)", r->percent);
+        break;
+    case ENG_R_COPY_FAILED:
+        ev_put(&b, "copy failed: %s%s%s, not a backup (delete it by hand)",
+               r->state != NULL && r->state[0] != '\0' ? r->state : "copyCompletionError",
+               r->message != NULL && r->message[0] != '\0' ? ": " : "",
+               r->message != NULL ? r->message : "");
+        break;
+    case ENG_R_RETIRED:
+        ev_put(&b, "retired keep-all: %s", eng_identity_text(r->identity));
+        break;
     }
     return b.len;
 }

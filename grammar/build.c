@@ -14,7 +14,7 @@ static const char *const setting_names[PG_NSETTINGS] = {
     [PG_DISKS_TAGGED] = "disks tagged", [PG_SNAPSHOT_EVERY] = "snapshot every",
     [PG_STALE_AFTER] = "stale-after", [PG_MAX_DELETE] = "max-delete",
     [PG_ADOPT] = "adopt untagged", [PG_INCREMENTAL] = "incremental",
-    [PG_SKU] = "sku", [PG_TAG] = "tag",
+    [PG_SKU] = "sku", [PG_TAG] = "tag", [PG_RETIRED] = "retired",
 };
 
 const char *pg_setting_name(pg_setting s)
@@ -239,6 +239,21 @@ void pg_set_duration(pg_ctx *ctx, pg_setting which, pg_dur d,
         p->has_stale_after = true;
         p->stale_after = d.d;
     }
+}
+
+void pg_set_retired(pg_ctx *ctx, pol_retired_kind kind, pg_dur d,
+                    const pol_loc *kw, const pol_loc *vloc)
+{
+    if (kind == POL_RETIRED_FOR && !d.ok) {
+        ctx->cur->had_error = true;
+        return;
+    }
+    if (!setting_begin(ctx, PG_RETIRED, kw, vloc))
+        return;
+    pol_policy *p = ctx->cur->pol;
+    p->retired = kind;
+    if (kind == POL_RETIRED_FOR)
+        p->retired_for = d.d;
 }
 
 void pg_set_number(pg_ctx *ctx, pg_setting which, pg_num n,

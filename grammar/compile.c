@@ -74,6 +74,10 @@ static void inherit_one(pg_ctx *ctx, pol_policy *b, const pol_policy *t, pg_sett
         b->stale_after = t->stale_after;
         break;
     case PG_MAX_DELETE:     b->max_delete = t->max_delete; break;
+    case PG_RETIRED:
+        b->retired = t->retired;
+        b->retired_for = t->retired_for;
+        break;
     case PG_ADOPT:          b->adopt_untagged = t->adopt_untagged; break;
     case PG_INCREMENTAL:    b->incremental = t->incremental; break;
     case PG_DISK:

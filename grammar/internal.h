@@ -24,7 +24,7 @@ typedef struct pg_tags { pol_tag_match *items; pol_loc *locs; size_t n; } pg_tag
 typedef enum pg_setting {
     PG_TIMEZONE, PG_SUBSCRIPTION, PG_RESOURCE_GROUP, PG_DISK, PG_DISKS_TAGGED,
     PG_SNAPSHOT_EVERY, PG_STALE_AFTER, PG_MAX_DELETE, PG_ADOPT, PG_INCREMENTAL,
-    PG_SKU, PG_TAG, PG_NSETTINGS
+    PG_SKU, PG_TAG, PG_RETIRED, PG_NSETTINGS
 } pg_setting;
 
 /* The settings of a recovery { } block, in the order the man page lists
@@ -128,6 +128,9 @@ void pg_set_duration(pg_ctx *ctx, pg_setting which, pg_dur d,
                      const pol_loc *kw, const pol_loc *vloc);
 void pg_set_number(pg_ctx *ctx, pg_setting which, pg_num n,
                    const pol_loc *kw, const pol_loc *vloc);
+/* `retired forever | keep-all | for D` (d is read for POL_RETIRED_FOR only). */
+void pg_set_retired(pg_ctx *ctx, pol_retired_kind kind, pg_dur d,
+                    const pol_loc *kw, const pol_loc *vloc);
 void pg_set_flag(pg_ctx *ctx, pg_setting which, bool value,
                  const pol_loc *kw, const pol_loc *vloc);
 void pg_set_tag(pg_ctx *ctx, pg_setting which, pg_tag tag, const pol_loc *kw);

@@ -52,6 +52,7 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
        VERIFY_TIMEOUT "'verify-timeout'" DEVICE_DIR "'device-dir'" STANDBY "'standby'"
        PUBLIC_IP "'public-ip'" DNS_RECORD "'dns-record'" DNS_ZONE_KIND "'dns-zone-kind'"
        START_STANDBY "'start-standby'"
+       RETIRED "'retired'" FOREVER "'forever'" FOR "'for'"
 %token <str> WORD "word" STRING "string"
 %token <num> NUMBER "number"
 %token <dur> DURATION "duration"
@@ -201,6 +202,11 @@ setting:
   | INCREMENTAL yesno         { pg_set_flag(ctx, PG_INCREMENTAL, $2, L(@1), L(@2)); }
   | SKU STRING                { pg_set_string(ctx, PG_SKU, $2, L(@1), L(@2)); }
   | TAG tag_match             { pg_set_tag(ctx, PG_TAG, $2, L(@1)); }
+  | RETIRED FOREVER
+        { pg_set_retired(ctx, POL_RETIRED_FOREVER, (pg_dur){ .ok = true }, L(@1), L(@2)); }
+  | RETIRED KEEP_ALL
+        { pg_set_retired(ctx, POL_RETIRED_KEEP_ALL, (pg_dur){ .ok = true }, L(@1), L(@2)); }
+  | RETIRED FOR DURATION      { pg_set_retired(ctx, POL_RETIRED_FOR, $3, L(@1), L(@3)); }
   ;
 
 yesno:
@@ -323,6 +329,7 @@ static const char *outer_keyword(int tok)
     case INCREMENTAL:    return "incremental";
     case SKU:            return "sku";
     case TAG:            return "tag";
+    case RETIRED:        return "retired";
     case KEEP_ALL:       return "keep-all";
     case EVERY:          return "every";
     case HOURLY:         return "hourly";

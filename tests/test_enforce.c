@@ -205,18 +205,18 @@ static void test_newest_owned(void **state)
     add_snap(f->inv, "failed", DISK_A, now - 3 * HOUR, "p", "Failed", NULL);
     add_snap(f->inv, "far-future", DISK_A, now + DAY, "p", "Succeeded", NULL);
     add_snap(f->inv, "other-disk", DISK_B, now - 10 * MIN, "p", "Succeeded", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now - 5 * HOUR);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now - 5 * HOUR);
     /* one still being created counts as taken: no second one is started */
     add_snap(f->inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now - 4 * HOUR);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now - 4 * HOUR);
     /* slightly ahead of the local clock still counts */
     add_snap(f->inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now + 2 * MIN);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now + 2 * MIN);
     /* adopt untagged: the untagged one is owned too */
     f->p.adopt_untagged = true;
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now - 10 * MIN), now - 2 * HOUR);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_B, now), SK_TIME_MIN);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, NULL, now), SK_TIME_MIN);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now - 10 * MIN), now - 2 * HOUR);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_B, NULL, now), SK_TIME_MIN);
+    assert_int_equal(enf_newest_owned(&f->p, f->inv, NULL, NULL, now), SK_TIME_MIN);
 }
 
 static void test_max_delete(void **state)

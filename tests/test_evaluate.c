@@ -560,7 +560,9 @@ static void test_state_flags_and_notes(void **state)
     assert_int_equal(plan->ngroups, 1);
     assert_int_equal(plan->groups[0].newest, tb_time("2026-11-20T09:00Z"));
     assert_int_equal(plan->groups[0].nsnapshots, 3);
-    assert_int_equal(plan->nnotes, 1);
+    assert_int_equal(plan->nnotes, 2);     /* and: no disk list, identity not judged */
+    assert_true(plan->identity_unjudged);
+    assert_non_null(strstr(plan->notes[1].message, "no disk list"));
     assert_ptr_equal(plan->notes[0].snap, &inv->snapshots[1]);
     assert_ptr_equal(plan->notes[0].policy, p);
     assert_non_null(strstr(plan->notes[0].message, "\"bad\""));
@@ -968,9 +970,12 @@ static void test_empty_scope_notes(void **state)
     assert_int_equal(plan->nnotes, 1);
     assert_non_null(strstr(plan->notes[0].message, "disk \"d3\" has no snapshot in the inventory"));
     eng_plan_free(plan);
-    /* the bare body governs them all: no note */
+    /* the bare body governs them all: no scope note (only the one line
+     * saying that, without a disk list, identity was not judged) */
     plan = tb_eval(&bare, 1, inv, tb_time("2026-11-21T00:00Z"));
-    assert_int_equal(plan->nnotes, 0);
+    assert_int_equal(notes_with(plan, "no snapshot"), 0);
+    assert_int_equal(notes_with(plan, "in its scope"), 0);
+    assert_int_equal(plan->nnotes, notes_with(plan, "no disk list"));
     eng_plan_free(plan);
     inv_free(inv);
     tb_policy_free(p);
@@ -1061,7 +1066,9 @@ static void test_future_counts_and_notes(void **state)
     eng_plan *plan = tb_eval(&p, 1, inv, tb_time("2026-11-21T00:00Z"));
     assert_int_equal(plan->nfuture, 1);
     assert_int_equal(plan->nkeep, 2);
-    assert_int_equal(plan->nnotes, 1);
+    assert_int_equal(plan->nnotes, 2);     /* and: no disk list, identity not judged */
+    assert_true(plan->identity_unjudged);
+    assert_non_null(strstr(plan->notes[1].message, "no disk list"));
     assert_ptr_equal(plan->notes[0].snap, &inv->snapshots[1]);
     assert_non_null(strstr(plan->notes[0].message, "\"soon\""));
     assert_true(tb_find(plan, "soon")->future);

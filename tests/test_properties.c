@@ -27,7 +27,22 @@
  *  5. Snapshots that are not backups (provisioningState Failed, Canceled,
  *     Creating, ...) are never pruned, and change nothing for the others:
  *     evaluating the inventory without them gives every backup the same
- *     action and the same reasons. */
+ *     action and the same reasons.
+ *  6. A disk is its uniqueId: over inventories with re-created disks (each
+ *     snapshot carries the uniqueId of one of several incarnations, or
+ *     none), gone disks and a disk list, every decision (action and
+ *     reasons) equals the one made with no disk list on the same inventory
+ *     where each incarnation is written as a disk of its own. So the
+ *     snapshots of an earlier or gone disk are never mixed into another
+ *     group, and under `retired forever` (the default) the rules treat
+ *     them as any group. Every group holds one incarnation and is retired
+ *     exactly when it is not the disk as it is now. Under `retired keep-all`
+ *     every backup of a retired group is kept; under `retired for D` one
+ *     whose newest backup is D old keeps only its `tagged` holds, the others
+ *     are as under `forever`; current groups never change.
+ *  7. Unfinished and failed background copies (completionPercent < 100,
+ *     copyCompletionError) are kept, are never `newest`, and change
+ *     nothing for the others. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +52,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/enforce.h"
 #include "support/builders.h"
 
 /* ---- deterministic random numbers ---- */
@@ -776,6 +792,273 @@ static void test_generated(void **state)
     free(g);
 }
 
+/* ---- properties 6 and 7: identity and background copies ---- */
+
+typedef struct id_snap {
+    int disk;           /* -1: no source */
+    int inc;            /* incarnation; -1: no sourceUniqueId */
+    int copy;           /* 0 done, 1 pending, 2 failed */
+    int pct;
+} id_snap;
+
+/* What became of disk N: it is the incarnation its last snapshots were of,
+ * it was made again and has none yet, or it is gone. */
+enum { FATE_LATEST, FATE_FRESH, FATE_GONE };
+
+static int disk_of(const gen_snap *g)
+{
+    if (!g->has_source)
+        return -1;
+    const char *d = strrchr(g->source, 'k');    /* ".../disks/diskN", any case */
+    const char *D = strrchr(g->source, 'K');
+    d = d > D ? d : D;
+    return d != NULL ? d[1] - '0' : -1;
+}
+
+/* The incarnation's disk written as a disk of its own (another resource
+ * group, the same name, so `disk "diskN"` still matches). */
+static void own_disk(char *buf, size_t n, int disk, const char *key)
+{
+    snprintf(buf, n, "/subscriptions/" TB_SUB "/resourceGroups/rg-%s/providers/"
+             "Microsoft.Compute/disks/disk%d", key, disk);
+}
+
+/* covered: the disk list covers the disks' resource group (else a disk
+ * missing from it is not judged gone). */
+static inv_inventory *id_inv(const gen_snap *g, const id_snap *x, size_t n, const int *fate,
+                             const int *ninc, bool covered, bool listed, const bool *drop)
+{
+    inv_inventory *inv = tb_inv();
+    char uid[32], src[256], key[40];
+    for (size_t i = 0; i < n; i++) {
+        if (drop != NULL && drop[i])
+            continue;
+        const char *source = g[i].has_source ? g[i].source : NULL;
+        int d = x[i].disk;
+        if (!listed && d >= 0) {
+            /* which group the identity rules put it in */
+            bool exists = fate[d] == FATE_LATEST || fate[d] == FATE_FRESH;
+            int current = fate[d] == FATE_LATEST ? ninc[d] - 1 : fate[d] == FATE_FRESH ? 99 : -2;
+            if ((!exists && !covered) || (exists && (x[i].inc < 0 || x[i].inc == current)))
+                snprintf(key, sizeof key, "cur");
+            else if (x[i].inc < 0)
+                snprintf(key, sizeof key, "none");
+            else
+                snprintf(key, sizeof key, "u%d-%d", d, x[i].inc);
+            own_disk(src, sizeof src, d, key);
+            source = src;
+        }
+        inv_snapshot *s = tb_snap(inv, g[i].name, source, g[i].t);
+        if (g[i].hold)
+            tb_snap_tag(inv, s, "hold", "yes");
+        static const char *const owners[] = { NULL, "p0", "p1", "other" };
+        if (g[i].owner != 0)
+            tb_snap_tag(inv, s, POL_OWNER_TAG, owners[g[i].owner]);
+        if (x[i].inc >= 0) {
+            snprintf(uid, sizeof uid, "U%d-%d", d, x[i].inc);
+            if (x[i].inc % 2 == 1)      /* GUIDs compare ignoring case */
+                uid[0] = 'u';
+            s->source_unique_id = inv_strdup(inv, uid, strlen(uid));
+        }
+        if (x[i].copy != 0 || x[i].pct == 100) {
+            s->has_completion = true;
+            s->completion_percent = x[i].pct;
+        }
+        if (x[i].copy == 2)
+            s->copy_error_code = "CopyFailed";
+    }
+    if (!listed)
+        return inv;
+    inv->disks_known = true;
+    assert_int_equal(inv_add_disk_scope(inv, TB_SUB, covered ? "rg" : "rg-elsewhere"), 0);
+    for (int d = 0; d < 4; d++) {
+        if (fate[d] != FATE_LATEST && fate[d] != FATE_FRESH)
+            continue;
+        char id[128];
+        snprintf(id, sizeof id, "/subscriptions/" TB_SUB "/resourceGroups/rg/providers/"
+                 "Microsoft.Compute/disks/disk%d", d);
+        inv_disk *disk = tb_inv_disk(inv, id);
+        snprintf(uid, sizeof uid, "U%d-%d", d, fate[d] == FATE_LATEST ? ninc[d] - 1 : 99);
+        disk->unique_id = inv_strdup(inv, uid, strlen(uid));
+    }
+    return inv;
+}
+
+static void check_same_decisions(pol_policy *const *pols, size_t npols, const inv_inventory *a,
+                                 const eng_plan *pa, const eng_plan *pb, const bool *drop,
+                                 sk_time now, const char *what)
+{
+    for (size_t i = 0, k = 0; i < pa->ndecisions; i++) {
+        if (drop != NULL && drop[i])
+            continue;
+        const eng_decision *x = &pa->decisions[i], *y = &pb->decisions[k++];
+        char *rx = tb_reasons(x), *ry = tb_reasons(y);
+        if (x->action != y->action || strcmp(rx, ry) != 0) {
+            dump_case(pols, npols, a, now);
+            fail_msg("%s: %s: [%s] but [%s]", what, x->snap->name, rx, ry);
+        }
+        free(rx);
+        free(ry);
+    }
+}
+
+static bool pol_has_tagged(const pol_policy *p)
+{
+    for (size_t i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == POL_TAGGED)
+            return true;
+    return false;
+}
+
+/* The `retired` setting over the same inventory: keep-all keeps every
+ * backup of a retired group; `for D` releases a group whose newest backup
+ * is at least D old (nothing of it kept but `tagged` holds) and leaves the
+ * others as `forever` (plan_forever) decides them; current groups are never
+ * touched. */
+static void check_retired_settings(pol_policy *p, const inv_inventory *inv,
+                                   const eng_plan *forever, const eng_plan *split, sk_time now,
+                                   size_t *nreleased)
+{
+    (void)split;
+    static const pol_duration fors[] = { { .days = 1 }, { .days = 30 }, { .hours = 6 } };
+    for (int k = 0; k < 4; k++) {
+        p->retired = k == 3 ? POL_RETIRED_KEEP_ALL : POL_RETIRED_FOR;
+        if (k < 3)
+            p->retired_for = fors[k];
+        eng_plan *q = tb_eval(&p, 1, inv, now);
+        for (size_t i = 0; i < q->ndecisions; i++) {
+            const eng_decision *d = &q->decisions[i], *f = &forever->decisions[i];
+            if (d->group >= q->ngroups || d->unmanaged) {
+                assert_int_equal(d->action, f->action);
+                continue;
+            }
+            const eng_group *gr = &q->groups[d->group];
+            bool backup = enf_snapshot_usable(d->snap) && d->snap->created <= now;
+            if (!gr->retired) {
+                char *a = tb_reasons(d), *b = tb_reasons(f);
+                if (strcmp(a, b) != 0)
+                    fail_msg("%s: a current group changed with `retired`: [%s] [%s]",
+                             d->snap->name, a, b);
+                free(a);
+                free(b);
+            } else if (p->retired == POL_RETIRED_KEEP_ALL) {
+                if (backup && d->action != ENG_KEEP)
+                    fail_msg("%s: retired keep-all, yet pruned", d->snap->name);
+            } else if (gr->newest != SK_TIME_MIN &&    /* no backup: nothing to release */
+                       gr->newest <= eng_window_cut(p->tz, now, &p->retired_for)) {
+                assert_true(gr->released);
+                bool held = false, other = false;
+                for (uint32_t k2 = 0; k2 < d->nreasons; k2++) {
+                    bool tag = d->reasons[k2].kind == ENG_R_RULE &&
+                               d->reasons[k2].rule->kind == POL_TAGGED;
+                    held |= tag;
+                    other |= !tag;
+                }
+                if (backup && (other || (held && inv_tag_get(d->snap->tags, d->snap->ntags,
+                                                             "hold") == NULL)))
+                    fail_msg("%s: released group, kept by more than a hold", d->snap->name);
+                if (backup && held != (inv_tag_get(d->snap->tags, d->snap->ntags, "hold") != NULL &&
+                                       pol_has_tagged(p)))
+                    fail_msg("%s: released group, kept %d, held %d", d->snap->name,
+                             d->action == ENG_KEEP, held);
+                *nreleased += d->action == ENG_PRUNE;
+            } else {
+                assert_false(gr->released);
+                assert_int_equal(d->action, f->action);
+            }
+        }
+        eng_plan_free(q);
+    }
+    p->retired = POL_RETIRED_FOREVER;
+}
+
+static void test_identity_generated(void **state)
+{
+    (void)state;
+    enum { CASES = 1500, CAP = 1400 };
+    rng r = { 0x1de7171e5eed0001u };
+    gen_snap *g = calloc(CAP, sizeof *g);
+    id_snap *x = calloc(CAP, sizeof *x);
+    bool *drop = calloc(CAP, sizeof *drop);
+    assert_true(g != NULL && x != NULL && drop != NULL);
+    size_t retired = 0, earlier = 0, gone = 0, pending = 0, failed = 0, groups = 0, released = 0;
+    for (int c = 0; c < CASES; c++) {
+        pol_policy *pols[1] = { gen_policy(&r, "p0") };
+        sk_time now;
+        size_t n = gen_snaps(&r, g, CAP, &now);
+        int fate[4], ninc[4];
+        bool covered = chance(&r, 85);
+        for (int d = 0; d < 4; d++) {
+            ninc[d] = (int)rnd_in(&r, 1, 3);
+            fate[d] = (int)rnd_in(&r, 0, 2);
+        }
+        for (size_t i = 0; i < n; i++) {
+            g[i].state = 0;         /* provisioning is property 5's */
+            x[i].disk = disk_of(&g[i]);
+            x[i].inc = x[i].disk < 0 || chance(&r, 10) ? -1
+                     : (int)rnd_in(&r, 0, ninc[x[i].disk] - 1);
+            x[i].copy = chance(&r, 5) ? 1 : chance(&r, 2) ? 2 : 0;
+            x[i].pct = x[i].copy == 1 ? (int)rnd_in(&r, 0, 99) : chance(&r, 30) ? 100 : 0;
+            drop[i] = x[i].copy != 0;
+        }
+        inv_inventory *listed = id_inv(g, x, n, fate, ninc, covered, true, NULL);
+        inv_inventory *split = id_inv(g, x, n, fate, ninc, covered, false, NULL);
+        eng_plan *pa = tb_eval(pols, 1, listed, now), *pb = tb_eval(pols, 1, split, now);
+        check_same_decisions(pols, 1, listed, pa, pb, NULL, now, "identity");
+        check_retired_settings(pols[0], listed, pa, pb, now, &released);
+        /* one incarnation per group; retired exactly when not the disk now */
+        for (size_t gi = 0; gi < pa->ngroups; gi++) {
+            const eng_group *gr = &pa->groups[gi];
+            assert_int_equal(gr->retired, eng_identity_retired(gr->identity));
+            groups++;
+            retired += gr->retired;
+            earlier += gr->identity == ENG_ID_EARLIER;
+            gone += gr->identity == ENG_ID_GONE;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const eng_decision *d = &pa->decisions[i];
+            if (x[i].copy != 0 && !d->unmanaged) {
+                if (d->action != ENG_KEEP || d->newest)
+                    fail_msg("%s: an unfinished copy is pruned or newest", d->snap->name);
+                assert_int_equal(d->pending, x[i].copy == 1);
+                assert_int_equal(d->copy_failed, x[i].copy == 2);
+                pending += d->pending;
+                failed += d->copy_failed;
+            }
+            if (d->group >= pa->ngroups || x[i].disk < 0)
+                continue;
+            const eng_group *gr = &pa->groups[d->group];
+            int f = fate[x[i].disk];
+            bool current = (f == FATE_LATEST && (x[i].inc < 0 || x[i].inc == ninc[x[i].disk] - 1)) ||
+                           (f == FATE_FRESH && x[i].inc < 0) || (f == FATE_GONE && !covered);
+            if (gr->retired == current)
+                fail_msg("%s (disk%d, incarnation %d, fate %d): retired %d", d->snap->name,
+                         x[i].disk, x[i].inc, f, gr->retired);
+        }
+        /* property 7: without the unfinished copies, nothing changes */
+        inv_inventory *done = id_inv(g, x, n, fate, ninc, covered, true, drop);
+        eng_plan *pc = tb_eval(pols, 1, done, now);
+        check_same_decisions(pols, 1, listed, pa, pc, drop, now, "copies");
+        eng_plan_free(pc);
+        inv_free(done);
+        eng_plan_free(pa);
+        eng_plan_free(pb);
+        inv_free(listed);
+        inv_free(split);
+        tb_policy_free(pols[0]);
+    }
+    /* the generator must make every kind, or the checks prove little */
+    assert_true(earlier > CASES / 4);
+    assert_true(gone > CASES / 4);
+    assert_true(retired < groups);
+    assert_true(pending > CASES);
+    assert_true(failed > CASES / 4);
+    assert_true(released > CASES / 10);
+    free(g);
+    free(x);
+    free(drop);
+}
+
 /* ---- property 4: hourly runs ---- */
 
 static bool in_tier(const pol_policy *p, size_t k, sk_time now, sk_time t)
@@ -880,6 +1163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_tier_stability),
+        cmocka_unit_test(test_identity_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

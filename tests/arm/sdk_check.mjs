@@ -152,6 +152,27 @@ async function vmChecks() {
   for await (const v of client.virtualMachines.list(rg)) vms++;
   ok("sdk list VMs (the seeded two and the created one)", vms === 3, `(${vms})`);
 }
+// A disk's identity and background copies: a snapshot names its disk's
+// uniqueId in creationData.sourceUniqueId; one of a Premium SSD v2 disk
+// starts at completionPercent 0 (a number) and cannot make a disk yet (409).
+async function copyChecks(disk, snap) {
+  ok("sdk snapshot: creationData.sourceUniqueId is the disk's uniqueId",
+     typeof disk.uniqueId === "string" && snap.creationData.sourceUniqueId === disk.uniqueId);
+  const v2 = await client.disks.get(rg, "disk-v2");
+  const copying = await client.snapshots.beginCreateOrUpdateAndWait(rg, "sdk-snap-v2", {
+    location: v2.location, incremental: true,
+    creationData: { createOption: "Copy", sourceResourceId: v2.id } });
+  ok("sdk snapshot of a PremiumV2_LRS disk: completionPercent 0, a number",
+     copying.provisioningState === "Succeeded" && copying.completionPercent === 0,
+     `(${copying.completionPercent})`);
+  let refused = 0;
+  try {
+    await client.disks.beginCreateOrUpdateAndWait(rg, "sdk-from-copying", { location: v2.location,
+      creationData: { createOption: "Copy", sourceResourceId: copying.id } });
+  } catch (e) { refused = e.statusCode; }
+  ok("sdk disk from a snapshot still copying: refused (409)", refused === 409, `(${refused})`);
+  await client.snapshots.beginDeleteAndWait(rg, "sdk-snap-v2");
+}
 const clientOptions = {
   endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
   updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } };
@@ -208,6 +229,7 @@ try {
   ok("sdk delete snapshot (poller), then 404", gone);
   await client.disks.beginDeleteAndWait(rg, "sdk-restored");
   ok("sdk delete disk (poller)", true);
+  await copyChecks(disk, got);
   await vmChecks();
   await netChecks();
 } catch (e) {

@@ -719,6 +719,75 @@ def test_incremental_limit(work, seed):
         b.stop()
 
 
+def test_background_copy(work, seed):
+    """Snapshots of a PremiumV2_LRS disk copy in the background on the virtual
+    clock; at most --pending-copies of them at once; no disk from an unfinished
+    one; the copies survive a restart."""
+    d = os.path.join(work, "copies")
+    os.makedirs(d, exist_ok=True)
+    clock = os.path.join(d, "clock")
+    with open(clock, "w") as f:
+        f.write("2026-11-26T09:00:00Z\n")
+    cseed = os.path.join(d, "seed.json")
+    v2 = rid(SUB1, "rg-v2", "disks", "disk-v2")
+    with open(cseed, "w") as f:
+        json.dump({"disks": [{"id": v2, "location": "westeurope", "sku": {"name": "PremiumV2_LRS"},
+                              "properties": {"diskSizeGB": 8, "uniqueId": "uid-v2"}}],
+                   "snapshots": [{"id": rid(SUB1, "rg-v2", "snapshots", "seeded"),
+                                  "location": "westeurope",
+                                  "properties": {"incremental": True, "completionPercent": 50.0,
+                                                 "timeCreated": "2026-11-26T08:00:00.0000000+00:00",
+                                                 "creationData": {"createOption": "Copy",
+                                                                  "sourceResourceId": v2}}}]}, f)
+    args = ["--lro-seconds", "0", "--clock-file", clock, "--copy-seconds", "1000"]
+    c = Server(work, "copies", args, seed=cseed)
+    sp = "/subscriptions/%s/resourceGroups/rg-v2/providers/Microsoft.Compute/snapshots/" % SUB1
+    pct = lambda srv, t, n: srv.request("GET", sp + n + "?" + API, token=t)[2]["properties"][
+        "completionPercent"]
+    def at(t):
+        with open(clock + ".tmp", "w") as f:
+            f.write(t + "\n")
+        os.replace(clock + ".tmp", clock)
+    try:
+        tok = c.bearer()
+        check("background copy: a seeded snapshot at 50 % stays there until the clock moves",
+              pct(c, tok, "seeded") == 50.0, pct(c, tok, "seeded"))
+        codes = [c.request("PUT", sp + "v2-%d?%s" % (i, API), snapshot_body(v2), token=tok)[0]
+                 for i in range(2)]
+        body = c.request("GET", sp + "v2-0?" + API, token=tok)[2]
+        check("background copy: a new snapshot of a PremiumV2_LRS disk starts at 0.0 and names "
+              "the disk's uniqueId", codes == [202, 202] and
+              body["properties"]["completionPercent"] == 0.0 and
+              body["properties"]["creationData"]["sourceUniqueId"] == "uid-v2", (codes, body))
+        st, _, b = c.request("PUT", sp + "v2-3?" + API, snapshot_body(v2), token=tok)
+        check("background copy: a fourth pending copy of one disk (the seeded one, two new) is "
+              "refused (409)",
+              st == 409 and error_code(b) == "OperationNotAllowed", (st, b))
+        dp = "/subscriptions/%s/resourceGroups/rg-v2/providers/Microsoft.Compute/disks/" % SUB1
+        st, _, b = c.request("PUT", dp + "from-copy?" + API, {
+            "location": "westeurope", "properties": {"creationData": {
+                "createOption": "Copy", "sourceResourceId": rid(SUB1, "rg-v2", "snapshots", "v2-0")}}},
+            token=tok)
+        check("background copy: no disk from an unfinished copy (409)", st == 409, (st, b))
+        at("2026-11-26T09:05:00Z")
+        check("background copy: advances with the virtual clock (300 of 1000 s: 30 %, the seeded "
+              "one from 50 to 80)", pct(c, tok, "v2-0") == 30.0 and pct(c, tok, "seeded") == 80.0,
+              (pct(c, tok, "v2-0"), pct(c, tok, "seeded")))
+    finally:
+        c.stop()
+    c2 = Server(work, "copies", args, state=c.state)
+    try:
+        tok = c2.bearer()
+        check("background copy: a restart keeps the copies where they were",
+              pct(c2, tok, "v2-0") == 30.0, pct(c2, tok, "v2-0"))
+        at("2026-11-26T09:30:00Z")
+        check("background copy: done at 100.0, and a fourth snapshot is made once one is done",
+              pct(c2, tok, "v2-0") == 100.0 and c2.request("PUT", sp + "v2-3?" + API,
+                                                           snapshot_body(v2), token=tok)[0] == 202)
+    finally:
+        c2.stop()
+
+
 def test_clock_and_expiry(a, tok):
     st, _, b = a.token()
     t2 = b["access_token"]
@@ -1091,7 +1160,8 @@ def main():
         section(test_faults, a)
         section(test_rate, a, a.bearer())
         section(test_log, a)
-        for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm):
+        for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm,
+                   test_background_copy):
             section(fn, work, seed)
         section(selftest_vm.run, sys.modules[__name__], work)
         section(selftest_net.run, sys.modules[__name__], work)

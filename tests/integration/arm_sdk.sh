@@ -60,6 +60,8 @@ snaps = [{"id": base + "snapshots/seed-%04d" % i, "location": "westeurope",
 vmdisks = [{"id": base + "disks/" + n, "location": "westeurope", "zones": ["1"],
             "sku": {"name": "Premium_LRS"}, "properties": {"diskSizeGB": 8}}
            for n in ("sdk-os", "sdk-data0", "sdk-data1")]
+vmdisks.append({"id": base + "disks/disk-v2", "location": "westeurope",
+                "sku": {"name": "PremiumV2_LRS"}, "properties": {"diskSizeGB": 8, "uniqueId": "uid-v2"}})
 rg = "/subscriptions/%s/resourceGroups/rg-sdk" % sub
 n = rg + "/providers/Microsoft.Network/"
 vmdisks += [{"id": base + "disks/os-" + v, "location": "westeurope"} for v in ("p", "s")]

@@ -26,6 +26,17 @@ for f in policies/*.policy "$G"/*.policy; do
          and all(.rules[]; (.description|length) > 0))' "$T_TMP/out"
 done
 
+# the retired setting in words and in JSON (the default, and one written)
+printf 'retired for 90d\nlast 3\n' >"$T_TMP/retired.policy"
+"$SNAPKEEP" explain "$T_TMP/retired.policy" >"$T_TMP/retired.txt"
+t_check "explain: retired for 90d in words" grep -q \
+    '^  retired: .* until it is 90d old; then no rule keeps them (retired for 90d)$' "$T_TMP/retired.txt"
+"$SNAPKEEP" explain --format json "$T_TMP/retired.policy" >"$T_TMP/retired.json"
+t_check "explain json: retired" jqt '.policies[0].retired == "for 90d"' "$T_TMP/retired.json"
+"$SNAPKEEP" explain --format json "$G/oneline.policy" >"$T_TMP/default.json"
+t_check "explain json: retired forever by default" jqt '.policies[0].retired == "forever"' \
+    "$T_TMP/default.json"
+
 # the seed policy: the three tiers in words and about 45 per disk at 1h
 "$SNAPKEEP" explain --cadence 1h "$G/oneline.policy" >"$T_TMP/seed.txt"
 golden "oneline-1h.txt" "$T_TMP/seed.txt"

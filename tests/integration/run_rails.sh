@@ -84,9 +84,10 @@ t_check "failing list page: nothing deleted" cmp -s "$S/before" "$S/after"
 t_check "failing list page: nothing created" cmp -s "$S/before" "$S/all"
 t_check "failing list page: no delete was even intended" test "$(run_journal_count intent delete)" = 0
 
-# 4. the re-read after creation fails: created, but nothing deleted
+# 4. the re-read after creation fails: created, but nothing deleted (the
+# first listing is two lists: the snapshots, then the disks)
 scenario reread
-az_faults '{"rules":[{"action":"error","status":503,"kind":"list","after":1,"retry_after":0}]}'
+az_faults '{"rules":[{"action":"error","status":503,"kind":"list","after":2,"retry_after":0}]}'
 t_exit "failing re-read: exit 3" 3 run
 after
 t_check "failing re-read: the snapshot was created" created

@@ -19,8 +19,11 @@ from .vm import VM_KIND, Devices, VmMixin
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 SKU_TIER = {"standard_lrs": "Standard", "standard_zrs": "Standard", "premium_lrs": "Premium",
-            "premium_zrs": "Premium", "standardssd_lrs": "Standard", "standardssd_zrs": "Standard"}
+            "premium_zrs": "Premium", "standardssd_lrs": "Standard", "standardssd_zrs": "Standard",
+            "premiumv2_lrs": "Premium", "ultrassd_lrs": "Ultra"}
 SINGULAR = {"snapshots": "snapshot", "disks": "disk"}
+# Disk types whose snapshots are copied in the background (completionPercent < 100 at first).
+COPYING_SKUS = ("premiumv2_lrs", "ultrassd_lrs")
 NOT_FOUND_HINT = " For more details please go to https://aka.ms/ARMResourceNotFoundFix"
 
 
@@ -65,7 +68,7 @@ class Arm(VmMixin, NetMixin):
     def handle(self, req):
         """req has method, segs, lsegs, query (dict of lists), body, base,
         api_version, flags (dict from faults). Returns (status, headers, body, gen)."""
-        gen = self.finalize_due()
+        gen = max(self.finalize_due(), self.advance_copies())
         try:
             status, headers, body, g2 = self._route(req)
         except ArmError as e:
@@ -441,6 +444,11 @@ class Arm(VmMixin, NetMixin):
         self._check_region(src, body, "snapshot")
         incremental = bool(props.get("incremental", False))
         sp = src["properties"]
+        copies = skind == "disks" and self._sku(src)["name"].lower() in COPYING_SKUS
+        if copies and self._pending_copies(skey) >= self.cfg.pending_copies:
+            raise ArmError(409, "OperationNotAllowed", "The disk already has %d snapshots whose "
+                           "background copy has not completed; retry when one has."
+                           % self.cfg.pending_copies)
         if skind == "disks":
             self._check_limits(req, skey, incremental, now)
             self.store.creations.setdefault(skey, []).append(now)
@@ -463,6 +471,9 @@ class Arm(VmMixin, NetMixin):
             else:
                 p["incrementalSnapshotFamilyId"] = sp.get("incrementalSnapshotFamilyId") or str(uuid.uuid4())
             p["completionPercent"] = 100.0
+        if copies:
+            p["completionPercent"] = 0.0
+            self.store.copies[st.norm_id(rid)] = {"from": 0.0, "at": now}
         obj = {"name": name, "id": rid, "type": "Microsoft.Compute/snapshots",
                "location": st.norm_location(body["location"]), "sku": self._sku(body),
                "properties": p}
@@ -499,6 +510,10 @@ class Arm(VmMixin, NetMixin):
                                "(provisioningState %s)." % (src["id"],
                                                             src["properties"].get("provisioningState")))
             sp = src["properties"]
+            pct = sp.get("completionPercent")
+            if isinstance(pct, (int, float)) and pct < 100:
+                raise ArmError(409, "OperationNotAllowed", "The source %s cannot be used yet: its "
+                               "background copy is at %s%%." % (src["id"], pct))
             scd = {"createOption": "Copy", "sourceResourceId": cd["sourceResourceId"],
                    "sourceUniqueId": sp.get("uniqueId") or str(uuid.uuid4())}
         gb = props.get("diskSizeGB") or sp.get("diskSizeGB")
@@ -599,6 +614,43 @@ class Arm(VmMixin, NetMixin):
             for op in due:
                 self._finish(op, vnow)
             return self.store.commit()
+
+    def advance_copies(self):
+        """Background copies (snapshots of Premium SSD v2 and Ultra disks) go
+        from their completionPercent to 100 in --copy-seconds of the virtual
+        clock; returns a generation to save (0 when nothing changed)."""
+        if not self.store.copies:
+            return 0
+        vnow = self.clock.now()
+        changed = False
+        with self.store.lock:
+            for key, c in list(self.store.copies.items()):
+                obj = self.store.get(key)
+                if obj is None:
+                    del self.store.copies[key]
+                    continue
+                if c["at"] is None:
+                    c["at"] = vnow
+                    changed = True
+                span = max(self.cfg.copy_seconds, 1e-9)
+                pct = min(100.0, c["from"] + (vnow - c["at"]) * 100.0 / span)
+                pct = float(int(pct * 10)) / 10 if pct < 100 else 100.0
+                props = obj["properties"]
+                if props.get("completionPercent") != pct:
+                    props["completionPercent"] = pct
+                    self.store.touch(key)
+                    changed = True
+                if pct >= 100:
+                    del self.store.copies[key]
+            return self.store.commit() if changed else 0
+
+    def _pending_copies(self, disk_key):
+        n = 0
+        for k in self.store.copies:
+            p = (self.store.get(k) or {}).get("properties") or {}
+            src = (p.get("creationData") or {}).get("sourceResourceId")
+            n += bool(src) and st.norm_id(src) == disk_key
+        return n
 
     def _finish(self, op, vnow):
         self.running.discard(op["id"])

@@ -62,6 +62,10 @@ def parse_args(argv):
     a("--snapshot-burst", type=int, default=7, help="snapshots per disk per window (7)")
     a("--snapshot-window", type=float, default=300.0, help="seconds of that window (300)")
     a("--incremental-limit", type=int, default=500, help="incremental snapshots per disk (500)")
+    a("--copy-seconds", type=float, default=3600.0, help="virtual seconds a background copy "
+      "(snapshots of PremiumV2_LRS and UltraSSD_LRS disks) takes from 0 to 100 %% (3600)")
+    a("--pending-copies", type=int, default=3, help="snapshots of one disk whose copy may be "
+      "pending at once (3)")
     a("--device-dir", help="an attach makes DIR/<vm name>/lunN (an empty file), a detach "
       "removes it: a stand-in for the VM's /dev/disk/azure/scsi1")
     a("--device-delay", type=float, default=0.0,

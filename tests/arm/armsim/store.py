@@ -84,6 +84,9 @@ class Store:
         self.ops = {}                 # operation id -> dict
         self.creations = {}           # disk key -> [virtual epochs of snapshot PUTs]
         self.families = {}            # disk key -> incrementalSnapshotFamilyId
+        # snapshot key -> {"from": percent, "at": virtual epoch it was at `from`, None:
+        # not yet seen by the clock}: background copies still running (arm.advance_copies)
+        self.copies = {}
         self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
         self.power = {}               # VM key -> PowerState code suffix ("running", ...)
         self.zones = {}               # lower zone id -> zone id (DNS and Private DNS zones)
@@ -122,6 +125,14 @@ class Store:
                 self.ops[op["id"]] = op
             self.creations = {k: list(v) for k, v in doc.get("snapshotCreations", {}).items()}
             self.families = dict(doc.get("families", {}))
+            self.copies = {k: dict(v) for k, v in doc.get("copies", {}).items()}
+        # a seeded snapshot whose copy is unfinished copies on from where it is
+        for k in self.sorted["snapshots"]:
+            p = self.res[k][0]["properties"]
+            pct = p.get("completionPercent")
+            if (k not in self.copies and isinstance(pct, (int, float)) and pct < 100
+                    and not p.get("copyCompletionError")):
+                self.copies[k] = {"from": float(pct), "at": None}
             self.last_ticks = int(doc.get("lastTicks", 0))
 
     def _load_resource(self, path, kinds, obj):
@@ -192,6 +203,7 @@ class Store:
 
     def remove(self, key):
         self.power.pop(key, None)
+        self.copies.pop(key, None)
         if self.res.pop(key, None) is not None:
             lst = self.sorted[self.kind_of(key)]
             i = bisect.bisect_left(lst, key)
@@ -261,6 +273,7 @@ class Store:
                   ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),
                   '],"snapshotCreations":', dumps(self.creations),
                   ',"families":', dumps(self.families),
+                  ',"copies":', dumps(self.copies),
                   ',"lastTicks":', str(self.last_ticks), "}\n"]
         return "".join(parts)
 

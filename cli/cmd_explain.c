@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "cli/report.h"
+#include "engine/azure_limits.h"
 #include "engine/explain.h"
 
 enum { OPT_CADENCE = 1, OPT_FORMAT };
@@ -322,7 +323,32 @@ static void print_numbers(FILE *f, const eng_explain *res)
     }
 }
 
-static void print_policy(FILE *f, const eng_explain *res)
+/* The copies' own numbers: their retention replayed at the owner's cadence (a copy is made of
+ * what those rules keep, so in the steady state the copies are what the rules keep at that
+ * cadence), and the per-disk budget they share with every snapshot of that family. */
+static void print_copy(FILE *f, const eng_explain *res, const eng_explain *copy)
+{
+    const pol_copy *c = res->p->copy;
+    if (c == NULL || copy == NULL)
+        return;
+    fprintf(f, "  copies to %s, resource group %s, subscription %s (%s:%d):\n", c->region,
+            c->resource_group, c->subscription != NULL ? c->subscription : "the policy's",
+            c->loc.file, c->loc.line);
+    fprintf(f, "    copied: each snapshot the copy's rules keep that is newer than the last "
+            "copy, oldest first, one per disk at a time (CopyStart), tagged %s=%s\n",
+            POL_OWNER_TAG, res->p->name);
+    fputs("    kept in the target region (a copy is kept when any rule keeps it):\n", f);
+    text_ctx t = { f, eng_last_tier(c->retention) };
+    each_rule(c->retention, text_rule, &t);
+    fputs("    always: the newest copy of each disk, and copies still being made\n", f);
+    print_numbers(f, copy);
+    if (copy->sim != NULL && copy->sim->count_max > ENG_SNAPSHOTS_POLICY_BUDGET)
+        fprintf(f, "  warning: the copies keep up to %u per disk, above the %d a policy should "
+                "use of Azure's %d per disk\n", copy->sim->count_max,
+                ENG_SNAPSHOTS_POLICY_BUDGET, ENG_SNAPSHOTS_PER_DISK_MAX);
+}
+
+static void print_policy(FILE *f, const eng_explain *res, const eng_explain *copy)
 {
     const pol_policy *p = res->p;
     if (p->anonymous)
@@ -336,6 +362,7 @@ static void print_policy(FILE *f, const eng_explain *res)
     each_rule(p, text_rule, &t);
     fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
     print_numbers(f, res);
+    print_copy(f, res, copy);
 }
 
 /* ---- JSON ---- */
@@ -460,7 +487,28 @@ static void json_numbers(json_out *j, const eng_explain *res)
     json_end_object(j);
 }
 
-static void json_policy(json_out *j, const eng_explain *res)
+static void json_copy(json_out *j, const eng_explain *res, const eng_explain *copy)
+{
+    const pol_copy *c = res->p->copy;
+    json_key(j, "copy");
+    if (c == NULL || copy == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_kv_string(j, "region", c->region);
+    json_kv_string(j, "resource_group", c->resource_group);
+    json_kv_string(j, "subscription", c->subscription);
+    json_kv_int(j, "line", c->loc.line);
+    json_key(j, "rules");
+    json_begin_array(j);
+    each_rule(c->retention, json_rule, j);
+    json_end_array(j);
+    json_numbers(j, copy);
+    json_end_object(j);
+}
+
+static void json_policy(json_out *j, const eng_explain *res, const eng_explain *copy)
 {
     const pol_policy *p = res->p;
     char d[64];
@@ -504,6 +552,7 @@ static void json_policy(json_out *j, const eng_explain *res)
     each_rule(p, json_rule, j);
     json_end_array(j);
     json_numbers(j, res);
+    json_copy(j, res, copy);
     json_end_object(j);
 }
 
@@ -559,13 +608,14 @@ static int parse_args(int argc, char **argv, explain_args *a)
     return 0;
 }
 
-static int render(FILE *f, const explain_args *a, const eng_explain *res, size_t n)
+static int render(FILE *f, const explain_args *a, const eng_explain *res,
+                  const eng_explain *copies, size_t n)
 {
     if (!a->json) {
         for (size_t i = 0; i < n; i++) {
             if (i > 0)
                 fputc('\n', f);
-            print_policy(f, &res[i]);
+            print_policy(f, &res[i], &copies[i]);
         }
         return fflush(f) != 0 || ferror(f) ? -1 : 0;
     }
@@ -578,7 +628,7 @@ static int render(FILE *f, const explain_args *a, const eng_explain *res, size_t
     json_key(&j, "policies");
     json_begin_array(&j);
     for (size_t i = 0; i < n; i++)
-        json_policy(&j, &res[i]);
+        json_policy(&j, &res[i], &copies[i]);
     json_end_array(&j);
     json_end_object(&j);
     return json_finish(&j);
@@ -594,20 +644,35 @@ int cmd_explain(int argc, char **argv)
     if (pf == NULL)
         return EXIT_INVALID;
     eng_explain *res = calloc(pf->npolicies + 1, sizeof *res);
-    if (res == NULL) {
+    eng_explain *copies = calloc(pf->npolicies + 1, sizeof *copies);
+    if (res == NULL || copies == NULL) {
+        free(res);
+        free(copies);
         pol_file_free(pf);
         fputs("snapkeep: explain: out of memory\n", stderr);
         return EXIT_INVALID;
     }
     int64_t cadence = a.have_cadence ? pol_duration_fixed_usec(&a.cadence) : 0;
-    for (size_t i = 0; i < pf->npolicies; i++)
-        eng_explain_compute(pf->policies[i], cadence, &res[i]);
-    rc = render(stdout, &a, res, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
+    for (size_t i = 0; i < pf->npolicies; i++) {
+        const pol_policy *p = pf->policies[i];
+        eng_explain_compute(p, cadence, &res[i]);
+        /* the copies at the owner's cadence (their retention has none of its own) */
+        int64_t cc = cadence > 0 ? cadence
+                   : p->has_snapshot_every ? pol_duration_fixed_usec(&p->snapshot_every) : 0;
+        if (p->copy != NULL) {
+            eng_explain_compute(p->copy->retention, cc, &copies[i]);
+            copies[i].cadence_from_option = cadence > 0;
+        }
+    }
+    rc = render(stdout, &a, res, copies, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
     if (rc != EXIT_OK)
         fputs("snapkeep: explain: writing the output failed\n", stderr);
-    for (size_t i = 0; i < pf->npolicies; i++)
+    for (size_t i = 0; i < pf->npolicies; i++) {
         eng_explain_free(&res[i]);
+        eng_explain_free(&copies[i]);
+    }
     free(res);
+    free(copies);
     pol_file_free(pf);
     return rc;
 }

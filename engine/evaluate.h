@@ -22,8 +22,10 @@ typedef enum eng_reason_kind {
     ENG_R_NOT_OWNED,    /* in a policy's scope but without its ownership tag */
     ENG_R_IN_PROGRESS,  /* provisioningState neither Succeeded nor Failed/Canceled
                            (Creating, Updating, ...): not yet a backup, kept */
-    ENG_R_FAILED        /* provisioningState Failed or Canceled: not a backup,
+    ENG_R_FAILED,       /* provisioningState Failed or Canceled: not a backup,
                            kept (a run never deletes it), warned about */
+    ENG_R_COPYING       /* its copy to another region is being made: Azure
+                           forbids deleting the source (engine/copies.h) */
 } eng_reason_kind;
 
 typedef struct eng_reason {
@@ -37,7 +39,8 @@ typedef struct eng_reason {
     const char *owner_tag;      /* ENG_R_NOT_OWNED: the snapshot's POL_OWNER_TAG
                                    value, NULL when it has none */
     const char *state;          /* ENG_R_IN_PROGRESS, ENG_R_FAILED: the snapshot's
-                                   provisioningState */
+                                   provisioningState; ENG_R_COPYING: the region */
+    int percent;                /* ENG_R_COPYING: the copy's completionPercent */
 } eng_reason;
 
 typedef struct eng_decision {

@@ -27,6 +27,12 @@ typedef struct inv_snapshot {
     inv_tag *tags;
     uint32_t ntags;
     bool incremental;
+    /* background copy (a cross-region copy, Premium SSD v2, Ultra):
+     * properties.completionPercent when the listing gives it; a snapshot
+     * below 100 cannot be used yet */
+    bool has_completion;
+    double completion_percent;
+    const char *copy_error;         /* copyCompletionError.errorCode, NULL when none */
 } inv_snapshot;
 
 typedef struct inv_disk {

@@ -31,6 +31,7 @@ const pg_keyword pg_keywords[] = {
     { "device-dir", DEVICE_DIR },   { "standby", STANDBY },
     { "public-ip", PUBLIC_IP },     { "dns-record", DNS_RECORD },
     { "dns-zone-kind", DNS_ZONE_KIND }, { "start-standby", START_STANDBY },
+    { "copy-to", COPY_TO },
     { NULL, 0 }
 };
 

@@ -80,7 +80,7 @@ static void rd_once(rd *r, unsigned *seen, unsigned bit, const char *field);
 typedef enum rd_key_id {
     K_OTHER, K_NAME, K_ID, K_LOCATION, K_TAGS, K_SKU, K_PROPERTIES, K_TIME,
     K_CREATION, K_STATE, K_INCREMENTAL, K_SOURCE, K_ZONES, K_VALUE, K_NEXTLINK,
-    K_TYPE, K_MANAGED_BY, K_DISK_STATE
+    K_TYPE, K_MANAGED_BY, K_DISK_STATE, K_COMPLETION, K_COPY_ERROR, K_ERROR_CODE
 } rd_key_id;
 static rd_key_id rd_key(const jc_str *k);
 
@@ -108,7 +108,8 @@ static rd_key_id classify(const char *s, size_t n)
     case 8:
         return EQ("location") ? K_LOCATION : EQ("nextLink") ? K_NEXTLINK : K_OTHER;
     case 9:
-        return EQ("managedBy") ? K_MANAGED_BY : EQ("diskState") ? K_DISK_STATE : K_OTHER;
+        return EQ("managedBy") ? K_MANAGED_BY : EQ("diskState") ? K_DISK_STATE
+             : EQ("errorCode") ? K_ERROR_CODE : K_OTHER;
     case 10:
         return EQ("properties") ? K_PROPERTIES : K_OTHER;
     case 11:
@@ -118,7 +119,10 @@ static rd_key_id classify(const char *s, size_t n)
     case 16:
         return EQ("sourceResourceId") ? K_SOURCE : K_OTHER;
     case 17:
-        return EQ("provisioningState") ? K_STATE : K_OTHER;
+        return EQ("provisioningState") ? K_STATE : EQ("completionPercent") ? K_COMPLETION
+             : K_OTHER;
+    case 19:
+        return EQ("copyCompletionError") ? K_COPY_ERROR : K_OTHER;
     default:
         return K_OTHER;
     }
@@ -304,6 +308,31 @@ static int rd_bool(rd *r, const char *field, bool *dst)
     return wrong_type(r, field, "true or false");
 }
 
+/* A JSON number (a background copy's completionPercent); null leaves *has false. */
+static int rd_number(rd *r, const char *field, bool *has, double *dst)
+{
+    jc_cur *c = &r->c;
+    if (is_null(r))
+        return 0;
+    char buf[40];
+    size_t n = 0;
+    while (c->p + n < c->end && n < sizeof buf - 1 &&
+           strchr("0123456789+-.eE", c->p[n]) != NULL && c->p[n] != '\0')
+        n++;
+    if (n == 0 || n == sizeof buf - 1)
+        return wrong_type(r, field, "a number");
+    memcpy(buf, c->p, n);
+    buf[n] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end != '\0')
+        return wrong_type(r, field, "a number");
+    c->p += n;
+    *has = true;
+    *dst = v;
+    return 0;
+}
+
 static int rd_object(rd *r, const char *field)
 {
     if (jc_peek(&r->c) == '{')
@@ -464,7 +493,8 @@ enum {
     F_NAME = 1u << 0, F_ID = 1u << 1, F_LOC = 1u << 2, F_TAGS = 1u << 3,
     F_SKU = 1u << 4, F_PROPS = 1u << 5, F_TIME = 1u << 6, F_CD = 1u << 7,
     F_STATE = 1u << 8, F_INC = 1u << 9, F_SRC = 1u << 10, F_SKUNAME = 1u << 11,
-    F_ZONES = 1u << 12, F_MANAGED = 1u << 13, F_DSTATE = 1u << 14
+    F_ZONES = 1u << 12, F_MANAGED = 1u << 13, F_DSTATE = 1u << 14, F_PCT = 1u << 15,
+    F_CERR = 1u << 16, F_ECODE = 1u << 17
 };
 
 /* Field names as messages show them, flattened (az) or under properties. */
@@ -547,6 +577,22 @@ static int snap_prop(snap_ctx *x, rd_key_id key, const names *nm)
     case K_INCREMENTAL:
         rd_once(r, &x->seen, F_INC, nm->inc);
         return rd_bool(r, nm->inc, &s->incremental) < 0 ? -1 : 1;
+    case K_COMPLETION:
+        rd_once(r, &x->seen, F_PCT, "completionPercent");
+        return rd_number(r, "completionPercent", &s->has_completion,
+                         &s->completion_percent) < 0 ? -1 : 1;
+    case K_COPY_ERROR: {
+        /* copyCompletionError: {"errorCode", "errorMessage"}; a copy that failed */
+        static const rd_member code = { K_ERROR_CODE, F_ECODE, "copyCompletionError.errorCode",
+                                        RD_STR_OPTIONAL, RD_MEMO_NONE };
+        rd_once(r, &x->seen, F_CERR, "copyCompletionError");
+        bool given = jc_peek(&r->c) == '{';
+        if (rd_object_string(r, "copyCompletionError", &x->seen, &code, &s->copy_error) < 0)
+            return -1;
+        if (given && s->copy_error == NULL)
+            s->copy_error = "copyCompletionError";     /* an error without its code */
+        return 1;
+    }
     default:
         return 0;
     }

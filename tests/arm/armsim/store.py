@@ -84,6 +84,7 @@ class Store:
         self.ops = {}                 # operation id -> dict
         self.creations = {}           # disk key -> [virtual epochs of snapshot PUTs]
         self.families = {}            # disk key -> incrementalSnapshotFamilyId
+        self.copies = {}              # copy key -> its CopyStart bookkeeping (copy.py)
         self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
         self.power = {}               # VM key -> PowerState code suffix ("running", ...)
         self.zones = {}               # lower zone id -> zone id (DNS and Private DNS zones)
@@ -122,6 +123,7 @@ class Store:
                 self.ops[op["id"]] = op
             self.creations = {k: list(v) for k, v in doc.get("snapshotCreations", {}).items()}
             self.families = dict(doc.get("families", {}))
+            self.copies = dict(doc.get("copies", {}))
             self.last_ticks = int(doc.get("lastTicks", 0))
 
     def _load_resource(self, path, kinds, obj):
@@ -261,6 +263,7 @@ class Store:
                   ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),
                   '],"snapshotCreations":', dumps(self.creations),
                   ',"families":', dumps(self.families),
+                  ',"copies":', dumps(self.copies),
                   ',"lastTicks":', str(self.last_ticks), "}\n"]
         return "".join(parts)
 

@@ -232,16 +232,16 @@ static void print_scope(FILE *f, const pol_policy *p)
               "they match nothing\n", f);
 }
 
-typedef struct text_ctx { FILE *f; const pol_rule *last_tier; } text_ctx;
+typedef struct text_ctx { FILE *f; const pol_rule *last_tier; const char *indent; } text_ctx;
 
 static void text_rule(void *ctx, const pol_rule *r, const char *description)
 {
     text_ctx *t = ctx;
-    fprintf(t->f, "    %s: %s\n", r->text, description);
+    fprintf(t->f, "    %s%s: %s\n", t->indent, r->text, description);
     if (r == t->last_tier) {
         char d[64];
         pol_duration_format(&r->end, d, sizeof d);
-        fprintf(t->f, "    older than %s: no tier keeps it\n", d);
+        fprintf(t->f, "    %solder than %s: no tier keeps it\n", t->indent, d);
     }
 }
 
@@ -279,7 +279,9 @@ static void print_settings(FILE *f, const pol_policy *p)
     fputc('\n', f);
 }
 
-static void print_numbers(FILE *f, const eng_explain *res)
+/* copies: the count is of copies, and deletions per run are not shown (a copy arrives per
+ * period its rules keep, not per run) */
+static void print_numbers(FILE *f, const eng_explain *res, bool copies)
 {
     if (res->sim == NULL) {
         fprintf(f, "  %s\n", note_text(res->note));
@@ -302,12 +304,15 @@ static void print_numbers(FILE *f, const eng_explain *res)
             "passed:\n", cad,
             res->cadence_from_option ? "--cadence" : "`snapshot every`", late,
             warm);
+    const char *what = copies ? "copies" : "snapshots";
     if (s->count_min == s->count_max)
-        fprintf(f, "    steady state: %u snapshots per disk\n", s->count_min);
+        fprintf(f, "    steady state: %u %s per disk\n", s->count_min, what);
     else
-        fprintf(f, "    steady state: %u to %u snapshots per disk (average %.1f)\n",
-                s->count_min, s->count_max, s->count_avg);
-    if (s->del_min == s->del_max)
+        fprintf(f, "    steady state: %u to %u %s per disk (average %.1f)\n",
+                s->count_min, s->count_max, what, s->count_avg);
+    if (copies)
+        ;
+    else if (s->del_min == s->del_max)
         fprintf(f, "    deletions per run: %u\n", s->del_min);
     else
         fprintf(f, "    deletions per run: %u to %u (average %.2f)\n", s->del_min, s->del_max,
@@ -338,10 +343,10 @@ static void print_copy(FILE *f, const eng_explain *res, const eng_explain *copy)
             "copy, oldest first, one per disk at a time (CopyStart), tagged %s=%s\n",
             POL_OWNER_TAG, res->p->name);
     fputs("    kept in the target region (a copy is kept when any rule keeps it):\n", f);
-    text_ctx t = { f, eng_last_tier(c->retention) };
+    text_ctx t = { f, eng_last_tier(c->retention), "  " };
     each_rule(c->retention, text_rule, &t);
     fputs("    always: the newest copy of each disk, and copies still being made\n", f);
-    print_numbers(f, copy);
+    print_numbers(f, copy, true);
     if (copy->sim != NULL && copy->sim->count_max > ENG_SNAPSHOTS_POLICY_BUDGET)
         fprintf(f, "  warning: the copies keep up to %u per disk, above the %d a policy should "
                 "use of Azure's %d per disk\n", copy->sim->count_max,
@@ -358,10 +363,10 @@ static void print_policy(FILE *f, const eng_explain *res, const eng_explain *cop
     print_scope(f, p);
     print_settings(f, p);
     fputs("  rules (a snapshot is kept when any rule keeps it):\n", f);
-    text_ctx t = { f, eng_last_tier(p) };
+    text_ctx t = { f, eng_last_tier(p), "" };
     each_rule(p, text_rule, &t);
     fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
-    print_numbers(f, res);
+    print_numbers(f, res, false);
     print_copy(f, res, copy);
 }
 

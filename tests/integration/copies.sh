@@ -46,7 +46,7 @@ t_check "10 days of hourly runs: exact keep sets in dss-prod and dss-dr after ev
 t_check "copies: every intent has its outcome" \
     test "$(run_journal_count intent)" = "$(run_journal_count outcome)"
 t_check "copies: the copies' starts are journaled (op copy, done)" \
-    test "$(run_journal_count outcome copy done)" -ge 20
+    test "$(run_journal_count outcome copy "done")" -ge 20
 t_check "copies: the retried copies are kept, failed (names -r2, -r3)" \
     bash -c 'python3 "$1" names "$2" dss-dr | grep -q -- "-r3$"' _ "$MODEL" "$AZ_STATE"
 

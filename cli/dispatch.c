@@ -52,8 +52,8 @@ static const cli_command commands[] = {
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
       "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"
       "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
-      "                     [--policy NAME] [--dry-run] [--format text|json] [--state-dir DIR]\n"
-      "                     [AZURE OPTIONS]",
+      "                     [--region REGION] [--policy NAME] [--dry-run] [--format text|json]\n"
+      "                     [--state-dir DIR] [AZURE OPTIONS]",
       "restore a disk from a snapshot; attach it, or put it in place of the VM's disk", NULL },
     { "release", cmd_release,
       "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"

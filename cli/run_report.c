@@ -139,8 +139,49 @@ static void newest_ages(run_ctx *r, cli_metrics *m, const run_policy *rp,
     free(it);
 }
 
+/* copy-to: what the copies did, and the copy lag per disk (the recovery point in the copy
+ * region: the age of the data of its newest completed copy). */
+static void copy_metrics(run_ctx *r, cli_metrics *m, const run_policy *rp)
+{
+    const pol_copy *c = rp->p->copy;
+    if (c == NULL)
+        return;
+    static const char *const names[] = { "started", "pruned", "failed", "deferred" };
+    size_t vals[] = { rp->copies_started, rp->copies_pruned, rp->copies_failed,
+                      rp->copies_deferred };
+    for (size_t i = 0; i < 4; i++) {
+        const char *l[] = { "policy", rp->p->name, "region", c->region, "state", names[i], NULL };
+        cli_metrics_add(m, "snapkeep_copies", l, (double)vals[i]);
+    }
+    if (rp->copy_inv == NULL)
+        return;
+    size_t cap = rp->copy_inv->nsnapshots;
+    eng_copy_newest *it = calloc(cap ? cap : 1, sizeof *it);
+    if (it == NULL)
+        return;
+    size_t n = eng_copy_newest_done(rp->p, rp->copy_inv, it, cap);
+    sk_time now = run_clock(r);
+    for (size_t i = 0; i < n; i++) {
+        double lag = it[i].taken < now ? (double)(now - it[i].taken) / SK_USEC_PER_SEC : 0.0;
+        const char *l[] = { "policy", rp->p->name, "region", c->region,
+                            "disk", enf_id_name(it[i].disk_id), NULL };
+        if (cli_metrics_add(m, "snapkeep_copy_lag_seconds", l, lag) != 0) {
+            const char *l2[] = { "policy", rp->p->name, "region", c->region,
+                                 "disk", it[i].disk_id, NULL };
+            cli_metrics_add(m, "snapkeep_copy_lag_seconds", l2, lag);
+        }
+    }
+    free(it);
+}
+
 static void declare(cli_metrics *m)
 {
+    cli_metrics_family(m, "snapkeep_copies", "gauge",
+                       "Copies to the copy-to region in the last run: started, pruned "
+                       "(deleted), failed actions, deferred deletions.");
+    cli_metrics_family(m, "snapkeep_copy_lag_seconds", "gauge",
+                       "Age of the data of the newest completed copy per disk in the copy-to "
+                       "region: the recovery point there.");
     cli_metrics_family(m, "snapkeep_snapshots", "gauge",
                        "Snapshots per policy in the last run: kept by the policy, pruned "
                        "(deleted), created, failed actions, deferred deletions.");
@@ -171,6 +212,8 @@ void run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code)
         snapshot_counts(m, &r->pols[i]);
     for (size_t i = 0; inv != NULL && i < r->npols; i++)
         newest_ages(r, m, &r->pols[i], inv);
+    for (size_t i = 0; i < r->npols; i++)
+        copy_metrics(r, m, &r->pols[i]);
     for (size_t i = 0; i < r->npols; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(last, r->pols[i].p->name);
         const char *l[] = { "policy", r->pols[i].p->name, NULL };

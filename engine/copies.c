@@ -91,6 +91,29 @@ size_t eng_copy_running(const inv_inventory *dst)
     return n;
 }
 
+size_t eng_copy_newest_done(const pol_policy *p, const inv_inventory *dst, eng_copy_newest *out,
+                            size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < dst->nsnapshots; i++) {
+        inv_snapshot v;
+        if (!eng_copy_view_one(p, &dst->snapshots[i], &v) ||
+            eng_copy_state_of(&dst->snapshots[i]) != ENG_COPY_DONE)
+            continue;
+        size_t k = 0;
+        while (k < n && !inv_id_equal(out[k].disk_id, v.source_id))
+            k++;
+        if (k == n) {
+            if (n == cap)
+                continue;
+            out[n++] = (eng_copy_newest){ v.source_id, v.created };
+        } else if (v.created > out[k].taken) {
+            out[k].taken = v.created;
+        }
+    }
+    return n;
+}
+
 /* ---- deciding ---- */
 
 typedef struct cp_ctx {

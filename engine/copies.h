@@ -52,6 +52,16 @@ inv_inventory *eng_copy_view(const pol_policy *p, const inv_inventory *dst);
  * ENG_COPIES_PARALLEL_MAX. */
 size_t eng_copy_running(const inv_inventory *dst);
 
+/* The copy lag, the recovery point in the copy region: per disk of p's copies in dst (first
+ * seen first), the source time of its newest completed copy. Disks whose copies all run or
+ * failed are not listed. Returns how many were written (at most cap). */
+typedef struct eng_copy_newest {
+    const char *disk_id;            /* borrowed from dst */
+    sk_time taken;
+} eng_copy_newest;
+size_t eng_copy_newest_done(const pol_policy *p, const inv_inventory *dst, eng_copy_newest *out,
+                            size_t cap);
+
 typedef struct eng_copy_start {
     const inv_snapshot *source;     /* in src */
     int attempt;                    /* 1; 2.. when a failed copy is retried */

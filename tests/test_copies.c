@@ -276,6 +276,29 @@ static void test_view(void **state)
     policy_free(p);
 }
 
+/* The copy lag: the newest completed copy per disk, by its source's time. */
+static void test_newest_done(void **state)
+{
+    (void)state;
+    pol_policy *p = policy("daily to 30d");
+    inv_inventory *dst = tb_inv();
+    sk_time t0 = tb_time("2026-11-20T00:00Z");
+    copy(dst, "a1", "a-000", DISK_A, t0, 100);
+    copy(dst, "a2", "a-024", DISK_A, t0 + TB_DAY, 100);
+    copy(dst, "a3", "a-048", DISK_A, t0 + 2 * TB_DAY, 30);      /* running: not yet a copy */
+    copy(dst, "b1", "b-000", DISK_B, t0, -1);                   /* failed */
+    eng_copy_newest out[4];
+    assert_int_equal(eng_copy_newest_done(p, dst, out, 4), 1);
+    assert_string_equal(out[0].disk_id, DISK_A);
+    assert_true(out[0].taken == t0 + TB_DAY);
+    copy(dst, "b2", "b-001", DISK_B, t0 + TB_HOUR, 100);
+    assert_int_equal(eng_copy_newest_done(p, dst, out, 4), 2);
+    assert_true(out[1].taken == t0 + TB_HOUR);
+    assert_int_equal(eng_copy_newest_done(p, dst, out, 1), 1);
+    inv_free(dst);
+    policy_free(p);
+}
+
 /* ---- holding sources ---- */
 
 static void test_source_under_copy_is_kept(void **state)
@@ -442,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_parallel_limit),
         cmocka_unit_test(test_count_rule_copies_once_per_period),
         cmocka_unit_test(test_view),
+        cmocka_unit_test(test_newest_done),
         cmocka_unit_test(test_source_under_copy_is_kept),
         cmocka_unit_test(test_property_hourly_runs),
     };

@@ -101,6 +101,17 @@ def run(T, work):
               == "CopySourceGone" and c["properties"]["completionPercent"] == 30.0, c)
         st, _, b = put("dc-retry", "dc-0")
         check("copy: a failed copy does not block the next attempt", st == 202, b)
+        st, _, b = srv.request("PUT", G % ("dr", "disks", "from-running") + "?" + API, {
+            "location": "northeurope", "properties": {"creationData": {
+                "createOption": "Copy", "sourceResourceId": G % ("dr", "snapshots", "dc-retry")}}},
+            token=srv.bearer())
+        check("copy: a disk from a copy still running is 409 OperationNotAllowed",
+              st == 409 and T.error_code(b) == "OperationNotAllowed", (st, b))
+        st, _, b = srv.request("PUT", G % ("dr", "disks", "from-done") + "?" + API, {
+            "location": "northeurope", "properties": {"creationData": {
+                "createOption": "Copy", "sourceResourceId": G % ("dr", "snapshots", "da-0")}}},
+            token=srv.bearer())
+        check("copy: a disk from a completed copy, in the copy's region", st == 202, (st, b))
         st, _, b = put("bad", "da")
         check("copy: CopyStart of something that is not a snapshot is 404", st == 404, (st, b))
         listed = srv.request("GET", "/subscriptions/%s/resourceGroups/dr/providers/"

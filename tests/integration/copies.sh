@@ -48,7 +48,7 @@ t_check "copies: every intent has its outcome" \
 t_check "copies: the copies' starts are journaled (op copy, done)" \
     test "$(run_journal_count outcome copy "done")" -ge 20
 t_check "copies: the retried copies are kept, failed (names -r2, -r3)" \
-    bash -c 'python3 "$1" names "$2" dss-dr | grep -q -- "-r3$"' _ "$MODEL" "$AZ_STATE"
+    bash -c 'python3 "$1" names "$2" dss-dr | grep -- "-r3$" >/dev/null' _ "$MODEL" "$AZ_STATE"
 
 # a failing listing page in either region: nothing sent, nothing changed, exit 3
 both() {
@@ -59,7 +59,7 @@ fail_closed() {   # RG T
     local rg=$1 t=$2 before after lines
     before=$(both)
     lines=$(wc -l <"$AZ_LOG")
-    az_faults '{"rules": [{"name": "page-fails", "kind": "list", "action": "error", "status": 500,
+    az_faults '{"rules": [{"name": "page-fails", "kind": "list", "action": "error", "status": 500, "retry_after": 0,
       "path": "/resourceGroups/'"$rg"'/"}]}'
     t_exit "a failing $rg listing page: exit 3" 3 sk_run "$D/p.policy" "$t"
     after=$(both)
@@ -73,4 +73,49 @@ fail_closed() {   # RG T
 }
 fail_closed dss-dr 2026-11-11T00:00:00Z
 fail_closed dss-prod 2026-11-11T01:00:00Z
+
+# the copy lag: the age of the data of the newest completed copy, as the server shows it
+M=$D/metrics.prom
+t_exit "a run with metrics: exit 0" 0 sk_run "$D/p.policy" 2026-11-11T02:00:00Z --metrics-file "$M"
+t_check "copy lag metric: the newest completed copy in the server's state, within 5 s" \
+    python3 - "$M" "$AZ_STATE" 2026-11-11T02:00:00Z <<'PY'
+import datetime, json, re, sys
+def t(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+got = [float(m.group(1)) for m in re.finditer(
+    r'^snapkeep_copy_lag_seconds\{policy="dss-datadir",region="northeurope",disk="dss-data"\} (\S+)$',
+    open(sys.argv[1]).read(), re.M)]
+done = [t(s["tags"]["snapkeep-copy-taken"]) for s in json.load(open(sys.argv[2]))["snapshots"]
+        if "/resourcegroups/dss-dr/" in s["id"].lower()
+        and s["properties"].get("completionPercent") == 100.0
+        and "copyCompletionError" not in s["properties"]]
+want = t(sys.argv[3]) - max(done)
+print("lag metric %s, server %s" % (got, want))
+sys.exit(0 if len(got) == 1 and abs(got[0] - want) < 5 and want > 0 else 1)
+PY
+t_check "copies metric: started/pruned/failed/deferred" \
+    grep -q '^snapkeep_copies{policy="dss-datadir",region="northeurope",state="started"} ' "$M"
+
+# restore --region: a disk in the copy region from the newest completed copy
+t_exit "restore --region northeurope --latest: exit 0" 0 "$SNAPKEEP" restore "$D/p.policy" \
+    --disk dss-data --latest --to dss-data-dr --region northeurope \
+    --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA"
+t_check "restore --region: the disk is in dss-dr, northeurope, made from the newest completed copy" \
+    python3 - "$AZ_STATE" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+disk = [d for d in st["disks"] if d["name"] == "dss-data-dr"]
+done = [s for s in st["snapshots"] if "/resourcegroups/dss-dr/" in s["id"].lower()
+        and s["properties"].get("completionPercent") == 100.0
+        and "copyCompletionError" not in s["properties"]]
+newest = max(done, key=lambda s: s["tags"]["snapkeep-copy-taken"])
+ok = len(disk) == 1 and "/resourcegroups/dss-dr/" in disk[0]["id"].lower() \
+    and disk[0]["location"] == "northeurope" \
+    and disk[0]["properties"]["creationData"]["sourceResourceId"].lower() == newest["id"].lower()
+print(disk[0]["properties"]["creationData"]["sourceResourceId"] if disk else "no disk", newest["id"])
+sys.exit(0 if ok else 1)
+PY
+t_exit "restore --region of a region the policy does not copy to: exit 1" 1 "$SNAPKEEP" restore \
+    "$D/p.policy" --disk dss-data --latest --to x --region westus --dry-run --ca-file "$AZ_CA"
+t_check "restore --region westus: says why" grep -q "copies to another region" "$T_TMP/err"
 t_done

@@ -459,6 +459,10 @@ class Arm(VmMixin, NetMixin, CopyMixin):
                                "(provisioningState %s)." % (src["id"],
                                                             src["properties"].get("provisioningState")))
             sp = src["properties"]
+            if float(sp.get("completionPercent", 100) or 0) < 100:
+                raise ArmError(409, "OperationNotAllowed", "The source %s is still being "
+                               "copied (completionPercent %s): a disk can be made from it only "
+                               "once the copy completes." % (src["id"], sp.get("completionPercent")))
             scd = {"createOption": "Copy", "sourceResourceId": cd["sourceResourceId"],
                    "sourceUniqueId": sp.get("uniqueId") or str(uuid.uuid4())}
         gb = props.get("diskSizeGB") or sp.get("diskSizeGB")

@@ -48,6 +48,21 @@ void run_summary(run_ctx *r, int exit_code)
                      "%spolicy \"%s\": %zu kept, %zu %screated, %zu %spruned, %zu failed, "
                      "%zu deferred", r->dry_run ? "dry run: " : "", rp->p->name, rp->n.kept,
                      rp->n.created, would, rp->n.pruned, would, rp->n.failed, rp->n.deferred);
+        if (rp->p->copy == NULL)
+            continue;
+        char c[4][24];
+        snprintf(c[0], sizeof c[0], "%zu", rp->copies_started);
+        snprintf(c[1], sizeof c[1], "%zu", rp->copies_pruned);
+        snprintf(c[2], sizeof c[2], "%zu", rp->copies_failed);
+        snprintf(c[3], sizeof c[3], "%zu", rp->copies_deferred);
+        cli_log_field cf[] = { { "policy", rp->p->name }, { "region", rp->p->copy->region },
+                               { "started", c[0] }, { "pruned", c[1] }, { "failed", c[2] },
+                               { "deferred", c[3] } };
+        cli_log_emit(&r->log, rp->copies_failed == 0 ? CLI_LOG_INFO : CLI_LOG_WARN,
+                     "copy-summary", cf, 6, "%spolicy \"%s\" copies to %s: %zu %sstarted, "
+                     "%zu %spruned, %zu failed, %zu deferred", r->dry_run ? "dry run: " : "",
+                     rp->p->name, rp->p->copy->region, rp->copies_started, would,
+                     rp->copies_pruned, would, rp->copies_failed, rp->copies_deferred);
     }
     static const char *const meaning[] = {
         "done", "invalid policy or input", "usage", "an Azure failure stopped the work",

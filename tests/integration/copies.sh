@@ -83,7 +83,7 @@ import datetime, json, re, sys
 def t(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 got = [float(m.group(1)) for m in re.finditer(
-    r'^snapkeep_copy_lag_seconds\{policy="dss-datadir",region="northeurope",disk="dss-data"\} (\S+)$',
+    r'^snapkeep_copy_lag_seconds\{disk="dss-data",policy="dss-datadir",region="northeurope"\} (\S+)$',
     open(sys.argv[1]).read(), re.M)]
 done = [t(s["tags"]["snapkeep-copy-taken"]) for s in json.load(open(sys.argv[2]))["snapshots"]
         if "/resourcegroups/dss-dr/" in s["id"].lower()

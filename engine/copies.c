@@ -143,16 +143,15 @@ static void note(cp_ctx *c, const inv_snapshot *src, const inv_snapshot *copy, b
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     eng_copy_note *n = grow(c, c->out->notes, c->out->nnotes, sizeof *n);
-    char *m = strdup(buf);
-    if (n == NULL || m == NULL) {
-        c->oom = true;
-        free(m);
-        if (n != NULL)
-            c->out->notes = n;
+    if (n == NULL)
         return;
-    }
     c->out->notes = n;
-    n[c->out->nnotes++] = (eng_copy_note){ src, copy, gave_up, m };
+    eng_copy_note *slot = &n[c->out->nnotes];
+    *slot = (eng_copy_note){ src, copy, gave_up, strdup(buf) };
+    if (slot->message == NULL)
+        c->oom = true;
+    else
+        c->out->nnotes++;
 }
 
 static void hold(cp_ctx *c, const inv_snapshot *src, const inv_snapshot *copy)

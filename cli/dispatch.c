@@ -71,7 +71,7 @@ static const cli_command commands[] = {
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
       "                     [--attach-to VM] [--verify CMD] [--verify-timeout S]\n"
       "                     [--device-dir DIR] [--report FILE] [--failover [--to VM] [--start]]\n"
-      "                     [AZURE OPTIONS]",
+      "                     [--region REGION] [AZURE OPTIONS]",
       "rehearse recovery: restore, time and clean up", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

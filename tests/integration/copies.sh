@@ -115,6 +115,30 @@ ok = len(disk) == 1 and "/resourcegroups/dss-dr/" in disk[0]["id"].lower() \
 print(disk[0]["properties"]["creationData"]["sourceResourceId"] if disk else "no disk", newest["id"])
 sys.exit(0 if ok else 1)
 PY
+# drill --region: the regional DR rehearsal restores the newest completed copy there
+t_exit "drill --region northeurope: exit 0" 0 "$SNAPKEEP" drill "$D/p.policy" --region northeurope \
+    --now 2026-11-11T03:00:00Z --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA" --format json
+t_check "drill --region: dss-data restorable from its copies, drill disks made and deleted in dss-dr" \
+    python3 - "$T_TMP/out" "$AZ_LOG" "$AZ_STATE" <<'PY'
+import json, re, sys
+o = json.load(open(sys.argv[1]))
+(p,) = o["policies"]
+(d,) = p["disks"]
+names = [r["name"] for r in d["restores"]]
+st = json.load(open(sys.argv[3]))
+dr = {s["name"] for s in st["snapshots"] if "/resourcegroups/dss-dr/" in s["id"].lower()}
+puts = dels = 0
+for line in open(sys.argv[2]):
+    j = json.loads(line)
+    if re.search(r"/resourceGroups/dss-dr/providers/Microsoft.Compute/disks/[^/]*-drill-", j["path"]):
+        puts += j["method"] == "PUT"
+        dels += j["method"] == "DELETE"
+left = [x["name"] for x in st["disks"] if "snapkeep-drill" in (x.get("tags") or {})]
+print(names, puts, dels, left)
+ok = d["restorable"] and d["drilled"] and names and all(n in dr for n in names) \
+    and puts >= 1 and dels >= puts and not left
+sys.exit(0 if ok else 1)
+PY
 t_exit "restore --region of a region the policy does not copy to: exit 1" 1 "$SNAPKEEP" restore \
     "$D/p.policy" --disk dss-data --latest --to x --region westus --dry-run --ca-file "$AZ_CA"
 t_check "restore --region westus: says why" grep -q "copies to another region" "$T_TMP/err"

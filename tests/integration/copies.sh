@@ -139,6 +139,14 @@ ok = d["restorable"] and d["drilled"] and names and all(n in dr for n in names) 
     and puts >= 1 and dels >= puts and not left
 sys.exit(0 if ok else 1)
 PY
+# plan, read live: the sources held as run holds them, and the copies' own plan after it
+t_exit "plan (live): exit 0" 0 "$SNAPKEEP" plan "$D/p.policy" --now 2026-11-11T03:00:00Z \
+    --ca-file "$AZ_CA" --colour never
+t_check "plan (live): a second table, of the copies in dss-dr, with every copy there" \
+    bash -c 'n=$(python3 "$1" names "$2" dss-dr | grep -vc -- "-drill-")
+             grep -q "inventory: copies of policy dss-datadir in northeurope, resource group dss-dr" "$3" &&
+             grep -q "^total: $n snapshots" <(sed -n "/inventory: copies of/,\$p" "$3")' \
+    _ "$MODEL" "$AZ_STATE" "$T_TMP/out"
 t_exit "restore --region of a region the policy does not copy to: exit 1" 1 "$SNAPKEEP" restore \
     "$D/p.policy" --disk dss-data --latest --to x --region westus --dry-run --ca-file "$AZ_CA"
 t_check "restore --region westus: says why" grep -q "copies to another region" "$T_TMP/err"

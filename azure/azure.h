@@ -110,7 +110,9 @@ typedef enum az_op_kind {
     AZ_OP_CREATE_SNAPSHOT,  /* PUT snapshot from a disk */
     AZ_OP_DELETE_SNAPSHOT,  /* DELETE snapshot; 404 counts as done (already gone) */
     AZ_OP_CREATE_DISK,      /* PUT disk from a snapshot (createOption Copy) */
-    AZ_OP_DELETE_DISK       /* DELETE disk; 404 counts as done */
+    AZ_OP_DELETE_DISK,      /* DELETE disk; 404 counts as done */
+    AZ_OP_COPY_SNAPSHOT     /* PUT snapshot in another region from a snapshot (createOption
+                               CopyStart): done when the PUT's operation ends, not the copy */
 } az_op_kind;
 
 typedef enum az_op_status {
@@ -132,7 +134,7 @@ typedef struct az_op {
     const char *id;             /* the resource to create or delete (full ARM ID) */
     /* creates */
     const char *location;       /* required: the source disk's / snapshot's region */
-    const char *source_id;      /* the disk (snapshot create) or snapshot (disk create) */
+    const char *source_id;      /* the disk (snapshot create) or snapshot (disk create, copy) */
     const char *sku;            /* NULL: ARM's default */
     const char *zone;           /* disk create only; NULL: none */
     bool incremental;           /* snapshot create */

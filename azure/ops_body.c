@@ -24,7 +24,8 @@ static bool body_tags(cJSON *root, const az_op *op)
 }
 
 /* The bodies tests/arm/README.md (Fidelity) shows: an incremental
- * snapshot as the Azure CLI sends it, and a disk copied from a snapshot. */
+ * snapshot as the Azure CLI sends it, a disk copied from a snapshot, and a
+ * cross-region copy (CopyStart) of a snapshot. */
 char *az_op_body(const az_op *op)
 {
     cJSON *root = cJSON_CreateObject();
@@ -41,10 +42,13 @@ char *az_op_body(const az_op *op)
     }
     cJSON *props = ok ? cJSON_AddObjectToObject(root, "properties") : NULL;
     cJSON *cd = props ? cJSON_AddObjectToObject(props, "creationData") : NULL;
-    ok = cd != NULL && cJSON_AddStringToObject(cd, "createOption", "Copy") != NULL &&
+    bool copy = op->kind == AZ_OP_COPY_SNAPSHOT;
+    ok = cd != NULL &&
+         cJSON_AddStringToObject(cd, "createOption", copy ? "CopyStart" : "Copy") != NULL &&
          cJSON_AddStringToObject(cd, "sourceResourceId", op->source_id) != NULL;
-    if (ok && op->kind == AZ_OP_CREATE_SNAPSHOT)
-        ok = cJSON_AddBoolToObject(props, "incremental", op->incremental) != NULL;
+    /* a cross-region copy is of an incremental snapshot, and incremental itself */
+    if (ok && (op->kind == AZ_OP_CREATE_SNAPSHOT || copy))
+        ok = cJSON_AddBoolToObject(props, "incremental", copy || op->incremental) != NULL;
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     return text;

@@ -39,6 +39,11 @@ static bool check_one(const char *path, bool quiet)
         size_t np = f->npolicies, nr = count_rules(f);
         printf("%s: ok (%zu polic%s, %zu rule%s", path, np, np == 1 ? "y" : "ies",
                nr, nr == 1 ? "" : "s");
+        for (size_t k = 0; k < np; k++)
+            if (f->policies[k]->copy != NULL)
+                printf(", copies to %s: %zu rule%s", f->policies[k]->copy->region,
+                       f->policies[k]->copy->retention->nrules,
+                       f->policies[k]->copy->retention->nrules == 1 ? "" : "s");
         if (diags.nwarnings > 0)
             printf(", %zu warning%s", diags.nwarnings, diags.nwarnings == 1 ? "" : "s");
         puts(")");

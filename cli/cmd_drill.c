@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/copy_wait.h"
 #include "cli/drill.h"
+#include "engine/copies.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
 #include "engine/pick.h"
@@ -31,7 +32,7 @@ static void drl_free(drl_ctx *d);
 enum {
     OPT_SAMPLE = CLI_OPT_AZURE_LAST + 1, OPT_SEED, OPT_NOW, OPT_STATE_DIR, OPT_METRICS,
     OPT_FORMAT, OPT_POLICY, OPT_LOG_FORMAT, OPT_ATTACH_TO, OPT_VERIFY, OPT_DEVICE_DIR,
-    OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START, OPT_WAIT
+    OPT_VERIFY_TIMEOUT, OPT_REPORT, OPT_FAILOVER, OPT_TO, OPT_START, OPT_WAIT, OPT_REGION
 };
 
 
@@ -131,6 +132,7 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_TO: d->standby = arg; return 0;
     case OPT_START: d->start_standby = true; return 0;
     case OPT_WAIT: d->wait = true; return 0;
+    case OPT_REGION: d->region = arg; return 0;
     case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
         if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
@@ -181,6 +183,7 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
         { "to", required_argument, NULL, OPT_TO },
         { "start", no_argument, NULL, OPT_START },
         { "wait", no_argument, NULL, OPT_WAIT },
+        { "region", required_argument, NULL, OPT_REGION },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -196,6 +199,8 @@ static int parse_args(int argc, char **argv, drl_ctx *d, cli_log_format *fmt)
                             ? "--failover attaches to the standby (--to), not --attach-to"
                         : !d->failover && (d->standby != NULL || d->start_standby)
                             ? "--to and --start go with --failover"
+                        : d->failover && d->region != NULL
+                            ? "--failover rehearses production's own region, not --region"
                             : NULL;
     if (clash != NULL) {
         fprintf(stderr, "snapkeep: drill: %s\n", clash);
@@ -226,6 +231,21 @@ static int choose_policies(drl_ctx *d)
         dp->subscription = cli_policy_subscription(&d->az, dp->p);
         if (dp->subscription == NULL)
             return EXIT_INVALID;
+        dp->target_subscription = dp->subscription;
+        if (d->region == NULL)
+            continue;
+        const pol_copy *c = dp->p->copy;
+        if (c == NULL || strcmp(c->region, d->region) != 0) {
+            fprintf(stderr, "snapkeep: drill: --region %s: policy %s %s\n", d->region,
+                    dp->p->name, c == NULL ? "has no copy-to block"
+                                           : "copies to another region (see its copy-to block)");
+            return EXIT_INVALID;
+        }
+        if (c->subscription != NULL)
+            dp->target_subscription = c->subscription;
+        dp->at_copy = *dp->p;
+        dp->at_copy.resource_group = c->resource_group;
+        dp->at_copy.subscription = (char *)dp->target_subscription;
     }
     if (d->npols == 0) {
         fprintf(stderr, "snapkeep: drill: %s has no policy \"%s\"\n", d->policy_path,
@@ -388,10 +408,12 @@ static int disk_cmp(const void *a, const void *b)
  * count as not restorable when they have no snapshot at all. */
 static int group_disks(drl_ctx *d, drl_policy *dp)
 {
-    const inv_inventory *inv = d->inv;
+    /* --region: the policy's copies, owned as their retention owns them */
+    const inv_inventory *inv = d->region != NULL ? dp->view : d->inv;
+    const pol_policy *owner = d->region != NULL ? dp->p->copy->retention : dp->p;
     for (size_t i = 0; i < inv->nsnapshots; i++) {
         const inv_snapshot *s = &inv->snapshots[i];
-        if (s->source_id == NULL || !eng_policy_owns(dp->p, s, inv))
+        if (s->source_id == NULL || !eng_policy_owns(owner, s, inv))
             continue;
         drl_disk *dd = find_or_add_disk(dp, s->source_id);
         if (dd == NULL || add_snap(dd, s) != 0)
@@ -431,13 +453,13 @@ static uint64_t disk_seed(uint64_t seed, const char *id)
 static void prepare(drl_ctx *d, drl_policy *dp, drl_disk *dd, drl_restore *x, unsigned k)
 {
     char name[PICK_NAME_MAX + 1], rg[256];
-    const char *use_rg = dp->p->resource_group;
+    const char *use_rg = d->region != NULL ? dp->p->copy->resource_group : dp->p->resource_group;
     if (use_rg == NULL && cli_id_segment(dd->source, 3, rg, sizeof rg))
         use_rg = rg;
     eng_time_format(d->now - d->now % SK_USEC_PER_SEC, x->stamp, sizeof x->stamp);
     if (pick_drill_disk_name(enf_id_name(dd->source), d->now, k, name, sizeof name) < 0 ||
         use_rg == NULL ||
-        az_resource_id(x->disk_id, sizeof x->disk_id, dp->subscription, use_rg, "disks",
+        az_resource_id(x->disk_id, sizeof x->disk_id, dp->target_subscription, use_rg, "disks",
                        name) != 0) {
         x->why = "cannot make a name for the drill disk";
         return;
@@ -635,6 +657,25 @@ static void drill_policy_failover(drl_ctx *d, drl_policy *dp)
         drill_disk_finish(d, dp, &dp->disks[k]);
 }
 
+/* --region: each policy's copy resource group, as its copies' retention sees it. */
+static int list_copies(drl_ctx *d, az_error *err)
+{
+    for (size_t i = 0; i < d->npols; i++) {
+        drl_policy *dp = &d->pols[i];
+        const pol_copy *c = dp->p->copy;
+        if ((dp->copies = inv_new()) == NULL)
+            return -1;
+        if (az_list_snapshots(d->client, dp->target_subscription, c->resource_group, dp->copies,
+                              err) != 0) {
+            cli_print_az_error("drill: listing the copies", err);
+            return -1;
+        }
+        if ((dp->view = eng_copy_view(dp->p, dp->copies)) == NULL)
+            return -1;
+    }
+    return 0;
+}
+
 static void drl_run(drl_ctx *d)
 {
     az_error err;
@@ -645,7 +686,8 @@ static void drl_run(drl_ctx *d)
         return;
     }
     for (size_t i = 0; i < d->npols; i++) {
-        int rc = cli_drill_cleanup_leftovers(d->client, &d->az, d->pols[i].p, &d->log,
+        const pol_policy *where = d->region != NULL ? &d->pols[i].at_copy : d->pols[i].p;
+        int rc = cli_drill_cleanup_leftovers(d->client, &d->az, where, &d->log,
                                              &d->journal, drl_clock(d), 0, &d->pols[i].left,
                                              &d->unmarked);
         if (rc < 0) {
@@ -660,7 +702,8 @@ static void drl_run(drl_ctx *d)
         d->failed = true;
         return;
     }
-    if (cli_live_inventory(d->client, &d->az, d->file, &d->inv) != EXIT_OK) {
+    if (d->region != NULL ? list_copies(d, &err) != 0
+                          : cli_live_inventory(d->client, &d->az, d->file, &d->inv) != EXIT_OK) {
         d->azure_failed = true;
         return;
     }
@@ -696,6 +739,8 @@ static void drl_free(drl_ctx *d)
         }
         free(dp->disks);
         cli_leftovers_free(&dp->left);
+        inv_free(dp->view);
+        inv_free(dp->copies);
     }
     cli_leftovers_free(&d->unmarked);
     free(d->pols);

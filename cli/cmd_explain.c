@@ -242,16 +242,16 @@ static void print_scope(FILE *f, const pol_policy *p)
               "they match nothing\n", f);
 }
 
-typedef struct text_ctx { FILE *f; const pol_rule *last_tier; } text_ctx;
+typedef struct text_ctx { FILE *f; const pol_rule *last_tier; const char *indent; } text_ctx;
 
 static void text_rule(void *ctx, const pol_rule *r, const char *description)
 {
     text_ctx *t = ctx;
-    fprintf(t->f, "    %s: %s\n", r->text, description);
+    fprintf(t->f, "    %s%s: %s\n", t->indent, r->text, description);
     if (r == t->last_tier) {
         char d[64];
         pol_duration_format(&r->end, d, sizeof d);
-        fprintf(t->f, "    older than %s: no tier keeps it\n", d);
+        fprintf(t->f, "    %solder than %s: no tier keeps it\n", t->indent, d);
     }
 }
 
@@ -293,7 +293,9 @@ static void print_settings(FILE *f, const pol_policy *p)
     fputc('\n', f);
 }
 
-static void print_numbers(FILE *f, const eng_explain *res)
+/* copies: the count is of copies, and deletions per run are not shown (a copy arrives per
+ * period its rules keep, not per run) */
+static void print_numbers(FILE *f, const eng_explain *res, bool copies)
 {
     if (res->sim == NULL) {
         char words[256];
@@ -316,8 +318,10 @@ static void print_numbers(FILE *f, const eng_explain *res)
             "passed:\n", cad,
             res->cadence_from_option ? "--cadence" : "`snapshot every`", warm);
     char count[96], del[96];
-    rpt_steady_text(s, count, sizeof count, del, sizeof del);
-    fprintf(f, "    steady state: %s\n    deletions per run: %s\n", count, del);
+    rpt_steady_text(s, copies, count, sizeof count, del, sizeof del);
+    fprintf(f, "    steady state: %s\n", count);
+    if (!copies)
+        fprintf(f, "    deletions per run: %s\n", del);
     if (s->ngaps > 0)
         fputs("    largest gap between kept snapshots in each tier:\n", f);
     for (size_t k = 0; k < s->ngaps; k++) {
@@ -330,7 +334,32 @@ static void print_numbers(FILE *f, const eng_explain *res)
     fputs("    (the replay simulate makes by default; simulate --jitter shows late runs)\n", f);
 }
 
-static void print_policy(FILE *f, const eng_explain *res)
+/* The copies' own numbers: their retention replayed at the owner's cadence (a copy is made of
+ * what those rules keep, so in the steady state the copies are what the rules keep at that
+ * cadence), and the per-disk budget they share with every snapshot of that family. */
+static void print_copy(FILE *f, const eng_explain *res, const eng_explain *copy)
+{
+    const pol_copy *c = res->p->copy;
+    if (c == NULL || copy == NULL)
+        return;
+    fprintf(f, "  copies to %s, resource group %s, subscription %s (%s:%d):\n", c->region,
+            c->resource_group, c->subscription != NULL ? c->subscription : "the policy's",
+            c->loc.file, c->loc.line);
+    fprintf(f, "    copied: each snapshot the copy's rules keep that is newer than the last "
+            "copy, oldest first, one per disk at a time (CopyStart), tagged %s=%s\n",
+            POL_OWNER_TAG, res->p->name);
+    fputs("    kept in the target region (a copy is kept when any rule keeps it):\n", f);
+    text_ctx t = { f, eng_last_tier(c->retention), "  " };
+    each_rule(c->retention, text_rule, &t);
+    fputs("    always: the newest copy of each disk, and copies still being made\n", f);
+    print_numbers(f, copy, true);
+    if (copy->sim != NULL && copy->sim->count_max > ENG_SNAPSHOTS_POLICY_BUDGET)
+        fprintf(f, "  warning: the copies keep up to %u per disk, above the %d a policy should "
+                "use of Azure's %d per disk\n", copy->sim->count_max,
+                ENG_SNAPSHOTS_POLICY_BUDGET, ENG_SNAPSHOTS_PER_DISK_MAX);
+}
+
+static void print_policy(FILE *f, const eng_explain *res, const eng_explain *copy)
 {
     const pol_policy *p = res->p;
     if (p->anonymous)
@@ -340,10 +369,11 @@ static void print_policy(FILE *f, const eng_explain *res)
     print_scope(f, p);
     print_settings(f, p);
     fputs("  rules (a snapshot is kept when any rule keeps it):\n", f);
-    text_ctx t = { f, eng_last_tier(p) };
+    text_ctx t = { f, eng_last_tier(p), "" };
     each_rule(p, text_rule, &t);
     fputs("    always: the newest snapshot of each disk, and snapshots dated in the future\n", f);
-    print_numbers(f, res);
+    print_numbers(f, res, false);
+    print_copy(f, res, copy);
 }
 
 /* ---- JSON ---- */
@@ -458,7 +488,28 @@ static void json_numbers(json_out *j, const eng_explain *res)
     rpt_sim_steady_json(j, res->sim);       /* the shape simulate writes */
 }
 
-static void json_policy(json_out *j, const eng_explain *res)
+static void json_copy(json_out *j, const eng_explain *res, const eng_explain *copy)
+{
+    const pol_copy *c = res->p->copy;
+    json_key(j, "copy");
+    if (c == NULL || copy == NULL) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_kv_string(j, "region", c->region);
+    json_kv_string(j, "resource_group", c->resource_group);
+    json_kv_string(j, "subscription", c->subscription);
+    json_kv_int(j, "line", c->loc.line);
+    json_key(j, "rules");
+    json_begin_array(j);
+    each_rule(c->retention, json_rule, j);
+    json_end_array(j);
+    json_numbers(j, copy);
+    json_end_object(j);
+}
+
+static void json_policy(json_out *j, const eng_explain *res, const eng_explain *copy)
 {
     const pol_policy *p = res->p;
     char d[64];
@@ -508,6 +559,7 @@ static void json_policy(json_out *j, const eng_explain *res)
     each_rule(p, json_rule, j);
     json_end_array(j);
     json_numbers(j, res);
+    json_copy(j, res, copy);
     json_end_object(j);
 }
 
@@ -562,13 +614,14 @@ static int parse_args(int argc, char **argv, explain_args *a)
     return 0;
 }
 
-static int render(FILE *f, const explain_args *a, const eng_explain *res, size_t n)
+static int render(FILE *f, const explain_args *a, const eng_explain *res,
+                  const eng_explain *copies, size_t n)
 {
     if (!a->json) {
         for (size_t i = 0; i < n; i++) {
             if (i > 0)
                 fputc('\n', f);
-            print_policy(f, &res[i]);
+            print_policy(f, &res[i], &copies[i]);
         }
         return fflush(f) != 0 || ferror(f) ? -1 : 0;
     }
@@ -581,7 +634,7 @@ static int render(FILE *f, const explain_args *a, const eng_explain *res, size_t
     json_key(&j, "policies");
     json_begin_array(&j);
     for (size_t i = 0; i < n; i++)
-        json_policy(&j, &res[i]);
+        json_policy(&j, &res[i], &copies[i]);
     json_end_array(&j);
     json_end_object(&j);
     return json_finish(&j);
@@ -597,22 +650,36 @@ int cmd_explain(int argc, char **argv)
     if (pf == NULL)
         return EXIT_INVALID;
     eng_explain *res = calloc(pf->npolicies + 1, sizeof *res);
-    if (res == NULL) {
+    eng_explain *copies = calloc(pf->npolicies + 1, sizeof *copies);
+    if (res == NULL || copies == NULL) {
+        free(res);
+        free(copies);
         pol_file_free(pf);
         fputs("snapkeep: explain: out of memory\n", stderr);
         return EXIT_INVALID;
     }
     int64_t cadence = a.have_cadence ? pol_duration_fixed_usec(&a.cadence) : 0;
     for (size_t i = 0; i < pf->npolicies; i++) {
-        eng_explain_compute(pf->policies[i], cadence, &res[i]);
+        const pol_policy *p = pf->policies[i];
+        eng_explain_compute(p, cadence, &res[i]);
+        /* the copies at the owner's cadence (their retention has none of its own) */
+        int64_t cc = cadence > 0 ? cadence
+                   : p->has_snapshot_every ? pol_duration_fixed_usec(&p->snapshot_every) : 0;
+        if (p->copy != NULL) {
+            eng_explain_compute(p->copy->retention, cc, &copies[i]);
+            copies[i].cadence_from_option = cadence > 0;
+        }
         cli_cap_warning(&res[i], stderr);
     }
-    rc = render(stdout, &a, res, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
+    rc = render(stdout, &a, res, copies, pf->npolicies) == 0 ? EXIT_OK : EXIT_INVALID;
     if (rc != EXIT_OK)
         fputs("snapkeep: explain: writing the output failed\n", stderr);
-    for (size_t i = 0; i < pf->npolicies; i++)
+    for (size_t i = 0; i < pf->npolicies; i++) {
         eng_explain_free(&res[i]);
+        eng_explain_free(&copies[i]);
+    }
     free(res);
+    free(copies);
     pol_file_free(pf);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include "azure/inventory_read.h"
 #include "cli/azure_opts.h"
 #include "cli/cli.h"
+#include "cli/plan_copy.h"
 #include "cli/report.h"
 #include "cli/state.h"
 #include "engine/evaluate.h"
@@ -169,7 +170,8 @@ static int load_disks(const plan_args *a, inv_inventory *inv)
     return EXIT_INVALID;
 }
 
-static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
+static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv,
+                          plan_copies *copies)
 {
     if (a->inventory_path != NULL) {
         char err[1024];
@@ -217,6 +219,8 @@ static int load_inventory(plan_args *a, const pol_file *pf, inv_inventory **inv)
         return EXIT_AZURE;
     }
     int rc = cli_live_inventory(client, &a->azure, pf, inv);
+    if (rc == EXIT_OK)
+        rc = plan_copy_list(client, &a->azure, pf, copies);
     az_client_free(client);
     return rc;
 }
@@ -304,8 +308,11 @@ int cmd_plan(int argc, char **argv)
     if (pf == NULL)
         return EXIT_INVALID;
     inv_inventory *inv = NULL;
-    rc = load_inventory(&a, pf, &inv);
+    plan_copies copies = { 0 };
+    rc = load_inventory(&a, pf, &inv, &copies);
     if (rc != EXIT_OK) {
+        plan_copy_free(&copies);
+        inv_free(inv);
         pol_file_free(pf);
         return rc;
     }
@@ -316,6 +323,9 @@ int cmd_plan(int argc, char **argv)
     if (eng_evaluate((const pol_policy *const *)pf->policies, pf->npolicies, inv, now,
                      &plan, err, sizeof err) != 0) {
         fprintf(stderr, "snapkeep: plan: %s\n", err);
+        rc = EXIT_INVALID;
+    } else if (plan_copy_hold(&copies, pf, plan, inv, now) != 0) {
+        fprintf(stderr, "snapkeep: plan: out of memory\n");
         rc = EXIT_INVALID;
     } else {
         /* what one run deletes and defers: the run's own decision */
@@ -331,9 +341,17 @@ int cmd_plan(int argc, char **argv)
                            .max_delete = a.max_delete, .duplicates = a.duplicates,
                            .duplicate_example = a.duplicate_example, .summary = a.summary };
             rc = emit(&a, &r);
+            /* the copies' own plan: a second table (the JSON and SVG shapes hold one plan) */
+            if (rc == EXIT_OK && a.format == FMT_TABLE && a.output_path == NULL &&
+                (plan_copy_tables(stdout, &copies, pf, a.policy_path, now, r.colour) != 0 ||
+                 fflush(stdout) != 0)) {
+                fprintf(stderr, "snapkeep: plan: writing the copies' plan failed\n");
+                rc = EXIT_INVALID;
+            }
         }
         free(next);
     }
+    plan_copy_free(&copies);
     eng_plan_free(plan);
     inv_free(inv);
     pol_file_free(pf);

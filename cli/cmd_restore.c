@@ -22,6 +22,7 @@
 #include "cli/recover.h"
 #include "cli/rcv_exec.h"
 #include "cli/restore.h"
+#include "engine/copies.h"
 #include "cli/state.h"
 #include "engine/enforce.h"
 #include "engine/pick.h"
@@ -29,7 +30,7 @@
 enum {
     OPT_DISK = CLI_OPT_AZURE_LAST + 1, OPT_SNAPSHOT, OPT_AT, OPT_LATEST, OPT_TO, OPT_ZONE,
     OPT_SKU, OPT_TAG, OPT_RG, OPT_DRY_RUN, OPT_FORMAT, OPT_STATE_DIR, OPT_POLICY,
-    OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START, OPT_WAIT
+    OPT_ATTACH_TO, OPT_LUN, OPT_REPLACE_ON, OPT_START, OPT_WAIT, OPT_REGION
 };
 
 
@@ -103,6 +104,7 @@ static int restore_option(void *ctx, int opt, const char *arg)
     case OPT_REPLACE_ON: r->replace_on = arg; return 0;
     case OPT_START: r->start_vm = true; return 0;
     case OPT_WAIT: r->wait = true; return 0;
+    case OPT_REGION: r->region = arg; return 0;
     case OPT_LUN: {
         char *end = NULL;
         long v = strtol(arg, &end, 10);
@@ -166,6 +168,7 @@ static int parse_args(int argc, char **argv, rst_ctx *r)
         { "replace-on", required_argument, NULL, OPT_REPLACE_ON },
         { "start", no_argument, NULL, OPT_START },
         { "wait", no_argument, NULL, OPT_WAIT },
+        { "region", required_argument, NULL, OPT_REGION },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -336,7 +339,8 @@ static int pick(rst_ctx *r)
 static int plan_target(rst_ctx *r)
 {
     char rg[256];
-    const char *use_rg = r->target_rg != NULL ? r->target_rg : r->p->resource_group;
+    const char *use_rg = r->target_rg != NULL ? r->target_rg
+                       : r->region != NULL ? r->p->copy->resource_group : r->p->resource_group;
     if (use_rg == NULL && cli_id_segment(r->source, 3, rg, sizeof rg))
         use_rg = rg;
     if (use_rg == NULL || az_resource_id(r->target, sizeof r->target, r->subscription, use_rg,
@@ -356,7 +360,8 @@ static int plan_target(rst_ctx *r)
     if (az_get_disk(r->client, r->source, r->disks, &src, &err) < 0)
         cli_print_az_error("restore: reading the source disk (for its SKU and zone)", &err);
     r->use_sku = r->sku != NULL ? r->sku : src != NULL ? src->sku : NULL;
-    r->use_zone = r->zone != NULL ? r->zone : src != NULL ? src->zone : NULL;
+    /* a zone of the source's region means nothing in the copy's */
+    r->use_zone = r->zone != NULL ? r->zone : src != NULL && r->region == NULL ? src->zone : NULL;
     if (r->attach_to != NULL || r->replace_on != NULL)
         return EXIT_OK;     /* the recovery plan judges the target (restore_vm.c) */
     inv_disk *existing = NULL;
@@ -548,10 +553,51 @@ static int create(rst_ctx *r)
     return rc;
 }
 
+/* --region: the policy's copies there, as their retention sees them (dated by their source's
+ * time, grouped by its disk; a copy still being made or failed is not usable), so --latest and
+ * --at pick the newest completed copy of the data as of then. */
+static int list_copies(rst_ctx *r, az_error *err)
+{
+    const pol_copy *c = r->p->copy;
+    if (c->subscription != NULL)
+        r->subscription = c->subscription;
+    if ((r->copies = inv_new()) == NULL)
+        return EXIT_AZURE;
+    if (az_list_snapshots(r->client, r->subscription, c->resource_group, r->copies, err) != 0) {
+        cli_print_az_error("restore: listing the copies", err);
+        return EXIT_AZURE;
+    }
+    inv_free(r->inv);
+    r->inv = eng_copy_view(r->p, r->copies);
+    return r->inv != NULL ? EXIT_OK : EXIT_AZURE;
+}
+
+/* --region names the region of the policy's copy-to; the copies are not production's place. */
+static int check_region(const rst_ctx *r)
+{
+    if (r->region == NULL)
+        return EXIT_OK;
+    if (r->p->copy == NULL || strcmp(r->p->copy->region, r->region) != 0) {
+        fprintf(stderr, "snapkeep: restore: --region %s: policy %s %s\n", r->region, r->p->name,
+                r->p->copy == NULL ? "has no copy-to block"
+                                   : "copies to another region (see its copy-to block)");
+        return EXIT_INVALID;
+    }
+    if (r->replace_on != NULL) {
+        fputs("snapkeep: restore: --replace-on cannot take a copy from another region: a VM "
+              "takes disks of its own region only; restore the copy, or --attach-to a VM "
+              "there\n", stderr);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 static int rst_run(rst_ctx *r)
 {
     bool vm_mode = r->attach_to != NULL || r->replace_on != NULL;
-    int rc = r->dry_run ? EXIT_OK : open_state(r);
+    int rc = check_region(r);
+    if (rc == EXIT_OK && !r->dry_run)
+        rc = open_state(r);
     if (rc == EXIT_OK && vm_mode)
         rc = rst_vm_resume(r);
     az_error err;
@@ -562,7 +608,10 @@ static int rst_run(rst_ctx *r)
     }
     if (rc == EXIT_OK && ((r->inv = inv_new()) == NULL || (r->disks = inv_new()) == NULL))
         rc = EXIT_AZURE;
-    if (rc == EXIT_OK && az_list_snapshots(r->client, r->subscription, NULL, r->inv, &err) != 0) {
+    if (rc == EXIT_OK && r->region != NULL)
+        rc = list_copies(r, &err);
+    else if (rc == EXIT_OK &&
+             az_list_snapshots(r->client, r->subscription, NULL, r->inv, &err) != 0) {
         cli_print_az_error("restore: listing snapshots", &err);
         rc = EXIT_AZURE;
     }
@@ -593,6 +642,7 @@ static int rst_run(rst_ctx *r)
 static void rst_cleanup(rst_ctx *r)
 {
     inv_free(r->inv);
+    inv_free(r->copies);
     inv_free(r->disks);
     az_client_free(r->client);
     if (r->journaling)

@@ -239,7 +239,9 @@ static inv_inventory *usable_copy(const inv_inventory *src, const inv_inventory 
 {
     inv_inventory *dst = inv_new();
     for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
-        if (!enf_snapshot_usable(&src->snapshots[i]))
+        /* a copy-to copy listed with the sources (a subscription-wide policy) is not one of
+         * them: its own retention decides it (run_copy.c) */
+        if (!enf_snapshot_usable(&src->snapshots[i]) || eng_is_copy(&src->snapshots[i]))
             continue;
         inv_snapshot *s = inv_add_snapshot(dst);
         if (s == NULL) {
@@ -303,12 +305,15 @@ static inv_inventory *evaluate_and_prune(run_ctx *r, inv_inventory *evalinv)
         r->azure_failed = true;
         return evalinv;
     }
+    /* copies first: their sources are held in the plan before anything is pruned */
+    run_copy_start(r, plan, evalinv);
     run_count_kept(r, plan, evalinv);
     log_notes(r, plan);
     if (r->dry_run)
         print_dry_plan(r, plan, evalinv);
     run_prune(r, plan, evalinv);
     eng_plan_free(plan);
+    run_copy_prune(r);
     return evalinv;
 }
 
@@ -325,6 +330,13 @@ static inv_inventory *enforce(run_ctx *r)
         cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
                      "the snapshot listing failed: nothing is created or deleted");
         r->azure_failed = true;
+        return NULL;
+    }
+    /* fail closed in the copy region too: a partial listing of the copies would prune them
+     * wrongly, and copies would be started again */
+    if (!run_copy_list(r)) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
+                     "the copies' listing failed: nothing is created, copied or deleted");
         return NULL;
     }
     check_skew(r);
@@ -412,6 +424,7 @@ static void cleanup(run_ctx *r, inv_inventory *evalinv)
             free(rp->groups[k].source);
         free(rp->disks);
         free(rp->groups);
+        run_copy_free(rp);
     }
     free(r->pols);
     free(r->deleted);

@@ -78,8 +78,8 @@ static const cli_command commands[] = {
       "restore FILE --disk DISK (--snapshot NAME | --at T | --latest) --to NEW_DISK\n"
       "                     [--attach-to VM [--lun N] | --replace-on VM [--start]]\n"
       "                     [--zone Z] [--sku SKU] [--tag K=V]... [--resource-group RG]\n"
-      "                     [--policy NAME] [--wait] [--dry-run] [--format text|json]\n"
-      "                     [--state-dir DIR] [AZURE OPTIONS]",
+      "                     [--policy NAME] [--wait] [--region REGION] [--dry-run]\n"
+      "                     [--format text|json] [--state-dir DIR] [AZURE OPTIONS]",
       "restore a disk from a snapshot; attach it, or put it in place of the VM's disk", NULL },
     { "release", cmd_release,
       "release FILE --disk DISK [--from VM] [--resource-group RG] [--policy NAME]\n"
@@ -97,7 +97,7 @@ static const cli_command commands[] = {
       "                     [--metrics-file FILE] [--format text|json] [--log-format text|json]\n"
       "                     [--attach-to VM] [--verify CMD] [--verify-timeout S]\n"
       "                     [--device-dir DIR] [--report FILE] [--failover [--to VM] [--start]]\n"
-      "                     [--wait] [AZURE OPTIONS]",
+      "                     [--wait] [--region REGION] [AZURE OPTIONS]",
       "rehearse recovery: restore, time and clean up", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -64,6 +64,12 @@ typedef struct drl_disk {
 typedef struct drl_policy {
     const pol_policy *p;
     const char *subscription;
+    /* --region: the copy resource group's listing, its view (engine/copies.h: a copy counts
+     * once complete, dated by its source), and the policy as seen from there (its resource
+     * group and subscription the copy's; a shallow copy, never freed) */
+    inv_inventory *copies, *view;
+    pol_policy at_copy;
+    const char *target_subscription;    /* where drill disks go */
     drl_disk *disks;
     size_t ndisks;
     cli_leftovers left;
@@ -73,6 +79,7 @@ typedef struct drl_ctx {
     /* options */
     const char *policy_path, *policy_name, *state_dir, *metrics_file, *report_file;
     const char *attach_to, *verify_cmd, *device_dir;
+    const char *region;             /* --region: drill the policies' copies there */
     bool failover, start_standby;   /* --failover [--start]: the rehearsal */
     const char *standby;            /* --to, else the policy's standby */
     double verify_timeout_s;

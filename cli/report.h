@@ -118,7 +118,8 @@ void rpt_groups_free(rpt_groups *g);
  * "44 snapshots per disk" or "44 to 45 snapshots per disk (average 44.4)",
  * and "1" or
  * "0 to 2 (average 0.99)" deletions. */
-void rpt_steady_text(const eng_sim *s, char *count, size_t ncount, char *del, size_t ndel);
+void rpt_steady_text(const eng_sim *s, bool copies, char *count, size_t ncount, char *del,
+                     size_t ndel);
 
 /* Why a policy has no steady state, naming the rule that keeps without
  * limit: "no steady state: `last all` (line 4) keeps every snapshot

@@ -260,14 +260,15 @@ void rpt_growing_text(const pol_policy *p, char *buf, size_t n)
                  "so the count only grows", r->text, r->loc.line, eng_period_noun(r->period));
 }
 
-void rpt_steady_text(const eng_sim *s, char *count, size_t ncount, char *del, size_t ndel)
+void rpt_steady_text(const eng_sim *s, bool copies, char *count, size_t ncount, char *del,
+                     size_t ndel)
 {
+    const char *one = copies ? "copy" : "snapshot", *many = copies ? "copies" : "snapshots";
     if (s->count_min == s->count_max)
-        snprintf(count, ncount, "%u snapshot%s per disk", s->count_min,
-                 s->count_min == 1 ? "" : "s");
+        snprintf(count, ncount, "%u %s per disk", s->count_min, s->count_min == 1 ? one : many);
     else
-        snprintf(count, ncount, "%u to %u snapshots per disk (average %.1f)", s->count_min,
-                 s->count_max, s->count_avg);
+        snprintf(count, ncount, "%u to %u %s per disk (average %.1f)", s->count_min,
+                 s->count_max, many, s->count_avg);
     if (s->del_min == s->del_max)
         snprintf(del, ndel, "%u", s->del_min);
     else

@@ -102,7 +102,7 @@ int rpt_sim_svg(FILE *f, const rpt_sim *r)
     fputs("</text>\n", f);
     if (s->first_steady < s->nruns) {
         char count[96], del[96];
-        rpt_steady_text(s, count, sizeof count, del, sizeof del);
+        rpt_steady_text(s, false, count, sizeof count, del, sizeof del);
         fprintf(f, "<text x=\"12\" y=\"46\" fill=\"#444\">steady state %s; "
                 "deletions per run %s</text>\n", count, del);
     } else {

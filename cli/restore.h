@@ -26,6 +26,7 @@ typedef struct rst_ctx {
     const char *policy_path, *policy_name, *disk, *snapshot_name, *to;
     const char *zone, *sku, *target_rg, *state_dir;
     const char *attach_to, *replace_on;     /* the VM modes; NULL: a disk only */
+    const char *region;                     /* --region: from the policy's copy-to copies */
     int lun;                                /* --lun; -1: the first free one */
     bool start_vm;                          /* --start */
     pick_mode mode;
@@ -49,6 +50,8 @@ typedef struct rst_ctx {
     az_client *client;
     inv_inventory *inv;         /* the subscription's snapshots */
     inv_inventory *disks;       /* GETs of the source and target disks */
+    inv_inventory *copies;      /* --region: the copy resource group's listing (inv is its
+                                   view, engine/copies.h, whose records borrow from it) */
     cli_rcv_record record;      /* an unfinished attempt of this operation (VM modes) */
     char resumed_snapshot[1024];/* the snapshot that attempt chose */
     /* the choice */

@@ -15,6 +15,7 @@
 #include "cli/journal.h"
 #include "cli/log.h"
 #include "cli/state.h"
+#include "engine/copies.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
 
@@ -55,6 +56,12 @@ typedef struct run_policy {
     bool failed;                /* an action or step failed for this policy */
     bool stale;                 /* some disk looked stalled */
     run_counts n;
+    /* copy-to (run_copy.c): the copy resource group's listing, the copies started and
+     * deleted, and the reasons that hold sources (freed after the plan) */
+    const char *copy_subscription;
+    inv_inventory *copy_inv;
+    size_t copies_started, copies_pruned, copies_failed, copies_deferred;
+    void *copy_holds;
 } run_policy;
 
 typedef struct run_ctx {
@@ -112,6 +119,16 @@ void run_create(run_ctx *r, inv_inventory *would);
 /* run_prune.c: deletes what the plan prunes that each policy may delete,
  * within max-delete, each confirmed against ARM just before its delete. */
 void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
+
+/* run_copy.c: copy-to. run_copy_list lists every copy resource group (false, logged and
+ * r->azure_failed set, when any page fails: nothing is then created, copied or deleted);
+ * run_copy_start starts the due copies (journaled) and holds their sources and those of the
+ * copies still running in plan, before run_prune; run_copy_prune evaluates and prunes the
+ * copies on their own listing with the rails of run_prune. */
+bool run_copy_list(run_ctx *r);
+void run_copy_start(run_ctx *r, eng_plan *plan, const inv_inventory *inv);
+void run_copy_prune(run_ctx *r);
+void run_copy_free(run_policy *rp);
 
 /* run_report.c */
 /* Whether a policy's part of the run succeeded: nothing failed or held back. */

@@ -49,6 +49,21 @@ void run_summary(run_ctx *r, int exit_code)
                      "%spolicy \"%s\": %zu kept, %zu %screated, %zu %spruned, %zu failed, "
                      "%zu deferred", r->dry_run ? "dry run: " : "", rp->p->name, rp->n.kept,
                      rp->n.created, would, rp->n.pruned, would, rp->n.failed, rp->n.deferred);
+        if (rp->p->copy == NULL)
+            continue;
+        char c[4][24];
+        snprintf(c[0], sizeof c[0], "%zu", rp->copies_started);
+        snprintf(c[1], sizeof c[1], "%zu", rp->copies_pruned);
+        snprintf(c[2], sizeof c[2], "%zu", rp->copies_failed);
+        snprintf(c[3], sizeof c[3], "%zu", rp->copies_deferred);
+        cli_log_field cf[] = { { "policy", rp->p->name }, { "region", rp->p->copy->region },
+                               { "started", c[0] }, { "pruned", c[1] }, { "failed", c[2] },
+                               { "deferred", c[3] } };
+        cli_log_emit(&r->log, rp->copies_failed == 0 ? CLI_LOG_INFO : CLI_LOG_WARN,
+                     "copy-summary", cf, 6, "%spolicy \"%s\" copies to %s: %zu %sstarted, "
+                     "%zu %spruned, %zu failed, %zu deferred", r->dry_run ? "dry run: " : "",
+                     rp->p->name, rp->p->copy->region, rp->copies_started, would,
+                     rp->copies_pruned, would, rp->copies_failed, rp->copies_deferred);
     }
     static const char *const meaning[] = {
         "done", "invalid policy or input", "usage", "an Azure failure stopped the work",
@@ -148,8 +163,49 @@ static void newest_ages(run_ctx *r, cli_metrics *m, const run_policy *rp,
     free(it);
 }
 
+/* copy-to: what the copies did, and the copy lag per disk (the recovery point in the copy
+ * region: the age of the data of its newest completed copy). */
+static void copy_metrics(run_ctx *r, cli_metrics *m, const run_policy *rp)
+{
+    const pol_copy *c = rp->p->copy;
+    if (c == NULL)
+        return;
+    static const char *const names[] = { "started", "pruned", "failed", "deferred" };
+    size_t vals[] = { rp->copies_started, rp->copies_pruned, rp->copies_failed,
+                      rp->copies_deferred };
+    for (size_t i = 0; i < 4; i++) {
+        const char *l[] = { "policy", rp->p->name, "region", c->region, "state", names[i], NULL };
+        cli_metrics_add(m, "snapkeep_copies", l, (double)vals[i]);
+    }
+    if (rp->copy_inv == NULL)
+        return;
+    size_t cap = rp->copy_inv->nsnapshots;
+    eng_copy_newest *it = calloc(cap ? cap : 1, sizeof *it);
+    if (it == NULL)
+        return;
+    size_t n = eng_copy_newest_done(rp->p, rp->copy_inv, it, cap);
+    sk_time now = run_clock(r);
+    for (size_t i = 0; i < n; i++) {
+        double lag = it[i].taken < now ? (double)(now - it[i].taken) / SK_USEC_PER_SEC : 0.0;
+        const char *l[] = { "policy", rp->p->name, "region", c->region,
+                            "disk", enf_id_name(it[i].disk_id), NULL };
+        if (cli_metrics_add(m, "snapkeep_copy_lag_seconds", l, lag) != 0) {
+            const char *l2[] = { "policy", rp->p->name, "region", c->region,
+                                 "disk", it[i].disk_id, NULL };
+            cli_metrics_add(m, "snapkeep_copy_lag_seconds", l2, lag);
+        }
+    }
+    free(it);
+}
+
 static void declare(cli_metrics *m)
 {
+    cli_metrics_family(m, "snapkeep_copies", "gauge",
+                       "Copies to the copy-to region in the last run: started, pruned "
+                       "(deleted), failed actions, deferred deletions.");
+    cli_metrics_family(m, "snapkeep_copy_lag_seconds", "gauge",
+                       "Age of the data of the newest completed copy per disk in the copy-to "
+                       "region: the recovery point there.");
     cli_metrics_family(m, "snapkeep_snapshots", "gauge",
                        "Snapshots per policy in the last run: kept by the policy, pruned "
                        "(deleted), created, failed actions, deferred deletions.");
@@ -186,6 +242,8 @@ int run_metrics(run_ctx *r, const inv_inventory *inv, int exit_code)
         snapshot_counts(m, &r->pols[i]);
     for (size_t i = 0; inv != NULL && i < r->npols; i++)
         newest_ages(r, m, &r->pols[i], inv);
+    for (size_t i = 0; i < r->npols; i++)
+        copy_metrics(r, m, &r->pols[i]);
     for (size_t i = 0; i < r->npols; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(last, r->pols[i].p->name);
         const char *l[] = { "policy", r->pols[i].p->name, NULL };

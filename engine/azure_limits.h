@@ -22,4 +22,14 @@
  * cross-region copies); a fourth is refused by Azure. */
 #define ENG_PENDING_PER_DISK_MAX 3
 
+/* Cross-region copies (CopyStart): Azure copies one snapshot of a disk at a time, in creation
+ * order, and at most this many per subscription into one region at once. */
+#define ENG_COPIES_PER_DISK_MAX 1
+#define ENG_COPIES_PARALLEL_MAX 100
+
+/* Not Azure's but snapkeep's: a copy that failed (copyCompletionError) is started again by
+ * later runs until this many attempts of that snapshot have failed; then it is reported and
+ * the next snapshot of the disk is copied instead. */
+#define ENG_COPY_ATTEMPTS_MAX 3
+
 #endif

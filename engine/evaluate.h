@@ -29,7 +29,9 @@ typedef enum eng_reason_kind {
                            it cannot make a disk yet; kept, counted by no rule */
     ENG_R_COPY_FAILED,  /* its background copy failed (copyCompletionError): not
                            a backup, kept, warned about */
-    ENG_R_RETIRED       /* a retired group under `retired keep-all` */
+    ENG_R_RETIRED,      /* a retired group under `retired keep-all` */
+    ENG_R_COPYING       /* its copy to another region is being made: Azure
+                           forbids deleting the source (engine/copies.h) */
 } eng_reason_kind;
 
 typedef struct eng_reason {
@@ -44,9 +46,9 @@ typedef struct eng_reason {
                                    value, NULL when it has none */
     const char *state;          /* ENG_R_IN_PROGRESS, ENG_R_FAILED: the snapshot's
                                    provisioningState; ENG_R_COPY_FAILED: the
-                                   copy's errorCode */
+                                   copy's errorCode; ENG_R_COPYING: the region */
     const char *message;        /* ENG_R_COPY_FAILED: the copy's errorMessage */
-    double percent;             /* ENG_R_PENDING: completionPercent */
+    double percent;             /* ENG_R_PENDING, ENG_R_COPYING: completionPercent */
     eng_identity identity;      /* ENG_R_RETIRED: why the group is retired */
 } eng_reason;
 

@@ -47,12 +47,24 @@ void pol_policy_free(pol_policy *p)
     tags_free(p->extra_tags, p->nextra_tags);
     /* const for readers; the policy owns it */
     pol_recovery_free((pol_recovery *)p->recovery);
+    pol_copy_free((pol_copy *)p->copy);
     for (size_t i = 0; i < p->nrules; i++) {
         free(p->rules[i].text);
         tags_free(p->rules[i].tags, p->rules[i].ntags);
     }
     free(p->rules);
     free(p);
+}
+
+void pol_copy_free(pol_copy *c)
+{
+    if (c == NULL)
+        return;
+    free(c->region);
+    free(c->subscription);
+    free(c->resource_group);
+    pol_policy_free(c->retention);
+    free(c);
 }
 
 void pol_file_free(pol_file *f)

@@ -94,6 +94,20 @@ typedef struct pol_recovery {
     bool start_standby;     /* default true */
 } pol_recovery;
 
+/* copy-to "REGION" { ... }: copies of the policy's snapshots in a second
+ * region, with their own retention (snapkeep.policy(5), COPIES). The
+ * retention is a policy of its own so the evaluator runs on the copies as
+ * on any inventory: it carries the owner's name and time zone, the copy
+ * block's rules, and no Azure scope (the copies are grouped by the disk of
+ * their source, engine/copies.h). Strings owned by the copy. */
+typedef struct pol_copy {
+    pol_loc loc;            /* the `copy-to` keyword */
+    char *region;           /* Azure location of the copies, e.g. "northeurope" */
+    char *subscription;     /* NULL: the owning policy's */
+    char *resource_group;   /* where the copies are made: required */
+    struct pol_policy *retention;
+} pol_copy;
+
 /* A setting's value and where it was written (line 0: not set). */
 typedef struct pol_setting_loc { pol_loc loc; } pol_setting_loc;
 
@@ -136,6 +150,8 @@ typedef struct pol_policy {
     /* recovery { }: the block's own settings over the top level's, one by
      * one; NULL when neither writes a recovery block */
     const pol_recovery *recovery;
+    /* copy-to { }: NULL when the policy makes no copies */
+    const pol_copy *copy;
 
     /* retention rules in the order written */
     pol_rule *rules;
@@ -152,6 +168,7 @@ typedef struct pol_file {
 void pol_file_free(pol_file *f);        /* NULL is a no-op */
 void pol_policy_free(pol_policy *p);    /* NULL is a no-op */
 void pol_recovery_free(pol_recovery *r);    /* NULL is a no-op */
+void pol_copy_free(pol_copy *c);            /* NULL is a no-op */
 
 /* True when the snapshot tags include every match of the list. */
 struct inv_tag;

@@ -7,7 +7,8 @@
  *   "newest", "future: dated after now", "unmanaged: no policy governs it",
  *   "unmanaged: not owned by policy \"X\" (no snapkeep-policy tag)",
  *   "in progress: provisioningState Updating, not yet a backup",
- *   "failed: provisioningState Failed, not a backup (delete it by hand)" */
+ *   "failed: provisioningState Failed, not a backup (delete it by hand)",
+ *   "copying: its copy to northeurope is 40% done; deleted by the first run after it completes" */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,10 @@ size_t eng_reason_format(const eng_reason *r, char *buf, size_t n)
         break;
     case ENG_R_RETIRED:
         ev_put(&b, "retired keep-all: %s", eng_identity_text(r->identity));
+        break;
+    case ENG_R_COPYING:
+        ev_put(&b, "copying: its copy to %s is %g%% done; deleted by the first run after it "
+               "completes", r->state != NULL ? r->state : "?", r->percent);
         break;
     }
     return b.len;

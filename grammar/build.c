@@ -71,6 +71,8 @@ void pg_scope_free(pg_scope *s)
     if (s == NULL)
         return;
     pol_policy_free(s->pol);
+    pg_scope_free(s->copy);
+    free(s->copy_region);
     free(s->aux);
     free(s->extra_tag_locs);
     free(s->disk_locs);

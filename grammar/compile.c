@@ -152,7 +152,7 @@ static char *anonymous_name(const char *path)
     return strndup(base, len);
 }
 
-static void finish(pg_ctx *ctx, pg_scope *s)
+void pg_finish_scope(pg_ctx *ctx, pg_scope *s)
 {
     pol_policy *p = s->pol;
     if (p->timezone == NULL)
@@ -198,7 +198,8 @@ pol_file *pg_compile(pg_ctx *ctx)
         top->pol->loc = (pol_loc){ ctx->path, 1, 1 };
         if (top->pol->name == NULL)
             pg_oom(ctx);
-        finish(ctx, top);
+        pg_finish_scope(ctx, top);
+        pg_copy_compile(ctx, top);
         pg_recovery_check(ctx, top);
         take(ctx, f, top);
         return f;
@@ -210,13 +211,18 @@ pol_file *pg_compile(pg_ctx *ctx)
                  "is on line %d)", pg_quote_rule(top->pol->rules[i].text, q, sizeof q),
                  ctx->first_block.line);
     }
+    if (top->copy != NULL)
+        pg_error(ctx, &top->copy_kw, "'copy-to' outside any policy block: in a file with "
+                 "blocks, write it inside the block whose snapshots it copies (the first "
+                 "is on line %d)", ctx->first_block.line);
     if (top->pol->timezone != NULL)
         eng_tz_free(load_zone(ctx, top, top->pol->timezone, true));
     for (pg_scope *b = ctx->blocks; b != NULL; b = b->next) {
         inherit(ctx, b, top);
         pg_recovery_inherit(ctx, b, top);
         pg_recovery_check(ctx, b);
-        finish(ctx, b);
+        pg_finish_scope(ctx, b);
+        pg_copy_compile(ctx, b);
         take(ctx, f, b);
     }
     return f;

@@ -54,6 +54,11 @@ typedef struct pg_scope {
     pol_loc rec_set[PG_NREC];   /* first place each recovery setting was written */
     pol_loc rec_val[PG_NREC];   /* ... and its value */
     bool had_error;             /* a syntax error inside: skip whole-policy checks */
+    /* copy-to "REGION" { }: its statements are recorded into a scope of
+     * their own (copy.c), compiled into pol->copy */
+    struct pg_scope *copy;
+    char *copy_region;
+    pol_loc copy_kw, copy_region_loc;
     struct pg_scope *next;
 } pg_scope;
 
@@ -79,6 +84,9 @@ typedef struct pg_ctx {
     pol_recovery *in_rec;       /* the recovery block being read, if any */
     bool rec_open;              /* inside recovery { } (even one ignored) */
     pol_loc rec_brace;          /* its '{', for "unterminated" */
+    pg_scope *copy_parent;      /* inside copy-to { }: the scope it belongs to */
+    pg_scope *copy_spare;       /* a second copy-to of one scope, read and dropped */
+    pol_loc copy_brace;         /* its '{', for "unterminated" */
 
     /* scanner state */
     int line, col;              /* position of the next byte */
@@ -156,6 +164,14 @@ void pg_rec_flag(pg_ctx *ctx, pg_rec_setting which, bool value,
                  const pol_loc *kw, const pol_loc *vloc);
 const char *pg_rec_setting_name(pg_rec_setting s);
 
+/* copy.c: copy-to "REGION" { }: begin/end around the block (settings and
+ * rules inside go to the copy's own scope), and the compile step that
+ * turns that scope into pol_copy once the owning policy is finished. */
+void pg_copy_begin(pg_ctx *ctx, char *region, const pol_loc *kw,
+                   const pol_loc *region_loc, const pol_loc *brace);
+void pg_copy_end(pg_ctx *ctx);
+void pg_copy_compile(pg_ctx *ctx, pg_scope *owner);
+
 /* text.c: the normalised text of rules and settings. */
 char *pg_rule_text(const pol_rule *r);
 size_t pg_quote(const char *s, char *buf, size_t n);
@@ -167,6 +183,8 @@ void pg_recovery_check(pg_ctx *ctx, const pg_scope *s);
 
 /* compile.c: scopes to pol_file (inheritance, checks); NULL on errors. */
 pol_file *pg_compile(pg_ctx *ctx);
+/* compile.c: zone, rule-count check and whole-policy checks of one scope. */
+void pg_finish_scope(pg_ctx *ctx, pg_scope *s);
 /* checks.c: the checks that need a whole compiled policy. */
 void pg_check_policy(pg_ctx *ctx, const pg_scope *s);
 

@@ -33,6 +33,7 @@ const pg_keyword pg_keywords[] = {
     { "dns-zone-kind", DNS_ZONE_KIND }, { "start-standby", START_STANDBY },
     { "retired", RETIRED },         { "forever", FOREVER },
     { "for", FOR },
+    { "copy-to", COPY_TO },
     { NULL, 0 }
 };
 

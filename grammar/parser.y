@@ -51,7 +51,7 @@ static void pg_yyerror(PG_YYLTYPE *loc, void *scanner, pg_ctx *ctx, const char *
        RECOVERY "'recovery'" VM "'vm'" SCRATCH_VM "'scratch-vm'" VERIFY "'verify'"
        VERIFY_TIMEOUT "'verify-timeout'" DEVICE_DIR "'device-dir'" STANDBY "'standby'"
        PUBLIC_IP "'public-ip'" DNS_RECORD "'dns-record'" DNS_ZONE_KIND "'dns-zone-kind'"
-       START_STANDBY "'start-standby'"
+       START_STANDBY "'start-standby'" COPY_TO "'copy-to'"
        RETIRED "'retired'" FOREVER "'forever'" FOR "'for'"
 %token <str> WORD "word" STRING "string"
 %token <num> NUMBER "number"
@@ -143,6 +143,40 @@ stmt:
     setting
   | rule
   | recovery
+  | copy
+  ;
+
+/* copy-to "REGION" { ... }: where copies go and the copies' own rules;
+ * the settings and rules inside are recorded into the copy's own scope
+ * (copy.c), which rejects the settings a copy cannot take. */
+copy:
+    COPY_TO STRING newlines '{'
+      { pg_copy_begin(ctx, $2, L(@1), L(@2), L(@4)); $2 = NULL; }
+    copy_list copy_end
+  ;
+
+copy_end:
+    '}'     { pg_copy_end(ctx); }
+  | END
+        {
+          pg_error(ctx, &ctx->copy_brace, "unterminated copy-to block: this '{' has no "
+                   "matching '}'");
+          if (ctx->cur != NULL)
+              ctx->cur->had_error = true;
+          pg_copy_end(ctx);
+        }
+  ;
+
+copy_list:
+    copy_item
+  | copy_list sep copy_item
+  ;
+
+copy_item:
+    %empty
+  | setting
+  | rule
+  | error   { if (ctx->cur != NULL) ctx->cur->had_error = true; }
   ;
 
 /* recovery { ... }: settings only the recovery commands read, one per
@@ -340,6 +374,7 @@ static const char *outer_keyword(int tok)
     case LAST:           return "last";
     case WITHIN:         return "within";
     case TAGGED:         return "tagged";
+    case COPY_TO:        return "copy-to";
     default:             return NULL;
     }
 }

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "azure/az_internal.h"
+#include "azure/ops_priv.h"
 
 #define NOW_S 1795694400    /* 2026-11-26T12:00:00Z */
 #define SECRET "fake-client-secret-0123"
@@ -762,9 +763,33 @@ static void test_client_options(void **state)
     assert_false(az_same_origin("https://a.example:443", "https://a.example/x"));
 }
 
+/* The write bodies: a cross-region copy is CopyStart of the snapshot, incremental, in the
+ * target's location, with its tags (tests/arm/README.md, Copies). */
+static void test_copy_body(void **state)
+{
+    (void)state;
+    inv_tag tags[] = { { "snapkeep-policy", "p" }, { "snapkeep-copy-of", "/x/snapshots/s" } };
+    az_op op = { .kind = AZ_OP_COPY_SNAPSHOT, .id = "/x/snapshots/c", .location = "northeurope",
+                 .source_id = "/x/snapshots/s", .tags = tags, .ntags = 2 };
+    char *body = az_op_body(&op);
+    assert_non_null(body);
+    assert_string_equal(body, "{\"location\":\"northeurope\",\"tags\":{\"snapkeep-policy\":\"p\","
+                        "\"snapkeep-copy-of\":\"/x/snapshots/s\"},\"properties\":{\"creationData\":"
+                        "{\"createOption\":\"CopyStart\",\"sourceResourceId\":\"/x/snapshots/s\"},"
+                        "\"incremental\":true}}");
+    free(body);
+    op.kind = AZ_OP_CREATE_SNAPSHOT;
+    op.incremental = false;
+    body = az_op_body(&op);
+    assert_non_null(strstr(body, "\"createOption\":\"Copy\""));
+    assert_non_null(strstr(body, "\"incremental\":false"));
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copy_body),
         cmocka_unit_test(test_resource_ids),
         cmocka_unit_test(test_list_follows_nextlink_verbatim),
         cmocka_unit_test(test_list_subscription_and_disks),

@@ -336,6 +336,33 @@ static const check_case cases[] = {
     { "incremental maybe\nlast 3",
       "1:13: error: unknown keyword 'maybe', expecting 'yes' or 'no'\n"
       "", 0 },
+    /* copy-to: only where the copies go and rules; one per policy; inside a block */
+    { "policy \"p\" {\nlast 3\ncopy-to \"northeurope\" { resource-group \"dr\"; daily to 30d }\n}",
+      "", 1 },
+    { "policy \"p\" {\nlast 3\ncopy-to \"North Europe\" {\ndisk \"x\"\n}\n}",
+      "3:1: error: copy-to needs resource-group: the resource group in the target region the "
+      "copies are made in\n"
+      "3:1: error: copy-to \"North Europe\" has no retention rule: it would delete every copy "
+      "but the newest\n"
+      "3:9: error: copy-to region \"North Europe\" is not an Azure location name (lower-case "
+      "letters and digits, as in \"northeurope\")\n"
+      "4:1: error: 'disk' cannot go inside copy-to: a copy block takes subscription, "
+      "resource-group and retention rules (the copies are made from the policy's own "
+      "snapshots)\n", 0 },
+    { "policy \"p\" {\nlast 3\ncopy-to \"a\" { resource-group \"r\"; last 2 }\n"
+      "copy-to \"b\" { resource-group \"r\"; last 2 }\n}",
+      "4:1: error: a copy-to block is already written on line 3 (one per policy)\n", 0 },
+    { "copy-to \"a\" { resource-group \"r\"; last 2 }\npolicy \"p\" { last 3 }",
+      "1:1: error: 'copy-to' outside any policy block: in a file with blocks, write it inside "
+      "the block whose snapshots it copies (the first is on line 2)\n", 0 },
+    { "policy \"p\" {\nlast 3\ncopy-to \"a\" { resource-group \"r\"; daily to 2d; keep-all 1d }\n}",
+      "3:48: warning: \"keep-all 1d\" after the bucketed tier \"daily to 2d\" (line 3) keeps "
+      "only what that tier left: the snapshots it pruned are gone; keep-all belongs first\n"
+      "3:57: error: tier \"keep-all 1d\" must end after \"daily to 2d\" (line 3), but 1d is "
+      "shorter than 2d\n", 0 },
+    { "policy \"p\" {\nlast 3\ncopy-to \"a\" { resource-group \"r\"; last 2\n",
+      "1:12: error: unterminated policy block: this '{' has no matching '}'\n"
+      "3:13: error: unterminated copy-to block: this '{' has no matching '}'\n", 0 },
 };
 
 /* All diagnostics of one parse, one line each, without the source lines. */

@@ -1277,10 +1277,36 @@ static void test_empty_answer(void **state)
     inv_free(inv);
 }
 
+/* A background copy's progress and failure (CopyStart copies, engine/copies.h). */
+static void test_copy_fields(void **state)
+{
+    (void)state;
+    inv_inventory *inv = read_ok("{\"value\":["
+        "{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"completionPercent\":42.5}},"
+        "{\"name\":\"b\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"completionPercent\":100,\"copyCompletionError\":"
+        "{\"errorCode\":\"CopySourceNotFound\",\"errorMessage\":\"gone\"}}},"
+        "{\"name\":\"c\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"completionPercent\":null,\"copyCompletionError\":null}},"
+        "{\"name\":\"d\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"copyCompletionError\":{}}}]}");
+    assert_true(inv->snapshots[0].has_completion);
+    assert_true(inv->snapshots[0].completion_percent == 42.5);
+    assert_null(inv->snapshots[0].copy_error_code);
+    assert_string_equal(inv->snapshots[1].copy_error_code, "CopySourceNotFound");
+    assert_false(inv->snapshots[2].has_completion);
+    assert_null(inv->snapshots[2].copy_error_code);
+    assert_string_equal(inv->snapshots[3].copy_error_code, "");   /* an error without a code */
+    inv_free(inv);
+    inv_inventory *bad = NULL;
+    char err[256];
+    const char *j = "{\"value\":[{\"name\":\"a\",\"properties\":{\"timeCreated\":\"2026-11-20T10:00:00Z\",\"completionPercent\":\"x\"}}]}";
+    assert_int_not_equal(inv_read_buffer("inv.json", j, strlen(j), &bad, err, sizeof err), 0);
+    assert_non_null(strstr(err, "completionPercent"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_copy_fields),
         cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
         cmocka_unit_test(test_utf8_len),

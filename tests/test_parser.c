@@ -581,9 +581,42 @@ static void test_recovery_inheritance(void **state)
     pol_file_free(f);
 }
 
+/* copy-to: where the copies go moves to pol_copy; the retention carries the owner's name and
+ * zone and the block's rules, and no scope. */
+static void test_copy_to(void **state)
+{
+    (void)state;
+    pol_file *f = parse_ok("c.policy",
+        "timezone \"Europe/Paris\"\n"
+        "policy \"dss\" {\n resource-group \"prod\"\n last 3\n"
+        " copy-to \"northeurope\"\n {\n  resource-group \"dr\"\n"
+        "  subscription \"00000000-0000-0000-0000-0000000000bb\"\n  daily to 30d; weekly 8\n }\n}\n"
+        "policy \"other\" { last 2 }\n");
+    const pol_copy *c = f->policies[0]->copy;
+    assert_non_null(c);
+    assert_null(f->policies[1]->copy);
+    assert_string_equal(c->region, "northeurope");
+    assert_string_equal(c->resource_group, "dr");
+    assert_string_equal(c->subscription, "00000000-0000-0000-0000-0000000000bb");
+    assert_int_equal(c->loc.line, 5);
+    const pol_policy *r = c->retention;
+    assert_string_equal(r->name, "dss");
+    assert_false(r->anonymous);
+    assert_string_equal(r->timezone, "Europe/Paris");
+    assert_non_null(r->tz);
+    assert_null(r->resource_group);
+    assert_null(r->subscription);
+    assert_int_equal(r->nrules, 2);
+    assert_string_equal(r->rules[0].text, "daily to 30d");
+    assert_string_equal(r->rules[1].text, "weekly 8");
+    assert_int_equal(f->policies[0]->nrules, 1);
+    pol_file_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copy_to),
         cmocka_unit_test(test_rule_fields),
         cmocka_unit_test(test_separators),
         cmocka_unit_test(test_block_layout),

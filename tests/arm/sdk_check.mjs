@@ -216,6 +216,22 @@ try {
   ok("sdk conditional create of an existing snapshot: 412 PreconditionFailed",
      refused !== null && refused.statusCode === 412 && refused.code === "PreconditionFailed",
      refused ? `(${refused.statusCode} ${refused.code})` : "(created)");
+  // a cross-region copy (CopyStart): the SDK's poller ends, the copy reads as running
+  const copy = await client.snapshots.beginCreateOrUpdateAndWait(rg, "sdk-copy-1", {
+    location: "northeurope", tags: { "snapkeep-policy": "sdk", "snapkeep-copy-of": got.id },
+    incremental: true, creationData: { createOption: "CopyStart", sourceResourceId: got.id } });
+  ok("sdk CopyStart snapshot (poller)", copy.provisioningState === "Succeeded"
+     && copy.location === "northeurope" && copy.creationData.createOption === "CopyStart"
+     && typeof copy.completionPercent === "number" && copy.completionPercent < 100,
+     `(${copy.provisioningState} ${copy.completionPercent})`);
+  const copyGot = await client.snapshots.get(rg, "sdk-copy-1");
+  ok("sdk get a copy: completionPercent and its source", copyGot.completionPercent < 100
+     && copyGot.creationData.sourceResourceId.toLowerCase() === got.id.toLowerCase());
+  let refusedCode = 0;
+  try { await client.snapshots.beginDeleteAndWait(rg, "sdk-snap-1"); }
+  catch (e) { refusedCode = e.statusCode; }
+  ok("sdk delete of a source under copy: 409", refusedCode === 409, `(${refusedCode})`);
+  await client.snapshots.beginDeleteAndWait(rg, "sdk-copy-1");
   const updated = await client.snapshots.beginUpdateAndWait(rg, "sdk-snap-1",
     { tags: { "snapkeep-policy": "sdk", extra: "1" } });
   ok("sdk update snapshot tags (poller)", updated.tags.extra === "1"

@@ -24,6 +24,7 @@ from armsim.vclock import parse_time  # noqa: E402
 from armsim.auth import TOKEN_PREFIX  # noqa: E402
 import selftest_vm  # noqa: E402
 import selftest_net  # noqa: E402
+import selftest_copy  # noqa: E402
 
 SERVE = os.path.join(HERE, "serve")
 TENANT = "11111111-1111-4111-8111-111111111111"
@@ -1165,6 +1166,7 @@ def main():
             section(fn, work, seed)
         section(selftest_vm.run, sys.modules[__name__], work)
         section(selftest_net.run, sys.modules[__name__], work)
+        section(selftest_copy.run, sys.modules[__name__], work)
     finally:
         rc = a.stop()
     check("SIGTERM after a busy run: exit 0", rc == 0, rc)

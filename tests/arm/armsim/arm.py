@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from . import store as st
 from .vclock import arm_time, iso_z, parse_time
+from .copy import CopyMixin
 from .net import NetMixin
 from .vm import VM_KIND, Devices, VmMixin
 
@@ -48,7 +49,7 @@ def json_response(status, obj_or_text, headers=()):
     return status, list(headers), body.encode("utf-8")
 
 
-class Arm(VmMixin, NetMixin):
+class Arm(VmMixin, NetMixin, CopyMixin):
     def __init__(self, cfg, store, clock):
         self.cfg = cfg
         self.store = store
@@ -68,7 +69,7 @@ class Arm(VmMixin, NetMixin):
     def handle(self, req):
         """req has method, segs, lsegs, query (dict of lists), body, base,
         api_version, flags (dict from faults). Returns (status, headers, body, gen)."""
-        gen = max(self.finalize_due(), self.advance_copies())
+        gen = max(self.finalize_due(), self.advance_copies(), self.copy_advance())
         try:
             status, headers, body, g2 = self._route(req)
         except ArmError as e:
@@ -263,6 +264,8 @@ class Arm(VmMixin, NetMixin):
             self._if_none_match(req, existing, kind, name)
             if existing is not None:
                 obj = self._update(existing, body, cd)
+            elif kind == "snapshots" and cd.get("createOption") == "CopyStart":
+                obj = self.copy_new_snapshot(req, rid, name, body, props, cd, now, ArmError)
             elif kind == "snapshots":
                 obj = self._new_snapshot(req, rid, name, body, props, cd, now)
             else:
@@ -549,6 +552,8 @@ class Arm(VmMixin, NetMixin):
                 return 202, self._lro_headers(req, busy), b"", 0
             if busy:
                 raise self._conflict(kind, name, busy)
+            if kind == "snapshots":
+                self.copy_check_delete(key, ArmError)
             if kind == "disks" and obj.get("managedBy"):
                 raise ArmError(409, "OperationNotAllowed", "Disk %s is attached to VM %s."
                                % (name, obj["managedBy"]))

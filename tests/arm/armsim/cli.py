@@ -61,6 +61,10 @@ def parse_args(argv):
     a("--page-size", type=int, default=100, help="list page size (default 100)")
     a("--snapshot-burst", type=int, default=7, help="snapshots per disk per window (7)")
     a("--snapshot-window", type=float, default=300.0, help="seconds of that window (300)")
+    a("--region-copy-seconds", type=float, default=7200.0, help="virtual seconds a CopyStart copy "
+      "takes to reach completionPercent 100 (7200)")
+    a("--copy-parallel", type=int, default=100, help="copies in progress per subscription "
+      "and target region (100)")
     a("--incremental-limit", type=int, default=500, help="incremental snapshots per disk (500)")
     a("--copy-seconds", type=float, default=3600.0, help="virtual seconds a background copy "
       "(snapshots of PremiumV2_LRS and UltraSSD_LRS disks) takes from 0 to 100 %% (3600)")

@@ -91,6 +91,11 @@ def fold_faults(rules, offset):
                                  "status": r.get("status") or 500}
         elif a == "race-create":
             flags["race-create"] = r.get("tags") or {"made-by": "race"}
+        elif a == "fail-copy":
+            flags["fail-copy"] = {"code": r.get("code") or "CopyFailed",
+                                  "message": r.get("message") or "The copy failed (injected "
+                                  "by the test server's faults file).",
+                                  "at": float(r.get("at", 50))}
         elif a == "snapshot-limit":
             flags["snapshot-limit"] = True
             flags["snapshot-limit-message"] = r.get("message")

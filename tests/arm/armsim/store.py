@@ -87,6 +87,7 @@ class Store:
         # snapshot key -> {"from": percent, "at": virtual epoch it was at `from`, None:
         # not yet seen by the clock}: background copies still running (arm.advance_copies)
         self.copies = {}
+        self.region_copies = {}       # CopyStart copy key -> its bookkeeping (copy.py)
         self.last_ticks = 0           # newest timeCreated handed out (100 ns ticks)
         self.power = {}               # VM key -> PowerState code suffix ("running", ...)
         self.zones = {}               # lower zone id -> zone id (DNS and Private DNS zones)
@@ -126,14 +127,16 @@ class Store:
             self.creations = {k: list(v) for k, v in doc.get("snapshotCreations", {}).items()}
             self.families = dict(doc.get("families", {}))
             self.copies = {k: dict(v) for k, v in doc.get("copies", {}).items()}
+            self.region_copies = dict(doc.get("regionCopies", {}))
+            self.last_ticks = int(doc.get("lastTicks", 0))
         # a seeded snapshot whose copy is unfinished copies on from where it is
         for k in self.sorted["snapshots"]:
             p = self.res[k][0]["properties"]
             pct = p.get("completionPercent")
-            if (k not in self.copies and isinstance(pct, (int, float)) and pct < 100
+            if (k not in self.copies and k not in self.region_copies
+                    and isinstance(pct, (int, float)) and pct < 100
                     and not p.get("copyCompletionError")):
                 self.copies[k] = {"from": float(pct), "at": None}
-            self.last_ticks = int(doc.get("lastTicks", 0))
 
     def _load_resource(self, path, kinds, obj):
         what = "/".join(kinds)
@@ -274,6 +277,7 @@ class Store:
                   '],"snapshotCreations":', dumps(self.creations),
                   ',"families":', dumps(self.families),
                   ',"copies":', dumps(self.copies),
+                  ',"regionCopies":', dumps(self.region_copies),
                   ',"lastTicks":', str(self.last_ticks), "}\n"]
         return "".join(parts)
 

@@ -229,33 +229,18 @@ static void check_skew(run_ctx *r)
     r->refused = true;
 }
 
-/* A copy holding only snapshots with data (provisioning Succeeded): a
+/* Only snapshots with data (provisioning Succeeded) are evaluated: a
  * failed or unfinished creation must not take a tier's place and get a
- * good snapshot pruned. The records point into `src`. */
+ * good snapshot pruned. */
+static bool usable(const inv_snapshot *s, const void *ctx)
+{
+    (void)ctx;
+    return enf_snapshot_usable(s);
+}
+
 static inv_inventory *usable_copy(const inv_inventory *src)
 {
-    inv_inventory *dst = inv_new();
-    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
-        if (!enf_snapshot_usable(&src->snapshots[i]))
-            continue;
-        inv_snapshot *s = inv_add_snapshot(dst);
-        if (s == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *s = src->snapshots[i];
-    }
-    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
-        inv_disk *d = inv_add_disk(dst);
-        if (d == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *d = src->disks[i];
-    }
-    if (dst != NULL)
-        dst->disks_known = src->disks_known;
-    return dst;
+    return inv_view_filtered(src, usable, NULL);
 }
 
 static size_t created_or_failed(const run_ctx *r)

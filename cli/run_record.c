@@ -11,40 +11,13 @@
 #include "cli/health.h"
 #include "cli/run.h"
 
-static bool was_deleted(const run_ctx *r, const char *id)
+static bool not_deleted(const inv_snapshot *s, const void *ctx)
 {
+    const run_ctx *r = ctx;
     for (size_t i = 0; i < r->ndeleted; i++)
-        if (enf_same_id(r->deleted[i], id))
-            return true;
-    return false;
-}
-
-/* The listing the run ended with, less what it deleted (records point
- * into `src`). */
-static inv_inventory *left_after(const run_ctx *r, const inv_inventory *src)
-{
-    inv_inventory *dst = inv_new();
-    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
-        if (was_deleted(r, src->snapshots[i].id))
-            continue;
-        inv_snapshot *s = inv_add_snapshot(dst);
-        if (s == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *s = src->snapshots[i];
-    }
-    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
-        inv_disk *d = inv_add_disk(dst);
-        if (d == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *d = src->disks[i];
-    }
-    if (dst != NULL)
-        dst->disks_known = src->disks_known;
-    return dst;
+        if (enf_same_id(r->deleted[i], s->id))
+            return false;
+    return true;
 }
 
 static void add_time(cJSON *o, const char *key, sk_time t)
@@ -129,7 +102,8 @@ void run_record(run_ctx *r, int exit_code)
         pols = cJSON_AddObjectToObject(o, "policies");
     }
     const inv_inventory *end_inv = r->after != NULL ? r->after : r->before;
-    inv_inventory *left = end_inv != NULL ? left_after(r, end_inv) : NULL;
+    /* The listing the run ended with, less what it deleted. */
+    inv_inventory *left = end_inv != NULL ? inv_view_filtered(end_inv, not_deleted, r) : NULL;
     sk_time end = run_clock(r) / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
     for (size_t i = 0; pols != NULL && i < r->npols; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(pols, r->pols[i].p->name);

@@ -20,7 +20,7 @@ static bool not_deleted(const inv_snapshot *s, const void *ctx)
     return true;
 }
 
-static void add_time(cJSON *o, const char *key, sk_time t)
+void cli_json_add_time(cJSON *o, const char *key, sk_time t)
 {
     char buf[ENG_TIME_BUFSZ];
     if (t == SK_TIME_MIN) {
@@ -50,7 +50,7 @@ static cJSON *disks_of(const run_policy *rp, const inv_inventory *left, sk_time 
         hl_disk_facts f = hl_disk_facts_of(rp->p, left, all.ids[i], now);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "disk", all.ids[i]);
-        add_time(d, "newest", f.newest);
+        cli_json_add_time(d, "newest", f.newest);
         cJSON_AddNumberToObject(d, "snapshots", (double)f.snapshots);
         cJSON_AddNumberToObject(d, "owned", (double)f.owned);
         cJSON_AddItemToArray(a, d);
@@ -63,8 +63,8 @@ static cJSON *entry(const run_ctx *r, const run_policy *rp, const inv_inventory 
                     int exit_code, sk_time end)
 {
     cJSON *o = cJSON_CreateObject();
-    add_time(o, "started", r->now);
-    add_time(o, "finished", end);
+    cli_json_add_time(o, "started", r->now);
+    cli_json_add_time(o, "finished", end);
     cJSON_AddNumberToObject(o, "exit", exit_code);
     cJSON_AddBoolToObject(o, "ok", run_policy_ok(r, rp));
     cJSON_AddStringToObject(o, "file", r->policy_path);

@@ -11,13 +11,14 @@
 
 #include "engine/enforce.h"
 #include "engine/tz.h"
+#include "support/builders.h"
 
 #define DISK_A "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-a"
 #define DISK_B "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-b"
 #define SNAP_RG "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/snapshots/"
-#define MIN (INT64_C(60) * SK_USEC_PER_SEC)
-#define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
+#define MIN TB_MIN
+#define HOUR TB_HOUR
+#define DAY TB_DAY
 
 static sk_time T(const char *s)
 {
@@ -29,7 +30,6 @@ static sk_time T(const char *s)
 /* A policy block "p" on disk-a with `snapshot every` as given (0: none). */
 typedef struct fixture {
     pol_policy p, other;
-    char *disks[1];
     pol_rule hold_rule;
     pol_tag_match hold_tag;
     inv_inventory *inv;
@@ -39,14 +39,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->disks[0] = (char *)"disk-a";
-    f->p.name = (char *)"p";
-    f->p.tz = eng_tz_utc();
-    f->p.disks = f->disks;
-    f->p.ndisks = 1;
-    f->p.max_delete = -1;
-    f->p.has_snapshot_every = true;
-    f->p.snapshot_every.hours = 1;
+    tb_hourly_policy(&f->p);
     f->p.incremental = true;
     /* A second policy of the same file holding "legal-hold" snapshots. */
     f->other.name = (char *)"other";
@@ -79,20 +72,9 @@ static inv_snapshot *add_snap(inv_inventory *inv, const char *name, const char *
                               sk_time created, const char *owner, const char *state,
                               const char *extra_key)
 {
-    inv_snapshot *s = inv_add_snapshot(inv);
-    assert_non_null(s);
-    char id[256];
-    snprintf(id, sizeof id, SNAP_RG "%s", name);
-    s->name = inv_strdup(inv, name, strlen(name));
-    s->id = inv_strdup(inv, id, strlen(id));
-    s->source_id = source;
-    s->created = created;
-    s->provisioning_state = state;
-    s->tags = inv_alloc(inv, 2 * sizeof *s->tags);
-    if (owner != NULL)
-        s->tags[s->ntags++] = (inv_tag){ POL_OWNER_TAG, owner };
+    inv_snapshot *s = tb_owned_snap(inv, name, source, created, owner, state);
     if (extra_key != NULL)
-        s->tags[s->ntags++] = (inv_tag){ extra_key, "yes" };
+        tb_snap_tag(inv, s, extra_key, "yes");
     return s;
 }
 

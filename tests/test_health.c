@@ -42,8 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    eng_tz_free(f->p.tz);
-    inv_free(f->inv);
+    tb_hourly_free(&f->p, f->inv);
     free(f);
     return 0;
 }

@@ -448,6 +448,13 @@ void tb_hourly_policy(pol_policy *p)
         tb_die("out of memory");
 }
 
+void tb_hourly_free(pol_policy *p, inv_inventory *inv)
+{
+    eng_tz_free(p->tz);
+    p->tz = NULL;
+    inv_free(inv);
+}
+
 inv_snapshot *tb_owned_snap(inv_inventory *inv, const char *name, const char *source_id,
                             sk_time created, const char *owner, const char *state)
 {

@@ -81,8 +81,11 @@ void tb_inv_disk_tag(inv_inventory *inv, inv_disk *d, const char *key, const cha
 /* The policy test_enforce and test_health judge: "p" in UTC on the disk
  * entry "disk-a", `snapshot every 1h`, max-delete unlimited, no rule.
  * Overwrites *p; its strings are static (tests may repoint them). Free
- * with eng_tz_free(p->tz). */
+ * with tb_hourly_free. */
 void tb_hourly_policy(pol_policy *p);
+/* Frees what tb_hourly_policy allocated and the fixture's inventory
+ * (NULL ok). */
+void tb_hourly_free(pol_policy *p, inv_inventory *inv);
 /* tb_snap, then provisioningState `state` (NULL: absent) and, when owner
  * is not NULL, snapkeep's ownership tag with that value. */
 inv_snapshot *tb_owned_snap(inv_inventory *inv, const char *name, const char *source_id,

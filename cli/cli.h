@@ -64,6 +64,14 @@ void cli_print_diags(const pol_diags *diags, bool quiet);
 /* Parses and compiles a policy file, printing every diagnostic to stderr
  * (warnings too unless quiet). NULL when the file has errors. */
 pol_file *cli_load_policy(const char *path, bool quiet);
+/* An option that takes one of a few words (--format, --log-format,
+ * --colour, --dns-zone-kind): the index of text in names (NULL-terminated),
+ * or -1 after the one wording every command uses for a wrong one:
+ * "snapkeep: COMMAND: --format: unknown value 'X' (one of text, json)". */
+int cli_pick(const char *option, const char *text, const char *const *names);
+/* --format text|json: sets *json; -1 (reported as cli_pick does) for
+ * any other word. */
+int cli_format_text_json(const char *arg, bool *json);
 /* --now, --at and friends: RFC 3339, or a date alone (YYYY-MM-DD, which is
  * that day's midnight UTC); prints "snapkeep: COMMAND: OPTION: ..." on
  * error. */

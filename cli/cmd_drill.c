@@ -131,17 +131,9 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_START: d->start_standby = true; return 0;
     case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            d->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: drill: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &d->json);
     case OPT_LOG_FORMAT:
-        if (cli_log_parse_format(arg, fmt) == 0)
-            return 0;
-        fprintf(stderr, "snapkeep: drill: --log-format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_log_parse_format(arg, fmt);
     default:
         return cli_azure_option(&d->az, opt, arg) == 1 ? 0 : -1;
     }

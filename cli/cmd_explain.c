@@ -518,12 +518,8 @@ static int parse_args(int argc, char **argv, explain_args *a)
             a->have_cadence = true;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0 || strcmp(optarg, "json") == 0) {
-                a->json = strcmp(optarg, "json") == 0;
+            if (cli_format_text_json(optarg, &a->json) == 0)
                 break;
-            }
-            fprintf(stderr, "snapkeep: explain: --format: unknown value '%s' (one of text, json)\n",
-                    optarg);
             cli_usage("explain", stderr);
             return EXIT_USAGE;
         default:

@@ -92,20 +92,16 @@ static int fo_option(void *ctx, int opt, const char *arg)
     case OPT_STATE_DIR: r->state_dir = arg; return 0;
     case OPT_POLICY: r->policy_name = arg; return 0;
     case OPT_DNS_KIND:
-        if (strcmp(arg, "private") == 0 || strcmp(arg, "public") == 0) {
-            r->dns_kind = strcmp(arg, "public") == 0 ? AZ_DNS_PUBLIC : AZ_DNS_PRIVATE;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: failover: --dns-zone-kind: '%s': use private or public\n",
-                arg);
-        return -1;
+    {
+        static const char *const kinds[] = { "private", "public", NULL };
+        int v = cli_pick("--dns-zone-kind", arg, kinds);
+        if (v < 0)
+            return -1;
+        r->dns_kind = v == 1 ? AZ_DNS_PUBLIC : AZ_DNS_PRIVATE;
+        return 0;
+    }
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            r->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: failover: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &r->json);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }

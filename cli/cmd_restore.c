@@ -112,12 +112,7 @@ static int restore_option(void *ctx, int opt, const char *arg)
         return 0;
     }
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            r->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: restore: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &r->json);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }

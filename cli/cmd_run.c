@@ -76,10 +76,7 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     case OPT_METRICS_FILE: r->metrics_file = arg; return 0;
     case OPT_NOW: return cli_parse_time_opt("--now", arg, &r->now);
     case OPT_LOG_FORMAT:
-        if (cli_log_parse_format(arg, fmt) == 0)
-            return 0;
-        cli_err("--log-format: '%s': use text or json", arg);
-        return -1;
+        return cli_log_parse_format(arg, fmt);
     case OPT_MAX_DELETE:
         return cli_parse_max_delete(arg, &r->max_delete);
     default:

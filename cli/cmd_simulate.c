@@ -94,15 +94,15 @@ static int sim_option(sim_args *a, int opt, const char *arg)
         a->have_start = true;
         return cli_parse_time_opt("--start", arg, &a->start);
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0) a->format = SIM_TEXT;
-        else if (strcmp(arg, "json") == 0) a->format = SIM_JSON;
-        else if (strcmp(arg, "svg") == 0) a->format = SIM_SVG;
-        else {
-            fprintf(stderr, "snapkeep: simulate: --format: unknown value '%s' "
-                    "(one of text, json, svg)\n", arg);
+    {
+        static const char *const formats[] = { "text", "json", "svg", NULL };
+        static const sim_format as[] = { SIM_TEXT, SIM_JSON, SIM_SVG };
+        int v = cli_pick("--format", arg, formats);
+        if (v < 0)
             return -1;
-        }
+        a->format = as[v];
         return 0;
+    }
     }
     return -1;
 }

@@ -168,7 +168,7 @@ int az_nic_set_public_ip(az_nic *nic, const char *ipconfig, const char *public_i
              public_ip_id ? public_ip_id : "");
     return 0;
 oom:
-    az_error_set(err, "OutOfMemory", "out of memory");
+    az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return -1;
 }
 

@@ -176,7 +176,7 @@ int az_dns_a_set_ips(az_dns_a *rec, const char *const *ips, size_t nips, az_erro
     rec->nips = nips;
     return 0;
 oom:
-    az_error_set(err, "OutOfMemory", "out of memory");
+    az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return -1;
 }
 

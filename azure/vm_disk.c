@@ -116,7 +116,7 @@ static char *tags_body(const inv_tag *tags, size_t ntags, az_error *err)
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (text == NULL)
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return text;
 }
 
@@ -137,7 +137,7 @@ int az_disk_set_tags(az_client *c, const char *disk_id, const inv_tag *tags, siz
     char *url = az_arm_url_ver(c, disk_id, NULL, AZ_API_VERSION);
     int rc = -1;
     if (url == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     } else {
         az_lro_req req = { .method = "PATCH", .url = url, .body = body, .what = disk_id };
         az_lro_out out;

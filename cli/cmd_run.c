@@ -54,6 +54,12 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
                 const char *resource, const az_error *err, const char *what)
 {
     char status[16] = "";
+    if (az_error_is_oom(err)) {     /* no Azure failure: cli/oom.h */
+        cli_oom_note();
+        cli_log_field f[] = { { "policy", rp != NULL ? rp->p->name : NULL }, { "resource", resource } };
+        cli_log_emit(&r->log, level, "oom", f, 2, "out of memory (%s)", what);
+        return;
+    }
     if (err->http_status != 0)
         snprintf(status, sizeof status, "%d", err->http_status);
     cli_log_field f[] = { { "policy", rp != NULL ? rp->p->name : NULL },
@@ -298,8 +304,8 @@ static inv_inventory *enforce(run_ctx *r)
         return NULL;
     }
     if (cli_live_inventory(r->client, &r->az, r->file, &r->before) != EXIT_OK) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
-                     "the snapshot listing failed: nothing is created or deleted");
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0, "%s: nothing is created or deleted",
+                     cli_oom_seen() ? "out of memory while listing" : "the snapshot listing failed");
         r->azure_failed = true;
         return NULL;
     }

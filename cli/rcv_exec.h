@@ -68,8 +68,9 @@ void cli_rcv_print_plan(FILE *f, const rcv_plan *p, const cli_rcv_run *x);
 struct cJSON;
 struct cJSON *cli_rcv_plan_json(const rcv_plan *p, const cli_rcv_run *x);
 
-/* EXIT_AZURE for failures of Azure or the network (transport, 429, 5xx,
- * retries spent, time-outs), else EXIT_PARTIAL (ARM answered no). */
+/* EXIT_NOMEM for an allocation failure (az_error_is_oom; never an Azure
+ * failure), EXIT_AZURE for failures of Azure or the network (transport,
+ * 429, 5xx, retries spent, time-outs), else EXIT_PARTIAL (ARM answered no). */
 int cli_rcv_failure_exit(const az_error *e);
 
 /* After a lost answer: waits (up to CLI_RCV_SETTLE_S) until the VM is in

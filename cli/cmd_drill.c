@@ -306,21 +306,16 @@ static int open_state(drl_ctx *d)
     char err[1024];
     int rc = cli_state_open(&d->state, cli_state_dir_for(d->state_dir), "drill", err,
                             sizeof err);
-    if (rc != 0) {
-        cli_log_emit(&d->log, CLI_LOG_ERROR, rc == 1 ? "locked" : rc == 2 ? "unsafe" : "state",
-                     NULL, 0, "%s%s", err, rc >= 1 ? "; exiting" : "");
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(&d->log, rc, err);
     /* refused before any work, not only when the metrics are written */
     if (d->metrics_file != NULL &&
         cli_file_dir_check_private(d->metrics_file, err, sizeof err) == 1) {
         cli_log_emit(&d->log, CLI_LOG_ERROR, "unsafe", NULL, 0, "metrics file: %s; exiting", err);
         return EXIT_REFUSED;
     }
-    if (cli_journal_open(&d->journal, &d->state, "drill", d->now, err, sizeof err) != 0) {
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
-        return EXIT_INVALID;
-    }
+    if (cli_journal_open(&d->journal, &d->state, "drill", d->now, err, sizeof err) != 0)
+        return cli_state_failed(&d->log, -1, err);
     d->journaling = true;
     cli_journal_entry e = cli_journal_entry_init(drl_clock(d), "start");
     e.message = d->policy_path;

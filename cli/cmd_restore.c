@@ -358,14 +358,10 @@ static int open_state(rst_ctx *r)
     char err[1024];
     int rc = cli_state_open(&r->state, cli_state_dir_for(r->state_dir), "restore", err,
                             sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "snapkeep: restore: %s\n", err);
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
-    if (cli_journal_open(&r->journal, &r->state, "restore", r->start, err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: restore: %s\n", err);
-        return EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(NULL, rc, err);
+    if (cli_journal_open(&r->journal, &r->state, "restore", r->start, err, sizeof err) != 0)
+        return cli_state_failed(NULL, -1, err);
     r->journaling = true;
     cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
     e.message = r->policy_path;

@@ -187,21 +187,16 @@ static int open_state(run_ctx *r)
     char err[1024];
     const char *dir = cli_state_dir_for(r->state_dir);
     int rc = cli_state_open(&r->state, dir, "run", err, sizeof err);
-    if (rc != 0) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, rc == 1 ? "locked" : rc == 2 ? "unsafe" : "state",
-                     NULL, 0, "%s%s", err, rc >= 1 ? "; exiting" : "");
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(&r->log, rc, err);
     /* refused before any work, not only when the metrics are written */
     if (r->metrics_file != NULL &&
         cli_file_dir_check_private(r->metrics_file, err, sizeof err) == 1) {
         cli_log_emit(&r->log, CLI_LOG_ERROR, "unsafe", NULL, 0, "metrics file: %s; exiting", err);
         return EXIT_REFUSED;
     }
-    if (cli_journal_open(&r->journal, &r->state, "run", r->now, err, sizeof err) != 0) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
-        return EXIT_INVALID;
-    }
+    if (cli_journal_open(&r->journal, &r->state, "run", r->now, err, sizeof err) != 0)
+        return cli_state_failed(&r->log, -1, err);
     r->journaling = true;
     report_interrupted(r);
     cli_journal_entry e = cli_journal_entry_init(run_clock(r), "start");

@@ -28,10 +28,8 @@ int cli_journal_open(cli_journal *j, const cli_state *st, const char *command,
 {
     memset(j, 0, sizeof *j);
     j->fd = -1;
-    if (cli_state_path(st, CLI_JOURNAL_FILE, j->path, sizeof j->path) != 0) {
-        snprintf(err, errlen, "state directory path too long");
+    if (cli_state_file(st, CLI_JOURNAL_FILE, j->path, sizeof j->path, err, errlen) != 0)
         return -1;
-    }
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (j->fd < 0) {
         snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));

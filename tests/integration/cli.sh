@@ -43,6 +43,26 @@ for oc in "run --log-format" "drill --log-format" "plan --colour" "failover --dn
     t_check "$1 $2 bogus: the same wording as --format" \
         grep -Eqx "snapkeep: $1: $2: unknown value 'bogus' \(one of [a-z]+(, [a-z]+)*\)" "$T_TMP/err"
 done
+# A state directory that cannot be used is reported one way by every
+# command that keeps state, before any Azure call: "state directory: WHY";
+# exit 1 when it is no directory, 6 when others may write it.
+printf '%s\n' 'policy "p" {' '    subscription "00000000-0000-0000-0000-000000000001"' \
+    '    resource-group "rg"' '    disk "d"' '    keep-all 1d' '}' >"$T_TMP/st.policy"
+: >"$T_TMP/not-a-dir"
+mkdir "$T_TMP/shared"
+chmod 0777 "$T_TMP/shared"
+for cmd in "run" "drill" "restore --disk d --latest --to n" "release --disk d" "failover --from v --to w"; do
+    read -r -a w <<<"$cmd"
+    c=${w[0]}
+    t_exit "$c, state directory a file: exit 1" 1 "$SNAPKEEP" "$c" "$T_TMP/st.policy" "${w[@]:1}" \
+        --state-dir "$T_TMP/not-a-dir"
+    t_check "$c, state directory a file: the one wording" \
+        grep -Eqx "snapkeep: $c: (error: )?state directory: $T_TMP/not-a-dir is not a directory" "$T_TMP/err"
+    t_exit "$c, state directory writable by others: exit 6" 6 "$SNAPKEEP" "$c" "$T_TMP/st.policy" \
+        "${w[@]:1}" --state-dir "$T_TMP/shared"
+    t_check "$c, state directory writable by others: the one wording" \
+        grep -Eq "^snapkeep: $c: (error: )?state directory: refusing directory $T_TMP/shared: writable by" "$T_TMP/err"
+done
 t_exit "no arguments: usage error" 2 "$SNAPKEEP"
 t_check "no arguments: help on stderr" grep -q "^usage: snapkeep COMMAND" "$T_TMP/err"
 t_exit "unknown command: usage error" 2 "$SNAPKEEP" frobnicate

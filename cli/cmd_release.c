@@ -298,12 +298,7 @@ int cmd_release(int argc, char **argv)
     if (rc == EXIT_OK)
         rc = rel_run(&r);
     if (r.journaling) {
-        char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
-        e.exit_code = rc;
-        if (cli_journal_write(&r.journal, &e, jerr, sizeof jerr) != 0 ||
-            cli_journal_rotate(&r.journal, jerr, sizeof jerr) != 0)
-            fprintf(stderr, "snapkeep: release: %s\n", jerr);
+        cli_journal_end(&r.journal, rc);
         cli_journal_close(&r.journal);
     }
     az_client_free(r.client);

@@ -553,12 +553,7 @@ static int rst_run(rst_ctx *r)
     } else if (rc == EXIT_OK)
         rc = create(r);
     if (r->journaling) {
-        char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
-        e.exit_code = rc;
-        if (cli_journal_write(&r->journal, &e, jerr, sizeof jerr) != 0 ||
-            cli_journal_rotate(&r->journal, jerr, sizeof jerr) != 0)
-            fprintf(stderr, "snapkeep: restore: %s\n", jerr);
+        cli_journal_end(&r->journal, rc);
     }
     return rc;
 }

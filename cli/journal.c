@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+
 cli_journal_entry cli_journal_entry_init(sk_time time, const char *event)
 {
     cli_journal_entry e;
@@ -328,4 +330,14 @@ void cli_journal_scan_free(cli_journal_scan *s)
     free(s->runs);
     free(s->pending);
     memset(s, 0, sizeof *s);
+}
+
+void cli_journal_end(cli_journal *j, int exit_code)
+{
+    char err[512];
+    cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
+    e.exit_code = exit_code;
+    if (cli_journal_write(j, &e, err, sizeof err) != 0 ||
+        cli_journal_rotate(j, err, sizeof err) != 0)
+        cli_err("%s", err);
 }

@@ -735,23 +735,7 @@ static void report_json(const fo_ctx *r, const rcv_plan *p, const cli_rcv_run *x
     if (r->dns_id[0] != '\0')
         cJSON_AddStringToObject(o, "dns_record", r->dns_id);
     cJSON_AddBoolToObject(o, "force_detach", r->force_detach);
-    cJSON_AddItemToObject(o, "steps", cli_rcv_plan_json(p, r->dry_run ? NULL : x));
-    if (!r->dry_run) {
-        cJSON_AddNumberToObject(o, "rto_seconds", (double)(int64_t)(x->total_seconds * 10) / 10);
-        cJSON_AddBoolToObject(o, "ok", rc == EXIT_OK);
-    }
-    if (!r->dry_run && x->failed_step != 0) {
-        cJSON *e = cJSON_AddObjectToObject(o, "error");
-        cJSON_AddNumberToObject(e, "step", (double)x->failed_step);
-        cJSON_AddStringToObject(e, "code", x->err.code);
-        cJSON_AddStringToObject(e, "message", x->err.message);
-        cJSON_AddStringToObject(e, "resume", r->record.command_line);
-    }
-    char *text = cJSON_Print(o);
-    if (text != NULL)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o);
+    cli_rcv_json_print(o, p, x, r->dry_run, rc, r->record.command_line);
 }
 
 static void report(const fo_ctx *r, const rcv_plan *p, const cli_rcv_run *x, int rc)

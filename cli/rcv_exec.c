@@ -632,3 +632,25 @@ int cli_rcv_execute(cli_rcv_run *x, rcv_plan *p)
     x->total_seconds = mono_s() - start;
     return EXIT_OK;
 }
+
+void cli_rcv_json_print(cJSON *o, const rcv_plan *p, const cli_rcv_run *x, bool dry_run, int rc,
+                        const char *resume)
+{
+    cJSON_AddItemToObject(o, "steps", cli_rcv_plan_json(p, dry_run ? NULL : x));
+    if (!dry_run) {
+        cJSON_AddNumberToObject(o, "rto_seconds", (double)(int64_t)(x->total_seconds * 10) / 10);
+        cJSON_AddBoolToObject(o, "ok", rc == EXIT_OK);
+    }
+    if (!dry_run && x->failed_step != 0) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddNumberToObject(e, "step", (double)x->failed_step);
+        cJSON_AddStringToObject(e, "code", x->err.code);
+        cJSON_AddStringToObject(e, "message", x->err.message);
+        cJSON_AddStringToObject(e, "resume", resume);
+    }
+    char *text = cJSON_Print(o);
+    if (text != NULL)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}

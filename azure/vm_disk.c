@@ -50,12 +50,9 @@ static int disk_tags(const cJSON *tags, az_disk_info *out, az_error *err)
 
 static int disk_parse(const char *body, size_t len, az_disk_info *out, az_error *err)
 {
-    cJSON *root = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        az_error_set(err, "InvalidResponse", "the disk is not a JSON object");
+    cJSON *root = az_json_object(body, len, "disk", err);
+    if (root == NULL)
         return -1;
-    }
     const cJSON *props = get(root, "properties");
     int rc = -1;
     if (az_json_copy(root, "id", "id", out->id, sizeof out->id, err) == 0 &&

@@ -17,6 +17,10 @@
  * (naming `field`) when it is not a string or does not fit in n. */
 int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, size_t n,
                  az_error *err);
+/* An answer's body parsed, when it is a JSON object (the caller
+ * cJSON_Deletes it); NULL with err (InvalidResponse, "the WHAT is not a
+ * JSON object") otherwise. */
+cJSON *az_json_object(const char *body, size_t len, const char *what, az_error *err);
 /* A 412 answer to If-Match becomes AZ_ERR_PRECONDITION (net.h), saying
  * what changed under us; other errors are left as they are. */
 void az_error_precondition(az_error *err, const char *what);

@@ -55,11 +55,7 @@ static int disk_parse(const char *body, size_t len, az_disk_info *out, az_error 
         return -1;
     const cJSON *props = get(root, "properties");
     int rc = -1;
-    if (az_json_copy(root, "id", "id", out->id, sizeof out->id, err) == 0 &&
-        az_json_copy(root, "name", "name", out->name, sizeof out->name, err) == 0 &&
-        az_json_copy(root, "location", "location", out->location, sizeof out->location,
-                     err) == 0 &&
-        az_json_first_zone(root, out->zone, sizeof out->zone, err) == 0 &&
+    if (AZ_JSON_RESOURCE_HEAD(root, out, err) &&
         az_json_copy(root, "managedBy", "managedBy", out->managed_by, sizeof out->managed_by,
                      err) == 0 &&
         az_json_copy(props, "diskState", "properties.diskState", out->disk_state,

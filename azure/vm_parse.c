@@ -195,11 +195,7 @@ int az_vm_parse(const char *body, size_t len, az_vm *out, az_error *err)
         return -1;
     const cJSON *props = get(root, "properties");
     int rc = -1;
-    if (az_json_copy(root, "id", "id", out->id, sizeof out->id, err) == 0 &&
-        az_json_copy(root, "name", "name", out->name, sizeof out->name, err) == 0 &&
-        az_json_copy(root, "location", "location", out->location, sizeof out->location,
-                     err) == 0 &&
-        az_json_first_zone(root, out->zone, sizeof out->zone, err) == 0 &&
+    if (AZ_JSON_RESOURCE_HEAD(root, out, err) &&
         az_json_copy(props, "provisioningState", "properties.provisioningState",
                      out->provisioning_state, sizeof out->provisioning_state, err) == 0 &&
         vm_storage(get(props, "storageProfile"), out, err) == 0 &&

@@ -30,6 +30,14 @@ cJSON *az_json_object(const char *body, size_t len, const char *what, az_error *
      az_json_copy(root, "location", "location", (out)->location, sizeof (out)->location,    \
                   err) == 0 &&                                                             \
      az_json_first_zone(root, (out)->zone, sizeof (out)->zone, err) == 0)
+/* PUTs a network resource's whole JSON back under If-Match: etag (none
+ * when etag is empty) and follows the operation to its final GET: 0 and
+ * *body (malloc'd, *len bytes) the resource as ARM now has it; -1 with err
+ * (a 412 as AZ_ERR_PRECONDITION naming id; `kind` names a resource
+ * without JSON or ID). */
+int az_put_etagged(az_client *c, const cJSON *json, const char *id, const char *api_version,
+                   const char *etag, const char *kind, char **body, size_t *len,
+                   az_error *err);
 /* A 412 answer to If-Match becomes AZ_ERR_PRECONDITION (net.h), saying
  * what changed under us; other errors are left as they are. */
 void az_error_precondition(az_error *err, const char *what);

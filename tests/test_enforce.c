@@ -29,21 +29,19 @@ static sk_time T(const char *s)
 
 /* A policy block "p" on disk-a with `snapshot every` as given (0: none). */
 typedef struct fixture {
-    pol_policy p, other;
+    tb_hourly_fixture h;        /* first: the policy "p" and the inventory */
+    pol_policy other;
     pol_rule hold_rule;
     pol_tag_match hold_tag;
-    inv_inventory *inv;
 } fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    tb_hourly_policy(&f->p);
-    f->p.incremental = true;
+    fixture *f = tb_hourly_new(sizeof *f);
+    f->h.p.incremental = true;
     /* A second policy of the same file holding "legal-hold" snapshots. */
     f->other.name = (char *)"other";
-    f->other.tz = f->p.tz;
+    f->other.tz = f->h.p.tz;
     f->other.max_delete = -1;
     f->hold_tag.key = (char *)"legal-hold";
     f->hold_rule.kind = POL_TAGGED;
@@ -52,17 +50,13 @@ static int setup(void **state)
     f->other.rules = &f->hold_rule;
     f->other.nrules = 1;
     f->other.resource_group = (char *)"elsewhere";
-    f->inv = inv_new();
-    assert_non_null(f->inv);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    tb_hourly_free(&f->p, f->inv);
-    free(f);
+    tb_hourly_delete(*state);
     return 0;
 }
 
@@ -127,87 +121,87 @@ static void test_due(void **state)
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
     /* 1h cadence: tolerance min(5m, 6m) = 5m */
-    assert_int_equal(enf_jitter_usec(&f->p, now), 5 * MIN);
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 5 * MIN);
     static const struct { int64_t age; bool due; } hourly[] = {
         { 0, false }, { 30 * MIN, false }, { 55 * MIN - 1, false },
         { 55 * MIN, true }, { 59 * MIN, true }, { HOUR, true }, { 5 * DAY, true },
         { -10 * MIN, false },
     };
     for (size_t i = 0; i < sizeof hourly / sizeof hourly[0]; i++)
-        assert_int_equal(enf_is_due(&f->p, now - hourly[i].age, now), hourly[i].due);
-    assert_true(enf_is_due(&f->p, SK_TIME_MIN, now));
+        assert_int_equal(enf_is_due(&f->h.p, now - hourly[i].age, now), hourly[i].due);
+    assert_true(enf_is_due(&f->h.p, SK_TIME_MIN, now));
     /* 10m cadence: tolerance 1m */
-    f->p.snapshot_every = (pol_duration){ .minutes = 10 };
-    assert_int_equal(enf_jitter_usec(&f->p, now), MIN);
-    assert_false(enf_is_due(&f->p, now - 9 * MIN + 1, now));
-    assert_true(enf_is_due(&f->p, now - 9 * MIN, now));
+    f->h.p.snapshot_every = (pol_duration){ .minutes = 10 };
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), MIN);
+    assert_false(enf_is_due(&f->h.p, now - 9 * MIN + 1, now));
+    assert_true(enf_is_due(&f->h.p, now - 9 * MIN, now));
     /* 1d cadence (calendar part): tolerance capped at 5m */
-    f->p.snapshot_every = (pol_duration){ .days = 1 };
-    assert_int_equal(enf_jitter_usec(&f->p, now), 5 * MIN);
-    assert_false(enf_is_due(&f->p, now - DAY + 6 * MIN, now));
-    assert_true(enf_is_due(&f->p, now - DAY + 5 * MIN, now));
+    f->h.p.snapshot_every = (pol_duration){ .days = 1 };
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 5 * MIN);
+    assert_false(enf_is_due(&f->h.p, now - DAY + 6 * MIN, now));
+    assert_true(enf_is_due(&f->h.p, now - DAY + 5 * MIN, now));
     /* no cadence: never due, even with nothing taken */
-    f->p.has_snapshot_every = false;
-    assert_false(enf_is_due(&f->p, SK_TIME_MIN, now));
-    assert_int_equal(enf_jitter_usec(&f->p, now), 0);
+    f->h.p.has_snapshot_every = false;
+    assert_false(enf_is_due(&f->h.p, SK_TIME_MIN, now));
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 0);
 }
 
 static void test_staleness(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z"), lim = 0;
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * HOUR, now, &lim), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * HOUR, now, &lim), ENF_FRESH);
     assert_int_equal(lim, now - 3 * HOUR);
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * HOUR - 1, now, NULL), ENF_STALE);
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY, now, NULL), ENF_STALE);
-    assert_int_equal(enf_staleness_of(&f->p, SK_TIME_MIN, now, NULL), ENF_UNJUDGED);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * HOUR - 1, now, NULL), ENF_STALE);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY, now, NULL), ENF_STALE);
+    assert_int_equal(enf_staleness_of(&f->h.p, SK_TIME_MIN, now, NULL), ENF_UNJUDGED);
     /* stale-after overrides three times the cadence */
-    f->p.has_stale_after = true;
-    f->p.stale_after = (pol_duration){ .days = 2 };
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY + 1, now, NULL), ENF_FRESH);
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY - 1, now, NULL), ENF_STALE);
+    f->h.p.has_stale_after = true;
+    f->h.p.stale_after = (pol_duration){ .days = 2 };
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY + 1, now, NULL), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY - 1, now, NULL), ENF_STALE);
     /* 1d cadence without stale-after: three days */
-    f->p.has_stale_after = false;
-    f->p.snapshot_every = (pol_duration){ .days = 1 };
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * DAY + MIN, now, NULL), ENF_FRESH);
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * DAY - MIN, now, NULL), ENF_STALE);
+    f->h.p.has_stale_after = false;
+    f->h.p.snapshot_every = (pol_duration){ .days = 1 };
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * DAY + MIN, now, NULL), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * DAY - MIN, now, NULL), ENF_STALE);
     /* nothing to judge by */
-    f->p.has_snapshot_every = false;
-    assert_int_equal(enf_staleness_of(&f->p, now - 300 * DAY, now, NULL), ENF_UNJUDGED);
+    f->h.p.has_snapshot_every = false;
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 300 * DAY, now, NULL), ENF_UNJUDGED);
 }
 
 static void test_newest_owned(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
-    add_snap(f->inv, "own-old", DISK_A, now - 5 * HOUR, "p", "Succeeded", NULL);
-    add_snap(f->inv, "foreign", DISK_A, now - 1 * HOUR, "q", "Succeeded", NULL);
-    add_snap(f->inv, "untagged", DISK_A, now - 2 * HOUR, NULL, "Succeeded", NULL);
-    add_snap(f->inv, "failed", DISK_A, now - 3 * HOUR, "p", "Failed", NULL);
-    add_snap(f->inv, "far-future", DISK_A, now + DAY, "p", "Succeeded", NULL);
-    add_snap(f->inv, "other-disk", DISK_B, now - 10 * MIN, "p", "Succeeded", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now - 5 * HOUR);
+    add_snap(f->h.inv, "own-old", DISK_A, now - 5 * HOUR, "p", "Succeeded", NULL);
+    add_snap(f->h.inv, "foreign", DISK_A, now - 1 * HOUR, "q", "Succeeded", NULL);
+    add_snap(f->h.inv, "untagged", DISK_A, now - 2 * HOUR, NULL, "Succeeded", NULL);
+    add_snap(f->h.inv, "failed", DISK_A, now - 3 * HOUR, "p", "Failed", NULL);
+    add_snap(f->h.inv, "far-future", DISK_A, now + DAY, "p", "Succeeded", NULL);
+    add_snap(f->h.inv, "other-disk", DISK_B, now - 10 * MIN, "p", "Succeeded", NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, now), now - 5 * HOUR);
     /* one still being created counts as taken: no second one is started */
-    add_snap(f->inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now - 4 * HOUR);
+    add_snap(f->h.inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, now), now - 4 * HOUR);
     /* slightly ahead of the local clock still counts */
-    add_snap(f->inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now), now + 2 * MIN);
+    add_snap(f->h.inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, now), now + 2 * MIN);
     /* adopt untagged: the untagged one is owned too */
-    f->p.adopt_untagged = true;
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, now - 10 * MIN), now - 2 * HOUR);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_B, now), SK_TIME_MIN);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, NULL, now), SK_TIME_MIN);
+    f->h.p.adopt_untagged = true;
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, now - 10 * MIN), now - 2 * HOUR);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_B, now), SK_TIME_MIN);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, NULL, now), SK_TIME_MIN);
 }
 
 static void test_max_delete(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(enf_max_delete(&f->p), ENF_DEFAULT_MAX_DELETE);
-    f->p.max_delete = 0;
-    assert_int_equal(enf_max_delete(&f->p), 0);
-    f->p.max_delete = 24;
-    assert_int_equal(enf_max_delete(&f->p), 24);
+    assert_int_equal(enf_max_delete(&f->h.p), ENF_DEFAULT_MAX_DELETE);
+    f->h.p.max_delete = 0;
+    assert_int_equal(enf_max_delete(&f->h.p), 0);
+    f->h.p.max_delete = 24;
+    assert_int_equal(enf_max_delete(&f->h.p), 24);
 }
 
 static eng_decision decision(const inv_snapshot *s, eng_action a)
@@ -223,41 +217,41 @@ static void test_may_delete(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
-    inv_snapshot *own = add_snap(f->inv, "own", DISK_A, now - DAY, "p", "Succeeded", NULL);
-    inv_snapshot *foreign = add_snap(f->inv, "foreign", DISK_A, now - DAY, "q", "Succeeded", NULL);
-    inv_snapshot *untagged = add_snap(f->inv, "untagged", DISK_A, now - DAY, NULL, NULL, NULL);
-    inv_snapshot *busy = add_snap(f->inv, "busy", DISK_A, now - DAY, "p", "Updating", NULL);
-    inv_snapshot *outside = add_snap(f->inv, "outside", DISK_B, now - DAY, "p", "Succeeded", NULL);
+    inv_snapshot *own = add_snap(f->h.inv, "own", DISK_A, now - DAY, "p", "Succeeded", NULL);
+    inv_snapshot *foreign = add_snap(f->h.inv, "foreign", DISK_A, now - DAY, "q", "Succeeded", NULL);
+    inv_snapshot *untagged = add_snap(f->h.inv, "untagged", DISK_A, now - DAY, NULL, NULL, NULL);
+    inv_snapshot *busy = add_snap(f->h.inv, "busy", DISK_A, now - DAY, "p", "Updating", NULL);
+    inv_snapshot *outside = add_snap(f->h.inv, "outside", DISK_B, now - DAY, "p", "Succeeded", NULL);
     eng_decision d = decision(own, ENG_PRUNE);
-    assert_true(enf_may_delete(&f->p, &d, f->inv));
+    assert_true(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_KEEP);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     eng_reason r = { .kind = ENG_R_NEWEST };
     d = decision(own, ENG_PRUNE);
     d.reasons = &r;
     d.nreasons = 1;                     /* inconsistent plan: never delete */
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_PRUNE);
     d.future = true;
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_PRUNE);
     d.unmanaged = true;
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(foreign, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(busy, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(outside, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(untagged, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
-    f->p.adopt_untagged = true;
-    assert_true(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
+    f->h.p.adopt_untagged = true;
+    assert_true(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(foreign, ENG_PRUNE);   /* adopting never takes others' snapshots */
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
-    f->p.anonymous = true;              /* a bare body never deletes in a run */
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
+    f->h.p.anonymous = true;              /* a bare body never deletes in a run */
     d = decision(own, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
 }
 
 static void test_cut(void **state)
@@ -268,7 +262,7 @@ static void test_cut(void **state)
     const int64_t ages[] = { 1, 5, 3, 3, 4 };   /* hours */
     enf_candidate c[5];
     for (size_t i = 0; i < 5; i++) {
-        c[i].snap = add_snap(f->inv, names[i], DISK_A, now - ages[i] * HOUR, "p", NULL, NULL);
+        c[i].snap = add_snap(f->h.inv, names[i], DISK_A, now - ages[i] * HOUR, "p", NULL, NULL);
         c[i].index = i;
     }
     assert_int_equal(enf_cut(c, 5, 2), 2);
@@ -298,8 +292,8 @@ static void test_confirm(void **state)
 {
     fixture *f = *state;
     sk_time at = T("2026-11-20T10:00:03.123456Z");
-    const pol_policy *all[] = { &f->p, &f->other };
-    inv_snapshot *planned = add_snap(f->inv, "s", DISK_A, at, "p", "Succeeded", NULL);
+    const pol_policy *all[] = { &f->h.p, &f->other };
+    inv_snapshot *planned = add_snap(f->h.inv, "s", DISK_A, at, "p", "Succeeded", NULL);
     struct { const char *what; enf_confirm want; } cases[] = {
         { "same", ENF_CONFIRM_OK },
         { "other-id", ENF_CONFIRM_ID },
@@ -333,19 +327,19 @@ static void test_confirm(void **state)
             cur.provisioning_state = "Deleting";
         else if (strcmp(w, "case") == 0)
             cur.source_id = &DISK_A[1];
-        assert_int_equal(enf_confirm_delete(&f->p, all, 2, planned, &cur), cases[i].want);
+        assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, planned, &cur), cases[i].want);
         assert_non_null(enf_confirm_text(cases[i].want));
     }
     /* an adopted untagged snapshot must still be untagged, and adopted */
-    inv_snapshot *adopted = add_snap(f->inv, "u", DISK_A, at, NULL, NULL, NULL);
+    inv_snapshot *adopted = add_snap(f->h.inv, "u", DISK_A, at, NULL, NULL, NULL);
     inv_snapshot cur = *adopted;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
-    f->p.adopt_untagged = true;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OK);
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
+    f->h.p.adopt_untagged = true;
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OK);
     inv_tag tagged = { POL_OWNER_TAG, "p" };
     cur.tags = &tagged;
     cur.ntags = 1;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
 }
 
 int main(void)

@@ -23,27 +23,17 @@
 #define DAY TB_DAY
 #define T tb_time
 
-typedef struct fixture {
-    pol_policy p;
-    inv_inventory *inv;
-} fixture;
+typedef tb_hourly_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    tb_hourly_policy(&f->p);
-    f->inv = inv_new();
-    assert_non_null(f->inv);
-    *state = f;
+    *state = tb_hourly_new(sizeof(fixture));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    tb_hourly_free(&f->p, f->inv);
-    free(f);
+    tb_hourly_delete(*state);
     return 0;
 }
 

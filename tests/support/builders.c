@@ -448,11 +448,24 @@ void tb_hourly_policy(pol_policy *p)
         tb_die("out of memory");
 }
 
-void tb_hourly_free(pol_policy *p, inv_inventory *inv)
+void *tb_hourly_new(size_t size)
 {
-    eng_tz_free(p->tz);
-    p->tz = NULL;
-    inv_free(inv);
+    if (size < sizeof(tb_hourly_fixture))
+        tb_die("tb_hourly_new: a fixture smaller than tb_hourly_fixture");
+    tb_hourly_fixture *f = tb_alloc(size);
+    tb_hourly_policy(&f->p);
+    f->inv = tb_inv();
+    return f;
+}
+
+void tb_hourly_delete(void *fixture)
+{
+    tb_hourly_fixture *f = fixture;
+    if (f == NULL)
+        return;
+    eng_tz_free(f->p.tz);
+    inv_free(f->inv);
+    free(f);
 }
 
 inv_snapshot *tb_owned_snap(inv_inventory *inv, const char *name, const char *source_id,

@@ -125,7 +125,7 @@ static char *arm_list_url(const az_client *c, const char *sub, const char *rg,
         snprintf(path, sizeof path, "/subscriptions/%s/providers/Microsoft.Compute/%s", s, kind);
     char *url = az_arm_url(c, path);
     if (url == NULL)
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return url;
 }
 
@@ -154,7 +154,7 @@ int az_arm_read(az_client *c, char *url, az_call *call, az_error *err)
     memset(err, 0, sizeof *err);
     if (url == NULL) {
         memset(call, 0, sizeof *call);
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     int rc = arm_get(c, call, url, err);
@@ -232,7 +232,7 @@ static int arm_list(az_client *c, const char *kind, const char *sub, const char 
         int fresh = arm_seen_add(&seen, url);
         if (fresh <= 0) {
             if (fresh < 0)
-                az_error_set(err, "OutOfMemory", "out of memory");
+                az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
             else
                 az_error_set(err, "InvalidResponse", "listing %s: page %d's nextLink is the "
                              "URL of an earlier page (%.*s): the listing would never end", kind,
@@ -328,7 +328,7 @@ int az_parse_resource(inv_inventory *inv, bool disk, const char *body, size_t le
     size_t n = len + 16;
     char *page = malloc(n);
     if (page == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     memcpy(page, "{\"value\":[", 10);
@@ -361,7 +361,7 @@ static int arm_get_one(az_client *c, const char *id, bool disk, inv_inventory *i
     az_call call;
     char *url = az_arm_url(c, id);
     if (url == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     int rc = arm_get(c, &call, url, err);

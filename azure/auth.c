@@ -161,7 +161,7 @@ static char *auth_entra_form(az_client *c, az_error *err)
     }
     if (rc != 0) {
         if (err->code[0] == '\0')
-            az_error_set(err, "OutOfMemory", "out of memory");
+            az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         auth_scrub_free(form);
         return NULL;
     }
@@ -255,7 +255,7 @@ static int auth_entra(az_client *c, az_token *tok, az_error *err)
     char *url = malloc(n);
     if (url == NULL) {
         auth_scrub_free(form);
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     snprintf(url, n, "%s/%s/oauth2/v2.0/token", c->authority, c->tenant);
@@ -271,7 +271,7 @@ static int auth_msi(az_client *c, bool probe, az_token *tok, az_error *err)
 {
     char *url = auth_msi_url(c), hdr[1200];
     if (url == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     az_http_req req = { .method = "GET", .url = url, .no_proxy = true, .nheaders = 1 };
@@ -323,7 +323,7 @@ static int auth_cli(az_client *c, az_token *tok, az_error *err)
         ;
     int rc = -1;
     if (buf == NULL)
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         az_error_set(err, "CredentialUnavailable", "'az account get-access-token' failed "
                      "(exit %d): is the Azure CLI installed and logged in (az login)?",

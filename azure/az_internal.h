@@ -250,7 +250,8 @@ char *az_arm_url_ver(const az_client *c, const char *id, const char *suffix,
                      const char *api_version);
 
 /* ---- long-running operations (azure/lro.c) --------------------------
- * How an operation's answers are read, as azure-arm.md says: the answer
+ * How an operation's answers are read (doc/design.md, "Long-running
+ * operations"; the test server's side in tests/arm/README.md, "ARM"): the answer
  * to the request that starts it names a monitor (Azure-AsyncOperation
  * preferred, else Location, followed exactly as given); polls honour
  * Retry-After; an async-operation body says InProgress/Succeeded/Failed/

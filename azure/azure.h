@@ -63,6 +63,15 @@ typedef struct az_error {
     char correlation_id[80];
 } az_error;
 
+/* az_error.code of an allocation failure inside the adapter. It is no
+ * answer of Azure's: callers report it as "out of memory" and exit as
+ * cli/oom.h says, never as an Azure failure (az_error_is_oom). */
+#define AZ_ERR_OUT_OF_MEMORY "OutOfMemory"
+bool az_error_is_oom(const az_error *err);
+/* Fills err as an allocation failure (zeroed, then that code and "out of
+ * memory"). */
+void az_error_set_oom(az_error *err);
+
 typedef struct az_client az_client;
 
 /* Reads the environment (credentials, endpoints) once. Returns 0, or -1

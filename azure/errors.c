@@ -31,6 +31,18 @@ static void error_one_line(char *s)
     *w = '\0';
 }
 
+bool az_error_is_oom(const az_error *err)
+{
+    return strcmp(err->code, AZ_ERR_OUT_OF_MEMORY) == 0;
+}
+
+void az_error_set_oom(az_error *err)
+{
+    memset(err, 0, sizeof *err);
+    snprintf(err->code, sizeof err->code, "%s", AZ_ERR_OUT_OF_MEMORY);
+    snprintf(err->message, sizeof err->message, "out of memory");
+}
+
 void az_error_set(az_error *err, const char *code, const char *fmt, ...)
 {
     if (err == NULL)

@@ -38,7 +38,7 @@ az_lro_next az_lro_started(az_client *c, const az_http_resp *resp, bool allow_20
     p->async = resp->async_op != NULL;
     p->delay_ms = lro_delay(c, resp);
     if (p->url == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return AZ_LRO_REFUSED;
     }
     return AZ_LRO_POLL;
@@ -99,7 +99,7 @@ static int lro_send(az_client *c, az_call *call, const char *method, const char 
     call->header = header;
     call->idempotent = strcmp(method, "GET") == 0;
     if (call->url == NULL || (body != NULL && call->body == NULL)) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     if (az_exec_one_after(c, call, delay_ms) != 0) {

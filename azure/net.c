@@ -168,40 +168,54 @@ int az_nic_set_public_ip(az_nic *nic, const char *ipconfig, const char *public_i
              public_ip_id ? public_ip_id : "");
     return 0;
 oom:
-    az_error_set(err, "OutOfMemory", "out of memory");
+    az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return -1;
+}
+
+int az_put_etagged(az_client *c, const cJSON *json, const char *id, const char *api_version,
+                   const char *etag, const char *kind, char **body, size_t *len,
+                   az_error *err)
+{
+    char hdr[160];
+    memset(err, 0, sizeof *err);
+    char *text = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
+    char *url = id != NULL ? az_arm_url_ver(c, id, NULL, api_version) : NULL;
+    int rc = -1;
+    if (text == NULL || url == NULL) {
+        az_error_set(err, "InvalidOperation", "%s without JSON or ID", kind);
+        goto out;
+    }
+    snprintf(hdr, sizeof hdr, "If-Match: %s", etag);
+    az_lro_req req = { .method = "PUT", .url = url, .body = text,
+                       .header = etag[0] ? hdr : NULL, .what = id, .final_get = true };
+    az_lro_out res;
+    if (az_lro_run(c, &req, &res, err) != 0) {
+        az_error_precondition(err, id);
+        goto out;
+    }
+    *body = res.body;
+    *len = res.len;
+    rc = 0;
+out:
+    free(text);
+    free(url);
+    return rc;
 }
 
 int az_put_nic(az_client *c, az_nic *nic, az_error *err)
 {
-    char hdr[160];
-    memset(err, 0, sizeof *err);
-    char *body = nic->json != NULL ? cJSON_PrintUnformatted(nic->json) : NULL;
-    char *url = az_arm_url_ver(c, nic->id, NULL, AZ_NETWORK_API_VERSION);
-    int rc = -1;
-    if (body == NULL || url == NULL) {
-        az_error_set(err, "InvalidOperation", "network interface without JSON or ID");
-        goto out;
-    }
-    snprintf(hdr, sizeof hdr, "If-Match: %s", nic->etag);
-    az_lro_req req = { .method = "PUT", .url = url, .body = body,
-                       .header = nic->etag[0] ? hdr : NULL, .what = nic->id,
-                       .final_get = true };
-    az_lro_out res;
-    if (az_lro_run(c, &req, &res, err) != 0) {
-        az_error_precondition(err, nic->id);
-        goto out;
-    }
+    char *body;
+    size_t len;
+    if (az_put_etagged(c, nic->json, nic->id, AZ_NETWORK_API_VERSION, nic->etag,
+                       "network interface", &body, &len, err) != 0)
+        return -1;
     az_nic fresh;
-    if (nic_from_body(res.body, res.len, nic->id, &fresh, err) == 0) {
+    int rc = nic_from_body(body, len, nic->id, &fresh, err);
+    if (rc == 0) {
         az_nic_free(nic);
         *nic = fresh;
-        rc = 0;
     }
-    free(res.body);
-out:
     free(body);
-    free(url);
     return rc;
 }
 

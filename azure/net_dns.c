@@ -176,43 +176,29 @@ int az_dns_a_set_ips(az_dns_a *rec, const char *const *ips, size_t nips, az_erro
     rec->nips = nips;
     return 0;
 oom:
-    az_error_set(err, "OutOfMemory", "out of memory");
+    az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return -1;
 }
 
 int az_put_dns_a(az_client *c, az_dns_a *rec, az_error *err)
 {
-    char hdr[160];
     memset(err, 0, sizeof *err);
     if (rec->etag[0] == '\0') {
         /* without an etag a concurrent edit would be overwritten unseen */
         az_error_set(err, "InvalidOperation", "%s: no etag to update it under", rec->id);
         return -1;
     }
-    char *body = rec->json != NULL ? cJSON_PrintUnformatted(rec->json) : NULL;
-    char *url = az_arm_url_ver(c, rec->id, NULL, dns_version(rec->kind));
-    int rc = -1;
-    if (body == NULL || url == NULL) {
-        az_error_set(err, "InvalidOperation", "record set without JSON or ID");
-        goto out;
-    }
-    snprintf(hdr, sizeof hdr, "If-Match: %s", rec->etag);
-    az_lro_req req = { .method = "PUT", .url = url, .body = body, .header = hdr,
-                       .what = rec->id, .final_get = true };
-    az_lro_out res;
-    if (az_lro_run(c, &req, &res, err) != 0) {
-        az_error_precondition(err, rec->id);
-        goto out;
-    }
+    char *body;
+    size_t len;
+    if (az_put_etagged(c, rec->json, rec->id, dns_version(rec->kind), rec->etag, "record set",
+                       &body, &len, err) != 0)
+        return -1;
     az_dns_a fresh;
-    if (dns_from_body(res.body, res.len, rec->kind, rec->id, &fresh, err) == 0) {
+    int rc = dns_from_body(body, len, rec->kind, rec->id, &fresh, err);
+    if (rc == 0) {
         az_dns_a_free(rec);
         *rec = fresh;
-        rc = 0;
     }
-    free(res.body);
-out:
     free(body);
-    free(url);
     return rc;
 }

@@ -99,7 +99,7 @@ static void ops_send(op_run *r, op_state st, const char *method, char *url, char
     r->call.ctx = r;
     if (url == NULL || (body == NULL && strcmp(method, "PUT") == 0)) {
         az_error e;
-        az_error_set(&e, "OutOfMemory", "out of memory");
+        az_error_set(&e, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         ops_fail(r, &e);
         return;
     }
@@ -178,7 +178,7 @@ static void ops_confirmed(op_run *r)
     }
     inv_inventory *inv = inv_new();
     if (inv == NULL) {
-        az_error_set(&e, "OutOfMemory", "out of memory");
+        az_error_set(&e, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         ops_fail(r, &e);
         return;
     }
@@ -374,7 +374,7 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
     b.runs = calloc(nops, sizeof *b.runs);
     if (b.runs == NULL) {
         for (size_t i = 0; i < nops; i++) {
-            az_error_set(&ops[i].err, "OutOfMemory", "out of memory");
+            az_error_set(&ops[i].err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
             ops[i].status = AZ_OP_FAILED;
         }
         return nops;

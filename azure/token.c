@@ -141,7 +141,7 @@ int az_token_parse(const char *body, size_t len, int64_t now_s,
     else if (token_expiry(root, now_s, &exp) != 0)
         az_error_set(err, "TokenReplyInvalid", "the token reply has no usable expiry");
     else if ((out->access_token = strdup(tok->valuestring)) == NULL)
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     else {
         out->expires_at = exp;
         out->obtained_at = now_s;

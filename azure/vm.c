@@ -62,7 +62,7 @@ int az_vm_power_action(az_client *c, const char *vm_id, az_vm_action action, az_
     char *url = az_arm_url_ver(c, vm_id, names[action], AZ_COMPUTE_API_VERSION);
     if (url == NULL) {
         memset(err, 0, sizeof *err);
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
     snprintf(what, sizeof what, "%s%s", vm_id, names[action]);

@@ -50,19 +50,12 @@ static int disk_tags(const cJSON *tags, az_disk_info *out, az_error *err)
 
 static int disk_parse(const char *body, size_t len, az_disk_info *out, az_error *err)
 {
-    cJSON *root = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        az_error_set(err, "InvalidResponse", "the disk is not a JSON object");
+    cJSON *root = az_json_object(body, len, "disk", err);
+    if (root == NULL)
         return -1;
-    }
     const cJSON *props = get(root, "properties");
     int rc = -1;
-    if (az_json_copy(root, "id", "id", out->id, sizeof out->id, err) == 0 &&
-        az_json_copy(root, "name", "name", out->name, sizeof out->name, err) == 0 &&
-        az_json_copy(root, "location", "location", out->location, sizeof out->location,
-                     err) == 0 &&
-        az_json_first_zone(root, out->zone, sizeof out->zone, err) == 0 &&
+    if (AZ_JSON_RESOURCE_HEAD(root, out, err) &&
         az_json_copy(root, "managedBy", "managedBy", out->managed_by, sizeof out->managed_by,
                      err) == 0 &&
         az_json_copy(props, "diskState", "properties.diskState", out->disk_state,
@@ -116,7 +109,7 @@ static char *tags_body(const inv_tag *tags, size_t ntags, az_error *err)
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (text == NULL)
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     return text;
 }
 
@@ -137,7 +130,7 @@ int az_disk_set_tags(az_client *c, const char *disk_id, const inv_tag *tags, siz
     char *url = az_arm_url_ver(c, disk_id, NULL, AZ_API_VERSION);
     int rc = -1;
     if (url == NULL) {
-        az_error_set(err, "OutOfMemory", "out of memory");
+        az_error_set(err, AZ_ERR_OUT_OF_MEMORY, "out of memory");
     } else {
         az_lro_req req = { .method = "PATCH", .url = url, .body = body, .what = disk_id };
         az_lro_out out;

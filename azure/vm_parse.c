@@ -17,6 +17,16 @@ static const cJSON *get(const cJSON *o, const char *key)
 
 /* Copies an optional string member into dst ("" when absent or null).
  * -1 (err) when it is not a string or does not fit. */
+cJSON *az_json_object(const char *body, size_t len, const char *what, az_error *err)
+{
+    cJSON *root = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
+    if (cJSON_IsObject(root))
+        return root;
+    cJSON_Delete(root);
+    az_error_set(err, "InvalidResponse", "the %s is not a JSON object", what);
+    return NULL;
+}
+
 int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, size_t n,
                  az_error *err)
 {
@@ -180,19 +190,12 @@ int az_vm_parse(const char *body, size_t len, az_vm *out, az_error *err)
     memset(out, 0, sizeof *out);
     out->power = AZ_POWER_UNKNOWN;
     out->primary_nic = -1;
-    cJSON *root = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        az_error_set(err, "InvalidResponse", "the virtual machine is not a JSON object");
+    cJSON *root = az_json_object(body, len, "virtual machine", err);
+    if (root == NULL)
         return -1;
-    }
     const cJSON *props = get(root, "properties");
     int rc = -1;
-    if (az_json_copy(root, "id", "id", out->id, sizeof out->id, err) == 0 &&
-        az_json_copy(root, "name", "name", out->name, sizeof out->name, err) == 0 &&
-        az_json_copy(root, "location", "location", out->location, sizeof out->location,
-                     err) == 0 &&
-        az_json_first_zone(root, out->zone, sizeof out->zone, err) == 0 &&
+    if (AZ_JSON_RESOURCE_HEAD(root, out, err) &&
         az_json_copy(props, "provisioningState", "properties.provisioningState",
                      out->provisioning_state, sizeof out->provisioning_state, err) == 0 &&
         vm_storage(get(props, "storageProfile"), out, err) == 0 &&

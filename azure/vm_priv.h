@@ -17,6 +17,27 @@
  * (naming `field`) when it is not a string or does not fit in n. */
 int az_json_copy(const cJSON *o, const char *key, const char *field, char *dst, size_t n,
                  az_error *err);
+/* An answer's body parsed, when it is a JSON object (the caller
+ * cJSON_Deletes it); NULL with err (InvalidResponse, "the WHAT is not a
+ * JSON object") otherwise. */
+cJSON *az_json_object(const char *body, size_t len, const char *what, az_error *err);
+/* The members every compute resource's reader copies first: id, name,
+ * location and the first zone, into out's arrays of those names (an
+ * az_vm, an az_disk_info). True when all four were copied. */
+#define AZ_JSON_RESOURCE_HEAD(root, out, err)                                              \
+    (az_json_copy(root, "id", "id", (out)->id, sizeof (out)->id, err) == 0 &&               \
+     az_json_copy(root, "name", "name", (out)->name, sizeof (out)->name, err) == 0 &&       \
+     az_json_copy(root, "location", "location", (out)->location, sizeof (out)->location,    \
+                  err) == 0 &&                                                             \
+     az_json_first_zone(root, (out)->zone, sizeof (out)->zone, err) == 0)
+/* PUTs a network resource's whole JSON back under If-Match: etag (none
+ * when etag is empty) and follows the operation to its final GET: 0 and
+ * *body (malloc'd, *len bytes) the resource as ARM now has it; -1 with err
+ * (a 412 as AZ_ERR_PRECONDITION naming id; `kind` names a resource
+ * without JSON or ID). */
+int az_put_etagged(az_client *c, const cJSON *json, const char *id, const char *api_version,
+                   const char *etag, const char *kind, char **body, size_t *len,
+                   az_error *err);
 /* A 412 answer to If-Match becomes AZ_ERR_PRECONDITION (net.h), saying
  * what changed under us; other errors are left as they are. */
 void az_error_precondition(az_error *err, const char *what);

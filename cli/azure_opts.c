@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/azure_opts.h"
+#include "cli/oom.h"
 #include "cli/cli.h"
 #include "cli/exit.h"
 
@@ -137,6 +138,11 @@ void cli_print_az_error(const char *what, const az_error *err)
 {
     char extra[256] = "";
     size_t n = 0;
+    if (az_error_is_oom(err)) {
+        cli_oom_note();
+        cli_err("out of memory (%s)", cli_oom_context(what));
+        return;
+    }
     if (err->http_status != 0)
         n += (size_t)snprintf(extra + n, sizeof extra - n, "HTTP %d", err->http_status);
     else if (err->transport)

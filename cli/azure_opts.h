@@ -62,7 +62,9 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
 void cli_raw_free(char **raw, size_t n);
 
 /* Prints an az_error as one line on stderr: "snapkeep: WHAT: CODE: MESSAGE
- * (HTTP 409, request id ...)". */
+ * (HTTP 409, request id ...)". An allocation failure is no Azure error:
+ * "snapkeep: COMMAND: out of memory (WHAT)", and the process's latch is set
+ * (cli/oom.h) so that the command exits EXIT_NOMEM. */
 void cli_print_az_error(const char *what, const az_error *err);
 
 #endif

@@ -74,6 +74,14 @@ bool cli_cap_warning(const eng_explain *e, FILE *out);
  * (enf_near_cap_disks), "snapkeep: COMMAND: warning: ..."; returns how
  * many, -1 when out of memory (said on out). */
 int cli_near_cap_warnings(const inv_inventory *inv, const char *command, FILE *out);
+/* An option that takes one of a few words (--format, --log-format,
+ * --colour, --dns-zone-kind): the index of text in names (NULL-terminated),
+ * or -1 after the one wording every command uses for a wrong one:
+ * "snapkeep: COMMAND: --format: unknown value 'X' (one of text, json)". */
+int cli_pick(const char *option, const char *text, const char *const *names);
+/* --format text|json: sets *json; -1 (reported as cli_pick does) for
+ * any other word. */
+int cli_format_text_json(const char *arg, bool *json);
 /* --now, --at and friends: RFC 3339, or a date alone (YYYY-MM-DD, which is
  * that day's midnight UTC); prints "snapkeep: COMMAND: OPTION: ..." on
  * error. */

@@ -135,17 +135,9 @@ static int drill_option(drl_ctx *d, int opt, const char *arg, cli_log_format *fm
     case OPT_REGION: d->region = arg; return 0;
     case OPT_VERIFY_TIMEOUT: return parse_timeout(d, arg);
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            d->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: drill: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &d->json);
     case OPT_LOG_FORMAT:
-        if (cli_log_parse_format(arg, fmt) == 0)
-            return 0;
-        fprintf(stderr, "snapkeep: drill: --log-format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_log_parse_format(arg, fmt);
     default:
         return cli_azure_option(&d->az, opt, arg) == 1 ? 0 : -1;
     }
@@ -337,21 +329,16 @@ static int open_state(drl_ctx *d)
     char err[1024];
     int rc = cli_state_open(&d->state, cli_state_dir_for(d->state_dir), "drill", err,
                             sizeof err);
-    if (rc != 0) {
-        cli_log_emit(&d->log, CLI_LOG_ERROR, rc == 1 ? "locked" : rc == 2 ? "unsafe" : "state",
-                     NULL, 0, "%s%s", err, rc >= 1 ? "; exiting" : "");
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(&d->log, rc, err);
     /* refused before any work, not only when the metrics are written */
     if (d->metrics_file != NULL &&
         cli_file_dir_check_private(d->metrics_file, err, sizeof err) == 1) {
         cli_log_emit(&d->log, CLI_LOG_ERROR, "unsafe", NULL, 0, "metrics file: %s; exiting", err);
         return EXIT_REFUSED;
     }
-    if (cli_journal_open(&d->journal, &d->state, "drill", d->now, err, sizeof err) != 0) {
-        cli_log_emit(&d->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
-        return EXIT_INVALID;
-    }
+    if (cli_journal_open(&d->journal, &d->state, "drill", d->now, err, sizeof err) != 0)
+        return cli_state_failed(&d->log, -1, err);
     d->journaling = true;
     cli_journal_entry e = cli_journal_entry_init(drl_clock(d), "start");
     e.message = d->policy_path;

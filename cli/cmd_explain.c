@@ -565,6 +565,27 @@ static void json_policy(json_out *j, const eng_explain *res, const eng_explain *
 
 /* ---- command ---- */
 
+static int explain_option(void *ctx, int opt, const char *arg)
+{
+    explain_args *a = ctx;
+    switch (opt) {
+    case OPT_CADENCE:
+        if (cli_parse_duration_opt("--cadence", arg, &a->cadence) != 0)
+            return -1;
+        if (a->cadence.months > 0 || a->cadence.years > 0) {
+            cli_err("--cadence: '%s': months and years are not a fixed cadence", arg);
+            return -1;
+        }
+        a->have_cadence = true;
+        return 0;
+    case OPT_FORMAT:
+        return cli_format_text_json(arg, &a->json);
+    default:
+        return -1;
+    }
+}
+
+/* 0, CLI_HELPED after --help, or an exit code. */
 static int parse_args(int argc, char **argv, explain_args *a)
 {
     static const struct option opts[] = {
@@ -574,44 +595,7 @@ static int parse_args(int argc, char **argv, explain_args *a)
         { NULL, 0, NULL, 0 }
     };
     memset(a, 0, sizeof *a);
-    optind = 1;
-    int opt;
-    while ((opt = cli_getopt(argc, argv, opts)) != -1) {
-        switch (opt) {
-        case 'h':
-            cli_help("explain", stdout);
-            return -1;
-        case OPT_CADENCE:
-            if (cli_parse_duration_opt("--cadence", optarg, &a->cadence) != 0)
-                return EXIT_USAGE;
-            if (a->cadence.months > 0 || a->cadence.years > 0) {
-                cli_err("--cadence: '%s': months and years are not a fixed cadence", optarg);
-                return EXIT_USAGE;
-            }
-            a->have_cadence = true;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0 || strcmp(optarg, "json") == 0) {
-                a->json = strcmp(optarg, "json") == 0;
-                break;
-            }
-            fprintf(stderr, "snapkeep: explain: --format: unknown value '%s' (one of text, json)\n",
-                    optarg);
-            cli_usage("explain", stderr);
-            return EXIT_USAGE;
-        default:
-            cli_usage("explain", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "snapkeep: explain: %s\n",
-                argc == optind ? "no policy file given" : "only one policy file, please");
-        cli_usage("explain", stderr);
-        return EXIT_USAGE;
-    }
-    a->path = argv[optind];
-    return 0;
+    return cli_parse_options(argc, argv, "explain", opts, explain_option, a, &a->path);
 }
 
 static int render(FILE *f, const explain_args *a, const eng_explain *res,

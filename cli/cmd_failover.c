@@ -92,20 +92,16 @@ static int fo_option(void *ctx, int opt, const char *arg)
     case OPT_STATE_DIR: r->state_dir = arg; return 0;
     case OPT_POLICY: r->policy_name = arg; return 0;
     case OPT_DNS_KIND:
-        if (strcmp(arg, "private") == 0 || strcmp(arg, "public") == 0) {
-            r->dns_kind = strcmp(arg, "public") == 0 ? AZ_DNS_PUBLIC : AZ_DNS_PRIVATE;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: failover: --dns-zone-kind: '%s': use private or public\n",
-                arg);
-        return -1;
+    {
+        static const char *const kinds[] = { "private", "public", NULL };
+        int v = cli_pick("--dns-zone-kind", arg, kinds);
+        if (v < 0)
+            return -1;
+        r->dns_kind = v == 1 ? AZ_DNS_PUBLIC : AZ_DNS_PRIVATE;
+        return 0;
+    }
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            r->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: failover: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &r->json);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }
@@ -739,23 +735,7 @@ static void report_json(const fo_ctx *r, const rcv_plan *p, const cli_rcv_run *x
     if (r->dns_id[0] != '\0')
         cJSON_AddStringToObject(o, "dns_record", r->dns_id);
     cJSON_AddBoolToObject(o, "force_detach", r->force_detach);
-    cJSON_AddItemToObject(o, "steps", cli_rcv_plan_json(p, r->dry_run ? NULL : x));
-    if (!r->dry_run) {
-        cJSON_AddNumberToObject(o, "rto_seconds", (double)(int64_t)(x->total_seconds * 10) / 10);
-        cJSON_AddBoolToObject(o, "ok", rc == EXIT_OK);
-    }
-    if (!r->dry_run && x->failed_step != 0) {
-        cJSON *e = cJSON_AddObjectToObject(o, "error");
-        cJSON_AddNumberToObject(e, "step", (double)x->failed_step);
-        cJSON_AddStringToObject(e, "code", x->err.code);
-        cJSON_AddStringToObject(e, "message", x->err.message);
-        cJSON_AddStringToObject(e, "resume", r->record.command_line);
-    }
-    char *text = cJSON_Print(o);
-    if (text != NULL)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o);
+    cli_rcv_json_print(o, p, x, r->dry_run, rc, r->record.command_line);
 }
 
 static void report(const fo_ctx *r, const rcv_plan *p, const cli_rcv_run *x, int rc)
@@ -870,12 +850,7 @@ int cmd_failover(int argc, char **argv)
     if (rc == EXIT_OK)
         rc = fo_run(&r);
     if (r.journaling) {
-        char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
-        e.exit_code = rc;
-        if (cli_journal_write(&r.journal, &e, jerr, sizeof jerr) != 0 ||
-            cli_journal_rotate(&r.journal, jerr, sizeof jerr) != 0)
-            fprintf(stderr, "snapkeep: failover: %s\n", jerr);
+        cli_journal_end(&r.journal, rc);
         cli_journal_close(&r.journal);
     }
     az_client_free(r.client);

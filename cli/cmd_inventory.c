@@ -130,10 +130,8 @@ static int inventory_args(int argc, char **argv, cli_azure *a, const char **path
             continue;
         switch (opt) {
         case OPT_FORMAT:
-            if (strcmp(optarg, "json") != 0) {
-                fprintf(stderr, "snapkeep: inventory: --format: '%s' (only json)\n", optarg);
+            if (cli_pick("--format", optarg, (const char *const[]){ "json", NULL }) < 0)
                 return EXIT_USAGE;
-            }
             break;
         case 'h':
         case OPT_HELP:

@@ -56,18 +56,6 @@ static const struct option plan_options[] = {
 };
 
 /* Matches `text` against a NULL-terminated list; -1 with a message if none. */
-static int pick(const char *option, const char *text, const char *const *names)
-{
-    for (int i = 0; names[i] != NULL; i++)
-        if (strcmp(text, names[i]) == 0)
-            return i;
-    fprintf(stderr, "snapkeep: plan: %s: unknown value '%s' (one of", option, text);
-    for (int i = 0; names[i] != NULL; i++)
-        fprintf(stderr, "%s %s", i > 0 ? "," : "", names[i]);
-    fputs(")\n", stderr);
-    return -1;
-}
-
 static int plan_option(plan_args *a, int opt, const char *arg)
 {
     static const char *const formats[] = { "table", "json", "svg", NULL };
@@ -96,12 +84,12 @@ static int plan_option(plan_args *a, int opt, const char *arg)
         a->have_now = true;
         return cli_parse_time_opt("--now", arg, &a->now);
     case OPT_FORMAT:
-        if ((v = pick("--format", arg, formats)) < 0)
+        if ((v = cli_pick("--format", arg, formats)) < 0)
             return -1;
         a->format = (plan_format)v;
         return 0;
     case OPT_COLOUR:
-        if ((v = pick("--colour", arg, colours)) < 0)
+        if ((v = cli_pick("--colour", arg, colours)) < 0)
             return -1;
         a->colour = (colour_mode)v;
         return 0;

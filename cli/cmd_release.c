@@ -57,12 +57,7 @@ static int release_option(void *ctx, int opt, const char *arg)
     case OPT_STATE_DIR: r->state_dir = arg; return 0;
     case OPT_POLICY: r->policy_name = arg; return 0;
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            r->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: release: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &r->json);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }
@@ -303,12 +298,7 @@ int cmd_release(int argc, char **argv)
     if (rc == EXIT_OK)
         rc = rel_run(&r);
     if (r.journaling) {
-        char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
-        e.exit_code = rc;
-        if (cli_journal_write(&r.journal, &e, jerr, sizeof jerr) != 0 ||
-            cli_journal_rotate(&r.journal, jerr, sizeof jerr) != 0)
-            fprintf(stderr, "snapkeep: release: %s\n", jerr);
+        cli_journal_end(&r.journal, rc);
         cli_journal_close(&r.journal);
     }
     az_client_free(r.client);

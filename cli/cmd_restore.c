@@ -116,12 +116,7 @@ static int restore_option(void *ctx, int opt, const char *arg)
         return 0;
     }
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-            r->json = strcmp(arg, "json") == 0;
-            return 0;
-        }
-        fprintf(stderr, "snapkeep: restore: --format: '%s': use text or json\n", arg);
-        return -1;
+        return cli_format_text_json(arg, &r->json);
     default:
         return cli_azure_option(&r->az, opt, arg) == 1 ? 0 : -1;
     }
@@ -383,14 +378,10 @@ static int open_state(rst_ctx *r)
     char err[1024];
     int rc = cli_state_open(&r->state, cli_state_dir_for(r->state_dir), "restore", err,
                             sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "snapkeep: restore: %s\n", err);
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
-    if (cli_journal_open(&r->journal, &r->state, "restore", r->start, err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: restore: %s\n", err);
-        return EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(NULL, rc, err);
+    if (cli_journal_open(&r->journal, &r->state, "restore", r->start, err, sizeof err) != 0)
+        return cli_state_failed(NULL, -1, err);
     r->journaling = true;
     cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
     e.message = r->policy_path;
@@ -629,12 +620,7 @@ static int rst_run(rst_ctx *r)
     } else if (rc == EXIT_OK)
         rc = create(r);
     if (r->journaling) {
-        char jerr[512];
-        cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
-        e.exit_code = rc;
-        if (cli_journal_write(&r->journal, &e, jerr, sizeof jerr) != 0 ||
-            cli_journal_rotate(&r->journal, jerr, sizeof jerr) != 0)
-            fprintf(stderr, "snapkeep: restore: %s\n", jerr);
+        cli_journal_end(&r->journal, rc);
     }
     return rc;
 }

@@ -54,6 +54,12 @@ void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_po
                 const char *resource, const az_error *err, const char *what)
 {
     char status[16] = "";
+    if (az_error_is_oom(err)) {     /* no Azure failure: cli/oom.h */
+        cli_oom_note();
+        cli_log_field f[] = { { "policy", rp != NULL ? rp->p->name : NULL }, { "resource", resource } };
+        cli_log_emit(&r->log, level, "oom", f, 2, "out of memory (%s)", what);
+        return;
+    }
     if (err->http_status != 0)
         snprintf(status, sizeof status, "%d", err->http_status);
     cli_log_field f[] = { { "policy", rp != NULL ? rp->p->name : NULL },
@@ -76,10 +82,7 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     case OPT_METRICS_FILE: r->metrics_file = arg; return 0;
     case OPT_NOW: return cli_parse_time_opt("--now", arg, &r->now);
     case OPT_LOG_FORMAT:
-        if (cli_log_parse_format(arg, fmt) == 0)
-            return 0;
-        cli_err("--log-format: '%s': use text or json", arg);
-        return -1;
+        return cli_log_parse_format(arg, fmt);
     case OPT_MAX_DELETE:
         return cli_parse_max_delete(arg, &r->max_delete);
     default:
@@ -184,21 +187,16 @@ static int open_state(run_ctx *r)
     char err[1024];
     const char *dir = cli_state_dir_for(r->state_dir);
     int rc = cli_state_open(&r->state, dir, "run", err, sizeof err);
-    if (rc != 0) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, rc == 1 ? "locked" : rc == 2 ? "unsafe" : "state",
-                     NULL, 0, "%s%s", err, rc >= 1 ? "; exiting" : "");
-        return rc >= 1 ? EXIT_REFUSED : EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(&r->log, rc, err);
     /* refused before any work, not only when the metrics are written */
     if (r->metrics_file != NULL &&
         cli_file_dir_check_private(r->metrics_file, err, sizeof err) == 1) {
         cli_log_emit(&r->log, CLI_LOG_ERROR, "unsafe", NULL, 0, "metrics file: %s; exiting", err);
         return EXIT_REFUSED;
     }
-    if (cli_journal_open(&r->journal, &r->state, "run", r->now, err, sizeof err) != 0) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "journal", NULL, 0, "%s", err);
-        return EXIT_INVALID;
-    }
+    if (cli_journal_open(&r->journal, &r->state, "run", r->now, err, sizeof err) != 0)
+        return cli_state_failed(&r->log, -1, err);
     r->journaling = true;
     report_interrupted(r);
     cli_journal_entry e = cli_journal_entry_init(run_clock(r), "start");
@@ -229,28 +227,27 @@ static void check_skew(run_ctx *r)
     r->refused = true;
 }
 
-/* A copy holding only snapshots with data (provisioning Succeeded): a
+/* Only snapshots with data (provisioning Succeeded) are evaluated: a
  * failed or unfinished creation must not take a tier's place and get a
  * good snapshot pruned. The records point into `src`; the disks are
  * `disks`' (the listing made before creation, whose gone disks run_judge
  * confirmed: a disk missing from a later listing must not make its
- * snapshots look retired). */
+ * snapshots look retired). A copy-to copy listed with the sources (a
+ * subscription-wide policy) is not one of them: its own retention decides
+ * it (run_copy.c). */
+static bool usable(const inv_snapshot *s, const void *ctx)
+{
+    (void)ctx;
+    return enf_snapshot_usable(s) && !eng_is_copy(s);
+}
+
 static inv_inventory *usable_copy(const inv_inventory *src, const inv_inventory *disks)
 {
-    inv_inventory *dst = inv_new();
-    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
-        /* a copy-to copy listed with the sources (a subscription-wide policy) is not one of
-         * them: its own retention decides it (run_copy.c) */
-        if (!enf_snapshot_usable(&src->snapshots[i]) || eng_is_copy(&src->snapshots[i]))
-            continue;
-        inv_snapshot *s = inv_add_snapshot(dst);
-        if (s == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *s = src->snapshots[i];
-    }
-    for (size_t i = 0; dst != NULL && i < disks->ndisks; i++) {
+    inv_inventory *dst = inv_view_filtered(src, usable, NULL);
+    if (dst == NULL)
+        return NULL;
+    dst->ndisks = 0;                /* the snapshots of src, the disks of `disks` */
+    for (size_t i = 0; i < disks->ndisks; i++) {
         inv_disk *d = inv_add_disk(dst);
         if (d == NULL) {
             inv_free(dst);
@@ -258,11 +255,9 @@ static inv_inventory *usable_copy(const inv_inventory *src, const inv_inventory 
         }
         *d = disks->disks[i];
     }
-    if (dst != NULL) {
-        dst->disks_known = disks->disks_known;
-        dst->disk_scopes = disks->disk_scopes;  /* in disks' arena, which outlives dst */
-        dst->ndisk_scopes = disks->ndisk_scopes;
-    }
+    dst->disks_known = disks->disks_known;
+    dst->disk_scopes = disks->disk_scopes;      /* in disks' arena, which outlives dst */
+    dst->ndisk_scopes = disks->ndisk_scopes;
     return dst;
 }
 
@@ -327,8 +322,8 @@ static inv_inventory *enforce(run_ctx *r)
         return NULL;
     }
     if (cli_live_inventory(r->client, &r->az, r->file, &r->before) != EXIT_OK) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0,
-                     "the snapshot listing failed: nothing is created or deleted");
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0, "%s: nothing is created or deleted",
+                     cli_oom_seen() ? "out of memory while listing" : "the snapshot listing failed");
         r->azure_failed = true;
         return NULL;
     }

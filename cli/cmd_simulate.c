@@ -77,8 +77,9 @@ static int parse_seed(const char *text, uint64_t *seed)
     return 0;
 }
 
-static int sim_option(sim_args *a, int opt, const char *arg)
+static int sim_option(void *ctx, int opt, const char *arg)
 {
+    sim_args *a = ctx;
     switch (opt) {
     case OPT_CADENCE:
         a->have_cadence = true;
@@ -94,20 +95,20 @@ static int sim_option(sim_args *a, int opt, const char *arg)
         a->have_start = true;
         return cli_parse_time_opt("--start", arg, &a->start);
     case OPT_FORMAT:
-        if (strcmp(arg, "text") == 0) a->format = SIM_TEXT;
-        else if (strcmp(arg, "json") == 0) a->format = SIM_JSON;
-        else if (strcmp(arg, "svg") == 0) a->format = SIM_SVG;
-        else {
-            fprintf(stderr, "snapkeep: simulate: --format: unknown value '%s' "
-                    "(one of text, json, svg)\n", arg);
+    {
+        static const char *const formats[] = { "text", "json", "svg", NULL };
+        static const sim_format as[] = { SIM_TEXT, SIM_JSON, SIM_SVG };
+        int v = cli_pick("--format", arg, formats);
+        if (v < 0)
             return -1;
-        }
+        a->format = as[v];
         return 0;
+    }
     }
     return -1;
 }
 
-/* 0, -1 after --help, or an exit code. */
+/* 0, CLI_HELPED after --help, or an exit code. */
 static int parse_args(int argc, char **argv, sim_args *a)
 {
     static const struct option opts[] = {
@@ -125,26 +126,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
     memset(a, 0, sizeof *a);
     a->for_usec = 30 * DAY_USEC;
     a->seed = 1;
-    optind = 1;
-    int opt;
-    while ((opt = cli_getopt(argc, argv, opts)) != -1) {
-        if (opt == 'h') {
-            cli_help("simulate", stdout);
-            return -1;
-        }
-        if (opt == '?' || sim_option(a, opt, optarg) != 0) {
-            cli_usage("simulate", stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "snapkeep: simulate: %s\n",
-                argc == optind ? "no policy file given" : "only one policy file, please");
-        cli_usage("simulate", stderr);
-        return EXIT_USAGE;
-    }
-    a->path = argv[optind];
-    return 0;
+    return cli_parse_options(argc, argv, "simulate", opts, sim_option, a, &a->path);
 }
 
 /* The policy to replay: --policy NAME, or the file's only one. */

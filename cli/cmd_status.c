@@ -34,17 +34,15 @@ static int option(st_opts *o, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_FORMAT:
-        if (strcmp(arg, "table") == 0)
-            o->format = ST_TABLE;
-        else if (strcmp(arg, "json") == 0)
-            o->format = ST_JSON;
-        else if (strcmp(arg, "nagios") == 0)
-            o->format = ST_NAGIOS;
-        else {
-            fprintf(stderr, "snapkeep: status: --format: '%s': use table, json or nagios\n", arg);
+    {
+        static const char *const formats[] = { "table", "json", "nagios", NULL };
+        static const st_format as[] = { ST_TABLE, ST_JSON, ST_NAGIOS };
+        int v = cli_pick("--format", arg, formats);
+        if (v < 0)
             return -1;
-        }
+        o->format = as[v];
         return 0;
+    }
     case OPT_WARN:
         o->have_warn = true;
         return cli_parse_duration_opt("status: --warn-rpo", arg, &o->warn);

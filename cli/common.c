@@ -58,6 +58,31 @@ void cli_err(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_pick(const char *option, const char *text, const char *const *names)
+{
+    char list[256] = "";
+    size_t len = 0;
+    for (int i = 0; names[i] != NULL; i++) {
+        if (strcmp(text, names[i]) == 0)
+            return i;
+        int n = snprintf(list + len, sizeof list - len, "%s%s", i > 0 ? ", " : "", names[i]);
+        if (n > 0 && (size_t)n < sizeof list - len)
+            len += (size_t)n;
+    }
+    cli_err("%s: unknown value '%s' (one of %s)", option, text, list);
+    return -1;
+}
+
+int cli_format_text_json(const char *arg, bool *json)
+{
+    static const char *const names[] = { "text", "json", NULL };
+    int v = cli_pick("--format", arg, names);
+    if (v < 0)
+        return -1;
+    *json = v == 1;
+    return 0;
+}
+
 /* YYYY-MM-DD and nothing else. */
 static bool is_date_alone(const char *t)
 {

@@ -47,10 +47,12 @@ int drl_read_vm(drl_ctx *d, bool *azure)
     else if (got == 0)
         cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "VM %s (--attach-to) does not "
                      "exist", d->vm);
+    else if (vm == NULL || az_error_is_oom(&err))
+        cli_log_emit(&d->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory (reading VM %s)",
+                     d->vm);
     else
         cli_log_emit(&d->log, CLI_LOG_ERROR, "attach", NULL, 0, "reading VM %s failed: %s: %s",
-                     d->vm, vm != NULL ? err.code : "OutOfMemory",
-                     vm != NULL ? err.message : "out of memory");
+                     d->vm, err.code, err.message);
     free(vm);
     return got == 1 ? 0 : -1;
 }
@@ -116,8 +118,7 @@ static int free_lun(drl_ctx *d, az_error *err)
     rcv_lun *luns = malloc(RCV_MAX_LUNS * sizeof *luns);
     int lun = -2;
     if (vm == NULL || luns == NULL) {
-        snprintf(err->code, sizeof err->code, "OutOfMemory");
-        snprintf(err->message, sizeof err->message, "out of memory");
+        az_error_set_oom(err);
     } else {
         int got = az_get_vm(d->client, d->vm, vm, err);
         if (got == 0) {

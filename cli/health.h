@@ -29,4 +29,10 @@ void cli_disk_list_free(cli_disk_list *l);
 int cli_health_disks(const pol_policy *p, const char *subscription, const inv_inventory *inv,
                      char *const *resolved, size_t nresolved, cli_disk_list *out);
 
+/* Adds `key`: t as eng_time_format writes it, or null when t is
+ * SK_TIME_MIN (never happened): how the last-run record and status's JSON
+ * write a time (doc/json.md). Defined in cli/run_record.c. */
+struct cJSON;
+void cli_json_add_time(struct cJSON *o, const char *key, sk_time t);
+
 #endif

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+
 cli_journal_entry cli_journal_entry_init(sk_time time, const char *event)
 {
     cli_journal_entry e;
@@ -28,10 +30,8 @@ int cli_journal_open(cli_journal *j, const cli_state *st, const char *command,
 {
     memset(j, 0, sizeof *j);
     j->fd = -1;
-    if (cli_state_path(st, CLI_JOURNAL_FILE, j->path, sizeof j->path) != 0) {
-        snprintf(err, errlen, "state directory path too long");
+    if (cli_state_file(st, CLI_JOURNAL_FILE, j->path, sizeof j->path, err, errlen) != 0)
         return -1;
-    }
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (j->fd < 0) {
         snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
@@ -330,4 +330,14 @@ void cli_journal_scan_free(cli_journal_scan *s)
     free(s->runs);
     free(s->pending);
     memset(s, 0, sizeof *s);
+}
+
+void cli_journal_end(cli_journal *j, int exit_code)
+{
+    char err[512];
+    cli_journal_entry e = cli_journal_entry_init(cli_now(), "end");
+    e.exit_code = exit_code;
+    if (cli_journal_write(j, &e, err, sizeof err) != 0 ||
+        cli_journal_rotate(j, err, sizeof err) != 0)
+        cli_err("%s", err);
 }

@@ -77,6 +77,10 @@ int cli_journal_write(cli_journal *j, const cli_journal_entry *e,
  * no unfinished run is ever rotated away before it is reported. */
 int cli_journal_rotate(cli_journal *j, char *err, size_t errlen);
 void cli_journal_close(cli_journal *j);
+/* The end of a command that writes nothing more than its exit code
+ * there: the "end" line, then cli_journal_rotate; a failure is reported
+ * (cli_err), it changes nothing more. */
+void cli_journal_end(cli_journal *j, int exit_code);
 
 /* An intent whose outcome never came, from a run that did not end. */
 typedef struct cli_journal_pending {

@@ -16,10 +16,8 @@ cJSON *cli_state_last_success(const cli_state *st, const char *file,
     size_t len;
     cJSON *o = NULL;
     err[0] = '\0';
-    if (cli_state_path(st, file, path, sizeof path) != 0) {
-        snprintf(err, errlen, "state directory path too long for %s", file);
+    if (cli_state_file(st, file, path, sizeof path, err, errlen) != 0)
         return cJSON_CreateObject();
-    }
     /* a missing or unreadable record starts empty */
     if (cli_read_file(path, 1 << 20, &text, &len, ignored, sizeof ignored) == 0)
         o = cJSON_ParseWithLength(text, len);

@@ -12,12 +12,12 @@
 
 int cli_log_parse_format(const char *s, cli_log_format *out)
 {
-    if (strcmp(s, "text") == 0)
-        *out = CLI_LOG_TEXT;
-    else if (strcmp(s, "json") == 0)
-        *out = CLI_LOG_JSON;
-    else
+    static const char *const names[] = { "text", "json", NULL };
+    static const cli_log_format as[] = { CLI_LOG_TEXT, CLI_LOG_JSON };
+    int v = cli_pick("--log-format", s, names);
+    if (v < 0)
         return -1;
+    *out = as[v];
     return 0;
 }
 

@@ -33,7 +33,8 @@ typedef struct cli_log {
     char progress[160];
 } cli_log;
 
-/* "text" or "json"; -1 for anything else. */
+/* --log-format: "text" or "json"; -1 for anything else, reported as
+ * every option of a few words is (cli_pick). */
 int cli_log_parse_format(const char *s, cli_log_format *out);
 void cli_log_init(cli_log *l, const char *command, cli_log_format format, FILE *out);
 

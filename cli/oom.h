@@ -13,6 +13,12 @@
 
 void cli_oom_note(void);
 bool cli_oom_seen(void);
+/* How an allocation failure met on the way to Azure is said: "out of
+ * memory (WHAT)", never as an Azure failure. This is WHAT for a message
+ * that may start with the command's own name ("release: reading the
+ * disk"), without it. */
+const char *cli_oom_context(const char *what);
+
 /* Clears the latch (tests). */
 void cli_oom_reset(void);
 

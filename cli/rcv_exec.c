@@ -10,6 +10,7 @@
 #include "azure/net.h"
 #include "cli/azure_opts.h"
 #include "cli/cli.h"
+#include "cli/oom.h"
 #include "cli/rcv_exec.h"
 #include "cli/recover.h"
 #include "engine/enforce.h"
@@ -20,16 +21,13 @@
 
 int cli_rcv_failure_exit(const az_error *e)
 {
+    if (az_error_is_oom(e)) {
+        cli_oom_note();
+        return EXIT_NOMEM;
+    }
     return e->transport || e->retries_exhausted || e->http_status == 429 ||
            e->http_status >= 500 || strcmp(e->code, "OperationTimedOut") == 0
                ? EXIT_AZURE : EXIT_PARTIAL;
-}
-
-static void set_oom(az_error *err)
-{
-    memset(err, 0, sizeof *err);
-    snprintf(err->code, sizeof err->code, "OutOfMemory");
-    snprintf(err->message, sizeof err->message, "out of memory");
 }
 
 static rcv_power power_of(az_power p)
@@ -266,7 +264,7 @@ static int wait_disk(cli_rcv_run *x, const char *id, az_error *err)
 {
     az_disk_info *d = malloc(sizeof *d);
     if (d == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     double deadline = mono_s() + RCV_WAIT_DISK_S;
@@ -310,7 +308,7 @@ static int tag_replaced(cli_rcv_run *x, const char *id, az_error *err)
 {
     az_disk_info *d = malloc(sizeof *d);
     if (d == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     int rc = az_get_disk_info(x->client, id, d, err);
@@ -342,7 +340,7 @@ static int wait_gone(cli_rcv_run *x, const char *id, az_error *err)
 {
     az_disk_info *d = malloc(sizeof *d);
     if (d == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     double deadline = mono_s() + RCV_WAIT_DISK_S;
@@ -366,7 +364,7 @@ static int delete_disk(cli_rcv_run *x, const char *id, az_error *err)
 {
     az_disk_info *d = malloc(sizeof *d);
     if (d == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     int rc = az_get_disk_info(x->client, id, d, err);
@@ -408,7 +406,7 @@ static int set_public_ip(cli_rcv_run *x, const char *nic_id, const char *ipconfi
 {
     az_nic *nic = calloc(1, sizeof *nic);
     if (nic == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     int rc = az_get_nic(x->client, nic_id, nic, err);
@@ -431,7 +429,7 @@ static int set_dns(cli_rcv_run *x, const rcv_step *s, az_error *err)
 {
     az_dns_a *rec = calloc(1, sizeof *rec);
     if (rec == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     int rc = az_get_dns_a(x->client, s->record_id, rec, err);
@@ -520,7 +518,7 @@ int cli_rcv_wait_settled(az_client *c, const char *vm_id, az_error *err)
 {
     az_vm *vm = malloc(sizeof *vm);
     if (vm == NULL) {
-        set_oom(err);
+        az_error_set_oom(err);
         return -1;
     }
     double deadline = mono_s() + CLI_RCV_SETTLE_S;
@@ -633,4 +631,26 @@ int cli_rcv_execute(cli_rcv_run *x, rcv_plan *p)
     }
     x->total_seconds = mono_s() - start;
     return EXIT_OK;
+}
+
+void cli_rcv_json_print(cJSON *o, const rcv_plan *p, const cli_rcv_run *x, bool dry_run, int rc,
+                        const char *resume)
+{
+    cJSON_AddItemToObject(o, "steps", cli_rcv_plan_json(p, dry_run ? NULL : x));
+    if (!dry_run) {
+        cJSON_AddNumberToObject(o, "rto_seconds", (double)(int64_t)(x->total_seconds * 10) / 10);
+        cJSON_AddBoolToObject(o, "ok", rc == EXIT_OK);
+    }
+    if (!dry_run && x->failed_step != 0) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddNumberToObject(e, "step", (double)x->failed_step);
+        cJSON_AddStringToObject(e, "code", x->err.code);
+        cJSON_AddStringToObject(e, "message", x->err.message);
+        cJSON_AddStringToObject(e, "resume", resume);
+    }
+    char *text = cJSON_Print(o);
+    if (text != NULL)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o);
 }

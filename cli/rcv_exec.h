@@ -67,9 +67,16 @@ void cli_rcv_print_plan(FILE *f, const rcv_plan *p, const cli_rcv_run *x);
 /* The plan as a JSON array of steps (with seconds when x ran it). */
 struct cJSON;
 struct cJSON *cli_rcv_plan_json(const rcv_plan *p, const cli_rcv_run *x);
+/* The end of a recovery command's JSON report (doc/json.md), added to o
+ * and the whole printed on stdout, then o freed: "steps"; after a real run
+ * "rto_seconds" and "ok" (rc is EXIT_OK), and when a step failed "error"
+ * {step, code, message, resume: the command that resumes it}. */
+void cli_rcv_json_print(struct cJSON *o, const rcv_plan *p, const cli_rcv_run *x, bool dry_run,
+                        int rc, const char *resume);
 
-/* EXIT_AZURE for failures of Azure or the network (transport, 429, 5xx,
- * retries spent, time-outs), else EXIT_PARTIAL (ARM answered no). */
+/* EXIT_NOMEM for an allocation failure (az_error_is_oom; never an Azure
+ * failure), EXIT_AZURE for failures of Azure or the network (transport,
+ * 429, 5xx, retries spent, time-outs), else EXIT_PARTIAL (ARM answered no). */
 int cli_rcv_failure_exit(const az_error *e);
 
 /* After a lost answer: waits (up to CLI_RCV_SETTLE_S) until the VM is in

@@ -86,11 +86,7 @@ void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv)
 
 static int record_path(const cli_state *st, char *path, size_t n, char *err, size_t errlen)
 {
-    if (cli_state_path(st, CLI_RCV_RECORD_FILE, path, n) != 0) {
-        snprintf(err, errlen, "the state directory's path is too long");
-        return -1;
-    }
-    return 0;
+    return cli_state_file(st, CLI_RCV_RECORD_FILE, path, n, err, errlen);
 }
 
 static bool copy_str(const cJSON *o, const char *name, char *dst, size_t n, bool required)
@@ -240,14 +236,10 @@ static int open_journal(const char *command, const char *state_dir, const char *
 {
     char err[1024];
     int rc = cli_state_open(state, cli_state_dir_for(state_dir), command, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
-        return rc == 1 || rc == 2 ? EXIT_REFUSED : EXIT_INVALID;
-    }
-    if (cli_journal_open(journal, state, command, cli_now(), err, sizeof err) != 0) {
-        fprintf(stderr, "snapkeep: %s: %s\n", command, err);
-        return EXIT_INVALID;
-    }
+    if (rc != 0)
+        return cli_state_failed(NULL, rc, err);
+    if (cli_journal_open(journal, state, command, cli_now(), err, sizeof err) != 0)
+        return cli_state_failed(NULL, -1, err);
     *journaling = true;
     cli_journal_entry e = cli_journal_entry_init(cli_now(), "start");
     e.message = policy_path;

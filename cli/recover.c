@@ -286,10 +286,13 @@ int cli_drill_cleanup_leftovers(az_client *c, const cli_azure *a, const pol_poli
     if (inv == NULL || az_list_disks(c, sub, p->resource_group, inv, &err) != 0) {
         cli_log_field f[] = { { "policy", p->name }, { "code", err.code },
                               { "request_id", err.request_id } };
-        cli_log_emit(log, CLI_LOG_ERROR, "leftover", f, 3,
-                     "listing disks to find drill leftovers failed: %s: %s",
-                     inv != NULL ? err.code : "OutOfMemory",
-                     inv != NULL ? err.message : "out of memory");
+        if (inv == NULL || az_error_is_oom(&err))
+            cli_log_emit(log, CLI_LOG_ERROR, "oom", f, 1,
+                         "out of memory (listing disks to find drill leftovers)");
+        else
+            cli_log_emit(log, CLI_LOG_ERROR, "leftover", f, 3,
+                         "listing disks to find drill leftovers failed: %s: %s", err.code,
+                         err.message);
         inv_free(inv);
         return -1;
     }

@@ -241,23 +241,7 @@ static void print_json(const rst_ctx *r, const rcv_plan *p, const cli_rcv_run *x
         snprintf(dev, sizeof dev, "%s/lun%d", RST_DEVICE_DIR, lun);
         cJSON_AddStringToObject(o, "device", dev);
     }
-    cJSON_AddItemToObject(o, "steps", cli_rcv_plan_json(p, r->dry_run ? NULL : x));
-    if (!r->dry_run) {
-        cJSON_AddNumberToObject(o, "rto_seconds", (double)(int64_t)(x->total_seconds * 10) / 10);
-        cJSON_AddBoolToObject(o, "ok", rc == EXIT_OK);
-    }
-    if (!r->dry_run && x->failed_step != 0) {
-        cJSON *e = cJSON_AddObjectToObject(o, "error");
-        cJSON_AddNumberToObject(e, "step", (double)x->failed_step);
-        cJSON_AddStringToObject(e, "code", x->err.code);
-        cJSON_AddStringToObject(e, "message", x->err.message);
-        cJSON_AddStringToObject(e, "resume", r->record.command_line);
-    }
-    char *text = cJSON_Print(o);
-    if (text != NULL)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o);
+    cli_rcv_json_print(o, p, x, r->dry_run, rc, r->record.command_line);
 }
 
 int rst_vm_run(rst_ctx *r)

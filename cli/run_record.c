@@ -11,43 +11,16 @@
 #include "cli/health.h"
 #include "cli/run.h"
 
-static bool was_deleted(const run_ctx *r, const char *id)
+static bool not_deleted(const inv_snapshot *s, const void *ctx)
 {
+    const run_ctx *r = ctx;
     for (size_t i = 0; i < r->ndeleted; i++)
-        if (enf_same_id(r->deleted[i], id))
-            return true;
-    return false;
+        if (enf_same_id(r->deleted[i], s->id))
+            return false;
+    return true;
 }
 
-/* The listing the run ended with, less what it deleted (records point
- * into `src`). */
-static inv_inventory *left_after(const run_ctx *r, const inv_inventory *src)
-{
-    inv_inventory *dst = inv_new();
-    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
-        if (was_deleted(r, src->snapshots[i].id))
-            continue;
-        inv_snapshot *s = inv_add_snapshot(dst);
-        if (s == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *s = src->snapshots[i];
-    }
-    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
-        inv_disk *d = inv_add_disk(dst);
-        if (d == NULL) {
-            inv_free(dst);
-            return NULL;
-        }
-        *d = src->disks[i];
-    }
-    if (dst != NULL)
-        dst->disks_known = src->disks_known;
-    return dst;
-}
-
-static void add_time(cJSON *o, const char *key, sk_time t)
+void cli_json_add_time(cJSON *o, const char *key, sk_time t)
 {
     char buf[ENG_TIME_BUFSZ];
     if (t == SK_TIME_MIN) {
@@ -77,7 +50,7 @@ static cJSON *disks_of(const run_policy *rp, const inv_inventory *left, sk_time 
         hl_disk_facts f = hl_disk_facts_of(rp->p, left, all.ids[i], now);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "disk", all.ids[i]);
-        add_time(d, "newest", f.newest);
+        cli_json_add_time(d, "newest", f.newest);
         cJSON_AddNumberToObject(d, "snapshots", (double)f.snapshots);
         cJSON_AddNumberToObject(d, "owned", (double)f.owned);
         cJSON_AddItemToArray(a, d);
@@ -90,8 +63,8 @@ static cJSON *entry(const run_ctx *r, const run_policy *rp, const inv_inventory 
                     int exit_code, sk_time end)
 {
     cJSON *o = cJSON_CreateObject();
-    add_time(o, "started", r->now);
-    add_time(o, "finished", end);
+    cli_json_add_time(o, "started", r->now);
+    cli_json_add_time(o, "finished", end);
     cJSON_AddNumberToObject(o, "exit", exit_code);
     cJSON_AddBoolToObject(o, "ok", run_policy_ok(r, rp));
     cJSON_AddStringToObject(o, "file", r->policy_path);
@@ -129,7 +102,8 @@ void run_record(run_ctx *r, int exit_code)
         pols = cJSON_AddObjectToObject(o, "policies");
     }
     const inv_inventory *end_inv = r->after != NULL ? r->after : r->before;
-    inv_inventory *left = end_inv != NULL ? left_after(r, end_inv) : NULL;
+    /* The listing the run ended with, less what it deleted. */
+    inv_inventory *left = end_inv != NULL ? inv_view_filtered(end_inv, not_deleted, r) : NULL;
     sk_time end = run_clock(r) / SK_USEC_PER_SEC * SK_USEC_PER_SEC;
     for (size_t i = 0; pols != NULL && i < r->npols; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(pols, r->pols[i].p->name);

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/exit.h"
+#include "cli/log.h"
+#include "cli/oom.h"
 
 const char *cli_state_dir_for(const char *option)
 {
@@ -37,7 +40,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     char path[4096];
     size_t len = strlen(dir);
     if (len == 0 || len >= sizeof path) {
-        snprintf(err, errlen, "state directory path is empty or too long");
+        snprintf(err, errlen, "'%.300s': path empty or too long", dir);
         return -1;
     }
     memcpy(path, dir, len + 1);
@@ -102,6 +105,15 @@ int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n)
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+int cli_state_file(const cli_state *st, const char *name, char *buf, size_t n,
+                   char *err, size_t errlen)
+{
+    if (cli_state_path(st, name, buf, n) == 0)
+        return 0;
+    snprintf(err, errlen, "%.300s/%s: path too long", st->dir, name);
+    return -1;
+}
+
 static void describe_holder(int fd, const char *path, char *err, size_t errlen)
 {
     char who[256] = "";
@@ -122,6 +134,7 @@ int cli_state_open(cli_state *st, const char *dir, const char *command,
     st->lock_fd = -1;
     st->dir = strdup(dir);
     if (st->dir == NULL) {
+        cli_oom_note();
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -165,6 +178,17 @@ fail:
     return -1;
 }
 
+int cli_state_failed(struct cli_log *log, int rc, const char *err)
+{
+    bool oom = cli_oom_seen();
+    const char *event = oom ? "oom" : rc == 1 ? "locked" : rc == 2 ? "unsafe" : "state";
+    if (log != NULL)
+        cli_log_emit(log, CLI_LOG_ERROR, event, NULL, 0, "state directory: %s", err);
+    else
+        cli_err("state directory: %s", err);
+    return oom ? EXIT_NOMEM : rc == 1 || rc == 2 ? EXIT_REFUSED : EXIT_INVALID;
+}
+
 void cli_state_close(cli_state *st)
 {
     if (st->lock_fd >= 0) {
@@ -194,6 +218,7 @@ int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
     char *b = malloc(max + 1);
     if (b == NULL) {
         fclose(f);
+        cli_oom_note();
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -32,6 +32,15 @@ const char *cli_state_dir_for(const char *option);
  * cli_dir_check_private); -1 on any other error (err says what). */
 int cli_state_open(cli_state *st, const char *dir, const char *command,
                    char *err, size_t errlen);
+/* How every command reports that its state directory cannot be used
+ * (cli_state_open's rc, or -1 for the journal in it): one line, "state
+ * directory: WHY", on the command's log (event "locked", "unsafe",
+ * "state" or "oom"), or as cli_err when log is NULL; and one exit code:
+ * EXIT_REFUSED when the lock is held or the directory is writable by
+ * others (rc 1, 2), EXIT_NOMEM when out of memory (cli/oom.h), else
+ * EXIT_INVALID. */
+struct cli_log;
+int cli_state_failed(struct cli_log *log, int rc, const char *err);
 /* Releases the lock and frees st's memory. Safe on a zeroed state. */
 void cli_state_close(cli_state *st);
 
@@ -44,6 +53,10 @@ int cli_file_dir_check_private(const char *path, char *err, size_t errlen);
 
 /* DIR/name into buf; -1 when it does not fit. */
 int cli_state_path(const cli_state *st, const char *name, char *buf, size_t n);
+/* The same, saying so in err when it does not fit: "DIR/name: path too
+ * long" (for cli_state_failed's "state directory: ..."). */
+int cli_state_file(const cli_state *st, const char *name, char *buf, size_t n,
+                   char *err, size_t errlen);
 
 /* Reads a whole small file (NUL-terminated, at most max bytes). Returns 0
  * and a malloc'd *buf; 1 when it does not exist; -1 on error (err). */

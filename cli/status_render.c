@@ -122,17 +122,6 @@ void st_render_table(const st_report *rep, FILE *f)
 
 /* ---- JSON ---- */
 
-static void add_time(cJSON *o, const char *key, sk_time t)
-{
-    char buf[ENG_TIME_BUFSZ];
-    if (t == SK_TIME_MIN) {
-        cJSON_AddNullToObject(o, key);
-        return;
-    }
-    eng_time_format(t, buf, sizeof buf);
-    cJSON_AddStringToObject(o, key, buf);
-}
-
 static cJSON *json_disk(const st_report *rep, const st_policy *sp, const st_disk *sd)
 {
     cJSON *d = cJSON_CreateObject();
@@ -147,7 +136,7 @@ static cJSON *json_disk(const st_report *rep, const st_policy *sp, const st_disk
         cJSON_AddStringToObject(d, "reason", why);
     else
         cJSON_AddNullToObject(d, "reason");
-    add_time(d, "newest", sd->f.newest);
+    cli_json_add_time(d, "newest", sd->f.newest);
     if (sd->v.age >= 0)
         cJSON_AddNumberToObject(d, "rpo_seconds", (double)sd->v.age);
     else
@@ -156,7 +145,7 @@ static cJSON *json_disk(const st_report *rep, const st_policy *sp, const st_disk
     cJSON_AddNumberToObject(d, "owned", (double)sd->f.owned);
     cJSON_AddNumberToObject(d, "snapshot_cap", ENG_SNAPSHOTS_PER_DISK_MAX);
     cJSON_AddNumberToObject(d, "near_cap", ENG_SNAPSHOTS_NEAR_CAP);
-    add_time(d, "next_due", sd->next_due);
+    cli_json_add_time(d, "next_due", sd->next_due);
     cJSON_AddBoolToObject(d, "overdue", sd->next_due != SK_TIME_MIN && sd->next_due <= rep->now);
     if (!sd->drilled) {
         cJSON_AddNullToObject(d, "drill");
@@ -197,8 +186,8 @@ static cJSON *json_policy(const st_report *rep, const st_policy *sp)
     json_seconds(p, "crit_rpo_seconds", sp->lim.judged, sp->lim.crit_age);
     if (sp->run.have) {
         cJSON *r = cJSON_AddObjectToObject(p, "last_run");
-        add_time(r, "started", sp->run.started);
-        add_time(r, "finished", sp->run.finished);
+        cli_json_add_time(r, "started", sp->run.started);
+        cli_json_add_time(r, "finished", sp->run.finished);
         cJSON_AddNumberToObject(r, "exit", sp->run.exit_code);
         cJSON_AddBoolToObject(r, "ok", sp->run.ok);
         cJSON_AddNumberToObject(r, "kept", sp->run.kept);
@@ -209,10 +198,10 @@ static cJSON *json_policy(const st_report *rep, const st_policy *sp)
     } else {
         cJSON_AddNullToObject(p, "last_run");
     }
-    add_time(p, "last_success", sp->last_success);
+    cli_json_add_time(p, "last_success", sp->last_success);
     if (sp->drill.have) {
         cJSON *d = cJSON_AddObjectToObject(p, "last_drill");
-        add_time(d, "started", sp->drill.started);
+        cli_json_add_time(d, "started", sp->drill.started);
         cJSON_AddNumberToObject(d, "exit", sp->drill.exit_code);
         cJSON_AddBoolToObject(d, "passed", sp->drill.passed);
     } else {
@@ -229,7 +218,7 @@ int st_render_json(const st_report *rep, FILE *f)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", hl_state_name(rep->state));
     cJSON_AddNumberToObject(o, "exit", (int)rep->state);
-    add_time(o, "now", rep->now);
+    cli_json_add_time(o, "now", rep->now);
     cJSON_AddBoolToObject(o, "offline", rep->offline);
     cJSON_AddStringToObject(o, "state_dir", rep->state_dir);
     cJSON *ps = cJSON_AddArrayToObject(o, "policies");

@@ -34,14 +34,7 @@ static rcv_refusal refuse(rcv_failover_plan *out, rcv_refusal r, const char *fmt
 static rcv_step *add_step(rcv_failover_plan *out, rcv_step_kind k, const char *vm_id,
                           const char *disk_id, bool done)
 {
-    rcv_step *s = &out->plan.steps[out->plan.nsteps++];
-    memset(s, 0, sizeof *s);
-    s->kind = k;
-    s->vm_id = vm_id;
-    s->disk_id = disk_id;
-    s->lun = -1;
-    s->done = done;
-    return s;
+    return rcv_plan_step(&out->plan, k, vm_id, disk_id, done);
 }
 
 static const rcv_fo_disk *input_of(const rcv_failover_in *in, const char *id)

@@ -204,6 +204,37 @@ bool inv_disks_cover(const inv_inventory *inv, const char *disk_id)
     return false;
 }
 
+inv_inventory *inv_view_filtered(const inv_inventory *src,
+                                 bool (*keep)(const inv_snapshot *s, const void *ctx),
+                                 const void *ctx)
+{
+    inv_inventory *dst = inv_new();
+    for (size_t i = 0; dst != NULL && i < src->nsnapshots; i++) {
+        if (keep != NULL && !keep(&src->snapshots[i], ctx))
+            continue;
+        inv_snapshot *s = inv_add_snapshot(dst);
+        if (s == NULL) {
+            inv_free(dst);
+            return NULL;
+        }
+        *s = src->snapshots[i];
+    }
+    for (size_t i = 0; dst != NULL && i < src->ndisks; i++) {
+        inv_disk *d = inv_add_disk(dst);
+        if (d == NULL) {
+            inv_free(dst);
+            return NULL;
+        }
+        *d = src->disks[i];
+    }
+    if (dst != NULL) {
+        dst->disks_known = src->disks_known;
+        dst->disk_scopes = src->disk_scopes;    /* in src's arena, which outlives dst */
+        dst->ndisk_scopes = src->ndisk_scopes;
+    }
+    return dst;
+}
+
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key)
 {
     for (uint32_t i = 0; i < ntags; i++)

@@ -90,6 +90,14 @@ bool inv_disks_cover(const inv_inventory *inv, const char *disk_id);
 inv_snapshot *inv_add_snapshot(inv_inventory *inv);
 inv_disk *inv_add_disk(inv_inventory *inv);
 
+/* A view of `src` holding the snapshots `keep` accepts (every one when
+ * keep is NULL) and every disk; the records are copied by value, so their
+ * strings still live in src's arena: free the view before src. NULL when
+ * out of memory. */
+inv_inventory *inv_view_filtered(const inv_inventory *src,
+                                 bool (*keep)(const inv_snapshot *s, const void *ctx),
+                                 const void *ctx);
+
 /* The value of tag `key`, or NULL. Keys compare case-insensitively, as ARM
  * treats tag names; values are compared exactly by callers. */
 const char *inv_tag_get(const inv_tag *tags, uint32_t ntags, const char *key);

@@ -116,8 +116,8 @@ static rcv_refusal refuse(rcv_plan *out, rcv_refusal r, const char *fmt, ...)
 
 #define N(id) enf_id_name(id)
 
-static rcv_step *add_step(rcv_plan *out, rcv_step_kind k, const char *vm_id,
-                          const char *disk_id, bool done)
+rcv_step *rcv_plan_step(rcv_plan *out, rcv_step_kind k, const char *vm_id,
+                        const char *disk_id, bool done)
 {
     rcv_step *s = &out->steps[out->nsteps++];
     memset(s, 0, sizeof *s);
@@ -136,7 +136,7 @@ static rcv_refusal plan_target(rcv_plan *out, const rcv_disk *t, const char *tar
                                const char *snapshot_id, bool recorded)
 {
     if (!t->exists) {
-        add_step(out, RCV_CREATE_DISK, NULL, target_id, false);
+        rcv_plan_step(out, RCV_CREATE_DISK, NULL, target_id, false);
         return RCV_OK;
     }
     if (!recorded || empty(t->restored_from) || !enf_same_id(t->restored_from, snapshot_id))
@@ -149,9 +149,9 @@ static rcv_refusal plan_target(rcv_plan *out, const rcv_disk *t, const char *tar
                       "snapkeep release --disk %s, then run this command again",
                       N(target_id), N(target_id));
     if (t->provisioning == RCV_PROV_BUSY)
-        add_step(out, RCV_WAIT_DISK, NULL, target_id, false);
+        rcv_plan_step(out, RCV_WAIT_DISK, NULL, target_id, false);
     else
-        add_step(out, RCV_CREATE_DISK, NULL, target_id, true);
+        rcv_plan_step(out, RCV_CREATE_DISK, NULL, target_id, true);
     return RCV_OK;
 }
 
@@ -210,7 +210,7 @@ rcv_refusal rcv_plan_attach(const rcv_attach_in *in, rcv_plan *out)
     if (!attached && l != NULL)
         return refuse(out, RCV_LUN_TAKEN, "LUN %d of VM %s holds disk %s", lun, N(vm->id),
                       N(l->disk_id));
-    rcv_step *s = add_step(out, RCV_ATTACH, vm->id, in->target_id, attached);
+    rcv_step *s = rcv_plan_step(out, RCV_ATTACH, vm->id, in->target_id, attached);
     s->lun = lun;
     snprintf(s->caching, sizeof s->caching, "%s", out->facts.caching);
     return RCV_OK;
@@ -277,18 +277,18 @@ rcv_refusal rcv_plan_replace(const rcv_replace_in *in, rcv_plan *out)
                       "the power state of VM %s cannot be read: it cannot be confirmed "
                       "stopped before its disk is swapped", N(vm->id));
 
-    add_step(out, RCV_DEALLOCATE, vm->id, NULL, swapped || rcv_power_stopped(vm->power));
-    rcv_step *s = add_step(out, RCV_DETACH, vm->id, in->disk->id, swapped || old_at == NULL);
+    rcv_plan_step(out, RCV_DEALLOCATE, vm->id, NULL, swapped || rcv_power_stopped(vm->power));
+    rcv_step *s = rcv_plan_step(out, RCV_DETACH, vm->id, in->disk->id, swapped || old_at == NULL);
     s->lun = lun;
-    s = add_step(out, RCV_ATTACH, vm->id, in->target_id, swapped);
+    s = rcv_plan_step(out, RCV_ATTACH, vm->id, in->target_id, swapped);
     s->lun = lun;
     snprintf(s->caching, sizeof s->caching, "%s", out->facts.caching);
     s->write_accelerator = out->facts.write_accelerator;
     bool tagged = !empty(in->disk->replaced_by) &&
                   enf_same_id(in->disk->replaced_by, in->target_id);
-    add_step(out, RCV_TAG_REPLACED, NULL, in->disk->id, tagged);
+    rcv_plan_step(out, RCV_TAG_REPLACED, NULL, in->disk->id, tagged);
     if (out->facts.was_running || in->start)
-        add_step(out, RCV_START, vm->id, NULL, swapped && rcv_power_up(vm->power));
+        rcv_plan_step(out, RCV_START, vm->id, NULL, swapped && rcv_power_up(vm->power));
     return RCV_OK;
 }
 
@@ -329,9 +329,9 @@ rcv_refusal rcv_plan_release(const rcv_release_in *in, rcv_plan *out)
             return refuse(out, RCV_OS_DISK, "disk %s is held by VM %s but is not one of "
                           "its data disks (an OS disk?): release leaves it alone",
                           N(in->disk_id), N(d->managed_by));
-        rcv_step *s = add_step(out, RCV_DETACH, in->vm->id, in->disk_id, false);
+        rcv_step *s = rcv_plan_step(out, RCV_DETACH, in->vm->id, in->disk_id, false);
         s->lun = l->lun;
     }
-    add_step(out, RCV_DELETE_DISK, NULL, in->disk_id, false);
+    rcv_plan_step(out, RCV_DELETE_DISK, NULL, in->disk_id, false);
     return RCV_OK;
 }

@@ -141,6 +141,12 @@ typedef struct rcv_plan {
     size_t nsteps;
 } rcv_plan;
 
+/* Appends a step (kind, its VM and disk, done when the state already
+ * shows it) to a plan the planners (recovery.c, failover.c) build; the
+ * plan's capacity (RCV_MAX_STEPS) is theirs to respect. */
+rcv_step *rcv_plan_step(rcv_plan *plan, rcv_step_kind k, const char *vm_id,
+                        const char *disk_id, bool done);
+
 /* The first LUN from 0 that no data disk of vm uses; -1 when all 64 are. */
 int rcv_free_lun(const rcv_vm *vm);
 /* The data disk of vm with that disk ID (IDs compare as ARM's do); NULL. */

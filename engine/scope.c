@@ -98,6 +98,18 @@ static bool ev_disk_entry_match(const char *entry, const char *source_id,
     return d->name.p != NULL && ev_span_eq(d->name, entry);
 }
 
+/* Whether a disk sits outside the policy's subscription or resource
+ * group: the one comparison check's contradiction warning, a disk entry
+ * and the scope filter all make. */
+static eng_disk_conflict outside(const pol_policy *p, const ev_disk_id *d)
+{
+    if (p->subscription != NULL && !ev_span_eq(d->sub, p->subscription))
+        return ENG_DISK_OTHER_SUBSCRIPTION;
+    if (p->resource_group != NULL && !ev_span_eq(d->rg, p->resource_group))
+        return ENG_DISK_OTHER_GROUP;
+    return ENG_DISK_FITS;
+}
+
 eng_disk_conflict eng_disk_entry_conflict(const pol_policy *p, const char *entry,
                                           const char **part, size_t *len)
 {
@@ -108,18 +120,13 @@ eng_disk_conflict eng_disk_entry_conflict(const pol_policy *p, const char *entry
     ev_disk_id d = ev_parse_disk_id(entry);
     if (d.name.p == NULL)
         return ENG_DISK_NOT_A_DISK_ID;
-    /* the same comparisons as ev_scope_match below */
-    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription)) {
-        *part = d.sub.p;
-        *len = d.sub.n;
-        return ENG_DISK_OTHER_SUBSCRIPTION;
+    eng_disk_conflict c = outside(p, &d);
+    if (c != ENG_DISK_FITS) {
+        ev_span s = c == ENG_DISK_OTHER_SUBSCRIPTION ? d.sub : d.rg;
+        *part = s.p;
+        *len = s.n;
     }
-    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group)) {
-        *part = d.rg.p;
-        *len = d.rg.n;
-        return ENG_DISK_OTHER_GROUP;
-    }
-    return ENG_DISK_FITS;
+    return c;
 }
 
 bool ev_scope_disk_entry(const pol_policy *p, size_t i, const char *source_id)
@@ -127,9 +134,7 @@ bool ev_scope_disk_entry(const pol_policy *p, size_t i, const char *source_id)
     if (source_id == NULL || source_id[0] == '\0' || i >= p->ndisks || p->disks[i] == NULL)
         return false;
     ev_disk_id d = ev_parse_disk_id(source_id);
-    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription))
-        return false;
-    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))
+    if (outside(p, &d) != ENG_DISK_FITS)
         return false;
     return ev_disk_entry_match(p->disks[i], source_id, &d);
 }
@@ -147,9 +152,7 @@ bool ev_scope_match(const pol_policy *p, const char *source_id,
     if (source_id == NULL || source_id[0] == '\0')
         return false;
     ev_disk_id d = ev_parse_disk_id(source_id);
-    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription))
-        return false;
-    if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))
+    if (outside(p, &d) != ENG_DISK_FITS)
         return false;
     if (p->ndisks == 0 && p->ndisk_tags == 0)
         return true;

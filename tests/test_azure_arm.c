@@ -13,6 +13,7 @@
 
 #include "azure/az_internal.h"
 #include "azure/ops_priv.h"
+#include "support/fake_arm.h"
 
 #define NOW_S 1795694400    /* 2026-11-26T12:00:00Z */
 #define SECRET "fake-client-secret-0123"
@@ -122,19 +123,10 @@ static void fake_log(void *ctx, az_log_level level, const char *msg)
 static az_client *fake_client(const char *arm_endpoint, int lro_deadline_s)
 {
     memset(&F, 0, sizeof F);
-    setenv("AZURE_TENANT_ID", "tenant1", 1);
-    setenv("AZURE_CLIENT_ID", "client1", 1);
-    setenv("AZURE_CLIENT_SECRET", SECRET, 1);
     az_options o = { .arm_endpoint = arm_endpoint, .verbose = true, .log = fake_log,
                      .lro_deadline_s = lro_deadline_s, .parallel = 4 };
-    az_client *c;
-    az_error err;
-    if (az_client_new(&o, &c, &err) != 0)
-        fail_msg("client: %s: %s", err.code, err.message);
-    az_client_set_transport(c, fake_transport, NULL);
     az_hooks h = { fake_now_ms, fake_wall_s, fake_sleep, fake_random, NULL };
-    az_client_set_hooks(c, &h);
-    return c;
+    return fa_client_on(&o, fake_transport, &h);      /* its secret is SECRET */
 }
 
 static const char *snap_json(const char *name)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "azure/az_internal.h"
+#include "support/fake_arm.h"
 
 #define ARM "https://management.azure.com"
 #define LIST ARM "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Compute/" \
@@ -95,18 +96,9 @@ static az_client *fake_client(void)
     memset(&P, 0, sizeof P);
     P.max_req = MAX_REQ;
     T_ms = 0;
-    setenv("AZURE_TENANT_ID", "tenant1", 1);
-    setenv("AZURE_CLIENT_ID", "client1", 1);
-    setenv("AZURE_CLIENT_SECRET", "fake-client-secret-0123", 1);
     az_options o = { .parallel = 4 };
-    az_client *c;
-    az_error err;
-    if (az_client_new(&o, &c, &err) != 0)
-        fail_msg("client: %s: %s", err.code, err.message);
-    az_client_set_transport(c, fake_transport, NULL);
     az_hooks h = { fake_now_ms, fake_wall_s, fake_sleep, fake_random, NULL };
-    az_client_set_hooks(c, &h);
-    return c;
+    return fa_client_on(&o, fake_transport, &h);
 }
 
 /* links[i] is page i's nextLink; the listing must fail after `want_req`

@@ -11,13 +11,14 @@
 
 #include "engine/enforce.h"
 #include "engine/tz.h"
+#include "support/builders.h"
 
 #define DISK_A "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-a"
 #define DISK_B "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-b"
 #define SNAP_RG "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/snapshots/"
-#define MIN (INT64_C(60) * SK_USEC_PER_SEC)
-#define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
+#define MIN TB_MIN
+#define HOUR TB_HOUR
+#define DAY TB_DAY
 
 static sk_time T(const char *s)
 {
@@ -28,29 +29,19 @@ static sk_time T(const char *s)
 
 /* A policy block "p" on disk-a with `snapshot every` as given (0: none). */
 typedef struct fixture {
-    pol_policy p, other;
-    char *disks[1];
+    tb_hourly_fixture h;        /* first: the policy "p" and the inventory */
+    pol_policy other;
     pol_rule hold_rule;
     pol_tag_match hold_tag;
-    inv_inventory *inv;
 } fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->disks[0] = (char *)"disk-a";
-    f->p.name = (char *)"p";
-    f->p.tz = eng_tz_utc();
-    f->p.disks = f->disks;
-    f->p.ndisks = 1;
-    f->p.max_delete = -1;
-    f->p.has_snapshot_every = true;
-    f->p.snapshot_every.hours = 1;
-    f->p.incremental = true;
+    fixture *f = tb_hourly_new(sizeof *f);
+    f->h.p.incremental = true;
     /* A second policy of the same file holding "legal-hold" snapshots. */
     f->other.name = (char *)"other";
-    f->other.tz = f->p.tz;
+    f->other.tz = f->h.p.tz;
     f->other.max_delete = -1;
     f->hold_tag.key = (char *)"legal-hold";
     f->hold_rule.kind = POL_TAGGED;
@@ -59,18 +50,13 @@ static int setup(void **state)
     f->other.rules = &f->hold_rule;
     f->other.nrules = 1;
     f->other.resource_group = (char *)"elsewhere";
-    f->inv = inv_new();
-    assert_non_null(f->inv);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    eng_tz_free(f->p.tz);
-    inv_free(f->inv);
-    free(f);
+    tb_hourly_delete(*state);
     return 0;
 }
 
@@ -79,20 +65,9 @@ static inv_snapshot *add_snap(inv_inventory *inv, const char *name, const char *
                               sk_time created, const char *owner, const char *state,
                               const char *extra_key)
 {
-    inv_snapshot *s = inv_add_snapshot(inv);
-    assert_non_null(s);
-    char id[256];
-    snprintf(id, sizeof id, SNAP_RG "%s", name);
-    s->name = inv_strdup(inv, name, strlen(name));
-    s->id = inv_strdup(inv, id, strlen(id));
-    s->source_id = source;
-    s->created = created;
-    s->provisioning_state = state;
-    s->tags = inv_alloc(inv, 2 * sizeof *s->tags);
-    if (owner != NULL)
-        s->tags[s->ntags++] = (inv_tag){ POL_OWNER_TAG, owner };
+    inv_snapshot *s = tb_owned_snap(inv, name, source, created, owner, state);
     if (extra_key != NULL)
-        s->tags[s->ntags++] = (inv_tag){ extra_key, "yes" };
+        tb_snap_tag(inv, s, extra_key, "yes");
     return s;
 }
 
@@ -146,87 +121,87 @@ static void test_due(void **state)
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
     /* 1h cadence: tolerance min(5m, 6m) = 5m */
-    assert_int_equal(enf_jitter_usec(&f->p, now), 5 * MIN);
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 5 * MIN);
     static const struct { int64_t age; bool due; } hourly[] = {
         { 0, false }, { 30 * MIN, false }, { 55 * MIN - 1, false },
         { 55 * MIN, true }, { 59 * MIN, true }, { HOUR, true }, { 5 * DAY, true },
         { -10 * MIN, false },
     };
     for (size_t i = 0; i < sizeof hourly / sizeof hourly[0]; i++)
-        assert_int_equal(enf_is_due(&f->p, now - hourly[i].age, now), hourly[i].due);
-    assert_true(enf_is_due(&f->p, SK_TIME_MIN, now));
+        assert_int_equal(enf_is_due(&f->h.p, now - hourly[i].age, now), hourly[i].due);
+    assert_true(enf_is_due(&f->h.p, SK_TIME_MIN, now));
     /* 10m cadence: tolerance 1m */
-    f->p.snapshot_every = (pol_duration){ .minutes = 10 };
-    assert_int_equal(enf_jitter_usec(&f->p, now), MIN);
-    assert_false(enf_is_due(&f->p, now - 9 * MIN + 1, now));
-    assert_true(enf_is_due(&f->p, now - 9 * MIN, now));
+    f->h.p.snapshot_every = (pol_duration){ .minutes = 10 };
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), MIN);
+    assert_false(enf_is_due(&f->h.p, now - 9 * MIN + 1, now));
+    assert_true(enf_is_due(&f->h.p, now - 9 * MIN, now));
     /* 1d cadence (calendar part): tolerance capped at 5m */
-    f->p.snapshot_every = (pol_duration){ .days = 1 };
-    assert_int_equal(enf_jitter_usec(&f->p, now), 5 * MIN);
-    assert_false(enf_is_due(&f->p, now - DAY + 6 * MIN, now));
-    assert_true(enf_is_due(&f->p, now - DAY + 5 * MIN, now));
+    f->h.p.snapshot_every = (pol_duration){ .days = 1 };
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 5 * MIN);
+    assert_false(enf_is_due(&f->h.p, now - DAY + 6 * MIN, now));
+    assert_true(enf_is_due(&f->h.p, now - DAY + 5 * MIN, now));
     /* no cadence: never due, even with nothing taken */
-    f->p.has_snapshot_every = false;
-    assert_false(enf_is_due(&f->p, SK_TIME_MIN, now));
-    assert_int_equal(enf_jitter_usec(&f->p, now), 0);
+    f->h.p.has_snapshot_every = false;
+    assert_false(enf_is_due(&f->h.p, SK_TIME_MIN, now));
+    assert_int_equal(enf_jitter_usec(&f->h.p, now), 0);
 }
 
 static void test_staleness(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z"), lim = 0;
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * HOUR, now, &lim), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * HOUR, now, &lim), ENF_FRESH);
     assert_int_equal(lim, now - 3 * HOUR);
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * HOUR - 1, now, NULL), ENF_STALE);
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY, now, NULL), ENF_STALE);
-    assert_int_equal(enf_staleness_of(&f->p, SK_TIME_MIN, now, NULL), ENF_UNJUDGED);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * HOUR - 1, now, NULL), ENF_STALE);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY, now, NULL), ENF_STALE);
+    assert_int_equal(enf_staleness_of(&f->h.p, SK_TIME_MIN, now, NULL), ENF_UNJUDGED);
     /* stale-after overrides three times the cadence */
-    f->p.has_stale_after = true;
-    f->p.stale_after = (pol_duration){ .days = 2 };
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY + 1, now, NULL), ENF_FRESH);
-    assert_int_equal(enf_staleness_of(&f->p, now - 2 * DAY - 1, now, NULL), ENF_STALE);
+    f->h.p.has_stale_after = true;
+    f->h.p.stale_after = (pol_duration){ .days = 2 };
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY + 1, now, NULL), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 2 * DAY - 1, now, NULL), ENF_STALE);
     /* 1d cadence without stale-after: three days */
-    f->p.has_stale_after = false;
-    f->p.snapshot_every = (pol_duration){ .days = 1 };
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * DAY + MIN, now, NULL), ENF_FRESH);
-    assert_int_equal(enf_staleness_of(&f->p, now - 3 * DAY - MIN, now, NULL), ENF_STALE);
+    f->h.p.has_stale_after = false;
+    f->h.p.snapshot_every = (pol_duration){ .days = 1 };
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * DAY + MIN, now, NULL), ENF_FRESH);
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 3 * DAY - MIN, now, NULL), ENF_STALE);
     /* nothing to judge by */
-    f->p.has_snapshot_every = false;
-    assert_int_equal(enf_staleness_of(&f->p, now - 300 * DAY, now, NULL), ENF_UNJUDGED);
+    f->h.p.has_snapshot_every = false;
+    assert_int_equal(enf_staleness_of(&f->h.p, now - 300 * DAY, now, NULL), ENF_UNJUDGED);
 }
 
 static void test_newest_owned(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
-    add_snap(f->inv, "own-old", DISK_A, now - 5 * HOUR, "p", "Succeeded", NULL);
-    add_snap(f->inv, "foreign", DISK_A, now - 1 * HOUR, "q", "Succeeded", NULL);
-    add_snap(f->inv, "untagged", DISK_A, now - 2 * HOUR, NULL, "Succeeded", NULL);
-    add_snap(f->inv, "failed", DISK_A, now - 3 * HOUR, "p", "Failed", NULL);
-    add_snap(f->inv, "far-future", DISK_A, now + DAY, "p", "Succeeded", NULL);
-    add_snap(f->inv, "other-disk", DISK_B, now - 10 * MIN, "p", "Succeeded", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now - 5 * HOUR);
+    add_snap(f->h.inv, "own-old", DISK_A, now - 5 * HOUR, "p", "Succeeded", NULL);
+    add_snap(f->h.inv, "foreign", DISK_A, now - 1 * HOUR, "q", "Succeeded", NULL);
+    add_snap(f->h.inv, "untagged", DISK_A, now - 2 * HOUR, NULL, "Succeeded", NULL);
+    add_snap(f->h.inv, "failed", DISK_A, now - 3 * HOUR, "p", "Failed", NULL);
+    add_snap(f->h.inv, "far-future", DISK_A, now + DAY, "p", "Succeeded", NULL);
+    add_snap(f->h.inv, "other-disk", DISK_B, now - 10 * MIN, "p", "Succeeded", NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, NULL, now), now - 5 * HOUR);
     /* one still being created counts as taken: no second one is started */
-    add_snap(f->inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now - 4 * HOUR);
+    add_snap(f->h.inv, "updating", DISK_A, now - 4 * HOUR, "p", "Updating", NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, NULL, now), now - 4 * HOUR);
     /* slightly ahead of the local clock still counts */
-    add_snap(f->inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now), now + 2 * MIN);
+    add_snap(f->h.inv, "near-future", &DISK_A[1], now + 2 * MIN, "p", NULL, NULL);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, NULL, now), now + 2 * MIN);
     /* adopt untagged: the untagged one is owned too */
-    f->p.adopt_untagged = true;
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_A, NULL, now - 10 * MIN), now - 2 * HOUR);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, DISK_B, NULL, now), SK_TIME_MIN);
-    assert_int_equal(enf_newest_owned(&f->p, f->inv, NULL, NULL, now), SK_TIME_MIN);
+    f->h.p.adopt_untagged = true;
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_A, NULL, now - 10 * MIN), now - 2 * HOUR);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, DISK_B, NULL, now), SK_TIME_MIN);
+    assert_int_equal(enf_newest_owned(&f->h.p, f->h.inv, NULL, NULL, now), SK_TIME_MIN);
 }
 
 static void test_max_delete(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(enf_max_delete(&f->p), ENF_DEFAULT_MAX_DELETE);
-    f->p.max_delete = 0;
-    assert_int_equal(enf_max_delete(&f->p), 0);
-    f->p.max_delete = 24;
-    assert_int_equal(enf_max_delete(&f->p), 24);
+    assert_int_equal(enf_max_delete(&f->h.p), ENF_DEFAULT_MAX_DELETE);
+    f->h.p.max_delete = 0;
+    assert_int_equal(enf_max_delete(&f->h.p), 0);
+    f->h.p.max_delete = 24;
+    assert_int_equal(enf_max_delete(&f->h.p), 24);
 }
 
 static eng_decision decision(const inv_snapshot *s, eng_action a)
@@ -242,41 +217,41 @@ static void test_may_delete(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
-    inv_snapshot *own = add_snap(f->inv, "own", DISK_A, now - DAY, "p", "Succeeded", NULL);
-    inv_snapshot *foreign = add_snap(f->inv, "foreign", DISK_A, now - DAY, "q", "Succeeded", NULL);
-    inv_snapshot *untagged = add_snap(f->inv, "untagged", DISK_A, now - DAY, NULL, NULL, NULL);
-    inv_snapshot *busy = add_snap(f->inv, "busy", DISK_A, now - DAY, "p", "Updating", NULL);
-    inv_snapshot *outside = add_snap(f->inv, "outside", DISK_B, now - DAY, "p", "Succeeded", NULL);
+    inv_snapshot *own = add_snap(f->h.inv, "own", DISK_A, now - DAY, "p", "Succeeded", NULL);
+    inv_snapshot *foreign = add_snap(f->h.inv, "foreign", DISK_A, now - DAY, "q", "Succeeded", NULL);
+    inv_snapshot *untagged = add_snap(f->h.inv, "untagged", DISK_A, now - DAY, NULL, NULL, NULL);
+    inv_snapshot *busy = add_snap(f->h.inv, "busy", DISK_A, now - DAY, "p", "Updating", NULL);
+    inv_snapshot *outside = add_snap(f->h.inv, "outside", DISK_B, now - DAY, "p", "Succeeded", NULL);
     eng_decision d = decision(own, ENG_PRUNE);
-    assert_true(enf_may_delete(&f->p, &d, f->inv));
+    assert_true(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_KEEP);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     eng_reason r = { .kind = ENG_R_NEWEST };
     d = decision(own, ENG_PRUNE);
     d.reasons = &r;
     d.nreasons = 1;                     /* inconsistent plan: never delete */
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_PRUNE);
     d.future = true;
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(own, ENG_PRUNE);
     d.unmanaged = true;
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(foreign, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(busy, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(outside, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(untagged, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
-    f->p.adopt_untagged = true;
-    assert_true(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
+    f->h.p.adopt_untagged = true;
+    assert_true(enf_may_delete(&f->h.p, &d, f->h.inv));
     d = decision(foreign, ENG_PRUNE);   /* adopting never takes others' snapshots */
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
-    f->p.anonymous = true;              /* a bare body never deletes in a run */
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
+    f->h.p.anonymous = true;              /* a bare body never deletes in a run */
     d = decision(own, ENG_PRUNE);
-    assert_false(enf_may_delete(&f->p, &d, f->inv));
+    assert_false(enf_may_delete(&f->h.p, &d, f->h.inv));
 }
 
 static void test_cut(void **state)
@@ -287,7 +262,7 @@ static void test_cut(void **state)
     const int64_t ages[] = { 1, 5, 3, 3, 4 };   /* hours */
     enf_candidate c[5];
     for (size_t i = 0; i < 5; i++) {
-        c[i].snap = add_snap(f->inv, names[i], DISK_A, now - ages[i] * HOUR, "p", NULL, NULL);
+        c[i].snap = add_snap(f->h.inv, names[i], DISK_A, now - ages[i] * HOUR, "p", NULL, NULL);
         c[i].index = i;
     }
     assert_int_equal(enf_cut(c, 5, 2), 2);
@@ -317,8 +292,8 @@ static void test_confirm(void **state)
 {
     fixture *f = *state;
     sk_time at = T("2026-11-20T10:00:03.123456Z");
-    const pol_policy *all[] = { &f->p, &f->other };
-    inv_snapshot *planned = add_snap(f->inv, "s", DISK_A, at, "p", "Succeeded", NULL);
+    const pol_policy *all[] = { &f->h.p, &f->other };
+    inv_snapshot *planned = add_snap(f->h.inv, "s", DISK_A, at, "p", "Succeeded", NULL);
     struct { const char *what; enf_confirm want; } cases[] = {
         { "same", ENF_CONFIRM_OK },
         { "other-id", ENF_CONFIRM_ID },
@@ -352,19 +327,19 @@ static void test_confirm(void **state)
             cur.provisioning_state = "Deleting";
         else if (strcmp(w, "case") == 0)
             cur.source_id = &DISK_A[1];
-        assert_int_equal(enf_confirm_delete(&f->p, all, 2, planned, &cur), cases[i].want);
+        assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, planned, &cur), cases[i].want);
         assert_non_null(enf_confirm_text(cases[i].want));
     }
     /* an adopted untagged snapshot must still be untagged, and adopted */
-    inv_snapshot *adopted = add_snap(f->inv, "u", DISK_A, at, NULL, NULL, NULL);
+    inv_snapshot *adopted = add_snap(f->h.inv, "u", DISK_A, at, NULL, NULL, NULL);
     inv_snapshot cur = *adopted;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
-    f->p.adopt_untagged = true;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OK);
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
+    f->h.p.adopt_untagged = true;
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OK);
     inv_tag tagged = { POL_OWNER_TAG, "p" };
     cur.tags = &tagged;
     cur.ntags = 1;
-    assert_int_equal(enf_confirm_delete(&f->p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
+    assert_int_equal(enf_confirm_delete(&f->h.p, all, 2, adopted, &cur), ENF_CONFIRM_OWNER);
 }
 
 /* The cap counts every incremental snapshot of the disk, owned or not; a
@@ -376,15 +351,15 @@ static void test_limit_cap(void **state)
     char name[64];
     for (int i = 0; i < 499; i++) {
         snprintf(name, sizeof name, "s%03d", i);
-        inv_snapshot *s = add_snap(f->inv, name, DISK_A, now - (i + 1) * HOUR,
+        inv_snapshot *s = add_snap(f->h.inv, name, DISK_A, now - (i + 1) * HOUR,
                                    i < 300 ? "p" : i < 400 ? NULL : "someone-else", NULL, NULL);
         s->incremental = true;
     }
-    inv_snapshot *full = add_snap(f->inv, "full", DISK_A, now - DAY, "p", NULL, NULL);
+    inv_snapshot *full = add_snap(f->h.inv, "full", DISK_A, now - DAY, "p", NULL, NULL);
     full->incremental = false;
-    add_snap(f->inv, "b1", DISK_B, now - DAY, "p", NULL, NULL)->incremental = true;
+    add_snap(f->h.inv, "b1", DISK_B, now - DAY, "p", NULL, NULL)->incremental = true;
     enf_disk_load l;
-    enf_disk_load_of(&f->p, f->inv, DISK_A, now, &l);
+    enf_disk_load_of(&f->h.p, f->h.inv, DISK_A, now, &l);
     assert_int_equal(l.incremental, 499);
     assert_int_equal(l.foreign, 199);
     assert_int_equal(enf_create_allowed(&l, true, now, NULL), ENF_CREATE_OK);
@@ -395,10 +370,10 @@ static void test_limit_cap(void **state)
     assert_int_equal(enf_create_allowed(&l, true, now + 30 * DAY, NULL), ENF_CREATE_CAP);
     assert_int_equal(enf_create_allowed(&l, false, now + HOUR, NULL), ENF_CREATE_OK);
     /* the other disk is counted on its own; the ID compares as ARM's do */
-    enf_disk_load_of(&f->p, f->inv, "SUBSCRIPTIONS/S1/resourcegroups/rg/providers/"
+    enf_disk_load_of(&f->h.p, f->h.inv, "SUBSCRIPTIONS/S1/resourcegroups/rg/providers/"
                      "Microsoft.Compute/disks/DISK-B", now, &l);
     assert_int_equal(l.incremental, 1);
-    enf_disk_load_of(&f->p, f->inv, NULL, now, &l);
+    enf_disk_load_of(&f->h.p, f->h.inv, NULL, now, &l);
     assert_int_equal(l.incremental, 0);
 }
 
@@ -410,18 +385,18 @@ static void test_limit_rate(void **state)
     fixture *f = *state;
     sk_time now = T("2026-11-26T12:00:00Z");
     sk_time sec = SK_USEC_PER_SEC;
-    add_snap(f->inv, "old", DISK_A, now - 300 * sec, "p", NULL, NULL);   /* just outside */
-    add_snap(f->inv, "other", DISK_B, now - 10 * sec, "p", NULL, NULL);
+    add_snap(f->h.inv, "old", DISK_A, now - 300 * sec, "p", NULL, NULL);   /* just outside */
+    add_snap(f->h.inv, "other", DISK_B, now - 10 * sec, "p", NULL, NULL);
     char name[32];
     for (int i = 0; i < 6; i++) {
         snprintf(name, sizeof name, "r%d", i);
-        inv_snapshot *s = add_snap(f->inv, name, DISK_A, now - (250 - 40 * i) * sec,
+        inv_snapshot *s = add_snap(f->h.inv, name, DISK_A, now - (250 - 40 * i) * sec,
                                    i % 2 ? NULL : "p", i == 5 ? "Failed" : NULL, NULL);
         s->incremental = i != 3;
     }
     enf_disk_load l;
     sk_time retry = 0;
-    enf_disk_load_of(&f->p, f->inv, DISK_A, now, &l);
+    enf_disk_load_of(&f->h.p, f->h.inv, DISK_A, now, &l);
     assert_int_equal(l.recent, 6);
     assert_int_equal(enf_create_allowed(&l, true, now, &retry), ENF_CREATE_OK);
     assert_true(retry == 0);
@@ -433,7 +408,7 @@ static void test_limit_rate(void **state)
     assert_int_equal(enf_create_allowed(&l, true, now + 50 * sec, NULL), ENF_CREATE_OK);
     assert_int_equal(enf_create_allowed(&l, false, now, NULL), ENF_CREATE_RATE);
     /* a listing at a later time sees the same window move */
-    enf_disk_load_of(&f->p, f->inv, DISK_A, now + 50 * sec, &l);
+    enf_disk_load_of(&f->h.p, f->h.inv, DISK_A, now + 50 * sec, &l);
     assert_int_equal(l.recent, 5);
     /* with eight and more in the window, the slot frees at the 7th newest */
     inv_inventory *inv = inv_new();
@@ -441,7 +416,7 @@ static void test_limit_rate(void **state)
         snprintf(name, sizeof name, "m%02d", i);
         add_snap(inv, name, DISK_A, now - (200 - 10 * i) * sec, "p", NULL, NULL);
     }
-    enf_disk_load_of(&f->p, inv, DISK_A, now, &l);
+    enf_disk_load_of(&f->h.p, inv, DISK_A, now, &l);
     assert_int_equal(l.recent, 12);
     assert_int_equal(l.nwindow, ENG_CREATES_PER_WINDOW);
     assert_int_equal(enf_create_allowed(&l, true, now, &retry), ENF_CREATE_RATE);
@@ -459,22 +434,22 @@ static void test_near_cap_disks(void **state)
     char name[32];
     for (int i = 0; i < 449; i++) {
         snprintf(name, sizeof name, "b%03d", i);
-        add_snap(f->inv, name, DISK_B, now - i * HOUR, "p", NULL, NULL)->incremental = true;
+        add_snap(f->h.inv, name, DISK_B, now - i * HOUR, "p", NULL, NULL)->incremental = true;
     }
     for (int i = 0; i < 455; i++) {
         snprintf(name, sizeof name, "a%03d", i);
-        add_snap(f->inv, name, i % 5 == 0 ? &DISK_A[1] : DISK_A, now - i * HOUR,
+        add_snap(f->h.inv, name, i % 5 == 0 ? &DISK_A[1] : DISK_A, now - i * HOUR,
                  i < 20 ? NULL : "p", NULL, NULL)->incremental = true;
     }
-    add_snap(f->inv, "b-full", DISK_B, now, "p", NULL, NULL)->incremental = false;
+    add_snap(f->h.inv, "b-full", DISK_B, now, "p", NULL, NULL)->incremental = false;
     enf_disk_count *d = NULL;
-    assert_int_equal(enf_near_cap_disks(f->inv, &d), 1);
+    assert_int_equal(enf_near_cap_disks(f->h.inv, &d), 1);
     assert_true(enf_same_id(d[0].disk_id, DISK_A));
     assert_int_equal(d[0].incremental, 455);
     assert_int_equal(d[0].foreign_tagless, 20);
     free(d);
-    add_snap(f->inv, "b-449", DISK_B, now, NULL, NULL, NULL)->incremental = true;
-    assert_int_equal(enf_near_cap_disks(f->inv, &d), 2);
+    add_snap(f->h.inv, "b-449", DISK_B, now, NULL, NULL, NULL)->incremental = true;
+    assert_int_equal(enf_near_cap_disks(f->h.inv, &d), 2);
     assert_true(enf_same_id(d[0].disk_id, DISK_B));     /* seen first */
     assert_int_equal(d[0].incremental, 450);
     assert_true(enf_same_id(d[1].disk_id, DISK_A));
@@ -513,7 +488,7 @@ static void test_limit_rate_generated(void **state)
             add_snap(inv, name, DISK_A, times[n++], (x & 1) ? "p" : NULL, NULL, NULL);
         }
         enf_disk_load l;
-        enf_disk_load_of(&f->p, inv, DISK_A, base, &l);
+        enf_disk_load_of(&f->h.p, inv, DISK_A, base, &l);
         assert_int_equal(l.recent, naive_recent(times, n, base));
         sk_time retry = 0;
         enf_create_limit got = enf_create_allowed(&l, false, base, &retry);

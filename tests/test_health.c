@@ -14,69 +14,27 @@
 #include "engine/enforce.h"
 #include "engine/health.h"
 #include "engine/tz.h"
+#include "support/builders.h"
 
 #define DISK_A "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-a"
 #define DISK_B "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/disk-b"
-#define SNAP_RG "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/snapshots/"
-#define MIN (INT64_C(60) * SK_USEC_PER_SEC)
-#define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
+#define MIN TB_MIN
+#define HOUR TB_HOUR
+#define DAY TB_DAY
+#define T tb_time
 
-static sk_time T(const char *s)
-{
-    sk_time t;
-    assert_int_equal(eng_time_parse(s, strlen(s), &t), 0);
-    return t;
-}
-
-typedef struct fixture {
-    pol_policy p;
-    char *disks[1];
-    inv_inventory *inv;
-} fixture;
+typedef tb_hourly_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->disks[0] = (char *)"disk-a";
-    f->p.name = (char *)"p";
-    f->p.tz = eng_tz_utc();
-    f->p.disks = f->disks;
-    f->p.ndisks = 1;
-    f->p.max_delete = -1;
-    f->p.has_snapshot_every = true;
-    f->p.snapshot_every.hours = 1;
-    f->inv = inv_new();
-    assert_non_null(f->inv);
-    *state = f;
+    *state = tb_hourly_new(sizeof(fixture));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    eng_tz_free(f->p.tz);
-    inv_free(f->inv);
-    free(f);
+    tb_hourly_delete(*state);
     return 0;
-}
-
-static void add_snap(inv_inventory *inv, const char *name, const char *source, sk_time created,
-                     const char *owner, const char *pstate)
-{
-    inv_snapshot *s = inv_add_snapshot(inv);
-    assert_non_null(s);
-    char id[256];
-    snprintf(id, sizeof id, SNAP_RG "%s", name);
-    s->name = inv_strdup(inv, name, strlen(name));
-    s->id = inv_strdup(inv, id, strlen(id));
-    s->source_id = source;
-    s->created = created;
-    s->provisioning_state = pstate;
-    s->tags = inv_alloc(inv, sizeof *s->tags);
-    if (owner != NULL)
-        s->tags[s->ntags++] = (inv_tag){ POL_OWNER_TAG, owner };
 }
 
 static void test_order(void **state)
@@ -161,12 +119,12 @@ static void test_facts(void **state)
 {
     fixture *f = *state;
     sk_time now = T("2026-11-21T00:00:00Z");
-    add_snap(f->inv, "a1", DISK_A, now - 3 * HOUR, "p", "Succeeded");
-    add_snap(f->inv, "a2", DISK_A, now - 1 * HOUR, "p", "Failed");       /* holds no data */
-    add_snap(f->inv, "a3", DISK_A, now - 30 * MIN, "q", "Succeeded");    /* another owner's */
-    add_snap(f->inv, "a4", DISK_A, now + 2 * DAY, "p", "Succeeded");     /* wrong clock */
-    add_snap(f->inv, "a5", &DISK_A[1], now - 2 * HOUR, NULL, NULL);  /* untagged, ID without its leading slash */
-    add_snap(f->inv, "b1", DISK_B, now - 10 * MIN, "p", "Succeeded");
+    tb_owned_snap(f->inv, "a1", DISK_A, now - 3 * HOUR, "p", "Succeeded");
+    tb_owned_snap(f->inv, "a2", DISK_A, now - 1 * HOUR, "p", "Failed");       /* holds no data */
+    tb_owned_snap(f->inv, "a3", DISK_A, now - 30 * MIN, "q", "Succeeded");    /* another owner's */
+    tb_owned_snap(f->inv, "a4", DISK_A, now + 2 * DAY, "p", "Succeeded");     /* wrong clock */
+    tb_owned_snap(f->inv, "a5", &DISK_A[1], now - 2 * HOUR, NULL, NULL);  /* untagged, ID without its leading slash */
+    tb_owned_snap(f->inv, "b1", DISK_B, now - 10 * MIN, "p", "Succeeded");
     hl_disk_facts d = hl_disk_facts_of(&f->p, f->inv, DISK_A, now);
     assert_int_equal(d.snapshots, 5);
     assert_int_equal(d.owned, 3);

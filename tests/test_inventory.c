@@ -22,6 +22,7 @@
 #include "engine/inventory.h"
 #include "engine/sktime.h"
 #include "engine/utf8.h"
+#include "support/builders.h"
 
 #define ERRLEN 512
 /* A valid time, flattened (az) and under properties (ARM). */
@@ -172,6 +173,38 @@ static void test_arena(void **state)
     assert_int_equal(inv->ndisks, 1);
     inv_free(inv);
     inv_free(NULL);
+}
+
+static bool not_named(const inv_snapshot *s, const void *ctx)
+{
+    return strcmp(s->name, (const char *)ctx) != 0;
+}
+
+/* A view keeps the snapshots the filter accepts, in order, and every disk
+ * with the listing's disks_known; its records share the source's strings. */
+static void test_view_filtered(void **state)
+{
+    (void)state;
+    inv_inventory *src = tb_inv();
+    tb_snap(src, "a", TB_DISK_ID("d"), tb_time("2026-11-20"));
+    tb_snap(src, "b", TB_DISK_ID("d"), tb_time("2026-11-21"));
+    tb_snap(src, "c", TB_DISK_ID("e"), tb_time("2026-11-22"));
+    tb_inv_disk(src, TB_DISK_ID("d"));
+    src->disks_known = true;
+    inv_inventory *v = inv_view_filtered(src, not_named, "b");
+    assert_non_null(v);
+    assert_int_equal(v->nsnapshots, 2);
+    assert_string_equal(v->snapshots[0].name, "a");
+    assert_string_equal(v->snapshots[1].name, "c");
+    assert_ptr_equal(v->snapshots[1].name, src->snapshots[2].name);
+    assert_int_equal(v->ndisks, 1);
+    assert_true(v->disks_known);
+    inv_free(v);
+    v = inv_view_filtered(src, NULL, NULL);     /* no filter: everything */
+    assert_non_null(v);
+    assert_int_equal(v->nsnapshots, 3);
+    inv_free(v);
+    inv_free(src);
 }
 
 static void test_tag_get(void **state)
@@ -1309,6 +1342,7 @@ int main(void)
         cmocka_unit_test(test_copy_fields),
         cmocka_unit_test(test_empty_answer),
         cmocka_unit_test(test_tag_get),
+        cmocka_unit_test(test_view_filtered),
         cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_id_equal),
         cmocka_unit_test(test_merge_duplicate_ids),

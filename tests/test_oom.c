@@ -20,8 +20,12 @@
 #include <cmocka.h>
 
 #include "azure/inventory_read.h"
+#include "cli/azure_opts.h"
+#include "cli/cli.h"
+#include "cli/exit.h"
 #include "cli/journal.h"
 #include "cli/oom.h"
+#include "cli/rcv_exec.h"
 #include "cli/state.h"
 #include "engine/explain.h"
 #include "engine/simulate.h"
@@ -300,6 +304,64 @@ static void test_latch(void **state)
     assert_false(cli_oom_seen());
 }
 
+/* stderr of fn(ctx) into buf. */
+static void capture_stderr(void (*fn)(const void *), const void *ctx, char *buf, size_t n)
+{
+    char path[] = "/tmp/snapkeep-oom-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    fn(ctx);
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    ssize_t got = pread(fd, buf, n - 1, 0);
+    close(fd);
+    unlink(path);
+    assert_true(got >= 0);
+    buf[got] = '\0';
+}
+
+static void print_az(const void *e)
+{
+    cli_print_az_error("release: reading the disk", e);
+}
+
+/* An allocation failure inside the Azure adapter is no Azure failure: it
+ * is said "out of memory" (never as the adapter's error code, never as an
+ * answer of Azure's), sets the latch, and a recovery step that met it exits
+ * EXIT_NOMEM (7), not EXIT_AZURE or EXIT_PARTIAL. */
+static void test_azure_oom_wording(void **state)
+{
+    (void)state;
+    az_error e;
+    char out[512];
+    az_error_set_oom(&e);
+    assert_true(az_error_is_oom(&e));
+    cli_set_command("release");
+    cli_oom_reset();
+    capture_stderr(print_az, &e, out, sizeof out);
+    assert_string_equal(out, "snapkeep: release: out of memory (reading the disk)\n");
+    assert_true(cli_oom_seen());
+    cli_oom_reset();
+    assert_int_equal(cli_rcv_failure_exit(&e), EXIT_NOMEM);
+    assert_true(cli_oom_seen());
+    /* an Azure answer is still printed as one */
+    cli_oom_reset();
+    memset(&e, 0, sizeof e);
+    snprintf(e.code, sizeof e.code, "ScopeLocked");
+    snprintf(e.message, sizeof e.message, "locked");
+    e.http_status = 409;
+    capture_stderr(print_az, &e, out, sizeof out);
+    assert_string_equal(out, "snapkeep: release: reading the disk: ScopeLocked: locked (HTTP 409)\n");
+    assert_false(az_error_is_oom(&e));
+    assert_int_equal(cli_rcv_failure_exit(&e), EXIT_PARTIAL);
+    assert_false(cli_oom_seen());
+}
+
 /* A test that failed inside an armed run left the hook armed. */
 static int disarm(void **state)
 {
@@ -318,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup(test_inventory_reader, disarm),
         cmocka_unit_test_setup(test_simulate_explain, disarm),
         cmocka_unit_test_setup(test_journal, disarm),
+        cmocka_unit_test_setup(test_azure_oom_wording, disarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

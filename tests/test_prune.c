@@ -69,6 +69,46 @@ static void owner(inv_inventory *inv, inv_snapshot *s, const char *name)
     tb_snap_tag(inv, s, POL_OWNER_TAG, name);
 }
 
+/* Two policies "a" and "b", each `last 1`, and the inventory and plan a
+ * claims test fills in: set up by claims_new, evaluated by claims_eval
+ * (which also allocates the per-decision arrays), freed by claims_free. */
+typedef struct claims {
+    pol_policy *a, *b;
+    inv_inventory *inv;
+    eng_plan *plan;
+    bool *claimed;
+    enf_candidate *out;
+} claims;
+
+static claims claims_new(void)
+{
+    claims c = { .a = tb_policy("a", false, NULL), .b = tb_policy("b", false, NULL),
+                 .inv = tb_inv() };
+    tb_rules(c.a, "last 1");
+    tb_rules(c.b, "last 1");
+    return c;
+}
+
+static void claims_eval(claims *c, sk_time now)
+{
+    pol_policy *pols[] = { c->a, c->b };
+    c->plan = tb_eval(pols, 2, c->inv, now);
+    c->claimed = calloc(c->plan->ndecisions, sizeof *c->claimed);
+    c->out = calloc(c->plan->ndecisions, sizeof *c->out);
+    assert_non_null(c->claimed);
+    assert_non_null(c->out);
+}
+
+static void claims_free(claims *c)
+{
+    free(c->claimed);
+    free(c->out);
+    eng_plan_free(c->plan);
+    inv_free(c->inv);
+    tb_policy_free(c->a);
+    tb_policy_free(c->b);
+}
+
 /* Two policies that both adopt untagged snapshots: the untagged one the
  * plan prunes goes to the first only; each gets its own tagged ones; what
  * the plan keeps (each one's newest) and another policy's are no one's. */
@@ -76,23 +116,20 @@ static void test_collect_claims(void **state)
 {
     (void)state;
     sk_time now = tb_time("2026-11-26T12:00Z");
-    pol_policy *a = tb_policy("a", false, NULL), *b = tb_policy("b", false, NULL);
-    tb_rules(a, "last 1");
-    tb_rules(b, "last 1");
+    claims c = claims_new();
+    pol_policy *a = c.a, *b = c.b;
     a->adopt_untagged = b->adopt_untagged = true;
-    inv_inventory *inv = tb_inv();
+    inv_inventory *inv = c.inv;
     owner(inv, tb_snap(inv, "new", TB_DISK_ID("d"), now - TB_HOUR), "a");
     owner(inv, tb_snap(inv, "own-a", TB_DISK_ID("d"), now - 2 * TB_HOUR), "a");
     owner(inv, tb_snap(inv, "own-b", TB_DISK_ID("d"), now - 3 * TB_HOUR), "b");
     tb_snap(inv, "untagged", TB_DISK_ID("d"), now - 4 * TB_HOUR);
     owner(inv, tb_snap(inv, "other", TB_DISK_ID("d"), now - 5 * TB_HOUR), "c");
     owner(inv, tb_snap(inv, "old-b", TB_DISK_ID("d"), now - 6 * TB_HOUR), "b");
-    pol_policy *pols[] = { a, b };
-    eng_plan *plan = tb_eval(pols, 2, inv, now);
-    bool *claimed = calloc(plan->ndecisions, sizeof *claimed);
-    enf_candidate *out = calloc(plan->ndecisions, sizeof *out);
-    assert_non_null(claimed);
-    assert_non_null(out);
+    claims_eval(&c, now);
+    eng_plan *plan = c.plan;
+    bool *claimed = c.claimed;
+    enf_candidate *out = c.out;
 
     size_t n = enf_collect(a, plan, inv, claimed, out);
     assert_int_equal(n, 2);
@@ -106,13 +143,7 @@ static void test_collect_claims(void **state)
     assert_string_equal(out[0].snap->name, "old-b");   /* own-b is b's newest: kept */
     /* collected again: nothing is handed out twice */
     assert_int_equal(enf_collect(a, plan, inv, claimed, out), 0);
-
-    free(claimed);
-    free(out);
-    eng_plan_free(plan);
-    inv_free(inv);
-    tb_policy_free(a);
-    tb_policy_free(b);
+    claims_free(&c);
 }
 
 static bool hold_named(void *ctx, const enf_candidate *c)
@@ -128,13 +159,12 @@ static void test_choose_and_next_run(void **state)
 {
     (void)state;
     sk_time now = tb_time("2026-11-26T12:00Z");
-    pol_policy *a = tb_policy("a", false, NULL), *b = tb_policy("b", false, NULL);
-    tb_rules(a, "last 1");
-    tb_rules(b, "last 1");
+    claims c = claims_new();
+    pol_policy *a = c.a, *b = c.b;
     a->max_delete = 2;
     b->adopt_untagged = true;
     b->max_delete = 0;
-    inv_inventory *inv = tb_inv();
+    inv_inventory *inv = c.inv;
     owner(inv, tb_snap(inv, "a0", TB_DISK_ID("d"), now - TB_HOUR), "a");
     owner(inv, tb_snap(inv, "a3", TB_DISK_ID("d"), now - 3 * TB_HOUR), "a");
     owner(inv, tb_snap(inv, "a1", TB_DISK_ID("d"), now - 5 * TB_HOUR), "a");
@@ -142,12 +172,11 @@ static void test_choose_and_next_run(void **state)
     owner(inv, tb_snap(inv, "b0", TB_DISK_ID("e"), now - TB_HOUR), "b");
     tb_snap(inv, "untagged", TB_DISK_ID("e"), now - 2 * TB_HOUR);
     pol_policy *pols[] = { a, b };
-    eng_plan *plan = tb_eval(pols, 2, inv, now);
-    bool *claimed = calloc(plan->ndecisions, sizeof *claimed);
-    enf_candidate *out = calloc(plan->ndecisions, sizeof *out);
+    claims_eval(&c, now);
+    eng_plan *plan = c.plan;
+    bool *claimed = c.claimed;
+    enf_candidate *out = c.out;
     enf_next *next = calloc(plan->ndecisions, sizeof *next);
-    assert_non_null(claimed);
-    assert_non_null(out);
     assert_non_null(next);
 
     size_t now_n = 9;
@@ -184,12 +213,7 @@ static void test_choose_and_next_run(void **state)
     assert_int_equal(enf_run_max_delete(a, 5), 2);
 
     free(next);
-    free(claimed);
-    free(out);
-    eng_plan_free(plan);
-    inv_free(inv);
-    tb_policy_free(a);
-    tb_policy_free(b);
+    claims_free(&c);
 }
 
 static void test_scopes_disk(void **state)

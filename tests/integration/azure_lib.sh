@@ -87,16 +87,27 @@ az_env_secret() {
     export SNAPKEEP_ARM_ENDPOINT=$AZ_URL AZURE_AUTHORITY_HOST=$AZ_URL
 }
 
-# az_policy FILE RG DISK [NAME]: one policy block scoped to a disk.
+# az_policy FILE RG DISKS [NAME]: one policy block scoped to the disks
+# (space-separated), keep-all 24h.
 az_policy() {
-    cat >"$1" <<EOF
-policy "${4:-p1}" {
-    subscription "$AZ_SUB"
-    resource-group "$2"
-    disk "$3"
-    keep-all 24h
+    local d
+    {
+        printf 'policy "%s" {\n    subscription "%s"\n    resource-group "%s"\n' \
+            "${4:-p1}" "$AZ_SUB" "$2"
+        for d in $3; do printf '    disk "%s"\n' "$d"; done
+        printf '    keep-all 24h\n}\n'
+    } >"$1"
 }
-EOF
+
+# drill_disks: the names of the disks drills made (tagged snapkeep-drill)
+# in the server's state.
+drill_disks() {
+    python3 - "$AZ_STATE" <<'PY'
+import json, sys
+for d in json.load(open(sys.argv[1]))["disks"]:
+    if "snapkeep-drill" in (d.get("tags") or {}):
+        print(d["name"])
+PY
 }
 
 # az_ids FILE: the sorted, lower-cased snapshot IDs of an ARM JSON file.

@@ -22,6 +22,47 @@ t_check "help run: the run options and exit codes" \
 t_check "help run: how credentials are found" grep -q "AZURE_FEDERATED_TOKEN_FILE" "$T_TMP/help-run"
 t_exit "help run: shows the Azure options" 0 "$SNAPKEEP" help run
 t_check "help run: --arm-endpoint listed" grep -q -- "--arm-endpoint URL" "$T_TMP/out"
+# A wrong --format value reads the same in every command that takes one
+# (found from each command's help, so a new one is covered): one line,
+# the command, the option, the value, the words it takes; exit 2 (status:
+# 3, UNKNOWN). --log-format, --colour and --dns-zone-kind read the same.
+nfmt=0
+for c in check explain plan simulate inventory run status restore release drill failover; do
+    grep -q -- "--format" "$T_TMP/help-$c" || continue
+    nfmt=$((nfmt + 1))
+    want=2; [ "$c" = status ] && want=3
+    t_exit "$c --format bogus: usage error" "$want" "$SNAPKEEP" "$c" --format bogus x.policy
+    t_check "$c --format bogus: the one wording" \
+        grep -Eqx "snapkeep: $c: --format: unknown value 'bogus' \(one of [a-z]+(, [a-z]+)*\)" "$T_TMP/err"
+done
+t_check "--format: every command that takes it was checked (9)" [ "$nfmt" -ge 9 ]
+for oc in "run --log-format" "drill --log-format" "plan --colour" "failover --dns-zone-kind"; do
+    read -r -a w <<<"$oc"
+    set -- "${w[@]}"
+    t_exit "$1 $2 bogus: usage error" 2 "$SNAPKEEP" "$1" "$2" bogus x.policy
+    t_check "$1 $2 bogus: the same wording as --format" \
+        grep -Eqx "snapkeep: $1: $2: unknown value 'bogus' \(one of [a-z]+(, [a-z]+)*\)" "$T_TMP/err"
+done
+# A state directory that cannot be used is reported one way by every
+# command that keeps state, before any Azure call: "state directory: WHY";
+# exit 1 when it is no directory, 6 when others may write it.
+printf '%s\n' 'policy "p" {' '    subscription "00000000-0000-0000-0000-000000000001"' \
+    '    resource-group "rg"' '    disk "d"' '    keep-all 1d' '}' >"$T_TMP/st.policy"
+: >"$T_TMP/not-a-dir"
+mkdir "$T_TMP/shared"
+chmod 0777 "$T_TMP/shared"
+for cmd in "run" "drill" "restore --disk d --latest --to n" "release --disk d" "failover --from v --to w"; do
+    read -r -a w <<<"$cmd"
+    c=${w[0]}
+    t_exit "$c, state directory a file: exit 1" 1 "$SNAPKEEP" "$c" "$T_TMP/st.policy" "${w[@]:1}" \
+        --state-dir "$T_TMP/not-a-dir"
+    t_check "$c, state directory a file: the one wording" \
+        grep -Eqx "snapkeep: $c: (error: )?state directory: $T_TMP/not-a-dir is not a directory" "$T_TMP/err"
+    t_exit "$c, state directory writable by others: exit 6" 6 "$SNAPKEEP" "$c" "$T_TMP/st.policy" \
+        "${w[@]:1}" --state-dir "$T_TMP/shared"
+    t_check "$c, state directory writable by others: the one wording" \
+        grep -Eq "^snapkeep: $c: (error: )?state directory: refusing directory $T_TMP/shared: writable by" "$T_TMP/err"
+done
 t_exit "no arguments: usage error" 2 "$SNAPKEEP"
 t_check "no arguments: help on stderr" grep -q "^usage: snapkeep COMMAND" "$T_TMP/err"
 t_exit "unknown command: usage error" 2 "$SNAPKEEP" frobnicate

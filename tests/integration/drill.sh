@@ -16,29 +16,12 @@ az_seed "$D/seed.json" rg1:data1:6:p1 rg1:data2:4:p1 rg1:data3:3:other
 az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 ||
     { t_fail "server starts"; t_done; }
 az_env_secret
-cat >"$D/p.policy" <<EOP
-policy "p1" {
-    subscription "$AZ_SUB"
-    resource-group "rg1"
-    disk "data1"
-    disk "data2"
-    keep-all 24h
-}
-EOP
+az_policy "$D/p.policy" rg1 "data1 data2"
 NOW=2026-11-10T00:00:00Z
 SD=$D/state
 M=$D/drill.prom
 
 dk() { "$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" "$@"; }
-# drill_disks: drill disks (tagged snapkeep-drill) in the server's state
-drill_disks() {
-    python3 - "$AZ_STATE" <<'PY'
-import json, sys
-for d in json.load(open(sys.argv[1]))["disks"]:
-    if "snapkeep-drill" in (d.get("tags") or {}):
-        print(d["name"])
-PY
-}
 count_log() { grep -c "\"method\": *\"$1\".*disks/[^\"]*-drill-" "$AZ_LOG"; }
 
 t_exit "drill: exit 0" 0 dk --sample 2 --seed 7 --now "$NOW" --metrics-file "$M" --format json

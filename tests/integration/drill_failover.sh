@@ -20,26 +20,10 @@ rv_seed "$D/seed.json" "prod:running:1:3=data1/ReadWrite/0,5=data2/None/0" \
 az_start "$D/srv" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 ||
     { t_fail "server starts"; t_done; }
 az_env_secret
-cat >"$D/p.policy" <<EOP
-policy "p1" {
-    subscription "$AZ_SUB"
-    resource-group "rg1"
-    disk "data1"
-    disk "data2"
-    keep-all 24h
-}
-EOP
+az_policy "$D/p.policy" rg1 "data1 data2"
 SD=$D/state
 NOW=2026-11-24T10:00:04Z
 dk() { "$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW" "$@"; }
-drill_disks() {
-    python3 - "$AZ_STATE" <<'PY'
-import json, sys
-for d in json.load(open(sys.argv[1]))["disks"]:
-    if "snapkeep-drill" in (d.get("tags") or {}):
-        print(d["name"])
-PY
-}
 # prod_writes: requests that could change the production VM or its disks
 # (0), after a check that the pattern does see production: the drill reads
 # it (fails when it never did)

@@ -24,14 +24,6 @@ DEV=$D/dev/scratch
 OK_CMD='test -e "$SNAPKEEP_DEVICE" && echo "checked $SNAPKEEP_DEVICE lun=$SNAPKEEP_LUN snap=${SNAPKEEP_SNAPSHOT_ID##*/} at=$SNAPKEEP_SNAPSHOT_TIME"'
 
 dk() { "$SNAPKEEP" drill "$D/p.policy" --state-dir "$SD" --ca-file "$AZ_CA" --now "$NOW" "$@"; }
-drill_disks() {
-    python3 - "$AZ_STATE" <<'PY'
-import json, sys
-for d in json.load(open(sys.argv[1]))["disks"]:
-    if "snapkeep-drill" in (d.get("tags") or {}):
-        print(d["name"])
-PY
-}
 clean() { test -z "$(drill_disks)" && test "$(rv_vm scratch)" = running && test -z "$(ls -A "$DEV" 2>/dev/null)"; }
 
 t_exit "verify passes: exit 0" 0 dk --sample 1 --seed 5 --attach-to scratch --verify "$OK_CMD" \

@@ -13,14 +13,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
-NOW=2026-11-21T00:00:00Z
+run_fixture
 NEW=dss-data-20261121T000000Z
-# 30 hourly snapshots up to an hour ago: at NOW the 12h tier prunes 5
-run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
 # the same history ending at NOW: nothing is due, only the 5 prunes
 run_seed "$T_TMP/seed-now.json" 2026-11-21T00:00:00Z 31
-P=$T_TMP/p.policy
-run_policy "$P"
 
 # scenario NAME SEED FAULTS: a fresh server and state dir with FAULTS.
 scenario() {

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
-NOW=2026-11-21T00:00:00Z
-P=$T_TMP/p.policy
-run_policy "$P"
-run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
+run_fixture
 
 # 1. a metrics file in a missing directory: exit 4, the path named
 run_start "$T_TMP/a" "$T_TMP/seed.json" || { t_fail "server starts"; t_done; }

@@ -38,6 +38,17 @@ run_seed() {
     python3 "$RUN_MODEL" seed "$AZ_SUB" "$RUN_RG" "$@"
 }
 
+# run_fixture: the set-up the run and status tests share: NOW, the
+# contract's run instant; P, the seed policy in $T_TMP/p.policy; and
+# $T_TMP/seed.json, 30 hourly snapshots up to an hour before NOW (at NOW
+# the 12h tier prunes 5).
+run_fixture() {
+    # shellcheck disable=SC2034  # NOW and P are the sourcing test's
+    NOW=2026-11-21T00:00:00Z P=$T_TMP/p.policy
+    run_policy "$T_TMP/p.policy"
+    run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
+}
+
 # run_clock T: moves the server's virtual clock (atomically).
 run_clock() {
     printf '%s\n' "$1" >"$RUN_CLOCK.tmp" && mv "$RUN_CLOCK.tmp" "$RUN_CLOCK"

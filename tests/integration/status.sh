@@ -8,10 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
-NOW=2026-11-21T00:00:00Z
-P=$T_TMP/p.policy
-run_policy "$P"
-run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
+run_fixture
 run_start "$T_TMP/srv" "$T_TMP/seed.json" || { t_fail "server starts"; t_done; }
 
 # st T [options]: snapkeep status at virtual time T.

@@ -438,6 +438,47 @@ size_t tb_series(inv_inventory *inv, const char *prefix, const char *source_id,
     return n;
 }
 
+void tb_hourly_policy(pol_policy *p)
+{
+    static char *disk_a[] = { (char *)"disk-a" };
+    *p = (pol_policy){ .name = (char *)"p", .tz = eng_tz_utc(), .disks = disk_a, .ndisks = 1,
+                       .max_delete = -1, .has_snapshot_every = true,
+                       .snapshot_every = { .hours = 1 } };
+    if (p->tz == NULL)
+        tb_die("out of memory");
+}
+
+void *tb_hourly_new(size_t size)
+{
+    if (size < sizeof(tb_hourly_fixture))
+        tb_die("tb_hourly_new: a fixture smaller than tb_hourly_fixture");
+    tb_hourly_fixture *f = tb_alloc(size);
+    tb_hourly_policy(&f->p);
+    f->inv = tb_inv();
+    return f;
+}
+
+void tb_hourly_delete(void *fixture)
+{
+    tb_hourly_fixture *f = fixture;
+    if (f == NULL)
+        return;
+    eng_tz_free(f->p.tz);
+    inv_free(f->inv);
+    free(f);
+}
+
+inv_snapshot *tb_owned_snap(inv_inventory *inv, const char *name, const char *source_id,
+                            sk_time created, const char *owner, const char *state)
+{
+    inv_snapshot *s = tb_snap(inv, name, source_id, created);
+    if (state != NULL)
+        tb_snap_state(inv, s, state);
+    if (owner != NULL)
+        tb_snap_tag(inv, s, POL_OWNER_TAG, owner);
+    return s;
+}
+
 inv_disk *tb_inv_disk(inv_inventory *inv, const char *id)
 {
     const char *i = tb_istr(inv, id);

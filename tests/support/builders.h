@@ -76,6 +76,28 @@ size_t tb_series(inv_inventory *inv, const char *prefix, const char *source_id,
 inv_disk *tb_inv_disk(inv_inventory *inv, const char *id);
 void tb_inv_disk_tag(inv_inventory *inv, inv_disk *d, const char *key, const char *value);
 
+/* ---- the run and status fixture ---- */
+
+/* The policy test_enforce and test_health judge: "p" in UTC on the disk
+ * entry "disk-a", `snapshot every 1h`, max-delete unlimited, no rule.
+ * Overwrites *p; its strings are static (tests may repoint them); its zone
+ * is freed by tb_hourly_delete (else eng_tz_free(p->tz)). */
+void tb_hourly_policy(pol_policy *p);
+/* The cmocka fixture of those tests: that policy and an empty inventory.
+ * A test's own fixture may start with it (first member) and add more:
+ * tb_hourly_new(sizeof own) allocates the whole (zeroed) and fills this
+ * part; tb_hourly_delete frees it. */
+typedef struct tb_hourly_fixture {
+    pol_policy p;
+    inv_inventory *inv;
+} tb_hourly_fixture;
+void *tb_hourly_new(size_t size);
+void tb_hourly_delete(void *fixture);
+/* tb_snap, then provisioningState `state` (NULL: absent) and, when owner
+ * is not NULL, snapkeep's ownership tag with that value. */
+inv_snapshot *tb_owned_snap(inv_inventory *inv, const char *name, const char *source_id,
+                            sk_time created, const char *owner, const char *state);
+
 /* ---- plans ---- */
 
 /* eng_evaluate or abort. */

@@ -72,17 +72,22 @@ static uint64_t fa_random(void *ctx) { (void)ctx; return 0; }
 az_client *fa_client(int lro_deadline_s)
 {
     memset(&FA, 0, sizeof FA);
+    az_options o = { .lro_deadline_s = lro_deadline_s, .auth = AZ_AUTH_SECRET };
+    az_hooks h = { fa_now_ms, fa_wall_s, fa_sleep, fa_random, NULL };
+    return fa_client_on(&o, fa_transport, &h);
+}
+
+az_client *fa_client_on(const az_options *o, az_transport_fn transport, const az_hooks *h)
+{
     setenv("AZURE_TENANT_ID", "tenant1", 1);
     setenv("AZURE_CLIENT_ID", "client1", 1);
     setenv("AZURE_CLIENT_SECRET", "fake-client-secret-0123", 1);
-    az_options o = { .lro_deadline_s = lro_deadline_s, .auth = AZ_AUTH_SECRET };
     az_client *c;
     az_error err;
-    if (az_client_new(&o, &c, &err) != 0)
+    if (az_client_new(o, &c, &err) != 0)
         fail_msg("client: %s: %s", err.code, err.message);
-    az_client_set_transport(c, fa_transport, NULL);
-    az_hooks h = { fa_now_ms, fa_wall_s, fa_sleep, fa_random, NULL };
-    az_client_set_hooks(c, &h);
+    az_client_set_transport(c, transport, NULL);
+    az_client_set_hooks(c, h);
     return c;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "azure/az_internal.h"
 #include "azure/azure.h"
 
 #define FA_ARM "https://management.azure.com"
@@ -46,6 +47,10 @@ extern fa_state FA;
 /* A client on the scripted transport (state reset; secret credentials
  * from the environment). lro_deadline_s 0: the default. */
 az_client *fa_client(int lro_deadline_s);
+/* A client for options o (service-principal secret credentials set in the
+ * environment) answering through transport, on the hooks' clock; fails
+ * the test when it cannot be made. What every adapter test builds. */
+az_client *fa_client_on(const az_options *o, az_transport_fn transport, const az_hooks *h);
 void fa_add(fa_answer a);
 /* tests/fixtures/arm/NAME parsed (run from the repository's top). */
 cJSON *fa_fixture(const char *name);

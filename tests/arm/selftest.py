@@ -926,16 +926,54 @@ def test_throttle(work, seed):
     try:
         tok = c.bearer()
         p = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/disks/disk-two?%s" % (SUB1, API)
-        res = [c.request("GET", p, token=tok) for _ in range(6)]
+        p2 = "/subscriptions/%s/resourceGroups/rg-other/providers/Microsoft.Compute/disks/disk-other?%s" % (SUB2, API)
+        res = [c.request("GET", p if i < 3 else p2, token=tok) for i in range(6)]
         rem = [int(r[1].get("x-ms-ratelimit-remaining-subscription-reads", -1)) for r in res[:5]]
-        check("throttling: reads bucket of 250*0.02 = 5, the 6th read is 429 with Retry-After",
+        check("throttling: reads bucket of 250*0.02 = 5 per principal, shared by its "
+              "subscriptions: the 6th read (2nd subscription) is 429 with Retry-After",
               [r[0] for r in res] == [200] * 5 + [429] and int(res[5][1].get("retry-after", 0)) >= 1
               and error_code(res[5][2]) == "SubscriptionRequestsThrottled", [r[0] for r in res])
         check("throttling: remaining-reads header counts down", rem == [4, 3, 2, 1, 0], rem)
+        res_h = res[0][1].get("x-ms-ratelimit-remaining-resource", "")
+        check("throttling: Compute's own counters in x-ms-ratelimit-remaining-resource",
+              re.match(r"^Microsoft\.Compute/LowCostGet3Min;\d+,Microsoft\.Compute/LowCostGet30Min;\d+$",
+                       res_h), res_h)
+        q = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s" % urllib.parse.quote(
+            "https://management.azure.com/", safe="")
+        st, _, b = c.request("GET", q, headers={"Metadata": "true"})
+        other = b.get("access_token") if st == 200 else None
+        st, h, _ = c.request("GET", p, token=other)
+        check("throttling: another principal has its own buckets", st == 200
+              and h.get("x-ms-ratelimit-remaining-subscription-reads") == "4", (st, h))
         time.sleep(float(res[5][1].get("retry-after", 2)))
         check("throttling: after Retry-After the read passes", c.request("GET", p, token=tok)[0] == 200)
         st, _, _ = c.request("DELETE", p.replace("disk-two", "no-such"), token=tok)
         check("throttling: writes/deletes have their own buckets", st == 204, st)
+        # Compute's snapshot-create bucket: 240*0.02 = 4.8 per subscription and
+        # region, whoever asks. Four creates spend the first principal's ARM
+        # writes (4); the fifth, by another principal, passes ARM but not Compute.
+        disk = rid(SUB1, "rg-two", "disks", "disk-rate")
+        body = {"location": "westeurope", "properties": {"incremental": True, "creationData": {
+            "createOption": "Copy", "sourceResourceId": disk}}}
+        snap = lambda i: rid(SUB1, "rg-two", "snapshots", "thr-%d" % i) + "?" + API
+        got = [c.request("PUT", snap(i), body, token=tok) for i in range(4)]
+        hdr = [r[1].get("x-ms-ratelimit-remaining-resource", "") for r in got]
+        check("throttling: snapshot create shows Compute's HighCostSnapshotCreateHydrate "
+              "policies counting down", [r[0] for r in got] == [202] * 4 and all(
+                  re.match(r"^Microsoft\.Compute/HighCostSnapshotCreateHydrate3Min;%d,"
+                           r"Microsoft\.Compute/HighCostSnapshotCreateHydrate30Min;\d+$" % (3 - i), x)
+                  for i, x in enumerate(hdr)), (got, hdr))
+        st, h, b = c.request("PUT", snap(4), body, token=tok)
+        check("throttling: the principal's 5th write is refused by Resource Manager",
+              st == 429 and error_code(b) == "SubscriptionRequestsThrottled", (st, b))
+        st, h, b = c.request("PUT", snap(4), body, token=other)
+        details = (b or {}).get("error", {}).get("details", [{}]) if isinstance(b, dict) else [{}]
+        check("throttling: another principal's create passes Resource Manager and is refused by "
+              "Compute's bucket: 429 OperationNotAllowed naming the policy, with Retry-After",
+              st == 429 and error_code(b) == "OperationNotAllowed"
+              and details[0].get("target") == "HighCostSnapshotCreateHydrate3Min"
+              and int(h.get("retry-after", 0)) >= 1
+              and h.get("x-ms-ratelimit-remaining-subscription-writes") == "3", (st, h, b))
     finally:
         c.stop()
 

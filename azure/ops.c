@@ -6,7 +6,8 @@
  *
  * A PUT/DELETE that may have reached ARM without an answer is reconciled by
  * reading the resource before anything is sent again. At most `parallel`
- * operations are under way at once. */
+ * operations are under way at once, and new ones start only while ARM's
+ * remaining quota has room for their write (pace.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@ typedef struct op_run {
 
 struct ops_batch {
     az_client *c;
+    az_op *ops;
     op_run *runs;
     size_t n, next, active, finished, failed;
+    int64_t wait_ms;            /* no room: when ARM's quota should have some */
     void (*on_done)(void *ctx, az_op *op);
     void *ctx;
 };
@@ -340,11 +343,40 @@ static void ops_on_answer(void *ctx, az_call *call)
     }
 }
 
+/* Ops started that have not sent their PUT/DELETE yet (reading the
+ * resource first): each will spend a write token soon. */
+static size_t ops_confirming(const ops_batch *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->next; i++)
+        if (b->runs[i].state == ST_CONFIRM)
+            n++;
+    return n;
+}
+
+/* Whether the next op may start: within --parallel, and while ARM's quota
+ * for its write has a token for it beyond those the ops still reading
+ * will spend. So the re-read comes just before the write, not a queue of
+ * throttled writes later. */
+static bool ops_can_start(ops_batch *b)
+{
+    if (b->next >= b->n || b->active >= (size_t)az_client_parallel(b->c))
+        return false;
+    const az_op *op = &b->ops[b->next];
+    int64_t wait = 0;
+    long room = az_pace_room(b->c, ops_is_delete(op) ? "DELETE" : "PUT", op->id ? op->id : "",
+                             az_now_ms(b->c), &wait);
+    if (room > (long)ops_confirming(b))
+        return true;
+    b->wait_ms = room > 0 || wait <= 0 ? 1000 : wait;
+    az_exec_wake(b->c, b->wait_ms);
+    return false;
+}
+
 static bool ops_room(void *ctx)
 {
     ops_batch *b = ctx;
-    return b->finished == b->n ||
-           (b->next < b->n && b->active < (size_t)az_client_parallel(b->c));
+    return b->finished == b->n || ops_can_start(b);
 }
 
 /* The executor ran dry while operations were under way: a state machine
@@ -361,7 +393,7 @@ static void ops_orphans(ops_batch *b)
 size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
                   void (*on_done)(void *ctx, az_op *op), void *ctx)
 {
-    ops_batch b = { .c = c, .n = nops, .on_done = on_done, .ctx = ctx };
+    ops_batch b = { .c = c, .ops = ops, .n = nops, .on_done = on_done, .ctx = ctx };
     if (nops == 0)
         return 0;
     b.runs = calloc(nops, sizeof *b.runs);
@@ -373,7 +405,7 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
         return nops;
     }
     while (b.finished < nops) {
-        while (b.next < nops && b.active < (size_t)az_client_parallel(c)) {
+        while (ops_can_start(&b)) {
             op_run *r = &b.runs[b.next];
             r->op = &ops[b.next++];
             r->batch = &b;
@@ -381,11 +413,15 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
             b.active++;
             ops_start(r);
         }
-        if (b.finished < nops) {
-            az_exec_run(c, ops_room, &b);
-            if (!ops_room(&b))
-                ops_orphans(&b);
+        if (b.finished == nops)
+            break;
+        if (b.active == 0) {
+            az_sleep_ms(c, b.wait_ms);  /* nothing under way: wait for ARM's quota */
+            continue;
         }
+        az_exec_run(c, ops_room, &b);
+        if (!ops_room(&b) && b.active > 0)
+            ops_orphans(&b);
     }
     for (size_t i = 0; i < nops; i++) {
         az_call_reset(&b.runs[i].call);

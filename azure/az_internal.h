@@ -204,6 +204,7 @@ typedef struct az_pace_bucket {
     int64_t at_ms;
     double top;                     /* the most it was ever seen to hold */
     double rate;                    /* refill, tokens per ms; 0: unknown */
+    double rate_floor;              /* the least a 429 lowers it to */
     bool measured;                  /* rate comes from ARM's own figures */
     int flying;                     /* requests in flight charged to it */
     uint64_t charged;               /* requests ever charged to it */
@@ -258,6 +259,7 @@ struct az_call {
     int pace_cat, pace_cls;         /* az_pace_cat; class index or -1 */
     uint64_t pace_seq;              /* when it was sent, in sending order */
     uint32_t pace_charged;          /* the buckets it was charged to */
+    uint32_t pace_clean;            /* ...of which nothing else was in flight as it left */
     uint64_t pace_no[AZ_PACE_BUCKETS];  /* its place in each of them */
     az_call *fly_next;              /* the client's list of calls in flight */
 };

@@ -343,13 +343,14 @@ static void ops_on_answer(void *ctx, az_call *call)
     }
 }
 
-/* Ops started that have not sent their PUT/DELETE yet (reading the
- * resource first): each will spend a write token soon. */
+/* Ops whose next request is their PUT/DELETE, not sent yet (reading the
+ * resource first, or queued): each will spend a write token soon. */
 static size_t ops_confirming(const ops_batch *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->next; i++)
-        if (b->runs[i].state == ST_CONFIRM)
+        if (b->runs[i].state == ST_CONFIRM ||
+            (b->runs[i].state == ST_WRITE && !b->runs[i].call.in_flight))
             n++;
     return n;
 }

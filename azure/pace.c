@@ -28,6 +28,7 @@
 #define PACE_SAFETY 0.9             /* of the refill rate, between answers */
 #define PACE_MEASURE_MS 2000        /* the shortest window a rate is measured over */
 #define PACE_PROBE_MS 1000          /* refill unknown and nothing in flight */
+#define PACE_PROBE_MAX_MS 5000      /* the longest wait taken on an estimate's word */
 #define PACE_WAIT_ANSWER (-1)
 
 static const char *const pace_cat_names[AZ_PACE_NCAT] = { "reads", "writes", "deletes" };
@@ -40,6 +41,7 @@ void az_pace_init(az_pace *p)
     for (int i = 0; i < AZ_PACE_NCAT; i++) {
         snprintf(p->b[i].name, sizeof p->b[i].name, "%s", pace_cat_names[i]);
         p->b[i].rate = per_s[i] / 1000.0;
+        p->b[i].rate_floor = p->b[i].rate / 16;
     }
     p->nb = AZ_PACE_NCAT;
 }
@@ -149,10 +151,15 @@ static long pace_bucket_room(az_pace_bucket *b, bool cat_bucket, int64_t now, in
     if (b->tokens >= 1.0)
         return (long)floor(b->tokens);
     double r = pace_rate(b);
-    if (r > 0) {
+    if (r > 0 && (b->flying > 0 || (1.0 - b->tokens) / r <= PACE_PROBE_MAX_MS)) {
         *wait = (int64_t)ceil((1.0 - b->tokens) / r);
         if (*wait < 1)
             *wait = 1;
+    } else if (r > 0) {
+        /* an estimate that far off may be wrong: ask now and then */
+        if (now - b->probe_ms >= PACE_PROBE_MAX_MS)
+            return 1;
+        *wait = b->probe_ms + PACE_PROBE_MAX_MS - now;
     } else if (b->flying > 0) {
         *wait = PACE_WAIT_ANSWER;       /* their answers will say */
     } else if (now - b->probe_ms >= PACE_PROBE_MS) {
@@ -204,6 +211,7 @@ void az_pace_sent(az_client *c, az_call *call, int64_t now)
     az_pace *p = &c->pace;
     call->pace_seq = ++p->seq;
     call->pace_charged = pace_mask(p, call->pace_cat, call->pace_cls);
+    call->pace_clean = 0;
     for (int i = 0; i < p->nb; i++) {
         if (!(call->pace_charged & (1u << i)))
             continue;
@@ -214,6 +222,8 @@ void az_pace_sent(az_client *c, az_call *call, int64_t now)
                 b->probe_ms = now;
             b->tokens -= 1.0;
         }
+        if (b->flying == 0)
+            call->pace_clean |= 1u << i;
         b->flying++;
         call->pace_no[i] = ++b->charged;
     }
@@ -260,6 +270,8 @@ static void pace_measure(az_pace_bucket *b, const az_call *call, int idx, double
         double obs = (rem - b->a_rem + (double)(no - b->a_no)) / (double)(t - b->a_ms);
         if (obs > 0) {
             b->rate = b->measured ? (b->rate + obs) / 2 : obs;
+            if (b->rate < b->rate_floor)
+                b->rate = b->rate_floor;
             b->measured = true;
         }
         b->anchored = false;
@@ -272,36 +284,51 @@ static void pace_measure(az_pace_bucket *b, const az_call *call, int idx, double
     }
 }
 
+/* What ARM said is left, less every request still in flight (counting
+ * one twice only errs on the slow side until it lands). Over many
+ * connections ARM takes requests in no particular order, so a figure only
+ * raises the estimate when nothing of the bucket was in flight as its
+ * request left ("clean": ARM had counted all before it); any other figure
+ * can only lower it. */
 static void pace_sync(az_client *c, az_pace_bucket *b, const az_call *call, double rem,
                       int64_t now)
 {
     int idx = (int)(b - c->pace.b);
+    bool clean = (call->pace_clean & (1u << idx)) != 0 || !b->known;
     if (call->pace_cls >= 0 && idx >= AZ_PACE_NCAT)
         b->classes |= 1u << call->pace_cls;
-    if (b->known && call->pace_seq < b->synced_seq)
-        return;                     /* an older answer than the one it has */
-    int pending = 0;
-    for (const az_call *f = c->flying; f != NULL; f = f->fly_next)
-        if ((f->pace_charged & (1u << idx)) && f->pace_seq > call->pace_seq)
-            pending++;
+    double est = rem - (double)(b->flying > 0 ? b->flying : 0);
     if (rem > b->top)
         b->top = rem;
-    b->known = true;
-    b->tokens = rem - pending;
-    b->at_ms = now;
-    b->synced_seq = call->pace_seq;
-    pace_measure(b, call, idx, rem);
+    if (b->known) {
+        pace_advance(b, now);
+        if (est < b->tokens || (clean && call->pace_seq > b->synced_seq))
+            b->tokens = est;
+    } else {
+        b->known = true;
+        b->tokens = est;
+        b->at_ms = now;
+    }
+    if (call->pace_seq > b->synced_seq)
+        b->synced_seq = call->pace_seq;
+    if (clean)
+        pace_measure(b, call, idx, rem);
 }
 
+/* A 429 said the bucket is empty: nothing before its Retry-After, and the
+ * refill taken as half (once for a burst of 429s, as AIMD counts one loss
+ * per round trip; never below a sixteenth of what it was measured or
+ * assumed to be) until measured again. */
 static void pace_throttled(az_pace_bucket *b, int64_t now, int64_t retry_after_ms)
 {
     int64_t hold = retry_after_ms > 0 ? retry_after_ms : PACE_PROBE_MS;
+    bool new_episode = b->hold_until_ms <= now;
     if (b->hold_until_ms < now + hold)
         b->hold_until_ms = now + hold;
     b->tokens = 0;
-    b->at_ms = now + hold;
-    if (b->rate > 0)
-        b->rate /= 2;
+    b->at_ms = b->hold_until_ms;
+    if (new_episode && b->rate > 0)
+        b->rate = b->rate / 2 > b->rate_floor ? b->rate / 2 : b->rate_floor;
     b->measured = false;
     b->anchored = false;
 }

@@ -329,6 +329,12 @@ static void pace_throttled(az_pace_bucket *b, int64_t now, int64_t retry_after_m
     b->at_ms = b->hold_until_ms;
     if (new_episode && b->rate > 0)
         b->rate = b->rate / 2 > b->rate_floor ? b->rate / 2 : b->rate_floor;
+    else if (b->rate <= 0 && retry_after_ms > 0) {
+        /* a refill never seen (Compute's policies): the wait ARM named for
+         * one token is a rate to start from, on the slow side (rounded up) */
+        b->rate = 1.0 / (double)retry_after_ms;
+        b->rate_floor = b->rate / 16;
+    }
     b->measured = false;
     b->anchored = false;
 }

@@ -224,6 +224,7 @@ typedef struct az_pace {
     int ncls;
     uint64_t seq;                   /* requests sent */
     uint64_t throttled;             /* 429s answered (for --verbose and tests) */
+    int probe;                      /* in flight of a kind ARM has said nothing of */
 } az_pace;
 
 /* ---- the executor (azure/exec.c) ---------------------------------- */
@@ -264,7 +265,9 @@ struct az_call {
     az_call *fly_next;              /* the client's list of calls in flight */
 };
 
-void az_pace_init(az_pace *p);
+/* probe: requests of a kind in flight while ARM has said nothing of its
+ * quota (--parallel when given, else AZ_PACE_PROBE). */
+void az_pace_init(az_pace *p, int probe);
 /* Which kind of request a call is (its method and the resource type of
  * its URL): set on every submit. */
 void az_pace_classify(az_client *c, az_call *call);
@@ -278,9 +281,10 @@ void az_pace_landed(az_client *c, const az_call *call);
  * deals with that throttling; without, the executor's AIMD does). */
 bool az_pace_answered(az_client *c, const az_call *call, int64_t now, int64_t retry_after_ms);
 /* How many more requests `method` on resource `id` could start now
- * (ARM's quota as estimated), and when there is none, *wait_ms until one. */
+ * (ARM's quota as estimated), and when there is none, *wait_ms until one;
+ * *blind when ARM has not said what is left of one of its buckets. */
 long az_pace_room(az_client *c, const char *method, const char *id, int64_t now,
-                  int64_t *wait_ms);
+                  int64_t *wait_ms, bool *blind);
 /* Tests and --verbose: 429s answered so far; a bucket's estimate. */
 uint64_t az_pace_throttled(const az_client *c);
 const az_pace_bucket *az_pace_find(const az_client *c, const char *name);

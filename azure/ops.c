@@ -365,8 +365,11 @@ static bool ops_can_start(ops_batch *b)
         return false;
     const az_op *op = &b->ops[b->next];
     int64_t wait = 0;
+    bool blind;
     long room = az_pace_room(b->c, ops_is_delete(op) ? "DELETE" : "PUT", op->id ? op->id : "",
-                             az_now_ms(b->c), &wait);
+                             az_now_ms(b->c), &wait, &blind);
+    if (blind)      /* ARM has said nothing of its quota yet: as many as may probe it */
+        return b->active < (size_t)b->c->pace.probe;
     if (room > (long)ops_confirming(b))
         return true;
     b->wait_ms = room > 0 || wait <= 0 ? 1000 : wait;

@@ -13,8 +13,8 @@
  * run spends the burst at once, then follows the refill. A 429 that names an
  * empty bucket holds that bucket for its Retry-After and halves its rate
  * until measured again. Answers without these headers leave the pacer
- * blind: then at most AZ_PACE_PROBE requests of a kind are in flight and
- * the executor's AIMD answers 429s, as before. */
+ * blind: then at most AZ_PACE_PROBE requests of a kind are in flight (or
+ * --parallel, when given) and the executor's AIMD answers 429s, as before. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@
 
 static const char *const pace_cat_names[AZ_PACE_NCAT] = { "reads", "writes", "deletes" };
 
-void az_pace_init(az_pace *p)
+void az_pace_init(az_pace *p, int probe)
 {
     static const double per_s[AZ_PACE_NCAT] = {
         ENG_ARM_READS_PER_S, ENG_ARM_WRITES_PER_S, ENG_ARM_DELETES_PER_S };
@@ -44,6 +44,7 @@ void az_pace_init(az_pace *p)
         p->b[i].rate_floor = p->b[i].rate / 16;
     }
     p->nb = AZ_PACE_NCAT;
+    p->probe = probe;
 }
 
 static az_pace_cat pace_cat_of(const char *method)
@@ -133,7 +134,8 @@ static void pace_advance(az_pace_bucket *b, int64_t now)
 
 /* Requests one bucket would let go now, or 0 with *wait (ms; -1: until an
  * answer comes). cat_bucket: one of ARM's three (probed while unknown). */
-static long pace_bucket_room(az_pace_bucket *b, bool cat_bucket, int64_t now, int64_t *wait)
+static long pace_bucket_room(const az_pace *p, az_pace_bucket *b, bool cat_bucket, int64_t now,
+                             int64_t *wait)
 {
     if (b->hold_until_ms > now) {
         *wait = b->hold_until_ms - now;
@@ -142,8 +144,8 @@ static long pace_bucket_room(az_pace_bucket *b, bool cat_bucket, int64_t now, in
     if (!b->known) {
         if (!cat_bucket)
             return AZ_MAX_PARALLEL;
-        if (b->flying < AZ_PACE_PROBE)
-            return AZ_PACE_PROBE - b->flying;
+        if (b->flying < p->probe)
+            return p->probe - b->flying;
         *wait = PACE_WAIT_ANSWER;
         return 0;
     }
@@ -170,16 +172,20 @@ static long pace_bucket_room(az_pace_bucket *b, bool cat_bucket, int64_t now, in
     return 0;
 }
 
-/* Room for (cat, cls): the least any of its buckets allows. */
-static long pace_room_mask(az_client *c, uint32_t mask, int64_t now, int64_t *wait)
+/* Room for (cat, cls): the least any of its buckets allows; *blind when
+ * one of ARM's has not been heard from. */
+static long pace_room_mask(az_client *c, uint32_t mask, int64_t now, int64_t *wait, bool *blind)
 {
     long room = AZ_MAX_PARALLEL;
+    *blind = false;
     int64_t w = 0;
     for (int i = 0; i < c->pace.nb; i++) {
         if (!(mask & (1u << i)))
             continue;
         int64_t bw = 0;
-        long r = pace_bucket_room(&c->pace.b[i], i < AZ_PACE_NCAT, now, &bw);
+        long r = pace_bucket_room(&c->pace, &c->pace.b[i], i < AZ_PACE_NCAT, now, &bw);
+        if (i < AZ_PACE_NCAT && !c->pace.b[i].known)
+            *blind = true;
         if (r < room)
             room = r;
         if (r == 0 && (w == 0 || bw == PACE_WAIT_ANSWER || (w != PACE_WAIT_ANSWER && bw > w)))
@@ -192,18 +198,20 @@ static long pace_room_mask(az_client *c, uint32_t mask, int64_t now, int64_t *wa
 int64_t az_pace_delay(az_client *c, const az_call *call, int64_t now)
 {
     int64_t wait;
-    if (pace_room_mask(c, pace_mask(&c->pace, call->pace_cat, call->pace_cls), now, &wait) > 0)
+    bool blind;
+    if (pace_room_mask(c, pace_mask(&c->pace, call->pace_cat, call->pace_cls), now, &wait,
+                       &blind) > 0)
         return 0;
     return wait == 0 ? 1 : wait;
 }
 
 long az_pace_room(az_client *c, const char *method, const char *id, int64_t now,
-                  int64_t *wait_ms)
+                  int64_t *wait_ms, bool *blind)
 {
     char name[64];
     pace_class_name(name, sizeof name, method, id);
     int cls = pace_class(&c->pace, name);
-    return pace_room_mask(c, pace_mask(&c->pace, pace_cat_of(method), cls), now, wait_ms);
+    return pace_room_mask(c, pace_mask(&c->pace, pace_cat_of(method), cls), now, wait_ms, blind);
 }
 
 void az_pace_sent(az_client *c, az_call *call, int64_t now)

@@ -806,6 +806,16 @@ def test_faults_resources(a, tok, sp, get):
     st, _, g = a.request("GET", sp + "disk-two-00150?" + API, token=tok)
     check("fault fail-lro on DELETE: the snapshot stays, Succeeded",
           st == 200 and g["properties"]["provisioningState"] == "Succeeded", (st, g))
+    # lro-seconds: this operation quick (the server's are 1 s), the next one as usual
+    a.set_faults({"rules": [{"action": "lro-seconds", "seconds": 0, "method": "DELETE", "times": 1}]})
+    st, h, _ = a.request("DELETE", sp + "disk-two-00151?" + API, token=tok)
+    time.sleep(0.15)    # the ticker ends due operations every 50 ms
+    quick = a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"]
+    st, h, _ = a.request("DELETE", sp + "disk-two-00152?" + API, token=tok)
+    time.sleep(0.15)
+    usual = a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"]
+    check("fault lro-seconds: that operation ends in the seconds given, the next takes "
+          "--lro-seconds", quick == "Succeeded" and usual == "InProgress", (quick, usual))
 
 
 def test_faults_clock_and_tokens(a, tok, sp, get):

@@ -89,6 +89,8 @@ def fold_faults(rules, offset):
                                  "message": r.get("message") or "The operation failed "
                                  "(injected by the test server's faults file).",
                                  "status": r.get("status") or 500}
+        elif a == "lro-seconds":
+            flags["lro-seconds"] = max(0.0, float(r.get("seconds", 0)))
         elif a == "snapshot-limit":
             flags["snapshot-limit"] = True
             flags["snapshot-limit-message"] = r.get("message")

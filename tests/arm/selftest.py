@@ -35,13 +35,23 @@ API = "api-version=2025-01-02"
 FAILED = 0
 
 
+PRINT_LOCK = threading.Lock()
+
+
+def say(line):
+    """One whole line at a time: sections run side by side (main)."""
+    with PRINT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def check(name, cond, detail=""):
     global FAILED
     if cond:
-        print("ok " + name, flush=True)
+        say("ok " + name)
     else:
         FAILED = 1
-        print("not ok %s%s" % (name, (" -- " + str(detail)[:400]) if detail else ""), flush=True)
+        say("not ok %s%s" % (name, (" -- " + str(detail)[:400]) if detail else ""))
     return cond
 
 
@@ -432,7 +442,7 @@ def test_paging(a, tok):
                                "Microsoft.Compute/disks" % SUB1, 100)
     check("list disks", sorted(names) == ["disk-attached", "disk-inc", "disk-north", "disk-rate",
                                           "disk-two"], names)
-    print("# listed 5600 snapshots in %.2f s" % (time.time() - t0), flush=True)
+    say("# listed 5600 snapshots in %.2f s" % (time.time() - t0))
     # A continuation survives deletes of listed items and creates before its position.
     p = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots?%s" % (SUB1, API)
     st, _, b1 = a.request("GET", p, token=tok)
@@ -920,8 +930,8 @@ def test_concurrency(work, seed):
         names, _, probs = list_all(c, tok, sp.rstrip("/"), 100)
         listed = {n for n in names if n.startswith("cc-")}
         in_state = {s["name"] for s in c.read_state()["snapshots"] if s["name"].startswith("cc-")}
-        print("# 8 clients x 10 create/poll/delete under 1/3 throttled, 1/5 503, 1/7 dropped: %.1f s"
-              % dt, flush=True)
+        say("# 8 clients x 10 create/poll/delete under 1/3 throttled, 1/5 503, 1/7 dropped: %.1f s"
+            % dt)
         check("concurrent clients under dense faults: every client finished", not errors, errors[:3])
         check("concurrent clients under dense faults: list and state file hold exactly the kept "
               "snapshots", listed == kept == in_state and len(kept) == 40 and not probs,
@@ -1031,8 +1041,8 @@ def test_rate(a, tok):
     for x in ts:
         x.join()
     dt = time.time() - t
-    print("# %d GETs over %d keep-alive connections in %.2f s: %.0f requests/s"
-          % (n * nt, nt, dt, n * nt / dt), flush=True)
+    say("# %d GETs over %d keep-alive connections in %.2f s: %.0f requests/s"
+        % (n * nt, nt, dt, n * nt / dt))
     check("2000 GETs over 4 keep-alive connections, all 200, at > 150 requests/s",
           not errors and n * nt / dt > 150, (errors[:3], n * nt / dt))
 
@@ -1091,8 +1101,21 @@ def main():
     a = Server(work, "main", ["--lro-seconds", "1.0", "--clock-file", clock, "--imds-port", "0",
                               "--client-assertion", "configured-assertion-value"], seed=seed)
     a.now = lambda: parse_time(open(clock).read())
+    # The sections with servers of their own mostly wait on real time
+    # (operations, refills): they run beside the main server's, in three
+    # threads, each group in order. Every server has its own directory.
+    me = sys.modules[__name__]
+    groups = [[(selftest_vm.run, me, work)],
+              [(selftest_net.run, me, work), (test_incremental_limit, work, seed),
+               (test_throttle, work, seed)],
+              [(test_concurrency, work, seed), (test_restart_and_sigterm, work, seed)]]
+    side = [threading.Thread(target=lambda g=g: [section(*x) for x in g]) for g in groups]
     try:
         section(test_tls_and_state, a, seed)
+        # a throughput figure: measured before the other sections start
+        section(test_rate, a, a.bearer())
+        for t in side:
+            t.start()
         section(test_entra, a)
         section(test_msi, a)
         tok = a.bearer()
@@ -1100,14 +1123,12 @@ def main():
                    test_fake_az, test_clock_and_expiry):
             section(fn, a, tok)
         section(test_faults, a)
-        section(test_rate, a, a.bearer())
         section(test_log, a)
-        for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm):
-            section(fn, work, seed)
-        section(selftest_vm.run, sys.modules[__name__], work)
-        section(selftest_net.run, sys.modules[__name__], work)
     finally:
         rc = a.stop()
+        for t in side:
+            if t.ident is not None:     # started
+                t.join()
     check("SIGTERM after a busy run: exit 0", rc == 0, rc)
     tracebacks = [d for d in os.listdir(work) if os.path.exists(os.path.join(work, d, "stderr"))
                   and "Traceback" in open(os.path.join(work, d, "stderr")).read()]

@@ -29,6 +29,7 @@ typedef struct op_run {
     az_call call;
     int writes;                 /* PUT/DELETE attempts, reconciled ones included */
     int64_t start_ms;
+    int64_t accepted_ms;        /* when ARM accepted the write (its operation began) */
     az_lro_poll poll;           /* the monitor being followed */
 } op_run;
 
@@ -38,6 +39,7 @@ struct ops_batch {
     op_run *runs;
     size_t n, next, active, finished, failed;
     int64_t wait_ms;            /* no room: when ARM's quota should have some */
+    int64_t lro_min_ms[4];      /* per az_op_kind: the quickest operation seen to end (0: none) */
     void (*on_done)(void *ctx, az_op *op);
     void *ctx;
 };
@@ -208,9 +210,16 @@ static void ops_after_write(op_run *r)
         /* accepted without a monitor URL: watch the resource itself */
         ops_read(r, del ? ST_RECONCILE : ST_FINAL, AZ_LRO_POLL_DEFAULT_MS);
         break;
-    case AZ_LRO_POLL:
-        ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL, r->poll.delay_ms);
+    case AZ_LRO_POLL: {
+        /* Never before Retry-After, nor before the quickest operation of
+         * the batch's kind took to end: polls that can only answer
+         * InProgress spend read quota the re-reads before deletes need. */
+        int64_t first = r->batch->lro_min_ms[r->op->kind];
+        r->accepted_ms = az_now_ms(r->batch->c);
+        ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL,
+                 first > r->poll.delay_ms ? first : r->poll.delay_ms);
         break;
+    }
     case AZ_LRO_FINISHED:
         ops_read(r, ST_FINAL, 0);   /* 200 to a PUT: read its final state */
         break;
@@ -230,6 +239,11 @@ static void ops_after_poll(op_run *r)
 {
     az_error e = { 0 };
     int done = az_lro_polled(r->batch->c, &r->poll, &r->call.resp, &e);
+    if (done > 0 && r->accepted_ms > 0) {
+        int64_t took = r->call.sent_ms - r->accepted_ms, *min = &r->batch->lro_min_ms[r->op->kind];
+        if (took > 0 && (*min == 0 || took < *min))
+            *min = took;
+    }
     if (done < 0) {
         ops_fail(r, &e);
     } else if (done == 0) {

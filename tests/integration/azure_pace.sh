@@ -55,9 +55,9 @@ print(sum(1 for t in d if t - d[0] < 1.0))
 EOF
 )
 t_check "pace: the delete burst spent at once ($first DELETEs in the first second)" test "$first" -gt 150
-# what the buckets allow: reads need (GETs - 250) / 25 s; well inside 2x that
+# what the buckets allow: reads need (GETs - 250) / 25 s; within 3x that (a loaded machine adds latency, not quota)
 bound=$(( (gets - 250) / 25 + 1 ))
-t_check "pace: $SECS s, within 2x of the $bound s the read bucket sets" test "$SECS" -le $((2 * bound + 2))
+t_check "pace: $SECS s, within 3x of the $bound s the read bucket sets" test "$SECS" -le $((3 * bound + 5))
 
 scenario faults '{"rules":[{"name":"429","action":"throttle","kind":"arm","every":7,"retry_after":1},
  {"name":"503","action":"status","status":503,"kind":"arm","every":11}]}'

@@ -11,8 +11,10 @@
 #include "azure/azure.h"
 
 #define AZ_API_VERSION "2025-01-02"
-#define AZ_DEFAULT_PARALLEL 8
+/* --parallel is a ceiling: within it, ARM's remaining quota sets the pace
+ * (azure/pace.c). The default lets a run spend a whole burst at once. */
 #define AZ_MAX_PARALLEL 256
+#define AZ_DEFAULT_PARALLEL AZ_MAX_PARALLEL
 #define AZ_DEFAULT_ATTEMPTS 10
 #define AZ_DEFAULT_BUDGET_S 300
 #define AZ_DEFAULT_CONNECT_S 10
@@ -52,7 +54,7 @@ typedef struct az_http_resp {
     char date[64];
     char request_id[80];
     char correlation_id[80];
-    char ratelimit[160];            /* "name=value ..." of x-ms-ratelimit-remaining-* */
+    char ratelimit[512];            /* "name=value ..." of x-ms-ratelimit-remaining-* */
 } az_http_resp;
 
 void az_http_resp_clear(az_http_resp *r);   /* frees and zeroes */
@@ -178,6 +180,53 @@ void az_note_date(az_client *c, const char *date);
  * force). Returns a borrowed string, or NULL with err filled. */
 const char *az_auth_token(az_client *c, bool force, az_error *err);
 
+/* ---- pacing (azure/pace.c) ------------------------------------------
+ * How many requests may go now, from what ARM says is left: every answer's
+ * x-ms-ratelimit-remaining-subscription-{reads,writes,deletes} and
+ * Compute's x-ms-ratelimit-remaining-resource ("Microsoft.Compute/POLICY;N"
+ * pairs) set a bucket's estimate; each request sent spends a token of the
+ * buckets it counts against, and time refills them at the measured rate
+ * (ARM's documented one until measured). Before ARM has said anything of a
+ * kind of request, at most AZ_PACE_PROBE of that kind are in flight. A 429
+ * that names an empty bucket holds that bucket for its Retry-After. */
+
+#define AZ_PACE_BUCKETS 12          /* reads, writes, deletes, then Compute's policies */
+#define AZ_PACE_CLASSES 16          /* kinds of request Compute's policies are tied to */
+#define AZ_PACE_PROBE 8
+
+typedef enum az_pace_cat { AZ_PACE_READS, AZ_PACE_WRITES, AZ_PACE_DELETES, AZ_PACE_NCAT } az_pace_cat;
+
+typedef struct az_pace_bucket {
+    char name[96];                  /* "reads", or "Microsoft.Compute/POLICY" */
+    uint32_t classes;               /* Compute policy: the classes whose answers named it */
+    bool known;                     /* an answer has said what is left */
+    double tokens;                  /* estimate at at_ms (in-flight requests spent) */
+    int64_t at_ms;
+    double top;                     /* the most it was ever seen to hold */
+    double rate;                    /* refill, tokens per ms; 0: unknown */
+    double rate_floor;              /* the least a 429 lowers it to */
+    bool measured;                  /* rate comes from ARM's own figures */
+    int flying;                     /* requests in flight charged to it */
+    uint64_t charged;               /* requests ever charged to it */
+    uint64_t synced_seq;            /* the request whose answer set the estimate */
+    int64_t hold_until_ms;          /* a 429 named it empty: nothing before this */
+    int64_t probe_ms;               /* refill unknown: one request a second */
+    bool anchored;                  /* a sample to measure the refill from */
+    int64_t a_ms;
+    double a_rem;
+    uint64_t a_no;
+} az_pace_bucket;
+
+typedef struct az_pace {
+    az_pace_bucket b[AZ_PACE_BUCKETS];
+    int nb;
+    char cls[AZ_PACE_CLASSES][64];
+    int ncls;
+    uint64_t seq;                   /* requests sent */
+    uint64_t throttled;             /* 429s answered (for --verbose and tests) */
+    int probe;                      /* in flight of a kind ARM has said nothing of */
+} az_pace;
+
 /* ---- the executor (azure/exec.c) ---------------------------------- */
 
 typedef struct az_call az_call;
@@ -207,13 +256,46 @@ struct az_call {
     bool in_flight, finished;
     az_client *owner;
     az_call *next;
+    /* pacing (pace.c) */
+    int pace_cat, pace_cls;         /* az_pace_cat; class index or -1 */
+    uint64_t pace_seq;              /* when it was sent, in sending order */
+    uint32_t pace_charged;          /* the buckets it was charged to */
+    uint32_t pace_clean;            /* ...of which nothing else was in flight as it left */
+    uint64_t pace_no[AZ_PACE_BUCKETS];  /* its place in each of them */
+    az_call *fly_next;              /* the client's list of calls in flight */
 };
+
+/* probe: requests of a kind in flight while ARM has said nothing of its
+ * quota (--parallel when given, else AZ_PACE_PROBE). */
+void az_pace_init(az_pace *p, int probe);
+/* Which kind of request a call is (its method and the resource type of
+ * its URL): set on every submit. */
+void az_pace_classify(az_client *c, az_call *call);
+/* 0 when the call may be sent now; else ms to wait (-1: until an answer). */
+int64_t az_pace_delay(az_client *c, const az_call *call, int64_t now);
+void az_pace_sent(az_client *c, az_call *call, int64_t now);
+/* The call's answer (or failure) came: it is no longer in flight. */
+void az_pace_landed(az_client *c, const az_call *call);
+/* Reads an answer's quota headers (after the call left the flying list).
+ * True when it named what is left of a bucket a 429 came from (the pacer
+ * deals with that throttling; without, the executor's AIMD does). */
+bool az_pace_answered(az_client *c, const az_call *call, int64_t now, int64_t retry_after_ms);
+/* How many more requests `method` on resource `id` could start now
+ * (ARM's quota as estimated), and when there is none, *wait_ms until one;
+ * *blind when ARM has not said what is left of one of its buckets. */
+long az_pace_room(az_client *c, const char *method, const char *id, int64_t now,
+                  int64_t *wait_ms, bool *blind);
+/* Tests and --verbose: 429s answered so far; a bucket's estimate. */
+uint64_t az_pace_throttled(const az_client *c);
+const az_pace_bucket *az_pace_find(const az_client *c, const char *name);
 
 void az_call_reset(az_call *call);  /* frees url, body and the answer */
 /* Queues a call (after delay_ms); done runs from az_exec_run. */
 void az_exec_submit(az_client *c, az_call *call, int64_t delay_ms);
-/* Runs queued calls until none is left or stop(ctx) says so. */
+/* Runs queued calls until none is left or stop(ctx) says so. stop may
+ * call az_exec_wake to be asked again no later than delay_ms from now. */
 void az_exec_run(az_client *c, bool (*stop)(void *ctx), void *ctx);
+void az_exec_wake(az_client *c, int64_t delay_ms);
 /* One call to its end: 0 with call->resp holding the answer (any
  * status), -1 with call->err. */
 int az_exec_one(az_client *c, az_call *call);
@@ -343,7 +425,10 @@ struct az_client {
     az_call *queue;             /* waiting to be sent, in order */
     az_call *completed;         /* answered, not yet handled */
     int in_flight;
-    double limit;               /* concurrency now allowed (lowered on 429) */
+    az_call *flying;            /* the calls in flight */
+    int64_t wake_ms;            /* az_exec_wake: the loop looks again by then */
+    az_pace pace;               /* ARM's quota as estimated (pace.c) */
+    double limit;               /* concurrency now allowed (lowered on 429s that name no bucket) */
     int64_t last_cut_ms;        /* when the limit was last lowered */
     /* the run's retry budget (budget.c) */
     int64_t run_budget_ms;

@@ -58,6 +58,7 @@ static void client_limits(az_client *c, const az_options *o)
     if (c->parallel > AZ_MAX_PARALLEL)
         c->parallel = AZ_MAX_PARALLEL;
     c->limit = c->parallel;
+    az_pace_init(&c->pace, o->parallel > 0 ? c->parallel : AZ_PACE_PROBE);
     c->retry.max_attempts = o->max_attempts > 0 && o->max_attempts <= AZ_DEFAULT_ATTEMPTS
                                 ? o->max_attempts : AZ_DEFAULT_ATTEMPTS;
     c->retry.base_ms = 500;

@@ -40,6 +40,7 @@ void az_exec_submit(az_client *c, az_call *call, int64_t delay_ms)
     }
     call->not_before_ms = now + (delay_ms > 0 ? delay_ms : 0);
     call->finished = call->ok = call->ambiguous = false;
+    az_pace_classify(c, call);
     memset(&call->err, 0, sizeof call->err);
     exec_append(&c->queue, call);
 }
@@ -64,6 +65,13 @@ static void exec_on_answer(void *ctx)
     az_client *c = call->owner;
     call->in_flight = false;
     c->in_flight--;
+    for (az_call **pp = &c->flying; *pp != NULL; pp = &(*pp)->fly_next)
+        if (*pp == call) {
+            *pp = call->fly_next;
+            break;
+        }
+    call->fly_next = NULL;
+    az_pace_landed(c, call);
     exec_append(&c->completed, call);
 }
 
@@ -95,16 +103,22 @@ static void exec_start(az_client *c, az_call *call)
     call->in_flight = true;
     c->in_flight++;
     call->owner = c;
+    az_pace_sent(c, call, call->sent_ms);
+    call->fly_next = c->flying;
+    c->flying = call;
     az_http_start(c->http, &req, &call->resp, exec_on_answer, call);
     memset(auth, 0, sizeof auth);
 }
 
-/* AIMD on concurrency: halve on throttling, grow back slowly. A burst of
- * 429s to requests sent before the last cut counts once, as TCP counts
- * one loss per round trip. The throttled request itself waits its
- * Retry-After (exec_handle); the others go on at the lower concurrency. */
-static void exec_adapt(az_client *c, const az_call *call, int status)
+/* AIMD on concurrency, for throttling the pacer cannot see (a 429 that
+ * names no empty bucket): halve, grow back slowly. A burst of 429s to
+ * requests sent before the last cut counts once, as TCP counts one loss
+ * per round trip. The throttled request itself waits its Retry-After
+ * (exec_handle); the others go on at the lower concurrency. */
+static void exec_adapt(az_client *c, const az_call *call, int status, bool paced)
 {
+    if (status == 429 && paced)
+        return;     /* the pacer holds the bucket that ran dry */
     if (status == 429) {
         if (call->sent_ms >= c->last_cut_ms) {
             c->limit = c->limit / 2 < 1 ? 1 : c->limit / 2;
@@ -137,7 +151,7 @@ static void exec_handle(az_client *c, az_call *call)
     exec_log_answer(c, call);
     if (r->date[0] != '\0')
         az_note_date(c, r->date);
-    exec_adapt(c, call, r->status);
+    exec_adapt(c, call, r->status, az_pace_answered(c, call, az_now_ms(c), ra));
     az_budget_note(c, !az_retry_retryable(r->status, r->status == 0));
     if (r->status == 401 && !call->refreshed) {
         call->refreshed = true;
@@ -186,28 +200,38 @@ static void exec_handle(az_client *c, az_call *call)
     exec_fail(c, call);
 }
 
-static void exec_dispatch(az_client *c, int64_t now)
-{
-    az_call **pp = &c->queue;
-    while (*pp != NULL && c->in_flight < (int)c->limit) {
-        az_call *call = *pp;
-        if (call->not_before_ms > now) {
-            pp = &call->next;
-            continue;
-        }
-        *pp = call->next;
-        call->next = NULL;
-        exec_start(c, call);
-    }
-}
-
-static int64_t exec_next_due(const az_client *c, int64_t now)
+/* Sends what is due and what ARM's quota allows (pace.c), in order;
+ * returns when the next queued call may be due (INT64_MAX: none, or only
+ * an answer can tell). */
+static int64_t exec_dispatch(az_client *c, int64_t now)
 {
     int64_t next = INT64_MAX;
-    for (const az_call *q = c->queue; q != NULL; q = q->next)
-        if (q->not_before_ms < next)
-            next = q->not_before_ms;
-    return next == INT64_MAX ? now + 1000 : next;
+    az_call **pp = &c->queue;
+    while (*pp != NULL) {
+        az_call *call = *pp;
+        int64_t at = call->not_before_ms;
+        if (at <= now) {
+            int64_t d = c->in_flight < (int)c->limit ? az_pace_delay(c, call, now) : -1;
+            if (d == 0) {
+                *pp = call->next;
+                call->next = NULL;
+                exec_start(c, call);
+                continue;
+            }
+            at = d > 0 ? now + d : INT64_MAX;
+        }
+        if (at < next)
+            next = at;
+        pp = &call->next;
+    }
+    return next;
+}
+
+void az_exec_wake(az_client *c, int64_t delay_ms)
+{
+    int64_t at = az_now_ms(c) + (delay_ms > 0 ? delay_ms : 1);
+    if (at < c->wake_ms)
+        c->wake_ms = at;
 }
 
 void az_exec_run(az_client *c, bool (*stop)(void *ctx), void *ctx)
@@ -219,15 +243,19 @@ void az_exec_run(az_client *c, bool (*stop)(void *ctx), void *ctx)
             call->next = NULL;
             exec_handle(c, call);
         }
+        c->wake_ms = INT64_MAX;
         if (stop != NULL && stop(ctx))
             return;
         int64_t now = az_now_ms(c);
-        exec_dispatch(c, now);
+        int64_t next = exec_dispatch(c, now);
         if (c->completed != NULL)
             continue;
         if (c->queue == NULL && c->in_flight == 0)
             return;
-        int64_t wait = exec_next_due(c, now) - now;
+        if (c->wake_ms < next)
+            next = c->wake_ms;
+        /* nothing due and nothing in flight: only time can help */
+        int64_t wait = next == INT64_MAX ? 1000 : next - now;
         if (wait < 0)
             wait = 0;
         if (c->in_flight > 0)

@@ -8,7 +8,8 @@
  * overwritten).
  * A PUT/DELETE that may have reached ARM without an answer is reconciled by
  * reading the resource before anything is sent again. At most `parallel`
- * operations are under way at once. */
+ * operations are under way at once, and new ones start only while ARM's
+ * remaining quota has room for their write (pace.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,17 @@ typedef struct op_run {
     az_call call;
     int writes;                 /* PUT/DELETE attempts, reconciled ones included */
     int64_t start_ms;
+    int64_t accepted_ms;        /* when ARM accepted the write (its operation began) */
     az_lro_poll poll;           /* the monitor being followed */
 } op_run;
 
 struct ops_batch {
     az_client *c;
+    az_op *ops;
     op_run *runs;
     size_t n, next, active, finished, failed;
+    int64_t wait_ms;            /* no room: when ARM's quota should have some */
+    int64_t lro_min_ms[4];      /* per az_op_kind: the quickest operation seen to end (0: none) */
     void (*on_done)(void *ctx, az_op *op);
     void *ctx;
 };
@@ -212,9 +217,16 @@ static void ops_after_write(op_run *r)
         /* accepted without a monitor URL: watch the resource itself */
         ops_read(r, del ? ST_RECONCILE : ST_FINAL, AZ_LRO_POLL_DEFAULT_MS);
         break;
-    case AZ_LRO_POLL:
-        ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL, r->poll.delay_ms);
+    case AZ_LRO_POLL: {
+        /* Never before Retry-After, nor before the quickest operation of
+         * the batch's kind took to end: polls that can only answer
+         * InProgress spend read quota the re-reads before deletes need. */
+        int64_t first = r->batch->lro_min_ms[r->op->kind];
+        r->accepted_ms = az_now_ms(r->batch->c);
+        ops_send(r, ST_POLL, "GET", strdup(r->poll.url), NULL,
+                 first > r->poll.delay_ms ? first : r->poll.delay_ms);
         break;
+    }
     case AZ_LRO_FINISHED:
         ops_read(r, ST_FINAL, 0);   /* 200 to a PUT: read its final state */
         break;
@@ -234,6 +246,11 @@ static void ops_after_poll(op_run *r)
 {
     az_error e = { 0 };
     int done = az_lro_polled(r->batch->c, &r->poll, &r->call.resp, &e);
+    if (done > 0 && r->accepted_ms > 0) {
+        int64_t took = r->call.sent_ms - r->accepted_ms, *min = &r->batch->lro_min_ms[r->op->kind];
+        if (took > 0 && (*min == 0 || took < *min))
+            *min = took;
+    }
     if (done < 0) {
         ops_fail(r, &e);
     } else if (done == 0) {
@@ -347,11 +364,44 @@ static void ops_on_answer(void *ctx, az_call *call)
     }
 }
 
+/* Ops whose next request is their PUT/DELETE, not sent yet (reading the
+ * resource first, or queued): each will spend a write token soon. */
+static size_t ops_confirming(const ops_batch *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->next; i++)
+        if (b->runs[i].state == ST_CONFIRM ||
+            (b->runs[i].state == ST_WRITE && !b->runs[i].call.in_flight))
+            n++;
+    return n;
+}
+
+/* Whether the next op may start: within --parallel, and while ARM's quota
+ * for its write has a token for it beyond those the ops still reading
+ * will spend. So the re-read comes just before the write, not a queue of
+ * throttled writes later. */
+static bool ops_can_start(ops_batch *b)
+{
+    if (b->next >= b->n || b->active >= (size_t)az_client_parallel(b->c))
+        return false;
+    const az_op *op = &b->ops[b->next];
+    int64_t wait = 0;
+    bool blind;
+    long room = az_pace_room(b->c, ops_is_delete(op) ? "DELETE" : "PUT", op->id ? op->id : "",
+                             az_now_ms(b->c), &wait, &blind);
+    if (blind)      /* ARM has said nothing of its quota yet: as many as may probe it */
+        return b->active < (size_t)b->c->pace.probe;
+    if (room > (long)ops_confirming(b))
+        return true;
+    b->wait_ms = room > 0 || wait <= 0 ? 1000 : wait;
+    az_exec_wake(b->c, b->wait_ms);
+    return false;
+}
+
 static bool ops_room(void *ctx)
 {
     ops_batch *b = ctx;
-    return b->finished == b->n ||
-           (b->next < b->n && b->active < (size_t)az_client_parallel(b->c));
+    return b->finished == b->n || ops_can_start(b);
 }
 
 /* The executor ran dry while operations were under way: a state machine
@@ -368,7 +418,7 @@ static void ops_orphans(ops_batch *b)
 size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
                   void (*on_done)(void *ctx, az_op *op), void *ctx)
 {
-    ops_batch b = { .c = c, .n = nops, .on_done = on_done, .ctx = ctx };
+    ops_batch b = { .c = c, .ops = ops, .n = nops, .on_done = on_done, .ctx = ctx };
     if (nops == 0)
         return 0;
     b.runs = calloc(nops, sizeof *b.runs);
@@ -380,7 +430,7 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
         return nops;
     }
     while (b.finished < nops) {
-        while (b.next < nops && b.active < (size_t)az_client_parallel(c)) {
+        while (ops_can_start(&b)) {
             op_run *r = &b.runs[b.next];
             r->op = &ops[b.next++];
             r->batch = &b;
@@ -388,11 +438,15 @@ size_t az_run_ops(az_client *c, az_op *ops, size_t nops,
             b.active++;
             ops_start(r);
         }
-        if (b.finished < nops) {
-            az_exec_run(c, ops_room, &b);
-            if (!ops_room(&b))
-                ops_orphans(&b);
+        if (b.finished == nops)
+            break;
+        if (b.active == 0) {
+            az_sleep_ms(c, b.wait_ms);  /* nothing under way: wait for ARM's quota */
+            continue;
         }
+        az_exec_run(c, ops_room, &b);
+        if (!ops_room(&b) && b.active > 0)
+            ops_orphans(&b);
     }
     for (size_t i = 0; i < nops; i++) {
         az_call_reset(&b.runs[i].call);

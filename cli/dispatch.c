@@ -111,7 +111,7 @@ static const char azure_options_help[] =
     "  --arm-audience URI      token audience, when it differs from the cloud's\n"
     "  --authority-host URL    Entra ID host (AZURE_AUTHORITY_HOST)\n"
     "  --ca-file FILE          extra CA certificates (TLS is always verified)\n"
-    "  --parallel N            operations in flight at once\n"
+    "  --parallel N            at most N operations in flight (default: as ARM's quota allows)\n"
     "  --timeout SECONDS       per request attempt\n"
     "  --retry-budget SECONDS  give up once ARM has failed this long (default 300)\n"
     "  --verbose               log each request (never a token or secret)\n";

@@ -32,4 +32,15 @@
  * the next snapshot of the disk is copied instead. */
 #define ENG_COPY_ATTEMPTS_MAX 3
 
+/* Resource Manager's token buckets, per security principal and per region: the burst a client
+ * may spend at once, then the refill rate per second. Source: Microsoft's "Throttling Resource
+ * Manager requests" (the regional throttling of 2024). The adapter paces by the remaining-quota
+ * headers ARM sends; these are what it assumes of the refill until it has measured it. */
+#define ENG_ARM_READS_BURST 250
+#define ENG_ARM_READS_PER_S 25
+#define ENG_ARM_WRITES_BURST 200
+#define ENG_ARM_WRITES_PER_S 10
+#define ENG_ARM_DELETES_BURST 200
+#define ENG_ARM_DELETES_PER_S 10
+
 #endif

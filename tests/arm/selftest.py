@@ -36,13 +36,23 @@ API = "api-version=2025-01-02"
 FAILED = 0
 
 
+PRINT_LOCK = threading.Lock()
+
+
+def say(line):
+    """One whole line at a time: sections run side by side (main)."""
+    with PRINT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def check(name, cond, detail=""):
     global FAILED
     if cond:
-        print("ok " + name, flush=True)
+        say("ok " + name)
     else:
         FAILED = 1
-        print("not ok %s%s" % (name, (" -- " + str(detail)[:400]) if detail else ""), flush=True)
+        say("not ok %s%s" % (name, (" -- " + str(detail)[:400]) if detail else ""))
     return cond
 
 
@@ -433,7 +443,7 @@ def test_paging(a, tok):
                                "Microsoft.Compute/disks" % SUB1, 100)
     check("list disks", sorted(names) == ["disk-attached", "disk-inc", "disk-north", "disk-rate",
                                           "disk-two"], names)
-    print("# listed 5600 snapshots in %.2f s" % (time.time() - t0), flush=True)
+    say("# listed 5600 snapshots in %.2f s" % (time.time() - t0))
     # A continuation survives deletes of listed items and creates before its position.
     p = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/snapshots?%s" % (SUB1, API)
     st, _, b1 = a.request("GET", p, token=tok)
@@ -913,6 +923,16 @@ def test_faults_resources(a, tok, sp, get):
     st, _, g = a.request("GET", sp + "disk-two-00150?" + API, token=tok)
     check("fault fail-lro on DELETE: the snapshot stays, Succeeded",
           st == 200 and g["properties"]["provisioningState"] == "Succeeded", (st, g))
+    # lro-seconds: this operation quick (the server's are 1 s), the next one as usual
+    a.set_faults({"rules": [{"action": "lro-seconds", "seconds": 0, "method": "DELETE", "times": 1}]})
+    st, h, _ = a.request("DELETE", sp + "disk-two-00151?" + API, token=tok)
+    time.sleep(0.15)    # the ticker ends due operations every 50 ms
+    quick = a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"]
+    st, h, _ = a.request("DELETE", sp + "disk-two-00152?" + API, token=tok)
+    time.sleep(0.15)
+    usual = a.request("GET", h["azure-asyncoperation"], token=tok)[2]["status"]
+    check("fault lro-seconds: that operation ends in the seconds given, the next takes "
+          "--lro-seconds", quick == "Succeeded" and usual == "InProgress", (quick, usual))
 
 
 def test_faults_clock_and_tokens(a, tok, sp, get):
@@ -1017,8 +1037,8 @@ def test_concurrency(work, seed):
         names, _, probs = list_all(c, tok, sp.rstrip("/"), 100)
         listed = {n for n in names if n.startswith("cc-")}
         in_state = {s["name"] for s in c.read_state()["snapshots"] if s["name"].startswith("cc-")}
-        print("# 8 clients x 10 create/poll/delete under 1/3 throttled, 1/5 503, 1/7 dropped: %.1f s"
-              % dt, flush=True)
+        say("# 8 clients x 10 create/poll/delete under 1/3 throttled, 1/5 503, 1/7 dropped: %.1f s"
+            % dt)
         check("concurrent clients under dense faults: every client finished", not errors, errors[:3])
         check("concurrent clients under dense faults: list and state file hold exactly the kept "
               "snapshots", listed == kept == in_state and len(kept) == 40 and not probs,
@@ -1033,16 +1053,54 @@ def test_throttle(work, seed):
     try:
         tok = c.bearer()
         p = "/subscriptions/%s/resourceGroups/rg-two/providers/Microsoft.Compute/disks/disk-two?%s" % (SUB1, API)
-        res = [c.request("GET", p, token=tok) for _ in range(6)]
+        p2 = "/subscriptions/%s/resourceGroups/rg-other/providers/Microsoft.Compute/disks/disk-other?%s" % (SUB2, API)
+        res = [c.request("GET", p if i < 3 else p2, token=tok) for i in range(6)]
         rem = [int(r[1].get("x-ms-ratelimit-remaining-subscription-reads", -1)) for r in res[:5]]
-        check("throttling: reads bucket of 250*0.02 = 5, the 6th read is 429 with Retry-After",
+        check("throttling: reads bucket of 250*0.02 = 5 per principal, shared by its "
+              "subscriptions: the 6th read (2nd subscription) is 429 with Retry-After",
               [r[0] for r in res] == [200] * 5 + [429] and int(res[5][1].get("retry-after", 0)) >= 1
               and error_code(res[5][2]) == "SubscriptionRequestsThrottled", [r[0] for r in res])
         check("throttling: remaining-reads header counts down", rem == [4, 3, 2, 1, 0], rem)
+        res_h = res[0][1].get("x-ms-ratelimit-remaining-resource", "")
+        check("throttling: Compute's own counters in x-ms-ratelimit-remaining-resource",
+              re.match(r"^Microsoft\.Compute/LowCostGet3Min;\d+,Microsoft\.Compute/LowCostGet30Min;\d+$",
+                       res_h), res_h)
+        q = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s" % urllib.parse.quote(
+            "https://management.azure.com/", safe="")
+        st, _, b = c.request("GET", q, headers={"Metadata": "true"})
+        other = b.get("access_token") if st == 200 else None
+        st, h, _ = c.request("GET", p, token=other)
+        check("throttling: another principal has its own buckets", st == 200
+              and h.get("x-ms-ratelimit-remaining-subscription-reads") == "4", (st, h))
         time.sleep(float(res[5][1].get("retry-after", 2)))
         check("throttling: after Retry-After the read passes", c.request("GET", p, token=tok)[0] == 200)
         st, _, _ = c.request("DELETE", p.replace("disk-two", "no-such"), token=tok)
         check("throttling: writes/deletes have their own buckets", st == 204, st)
+        # Compute's snapshot-create bucket: 240*0.02 = 4.8 per subscription and
+        # region, whoever asks. Four creates spend the first principal's ARM
+        # writes (4); the fifth, by another principal, passes ARM but not Compute.
+        disk = rid(SUB1, "rg-two", "disks", "disk-rate")
+        body = {"location": "westeurope", "properties": {"incremental": True, "creationData": {
+            "createOption": "Copy", "sourceResourceId": disk}}}
+        snap = lambda i: rid(SUB1, "rg-two", "snapshots", "thr-%d" % i) + "?" + API
+        got = [c.request("PUT", snap(i), body, token=tok) for i in range(4)]
+        hdr = [r[1].get("x-ms-ratelimit-remaining-resource", "") for r in got]
+        check("throttling: snapshot create shows Compute's HighCostSnapshotCreateHydrate "
+              "policies counting down", [r[0] for r in got] == [202] * 4 and all(
+                  re.match(r"^Microsoft\.Compute/HighCostSnapshotCreateHydrate3Min;%d,"
+                           r"Microsoft\.Compute/HighCostSnapshotCreateHydrate30Min;\d+$" % (3 - i), x)
+                  for i, x in enumerate(hdr)), (got, hdr))
+        st, h, b = c.request("PUT", snap(4), body, token=tok)
+        check("throttling: the principal's 5th write is refused by Resource Manager",
+              st == 429 and error_code(b) == "SubscriptionRequestsThrottled", (st, b))
+        st, h, b = c.request("PUT", snap(4), body, token=other)
+        details = (b or {}).get("error", {}).get("details", [{}]) if isinstance(b, dict) else [{}]
+        check("throttling: another principal's create passes Resource Manager and is refused by "
+              "Compute's bucket: 429 OperationNotAllowed naming the policy, with Retry-After",
+              st == 429 and error_code(b) == "OperationNotAllowed"
+              and details[0].get("target") == "HighCostSnapshotCreateHydrate3Min"
+              and int(h.get("retry-after", 0)) >= 1
+              and h.get("x-ms-ratelimit-remaining-subscription-writes") == "3", (st, h, b))
     finally:
         c.stop()
 
@@ -1090,8 +1148,8 @@ def test_rate(a, tok):
     for x in ts:
         x.join()
     dt = time.time() - t
-    print("# %d GETs over %d keep-alive connections in %.2f s: %.0f requests/s"
-          % (n * nt, nt, dt, n * nt / dt), flush=True)
+    say("# %d GETs over %d keep-alive connections in %.2f s: %.0f requests/s"
+        % (n * nt, nt, dt, n * nt / dt))
     check("2000 GETs over 4 keep-alive connections, all 200, at > 150 requests/s",
           not errors and n * nt / dt > 150, (errors[:3], n * nt / dt))
 
@@ -1150,8 +1208,22 @@ def main():
     a = Server(work, "main", ["--lro-seconds", "1.0", "--clock-file", clock, "--imds-port", "0",
                               "--client-assertion", "configured-assertion-value"], seed=seed)
     a.now = lambda: parse_time(open(clock).read())
+    # The sections with servers of their own mostly wait on real time
+    # (operations, refills): they run beside the main server's, in three
+    # threads, each group in order. Every server has its own directory.
+    me = sys.modules[__name__]
+    groups = [[(selftest_vm.run, me, work), (test_background_copy, work, seed),
+               (selftest_copy.run, me, work)],
+              [(selftest_net.run, me, work), (test_incremental_limit, work, seed),
+               (test_throttle, work, seed)],
+              [(test_concurrency, work, seed), (test_restart_and_sigterm, work, seed)]]
+    side = [threading.Thread(target=lambda g=g: [section(*x) for x in g]) for g in groups]
     try:
         section(test_tls_and_state, a, seed)
+        # a throughput figure: measured before the other sections start
+        section(test_rate, a, a.bearer())
+        for t in side:
+            t.start()
         section(test_entra, a)
         section(test_msi, a)
         tok = a.bearer()
@@ -1159,16 +1231,12 @@ def main():
                    test_fake_az, test_clock_and_expiry):
             section(fn, a, tok)
         section(test_faults, a)
-        section(test_rate, a, a.bearer())
         section(test_log, a)
-        for fn in (test_incremental_limit, test_throttle, test_concurrency, test_restart_and_sigterm,
-                   test_background_copy):
-            section(fn, work, seed)
-        section(selftest_vm.run, sys.modules[__name__], work)
-        section(selftest_net.run, sys.modules[__name__], work)
-        section(selftest_copy.run, sys.modules[__name__], work)
     finally:
         rc = a.stop()
+        for t in side:
+            if t.ident is not None:     # started
+                t.join()
     check("SIGTERM after a busy run: exit 0", rc == 0, rc)
     tracebacks = [d for d in os.listdir(work) if os.path.exists(os.path.join(work, d, "stderr"))
                   and "Traceback" in open(os.path.join(work, d, "stderr")).read()]

@@ -131,8 +131,10 @@ static int bench(const char *label, const pol_policy *p, const inv_inventory *in
     }
     double rate = (double)inv->nsnapshots / (best / 1e3) / 1e6;
     /* CPU time too: on a shared machine the wall clock includes waiting. */
-    printf("evaluate: %zu snapshots in %.1f ms = %.2f M snapshots/s (target >= 5) "
-           "[%s; %zu kept; CPU %.1f ms]\n", inv->nsnapshots, best, rate, label, kept, best_cpu);
+    /* the bound is the target rate: a ratio of 1 or more meets it */
+    printf("evaluate: %zu snapshots in %.1f ms = %.2f M snapshots/s; bound 5 M/s: ratio %.2f "
+           "(target >= 1): %s [%s; %zu kept; CPU %.1f ms]\n", inv->nsnapshots, best, rate,
+           rate / 5, rate >= 5 ? "met" : "MISSED", label, kept, best_cpu);
     return 0;
 }
 

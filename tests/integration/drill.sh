@@ -127,10 +127,11 @@ dels = [r for l in open(sys.argv[2]) for r in [json.loads(l)]
 sys.exit(0 if len(mine) == 1 and not dels else 1)' "$AZ_STATE" "$AZ_LOG"
 az_faults '{"rules":[]}'
 
-# slow restores from here on: a second server
-az_start "$D/slow" --seed "$D/seed.json" --retry-after 0 --lro-seconds 2 ||
+# slow restores (2 s operations, to be interrupted) on a second server
+az_start "$D/slow" --seed "$D/seed.json" --retry-after 0 --lro-seconds 0.2 ||
     { t_fail "slow server starts"; t_done; }
 az_env_secret
+az_faults '{"rules":[{"action":"lro-seconds","seconds":2}]}'
 SD=$D/state2
 J=$SD/journal.jsonl
 wait_intent() {
@@ -173,6 +174,7 @@ kill -9 "$PID"
 wait "$PID" 2>/dev/null
 drill_disks | sort >"$D/left"
 t_check "kill -9: leaves drill disks behind" test -s "$D/left"
+az_faults '{"rules":[]}'     # the next drill need not wait 2 s per operation
 t_exit "next drill: exit 0 after removing leftovers" 0 dk --now 2026-11-10T02:00:00Z
 cp "$T_TMP/out" "$D/next.out"
 cp "$T_TMP/err" "$D/next.err"

@@ -570,7 +570,8 @@ class Arm(VmMixin, NetMixin, CopyMixin):
         op = {"id": str(uuid.uuid4()), "p": str(uuid.uuid4()), "kind": kind, "target": key,
               "sub": key.split("/")[2], "location": st.norm_location(location),
               "apiVersion": req.api_version, "startTime": iso_z(now),
-              "due": time.time() + self.cfg.lro_seconds, "status": "InProgress"}
+              "due": time.time() + req.flags.get("lro-seconds", self.cfg.lro_seconds),
+              "status": "InProgress"}
         fail = req.flags.get("fail-lro")
         if fail:
             op["fail"] = fail

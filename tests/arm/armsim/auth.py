@@ -282,6 +282,14 @@ class Auth:
         return 200, body
 
     # ---- the ARM side -------------------------------------------------------
+    def principal(self, authorization):
+        """Who a request's bearer token stands for (throttling counts per
+        principal): the credential kind and its client id."""
+        tok = (authorization or "").partition(" ")[2].strip()
+        with self.lock:
+            t = self.tokens.get(tok)
+        return "%s:%s" % (t["kind"], t["client_id"]) if t else "-"
+
     def check(self, authorization, force_expire=False):
         """(kind, None) when the bearer token is good, else (kind or None,
         (code, message, www-authenticate error_description))."""

@@ -76,6 +76,8 @@ def parse_args(argv):
       help="seconds after an attach ends before its lunN file appears")
     a("--throttle", action="store_true", help="enforce ARM's token buckets")
     a("--throttle-scale", type=float, default=1.0, help="multiply bucket sizes and refill rates")
+    a("--arm-region", default="westeurope", help="the region of this Resource Manager instance "
+      "(its buckets are per principal and per region; default westeurope)")
     a("--no-fsync", action="store_true", help="atomic rename without fsync (benchmarks)")
     a("--exit-with-parent", action="store_true",
       help="get SIGTERM when the process that started serve dies (Linux), so a killed test "

@@ -12,7 +12,7 @@ import threading
 
 TERMINAL = {"throttle", "error", "status", "drop", "drop-after", "drop-mid",
             "lock", "snapshot-limit"}
-MODIFIER = {"delay", "fail-lro", "clock-offset", "expire-token", "race-create", "fail-copy"}
+MODIFIER = {"delay", "fail-lro", "clock-offset", "expire-token", "race-create", "fail-copy", "lro-seconds"}
 KINDS = {"any", "arm", "list", "operation", "token", "msi", "meta"}
 SELECTORS = {"name", "method", "path", "query", "kind", "page", "nth", "every", "after",
              "times", "probability", "action", "status", "retry_after", "seconds", "code",

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import arm as armmod
-from .throttle import category
+from .throttle import category, compute_policies
 from .vclock import http_date
 
 TOKEN_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$", re.I)
@@ -96,6 +96,8 @@ def fold_faults(rules, offset):
                                   "message": r.get("message") or "The copy failed (injected "
                                   "by the test server's faults file).",
                                   "at": float(r.get("at", 50))}
+        elif a == "lro-seconds":
+            flags["lro-seconds"] = max(0.0, float(r.get("seconds", 0)))
         elif a == "snapshot-limit":
             flags["snapshot-limit"] = True
             flags["snapshot-limit-message"] = r.get("message")
@@ -263,15 +265,26 @@ class Handler(BaseHTTPRequestHandler):
             return 401, common + h, armmod.error_body(code, msg), None
         sub = lsegs[1] if len(lsegs) > 1 and lsegs[0] == "subscriptions" else "-"
         cat = category(method)
-        ok, remaining, retry = app.throttle.take(sub, cat)
-        common = common + app.throttle.headers(cat, remaining)
-        if not ok:
+        policies = compute_policies(method, lsegs)
+        st, th, retry, by = app.throttle.take(
+            app.auth.principal(self.headers.get("Authorization")), app.cfg.arm_region, cat,
+            sub, self._resource_region(app, method, lsegs, body) if policies else "-", policies)
+        common = common + th
+        if st:
             rec["throttled"] = True
-            return 429, common + [("Retry-After", str(retry))], armmod.error_body(
-                "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription '%s' "
-                "exceeded. Please try again after '%d' seconds after additional tokens are "
-                "available. Refer to https://aka.ms/arm-throttling for additional information."
-                % (cat[:-1], sub, retry)), None
+            rec["throttled_by"] = by
+            if by == cat:
+                return 429, common + [("Retry-After", str(retry))], armmod.error_body(
+                    "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription "
+                    "'%s' exceeded. Please try again after '%d' seconds after additional tokens "
+                    "are available. Refer to https://aka.ms/arm-throttling for additional "
+                    "information." % (cat[:-1], sub, retry)), None
+            # Compute's own refusal, in the shape its troubleshooting guide shows
+            return 429, common + [("Retry-After", str(retry))], json.dumps({"error": {
+                "code": "OperationNotAllowed", "message": "The server rejected the request "
+                "because too many requests have been received for this subscription.",
+                "details": [{"code": "TooManyRequests", "target": by, "message": json.dumps(
+                    {"operationGroup": by, "retryAfterSeconds": retry})}]}}).encode(), None
         api = query.get("api-version", [""])[0]
         if not api:
             return 400, common, armmod.error_body(
@@ -291,6 +304,23 @@ class Handler(BaseHTTPRequestHandler):
         # so STATE never lags behind what a client was told.
         app.store.save_through(max(gen or 0, app.store.gen))
         return st, common + h, out, flags.get("drop")
+
+    @staticmethod
+    def _resource_region(app, method, lsegs, body):
+        """Compute counts per region of the resource: a PUT's body says it,
+        an operation URL names it, else the resource as stored."""
+        if "locations" in lsegs[:-1]:
+            return lsegs[lsegs.index("locations") + 1]
+        if method in ("PUT", "PATCH") and body:
+            try:
+                loc = json.loads(body).get("location")
+                if isinstance(loc, str) and loc:
+                    return loc.lower().replace(" ", "")
+            except (ValueError, AttributeError):
+                pass
+        obj = app.store.get("/" + "/".join(lsegs))
+        loc = obj.get("location") if isinstance(obj, dict) else None
+        return loc.lower() if isinstance(loc, str) else app.cfg.arm_region
 
     @staticmethod
     def _meta(app, path, base, host):
@@ -335,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
             return h
         corr = self.headers.get("x-ms-correlation-request-id") or rid
         h += [("x-ms-correlation-request-id", corr),
-              ("x-ms-routing-request-id", "WESTEUROPE:%s:%s" % (
+              ("x-ms-routing-request-id", "%s:%s:%s" % (app.cfg.arm_region.upper(),
                   time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(date_epoch)), corr)),
               ("Cache-Control", "no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"),
               ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),

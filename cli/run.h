@@ -17,9 +17,19 @@
 #include "cli/state.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
+#include "engine/lease.h"
 
 /* Batches at least this long get a progress line on a terminal. */
 #define RUN_PROGRESS_MIN 8
+
+/* The policy's lease in Azure (cli/run_lease.c). */
+typedef struct run_lease {
+    char scope[512];            /* "/subscriptions/S" or ".../resourceGroups/RG" */
+    char tag[ENG_LEASE_NAME_MAX + 1];
+    char value[ENG_LEASE_VALUE_MAX + 1];    /* what we wrote; "" when nothing */
+    int64_t since_ms;           /* when the read before our last write was sent */
+    bool held;                  /* confirmed ours by the read after the wait */
+} run_lease;
 
 /* A disk the policy takes snapshots of. */
 typedef struct run_disk {
@@ -50,6 +60,7 @@ typedef struct run_policy {
     size_t ngroups;
     bool no_deletes;            /* a rail closed deletion for this policy */
     bool failed;                /* an action or step failed for this policy */
+    run_lease lease;
     bool stale;                 /* some disk looked stalled */
     run_counts n;
 } run_policy;
@@ -62,6 +73,7 @@ typedef struct run_ctx {
     sk_time real_start;
     int64_t max_delete;         /* --max-delete; -1: not given */
     const char *state_dir, *metrics_file;
+    int64_t lease_wait_ms;      /* --lease-wait */
     cli_azure az;
     cli_log log;
     /* resources */
@@ -76,6 +88,7 @@ typedef struct run_ctx {
     inv_inventory *after;       /* re-read after creation (may be `before`) */
     /* what happened, for the exit code */
     bool azure_failed, partial, stale, refused;
+    bool lease_lost;            /* a lease is no longer surely ours: no more changes */
 } run_ctx;
 
 /* The run's clock: --now (or the start time) plus the real time elapsed. */
@@ -105,6 +118,19 @@ void run_create(run_ctx *r, inv_inventory *would);
 /* run_prune.c: deletes what the plan prunes that each policy may delete,
  * within max-delete, each confirmed against ARM just before its delete. */
 void run_prune(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);
+
+/* run_lease.c: the lease in Azure per policy (doc/design.md). Takes
+ * them all, before anything is listed: EXIT_OK, EXIT_REFUSED (another run
+ * holds one: logged with its holder) or EXIT_AZURE (reading or writing a
+ * lease failed; nothing is changed). */
+int run_lease_take(run_ctx *r);
+/* Renews what is due; a lease found lost or that cannot be renewed in
+ * time sets lease_lost (and refused or azure_failed). */
+void run_lease_keep(run_ctx *r);
+/* Whether every lease still surely holds (true in a dry run). */
+bool run_lease_ok(const run_ctx *r);
+/* Removes the leases still ours (a failure only warns: they expire). */
+void run_lease_release(run_ctx *r);
 
 /* run_report.c */
 void run_count_kept(run_ctx *r, const eng_plan *plan, const inv_inventory *inv);

@@ -19,6 +19,20 @@ static bool run_char(char c)
     return host_char(c) || c == '_' || c == ':';
 }
 
+int eng_lease_tag_name(const char *policy, char *buf, size_t n)
+{
+    if (n < ENG_LEASE_NAME_MAX + 1)
+        return -1;
+    size_t k = strlen(ENG_LEASE_TAG_PREFIX);
+    memcpy(buf, ENG_LEASE_TAG_PREFIX, k);
+    for (const char *p = policy; *p != '\0' && k < ENG_LEASE_NAME_MAX; p++) {
+        unsigned char c = (unsigned char)*p;
+        buf[k++] = c < 0x20 || c == 0x7f || strchr("<>%&\\?/", c) != NULL ? '_' : (char)c;
+    }
+    buf[k] = '\0';
+    return (int)k;
+}
+
 int eng_lease_format(const eng_lease *l, char *buf, size_t n)
 {
     char host[ENG_LEASE_HOST_MAX + 1], run[sizeof l->run], exp[ENG_TIME_BUFSZ];

@@ -21,6 +21,8 @@
 
 /* The tag name is this prefix plus the policy's name. */
 #define ENG_LEASE_TAG_PREFIX "snapkeep-lease-"
+/* ARM's limit on a tag name (resource groups and subscriptions). */
+#define ENG_LEASE_NAME_MAX 512
 /* A lease lasts this long on ARM's clock from the read before its write. */
 #define ENG_LEASE_TTL_SEC 900
 /* The holder renews at its next step once this much of it has passed. */
@@ -37,10 +39,17 @@
 /* Longest host name kept in a lease (longer ones are cut). */
 #define ENG_LEASE_HOST_MAX 63
 
+/* The lease's tag name for a policy: ENG_LEASE_TAG_PREFIX + its name,
+ * with the characters ARM refuses in tag names (< > % & \ ? / and
+ * controls) as '_', cut to ENG_LEASE_NAME_MAX bytes. Two names that map
+ * to one tag only exclude each other more. Returns the length, or -1 when
+ * buf has no room for ENG_LEASE_NAME_MAX + 1. */
+int eng_lease_tag_name(const char *policy, char *buf, size_t n);
+
 typedef struct eng_lease {
     char host[ENG_LEASE_HOST_MAX + 1];
     int64_t pid;
-    char run[40];           /* the run's id (its journal's) */
+    char run[64];           /* the run's id (its journal's) */
     int64_t expires;        /* epoch seconds on ARM's clock */
 } eng_lease;
 

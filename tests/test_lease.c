@@ -24,6 +24,21 @@ static eng_lease lease_of(const char *host, int64_t pid, const char *run, int64_
     return l;
 }
 
+static void test_tag_name(void **state)
+{
+    (void)state;
+    char buf[ENG_LEASE_NAME_MAX + 1];
+    assert_int_equal(eng_lease_tag_name("dss-datadir", buf, sizeof buf), 26);
+    assert_string_equal(buf, "snapkeep-lease-dss-datadir");
+    eng_lease_tag_name("a/b<c>%d&e\\f?g\th", buf, sizeof buf);
+    assert_string_equal(buf, "snapkeep-lease-a_b_c__d_e_f_g_h");
+    char longname[700];
+    memset(longname, 'p', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(eng_lease_tag_name(longname, buf, sizeof buf), ENG_LEASE_NAME_MAX);
+    assert_int_equal(eng_lease_tag_name("p", buf, 100), -1);
+}
+
 static void test_format_parse_round_trip(void **state)
 {
     (void)state;
@@ -135,6 +150,7 @@ static void test_rail_holds_deletes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tag_name),
         cmocka_unit_test(test_format_parse_round_trip),
         cmocka_unit_test(test_format_sanitises_host),
         cmocka_unit_test(test_parse_refuses_foreign_values),

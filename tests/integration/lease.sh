@@ -81,9 +81,9 @@ EOF
 #    runs have read the lease free before either has written it.
 scenario race
 az_faults '{"rules":[{"method":"PATCH","path":"/tags/default$","action":"delay","seconds":0.5,"times":2}]}'
-lrun_bg a 2
+lrun_bg a 4
 PA=$!
-lrun_bg b 2
+lrun_bg b 4
 PB=$!
 wait "$PA"; RA=$?
 wait "$PB"; RB=$?

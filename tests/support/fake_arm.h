@@ -23,6 +23,7 @@ typedef struct fa_answer {
     const char *body;
     const char *async_op, *location, *retry_after;
     bool not_sent;              /* with status 0: the connection never opened */
+    const char *date;           /* a Date header; NULL: none */
 } fa_answer;
 
 typedef struct fa_req {

@@ -27,7 +27,8 @@ static void test_get_found_any_case(void **state)
 {
     (void)state;
     az_client *c = fa_client(0);
-    fa_add((fa_answer){ .status = 200, .date = DATE, .body =
+    FA.date = DATE;
+    fa_add((fa_answer){ .status = 200, .body =
         "{\"id\":\"" SCOPE "/providers/Microsoft.Resources/tags/default\",\"name\":\"default\","
         "\"properties\":{\"tags\":{\"env\":\"prod\",\"SnapKeep-Lease-P1\":\"host=a pid=1\"}}}" });
     char *v = NULL;

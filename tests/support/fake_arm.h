@@ -23,7 +23,6 @@ typedef struct fa_answer {
     const char *body;
     const char *async_op, *location, *retry_after;
     bool not_sent;              /* with status 0: the connection never opened */
-    const char *date;           /* a Date header; NULL: none */
 } fa_answer;
 
 typedef struct fa_req {
@@ -40,6 +39,7 @@ typedef struct fa_state {
     fa_req reqs[64];
     size_t nreq;
     int64_t now_ms;
+    const char *date;           /* a Date header on every answer; NULL (the default): none */
 } fa_state;
 
 extern fa_state FA;

@@ -15,7 +15,6 @@
 . "$(dirname "$0")/run_lib.sh"
 
 NOW=2026-11-21T00:00:00Z
-NEW=dss-data-20261121T000000Z
 TAG=snapkeep-lease-dss-datadir
 PRUNED="dss-data-20261119T190000Z dss-data-20261119T200000Z dss-data-20261119T210000Z dss-data-20261119T220000Z dss-data-20261119T230000Z"
 run_seed "$T_TMP/seed.json" 2026-11-20T23:00:00Z 30
@@ -29,7 +28,7 @@ scenario() {
     local seed=${2:-$T_TMP/seed.json}
     shift; shift || true
     run_start "$S" "$seed" "$@" || { t_fail "$S: server starts"; return 1; }
-    mkdir -m 0700 -p "$S/a" "$S/b"
+    mkdir -m 0700 "$S/a" "$S/b"
     run_clock "$NOW"
     run_names >"$S/before"
 }
@@ -200,5 +199,4 @@ t_check "dry run: no lease request" test "$(requests GET '/tags/default$')/$(req
 t_exit "--lease-wait 0: usage, exit 2" 2 "$SNAPKEEP" run "$P" --lease-wait 0
 t_exit "--lease-wait 601: usage, exit 2" 2 "$SNAPKEEP" run "$P" --lease-wait 601
 t_exit "--lease-wait soon: usage, exit 2" 2 "$SNAPKEEP" run "$P" --lease-wait soon
-[ -n "${LEASE_DEBUG:-}" ] && cp -r "$T_TMP" "$LEASE_DEBUG"
 t_done

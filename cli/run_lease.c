@@ -94,6 +94,7 @@ static int lease_read(run_ctx *r, run_policy *rp, eng_lease *holder, char **valu
 {
     az_error err;
     run_lease *l = &rp->lease;
+    memset(holder, 0, sizeof *holder);
     if (az_tag_get(r->client, l->scope, l->tag, value, arm_now, sent_ms, &err) < 0) {
         lease_log(r, CLI_LOG_ERROR, rp, "reading its lease failed", &err);
         return -1;

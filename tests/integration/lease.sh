@@ -192,7 +192,29 @@ t_check "garbage: the message says what to do" \
 t_check "garbage: nothing created or deleted" test "$(snap_puts)/$(snap_deletes)" = 0/0
 t_check "garbage: the tag untouched" test "$(lease_tag)" = do-not-run
 
-# 6. A dry run takes no lease (it changes nothing); bad --lease-wait values are usage errors.
+# 6. Two policies on one resource group have two leases: their runs, at
+#    the same time, both go on.
+scenario two
+cat >"$S/q.policy" <<EOF
+policy "other" {
+    subscription "$AZ_SUB"
+    resource-group "$RUN_RG"
+    disk "dss-other"
+    snapshot every 1h
+    keep-all 24h
+}
+EOF
+lrun_bg a 2
+PA=$!
+"$SNAPKEEP" run "$S/q.policy" --now "$NOW" --state-dir "$S/b" --ca-file "$AZ_CA" --lease-wait 2 \
+    >"$S/b.out" 2>"$S/b.err" &
+PB=$!
+wait "$PA"; RA=$?
+wait "$PB"; RB=$?
+t_check "two policies at once: both runs exit 0 ($RA, $RB)" test "$RA/$RB" = 0/0
+t_check "two policies at once: a snapshot each" test "$(snap_puts)" = 2
+
+# 7. A dry run takes no lease (it changes nothing); bad --lease-wait values are usage errors.
 scenario dry
 t_exit "a dry run: exit 0 (it changes nothing)" 0 lrun a "$NOW" --dry-run
 t_check "dry run: no lease request" test "$(requests GET '/tags/default$')/$(requests PATCH '/tags/default$')" = 0/0

@@ -9,7 +9,8 @@
 # next run takes it over and converges; the lease is released at the end;
 # a lease that cannot be read or written, or a write slower than half the
 # wait, fails closed (exit 3, nothing created or deleted); a value that is
-# no lease is refused (exit 6).
+# no lease is refused (exit 6); two policies on one group do not exclude
+# each other.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"

@@ -16,7 +16,7 @@
 
 enum {
     OPT_DRY_RUN = CLI_OPT_AZURE_LAST + 1, OPT_NOW, OPT_STATE_DIR, OPT_MAX_DELETE,
-    OPT_ALLOW_STALE, OPT_LOG_FORMAT, OPT_METRICS_FILE
+    OPT_ALLOW_STALE, OPT_LOG_FORMAT, OPT_METRICS_FILE, OPT_LEASE_WAIT
 };
 
 
@@ -81,6 +81,17 @@ static int run_option(run_ctx *r, int opt, const char *arg, cli_log_format *fmt)
     case OPT_STATE_DIR: r->state_dir = arg; return 0;
     case OPT_METRICS_FILE: r->metrics_file = arg; return 0;
     case OPT_NOW: return cli_parse_time_opt("--now", arg, &r->now);
+    case OPT_LEASE_WAIT: {
+        char *end;
+        double s = strtod(arg, &end);
+        if (*arg != '\0' && *end == '\0' && s >= 0.01 && s <= ENG_LEASE_WAIT_MAX_MS / 1000.0) {
+            r->lease_wait_ms = (int64_t)(s * 1000.0 + 0.5);
+            return 0;
+        }
+        cli_err("--lease-wait: '%s' is not a number of seconds from 0.01 to %d", arg,
+                ENG_LEASE_WAIT_MAX_MS / 1000);
+        return -1;
+    }
     case OPT_LOG_FORMAT:
         return cli_log_parse_format(arg, fmt);
     case OPT_MAX_DELETE:
@@ -115,6 +126,7 @@ static int parse_args(int argc, char **argv, run_ctx *r, cli_log_format *fmt, bo
         { "allow-stale", no_argument, NULL, OPT_ALLOW_STALE },
         { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
         { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+        { "lease-wait", required_argument, NULL, OPT_LEASE_WAIT },
         { "help", no_argument, NULL, 'h' },
         CLI_AZURE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
@@ -321,6 +333,18 @@ static inv_inventory *enforce(run_ctx *r)
         r->azure_failed = true;
         return NULL;
     }
+    /* the lease before the listing: a second run of the policy anywhere
+     * stops here, having read nothing it could act on */
+    if (!r->dry_run) {
+        int rc = run_lease_take(r);
+        if (rc != EXIT_OK) {
+            if (rc == EXIT_REFUSED)
+                r->refused = true;
+            else
+                r->azure_failed = true;
+            return NULL;
+        }
+    }
     if (cli_live_inventory(r->client, &r->az, r->file, &r->before) != EXIT_OK) {
         cli_log_emit(&r->log, CLI_LOG_ERROR, "list", NULL, 0, "%s: nothing is created or deleted",
                      cli_oom_seen() ? "out of memory while listing" : "the snapshot listing failed");
@@ -342,7 +366,13 @@ static inv_inventory *enforce(run_ctx *r)
         if (evalinv != NULL)
             run_create(r, evalinv);
     } else {
+        run_lease_keep(r);
+        if (r->lease_lost)
+            return NULL;
         run_create(r, NULL);
+        run_lease_keep(r);
+        if (r->lease_lost)
+            return NULL;
         r->after = r->before;
         if (created_or_failed(r) > 0 &&
             cli_live_inventory(r->client, &r->az, r->file, &r->after) != EXIT_OK) {
@@ -360,6 +390,8 @@ static inv_inventory *enforce(run_ctx *r)
         cli_log_emit(&r->log, CLI_LOG_ERROR, "oom", NULL, 0, "out of memory: nothing deleted");
         return NULL;
     }
+    /* a lease lost here holds every delete back (rail lease_lost) */
+    run_lease_keep(r);
     return evaluate_and_prune(r, evalinv);
 }
 
@@ -438,6 +470,7 @@ int cmd_run(int argc, char **argv)
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.max_delete = -1;
+    r.lease_wait_ms = ENG_LEASE_WAIT_DEFAULT_MS;
     r.journal.fd = -1;
     r.state.lock_fd = -1;
     cli_azure_init(&r.az);
@@ -459,6 +492,8 @@ int cmd_run(int argc, char **argv)
     inv_inventory *evalinv = NULL;
     if (rc == EXIT_OK) {
         evalinv = enforce(&r);
+        if (!r.dry_run)
+            run_lease_release(&r);
         rc = finish(&r, evalinv != NULL ? evalinv : r.before, exit_code(&r));
     }
     cleanup(&r, evalinv);

@@ -38,7 +38,8 @@ static const cli_command commands[] = {
       "the live snapshot inventory the policies govern (ARM JSON)", NULL },
     { "run", cmd_run,
       "run FILE [--dry-run] [--now T] [--state-dir DIR] [--max-delete N] [--allow-stale]\n"
-      "                     [--log-format text|json] [--metrics-file FILE] [AZURE OPTIONS]",
+      "                     [--log-format text|json] [--metrics-file FILE] [--lease-wait S]\n"
+      "                     [AZURE OPTIONS]",
       "scheduled enforcement: create what is due, prune, safely",
       "  --dry-run             do everything but create and delete; print the plan\n"
       "  --now T               the run's clock (RFC 3339), for tests\n"
@@ -47,14 +48,16 @@ static const cli_command commands[] = {
       "  --max-delete N        delete at most N per policy (lowers max-delete)\n"
       "  --allow-stale         prune disks whose snapshot creation looks stalled\n"
       "  --log-format FMT      one line per action on stderr: text (default) or json\n"
-      "  --metrics-file PATH   Prometheus text metrics, written atomically\n\n"
+      "  --metrics-file PATH   Prometheus text metrics, written atomically\n"
+      "  --lease-wait S        seconds between writing each policy's lease in Azure\n"
+      "                        and reading it back (default 20; the same on every host)\n\n"
       "Credentials come from the environment, first found: AZURE_TENANT_ID +\n"
       "AZURE_CLIENT_ID + AZURE_CLIENT_SECRET, then AZURE_FEDERATED_TOKEN_FILE, then the\n"
       "managed identity, then `az login` (--auth forces one).\n\n"
       "exit: 0 done, 1 invalid policy, 2 usage, 3 Azure failure, 4 some actions\n"
       "      failed or held back (a disk at Azure's 500 snapshots or 7 in 5 minutes,\n"
       "      a name taken since the listing: 412), 5 stale, 6 refused (clock skew,\n"
-      "      lock held), 7 out of memory\n" },
+      "      lock or lease held), 7 out of memory\n" },
     { "status", cmd_status,
       "status FILE... [--format table|json|nagios] [--warn-rpo D] [--crit-rpo D]\n"
       "                     [--state-dir DIR] [--offline] [--now T] [AZURE OPTIONS]",

@@ -18,9 +18,19 @@
 #include "engine/copies.h"
 #include "engine/enforce.h"
 #include "engine/evaluate.h"
+#include "engine/lease.h"
 
 /* Batches at least this long get a progress line on a terminal. */
 #define RUN_PROGRESS_MIN 8
+
+/* The policy's lease in Azure (cli/run_lease.c). */
+typedef struct run_lease {
+    char scope[512];            /* "/subscriptions/S" or ".../resourceGroups/RG" */
+    char tag[ENG_LEASE_NAME_MAX + 1];
+    char value[ENG_LEASE_VALUE_MAX + 1];    /* what we wrote; "" when nothing */
+    int64_t since_ms;           /* when the read before our last write was sent */
+    bool held;                  /* confirmed ours by the read after the wait */
+} run_lease;
 
 /* A disk the policy takes snapshots of. */
 typedef struct run_disk {
@@ -54,6 +64,7 @@ typedef struct run_policy {
     size_t ngroups;
     bool no_deletes;            /* a rail closed deletion for this policy */
     bool failed;                /* an action or step failed for this policy */
+    run_lease lease;
     bool stale;                 /* some disk looked stalled */
     run_counts n;
     /* copy-to (run_copy.c): the copy resource group's listing, the copies started and
@@ -72,6 +83,7 @@ typedef struct run_ctx {
     sk_time real_start;
     int64_t max_delete;         /* --max-delete; -1: not given */
     const char *state_dir, *metrics_file;
+    int64_t lease_wait_ms;      /* --lease-wait */
     cli_azure az;
     cli_log log;
     /* resources */
@@ -90,6 +102,7 @@ typedef struct run_ctx {
      * so the last-run record counts what is left */
     const char **deleted;
     size_t ndeleted, capdeleted;
+    bool lease_lost;            /* a lease is no longer surely ours: no more changes */
 } run_ctx;
 
 /* The run's clock: --now (or the start time) plus the real time elapsed. */
@@ -129,6 +142,18 @@ bool run_copy_list(run_ctx *r);
 void run_copy_start(run_ctx *r, eng_plan *plan, const inv_inventory *inv);
 void run_copy_prune(run_ctx *r);
 void run_copy_free(run_policy *rp);
+/* run_lease.c: the lease in Azure per policy (doc/design.md). Takes
+ * them all, before anything is listed: EXIT_OK, EXIT_REFUSED (another run
+ * holds one: logged with its holder) or EXIT_AZURE (reading or writing a
+ * lease failed; nothing is changed). */
+int run_lease_take(run_ctx *r);
+/* Renews what is due; a lease found lost or that cannot be renewed in
+ * time sets lease_lost (and refused or azure_failed). */
+void run_lease_keep(run_ctx *r);
+/* Whether every lease still surely holds (true in a dry run). */
+bool run_lease_ok(const run_ctx *r);
+/* Removes the leases still ours (a failure only warns: they expire). */
+void run_lease_release(run_ctx *r);
 
 /* run_report.c */
 /* Whether a policy's part of the run succeeded: nothing failed or held back. */

@@ -44,7 +44,8 @@ static enf_rails rails_of(const run_ctx *r, const run_policy *rp)
     return (enf_rails){ .clock_refused = r->refused, .failed = r->azure_failed,
                         .out_of_memory = cli_oom_seen(),
                         .policy_closed = rp != NULL && rp->no_deletes,
-                        .allow_stale = r->allow_stale };
+                        .allow_stale = r->allow_stale,
+                        .lease_lost = !run_lease_ok(r) };
 }
 
 /* Why a candidate may not be deleted in this run at all (NULL: it may). */

@@ -65,6 +65,8 @@ static enf_hold run_wide(const enf_rails *r)
         return ENF_HOLD_OOM;
     if (r->failed)
         return ENF_HOLD_FAILURE;
+    if (r->lease_lost)
+        return ENF_HOLD_LEASE;
     return ENF_HOLD_NONE;
 }
 
@@ -86,7 +88,9 @@ enf_hold enf_hold_queued(const enf_rails *r)
 {
     if (r->out_of_memory)
         return ENF_HOLD_OOM;
-    return r->failed ? ENF_HOLD_FAILURE : ENF_HOLD_NONE;
+    if (r->failed)
+        return ENF_HOLD_FAILURE;
+    return r->lease_lost ? ENF_HOLD_LEASE : ENF_HOLD_NONE;
 }
 
 const char *enf_hold_text(enf_hold h)
@@ -98,6 +102,7 @@ const char *enf_hold_text(enf_hold h)
     case ENF_HOLD_FAILURE: return "an Azure failure earlier in the run";
     case ENF_HOLD_UNJUDGED: return "its disk was not judged before creation";
     case ENF_HOLD_STALE: return "snapshot creation for its disk looks stalled";
+    case ENF_HOLD_LEASE: return "the run's lease in Azure ran out";
     }
     return "held back";
 }

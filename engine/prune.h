@@ -21,6 +21,7 @@ typedef struct enf_rails {
     bool out_of_memory;     /* an allocation failed earlier in the run */
     bool policy_closed;     /* a rail closed deletion for this policy */
     bool allow_stale;       /* --allow-stale */
+    bool lease_lost;        /* the run's lease in Azure is no longer surely ours */
 } enf_rails;
 
 typedef enum enf_hold {
@@ -29,7 +30,8 @@ typedef enum enf_hold {
     ENF_HOLD_OOM,
     ENF_HOLD_FAILURE,
     ENF_HOLD_UNJUDGED,      /* its disk was not judged before creation */
-    ENF_HOLD_STALE          /* creation for its disk looks stalled */
+    ENF_HOLD_STALE,         /* creation for its disk looks stalled */
+    ENF_HOLD_LEASE          /* the run's lease in Azure ran out or was lost */
 } enf_hold;
 
 /* The candidates policy p may delete from plan (enf_may_delete), in plan
@@ -75,8 +77,9 @@ enf_hold enf_hold_candidate(const enf_rails *r, bool judged, enf_staleness st);
 
 /* Whether a delete already queued is held back just before its DELETE is
  * sent: after an Azure failure or an allocation failure anywhere in the
- * run, nothing more is deleted (the clock and staleness were judged
- * before the batch and cannot change inside it). */
+ * run, or once the run's lease in Azure is no longer surely its own,
+ * nothing more is deleted (the clock and staleness were judged before the
+ * batch and cannot change inside it). */
 enf_hold enf_hold_queued(const enf_rails *r);
 
 /* "the local clock and ARM's disagree", ...; NULL for ENF_HOLD_NONE. */

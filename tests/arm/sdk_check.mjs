@@ -1,5 +1,6 @@
 // Microsoft's own SDK clients (@azure/identity, @azure/arm-compute: disks,
-// snapshots, virtual machines), unchanged,
+// snapshots, virtual machines; @azure/arm-network, -dns, -privatedns;
+// @azure/arm-resources: the tags resource the run lease lives in), unchanged,
 // against the local ARM test server. Run by tests/integration/arm_sdk.sh from
 // a directory where both are installed.
 // env: ARM_URL, ARM_SUB, ARM_RG, ARM_DISK, EXPECT_SNAPSHOTS, AZURE_TENANT_ID,
@@ -15,6 +16,7 @@ import { ComputeManagementClient } from "@azure/arm-compute";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { PrivateDnsManagementClient } from "@azure/arm-privatedns";
 import { DnsManagementClient } from "@azure/arm-dns";
+import { ResourceManagementClient } from "@azure/arm-resources";
 import { execFileSync } from "node:child_process";
 
 const url = process.env.ARM_URL, sub = process.env.ARM_SUB, rg = process.env.ARM_RG;
@@ -173,6 +175,41 @@ async function copyChecks(disk, snap) {
   ok("sdk disk from a snapshot still copying: refused (409)", refused === 409, `(${refused})`);
   await client.snapshots.beginDeleteAndWait(rg, "sdk-snap-v2");
 }
+
+// Microsoft.Resources/tags/default, where the run lease lives: read,
+// Merge, Delete of a name/value pair (kept while the value differs),
+// Replace, delete all, at resource-group and subscription scope, through
+// the SDK's pollers; the answer carries no etag.
+async function tagChecks() {
+  const res = new ResourceManagementClient(credentials.secret(), sub, clientOptions);
+  const scope = `/subscriptions/${sub}/resourceGroups/${rg}`;
+  const t0 = await res.tagsOperations.getAtScope(scope);
+  ok("sdk tags: get at resource-group scope (empty)", t0.name === "default"
+     && t0.type === "Microsoft.Resources/tags" && Object.keys(t0.properties.tags || {}).length === 0);
+  const lease = "host=sdk pid=1 run=r1 expires=2026-12-01T00:15:00Z";
+  const t1 = await res.tagsOperations.updateAtScope(scope,
+    { operation: "Merge", properties: { tags: { "snapkeep-lease-sdk": lease, env: "test" } } });
+  ok("sdk tags: Merge through the poller", t1.properties.tags["snapkeep-lease-sdk"] === lease
+     && t1.properties.tags.env === "test" && t1.etag === undefined);
+  await res.tagsOperations.updateAtScope(scope,
+    { operation: "Delete", properties: { tags: { "snapkeep-lease-sdk": "someone else's" } } });
+  const t2 = await res.tagsOperations.getAtScope(scope);
+  ok("sdk tags: Delete of a pair whose value differs keeps the tag",
+     t2.properties.tags["snapkeep-lease-sdk"] === lease);
+  await res.tagsOperations.updateAtScope(scope,
+    { operation: "Delete", properties: { tags: { "snapkeep-lease-sdk": lease } } });
+  const t3 = await res.tagsOperations.getAtScope(scope);
+  ok("sdk tags: Delete of the matching pair removes it, the others stay",
+     t3.properties.tags["snapkeep-lease-sdk"] === undefined && t3.properties.tags.env === "test");
+  const t4 = await res.tagsOperations.createOrUpdateAtScope(`/subscriptions/${sub}`,
+    { properties: { tags: { only: "this" } } });
+  const t5 = await res.tagsOperations.getAtScope(`/subscriptions/${sub}`);
+  ok("sdk tags: Replace and get at subscription scope", t4.properties.tags.only === "this"
+     && JSON.stringify(t5.properties.tags) === '{"only":"this"}');
+  await res.tagsOperations.deleteAtScope(scope);
+  const t6 = await res.tagsOperations.getAtScope(scope);
+  ok("sdk tags: delete all at scope", Object.keys(t6.properties.tags || {}).length === 0);
+}
 const clientOptions = {
   endpoint: url, credentialScopes: ["https://management.azure.com/.default"],
   updateIntervalInMs: 200, retryOptions: { maxRetries: 3, retryDelayInMs: 100 } };
@@ -248,6 +285,7 @@ try {
   await copyChecks(disk, got);
   await vmChecks();
   await netChecks();
+  await tagChecks();
 } catch (e) {
   ok("sdk run without exception", false, `${e.name}: ${e.code || ""} ${e.statusCode || ""} ${e.message}`);
 }

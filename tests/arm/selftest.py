@@ -1187,6 +1187,75 @@ def test_restart_and_sigterm(work, seed):
         r2.stop()
 
 
+def test_tags(a, tok):
+    """Microsoft.Resources/tags/default at resource-group and subscription
+    scope: no etag (last writer wins), Merge / Replace / Delete (a value
+    given: removed only while it still matches), the limits, persistence."""
+    api = "?api-version=2021-04-01"
+    rg = "/subscriptions/%s/resourceGroups/rg-two" % SUB1
+    tp = rg + "/providers/Microsoft.Resources/tags/default" + api
+    st, h, b = a.request("GET", tp, token=tok)
+    check("tags: GET on a group without tags: 200, wrapper resource, empty tags",
+          st == 200 and b["name"] == "default" and b["type"] == "Microsoft.Resources/tags"
+          and b["id"].lower() == (rg + "/providers/Microsoft.Resources/tags/default").lower()
+          and b["properties"]["tags"] == {}, (st, b))
+    check("tags: no etag in the body or the headers", "etag" not in b and "etag" not in h, (h, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Merge", "properties": {"tags": {
+        "lease": "v1", "env": "prod"}}}, token=tok)
+    check("tags: PATCH Merge adds, 200 with the whole set",
+          st == 200 and b["properties"]["tags"] == {"lease": "v1", "env": "prod"}, (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Merge", "properties": {"tags": {
+        "LEASE": "v2"}}}, headers={"If-Match": '"not-an-etag"'}, token=tok)
+    check("tags: Merge replaces a tag of the same name in any case; If-Match is not honoured",
+          st == 200 and b["properties"]["tags"] == {"env": "prod", "LEASE": "v2"}, (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Delete", "properties": {"tags": {
+        "lease": "v1"}}}, token=tok)
+    check("tags: Delete with a value that no longer matches keeps the tag",
+          st == 200 and b["properties"]["tags"].get("LEASE") == "v2", (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Delete", "properties": {"tags": {
+        "lease": "v2"}}}, token=tok)
+    check("tags: Delete with the matching value removes it",
+          st == 200 and b["properties"]["tags"] == {"env": "prod"}, (st, b))
+    st, _, b = a.request("GET", rg + "?api-version=2021-04-01", token=tok)
+    check("tags: the resource group shows its tags", st == 200 and b.get("tags") == {"env": "prod"},
+          (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Merge", "properties": {"tags": {
+        "a/b": "x"}}}, token=tok)
+    check("tags: a reserved character in a name: 400 InvalidTagNameCharacters",
+          st == 400 and error_code(b) == "InvalidTagNameCharacters", (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Merge", "properties": {"tags": {
+        "k": "v" * 257}}}, token=tok)
+    check("tags: a value over 256 characters: 400 InvalidTagValueLength",
+          st == 400 and error_code(b) == "InvalidTagValueLength", (st, b))
+    many = {"t%02d" % i: "x" for i in range(50)}
+    st, _, b = a.request("PATCH", tp, {"operation": "Merge", "properties": {"tags": many}}, token=tok)
+    check("tags: more than 50 at the end of a Merge: 400 InvalidTagCount",
+          st == 400 and error_code(b) == "InvalidTagCount", (st, b))
+    st, _, b = a.request("PATCH", tp, {"operation": "Sideways", "properties": {"tags": {}}},
+                         token=tok)
+    check("tags: an unknown operation: 400", st == 400, (st, b))
+    st, _, b = a.request("PUT", tp, {"properties": {"tags": {"only": "this"}}}, token=tok)
+    check("tags: PUT replaces the whole set", st == 200 and b["properties"]["tags"] == {
+        "only": "this"}, (st, b))
+    groups = {g["id"].lower(): g for g in a.read_state()["resourceGroups"]}
+    check("tags: kept in the state file", groups[rg.lower()].get("tags") == {"only": "this"},
+          groups.get(rg.lower()))
+    st, _, b = a.request("DELETE", tp, token=tok)
+    st2, _, b2 = a.request("GET", tp, token=tok)
+    check("tags: DELETE removes them all", st == 200 and b2["properties"]["tags"] == {}, (st, b2))
+    sp = "/subscriptions/%s/providers/Microsoft.Resources/tags/default" % SUB1 + api
+    st, _, b = a.request("PATCH", sp, {"operation": "Merge", "properties": {"tags": {
+        "lease": "s"}}}, token=tok)
+    st2, _, b2 = a.request("GET", sp, token=tok)
+    check("tags: at subscription scope too", st == 200 and b2["properties"]["tags"] == {
+        "lease": "s"} and a.read_state()["subscriptionTags"].get(SUB1.lower()) == {"lease": "s"},
+        (st, b2))
+    st, _, b = a.request("GET", "/subscriptions/%s/resourceGroups/rg-none/providers/"
+                         "Microsoft.Resources/tags/default%s" % (SUB1, api), token=tok)
+    check("tags: an unknown group: 404 ResourceGroupNotFound",
+          st == 404 and error_code(b) == "ResourceGroupNotFound", (st, b))
+
+
 def section(fn, *args):
     """Runs one group of checks; a crash is one failure, and the rest still run."""
     try:
@@ -1231,6 +1300,7 @@ def main():
                    test_fake_az, test_clock_and_expiry):
             section(fn, a, tok)
         section(test_faults, a)
+        section(test_tags, a, a.bearer())
         section(test_log, a)
     finally:
         rc = a.stop()

@@ -8,7 +8,8 @@
 # powers it off through its pollers; @azure/arm-network moves a public IP
 # between NICs (two PUTs through the pollers, a held IP refused) and
 # @azure/arm-privatedns / @azure/arm-dns update A records with If-Match (a
-# stale etag refused); ClientAssertionCredential, ManagedIdentityCredential
+# stale etag refused); @azure/arm-resources reads and writes the tags
+# resource the run lease lives in; ClientAssertionCredential, ManagedIdentityCredential
 # (App Service and IMDS shapes) and AzureCliCredential (with tests/arm/fake-az)
 # get tokens ARM accepts. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without node, npm
@@ -20,7 +21,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0 @azure/arm-network@39.0.0
-      @azure/arm-privatedns@4.0.0 @azure/arm-dns@5.1.0)
+      @azure/arm-privatedns@4.0.0 @azure/arm-dns@5.1.0 @azure/arm-resources@8.0.0)
 CACHE=${ARM_SDK_CACHE:-${TMPDIR:-/tmp}/snapkeep-arm-sdk}
 D=$T_TMP/sdk
 mkdir -p "$D" "$CACHE"
@@ -28,7 +29,7 @@ mkdir -p "$D" "$CACHE"
 installed() {   # the pinned versions, and their whole module graph loads
     [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ] &&
     ( cd "$CACHE" && node -e 'for (const m of ["identity", "arm-compute", "arm-network",
-        "arm-privatedns", "arm-dns"]) require("@azure/" + m)' ) 2>/dev/null
+        "arm-privatedns", "arm-dns", "arm-resources"]) require("@azure/" + m)' ) 2>/dev/null
 }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     t_not_run "sdk: node and npm are needed for this test (apt-get install nodejs npm)"

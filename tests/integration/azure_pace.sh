@@ -28,7 +28,7 @@ scenario() {
     sed -i 's/keep-all 24h/keep-all 24h\n    max-delete 1000/' "$T_TMP/$1.policy"
     local t0=$SECONDS
     "$SNAPKEEP" run "$T_TMP/$1.policy" --now "$NOW" --state-dir "$d/st" --ca-file "$AZ_CA" \
-        >"$d/out" 2>"$d/err"
+        --lease-wait 0.5 >"$d/out" 2>"$d/err"
     RC=$? SECS=$((SECONDS - t0))
 }
 left() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["snapshots"]))' "$AZ_STATE"; }

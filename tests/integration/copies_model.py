@@ -145,7 +145,7 @@ def cmd_days(snapkeep, policy, state, log, clock, statedir, ca, t0, runs, copy_s
             f.write(fmt(now) + "\n")
         os.replace(clock + ".tmp", clock)
         p = subprocess.run([snapkeep, "run", policy, "--now", fmt(now), "--state-dir", statedir,
-                            "--ca-file", ca, "--log-format", "json"],
+                            "--ca-file", ca, "--log-format", "json", "--lease-wait", "0.2"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         want_rc, held = m.run(now)
         want_src, want_dst = m.names()

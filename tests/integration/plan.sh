@@ -275,7 +275,7 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' "$D/md.json" | sort >"$D/md.next"
     az_state_ids rg-a data1 >"$D/md.before"
     t_exit "run with the same policy: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
-        --now "$LNOW" --state-dir "$D/md-state"
+        --now "$LNOW" --state-dir "$D/md-state" --lease-wait 0.2
     az_state_ids rg-a data1 >"$D/md.after"
     t_check "run deleted exactly the plan's next-run share" \
         cmp -s "$D/md.next" <(comm -23 "$D/md.before" "$D/md.after")
@@ -283,7 +283,7 @@ sys.exit(1 if bad else 0)' "$AZ_LOG"
     plan "$D/md.policy" --ca-file "$AZ_CA" --now "$LNOW" --format json --max-delete 3 |
         jq -r '.snapshots[]|select(.next_run=="delete").id|ascii_downcase' | sort >"$D/md3.next"
     t_exit "run --max-delete 3: exit 0" 0 "$SNAPKEEP" run "$D/md.policy" --ca-file "$AZ_CA" \
-        --now "$LNOW" --state-dir "$D/md-state" --max-delete 3
+        --now "$LNOW" --state-dir "$D/md-state" --max-delete 3 --lease-wait 0.2
     az_state_ids rg-a data1 >"$D/md3.after"
     t_check "plan --max-delete 3 names the three run --max-delete 3 deletes" bash -c \
         "test \"\$(wc -l <'$D/md3.next')\" = 3 && cmp -s '$D/md3.next' <(comm -23 '$D/md.after' '$D/md3.after')"

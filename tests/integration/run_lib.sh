@@ -66,11 +66,16 @@ run_start() {
     export AZURE_SUBSCRIPTION_ID=$AZ_SUB
 }
 
+# The lease's wait for runs against the local server (loopback answers
+# in milliseconds; tests/integration/lease.sh tests the wait itself).
+RUN_LEASE_WAIT=0.2
+
 # sk_run POLICY T [options]: snapkeep run at virtual time T.
 sk_run() {
     local pol=$1 t=$2; shift 2
     run_clock "$t"
-    "$SNAPKEEP" run "$pol" --now "$t" --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA" "$@"
+    "$SNAPKEEP" run "$pol" --now "$t" --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA" \
+        --lease-wait "$RUN_LEASE_WAIT" "$@"
 }
 
 # run_names [DISK]: sorted names of the server's snapshots of a disk.

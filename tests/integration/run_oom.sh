@@ -53,7 +53,8 @@ sk_oom() {
     timeout 30 bash -c 'SNAPKEEP_FAIL_MALLOC_AT=$1 SNAPKEEP_FAIL_MALLOC_MARK=$2 \
         SNAPKEEP_FAIL_MALLOC_COUNT=$3 LD_PRELOAD=$4 exec "${@:5}"' sk "$2" "$d/journal.jsonl" \
         "$T_TMP/count-$1" "$SHIM" "$SNAPKEEP" run "$T_TMP/p-$1.policy" --now "$NOW" \
-        --state-dir "$d" --ca-file "$AZ_CA" --parallel 1 >"$T_TMP/out-$1" 2>"$T_TMP/err-$1"
+        --state-dir "$d" --ca-file "$AZ_CA" --parallel 1 --lease-wait "$RUN_LEASE_WAIT" \
+        >"$T_TMP/out-$1" 2>"$T_TMP/err-$1"
     echo $? >"$T_TMP/rc-$1"
 }
 

@@ -58,6 +58,8 @@ static int fa_transport(void *ctx, const az_http_req *req, az_http_resp *resp)
     }
     resp->async_op = a->async_op ? strdup(a->async_op) : NULL;
     resp->location = a->location ? strdup(a->location) : NULL;
+    if (FA.date != NULL)
+        snprintf(resp->date, sizeof resp->date, "%s", FA.date);
     snprintf(resp->retry_after, sizeof resp->retry_after, "%s",
              a->retry_after ? a->retry_after : "");
     snprintf(resp->request_id, sizeof resp->request_id, "req-%zu", FA.next);

@@ -40,6 +40,7 @@ typedef struct fa_state {
     fa_req reqs[64];
     size_t nreq;
     int64_t now_ms;
+    const char *date;           /* a Date header on every answer; NULL (the default): none */
 } fa_state;
 
 extern fa_state FA;

@@ -15,6 +15,7 @@ from . import store as st
 from .vclock import arm_time, iso_z, parse_time
 from .copy import CopyMixin
 from .net import NetMixin
+from .tags import TagsMixin
 from .vm import VM_KIND, Devices, VmMixin
 
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
@@ -49,7 +50,7 @@ def json_response(status, obj_or_text, headers=()):
     return status, list(headers), body.encode("utf-8")
 
 
-class Arm(VmMixin, NetMixin, CopyMixin):
+class Arm(VmMixin, NetMixin, CopyMixin, TagsMixin):
     def __init__(self, cfg, store, clock):
         self.cfg = cfg
         self.store = store
@@ -86,6 +87,10 @@ class Arm(VmMixin, NetMixin, CopyMixin):
         sub = self._sub(req.segs[1])
         if len(s) == 2:
             return self._only(m, "GET") or self._get_sub(sub)
+        if s[2:] == ["providers", "microsoft.resources", "tags", "default"]:
+            with self.store.lock:
+                holder = self.store.sub_tags.setdefault(sub.lower(), {"tags": {}})
+            return self.tags_route(req, "/subscriptions/" + sub, holder)
         if s[2] == "providers" and len(s) >= 5 and s[3] == "microsoft.network":
             return self.net_sub_route(req, sub)
         if s[2] == "providers" and len(s) >= 5 and s[3] == "microsoft.compute":
@@ -99,6 +104,8 @@ class Arm(VmMixin, NetMixin, CopyMixin):
             grp = self._group(sub, req.segs[3])
             if len(s) == 4:
                 return self._only(m, "GET") or self._get_group(grp)
+            if s[4:] == ["providers", "microsoft.resources", "tags", "default"]:
+                return self.tags_route(req, grp["id"], grp)
             if len(s) >= 7 and s[4] == "providers" and s[5] == "microsoft.network":
                 return self.net_route(req, grp)
             if len(s) >= 7 and s[4] == "providers" and s[5] == "microsoft.compute":
@@ -157,10 +164,13 @@ class Arm(VmMixin, NetMixin, CopyMixin):
 
     @staticmethod
     def _group_obj(g):
-        return {"id": g["id"], "name": g["id"].rsplit("/", 1)[1],
-                "type": "Microsoft.Resources/resourceGroups",
-                "location": st.norm_location(g.get("location") or "westeurope"),
-                "properties": {"provisioningState": "Succeeded"}}
+        obj = {"id": g["id"], "name": g["id"].rsplit("/", 1)[1],
+               "type": "Microsoft.Resources/resourceGroups",
+               "location": st.norm_location(g.get("location") or "westeurope"),
+               "properties": {"provisioningState": "Succeeded"}}
+        if g.get("tags"):
+            obj["tags"] = dict(g["tags"])
+        return obj
 
     def _get_group(self, g):
         return json_response(200, self._group_obj(g)) + (0,)

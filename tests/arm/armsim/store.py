@@ -81,6 +81,7 @@ class Store:
         self.sorted = {t: [] for t in TYPES}
         self.groups = {}              # group key -> {"id", "location"}
         self.subs = {}                # lower sub -> sub as first seen
+        self.sub_tags = {}            # lower sub -> {"tags": {...}} (Microsoft.Resources/tags)
         self.ops = {}                 # operation id -> dict
         self.creations = {}           # disk key -> [virtual epochs of snapshot PUTs]
         self.families = {}            # disk key -> incrementalSnapshotFamilyId
@@ -106,7 +107,9 @@ class Store:
             p = gid.strip("/").split("/")
             if len(p) != 4 or p[0].lower() != "subscriptions" or p[2].lower() != "resourcegroups":
                 raise ValueError("%s: bad resource group id %r" % (path, gid))
-            self.add_group(p[1], p[3], g.get("location") if isinstance(g, dict) else None)
+            grp = self.add_group(p[1], p[3], g.get("location") if isinstance(g, dict) else None)
+            if isinstance(g, dict) and isinstance(g.get("tags"), dict):
+                grp["tags"] = dict(g["tags"])
         for zk in ("dnsZones", "privateDnsZones"):
             for z in doc.get(zk, []):
                 zid = z["id"] if isinstance(z, dict) else z
@@ -121,6 +124,9 @@ class Store:
         for k, v in (doc.get("powerStates") or {}).items():
             if norm_id(k) in self.res and v in POWER_STATES:
                 self.power[norm_id(k)] = v
+        for sub, tags in (doc.get("subscriptionTags") or {}).items():
+            self.subs.setdefault(sub.lower(), sub)
+            self.sub_tags[sub.lower()] = {"tags": dict(tags)}
         if is_state:
             for op in doc.get("operations", []):
                 self.ops[op["id"]] = op
@@ -271,6 +277,7 @@ class Store:
         for zk in ("dnsZones", "privateDnsZones"):
             parts += [',"%s":' % zk, dumps(sorted(v for k, v in self.zones.items()
                                                   if k.split("/")[7] == zk.lower()))]
+        parts += [',"subscriptionTags":', dumps({k: v["tags"] for k, v in sorted(self.sub_tags.items())})]
         parts += [',"powerStates":', dumps(dict(sorted(self.power.items())))]
         parts += [',"operations":[\n',
                   ",\n".join(dumps(o) for o in sorted(self.ops.values(), key=lambda o: o["id"])),

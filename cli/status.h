@@ -69,9 +69,9 @@ typedef struct st_report {
  * creates or locks anything. */
 void st_read_state(st_report *rep, bool offline);
 
-/* The parts of st_read_state, for tests and the fuzzer: one state file's
- * text parsed as status reads it (NULL unless a JSON object, with why
- * naming `path`), and the three files applied to every policy. A file
+/* The second half of st_read_state, for tests and the fuzzer: the three
+ * files (each parsed with cli_state_parse_object) applied to every
+ * policy. A file
  * given with a why ("" when missing or read) makes each policy UNKNOWN
  * with a problem that quotes it; a field of the wrong type or out of
  * range does the same. */
@@ -80,8 +80,6 @@ typedef struct st_state_files {
     struct cJSON *run, *success, *drill;   /* NULL: missing or unreadable */
     char why_run[600], why_success[600], why_drill[600];
 } st_state_files;
-struct cJSON *st_parse_state_file(const char *path, const char *text, size_t len, char *why,
-                                  size_t n);
 void st_apply_state(st_report *rep, bool offline, const st_state_files *f);
 
 /* status_render.c */

@@ -14,18 +14,6 @@
 #include "cli/status.h"
 #include "engine/enforce.h"
 
-cJSON *st_parse_state_file(const char *path, const char *text, size_t len, char *why, size_t n)
-{
-    why[0] = '\0';
-    cJSON *o = cJSON_ParseWithLength(text, len);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        snprintf(why, n, "%.500s: not a JSON object", path);
-        return NULL;
-    }
-    return o;
-}
-
 /* The parsed file, or NULL (missing, unreadable or not JSON: *why says
  * which, "" when it is simply missing). */
 static cJSON *read_json(const char *dir, const char *name, char *why, size_t n)
@@ -44,7 +32,7 @@ static cJSON *read_json(const char *dir, const char *name, char *why, size_t n)
         snprintf(why, n, "%s", err);
         return NULL;
     }
-    cJSON *o = st_parse_state_file(path, text, len, why, n);
+    cJSON *o = cli_state_parse_object(path, text, len, why, n);
     free(text);
     return o;
 }

@@ -22,6 +22,7 @@
 
 #include "cli/journal.h"
 #include "cli/rcv_record.h"
+#include "cli/state.h"
 #include "cli/status.h"
 #include "grammar/parse.h"
 
@@ -55,7 +56,7 @@ static void status_of(char kind, const char *buf, size_t len, bool offline)
     int k = kind == 'r' ? 0 : kind == 's' ? 1 : 2;
     cJSON **slot = k == 0 ? &f.run : k == 1 ? &f.success : &f.drill;
     char *why = k == 0 ? f.why_run : k == 1 ? f.why_success : f.why_drill;
-    *slot = st_parse_state_file(names[k], buf, len, why, sizeof f.why_run);
+    *slot = cli_state_parse_object(names[k], buf, len, why, sizeof f.why_run);
     if ((*slot == NULL) != (why[0] != '\0'))
         abort();
     st_apply_state(&rep, offline, &f);

@@ -64,6 +64,9 @@ spoil last-run.json '{"policies":{"dss-datadir":{"exit":1e300,"listed":true,"dis
 # which the Monitoring Plugins rank above UNKNOWN)
 t_exit "last-run.json exit 1e300: WARNING, not OK" 1 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
 t_check "exit 1e300: says the field" grep -q "last-run.json: policy \"dss-datadir\": exit: not an exit status" "$T_TMP/out"
+spoil last-run.json '{"policies":{"dss-datadir":{"exit":0,"listed":true,"disks":[{"disk":"/x/d","newest":null,"snapshots":-5,"owned":0}]}}}'
+t_exit "last-run.json snapshots -5: offline UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios --offline
+t_check "snapshots -5: says the counts are wrong" grep -q "last-run.json: policy \"dss-datadir\": disk /x/d: the counts are not counts" "$T_TMP/out"
 spoil last-success.json '{"dss-datadir":1e300}'
 t_exit "last-success.json 1e300: UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
 t_check "last-success 1e300: names the file" grep -q "last-success.json: policy \"dss-datadir\": not a time" "$T_TMP/out"

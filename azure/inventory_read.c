@@ -1348,6 +1348,33 @@ static int add_scope_of(inv_inventory *inv, const char *id)
     return inv_add_disk_scope(inv, sub, rg);
 }
 
+int inv_read_disks_buffer(inv_inventory *inv, const char *name, const char *buf, size_t len,
+                          char *err, size_t errlen)
+{
+    size_t before = inv->ndisks, scopes = inv->ndisk_scopes;
+    inv_scope *scope_arr = inv->disk_scopes;
+    rd r;
+    rd_init(&r, inv, name, buf, len, err, errlen);
+    r.elem = rd_disk;
+    int rc = read_document(&r);
+    free(r.tagbuf);
+    for (size_t i = before; rc == 0 && i < inv->ndisks; i++)
+        if (inv->disks[i].id != NULL && inv->disks[i].id[0] != '\0' &&
+            add_scope_of(inv, inv->disks[i].id) != 0) {
+            snprintf(err, errlen, "%s: out of memory", name);
+            rc = -1;
+        }
+    if (rc != 0) {
+        /* the records and scopes stay in the arena, but nothing counts them */
+        inv->ndisks = before;
+        inv->ndisk_scopes = scopes;
+        inv->disk_scopes = scope_arr;
+        return -1;
+    }
+    inv->disks_known = true;
+    return 0;
+}
+
 int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, char *err,
                         size_t errlen)
 {
@@ -1356,23 +1383,8 @@ int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, 
     int rc = read_whole(path, max_bytes, &buf, &len, err, errlen);
     if (rc != 0)
         return rc;
-    size_t before = inv->ndisks;
-    rd r;
-    rd_init(&r, inv, strcmp(path, "-") == 0 ? "standard input" : path, buf, len, err, errlen);
-    r.elem = rd_disk;
-    rc = read_document(&r);
-    free(r.tagbuf);
+    rc = inv_read_disks_buffer(inv, strcmp(path, "-") == 0 ? "standard input" : path, buf, len,
+                               err, errlen);
     free(buf);
-    for (size_t i = before; rc == 0 && i < inv->ndisks; i++)
-        if (inv->disks[i].id != NULL && inv->disks[i].id[0] != '\0' &&
-            add_scope_of(inv, inv->disks[i].id) != 0) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            rc = -1;
-        }
-    if (rc != 0) {
-        inv->ndisks = before;
-        return -1;
-    }
-    inv->disks_known = true;
-    return 0;
+    return rc;
 }

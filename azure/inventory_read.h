@@ -55,7 +55,12 @@ int inv_read_file(const char *path, size_t max_bytes, inv_inventory **out, char 
 int inv_read_disks_file(const char *path, size_t max_bytes, inv_inventory *inv, char *err,
                         size_t errlen);
 
-/* The same from memory; `name` stands for the file in messages. `buf` need
+/* inv_read_disks_file from memory: `name` stands for the file in messages
+ * and `buf` need not be NUL-terminated (the file reader's parser). */
+int inv_read_disks_buffer(inv_inventory *inv, const char *name, const char *buf, size_t len,
+                          char *err, size_t errlen);
+
+/* inv_read_file from memory; `name` stands for the file in messages. `buf` need
  * not be NUL-terminated. */
 int inv_read_buffer(const char *name, const char *buf, size_t len,
                     inv_inventory **out, char *err, size_t errlen);

@@ -288,6 +288,23 @@ static int scan_result(scan_ctx *c, cli_journal_scan *out)
     return 0;
 }
 
+/* The end of a scan, from a file or memory: the report, c's memory freed,
+ * and on failure (rc != 0 or a read error) out emptied and err set. */
+static int scan_finish(scan_ctx *c, int rc, bool rerr, const char *name,
+                       cli_journal_scan *out, char *err, size_t errlen)
+{
+    if (rc == 0 && !rerr)
+        rc = scan_result(c, out);
+    free(c->runs);
+    free(c->pend);
+    if (rc != 0 || rerr) {
+        snprintf(err, errlen, rerr ? "cannot read journal %s" : "out of memory reading %s", name);
+        cli_journal_scan_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_journal_scan_file(const char *path, cli_journal_scan *out,
                           char *err, size_t errlen)
 {
@@ -299,6 +316,7 @@ int cli_journal_scan_file(const char *path, cli_journal_scan *out,
         snprintf(err, errlen, "cannot read journal %s: %s", path, strerror(errno));
         return -1;
     }
+    /* line by line: a journal is only rotated now and then */
     scan_ctx c = { 0 };
     char *line = NULL;
     size_t cap = 0;
@@ -313,16 +331,23 @@ int cli_journal_scan_file(const char *path, cli_journal_scan *out,
     bool rerr = ferror(f) != 0;
     free(line);
     fclose(f);
-    if (rc == 0 && !rerr)
-        rc = scan_result(&c, out);
-    free(c.runs);
-    free(c.pend);
-    if (rc != 0 || rerr) {
-        snprintf(err, errlen, rerr ? "cannot read journal %s" : "out of memory reading %s", path);
-        cli_journal_scan_free(out);
-        return -1;
+    return scan_finish(&c, rc, rerr, path, out, err, errlen);
+}
+
+int cli_journal_scan_buffer(const char *name, const char *buf, size_t len,
+                            cli_journal_scan *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    scan_ctx c = { 0 };
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < len;) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (buf + at)) : len - at;
+        if (n > 0)
+            rc = scan_line(&c, buf + at, n, &out->bad_lines);
+        at += n + 1;
     }
-    return 0;
+    return scan_finish(&c, rc, false, name, out, err, errlen);
 }
 
 void cli_journal_scan_free(cli_journal_scan *s)

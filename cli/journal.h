@@ -105,6 +105,11 @@ typedef struct cli_journal_scan {
  * Returns 0, or -1 with err. */
 int cli_journal_scan_file(const char *path, cli_journal_scan *out,
                           char *err, size_t errlen);
+/* The same over a journal in memory (`name` stands for the file in
+ * messages; buf need not be NUL-terminated): the lines parsed as the file
+ * reader parses them. */
+int cli_journal_scan_buffer(const char *name, const char *buf, size_t len,
+                            cli_journal_scan *out, char *err, size_t errlen);
 void cli_journal_scan_free(cli_journal_scan *s);
 
 #endif

@@ -12,20 +12,21 @@ cJSON *cli_state_last_success(const cli_state *st, const char *file,
                               const char *const *succeeded, size_t nsucceeded,
                               double now, char *err, size_t errlen)
 {
-    char path[4300], *text = NULL, ignored[256];
+    char path[4300], *text = NULL, ignored[256], corrupt[600] = "";
     size_t len;
     cJSON *o = NULL;
     err[0] = '\0';
     if (cli_state_file(st, file, path, sizeof path, err, errlen) != 0)
         return cJSON_CreateObject();
-    /* a missing or unreadable record starts empty */
+    /* a missing or unreadable record starts empty; a corrupt one too, but
+     * that is said (the metric's history is lost) */
     if (cli_read_file(path, 1 << 20, &text, &len, ignored, sizeof ignored) == 0)
-        o = cJSON_ParseWithLength(text, len);
+        o = cli_state_parse_object(path, text, len, corrupt, sizeof corrupt);
     free(text);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
+    if (o == NULL)
         o = cJSON_CreateObject();
-    }
+    if (corrupt[0] != '\0')
+        snprintf(err, errlen, "%s (ignored: the times it held are lost)", corrupt);
     if (o == NULL || nsucceeded == 0)
         return o;
     for (size_t i = 0; i < nsucceeded; i++) {

@@ -139,21 +139,11 @@ static bool read_disks(const cJSON *a, cli_rcv_record *out)
     return out->ndisks > 0;
 }
 
-int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen)
+int cli_rcv_record_parse(const char *name, const char *text, size_t len, cli_rcv_record *out,
+                         char *err, size_t errlen)
 {
-    char path[4200];
     memset(out, 0, sizeof *out);
-    if (record_path(st, path, sizeof path, err, errlen) != 0)
-        return -1;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = cli_read_file(path, RECORD_MAX, &text, &len, err, errlen);
-    if (rc == 1)
-        return 0;
-    if (rc != 0)
-        return -1;
     cJSON *o = cJSON_ParseWithLength(text, len);
-    free(text);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(o, "format");
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(o, "facts");
     const cJSON *disks = cJSON_GetObjectItemCaseSensitive(o, "disks");
@@ -168,12 +158,30 @@ int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, siz
     cJSON_Delete(o);
     if (!ok) {
         snprintf(err, errlen, "%s: not a recovery record snapkeep can read; check the VM and "
-                 "its disks by hand, then remove the file", path);
+                 "its disks by hand, then remove the file", name);
         memset(out, 0, sizeof *out);
         return -1;
     }
     out->present = true;
     return 0;
+}
+
+int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen)
+{
+    char path[4200];
+    memset(out, 0, sizeof *out);
+    if (record_path(st, path, sizeof path, err, errlen) != 0)
+        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cli_read_file(path, RECORD_MAX, &text, &len, err, errlen);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return -1;
+    rc = cli_rcv_record_parse(path, text, len, out, err, errlen);
+    free(text);
+    return rc;
 }
 
 int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err, size_t errlen)

@@ -49,6 +49,10 @@ void cli_rcv_command_line(char *buf, size_t n, int argc, char **argv);
 /* 0 (out->present says whether one exists), or -1 with err (unreadable
  * or malformed: the caller refuses, it does not guess). */
 int cli_rcv_record_load(const cli_state *st, cli_rcv_record *out, char *err, size_t errlen);
+/* The record's parser, from memory (`name` stands for the file in err):
+ * 0 with out->present, or -1 (malformed) with out zeroed. */
+int cli_rcv_record_parse(const char *name, const char *text, size_t len, cli_rcv_record *out,
+                         char *err, size_t errlen);
 int cli_rcv_record_save(const cli_state *st, const cli_rcv_record *r, char *err, size_t errlen);
 int cli_rcv_record_clear(const cli_state *st, char *err, size_t errlen);
 

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "cli/exit.h"
 #include "cli/log.h"
@@ -201,6 +203,19 @@ void cli_state_close(cli_state *st)
     st->lock_fd = -1;
     free(st->dir);
     st->dir = NULL;
+}
+
+cJSON *cli_state_parse_object(const char *path, const char *text, size_t len, char *why,
+                              size_t n)
+{
+    why[0] = '\0';
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        snprintf(why, n, "%.500s: not a JSON object", path);
+        return NULL;
+    }
+    return o;
 }
 
 int cli_read_file(const char *path, size_t max, char **buf, size_t *len,

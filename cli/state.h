@@ -63,6 +63,13 @@ int cli_state_file(const cli_state *st, const char *name, char *buf, size_t n,
 int cli_read_file(const char *path, size_t max, char **buf, size_t *len,
                   char *err, size_t errlen);
 
+/* A state record's text (last-run, last-success, the drill report) as
+ * every reader parses it: the JSON object, or NULL with why naming path
+ * ("PATH: not a JSON object") when it is anything else. */
+struct cJSON;
+struct cJSON *cli_state_parse_object(const char *path, const char *text, size_t len,
+                                     char *why, size_t n);
+
 /* Writes a file atomically: a temporary file in the same directory
  * (mkstemp: a new name, never a link followed), fsync, rename over
  * `path`, fsync of the directory. Readers see the old
@@ -73,11 +80,12 @@ int cli_write_file_atomic(const char *path, const char *data, size_t len,
 /* Per-policy times of the last full success, kept in the state directory
  * as one JSON object (policy name -> Unix seconds) so that a metric still
  * shows the last success after failed runs. Reads `file` (missing or
- * unreadable: an empty record), sets `now` for each name in `succeeded`,
+ * unreadable: an empty record; a corrupt one, that is not a JSON object, is
+ * ignored and said in err), sets `now` for each name in `succeeded`,
  * and rewrites the file atomically when that changed anything. Returns the
  * record for the caller to read and cJSON_Delete (NULL only when out of
- * memory); err is empty unless the path or the write failed. */
-struct cJSON;
+ * memory); err is empty unless the path or the write failed, or the
+ * record was corrupt. */
 struct cJSON *cli_state_last_success(const cli_state *st, const char *file,
                                      const char *const *succeeded, size_t nsucceeded,
                                      double now, char *err, size_t errlen);

@@ -69,6 +69,19 @@ typedef struct st_report {
  * creates or locks anything. */
 void st_read_state(st_report *rep, bool offline);
 
+/* The second half of st_read_state, for tests and the fuzzer: the three
+ * files (each parsed with cli_state_parse_object) applied to every
+ * policy. A file
+ * given with a why ("" when missing or read) makes each policy UNKNOWN
+ * with a problem that quotes it; a field of the wrong type or out of
+ * range does the same. */
+struct cJSON;
+typedef struct st_state_files {
+    struct cJSON *run, *success, *drill;   /* NULL: missing or unreadable */
+    char why_run[600], why_success[600], why_drill[600];
+} st_state_files;
+void st_apply_state(st_report *rep, bool offline, const st_state_files *f);
+
 /* status_render.c */
 void st_render_table(const st_report *rep, FILE *f);
 int st_render_json(const st_report *rep, FILE *f);

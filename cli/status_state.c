@@ -4,6 +4,7 @@
  * "nothing recorded". */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,8 @@ static cJSON *read_json(const char *dir, const char *name, char *why, size_t n)
         snprintf(why, n, "%s", err);
         return NULL;
     }
-    cJSON *o = cJSON_ParseWithLength(text, len);
+    cJSON *o = cli_state_parse_object(path, text, len, why, n);
     free(text);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        snprintf(why, n, "%.500s: not a JSON object", path);
-        return NULL;
-    }
     return o;
 }
 
@@ -56,6 +52,24 @@ static double num_of(const cJSON *o, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+/* An integral number field within [lo, hi]: 1 with *out, 0 when absent,
+ * -1 when of another type or out of range (a hostile file: a cast of it
+ * would be undefined). */
+static int int_in(const cJSON *o, const char *key, double lo, double hi, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return -1;
+    *out = v->valuedouble;
+    return 1;
+}
+
+/* The largest count a record can hold: far beyond Azure's limits. */
+#define ST_MAX_COUNT 1e9
+
 /* The policy's first problem is the one reported. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -72,7 +86,7 @@ static void unknown(st_policy *sp, const char *fmt, ...)
 }
 
 /* The disks of the last-run record, for --offline. */
-static void offline_disks(st_policy *sp, const cJSON *disks)
+static void offline_disks(const st_report *rep, st_policy *sp, const cJSON *disks)
 {
     size_t n = (size_t)cJSON_GetArraySize(disks);
     sp->disks = calloc(n ? n : 1, sizeof *sp->disks);
@@ -87,9 +101,18 @@ static void offline_disks(st_policy *sp, const cJSON *disks)
         sd->id = strdup(id->valuestring);
         if (sd->id == NULL)
             continue;
+        double snaps = 0, owned = 0;
+        if (int_in(d, "snapshots", 0, ST_MAX_COUNT, &snaps) < 0 ||
+            int_in(d, "owned", 0, ST_MAX_COUNT, &owned) < 0) {
+            unknown(sp, "%s/%s: policy \"%s\": disk %.200s: the counts are not counts",
+                    rep->state_dir, CLI_LAST_RUN_FILE, sp->p->name, sd->id);
+            free(sd->id);
+            sd->id = NULL;
+            continue;
+        }
         sd->f.newest = time_of(d, "newest");
-        sd->f.snapshots = (size_t)num_of(d, "snapshots", 0);
-        sd->f.owned = (size_t)num_of(d, "owned", 0);
+        sd->f.snapshots = (size_t)snaps;
+        sd->f.owned = (size_t)owned;
         sp->ndisks++;
     }
 }
@@ -107,7 +130,11 @@ static void read_run(st_report *rep, st_policy *sp, const cJSON *rec, bool offli
     r->have = true;
     r->started = time_of(e, "started");
     r->finished = time_of(e, "finished");
-    r->exit_code = (int)num_of(e, "exit", -1);
+    double code = -1;
+    if (int_in(e, "exit", 0, 255, &code) < 0)
+        unknown(sp, "%s/%s: policy \"%s\": exit: not an exit status", rep->state_dir,
+                CLI_LAST_RUN_FILE, sp->p->name);
+    r->exit_code = (int)code;
     r->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "ok"));
     r->listed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "listed"));
     r->created = num_of(e, "created", 0);
@@ -122,10 +149,10 @@ static void read_run(st_report *rep, st_policy *sp, const cJSON *rec, bool offli
     if (!r->listed || !r->have_disks)
         unknown(sp, "the last run of policy \"%s\" could not list its snapshots", sp->p->name);
     else
-        offline_disks(sp, disks);
+        offline_disks(rep, sp, disks);
 }
 
-static void read_drill(st_policy *sp, const cJSON *rep)
+static void read_drill(const char *state_dir, st_policy *sp, const cJSON *rep)
 {
     const cJSON *p, *pols = cJSON_GetObjectItemCaseSensitive(rep, "policies");
     cJSON_ArrayForEach(p, pols) {
@@ -134,7 +161,10 @@ static void read_drill(st_policy *sp, const cJSON *rep)
             continue;
         sp->drill.have = true;
         sp->drill.started = time_of(rep, "started");
-        sp->drill.exit_code = (int)num_of(rep, "exit", -1);
+        double code = -1;
+        if (int_in(rep, "exit", 0, 255, &code) < 0)
+            unknown(sp, "%s/%s: exit: not an exit status", state_dir, DRL_REPORT_FILE);
+        sp->drill.exit_code = (int)code;
         bool passed = sp->drill.exit_code == 0;
         const cJSON *d, *disks = cJSON_GetObjectItemCaseSensitive(p, "disks");
         if (cJSON_GetArraySize(disks) == 0)
@@ -161,27 +191,49 @@ static void read_drill(st_policy *sp, const cJSON *rep)
     }
 }
 
-void st_read_state(st_report *rep, bool offline)
+/* The policy's last success: Unix seconds, as run wrote them. */
+static void read_success(const char *state_dir, st_policy *sp, const cJSON *ok)
 {
-    char why[600];
-    cJSON *rec = read_json(rep->state_dir, CLI_LAST_RUN_FILE, why, sizeof why);
-    bool rec_bad = why[0] != '\0';
-    char why_ok[600];
-    cJSON *ok = read_json(rep->state_dir, CLI_LAST_SUCCESS_FILE, why_ok, sizeof why_ok);
-    char why_drill[600];
-    cJSON *drill = read_json(rep->state_dir, DRL_REPORT_FILE, why_drill, sizeof why_drill);
+    double t = 0;
+    sp->last_success = SK_TIME_MIN;
+    int rc = int_in(ok, sp->p->name, 0, (double)(SK_TIME_MAX / SK_USEC_PER_SEC), &t);
+    if (rc < 0)
+        unknown(sp, "%s/%s: policy \"%s\": not a time in Unix seconds", state_dir,
+                CLI_LAST_SUCCESS_FILE, sp->p->name);
+    else if (rc > 0)
+        sp->last_success = (sk_time)t * SK_USEC_PER_SEC;
+}
+
+void st_apply_state(st_report *rep, bool offline, const st_state_files *f)
+{
     for (size_t i = 0; i < rep->npols; i++) {
         st_policy *sp = &rep->pols[i];
-        if (rec_bad && offline)
-            unknown(sp, "cannot read the last-run record: %.400s", why);
+        /* A state file that is there but cannot be read says nothing is
+         * known (never OK), whether or not the check is offline. */
+        if (f->why_run[0] != '\0')
+            unknown(sp, "cannot read the last-run record: %.400s", f->why_run);
         else
-            read_run(rep, sp, rec, offline);
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(ok, sp->p->name);
-        sp->last_success = cJSON_IsNumber(t) ? (sk_time)t->valuedouble * SK_USEC_PER_SEC
-                                             : SK_TIME_MIN;
-        read_drill(sp, drill);
+            read_run(rep, sp, f->run, offline);
+        if (f->why_success[0] != '\0')
+            unknown(sp, "cannot read the last-success record: %.400s", f->why_success);
+        else
+            read_success(rep->state_dir, sp, f->success);
+        if (f->why_drill[0] != '\0')
+            unknown(sp, "cannot read the drill report: %.400s", f->why_drill);
+        else
+            read_drill(rep->state_dir, sp, f->drill);
     }
-    cJSON_Delete(rec);
-    cJSON_Delete(ok);
-    cJSON_Delete(drill);
+}
+
+void st_read_state(st_report *rep, bool offline)
+{
+    st_state_files f;
+    f.run = read_json(rep->state_dir, CLI_LAST_RUN_FILE, f.why_run, sizeof f.why_run);
+    f.success = read_json(rep->state_dir, CLI_LAST_SUCCESS_FILE, f.why_success,
+                          sizeof f.why_success);
+    f.drill = read_json(rep->state_dir, DRL_REPORT_FILE, f.why_drill, sizeof f.why_drill);
+    st_apply_state(rep, offline, &f);
+    cJSON_Delete(f.run);
+    cJSON_Delete(f.success);
+    cJSON_Delete(f.drill);
 }

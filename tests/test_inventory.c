@@ -1335,6 +1335,47 @@ static void test_copy_fields(void **state)
     assert_non_null(strstr(err, "completionPercent"));
 }
 
+/* The disk list from memory (plan --disks's parser, the fuzzer's entry):
+ * the three shapes read the same disks and scopes; a list refused after a
+ * first one leaves the disks, the scopes and disks_known as they were. */
+static void test_disks_buffer(void **state)
+{
+    (void)state;
+    static const char *const shapes[] = {
+        "[{\"name\":\"a\",\"id\":\"/subscriptions/S/resourceGroups/G/providers/"
+        "Microsoft.Compute/disks/a\"}]",
+        "{\"value\":[{\"name\":\"a\",\"id\":\"/subscriptions/S/resourceGroups/G/providers/"
+        "Microsoft.Compute/disks/a\"}]}",
+        "[{\"value\":[{\"name\":\"a\",\"id\":\"/subscriptions/S/resourceGroups/G/providers/"
+        "Microsoft.Compute/disks/a\"}]}]",
+    };
+    char err[512];
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        inv_inventory *inv = inv_new();
+        assert_non_null(inv);
+        assert_int_equal(inv_read_disks_buffer(inv, "d.json", shapes[k], strlen(shapes[k]),
+                                               err, sizeof err), 0);
+        assert_true(inv->disks_known);
+        assert_int_equal(inv->ndisks, 1);
+        assert_string_equal(inv->disks[0].name, "a");
+        assert_int_equal(inv->ndisk_scopes, 1);
+        assert_string_equal(inv->disk_scopes[0].subscription, "S");
+        assert_string_equal(inv->disk_scopes[0].resource_group, "G");
+        inv_free(inv);
+    }
+    inv_inventory *inv = inv_new();
+    assert_non_null(inv);
+    static const char bad[] = "[{\"name\":\"b\",\"id\":\"/subscriptions/T/resourceGroups/H/"
+                              "providers/Microsoft.Compute/disks/b\"},{\"name\":\"\"}]";
+    assert_int_equal(inv_read_disks_buffer(inv, "bad.json", bad, sizeof bad - 1, err,
+                                           sizeof err), -1);
+    assert_false(inv->disks_known);
+    assert_int_equal(inv->ndisks, 0);
+    assert_int_equal(inv->ndisk_scopes, 0);
+    assert_true(strncmp(err, "bad.json:", 9) == 0);
+    inv_free(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1370,6 +1411,7 @@ int main(void)
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_arm_pages_api),
+        cmocka_unit_test(test_disks_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

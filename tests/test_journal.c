@@ -217,6 +217,23 @@ static void test_journal_interrupted(void **state)
     assert_string_equal(scan.pending[0].policy, "p");
     cli_journal_scan_free(&scan);
 
+    /* the same journal from memory (the fuzzer's entry) reads the same,
+     * with or without the last line's newline */
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(cli_read_file(path, 1 << 20, &text, &len, err, sizeof err), 0);
+    for (int cut = 0; cut < 2; cut++) {
+        assert_int_equal(cli_journal_scan_buffer("mem", text, len - (size_t)cut, &scan, err,
+                                                 sizeof err), 0);
+        assert_int_equal(scan.bad_lines, 1);
+        assert_int_equal(scan.nruns, 1);
+        assert_string_equal(scan.runs[0], run2);
+        assert_int_equal(scan.npending, 1);
+        assert_string_equal(scan.pending[0].resource, "/s/b");
+        cli_journal_scan_free(&scan);
+    }
+    free(text);
+
     /* run 3 reports it; afterwards nothing is reported again */
     fp = fopen(path, "a");
     fputc('\n', fp);

@@ -91,6 +91,10 @@ static void test_bad_disks_refused(void **state)
         "\"disks\":[{\"lun\":1,\"caching\":\"None\",\"write_accelerator\":false}]",
         "\"disks\":[]",
         "\"disks\":{}",
+        "\"facts\":{\"lun\":1e20,\"write_accelerator\":false,\"was_running\":true,"
+        "\"caching\":\"None\"}",
+        "\"facts\":{\"lun\":-1e300,\"write_accelerator\":false,\"was_running\":true,"
+        "\"caching\":\"None\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[600];
@@ -100,6 +104,11 @@ static void test_bad_disks_refused(void **state)
         assert_int_equal(cli_rcv_record_load(&st, &back, err, sizeof err), -1);
         assert_false(back.present);
         assert_non_null(strstr(err, "not a recovery record"));
+        /* the parser from memory (the fuzzer's entry) says the same of it */
+        assert_int_equal(cli_rcv_record_parse("mem.json", text, strlen(text), &back, err,
+                                              sizeof err), -1);
+        assert_false(back.present);
+        assert_true(strncmp(err, "mem.json: not a recovery record", 31) == 0);
     }
 }
 

@@ -3,7 +3,8 @@
 # snapshot WARNING, a stale disk CRITICAL, a listing failure UNKNOWN (exit
 # 3, never OK), a disk near Azure's 500 cap WARNING, and --offline answers
 # from the state directory with no server running; the JSON document has
-# the shape doc/json.md gives.
+# the shape doc/json.md gives; a corrupt or hostile state file is UNKNOWN
+# naming the file.
 # shellcheck disable=SC1091,SC2016  # sourced helpers; bash -c scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -36,6 +37,40 @@ t_check "healthy: table shows the disk, the last run and the next due creation" 
     bash -c 'grep -q "^  dss-data  *OK  *2026-11-21T00:00:00Z  *30m  *26/500  *2026-11-21T00:55:00Z$" "$1" &&
              grep -q "last run: 2026-11-21T00:00:00Z, exit 0: 1 created, 5 deleted, 0 deferred, 0 failed" "$1" &&
              grep -q "^status: OK (1 disk: 1 ok" "$1"' _ "$T_TMP/out"
+
+# a corrupt or hostile state file: UNKNOWN (never OK), naming the file,
+# live and offline (a copy of the state directory, one file spoilt each time)
+st_in() {
+    local dir=$1 t=$2; shift 2
+    run_clock "$t"
+    "$SNAPKEEP" status "$P" --now "$t" --state-dir "$dir" --ca-file "$AZ_CA" "$@"
+}
+spoil() {   # spoil FILE CONTENT: a fresh copy of the state with FILE replaced
+    rm -rf "$T_TMP/spoilt" && cp -r "$RUN_STATE_DIR" "$T_TMP/spoilt"
+    printf '%s' "$2" >"$T_TMP/spoilt/$1"
+}
+spoil last-run.json '{"policies":{"dss-datadir":'
+t_exit "truncated last-run.json: live UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
+t_check "truncated last-run.json: the line names the file" \
+    grep -q "^SNAPKEEP UNKNOWN - cannot read the last-run record: $T_TMP/spoilt/last-run.json: not a JSON object" "$T_TMP/out"
+t_exit "truncated last-run.json: offline UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios --offline
+t_check "truncated last-run.json offline: the line names the file" \
+    grep -q "^SNAPKEEP UNKNOWN - cannot read the last-run record: $T_TMP/spoilt/last-run.json" "$T_TMP/out"
+spoil last-run.json '{"policies":{"dss-datadir":{"exit":1e300,"listed":true,"disks":[]}}}'
+# (the exit status unknown is also a run that did not succeed: WARNING,
+# which the Monitoring Plugins rank above UNKNOWN)
+t_exit "last-run.json exit 1e300: WARNING, not OK" 1 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
+t_check "exit 1e300: says the field" grep -q "last-run.json: policy \"dss-datadir\": exit: not an exit status" "$T_TMP/out"
+spoil last-run.json '{"policies":{"dss-datadir":{"exit":0,"listed":true,"disks":[{"disk":"/x/d","newest":null,"snapshots":-5,"owned":0}]}}}'
+t_exit "last-run.json snapshots -5: offline UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios --offline
+t_check "snapshots -5: says the counts are wrong" grep -q "last-run.json: policy \"dss-datadir\": disk /x/d: the counts are not counts" "$T_TMP/out"
+spoil last-success.json '{"dss-datadir":1e300}'
+t_exit "last-success.json 1e300: UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
+t_check "last-success 1e300: names the file" grep -q "last-success.json: policy \"dss-datadir\": not a time" "$T_TMP/out"
+spoil drill-report.json 'not json'
+t_exit "corrupt drill-report.json: UNKNOWN" 3 st_in "$T_TMP/spoilt" 2026-11-21T00:30:00Z --format nagios
+t_check "corrupt drill report: names the file" \
+    grep -q "cannot read the drill report: $T_TMP/spoilt/drill-report.json: not a JSON object" "$T_TMP/out"
 
 # 2. one snapshot late: 2h30m since the newest (warning past two cadences)
 t_exit "one snapshot late: WARNING, exit 1" 1 st 2026-11-21T02:30:00Z --format nagios

@@ -105,13 +105,14 @@ bool ev_scope_match(const pol_policy *p, const char *source_id,
 {
     if (p->anonymous)
         return true;
-    if (p->subscription == NULL && p->resource_group == NULL &&
+    if (p->nsubscriptions == 0 && p->resource_group == NULL &&
         p->ndisks == 0 && p->ndisk_tags == 0)
         return true;
     if (source_id == NULL || source_id[0] == '\0')
         return false;
     ev_disk_id d = ev_parse_disk_id(source_id);
-    if (p->subscription != NULL && !ev_span_eq(d.sub, p->subscription))
+    if (p->nsubscriptions > 0 &&
+        (d.sub.p == NULL || !pol_subscription_allowed(p, d.sub.p, d.sub.n)))
         return false;
     if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))
         return false;

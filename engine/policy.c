@@ -95,10 +95,12 @@ bool pol_many_subscriptions(const pol_policy *p)
 
 bool pol_subscription_allowed(const pol_policy *p, const char *sub, size_t len)
 {
-    if (p->all_subscriptions || p->nsubscriptions == 0)
+    if (p->all_subscriptions || (p->nsubscriptions == 0 && p->subscription == NULL))
         return true;
-    for (size_t i = 0; i < p->nsubscriptions; i++) {
-        const char *s = p->subscriptions[i];
+    /* a policy built by hand may set only `subscription` */
+    size_t n = p->nsubscriptions > 0 ? p->nsubscriptions : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = p->nsubscriptions > 0 ? p->subscriptions[i] : p->subscription;
         size_t k = 0;
         while (k < len && s[k] != '\0' &&
                eng_ascii_lower((unsigned char)s[k]) == eng_ascii_lower((unsigned char)sub[k]))

@@ -105,13 +105,14 @@ bool ev_scope_match(const pol_policy *p, const char *source_id,
 {
     if (p->anonymous)
         return true;
-    if (p->nsubscriptions == 0 && p->resource_group == NULL &&
+    bool subs = p->nsubscriptions > 0 || p->subscription != NULL || p->all_subscriptions;
+    if (!subs && p->resource_group == NULL &&
         p->ndisks == 0 && p->ndisk_tags == 0)
         return true;
     if (source_id == NULL || source_id[0] == '\0')
         return false;
     ev_disk_id d = ev_parse_disk_id(source_id);
-    if (p->nsubscriptions > 0 &&
+    if (subs &&
         (d.sub.p == NULL || !pol_subscription_allowed(p, d.sub.p, d.sub.n)))
         return false;
     if (p->resource_group != NULL && !ev_span_eq(d.rg, p->resource_group))

@@ -16,7 +16,8 @@ S2=aaaaaaaa-0000-4000-8000-000000000002
 S3=aaaaaaaa-0000-4000-8000-000000000003
 
 # 3 subscriptions x 2 resource groups, disks with and without tags,
-# owned and foreign snapshots: 10 + 2*(17 + 4) ... per subscription.
+# owned and foreign snapshots: 2 x (17 + 9) in the first subscription,
+# 6 more in each next one (174 in all, 66 of them in rg-b, 33 of disks d1).
 python3 - "$T_TMP/seed.json" "$S1" "$S2" "$S3" <<'EOF'
 import json, sys
 out, subs = sys.argv[1], sys.argv[2:]
@@ -76,8 +77,8 @@ t_exit "graph: inventory over 3 subscriptions exits 0" 0 inv "$T_TMP/multi.polic
 cp "$T_TMP/out" "$T_TMP/graph.json"
 t_check "graph: the listing went through Resource Graph, not ARM lists" \
     bash -c "[ \"\$(grep -c '\"kind\": *\"graph\"' '$AZ_LOG')\" -ge 2 ] && ! grep -q '\"kind\": *\"list\"' '$AZ_LOG'"
-t_check "graph: paged with \$skipToken (7 rows a page: 26 pages or more)" \
-    test "$(graph_requests)" -ge 26
+t_check "graph: paged with \$skipToken (174 rows, 7 a page: 25 pages)" \
+    test "$(graph_requests)" -ge 25
 : >"$AZ_LOG"
 for s in "$S1" "$S2" "$S3"; do
     t_exit "graph: ARM inventory of subscription $s" 0 inv "$T_TMP/one-$s.policy"
@@ -88,7 +89,7 @@ records "$T_TMP/graph.json" >"$T_TMP/rec.graph"
 records "$T_TMP/arm-$S1.json" "$T_TMP/arm-$S2.json" "$T_TMP/arm-$S3.json" >"$T_TMP/rec.arm"
 t_check "graph: exactly the snapshots and fields the ARM listings give" \
     cmp -s "$T_TMP/rec.graph" "$T_TMP/rec.arm"
-t_check "graph: 180 snapshots in all" test "$(wc -l <"$T_TMP/rec.graph")" = 180
+t_check "graph: 174 snapshots in all" test "$(wc -l <"$T_TMP/rec.graph")" = 174
 t_exit "graph: plan over the Resource Graph inventory" 0 "$SNAPKEEP" plan \
     "$T_TMP/multi.policy" --inventory "$T_TMP/graph.json" --now 2026-11-26T00:00:00Z --format json
 cp "$T_TMP/out" "$T_TMP/plan.graph"
@@ -113,13 +114,16 @@ policy "$T_TMP/multi-rg.policy" multi "subscription \"$S1\" \"$S2\" \"$S3\"" \
 t_exit "graph: inventory of rg-b in 3 subscriptions" 0 inv "$T_TMP/multi-rg.policy"
 records "$T_TMP/out" >"$T_TMP/rec.graph-rg"
 for s in "$S1" "$S2" "$S3"; do
-    policy "$T_TMP/one-rg.policy" multi "subscription \"$s\"" 'resource-group "rg-b"'
+    policy "$T_TMP/one-rg.policy" multi "subscription \"$s\"" 'resource-group "rg-b"' \
+        'disks tagged "env" = "prod"'
     inv "$T_TMP/one-rg.policy" >"$T_TMP/arm-rg-$s.json" 2>/dev/null
 done
 records "$T_TMP/arm-rg-$S1.json" "$T_TMP/arm-rg-$S2.json" "$T_TMP/arm-rg-$S3.json" >"$T_TMP/rec.arm-rg"
-t_check "graph: by resource group, the same snapshots as ARM's lists of rg-b" \
+t_check "graph: by resource group and disk tag, the snapshots ARM's lists of rg-b give" \
     cmp -s "$T_TMP/rec.graph-rg" "$T_TMP/rec.arm-rg"
-t_check "graph: 66 snapshots in rg-b" test "$(wc -l <"$T_TMP/rec.graph-rg")" = 66
+# the disks came through Resource Graph too: d1 (env=prod) only, of rg-b's 66
+t_check "graph: the 33 snapshots of the tagged disks in rg-b" \
+    test "$(wc -l <"$T_TMP/rec.graph-rg")" = 33
 
 # 1c. subscription all: every subscription the identity sees
 policy "$T_TMP/all.policy" multi 'subscription all'

@@ -49,7 +49,8 @@ VM = {"Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachin
 want = {
     "run": {"Microsoft.Compute/disks/read", "Microsoft.Compute/snapshots/read",
             "Microsoft.Compute/snapshots/write", "Microsoft.Compute/snapshots/delete",
-            "Microsoft.Compute/locations/DiskOperations/read"},
+            "Microsoft.Compute/locations/DiskOperations/read",
+            "Microsoft.ResourceGraph/resources/read"},
     "recovery": {"Microsoft.Compute/snapshots/read", "Microsoft.Compute/disks/read",
                  "Microsoft.Compute/disks/write", "Microsoft.Compute/disks/delete",
                  "Microsoft.Compute/locations/DiskOperations/read"} | VM,

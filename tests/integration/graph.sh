@@ -79,6 +79,10 @@ t_check "graph: the listing went through Resource Graph, not ARM lists" \
     bash -c "[ \"\$(grep -c '\"kind\": *\"graph\"' '$AZ_LOG')\" -ge 2 ] && ! grep -q '\"kind\": *\"list\"' '$AZ_LOG'"
 t_check "graph: paged with \$skipToken (174 rows, 7 a page: 25 pages)" \
     test "$(graph_requests)" -ge 25
+# 25 queries in a row against a quota of 15 per 5 s: the client waits
+# for x-ms-user-quota-resets-after once x-ms-user-quota-remaining is 0
+t_check "graph: the per-user quota followed: no query answered 429" \
+    bash -c "! grep '\"kind\": *\"graph\"' '$AZ_LOG' | grep -q '\"status\": *429'"
 : >"$AZ_LOG"
 for s in "$S1" "$S2" "$S3"; do
     t_exit "graph: ARM inventory of subscription $s" 0 inv "$T_TMP/one-$s.policy"
@@ -131,6 +135,11 @@ t_exit "graph: subscription all" 0 inv "$T_TMP/all.policy"
 records "$T_TMP/out" >"$T_TMP/rec.all"
 t_check "graph: subscription all lists the three subscriptions" \
     cmp -s "$T_TMP/rec.all" "$T_TMP/rec.arm"
+
+# commands that work in one subscription need the one named
+t_exit "graph: restore of a policy over 3 subscriptions without --subscription exits 1" 1 \
+    "$SNAPKEEP" restore "$T_TMP/multi.policy" --disk d1 --latest --to d1-new --ca-file "$AZ_CA"
+t_check "graph: ... saying to name one" grep -q 'spans several subscriptions' "$T_TMP/err"
 
 # 2. fail closed: a failing page, a truncated answer, a short one: exit 3, no output
 az_faults '{"rules":[{"name":"page-3","kind":"graph","page":3,"action":"status","status":400,"code":"BadRequest"}]}'

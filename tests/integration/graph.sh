@@ -221,6 +221,13 @@ t_check "lag: the held snapshot is in the state" \
     "$AZ_STATE" "$HELD"
 t_check "lag: the run says why it spared it" grep -q "$HELD" "$T_TMP/err"
 
+# status lists a policy over several subscriptions the same way
+: >"$AZ_LOG"
+t_exit "lag: status of the policy over 3 subscriptions: OK" 0 "$SNAPKEEP" status \
+    "$T_TMP/lag.policy" --now "$T" --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA" --format nagios
+t_check "lag: status names the disk's snapshot age" grep -q 'OK' "$T_TMP/out"
+t_check "lag: status listed through Resource Graph" grep -q '"kind": *"graph"' "$AZ_LOG"
+
 # the index catches up once the lag has passed
 run_clock 2026-11-20T11:31:00Z
 t_exit "lag: inventory after the lag" 0 "$SNAPKEEP" inventory "$T_TMP/lag.policy" --ca-file "$AZ_CA"

@@ -189,9 +189,12 @@ policy "dss-datadir" {
 EOF
 GONE=dss-data-20261110T150000Z HELD=dss-data-20261110T160000Z
 snap_url() { printf '%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/snapshots/%s?api-version=2025-01-02' "$AZ_URL" "$S1" "$RUN_RG" "$1"; }
-TOKEN=$(curl -sS --cacert "$AZ_CA" "$AZ_URL/$AZ_TENANT/oauth2/v2.0/token" \
-    -d "grant_type=client_credentials&client_id=$AZ_CLIENT&client_secret=$AZ_SECRET&scope=https://management.azure.com/.default" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token() {
+    curl -sS --cacert "$AZ_CA" "$AZ_URL/$AZ_TENANT/oauth2/v2.0/token" \
+        -d "grant_type=client_credentials&client_id=$AZ_CLIENT&client_secret=$AZ_SECRET&scope=https://management.azure.com/.default" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+TOKEN=$(token)
 t_check "lag: ARM deletes $GONE" curl -sSf -o /dev/null --cacert "$AZ_CA" -X DELETE \
     -H "Authorization: Bearer $TOKEN" "$(snap_url "$GONE")"
 t_check "lag: ARM puts a legal hold on $HELD" curl -sSf -o /dev/null --cacert "$AZ_CA" -X PATCH \
@@ -236,5 +239,19 @@ import json, sys
 v = {s["name"]: s for s in json.load(open(sys.argv[1]))["value"]}
 assert sys.argv[2] not in v and v[sys.argv[3]]["tags"].get("legal-hold") == "case-7"
 assert len(v) < 300, len(v)' "$T_TMP/out" "$GONE" "$HELD"
+
+# the server's own quota: past 15 queries in 5 s, 429 RateLimiting with the headers
+graph_post() {
+    curl -sS -o /dev/null -D - --cacert "$AZ_CA" -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' \
+        -d '{"query":"Resources | where type =~ '"'"'microsoft.compute/disks'"'"'"}' \
+        "$AZ_URL/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"
+}
+TOKEN=$(token)     # the virtual clock moved past the first one's hour
+for _ in $(seq 1 20); do graph_post; done >"$T_TMP/quota.headers" 2>&1
+t_check "lag: the test server answers its user quota headers" \
+    grep -qi '^x-ms-user-quota-resets-after: 00:00:0[0-5]' "$T_TMP/quota.headers"
+t_check "lag: ... and 429 once the quota is spent" \
+    bash -c 'grep -q "^HTTP/1.1 429" "$1" && grep -qi "^x-ms-user-quota-remaining: 0" "$1"' _ "$T_TMP/quota.headers"
 
 t_done

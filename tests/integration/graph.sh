@@ -164,6 +164,27 @@ t_exit "graph: a page cut in half is retried: exit 0" 0 inv "$T_TMP/multi.policy
 records "$T_TMP/out" >"$T_TMP/rec.again"
 t_check "graph: ... and the same inventory" cmp -s "$T_TMP/rec.again" "$T_TMP/rec.arm"
 az_faults '{"rules":[]}'
+
+# 2b. run over 3 subscriptions: a snapshot of every tagged disk, each in its
+#     own subscription and region, none of an untagged one
+policy "$T_TMP/create.policy" multi "subscription \"$S1\" \"$S2\" \"$S3\"" \
+    'resource-group "rg-b"' 'disks tagged "env" = "prod"' 'snapshot every 1h'
+: >"$AZ_LOG"
+"$SNAPKEEP" run "$T_TMP/create.policy" --state-dir "$T_TMP/create-state" --ca-file "$AZ_CA" \
+    --max-delete 0 >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+t_check "graph: run over 3 subscriptions (exit $rc: 0, or 5 for the old seeded history)" \
+    test "$rc" = 0 -o "$rc" = 5
+t_check "graph: one snapshot created for d1 of rg-b in each subscription, none for d2" python3 -c '
+import json, sys
+puts = [json.loads(l)["path"].lower() for l in open(sys.argv[1])
+        if json.loads(l)["method"] == "PUT"]
+want = ["/subscriptions/%s/resourcegroups/rg-b/providers/microsoft.compute/snapshots/" % s.lower()
+        for s in sys.argv[2:]]
+assert len(puts) == 3 and sorted(p.rsplit("/", 1)[0] + "/" for p in puts) == sorted(want), puts
+assert all("/snapshots/d1-" in p for p in puts), puts' "$AZ_LOG" "$S1" "$S2" "$S3"
+t_check "graph: run deleted nothing with max-delete 0" \
+    bash -c "! grep -q '\"method\": *\"DELETE\"' '$AZ_LOG'"
 kill "$AZ_PID"; wait "$AZ_PID" 2>/dev/null
 
 # 3. run over Resource Graph with an index that lags: at T, ARM has

@@ -11,6 +11,8 @@
 #include "azure/azure.h"
 
 #define AZ_API_VERSION "2025-01-02"
+/* Resource Graph (azure/graph.c) has its own versions. */
+#define AZ_GRAPH_API_VERSION "2024-04-01"
 /* --parallel is a ceiling: within it, ARM's remaining quota sets the pace
  * (azure/pace.c). The default lets a run spend a whole burst at once. */
 #define AZ_MAX_PARALLEL 256
@@ -55,6 +57,10 @@ typedef struct az_http_resp {
     char request_id[80];
     char correlation_id[80];
     char ratelimit[512];            /* "name=value ..." of x-ms-ratelimit-remaining-* */
+    /* Resource Graph's own throttling and scope headers (azure/graph.c) */
+    char user_quota[24];            /* x-ms-user-quota-remaining */
+    char quota_resets[24];          /* x-ms-user-quota-resets-after (hh:mm:ss) */
+    bool subscription_limit_hit;    /* x-ms-tenant-subscription-limit-hit: true */
 } az_http_resp;
 
 void az_http_resp_clear(az_http_resp *r);   /* frees and zeroes */

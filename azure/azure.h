@@ -100,6 +100,35 @@ int az_list_snapshots_pages(az_client *c, const char *subscription,
 int az_list_disks(az_client *c, const char *subscription,
                   const char *resource_group, inv_inventory *inv, az_error *err);
 
+/* Listing through Azure Resource Graph (azure/graph.c), for scopes over
+ * several subscriptions: one query over every subscription named, paged
+ * with $skipToken, each row read as ARM lists it and kept when one of the
+ * scopes covers it (its subscription and resource group), so the records
+ * are the ones the per-scope ARM listings give. Any failing page, answer
+ * that does not parse or add up to totalRecords, resultTruncated or
+ * x-ms-tenant-subscription-limit-hit fails the whole listing (-1) and
+ * adds nothing. Waits for x-ms-user-quota-resets-after once
+ * x-ms-user-quota-remaining is 0. The index lags behind ARM: re-read a
+ * resource through ARM before acting on it. */
+typedef struct az_graph_scope {
+    const char *subscription;   /* NULL: any */
+    const char *resource_group; /* NULL: any */
+} az_graph_scope;
+
+typedef struct az_graph_list_req {
+    const char *const *subscriptions;   /* the query's; none: every one the identity sees */
+    size_t nsubscriptions;
+    const az_graph_scope *scopes;
+    size_t nscopes;
+    bool disks;                 /* disks instead of snapshots */
+    az_page_fn on_page;         /* as az_list_snapshots_pages; NULL: none */
+    void *ctx;
+} az_graph_list_req;
+
+int az_graph_list(az_client *c, const az_graph_list_req *q, inv_inventory *inv, az_error *err);
+/* The KQL the listing sends (for tests and the documentation). */
+const char *az_graph_query(bool disks);
+
 /* GET one resource by ID. Returns 1 and appends it to inv (*out points to
  * it) when found, 0 when ARM says 404, -1 on error. */
 int az_get_snapshot(az_client *c, const char *id, inv_inventory *inv,

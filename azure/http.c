@@ -79,6 +79,8 @@ static size_t http_on_header(char *buf, size_t size, size_t nitems, void *ud)
         r->async_op = r->location = NULL;
         r->retry_after[0] = r->date[0] = r->request_id[0] = '\0';
         r->correlation_id[0] = r->ratelimit[0] = '\0';
+        r->user_quota[0] = r->quota_resets[0] = '\0';
+        r->subscription_limit_hit = false;
         return len;
     }
     const char *colon = memchr(buf, ':', len);
@@ -106,7 +108,13 @@ static size_t http_on_header(char *buf, size_t size, size_t nitems, void *ud)
     } else if (IS("location")) {
         free(r->location);
         r->location = strndup(v, vlen);
-    } else if (nlen > 25 && strncasecmp(buf, "x-ms-ratelimit-remaining-", 25) == 0)
+    } else if (IS("x-ms-user-quota-remaining"))
+        http_copy(r->user_quota, sizeof r->user_quota, v, vlen);
+    else if (IS("x-ms-user-quota-resets-after"))
+        http_copy(r->quota_resets, sizeof r->quota_resets, v, vlen);
+    else if (IS("x-ms-tenant-subscription-limit-hit"))
+        r->subscription_limit_hit = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+    else if (nlen > 25 && strncasecmp(buf, "x-ms-ratelimit-remaining-", 25) == 0)
         http_ratelimit(r, buf, nlen, v, vlen);
 #undef IS
     return len;

@@ -125,13 +125,32 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg)
 
 const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p)
 {
+    bool given = a->subscription != NULL && *a->subscription != '\0';
+    if (pol_many_subscriptions(p)) {
+        /* a command that works in one subscription: the one chosen, if the policy has it */
+        if (given && pol_subscription_allowed(p, a->subscription, strlen(a->subscription)))
+            return a->subscription;
+        fprintf(stderr, "snapkeep: policy \"%s\" spans several subscriptions: name the one "
+                "to work in with --subscription (or AZURE_SUBSCRIPTION_ID)%s\n", p->name,
+                given ? ", one the policy names" : "");
+        return NULL;
+    }
     if (p->subscription != NULL && *p->subscription != '\0')
         return p->subscription;
-    if (a->subscription != NULL && *a->subscription != '\0')
+    if (given)
         return a->subscription;
     cli_err("policy \"%s\": no subscription: set `subscription` in the "
             "policy, --subscription or AZURE_SUBSCRIPTION_ID", p->name);
     return NULL;
+}
+
+int cli_policy_scope_subscription(const cli_azure *a, const pol_policy *p, const char **out)
+{
+    *out = NULL;
+    if (pol_many_subscriptions(p))
+        return 0;
+    *out = cli_policy_subscription(a, p);
+    return *out != NULL ? 0 : -1;
 }
 
 void cli_print_az_error(const char *what, const az_error *err)
@@ -163,8 +182,9 @@ void cli_print_az_error(const char *what, const az_error *err)
 /* ---- the live inventory ------------------------------------------- */
 
 typedef struct live_scope {
-    const char *subscription;
+    const char *subscription;       /* NULL: every one (`subscription all`) */
     const char *resource_group;     /* NULL: the whole subscription */
+    bool disks;                     /* a policy of it selects `disks tagged` */
 } live_scope;
 
 typedef struct live_raw {
@@ -181,14 +201,16 @@ static bool live_same(const char *a, const char *b)
 
 /* One listing per distinct scope; a subscription-wide one covers every
  * resource group of that subscription. */
-static size_t live_add_scope(live_scope *scopes, size_t n, const char *sub, const char *rg)
+static size_t live_add_scope(live_scope *scopes, size_t n, const char *sub, const char *rg,
+                             bool disks)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcasecmp(scopes[i].subscription, sub) == 0 &&
+        if (live_same(scopes[i].subscription, sub) &&
             (scopes[i].resource_group == NULL || live_same(scopes[i].resource_group, rg))) {
+            scopes[i].disks |= disks;
             return n;
         }
-    scopes[n] = (live_scope){ sub, rg };
+    scopes[n] = (live_scope){ sub, rg, disks };
     return n + 1;
 }
 
@@ -196,7 +218,7 @@ static bool live_covered(const live_scope *scopes, size_t n, size_t k)
 {
     for (size_t i = 0; i < n; i++)
         if (i != k && scopes[i].resource_group == NULL && scopes[k].resource_group != NULL &&
-            strcasecmp(scopes[i].subscription, scopes[k].subscription) == 0)
+            live_same(scopes[i].subscription, scopes[k].subscription))
             return true;
     return false;
 }
@@ -350,7 +372,10 @@ void cli_raw_free(char **raw, size_t n)
 
 static int live_scopes(const cli_azure *a, const pol_file *f, live_scope **out, size_t *n)
 {
-    live_scope *scopes = calloc(f->npolicies ? f->npolicies : 1, sizeof *scopes);
+    size_t cap = 0;
+    for (size_t i = 0; i < f->npolicies; i++)
+        cap += f->policies[i]->nsubscriptions > 1 ? f->policies[i]->nsubscriptions : 1;
+    live_scope *scopes = calloc(cap ? cap : 1, sizeof *scopes);
     *n = 0;
     if (scopes == NULL) {
         cli_err("out of memory");
@@ -360,16 +385,94 @@ static int live_scopes(const cli_azure *a, const pol_file *f, live_scope **out, 
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < f->npolicies; i++) {
             const pol_policy *p = f->policies[i];
+            if ((pass == 0) != (p->resource_group == NULL))
+                continue;
+            bool disks = p->ndisk_tags > 0;
+            if (p->all_subscriptions) {
+                *n = live_add_scope(scopes, *n, NULL, p->resource_group, disks);
+                continue;
+            }
+            if (p->nsubscriptions > 1) {
+                for (size_t k = 0; k < p->nsubscriptions; k++)
+                    *n = live_add_scope(scopes, *n, p->subscriptions[k], p->resource_group,
+                                        disks);
+                continue;
+            }
             const char *sub = cli_policy_subscription(a, p);
             if (sub == NULL) {
                 free(scopes);
                 return EXIT_INVALID;
             }
-            if ((pass == 0) == (p->resource_group == NULL))
-                *n = live_add_scope(scopes, *n, sub, p->resource_group);
+            *n = live_add_scope(scopes, *n, sub, p->resource_group, disks);
         }
     *out = scopes;
     return EXIT_OK;
+}
+
+/* More than one subscription in play (or every one): Resource Graph. */
+static bool live_many(const live_scope *scopes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scopes[i].subscription == NULL ||
+            strcasecmp(scopes[i].subscription, scopes[0].subscription) != 0)
+            return true;
+    return false;
+}
+
+/* Every scope's snapshots (and disks, where a scope needs them) in one
+ * Resource Graph query per kind, over the subscriptions named (or all). */
+static int live_graph(az_client *client, const live_scope *scopes, size_t n,
+                      inv_inventory *inv, live_raw *raw)
+{
+    const char **subs = calloc(n, sizeof *subs);
+    az_graph_scope *gs = calloc(n, sizeof *gs);
+    size_t nsubs = 0;
+    bool all = false, disks = false;
+    int rc = subs != NULL && gs != NULL ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        gs[i] = (az_graph_scope){ scopes[i].subscription, scopes[i].resource_group };
+        disks |= scopes[i].disks;
+        if (scopes[i].subscription == NULL) {
+            all = true;
+            continue;
+        }
+        bool seen = false;
+        for (size_t k = 0; k < nsubs && !seen; k++)
+            seen = strcasecmp(subs[k], scopes[i].subscription) == 0;
+        if (!seen)
+            subs[nsubs++] = scopes[i].subscription;
+    }
+    if (rc != 0)
+        fputs("snapkeep: out of memory\n", stderr);
+    az_graph_list_req q = { .subscriptions = subs, .nsubscriptions = all ? 0 : nsubs,
+                            .scopes = gs, .nscopes = n,
+                            .on_page = raw ? live_on_page : NULL, .ctx = raw };
+    az_error err;
+    if (rc == 0 && az_graph_list(client, &q, inv, &err) != 0) {
+        cli_print_az_error("listing snapshots through Resource Graph", &err);
+        rc = -1;
+    }
+    /* every scope's disks, as the ARM listing takes them (live_list): a
+     * disk missing from a complete list is gone, one with another uniqueId
+     * is a new disk of an old name (engine/identity.h) */
+    (void)disks;
+    q.disks = true;
+    q.on_page = NULL;
+    if (rc == 0 && az_graph_list(client, &q, inv, &err) != 0) {
+        cli_print_az_error("listing disks through Resource Graph", &err);
+        rc = -1;
+    }
+    /* the list is complete for each named scope; `subscription all` names
+     * none, so there no disk is judged gone */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (scopes[i].subscription != NULL &&
+            inv_add_disk_scope(inv, scopes[i].subscription, scopes[i].resource_group) != 0) {
+            fputs("snapkeep: out of memory\n", stderr);
+            rc = -1;
+        }
+    free(subs);
+    free(gs);
+    return rc;
 }
 
 int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file *f,
@@ -385,6 +488,11 @@ int cli_live_inventory_raw(az_client *client, const cli_azure *a, const pol_file
         return rc;
     inv_inventory *inv = inv_new();
     live_raw lr = { .inv = inv };
+    if (inv != NULL && live_many(scopes, n)) {
+        if (live_graph(client, scopes, n, inv, raw ? &lr : NULL) != 0)
+            rc = EXIT_AZURE;
+        n = 0;      /* listed */
+    }
     for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
         if (inv == NULL) {
             cli_err("out of memory");

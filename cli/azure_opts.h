@@ -45,9 +45,14 @@ int cli_azure_option(cli_azure *a, int opt, const char *arg);
 /* The subscription a policy works in: the policy's setting, else the
  * command line / environment. NULL with a message when none. */
 const char *cli_policy_subscription(const cli_azure *a, const pol_policy *p);
+/* For commands that work across all of a policy's subscriptions (run,
+ * status): *out NULL for a policy spanning several, else as
+ * cli_policy_subscription. -1 (message printed) when none is given. */
+int cli_policy_scope_subscription(const cli_azure *a, const pol_policy *p, const char **out);
 
 /* Lists, for every policy of the file, the snapshots (and disks) of its
- * scope, de-duplicated by ID, into one inventory. Returns an exit code
+ * scope, de-duplicated by ID, into one inventory: per scope through ARM,
+ * or through Resource Graph when more than one subscription is in play. Returns an exit code
  * (EXIT_OK, EXIT_AZURE on any failed page, EXIT_INVALID for a policy with
  * no subscription) with the reason printed on stderr; *out is NULL unless
  * EXIT_OK. */

@@ -234,9 +234,17 @@ static void print_scope(FILE *f, const pol_policy *p)
                 p->disk_tags[i].value != NULL ? p->disk_tags[i].value : "");
     if (p->ndisks == 0 && p->ndisk_tags == 0)
         fputs(" of any disk", f);
-    fprintf(f, " in resource group %s, subscription %s\n",
-            p->resource_group != NULL ? p->resource_group : "(any)",
-            p->subscription != NULL ? p->subscription : "(from --subscription or AZURE_SUBSCRIPTION_ID)");
+    fprintf(f, " in resource group %s, ", p->resource_group != NULL ? p->resource_group : "(any)");
+    if (p->all_subscriptions)
+        fputs("every subscription the identity can see\n", f);
+    else if (p->nsubscriptions > 1)
+        for (size_t i = 0; i < p->nsubscriptions; i++)
+            fprintf(f, "%s%s", i == 0 ? "subscriptions " : ", ", p->subscriptions[i]);
+    else
+        fprintf(f, "subscription %s", p->subscription != NULL ? p->subscription
+                : "(from --subscription or AZURE_SUBSCRIPTION_ID)");
+    if (!p->all_subscriptions)
+        fputc('\n', f);
     if (p->ndisk_tags > 0)
         fputs("  note: disk-tag selectors need the live disk list; offline (plan --inventory) "
               "they match nothing\n", f);
@@ -418,6 +426,12 @@ static void json_rule(void *ctx, const pol_rule *r, const char *description)
 static void json_scope(json_out *j, const pol_policy *p)
 {
     json_kv_string(j, "subscription", p->subscription);
+    json_key(j, "subscriptions");
+    json_begin_array(j);
+    for (size_t i = 0; i < p->nsubscriptions; i++)
+        json_string(j, p->subscriptions[i]);
+    json_end_array(j);
+    json_kv_bool(j, "all_subscriptions", p->all_subscriptions);
     json_kv_string(j, "resource_group", p->resource_group);
     json_key(j, "disks");
     json_begin_array(j);

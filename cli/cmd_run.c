@@ -152,8 +152,7 @@ static int check_policies(run_ctx *r)
     r->npols = r->file->npolicies;
     for (size_t i = 0; i < r->npols; i++) {
         r->pols[i].p = r->file->policies[i];
-        r->pols[i].subscription = cli_policy_subscription(&r->az, r->pols[i].p);
-        if (r->pols[i].subscription == NULL)
+        if (cli_policy_scope_subscription(&r->az, r->pols[i].p, &r->pols[i].subscription) != 0)
             return EXIT_INVALID;
     }
     return EXIT_OK;

@@ -144,8 +144,9 @@ static void judge(st_report *rep, const st_opts *o)
 /* The live facts of one file's policies: one listing for the file. */
 static void gather_live(st_report *rep, st_opts *o, st_file *sf)
 {
+    const char *sub;
     for (size_t i = sf->first; i < sf->first + sf->n; i++)
-        if (cli_policy_subscription(&o->az, rep->pols[i].p) == NULL) {
+        if (cli_policy_scope_subscription(&o->az, rep->pols[i].p, &sub) != 0) {
             snprintf(rep->pols[i].problem, sizeof rep->pols[i].problem,
                      "policy \"%s\" has no subscription: set it in the policy, with "
                      "--subscription or AZURE_SUBSCRIPTION_ID", rep->pols[i].p->name);
@@ -171,7 +172,8 @@ static void gather_live(st_report *rep, st_opts *o, st_file *sf)
             continue;
         }
         cli_disk_list l;
-        if (cli_health_disks(sp->p, cli_policy_subscription(&o->az, sp->p), inv, NULL, 0, &l) != 0) {
+        (void)cli_policy_scope_subscription(&o->az, sp->p, &sub);
+        if (cli_health_disks(sp->p, sub, inv, NULL, 0, &l) != 0) {
             snprintf(sp->problem, sizeof sp->problem, "out of memory");
             sp->state = HL_UNKNOWN;
             continue;

@@ -12,7 +12,9 @@
 static bool disk_in_scope(const pol_policy *p, const char *sub, const inv_disk *d)
 {
     char s[256], rg[256];
-    if (d->id == NULL || !cli_id_segment(d->id, 1, s, sizeof s) || strcasecmp(s, sub) != 0)
+    /* sub NULL: a policy over several subscriptions, whose own list decides */
+    if (d->id == NULL || !cli_id_segment(d->id, 1, s, sizeof s) ||
+        (sub != NULL ? strcasecmp(s, sub) != 0 : !pol_subscription_allowed(p, s, strlen(s))))
         return false;
     if (p->resource_group != NULL &&
         (!cli_id_segment(d->id, 3, rg, sizeof rg) || strcasecmp(rg, p->resource_group) != 0))

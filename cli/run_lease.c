@@ -58,13 +58,34 @@ static void log_holder(run_ctx *r, const run_policy *rp, eng_lease_state st,
                      rp->lease.tag, rp->lease.scope, value);
 }
 
+/* Where a policy's lease lives: its subscription; for a policy over
+ * several, the first it names; for `subscription all`, the one given by
+ * --subscription or AZURE_SUBSCRIPTION_ID (every run of the policy must
+ * then give the same, as it must give the same --lease-wait). */
+static const char *lease_subscription(const run_ctx *r, const run_policy *rp)
+{
+    if (rp->subscription != NULL)
+        return rp->subscription;
+    if (rp->p->nsubscriptions > 0)
+        return rp->p->subscriptions[0];
+    if (r->az.subscription != NULL && r->az.subscription[0] != '\0')
+        return r->az.subscription;
+    return NULL;
+}
+
 static int lease_setup(run_ctx *r, run_policy *rp)
 {
     run_lease *l = &rp->lease;
-    const char *rg = rp->p->resource_group;
+    const char *rg = rp->p->resource_group, *sub = lease_subscription(r, rp);
+    if (sub == NULL) {
+        cli_log_emit(&r->log, CLI_LOG_ERROR, "lease", NULL, 0, "policy %s is over every "
+                     "subscription: name the one its lease lives in with --subscription (or "
+                     "AZURE_SUBSCRIPTION_ID)", rp->p->name);
+        return -1;
+    }
     int n = rg != NULL ? snprintf(l->scope, sizeof l->scope, "/subscriptions/%s/resourceGroups/%s",
-                                  rp->subscription, rg)
-                       : snprintf(l->scope, sizeof l->scope, "/subscriptions/%s", rp->subscription);
+                                  sub, rg)
+                       : snprintf(l->scope, sizeof l->scope, "/subscriptions/%s", sub);
     if (n < 0 || (size_t)n >= sizeof l->scope ||
         eng_lease_tag_name(rp->p->name, l->tag, sizeof l->tag) < 0) {
         cli_log_emit(&r->log, CLI_LOG_ERROR, "lease", NULL, 0, "policy %s: scope too long for a "

@@ -38,6 +38,9 @@ void pol_policy_free(pol_policy *p)
     free(p->timezone);
     eng_tz_free(p->tz);
     free(p->subscription);
+    for (size_t i = 0; i < p->nsubscriptions; i++)
+        free(p->subscriptions[i]);
+    free(p->subscriptions);
     free(p->resource_group);
     for (size_t i = 0; i < p->ndisks; i++)
         free(p->disks[i]);
@@ -95,4 +98,27 @@ bool pol_tags_match(const pol_tag_match *want, size_t nwant,
             return false;
     }
     return true;
+}
+
+bool pol_many_subscriptions(const pol_policy *p)
+{
+    return p->all_subscriptions || p->nsubscriptions > 1;
+}
+
+bool pol_subscription_allowed(const pol_policy *p, const char *sub, size_t len)
+{
+    if (p->all_subscriptions || (p->nsubscriptions == 0 && p->subscription == NULL))
+        return true;
+    /* a policy built by hand may set only `subscription` */
+    size_t n = p->nsubscriptions > 0 ? p->nsubscriptions : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = p->nsubscriptions > 0 ? p->subscriptions[i] : p->subscription;
+        size_t k = 0;
+        while (k < len && s[k] != '\0' &&
+               eng_ascii_lower((unsigned char)s[k]) == eng_ascii_lower((unsigned char)sub[k]))
+            k++;
+        if (k == len && s[k] == '\0')
+            return true;
+    }
+    return false;
 }

@@ -129,7 +129,12 @@ typedef struct pol_policy {
     /* settings, inherited from top level unless the block sets them */
     char *timezone;         /* IANA name, default "UTC" */
     eng_tz *tz;             /* loaded zone; owned by the policy */
-    char *subscription;     /* NULL: any / from the environment */
+    char *subscription;     /* the one subscription named; NULL: none (any / from
+                             * the environment), or several (below) */
+    char **subscriptions;   /* every subscription named, in order (one for
+                             * `subscription "A"`); the scope checks read this */
+    size_t nsubscriptions;
+    bool all_subscriptions; /* `subscription all`: every one the identity sees */
     char *resource_group;   /* NULL: any */
     char **disks;           /* disk names or resource IDs */
     size_t ndisks;
@@ -169,6 +174,14 @@ void pol_file_free(pol_file *f);        /* NULL is a no-op */
 void pol_policy_free(pol_policy *p);    /* NULL is a no-op */
 void pol_recovery_free(pol_recovery *r);    /* NULL is a no-op */
 void pol_copy_free(pol_copy *c);            /* NULL is a no-op */
+
+/* Whether a policy spans several subscriptions (`subscription "A" "B"` or
+ * `subscription all`): its disks are then named by ID or by tag, and its
+ * listing goes through Resource Graph. */
+bool pol_many_subscriptions(const pol_policy *p);
+/* Whether subscription `sub` (len bytes, case-insensitive) is one the
+ * policy governs: any when it names none or says all. */
+bool pol_subscription_allowed(const pol_policy *p, const char *sub, size_t len);
 
 /* True when the snapshot tags include every match of the list. */
 struct inv_tag;

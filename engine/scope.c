@@ -103,7 +103,8 @@ static bool ev_disk_entry_match(const char *entry, const char *source_id,
  * and the scope filter all make. */
 static eng_disk_conflict outside(const pol_policy *p, const ev_disk_id *d)
 {
-    if (p->subscription != NULL && !ev_span_eq(d->sub, p->subscription))
+    bool subs = p->nsubscriptions > 0 || p->subscription != NULL || p->all_subscriptions;
+    if (subs && (d->sub.p == NULL || !pol_subscription_allowed(p, d->sub.p, d->sub.n)))
         return ENG_DISK_OTHER_SUBSCRIPTION;
     if (p->resource_group != NULL && !ev_span_eq(d->rg, p->resource_group))
         return ENG_DISK_OTHER_GROUP;
@@ -146,7 +147,8 @@ bool ev_scope_match(const pol_policy *p, const char *source_id,
 {
     if (p->anonymous)
         return true;
-    if (p->subscription == NULL && p->resource_group == NULL &&
+    bool subs = p->nsubscriptions > 0 || p->subscription != NULL || p->all_subscriptions;
+    if (!subs && p->resource_group == NULL &&
         p->ndisks == 0 && p->ndisk_tags == 0)
         return true;
     if (source_id == NULL || source_id[0] == '\0')

@@ -388,6 +388,9 @@ static int setup(sim_ctx *c, const pol_policy *p, eng_sim *s, eng_tz **own_tz)
     /* the replay is about retention: every simulated snapshot is the policy's own */
     c->policy.anonymous = true;
     c->policy.subscription = NULL;
+    c->policy.subscriptions = NULL;
+    c->policy.nsubscriptions = 0;
+    c->policy.all_subscriptions = false;
     c->policy.resource_group = NULL;
     c->policy.disks = NULL;
     c->policy.ndisks = 0;

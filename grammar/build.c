@@ -166,6 +166,50 @@ static bool known_sku(const char *s)
            strcmp(s, "Premium_LRS") == 0;
 }
 
+void pg_sub_add(pg_ctx *ctx, char *value, bool first, const pol_loc *loc)
+{
+    if (first)
+        ctx->sub_skip = value == NULL || !setting_begin(ctx, PG_SUBSCRIPTION, loc, loc);
+    if (ctx->sub_skip || value == NULL) {
+        free(value);
+        return;
+    }
+    pol_policy *p = ctx->cur->pol;
+    if (value[0] == '\0') {
+        pg_error(ctx, loc, "empty subscription");
+        free(value);
+        return;
+    }
+    if (!is_guid(value))
+        pg_warning(ctx, loc, "subscription \"%s\" is not a subscription ID "
+                   "(a GUID such as 00000000-0000-0000-0000-000000000000)", value);
+    for (size_t i = 0; i < p->nsubscriptions; i++)
+        if (strcasecmp(p->subscriptions[i], value) == 0) {
+            pg_error(ctx, loc, "subscription \"%s\" is named twice", value);
+            free(value);
+            return;
+        }
+    char **n = realloc(p->subscriptions, (p->nsubscriptions + 1) * sizeof *n);
+    if (n == NULL) {
+        pg_oom(ctx);
+        free(value);
+        return;
+    }
+    p->subscriptions = n;
+    n[p->nsubscriptions++] = value;
+    /* `subscription` is the one named, and only while there is one */
+    free(p->subscription);
+    p->subscription = NULL;
+    if (p->nsubscriptions == 1 && (p->subscription = strdup(value)) == NULL)
+        pg_oom(ctx);
+}
+
+void pg_sub_all(pg_ctx *ctx, const pol_loc *kw, const pol_loc *vloc)
+{
+    if (setting_begin(ctx, PG_SUBSCRIPTION, kw, vloc))
+        ctx->cur->pol->all_subscriptions = true;
+}
+
 void pg_set_string(pg_ctx *ctx, pg_setting which, char *value,
                    const pol_loc *kw, const pol_loc *vloc)
 {
@@ -183,12 +227,6 @@ void pg_set_string(pg_ctx *ctx, pg_setting which, char *value,
     switch (which) {
     case PG_TIMEZONE:
         p->timezone = value;
-        break;
-    case PG_SUBSCRIPTION:
-        if (!is_guid(value))
-            pg_warning(ctx, vloc, "subscription \"%s\" is not a subscription ID "
-                       "(a GUID such as 00000000-0000-0000-0000-000000000000)", value);
-        p->subscription = value;
         break;
     case PG_RESOURCE_GROUP:
         p->resource_group = value;

@@ -62,7 +62,18 @@ static void inherit_one(pg_ctx *ctx, pol_policy *b, const pol_policy *t, pg_sett
 {
     switch (s) {
     case PG_TIMEZONE:       b->timezone = dup_or_oom(ctx, t->timezone); break;
-    case PG_SUBSCRIPTION:   b->subscription = dup_or_oom(ctx, t->subscription); break;
+    case PG_SUBSCRIPTION:
+        b->subscription = dup_or_oom(ctx, t->subscription);
+        b->all_subscriptions = t->all_subscriptions;
+        if (t->nsubscriptions > 0 &&
+            (b->subscriptions = calloc(t->nsubscriptions, sizeof *b->subscriptions)) == NULL) {
+            pg_oom(ctx);
+            break;
+        }
+        for (size_t i = 0; i < t->nsubscriptions; i++)
+            b->subscriptions[i] = dup_or_oom(ctx, t->subscriptions[i]);
+        b->nsubscriptions = t->nsubscriptions;
+        break;
     case PG_RESOURCE_GROUP: b->resource_group = dup_or_oom(ctx, t->resource_group); break;
     case PG_SKU:            b->sku = dup_or_oom(ctx, t->sku); break;
     case PG_SNAPSHOT_EVERY:
@@ -167,6 +178,14 @@ void pg_finish_scope(pg_ctx *ctx, pg_scope *s)
             pg_error(ctx, &p->loc, "no retention rule: this policy would delete "
                      "every snapshot but the newest");
     }
+    /* a disk name means one disk only within one subscription */
+    for (size_t i = 0; pol_many_subscriptions(p) && i < p->ndisks; i++)
+        if (strchr(p->disks[i], '/') == NULL) {
+            pg_error(ctx, &s->val[PG_DISK], "disk \"%s\": a policy over several "
+                     "subscriptions names its disks by resource ID "
+                     "(/subscriptions/.../disks/NAME) or with `disks tagged`", p->disks[i]);
+            break;
+        }
     pg_check_policy(ctx, s);
 }
 

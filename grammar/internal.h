@@ -83,6 +83,7 @@ typedef struct pg_ctx {
     pol_loc first_block;        /* line 0: no block yet */
     pol_recovery *in_rec;       /* the recovery block being read, if any */
     bool rec_open;              /* inside recovery { } (even one ignored) */
+    bool sub_skip;              /* the subscription setting being read was refused */
     pol_loc rec_brace;          /* its '{', for "unterminated" */
     pg_scope *copy_parent;      /* inside copy-to { }: the scope it belongs to */
     pg_scope *copy_spare;       /* a second copy-to of one scope, read and dropped */
@@ -142,6 +143,11 @@ void pg_set_retired(pg_ctx *ctx, pol_retired_kind kind, pg_dur d,
 void pg_set_flag(pg_ctx *ctx, pg_setting which, bool value,
                  const pol_loc *kw, const pol_loc *vloc);
 void pg_set_tag(pg_ctx *ctx, pg_setting which, pg_tag tag, const pol_loc *kw);
+/* `subscription "A" "B" ...`: each string in turn, first = the first one
+ * (which begins the setting; a refused setting skips the rest). */
+void pg_sub_add(pg_ctx *ctx, char *value, bool first, const pol_loc *loc);
+/* `subscription all` */
+void pg_sub_all(pg_ctx *ctx, const pol_loc *kw, const pol_loc *vloc);
 void pg_rule_duration(pg_ctx *ctx, pol_rule_kind kind, eng_period period,
                       pg_dur d, const pol_loc *first, const pol_loc *dloc);
 void pg_rule_every(pg_ctx *ctx, pg_dur width, pg_dur end, const pol_loc *first,

@@ -225,7 +225,8 @@ rec_setting:
 
 setting:
     TIMEZONE STRING           { pg_set_string(ctx, PG_TIMEZONE, $2, L(@1), L(@2)); }
-  | SUBSCRIPTION STRING       { pg_set_string(ctx, PG_SUBSCRIPTION, $2, L(@1), L(@2)); }
+  | SUBSCRIPTION sub_list
+  | SUBSCRIPTION ALL          { pg_sub_all(ctx, L(@1), L(@2)); }
   | RESOURCE_GROUP STRING     { pg_set_string(ctx, PG_RESOURCE_GROUP, $2, L(@1), L(@2)); }
   | DISK STRING               { pg_set_string(ctx, PG_DISK, $2, L(@1), L(@2)); }
   | DISKS TAGGED tag_match  { pg_set_tag(ctx, PG_DISKS_TAGGED, $3, L(@1)); }
@@ -241,6 +242,12 @@ setting:
   | RETIRED KEEP_ALL
         { pg_set_retired(ctx, POL_RETIRED_KEEP_ALL, (pg_dur){ .ok = true }, L(@1), L(@2)); }
   | RETIRED FOR DURATION      { pg_set_retired(ctx, POL_RETIRED_FOR, $3, L(@1), L(@3)); }
+  ;
+
+/* subscription "A" ["B" ...]: one or several, on one line */
+sub_list:
+    STRING                    { pg_sub_add(ctx, $1, true, L(@1)); }
+  | sub_list STRING           { pg_sub_add(ctx, $2, false, L(@2)); }
   ;
 
 yesno:

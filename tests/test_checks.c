@@ -363,6 +363,22 @@ static const check_case cases[] = {
     { "policy \"p\" {\nlast 3\ncopy-to \"a\" { resource-group \"r\"; last 2\n",
       "1:12: error: unterminated policy block: this '{' has no matching '}'\n"
       "3:13: error: unterminated copy-to block: this '{' has no matching '}'\n", 0 },
+    /* several subscriptions */
+    { "subscription \"00000000-0000-0000-0000-0000000000a1\" \"00000000-0000-0000-0000-0000000000A1\"\nlast 3",
+      "1:53: error: subscription \"00000000-0000-0000-0000-0000000000A1\" is named twice\n"
+      "", 0 },
+    { "subscription all\ndisk \"d1\"\nlast 3",
+      "2:6: error: disk \"d1\": a policy over several subscriptions names its disks by resource ID (/subscriptions/.../disks/NAME) or with `disks tagged`\n"
+      "", 0 },
+    { "subscription \"00000000-0000-0000-0000-0000000000a1\" \"x\"\nlast 3",
+      "1:53: warning: subscription \"x\" is not a subscription ID (a GUID such as 00000000-0000-0000-0000-000000000000)\n"
+      "", 1 },
+    { "subscription all \"00000000-0000-0000-0000-0000000000a1\"\nlast 3",
+      "1:18: error: syntax error, unexpected string, expecting end of file or end of line or ',' or ';'\n"
+      "", 0 },
+    { "subscription \"00000000-0000-0000-0000-0000000000a1\"\nsubscription all\nlast 3",
+      "2:1: error: 'subscription' is already set on line 1\n"
+      "", 0 },
 };
 
 /* All diagnostics of one parse, one line each, without the source lines. */

@@ -56,6 +56,7 @@ static void expect_clean(const char *what, fm_result r, size_t min_allocs)
 
 static const char POLICY[] =
     "timezone \"Europe/Berlin\"\n"
+    "subscription \"00000000-0000-0000-0000-0000000000b1\" \"00000000-0000-0000-0000-0000000000b2\"\n"
     "policy \"db\" {\n"
     "    subscription \"00000000-0000-0000-0000-0000000000aa\"\n"
     "    resource-group \"rg\"\n"
@@ -75,6 +76,11 @@ static const char POLICY[] =
     "    resource-group \"web\"\n"
     "    adopt untagged\n"
     "    hourly to 2d, daily 10\n"
+    "}\n"
+    "policy \"estate\" {\n"
+    "    subscription all\n"
+    "    disks tagged \"backup\"\n"
+    "    last 3\n"
     "}\n";
 
 static int op_parse(void *ctx, char *err, size_t errlen)

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "engine/evaluate.h"
 #include "engine/inventory.h"
 #include "grammar/parse.h"
 
@@ -226,6 +227,46 @@ static void test_defaults_and_naming(void **state)
 }
 
 /* Every setting, in a bare body. */
+/* subscription "A" "B": the list (in order), `subscription` only while
+ * one is named; `subscription all`; blocks inherit the whole setting; the
+ * scope check reads the list. */
+static void test_subscriptions(void **state)
+{
+    (void)state;
+    pol_file *f = parse_ok("subs.policy",
+        "subscription \"00000000-0000-0000-0000-0000000000a1\" "
+        "\"00000000-0000-0000-0000-0000000000a2\"\n"
+        "policy \"inherits\" { last 3 }\n"
+        "policy \"one\" { subscription \"00000000-0000-0000-0000-0000000000a3\"; last 3 }\n"
+        "policy \"every\" { subscription all; last 3 }\n");
+    assert_int_equal(f->npolicies, 3);
+    const pol_policy *p = f->policies[0];
+    assert_int_equal(p->nsubscriptions, 2);
+    assert_string_equal(p->subscriptions[0], "00000000-0000-0000-0000-0000000000a1");
+    assert_string_equal(p->subscriptions[1], "00000000-0000-0000-0000-0000000000a2");
+    assert_null(p->subscription);
+    assert_true(pol_many_subscriptions(p));
+    assert_true(pol_subscription_allowed(p, "00000000-0000-0000-0000-0000000000A2", 36));
+    assert_false(pol_subscription_allowed(p, "00000000-0000-0000-0000-0000000000a3", 36));
+    assert_false(pol_subscription_allowed(p, "00000000-0000-0000-0000-0000000000a", 35));
+    inv_inventory *inv = inv_new();
+    const char *disk = "/subscriptions/00000000-0000-0000-0000-0000000000a2/resourceGroups/g/"
+                       "providers/Microsoft.Compute/disks/d";
+    assert_true(eng_policy_scopes_disk(p, disk, inv));
+    assert_false(eng_policy_scopes_disk(f->policies[1], disk, inv));
+    assert_true(eng_policy_scopes_disk(f->policies[2], disk, inv));
+    inv_free(inv);
+    p = f->policies[1];
+    assert_int_equal(p->nsubscriptions, 1);
+    assert_string_equal(p->subscription, "00000000-0000-0000-0000-0000000000a3");
+    assert_false(pol_many_subscriptions(p));
+    p = f->policies[2];
+    assert_true(p->all_subscriptions);
+    assert_int_equal(p->nsubscriptions, 0);
+    assert_true(pol_many_subscriptions(p));
+    pol_file_free(f);
+}
+
 static void test_settings(void **state)
 {
     (void)state;
@@ -631,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_tags_match),
         cmocka_unit_test(test_recovery_settings),
         cmocka_unit_test(test_recovery_inheritance),
+        cmocka_unit_test(test_subscriptions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

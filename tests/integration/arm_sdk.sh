@@ -9,7 +9,8 @@
 # between NICs (two PUTs through the pollers, a held IP refused) and
 # @azure/arm-privatedns / @azure/arm-dns update A records with If-Match (a
 # stale etag refused); @azure/arm-resources reads and writes the tags
-# resource the run lease lives in; ClientAssertionCredential, ManagedIdentityCredential
+# resource the run lease lives in; @azure/arm-resourcegraph queries the snapshots
+# through Resource Graph (paged, the same as ARM's list); ClientAssertionCredential, ManagedIdentityCredential
 # (App Service and IMDS shapes) and AzureCliCredential (with tests/arm/fake-az)
 # get tokens ARM accepts. The packages are installed with npm into a cache
 # ($ARM_SDK_CACHE, default $TMPDIR/snapkeep-arm-sdk) once; without node, npm
@@ -21,7 +22,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 PKGS=(@azure/identity@4.13.1 @azure/arm-compute@24.1.0 @azure/arm-network@39.0.0
-      @azure/arm-privatedns@4.0.0 @azure/arm-dns@5.1.0 @azure/arm-resources@8.0.0)
+      @azure/arm-privatedns@4.0.0 @azure/arm-dns@5.1.0 @azure/arm-resources@8.0.0 @azure/arm-resourcegraph@5.0.0)
 CACHE=${ARM_SDK_CACHE:-${TMPDIR:-/tmp}/snapkeep-arm-sdk}
 D=$T_TMP/sdk
 mkdir -p "$D" "$CACHE"
@@ -29,7 +30,7 @@ mkdir -p "$D" "$CACHE"
 installed() {   # the pinned versions, and their whole module graph loads
     [ "$(cat "$CACHE/.pkgs" 2>/dev/null)" = "${PKGS[*]}" ] &&
     ( cd "$CACHE" && node -e 'for (const m of ["identity", "arm-compute", "arm-network",
-        "arm-privatedns", "arm-dns", "arm-resources"]) require("@azure/" + m)' ) 2>/dev/null
+        "arm-privatedns", "arm-dns", "arm-resources", "arm-resourcegraph"]) require("@azure/" + m)' ) 2>/dev/null
 }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     t_not_run "sdk: node and npm are needed for this test (apt-get install nodejs npm)"
@@ -117,6 +118,13 @@ if [ "$rc" != 0 ]; then
     grep -vE '^(ok|not ok) ' "$D/node.out" | sed 's/^/    /' | tail -20
 fi
 [ "$(grep -c '^not ok ' "$D/node.out")" = 0 ] || t_fail "sdk: some SDK checks failed"
+cp "$TOP/tests/arm/sdk_graph.mjs" "$CACHE/sdk_graph.mjs"
+( cd "$CACHE" && NODE_EXTRA_CA_CERTS="$D/tls/ca.pem" ARM_URL="$URL" ARM_SUB="$SUB" ARM_RG=rg-sdk \
+    AZURE_TENANT_ID=11111111-1111-4111-8111-111111111111 \
+    AZURE_CLIENT_ID=22222222-2222-4222-8222-222222222222 AZURE_CLIENT_SECRET=snapkeep-test-secret \
+    timeout 60 node sdk_graph.mjs ) >"$D/node-graph.out" 2>&1 || t_fail "sdk: Resource Graph check exited non-zero"
+grep -E '^(ok|not ok) ' "$D/node-graph.out" || sed 's/^/    /' "$D/node-graph.out" | tail -10
+grep -q '^not ok ' "$D/node-graph.out" && t_fail "sdk: Resource Graph checks failed"
 for kind in assertion appservice imds cli; do
     case $kind in   # only the environment of this kind: the SDK picks by what is set
         assertion)  extra=(MAKE_JWT="$TOP/tests/arm/make-jwt") ;;

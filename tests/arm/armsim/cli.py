@@ -13,6 +13,7 @@ from .faults import Faults
 from .httpd import Log, Server
 from .store import Store
 from .throttle import Throttle
+from .graph import Graph
 from .net import link_seeded_net
 from .vm import link_seeded_vms
 from .vclock import Clock
@@ -78,6 +79,12 @@ def parse_args(argv):
     a("--throttle-scale", type=float, default=1.0, help="multiply bucket sizes and refill rates")
     a("--arm-region", default="westeurope", help="the region of this Resource Manager instance "
       "(its buckets are per principal and per region; default westeurope)")
+    a("--graph-lag", type=float, default=0.0,
+      help="Resource Graph's index is a copy of the state taken again once this many virtual "
+      "seconds have passed (0: always current)")
+    a("--graph-page-size", type=int, default=1000, help="Resource Graph rows per page (1000)")
+    a("--graph-quota", type=int, default=15,
+      help="Resource Graph queries per 5 s before 429 RateLimiting (15)")
     a("--no-fsync", action="store_true", help="atomic rename without fsync (benchmarks)")
     a("--exit-with-parent", action="store_true",
       help="get SIGTERM when the process that started serve dies (Linux), so a killed test "
@@ -106,6 +113,7 @@ class App:
         self.arm = Arm(cfg, self.store, self.clock)
         self.faults = Faults(cfg.faults)
         self.throttle = Throttle(cfg.throttle, cfg.throttle_scale)
+        self.graph = Graph(cfg, self.store, self.clock)
         self.log = Log(cfg.log)
 
 

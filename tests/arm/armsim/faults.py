@@ -13,7 +13,7 @@ import threading
 TERMINAL = {"throttle", "error", "status", "drop", "drop-after", "drop-mid",
             "lock", "snapshot-limit"}
 MODIFIER = {"delay", "fail-lro", "clock-offset", "expire-token", "race-create", "fail-copy", "lro-seconds"}
-KINDS = {"any", "arm", "list", "operation", "token", "msi", "meta"}
+KINDS = {"any", "arm", "list", "operation", "graph", "token", "msi", "meta"}
 SELECTORS = {"name", "method", "path", "query", "kind", "page", "nth", "every", "after",
              "times", "probability", "action", "status", "retry_after", "seconds", "code",
              "message", "body", "state", "tags", "at"}
@@ -84,7 +84,7 @@ class Faults:
         if want == "any":
             return True
         if want == "arm":
-            return kind in ("arm", "list", "operation")
+            return kind in ("arm", "list", "operation", "graph")
         return want == kind
 
     def select(self, method, path, query, kind, page):

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import arm as armmod
+from . import graph as graphmod
 from .throttle import category, compute_policies
 from .vclock import http_date
 
@@ -60,6 +61,8 @@ def classify(method, path, lsegs):
         return "meta"
     if path.lower().rstrip("/") in MSI_PATHS:
         return "msi"
+    if graphmod.is_graph(method, path):
+        return "graph"
     if len(lsegs) == 8 and lsegs[4] == "locations" and lsegs[6] in ("diskoperations", "operations",
                                                                    "operationresults"):
         return "operation"
@@ -225,6 +228,8 @@ class Handler(BaseHTTPRequestHandler):
                     page = armmod.Arm.decode_skiptoken(tok)[1]
                 except armmod.ArmError:
                     page = None
+        elif kind == "graph":
+            page = graphmod.page_of(body, app.graph.page_size)
         rules, offset = app.faults.select(method, path, urlsplit(self.path).query, kind, page)
         flags, terminal, delay, offset = fold_faults(rules, offset)
         if rules:
@@ -263,6 +268,10 @@ class Handler(BaseHTTPRequestHandler):
             h = [("WWW-Authenticate", 'Bearer authorization_uri="%s", error="invalid_token", '
                   'error_description="%s"' % (base + "/" + app.cfg.tenant, www))]
             return 401, common + h, armmod.error_body(code, msg), None
+        if rec.get("kind") == "graph":
+            # Resource Graph has its own per-user quota, not ARM's buckets
+            st, h, out = app.graph.handle(query.get("api-version", [""])[0], body)
+            return st, common + h, out, flags.get("drop")
         sub = lsegs[1] if len(lsegs) > 1 and lsegs[0] == "subscriptions" else "-"
         cat = category(method)
         policies = compute_policies(method, lsegs)

@@ -149,8 +149,9 @@ typedef enum az_op_kind {
     AZ_OP_DELETE_SNAPSHOT,  /* DELETE snapshot; 404 counts as done (already gone) */
     AZ_OP_CREATE_DISK,      /* PUT disk from a snapshot (createOption Copy) */
     AZ_OP_DELETE_DISK,      /* DELETE disk; 404 counts as done */
-    AZ_OP_COPY_SNAPSHOT     /* PUT snapshot in another region from a snapshot (createOption
+    AZ_OP_COPY_SNAPSHOT,    /* PUT snapshot in another region from a snapshot (createOption
                                CopyStart): done when the PUT's operation ends, not the copy */
+    AZ_OP_NKINDS            /* how many kinds: arrays indexed by kind are this long */
 } az_op_kind;
 
 typedef enum az_op_status {

@@ -41,7 +41,7 @@ struct ops_batch {
     op_run *runs;
     size_t n, next, active, finished, failed;
     int64_t wait_ms;            /* no room: when ARM's quota should have some */
-    int64_t lro_min_ms[4];      /* per az_op_kind: the quickest operation seen to end (0: none) */
+    int64_t lro_min_ms[AZ_OP_NKINDS];      /* per az_op_kind: the quickest operation seen to end (0: none) */
     void (*on_done)(void *ctx, az_op *op);
     void *ctx;
 };

@@ -96,8 +96,11 @@ void pg_copy_compile(pg_ctx *ctx, pg_scope *owner)
     pol_policy *ret = c->pol;
     /* the copies are the owner's: its name is their ownership tag, its zone
      * their calendar (inherited, so a bad zone is reported once, at the owner) */
+    /* a timezone written inside the block was refused above; its text goes */
+    free(ret->name);
     ret->name = dup_or_oom(ctx, owner->pol->name);
     ret->anonymous = false;
+    free(ret->timezone);
     ret->timezone = dup_or_oom(ctx, owner->pol->timezone);
     c->inherited[PG_TIMEZONE] = true;
     if (ret->nrules == 0 && !c->had_error) {

@@ -337,6 +337,12 @@ static const check_case cases[] = {
       "1:13: error: unknown keyword 'maybe', expecting 'yes' or 'no'\n"
       "", 0 },
     /* copy-to: only where the copies go and rules; one per policy; inside a block */
+    /* a timezone inside copy-to is refused, and its text freed (the ASan
+     * unit run reports the leak the fuzzer found) */
+    { "policy \"p\" {\nlast 3\ncopy-to \"a\" { resource-group \"r\"; timezone \"UTC\"; last 2 }\n}",
+      "3:35: error: 'timezone' cannot go inside copy-to: a copy block takes subscription, "
+      "resource-group and retention rules (the copies are made from the policy's own "
+      "snapshots)\n", 0 },
     { "policy \"p\" {\nlast 3\ncopy-to \"northeurope\" { resource-group \"dr\"; daily to 30d }\n}",
       "", 1 },
     { "policy \"p\" {\nlast 3\ncopy-to \"North Europe\" {\ndisk \"x\"\n}\n}",

@@ -458,7 +458,12 @@ static void cleanup(run_ctx *r, inv_inventory *evalinv)
     if (r->after != r->before)
         inv_free(r->after);
     inv_free(r->before);
-    az_client_free(r->client);
+    /* After an allocation failed inside libcurl, its share cleanup can free
+     * a connection twice (libcurl 7.88, seen under tests/integration/
+     * run_oom.sh): the process is about to exit 7, and its memory goes with
+     * it, so the client is left as it is rather than risk an abort. */
+    if (!cli_oom_seen())
+        az_client_free(r->client);
     cli_journal_close(&r->journal);
     cli_state_close(&r->state);
     pol_file_free(r->file);

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "azure/azure.h"
 #include "cli/azure_opts.h"
 #include "cli/cli.h"
 #include "cli/state.h"
 #include "cli/status.h"
+#include "engine/copies.h"
 #include "engine/enforce.h"
 
 enum {
@@ -141,6 +143,48 @@ static void judge(st_report *rep, const st_opts *o)
     (void)o;
 }
 
+/* The copy lag of each disk of a policy with copy-to: the age of the data
+ * of its newest completed copy in the copy resource group (the recovery
+ * point in the copy region, as run's snapkeep_copy_lag_seconds). 0, or -1
+ * when the copies cannot be listed. */
+static int copy_lags(az_client *client, const cli_azure *az, st_policy *sp, sk_time now)
+{
+    const pol_copy *c = sp->p->copy;
+    const char *sub = c->subscription;
+    if (sub == NULL && cli_policy_scope_subscription(az, sp->p, &sub) != 0)
+        return -1;
+    if (sub == NULL)
+        return -1;
+    inv_inventory *copies = inv_new();
+    az_error err;
+    memset(&err, 0, sizeof err);
+    if (copies == NULL || az_list_snapshots(client, sub, c->resource_group, copies, &err) != 0) {
+        if (copies != NULL)
+            cli_print_az_error("status: listing the copies", &err);
+        inv_free(copies);
+        return -1;
+    }
+    size_t cap = copies->nsnapshots;
+    eng_copy_newest *it = calloc(cap ? cap : 1, sizeof *it);
+    if (it == NULL) {
+        inv_free(copies);
+        return -1;
+    }
+    size_t n = eng_copy_newest_done(sp->p, copies, it, cap);
+    for (size_t k = 0; k < sp->ndisks; k++) {
+        st_disk *sd = &sp->disks[k];
+        sd->copied = true;
+        sd->copy_lag = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcasecmp(it[i].disk_id, sd->id) == 0)
+                sd->copy_lag = it[i].taken < now ? (double)(now - it[i].taken) / SK_USEC_PER_SEC
+                                                 : 0.0;
+    }
+    free(it);
+    inv_free(copies);
+    return 0;
+}
+
 /* The live facts of one file's policies: one listing for the file. */
 static void gather_live(st_report *rep, st_opts *o, st_file *sf)
 {
@@ -186,6 +230,12 @@ static void gather_live(st_report *rep, st_opts *o, st_file *sf)
             sp->ndisks++;
         }
         cli_disk_list_free(&l);
+        if (sp->p->copy != NULL && copy_lags(client, &o->az, sp, rep->now) != 0) {
+            snprintf(sp->problem, sizeof sp->problem, "the listing of the copies in resource "
+                     "group %s (%s) failed: the copy lag of policy \"%s\" is unknown",
+                     sp->p->copy->resource_group, sp->p->copy->region, sp->p->name);
+            sp->state = HL_UNKNOWN;
+        }
     }
     inv_free(inv);
     az_client_free(client);

@@ -24,6 +24,9 @@ typedef struct st_disk {
     bool restorable;
     bool proven;                /* proven RPO and RTO below are set */
     double proven_rpo, proven_rto;
+    bool copied;                /* the policy has copy-to and the copies were listed */
+    double copy_lag;            /* ... age in seconds of the data of the disk's newest
+                                   completed copy; < 0: none completed yet */
 } st_disk;
 
 typedef struct st_run {

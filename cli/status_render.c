@@ -101,6 +101,12 @@ static void table_policy(const st_report *rep, const st_policy *sp, FILE *f)
         if (sd->proven)
             fprintf(f, "    last drill: proven RPO %.0f s, RTO %.1f s\n", sd->proven_rpo,
                     sd->proven_rto);
+        if (sd->copied && sd->copy_lag >= 0) {
+            fmt_age((int64_t)sd->copy_lag, b, sizeof b);
+            fprintf(f, "    copy lag (%s): %s\n", sp->p->copy->region, b);
+        } else if (sd->copied) {
+            fprintf(f, "    copy lag (%s): no completed copy yet\n", sp->p->copy->region);
+        }
     }
 }
 
@@ -147,6 +153,16 @@ static cJSON *json_disk(const st_report *rep, const st_policy *sp, const st_disk
     cJSON_AddNumberToObject(d, "near_cap", ENG_SNAPSHOTS_NEAR_CAP);
     cli_json_add_time(d, "next_due", sd->next_due);
     cJSON_AddBoolToObject(d, "overdue", sd->next_due != SK_TIME_MIN && sd->next_due <= rep->now);
+    if (!sd->copied) {
+        cJSON_AddNullToObject(d, "copy");
+    } else {
+        cJSON *cp = cJSON_AddObjectToObject(d, "copy");
+        cJSON_AddStringToObject(cp, "region", sp->p->copy->region);
+        if (sd->copy_lag >= 0)
+            cJSON_AddNumberToObject(cp, "lag_seconds", sd->copy_lag);
+        else
+            cJSON_AddNullToObject(cp, "lag_seconds");
+    }
     if (!sd->drilled) {
         cJSON_AddNullToObject(d, "drill");
         return d;
@@ -270,6 +286,13 @@ static void perfdata(const st_report *rep, FILE *f)
             label(f, sp, sd, "snapshots");
             fprintf(f, "%zu;%d;%d;0;%d", sd->f.snapshots, ENG_SNAPSHOTS_NEAR_CAP - 1,
                     ENG_SNAPSHOTS_PER_DISK_MAX - 1, ENG_SNAPSHOTS_PER_DISK_MAX);
+            if (sd->copied) {
+                label(f, sp, sd, "copy_lag");
+                if (sd->copy_lag >= 0)
+                    fprintf(f, "%.0fs;;;0;", sd->copy_lag);
+                else
+                    fputs("U;;;0;", f);
+            }
         }
     }
 }

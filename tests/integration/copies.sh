@@ -96,6 +96,30 @@ PY
 t_check "copies metric: started/pruned/failed/deferred" \
     grep -q '^snapkeep_copies{policy="dss-datadir",region="northeurope",state="started"} ' "$M"
 
+# status gives the same copy lag, from the copy resource group's listing
+t_exit "status --format json: exit 0" 0 "$SNAPKEEP" status "$D/p.policy" --format json \
+    --now 2026-11-11T02:00:00Z --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA"
+t_check "status: the copy lag of dss-data equals the metric" \
+    python3 - "$T_TMP/out" "$M" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+disk = [x for p in d["policies"] for x in p["disks"] if x["name"] == "dss-data"][0]
+got = disk["copy"]
+want = float(re.search(r'^snapkeep_copy_lag_seconds\{disk="dss-data",[^}]*\} (\S+)$',
+                       open(sys.argv[2]).read(), re.M).group(1))
+print("status %s, metric %s" % (got, want))
+sys.exit(0 if got["region"] == "northeurope" and abs(got["lag_seconds"] - want) < 1 else 1)
+PY
+t_exit "status --format nagios: exit 0" 0 "$SNAPKEEP" status "$D/p.policy" --format nagios \
+    --now 2026-11-11T02:00:00Z --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA"
+t_check "status nagios: copy lag perfdata" grep -q "'dss-datadir/dss-data copy_lag'=[0-9]*s;;;0;" "$T_TMP/out"
+az_faults '{"rules": [{"name": "dr-fails", "kind": "list", "action": "error", "status": 500, "retry_after": 0,
+  "path": "/resourceGroups/dss-dr/"}]}'
+t_exit "status with the copies' listing failing: UNKNOWN, exit 3" 3 "$SNAPKEEP" status "$D/p.policy" \
+    --format nagios --now 2026-11-11T02:00:00Z --state-dir "$RUN_STATE_DIR" --ca-file "$AZ_CA"
+t_check "status: the UNKNOWN line names the copies' listing" grep -q "^SNAPKEEP UNKNOWN .*copies" "$T_TMP/out"
+az_faults '{"rules": []}'
+
 # restore --region: a disk in the copy region from the newest completed copy
 t_exit "restore --region northeurope --latest: exit 0" 0 "$SNAPKEEP" restore "$D/p.policy" \
     --disk dss-data --latest --to dss-data-dr --region northeurope \

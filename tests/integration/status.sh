@@ -120,13 +120,14 @@ assert p["last_success"].startswith("2026-11-21T00:00:") and p["last_drill"] is 
 k, = p["disks"]
 assert set(k) == {"disk", "name", "status", "rpo_status", "cap_status", "reason", "newest",
                   "rpo_seconds", "snapshots", "owned", "snapshot_cap", "near_cap", "next_due",
-                  "overdue", "drill"}, k.keys()
+                  "overdue", "copy", "drill"}, k.keys()
 assert k["disk"].endswith("/resourceGroups/dss-prod/providers/Microsoft.Compute/disks/dss-data")
 assert (k["name"], k["status"], k["rpo_status"], k["cap_status"]) == ("dss-data", "WARNING", "WARNING", "OK")
 assert k["reason"] == "late, newest 2h30m old (warning past 2h)"
 assert (k["newest"], k["rpo_seconds"], k["snapshots"], k["owned"]) == ("2026-11-21T00:00:00Z", 9000, 26, 26)
 assert (k["snapshot_cap"], k["near_cap"]) == (500, 450)
 assert (k["next_due"], k["overdue"], k["drill"]) == ("2026-11-21T00:55:00Z", True, None)
+assert k["copy"] is None    # no copy-to: no copy lag (copies.sh checks one)
 PY
 
 # 6. --offline: the state directory alone, with no server at all

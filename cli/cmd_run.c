@@ -39,6 +39,26 @@ int run_journal(run_ctx *r, const cli_journal_entry *e)
     return 0;
 }
 
+void run_journal_outcome(run_ctx *r, const char *op_name, const char *policy, const char *disk,
+                         const char *resource, const az_op *op, const char *skipped_why)
+{
+    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
+    e.op = op_name;
+    e.policy = policy;
+    e.disk = disk;
+    e.resource = resource;
+    e.outcome = op->status == AZ_OP_DONE ? (op->already_gone ? "already-gone" : "done")
+              : op->status == AZ_OP_SKIPPED ? "skipped" : "failed";
+    e.request_id = op->err.request_id;
+    if (op->status == AZ_OP_FAILED) {
+        e.error_code = op->err.code;
+        e.error = op->err.message;
+    } else if (op->status == AZ_OP_SKIPPED) {
+        e.error = skipped_why;
+    }
+    run_journal(r, &e);
+}
+
 bool run_err_is_client(const az_error *err)
 {
     int s = err->http_status;

@@ -110,6 +110,11 @@ sk_time run_clock(const run_ctx *r);
 /* Journals a line (a no-op in a dry run). -1 when it could not be written:
  * the caller must not send the change it announces. */
 int run_journal(run_ctx *r, const cli_journal_entry *e);
+/* Journals the outcome of one finished az_op (op_name: "create", "copy",
+ * "delete"): done, already-gone (a delete that found nothing), skipped
+ * (its confirm said no: skipped_why) or failed with ARM's code and message. */
+void run_journal_outcome(run_ctx *r, const char *op_name, const char *policy, const char *disk,
+                         const char *resource, const az_op *op, const char *skipped_why);
 /* Logs an ARM error with its code, status and request id. */
 void run_log_az(run_ctx *r, cli_log_level level, const char *event, const run_policy *rp,
                 const char *resource, const az_error *err, const char *what);

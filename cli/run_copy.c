@@ -104,16 +104,7 @@ static void on_copied(void *ctx, az_op *op)
     run_ctx *r = b->r;
     copy_op *c = &b->ctx[op - b->ops];
     bool ok = op->status == AZ_OP_DONE;
-    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
-    e.op = "copy";
-    e.policy = c->rp->p->name;
-    e.disk = c->source->source_id;
-    e.resource = c->id;
-    e.outcome = ok ? "done" : "failed";
-    e.request_id = op->err.request_id;
-    e.error_code = ok ? NULL : op->err.code;
-    e.error = ok ? NULL : op->err.message;
-    run_journal(r, &e);
+    run_journal_outcome(r, "copy", c->rp->p->name, c->source->source_id, c->id, op, NULL);
     if (ok) {
         c->rp->copies_started++;
         char tail[ENG_NAME_MAX + 32];
@@ -340,23 +331,9 @@ static void on_copy_deleted(void *ctx, az_op *op)
     cdel_batch *b = ctx;
     run_ctx *r = b->r;
     cdel_op *d = &b->ctx[op - b->ops];
-    const char *outcome = op->status == AZ_OP_DONE ? (op->already_gone ? "already-gone" : "done")
-                        : op->status == AZ_OP_SKIPPED ? "skipped" : "failed";
-    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
-    e.op = "delete";
-    e.policy = d->rp->p->name;
-    e.disk = d->planned->source_id;
-    e.resource = d->planned->id;
-    e.outcome = outcome;
-    e.request_id = op->err.request_id;
-    if (op->status == AZ_OP_FAILED) {
-        e.error_code = op->err.code;
-        e.error = op->err.message;
-    } else if (op->status == AZ_OP_SKIPPED) {
-        e.error = d->stopped != ENF_HOLD_NONE ? enf_hold_text(d->stopped)
-                                              : enf_confirm_text(d->why);
-    }
-    run_journal(r, &e);
+    run_journal_outcome(r, "delete", d->rp->p->name, d->planned->source_id, d->planned->id, op,
+                        d->stopped != ENF_HOLD_NONE ? enf_hold_text(d->stopped)
+                                                    : enf_confirm_text(d->why));
     if (op->status == AZ_OP_DONE) {
         d->rp->copies_pruned++;
         log_cdel(r, CLI_LOG_INFO, "delete", d->rp, d->planned, "deleted",

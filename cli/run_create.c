@@ -172,16 +172,7 @@ static void on_created(void *ctx, az_op *op)
     run_ctx *r = b->r;
     create_op *c = &b->ctx[op - b->ops];
     bool ok = op->status == AZ_OP_DONE;
-    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
-    e.op = "create";
-    e.policy = c->rp->p->name;
-    e.disk = c->disk->id;
-    e.resource = c->id;
-    e.outcome = ok ? "done" : "failed";
-    e.request_id = op->err.request_id;
-    e.error_code = ok ? NULL : op->err.code;
-    e.error = ok ? NULL : op->err.message;
-    run_journal(r, &e);
+    run_journal_outcome(r, "create", c->rp->p->name, c->disk->id, c->id, op, NULL);
     if (ok) {
         char secs[32];
         snprintf(secs, sizeof secs, "%.1f", op->seconds);

@@ -98,23 +98,9 @@ static void on_deleted(void *ctx, az_op *op)
     del_batch *b = ctx;
     run_ctx *r = b->r;
     del_op *d = &b->ctx[op - b->ops];
-    const char *outcome = op->status == AZ_OP_DONE ? (op->already_gone ? "already-gone" : "done")
-                        : op->status == AZ_OP_SKIPPED ? "skipped" : "failed";
-    cli_journal_entry e = cli_journal_entry_init(run_clock(r), "outcome");
-    e.op = "delete";
-    e.policy = d->rp->p->name;
-    e.disk = d->planned->source_id;
-    e.resource = d->planned->id;
-    e.outcome = outcome;
-    e.request_id = op->err.request_id;
-    if (op->status == AZ_OP_FAILED) {
-        e.error_code = op->err.code;
-        e.error = op->err.message;
-    } else if (op->status == AZ_OP_SKIPPED) {
-        e.error = d->stopped != ENF_HOLD_NONE ? enf_hold_text(d->stopped)
-                                              : enf_confirm_text(d->why);
-    }
-    run_journal(r, &e);
+    run_journal_outcome(r, "delete", d->rp->p->name, d->planned->source_id, d->planned->id, op,
+                        d->stopped != ENF_HOLD_NONE ? enf_hold_text(d->stopped)
+                                                    : enf_confirm_text(d->why));
     log_outcome(r, d, op);
     if (++b->done < b->n && b->n >= RUN_PROGRESS_MIN)
         cli_log_progress(&r->log, "deleting", b->done, b->n);

@@ -504,18 +504,20 @@ typedef struct snap_ctx {
     unsigned seen;
 } snap_ctx;
 
-/* One string member of a sub-object, the others skipped: "creationData":
- * {"sourceResourceId": ...} and "sku": {"name": ...}. */
+/* String members of a sub-object, the others skipped: "creationData":
+ * {"sourceResourceId", "sourceUniqueId"}, "copyCompletionError":
+ * {"errorCode", "errorMessage"} and "sku": {"name"}. */
 typedef struct rd_member {
     rd_key_id key;
     unsigned bit;               /* in *seen, for "given more than once" */
     const char *field;          /* as messages name it */
     rd_strmode mode;
     int memo;
+    const char **dst;
 } rd_member;
 
-static int rd_object_string(rd *r, const char *object, unsigned *seen, const rd_member *m,
-                            const char **dst)
+static int rd_object_strings(rd *r, const char *object, unsigned *seen, const rd_member *m,
+                             size_t nm)
 {
     int open = rd_object(r, object);
     if (open <= 0)
@@ -524,10 +526,14 @@ static int rd_object_string(rd *r, const char *object, unsigned *seen, const rd_
     jc_str k;
     int more;
     while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
+        rd_key_id key = rd_key(&k);
+        size_t i = 0;
+        while (i < nm && m[i].key != key)
+            i++;
         int rc;
-        if (rd_key(&k) == m->key) {
-            rd_once(r, seen, m->bit, m->field);
-            rc = rd_string(r, m->field, m->mode, m->memo, dst);
+        if (i < nm) {
+            rd_once(r, seen, m[i].bit, m[i].field);
+            rc = rd_string(r, m[i].field, m[i].mode, m[i].memo, m[i].dst);
         } else {
             rc = jc_skip(&r->c);
         }
@@ -540,29 +546,12 @@ static int rd_object_string(rd *r, const char *object, unsigned *seen, const rd_
 /* creationData: the source disk's ID and its uniqueId, the rest skipped. */
 static int snap_creation_data(snap_ctx *x, const names *nm)
 {
-    rd *r = x->r;
-    int open = rd_object(r, nm->cd);
-    if (open <= 0)
-        return open;
-    size_t n = 0;
-    jc_str k;
-    int more;
-    while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
-        int rc;
-        rd_key_id key = rd_key(&k);
-        if (key == K_SOURCE) {
-            rd_once(r, &x->seen, F_SRC, nm->src);
-            rc = rd_string(r, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE, &x->s->source_id);
-        } else if (key == K_SOURCE_UNIQUE) {
-            rd_once(r, &x->seen, F_SUID, nm->suid);
-            rc = rd_string(r, nm->suid, RD_STR_OPTIONAL, RD_MEMO_NONE, &x->s->source_unique_id);
-        } else {
-            rc = jc_skip(&r->c);
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return more;
+    const rd_member m[] = {
+        { K_SOURCE, F_SRC, nm->src, RD_STR_RESOURCE_ID, RD_MEMO_SOURCE, &x->s->source_id },
+        { K_SOURCE_UNIQUE, F_SUID, nm->suid, RD_STR_OPTIONAL, RD_MEMO_NONE,
+          &x->s->source_unique_id },
+    };
+    return rd_object_strings(x->r, nm->cd, &x->seen, m, 2);
 }
 
 /* A JSON number from 0 to 100 (completionPercent); null leaves it unset. */
@@ -599,32 +588,17 @@ static int rd_percent(rd *r, const char *field, bool *has, double *dst)
 /* copyCompletionError: {"errorCode": ..., "errorMessage": ...}. */
 static int snap_copy_error(snap_ctx *x, const names *nm)
 {
-    rd *r = x->r;
-    int open = rd_object(r, nm->cerr);
-    if (open <= 0)
-        return open;
-    size_t n = 0;
-    jc_str k;
-    int more;
-    while ((more = jc_obj_next(&r->c, &n, &k)) > 0) {
-        int rc;
-        rd_key_id key = rd_key(&k);
-        if (key == K_ERROR_CODE) {
-            rd_once(r, &x->seen, F_ECODE, nm->ecode);
-            rc = rd_string(r, nm->ecode, RD_STR_OPTIONAL, RD_MEMO_NONE, &x->s->copy_error_code);
-        } else if (key == K_ERROR_MESSAGE) {
-            rd_once(r, &x->seen, F_EMSG, nm->emsg);
-            rc = rd_string(r, nm->emsg, RD_STR_OPTIONAL, RD_MEMO_NONE,
-                           &x->s->copy_error_message);
-        } else {
-            rc = jc_skip(&r->c);
-        }
-        if (rc < 0)
-            return -1;
-    }
-    if (more == 0 && x->s->copy_error_code == NULL)
+    const rd_member m[] = {
+        { K_ERROR_CODE, F_ECODE, nm->ecode, RD_STR_OPTIONAL, RD_MEMO_NONE,
+          &x->s->copy_error_code },
+        { K_ERROR_MESSAGE, F_EMSG, nm->emsg, RD_STR_OPTIONAL, RD_MEMO_NONE,
+          &x->s->copy_error_message },
+    };
+    bool given = jc_peek(&x->r->c) == '{';
+    int rc = rd_object_strings(x->r, nm->cerr, &x->seen, m, 2);
+    if (rc == 0 && given && x->s->copy_error_code == NULL)
         x->s->copy_error_code = "";     /* an error object without a code is an error */
-    return more;
+    return rc;
 }
 
 /* The members ARM keeps under "properties" and az lifts to the top.
@@ -680,8 +654,8 @@ static int snap_properties(snap_ctx *x)
 /* "sku": {"name": ...}, for snapshots and disks alike. */
 static int read_sku(rd *r, unsigned *seen, const char **dst)
 {
-    static const rd_member name = { K_NAME, F_SKUNAME, "sku.name", RD_STR_OPTIONAL, RD_MEMO_SKU };
-    return rd_object_string(r, "sku", seen, &name, dst);
+    const rd_member name = { K_NAME, F_SKUNAME, "sku.name", RD_STR_OPTIONAL, RD_MEMO_SKU, dst };
+    return rd_object_strings(r, "sku", seen, &name, 1);
 }
 
 /* The members every resource has at the top level: name, id, location,

@@ -174,6 +174,12 @@ static int check_policies(run_ctx *r)
         r->pols[i].p = r->file->policies[i];
         if (cli_policy_scope_subscription(&r->az, r->pols[i].p, &r->pols[i].subscription) != 0)
             return EXIT_INVALID;
+        if (!r->dry_run && run_lease_subscription(r, &r->pols[i]) == NULL) {
+            cli_log_emit(&r->log, CLI_LOG_ERROR, "lease", NULL, 0, "policy %s is over every "
+                         "subscription: name the one its lease lives in with --subscription "
+                         "(or AZURE_SUBSCRIPTION_ID)", r->pols[i].p->name);
+            return EXIT_INVALID;
+        }
     }
     return EXIT_OK;
 }

@@ -152,6 +152,11 @@ void run_copy_free(run_policy *rp);
  * holds one: logged with its holder) or EXIT_AZURE (reading or writing a
  * lease failed; nothing is changed). */
 int run_lease_take(run_ctx *r);
+/* The subscription a policy's lease lives in: its own; the first of several
+ * it names; for `subscription all` the one --subscription or
+ * AZURE_SUBSCRIPTION_ID gives; NULL when there is none (check_policies
+ * refuses such a run, exit 1, before anything is listed). */
+const char *run_lease_subscription(const run_ctx *r, const run_policy *rp);
 /* Renews what is due; a lease found lost or that cannot be renewed in
  * time sets lease_lost (and refused or azure_failed). */
 void run_lease_keep(run_ctx *r);

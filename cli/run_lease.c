@@ -62,7 +62,7 @@ static void log_holder(run_ctx *r, const run_policy *rp, eng_lease_state st,
  * several, the first it names; for `subscription all`, the one given by
  * --subscription or AZURE_SUBSCRIPTION_ID (every run of the policy must
  * then give the same, as it must give the same --lease-wait). */
-static const char *lease_subscription(const run_ctx *r, const run_policy *rp)
+const char *run_lease_subscription(const run_ctx *r, const run_policy *rp)
 {
     if (rp->subscription != NULL)
         return rp->subscription;
@@ -76,13 +76,9 @@ static const char *lease_subscription(const run_ctx *r, const run_policy *rp)
 static int lease_setup(run_ctx *r, run_policy *rp)
 {
     run_lease *l = &rp->lease;
-    const char *rg = rp->p->resource_group, *sub = lease_subscription(r, rp);
-    if (sub == NULL) {
-        cli_log_emit(&r->log, CLI_LOG_ERROR, "lease", NULL, 0, "policy %s is over every "
-                     "subscription: name the one its lease lives in with --subscription (or "
-                     "AZURE_SUBSCRIPTION_ID)", rp->p->name);
-        return -1;
-    }
+    const char *rg = rp->p->resource_group, *sub = run_lease_subscription(r, rp);
+    if (sub == NULL)
+        return -1;      /* check_policies refused the run already */
     int n = rg != NULL ? snprintf(l->scope, sizeof l->scope, "/subscriptions/%s/resourceGroups/%s",
                                   sub, rg)
                        : snprintf(l->scope, sizeof l->scope, "/subscriptions/%s", sub);

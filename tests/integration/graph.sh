@@ -140,6 +140,15 @@ t_check "graph: subscription all lists the three subscriptions" \
 t_exit "graph: restore of a policy over 3 subscriptions without --subscription exits 1" 1 \
     "$SNAPKEEP" restore "$T_TMP/multi.policy" --disk d1 --latest --to d1-new --ca-file "$AZ_CA"
 t_check "graph: ... saying to name one" grep -q 'spans several subscriptions' "$T_TMP/err"
+# the lease of a policy over every subscription lives in the one named
+mkdir -m 0700 "$T_TMP/all-state"
+before=$(grep -cE '"method": *"(PUT|PATCH|DELETE)"' "$AZ_LOG")
+t_exit "graph: run of a policy over every subscription without --subscription exits 1" 1 \
+    env -u AZURE_SUBSCRIPTION_ID "$SNAPKEEP" run "$T_TMP/all.policy" --ca-file "$AZ_CA" \
+    --state-dir "$T_TMP/all-state" --lease-wait 0.2
+t_check "graph: ... saying where its lease must live" grep -q 'name the one its lease lives in' "$T_TMP/err"
+t_eq "graph: ... and nothing in Azure was written" "$before" \
+    "$(grep -cE '"method": *"(PUT|PATCH|DELETE)"' "$AZ_LOG")"
 
 # 2. fail closed: a failing page, a truncated answer, a short one: exit 3, no output
 az_faults '{"rules":[{"name":"page-3","kind":"graph","page":3,"action":"status","status":400,"code":"BadRequest"}]}'
